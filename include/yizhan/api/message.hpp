@@ -1,0 +1,48 @@
+// HTTP request and response as plain values, so handlers never see a socket or Beast.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace yizhan::api {
+
+/// A request as handlers see it. Header names are lower-case.
+struct Request {
+  std::string method;  ///< "GET", "POST", …
+  std::string path;    ///< decoded path without the query string
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string client_address;
+  std::map<std::string, std::string> path_parameters;  ///< filled by the router
+
+  /// The header's value, if present (`name` in lower case).
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// A response. `body` is owned; `shared_body`, when set, is sent instead without a copy.
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::shared_ptr<const std::string> shared_body;
+
+  /// The bytes to send.
+  [[nodiscard]] std::string_view payload() const {
+    return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+  }
+};
+
+/// Splits "a=1&b=%E8%8C%B6" into decoded pairs ('+' is a space). Bad escapes are kept as text.
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+/// Percent-decodes a path or query component; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+}  // namespace yizhan::api

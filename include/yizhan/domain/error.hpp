@@ -1,0 +1,53 @@
+// The one error type that services throw and the API turns into the JSON envelope.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace yizhan::domain {
+
+/// The closed set of error codes a client can see (STYLE.md rule 4).
+enum class ErrorCode {
+  invalid,             // a field is wrong (422) or the request is malformed (400, see `malformed`)
+  malformed,           // the request cannot be read at all (400)
+  not_found,           // 404
+  method_not_allowed,  // 405
+  duplicate,           // 409, unique key taken
+  out_of_stock,        // 409
+  conflict,            // 409, state does not allow it
+  unauthorized,        // 401
+  forbidden,           // 403
+  csrf,                // 403
+  too_large,           // 413
+  unsupported_media,   // 415
+  too_many_attempts,   // 429
+  unavailable,         // 503, database down or overloaded
+  internal,            // 500, a bug of ours
+};
+
+/// The code as the client sees it in `error.code`.
+std::string_view to_string(ErrorCode code);
+
+/// A failure with a code, a message for the client and details (e.g. {"field": "price_fen"}).
+/// `cause` is for the log only and never reaches a client.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, std::string message, std::map<std::string, std::string> details = {},
+        std::string cause = {});
+
+  [[nodiscard]] ErrorCode code() const { return code_; }
+  [[nodiscard]] const std::map<std::string, std::string>& details() const { return details_; }
+  [[nodiscard]] const std::string& cause() const { return cause_; }
+
+  /// A 422 naming the field that is wrong.
+  static Error invalid_field(std::string field, std::string message);
+
+ private:
+  ErrorCode code_;
+  std::map<std::string, std::string> details_;
+  std::string cause_;
+};
+
+}  // namespace yizhan::domain

@@ -1,0 +1,85 @@
+// Error codes to HTTP status, and exceptions to the JSON envelope (causes go to the log only).
+#include "yizhan/api/error.hpp"
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+namespace yizhan::api {
+
+using domain::Error;
+using domain::ErrorCode;
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid:
+      return 422;
+    case ErrorCode::malformed:
+      return 400;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::method_not_allowed:
+      return 405;
+    case ErrorCode::duplicate:
+      return 409;
+    case ErrorCode::out_of_stock:
+      return 409;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::csrf:
+      return 403;
+    case ErrorCode::too_large:
+      return 413;
+    case ErrorCode::unsupported_media:
+      return 415;
+    case ErrorCode::too_many_attempts:
+      return 429;
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::internal:
+      return 500;
+  }
+  return 500;
+}
+
+Response error_response(const Error& error) {
+  nlohmann::json details = nlohmann::json::object();
+  for (const auto& [key, value] : error.details())
+    details[key] = value;
+  const nlohmann::json body = {{"error",
+                                {{"code", domain::to_string(error.code())},
+                                 {"message", error.what()},
+                                 {"details", details}}}};
+  Response response;
+  response.status = http_status(error.code());
+  response.body = body.dump();
+  if (error.code() == ErrorCode::unavailable) response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+Response error_response(std::exception_ptr thrown, std::string_view context) {
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const Error& error) {
+    if (!error.cause().empty()) {
+      const auto level =
+          error.code() == ErrorCode::internal ? spdlog::level::err : spdlog::level::warn;
+      spdlog::log(level, "{}: {} ({})", context, error.what(), error.cause());
+    }
+    return error_response(error);
+  } catch (const nlohmann::json::exception& error) {
+    // JSON that parsed but has the wrong shape for what a handler read from it.
+    return error_response(
+        Error(ErrorCode::malformed, "request body has the wrong shape", {}, error.what()));
+  } catch (const std::exception& error) {
+    spdlog::error("{}: unexpected exception: {}", context, error.what());
+  } catch (...) {
+    spdlog::error("{}: unexpected non-standard exception", context);
+  }
+  return error_response(Error(ErrorCode::internal, "internal error"));
+}
+
+}  // namespace yizhan::api

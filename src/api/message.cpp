@@ -1,0 +1,57 @@
+// Query-string and percent-decoding helpers for requests.
+#include "yizhan/api/message.hpp"
+
+namespace yizhan::api {
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  const auto found = headers.find(std::string(name));
+  if (found == headers.end()) return std::nullopt;
+  return std::string_view(found->second);
+}
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  auto hex_value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      decoded += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      decoded += ' ';
+    } else {
+      decoded += c;
+    }
+  }
+  return decoded;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> parameters;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    const auto raw_name = pair.substr(0, eq);
+    const auto raw_value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    auto name = percent_decode(raw_name, true);
+    auto value = percent_decode(raw_value, true);
+    parameters.emplace(name.value_or(std::string(raw_name)),
+                       value.value_or(std::string(raw_value)));
+  }
+  return parameters;
+}
+
+}  // namespace yizhan::api

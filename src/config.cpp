@@ -1,0 +1,137 @@
+// Reads the TOML config file and the YIZHAN_* environment overrides into Config.
+#include "yizhan/config.hpp"
+
+#include <toml++/toml.h>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace yizhan {
+namespace {
+
+template <class T>
+void read_value(const toml::table& table, std::string_view section, std::string_view key,
+                T& target) {
+  const auto node = table[section][key];
+  if (!node) return;
+  if constexpr (std::is_same_v<T, std::string>) {
+    const auto value = node.template value<std::string>();
+    if (!value)
+      throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                               ": expected a string");
+    target = *value;
+  } else {
+    const auto value = node.template value<std::int64_t>();
+    if (!value)
+      throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                               ": expected an integer");
+    target = static_cast<T>(*value);
+  }
+}
+
+void read_millis(const toml::table& table, std::string_view section, std::string_view key,
+                 std::chrono::milliseconds& target) {
+  std::int64_t ms = target.count();
+  read_value(table, section, key, ms);
+  target = std::chrono::milliseconds(ms);
+}
+
+const char* env(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
+}
+
+long long env_integer(const char* name, long long current) {
+  const char* value = env(name);
+  if (!value) return current;
+  char* end = nullptr;
+  const long long parsed = std::strtoll(value, &end, 10);
+  if (*end != '\0') throw std::runtime_error(std::string(name) + ": expected an integer");
+  return parsed;
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot read password file " + path);
+  std::string secret;
+  std::getline(file, secret);
+  return secret;
+}
+
+}  // namespace
+
+Config load_config(const std::optional<std::string>& path) {
+  Config config;
+  if (path && !path->empty()) {
+    toml::table table;
+    try {
+      table = toml::parse_file(*path);
+    } catch (const toml::parse_error& error) {
+      std::ostringstream message;
+      message << *path << ": " << error.description() << " (line " << error.source().begin.line
+              << ")";
+      throw std::runtime_error(message.str());
+    }
+    try {
+      auto& http = config.http;
+      read_value(table, "http", "address", http.address);
+      read_value(table, "http", "port", http.port);
+      read_value(table, "http", "io_threads", http.io_threads);
+      read_value(table, "http", "tls_certificate", http.tls_certificate);
+      read_value(table, "http", "tls_key", http.tls_key);
+      read_value(table, "http", "web_root", http.web_root);
+      read_value(table, "http", "header_limit_bytes", http.header_limit_bytes);
+      read_value(table, "http", "body_limit_bytes", http.body_limit_bytes);
+      read_millis(table, "http", "request_timeout_ms", http.request_timeout);
+      read_value(table, "http", "max_connections", http.max_connections);
+      read_value(table, "http", "max_queued_requests", http.max_queued_requests);
+      read_millis(table, "http", "shutdown_grace_ms", http.shutdown_grace);
+
+      auto& db = config.database;
+      read_value(table, "database", "host", db.host);
+      read_value(table, "database", "port", db.port);
+      read_value(table, "database", "socket", db.socket);
+      read_value(table, "database", "user", db.user);
+      read_value(table, "database", "password", db.password);
+      std::string password_file;
+      read_value(table, "database", "password_file", password_file);
+      if (!password_file.empty()) db.password = read_secret_file(password_file);
+      read_value(table, "database", "schema", db.schema);
+      read_value(table, "database", "pool_size", db.pool_size);
+      read_millis(table, "database", "connect_timeout_ms", db.connect_timeout);
+      read_millis(table, "database", "acquire_timeout_ms", db.acquire_timeout);
+
+      read_value(table, "log", "level", config.log_level);
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error(*path + ": " + error.what());
+    }
+  }
+
+  auto& http = config.http;
+  if (const char* v = env("YIZHAN_ADDRESS")) http.address = v;
+  http.port = static_cast<std::uint16_t>(env_integer("YIZHAN_PORT", http.port));
+  http.io_threads = static_cast<int>(env_integer("YIZHAN_IO_THREADS", http.io_threads));
+  if (const char* v = env("YIZHAN_TLS_CERTIFICATE")) http.tls_certificate = v;
+  if (const char* v = env("YIZHAN_TLS_KEY")) http.tls_key = v;
+  if (const char* v = env("YIZHAN_WEB_ROOT")) http.web_root = v;
+  auto& db = config.database;
+  if (const char* v = env("YIZHAN_DB_HOST")) db.host = v;
+  db.port = static_cast<std::uint16_t>(env_integer("YIZHAN_DB_PORT", db.port));
+  if (const char* v = env("YIZHAN_DB_SOCKET")) db.socket = v;
+  if (const char* v = env("YIZHAN_DB_USER")) db.user = v;
+  if (const char* v = env("YIZHAN_DB_PASSWORD_FILE")) db.password = read_secret_file(v);
+  if (const char* v = env("YIZHAN_DB_PASSWORD")) db.password = v;
+  if (const char* v = env("YIZHAN_DB_NAME")) db.schema = v;
+  db.pool_size = static_cast<int>(env_integer("YIZHAN_DB_POOL_SIZE", db.pool_size));
+  if (const char* v = env("YIZHAN_LOG_LEVEL")) config.log_level = v;
+
+  if (http.port == 0) throw std::runtime_error("http.port must be between 1 and 65535");
+  if (db.pool_size < 1) throw std::runtime_error("database.pool_size must be at least 1");
+  if (http.tls_certificate.empty() != http.tls_key.empty()) {
+    throw std::runtime_error("http.tls_certificate and http.tls_key go together");
+  }
+  return config;
+}
+
+}  // namespace yizhan

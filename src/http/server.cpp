@@ -1,0 +1,515 @@
+// Beast HTTP/1.1 server: listener, one session per connection on a strand, TLS, shutdown.
+#include "yizhan/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "yizhan/api/error.hpp"
+#include "yizhan/api/router.hpp"
+#include "yizhan/http/metrics.hpp"
+#include "yizhan/http/static_files.hpp"
+
+namespace yizhan::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+using domain::Error;
+using domain::ErrorCode;
+
+namespace {
+
+/// A connection the server can ask to finish, for graceful shutdown.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  /// Closes the connection if it waits for a request; otherwise closes after the response.
+  virtual void stop_when_idle() = 0;
+};
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  // "gzip", "gzip;q=0.8", "br, gzip" — but not "gzip;q=0".
+  const auto at = accept_encoding.find("gzip");
+  if (at == std::string_view::npos) return false;
+  const auto rest = accept_encoding.substr(at + 4);
+  const auto end = rest.find(',');
+  const auto parameters = rest.substr(0, end);
+  const auto q = parameters.find("q=");
+  if (q == std::string_view::npos) return true;
+  const auto value = parameters.substr(q + 2);
+  return !(value.starts_with("0") && value.find_first_not_of("0. ") == std::string_view::npos);
+}
+
+std::string gzip_etag(const std::string& etag) {
+  return etag.substr(0, etag.size() - 1) + "-gz\"";
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const HttpConfig& http_config, ServerParts server_parts)
+      : config(http_config),
+        parts(std::move(server_parts)),
+        io_threads(config.io_threads > 0 ? config.io_threads
+                                         : std::max(1u, std::thread::hardware_concurrency())),
+        ioc(io_threads),
+        acceptor(net::make_strand(ioc)),
+        signals(ioc),
+        workers(static_cast<std::size_t>(std::max(1, parts.database_threads))) {
+    if (!config.tls_certificate.empty()) {
+      tls.emplace(ssl::context::tls_server);
+      tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+      tls->use_certificate_chain_file(config.tls_certificate);
+      tls->use_private_key_file(config.tls_key, ssl::context::pem);
+    }
+  }
+
+  HttpConfig config;
+  ServerParts parts;
+  int io_threads;
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::thread_pool workers;
+  std::atomic<int> connections{0};
+  std::atomic<int> queued{0};
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mutex;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
+  std::optional<net::steady_timer> drain_timer;
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void begin_shutdown();
+  void check_drained(std::chrono::steady_clock::time_point deadline);
+
+  void track(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(connections_mutex);
+    live.emplace(connection.get(), connection);
+  }
+  void untrack(Connection* connection) {
+    std::lock_guard lock(connections_mutex);
+    live.erase(connection);
+  }
+};
+
+namespace {
+
+/// One connection: reads requests one at a time, answers each, keeps the connection alive.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  template <class... StreamArguments>
+  explicit Session(Server::Impl& server, StreamArguments&&... arguments)
+      : server_(server), stream_(std::forward<StreamArguments>(arguments)...) {}
+
+  ~Session() override {
+    server_.untrack(this);
+    --server_.connections;
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::on_start, this->shared_from_this()));
+  }
+
+  void stop_when_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->state_ == State::reading) {
+        beast::get_lowest_layer(self->stream_).cancel();
+      } else {
+        self->close_after_response_ = true;
+      }
+    });
+  }
+
+ private:
+  enum class State { reading, handling };
+
+  void on_start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+    } else {
+      do_read();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("TLS handshake failed: {}", ec.message());
+      return;
+    }
+    do_read();
+  }
+
+  void do_read() {
+    state_ = State::reading;
+    if (server_.stopping) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.config.header_limit_bytes));
+    parser_->body_limit(server_.config.body_limit_bytes);
+    // One deadline for the whole request: a client trickling bytes cannot hold the slot.
+    beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    state_ = State::handling;
+    started_ = std::chrono::steady_clock::now();
+    if (ec == bhttp::error::end_of_stream) return do_close();
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit ||
+        ec == bhttp::error::buffer_overflow) {
+      return reject(Error(ErrorCode::too_large, "request too large"), "too_large");
+    }
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      return reject(Error(ErrorCode::malformed, "malformed HTTP request"), "malformed");
+    }
+    if (ec) {
+      // Timeouts, resets and cancellation at shutdown: nothing useful can be sent.
+      if (ec != beast::error::timeout && ec != net::error::operation_aborted) {
+        spdlog::debug("read failed: {}", ec.message());
+      }
+      return;
+    }
+    handle(parser_->release());
+  }
+
+  /// Answers a request that could not be read, then closes the connection.
+  void reject(const Error& error, std::string_view label) {
+    close_after_response_ = true;
+    method_ = "-";
+    path_ = "-";
+    route_ = label;
+    version_ = 11;
+    send(api::error_response(error));
+  }
+
+  void handle(bhttp::request<bhttp::string_body>&& message) {
+    version_ = message.version();
+    keep_alive_ = message.keep_alive();
+    head_ = message.method() == bhttp::verb::head;
+    method_ = std::string(message.method_string());
+
+    const std::string_view target(message.target().data(), message.target().size());
+    const auto question = target.find('?');
+    const auto raw_path = target.substr(0, question);
+    auto decoded = api::percent_decode(raw_path, false);
+    if (raw_path.empty() || raw_path.front() != '/' || !decoded ||
+        decoded->find('\0') != std::string::npos) {
+      path_ = "-";
+      return reject(Error(ErrorCode::malformed, "malformed request target"), "malformed");
+    }
+    path_ = *decoded;
+
+    api::Request request;
+    request.method = method_;
+    request.path = *decoded;
+    if (question != std::string_view::npos)
+      request.query = api::parse_query(target.substr(question + 1));
+    for (const auto& field : message) {
+      std::string name(field.name_string().data(), field.name_string().size());
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string value(field.value().data(), field.value().size());
+      auto [at, inserted] = request.headers.emplace(name, value);
+      if (!inserted) at->second += ", " + value;
+    }
+    request.body = std::move(message.body());
+    beast::error_code ignored;
+    request.client_address =
+        beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored).address().to_string();
+
+    if (request.path == "/metrics" && (method_ == "GET" || head_)) {
+      route_ = "/metrics";
+      api::Response response;
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      response.body = server_.parts.metrics.render();
+      if (server_.parts.extra_metrics) response.body += server_.parts.extra_metrics();
+      return send(std::move(response));
+    }
+
+    auto match = server_.parts.router.match(method_, request.path);
+    if (match.route) {
+      route_ = match.route->pattern;
+      if (match.route->executor == api::Executor::inline_io) {
+        return send(server_.parts.router.dispatch(match, std::move(request)));
+      }
+      return run_on_worker(std::move(match), std::move(request));
+    }
+    if (request.path.starts_with("/api/") || match.path_known) {
+      route_ = "unmatched";
+      return send(server_.parts.router.dispatch(match, std::move(request)));
+    }
+    route_ = "static";
+    send(serve_static(request));
+  }
+
+  /// Runs a database route on the worker pool, then answers on this connection's strand.
+  void run_on_worker(api::Match match, api::Request request) {
+    if (server_.queued.fetch_add(1) >= server_.config.max_queued_requests) {
+      --server_.queued;
+      return send(api::error_response(Error(ErrorCode::unavailable, "server busy")));
+    }
+    net::post(server_.workers, [self = this->shared_from_this(), match = std::move(match),
+                                request = std::move(request)]() mutable {
+      --self->server_.queued;
+      auto response = self->server_.parts.router.dispatch(match, std::move(request));
+      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->send(std::move(response));
+      });
+    });
+  }
+
+  api::Response serve_static(const api::Request& request) {
+    if (method_ != "GET" && !head_) {
+      auto response =
+          api::error_response(Error(ErrorCode::method_not_allowed, "method not allowed"));
+      response.headers.emplace_back("Allow", "GET, HEAD");
+      return response;
+    }
+    auto file = server_.parts.static_files.find(request.path);
+    if (!file) {
+      auto not_found = server_.parts.static_files.find("/404.html");
+      if (!not_found) return api::error_response(Error(ErrorCode::not_found, "no such file"));
+      api::Response response;
+      response.status = 404;
+      response.content_type = not_found->content_type;
+      response.shared_body = not_found->body;
+      response.headers.emplace_back("Cache-Control", "no-cache");
+      return response;
+    }
+    const bool gzip =
+        file->gzip_body && accepts_gzip(request.header("accept-encoding").value_or(""));
+    const std::string etag = gzip ? gzip_etag(file->etag) : file->etag;
+
+    api::Response response;
+    response.headers.emplace_back("ETag", etag);
+    response.headers.emplace_back("Last-Modified", file->last_modified);
+    response.headers.emplace_back("Cache-Control", file->cache_control);
+    if (file->gzip_body) response.headers.emplace_back("Vary", "Accept-Encoding");
+
+    const auto if_none_match = request.header("if-none-match");
+    const auto if_modified_since = request.header("if-modified-since");
+    bool not_modified = false;
+    if (if_none_match) {
+      not_modified = StaticFiles::etag_matches(*if_none_match, file->etag) ||
+                     StaticFiles::etag_matches(*if_none_match, gzip_etag(file->etag));
+    } else if (if_modified_since) {
+      const auto since = StaticFiles::parse_http_date(*if_modified_since);
+      not_modified = since && file->modified <= *since;
+    }
+    if (not_modified) {
+      response.status = 304;
+      response.content_type.clear();
+      return response;
+    }
+    response.content_type = file->content_type;
+    response.shared_body = gzip ? file->gzip_body : file->body;
+    if (gzip) response.headers.emplace_back("Content-Encoding", "gzip");
+    return response;
+  }
+
+  void send(api::Response response) {
+    response_ = std::move(response);
+    reply_ = {};
+    reply_.version(version_);
+    reply_.result(static_cast<unsigned>(response_.status));
+    reply_.set(bhttp::field::server, "yizhan");
+    if (!response_.content_type.empty())
+      reply_.set(bhttp::field::content_type, response_.content_type);
+    reply_.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [name, value] : response_.headers)
+      reply_.insert(name, value);
+    const bool keep = keep_alive_ && !close_after_response_ && !server_.stopping;
+    reply_.keep_alive(keep);
+    const auto payload = response_.payload();
+    if (head_ || response_.status == 304 || response_.status == 204) {
+      if (response_.status != 304 && response_.status != 204) reply_.content_length(payload.size());
+    } else {
+      reply_.body() = beast::span<const char>(payload.data(), payload.size());
+      reply_.prepare_payload();
+    }
+
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    server_.parts.metrics.observe(route_, method_, response_.status, seconds);
+    spdlog::info("{} {} {} {:.2f}ms", method_, path_, response_.status, seconds * 1000);
+
+    bhttp::async_write(
+        stream_, reply_,
+        beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
+  }
+
+  void on_write(bool keep, beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!keep) return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Server::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  api::Response response_;
+  bhttp::response<bhttp::span_body<const char>> reply_;
+  State state_ = State::reading;
+  bool close_after_response_ = false;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+  std::string method_;
+  std::string path_;
+  std::string route_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::on_accept, this));
+}
+
+void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (!acceptor.is_open() || stopping) return;
+  if (ec) {
+    spdlog::warn("accept failed: {}", ec.message());
+    return do_accept();
+  }
+  if (connections >= config.max_connections) {
+    spdlog::warn("connection limit {} reached, refusing a connection", config.max_connections);
+    beast::error_code ignored;
+    socket.close(ignored);
+    return do_accept();
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  ++connections;
+  if (tls) {
+    auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        *this, std::move(socket), *tls);
+    track(session);
+    session->start();
+  } else {
+    auto session = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+    track(session);
+    session->start();
+  }
+  do_accept();
+}
+
+void Server::Impl::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  spdlog::info("shutting down: finishing {} open connections", connections.load());
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  {
+    std::lock_guard lock(connections_mutex);
+    for (auto& [raw, weak] : live) {
+      if (auto connection = weak.lock()) connection->stop_when_idle();
+    }
+  }
+  check_drained(std::chrono::steady_clock::now() + config.shutdown_grace);
+}
+
+void Server::Impl::check_drained(std::chrono::steady_clock::time_point deadline) {
+  if (connections == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (connections > 0)
+      spdlog::warn("shutdown grace over, {} connections cut", connections.load());
+    ioc.stop();
+    return;
+  }
+  drain_timer.emplace(ioc, std::chrono::milliseconds(20));
+  drain_timer->async_wait([this, deadline](beast::error_code) { check_drained(deadline); });
+}
+
+Server::Server(const HttpConfig& config, ServerParts parts)
+    : impl_(std::make_unique<Impl>(config, std::move(parts))) {}
+
+Server::~Server() = default;
+
+void Server::listen() {
+  auto& acceptor = impl_->acceptor;
+  beast::error_code ec;
+  const auto address = net::ip::make_address(impl_->config.address, ec);
+  if (ec) throw std::runtime_error("bad listen address " + impl_->config.address);
+  const tcp::endpoint endpoint(address, impl_->config.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + impl_->config.address + ":" +
+                             std::to_string(impl_->config.port) + ": " + ec.message());
+  }
+}
+
+void Server::run() {
+  auto& impl = *impl_;
+  impl.signals.add(SIGINT);
+  impl.signals.add(SIGTERM);
+  impl.signals.async_wait([&impl](beast::error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {} received", signal);
+    impl.begin_shutdown();
+  });
+  impl.do_accept();
+  spdlog::info("serving {}://{}:{} with {} I/O threads", impl.tls ? "https" : "http",
+               impl.config.address, port(), impl.io_threads);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl.io_threads; ++i)
+    threads.emplace_back([&impl] { impl.ioc.run(); });
+  impl.ioc.run();
+  for (auto& thread : threads)
+    thread.join();
+  impl.workers.join();
+  spdlog::info("server stopped");
+}
+
+void Server::stop() {
+  net::post(impl_->ioc, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+unsigned short Server::port() const {
+  beast::error_code ignored;
+  return impl_->acceptor.local_endpoint(ignored).port();
+}
+
+}  // namespace yizhan::http

@@ -1,0 +1,233 @@
+// Static files from the web root: path safety, MIME types, ETag/Last-Modified, gzip, caching.
+#include "yizhan/http/static_files.hpp"
+
+#include <zlib.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+namespace yizhan::http {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr auto kRecheckInterval = std::chrono::seconds(1);
+constexpr std::uintmax_t kMaxFileBytes = 64 * 1024 * 1024;
+constexpr std::size_t kMinGzipBytes = 256;
+
+constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+bool is_compressible(std::string_view content_type) {
+  return content_type.starts_with("text/") || content_type.starts_with("application/json") ||
+         content_type.starts_with("application/javascript") ||
+         content_type.starts_with("image/svg+xml") ||
+         content_type.starts_with("application/manifest+json");
+}
+
+bool path_within(const fs::path& path, const fs::path& root) {
+  auto [root_end, path_end] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  return root_end == root.end();
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(fs::path root) {
+  std::error_code error;
+  root_ = fs::canonical(root, error);
+  if (error) throw std::runtime_error("web root not found: " + root.string());
+}
+
+std::string StaticFiles::content_type_for(std::string_view file_name) {
+  const auto dot = file_name.rfind('.');
+  const std::string_view extension =
+      dot == std::string_view::npos ? std::string_view{} : file_name.substr(dot + 1);
+  static const std::unordered_map<std::string_view, const char*> kTypes{
+      {"html", "text/html; charset=utf-8"},
+      {"htm", "text/html; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"js", "application/javascript; charset=utf-8"},
+      {"mjs", "application/javascript; charset=utf-8"},
+      {"json", "application/json; charset=utf-8"},
+      {"map", "application/json; charset=utf-8"},
+      {"webmanifest", "application/manifest+json; charset=utf-8"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"csv", "text/csv; charset=utf-8"},
+      {"xml", "application/xml; charset=utf-8"},
+      {"svg", "image/svg+xml; charset=utf-8"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"webp", "image/webp"},
+      {"gif", "image/gif"},
+      {"ico", "image/x-icon"},
+      {"woff2", "font/woff2"},
+      {"woff", "font/woff"},
+      {"pdf", "application/pdf"},
+  };
+  const auto found = kTypes.find(extension);
+  return found == kTypes.end() ? "application/octet-stream" : found->second;
+}
+
+bool StaticFiles::etag_matches(std::string_view header, std::string_view etag) {
+  auto opaque = [](std::string_view tag) {
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    return tag;
+  };
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    std::string_view candidate = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    while (!candidate.empty() && candidate.front() == ' ')
+      candidate.remove_prefix(1);
+    while (!candidate.empty() && candidate.back() == ' ')
+      candidate.remove_suffix(1);
+    if (candidate == "*" || opaque(candidate) == opaque(etag)) return true;
+  }
+  return false;
+}
+
+std::string StaticFiles::format_http_date(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                utc.tm_sec);
+  return text;
+}
+
+std::optional<std::chrono::system_clock::time_point> StaticFiles::parse_http_date(
+    std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  if (text.size() != 29 || text.substr(25) != " GMT") return std::nullopt;
+  std::tm utc{};
+  char month[4] = {};
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str() + 5, "%2d %3s %4d %2d:%2d:%2d", &utc.tm_mday, month, &utc.tm_year,
+                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 6) {
+    return std::nullopt;
+  }
+  utc.tm_mon = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (std::string_view(month) == kMonths[i]) utc.tm_mon = i;
+  }
+  if (utc.tm_mon < 0) return std::nullopt;
+  utc.tm_year -= 1900;
+  return std::chrono::system_clock::from_time_t(timegm(&utc));
+}
+
+std::optional<fs::path> StaticFiles::resolve(std::string_view decoded_path) const {
+  if (decoded_path.empty() || decoded_path.front() != '/') return std::nullopt;
+  fs::path relative;
+  std::string_view rest = decoded_path;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    const std::string_view segment = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    if (segment.empty() || segment == ".") continue;
+    // No parent references, hidden files, NUL or Windows separators: none is ever a real asset.
+    if (segment.front() == '.' || segment.find('\0') != std::string_view::npos ||
+        segment.find('\\') != std::string_view::npos ||
+        segment.find(':') != std::string_view::npos) {
+      return std::nullopt;
+    }
+    relative /= std::string(segment);
+  }
+  std::error_code error;
+  fs::path candidate = root_ / relative;
+  if (fs::is_directory(candidate, error)) candidate /= "index.html";
+  // canonical() follows symlinks, so a link that leads out of the root is caught here.
+  const fs::path real = fs::canonical(candidate, error);
+  if (error || !path_within(real, root_) || !fs::is_regular_file(real, error)) return std::nullopt;
+  return real;
+}
+
+std::optional<StaticFile> StaticFiles::find(std::string_view decoded_path) {
+  const std::string key(decoded_path);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::shared_lock lock(mutex_);
+    const auto found = cache_.find(key);
+    if (found != cache_.end() && now - found->second.checked < kRecheckInterval) {
+      return found->second.file;
+    }
+  }
+  const auto path = resolve(decoded_path);
+  if (!path) {
+    std::unique_lock lock(mutex_);
+    cache_.erase(key);
+    return std::nullopt;
+  }
+  std::error_code error;
+  const auto write_time = fs::last_write_time(*path, error);
+  const auto size = fs::file_size(*path, error);
+  if (error || size > kMaxFileBytes) return std::nullopt;
+  {
+    std::unique_lock lock(mutex_);
+    const auto found = cache_.find(key);
+    if (found != cache_.end() && found->second.write_time == write_time &&
+        found->second.size == size) {
+      found->second.checked = now;
+      return found->second.file;
+    }
+  }
+  auto file = load(*path);
+  if (!file) return std::nullopt;
+  std::unique_lock lock(mutex_);
+  cache_[key] = Entry{*file, write_time, size, now};
+  return file;
+}
+
+std::optional<StaticFile> StaticFiles::load(const fs::path& path) {
+  std::ifstream input(path, std::ios::binary);
+  if (!input) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << input.rdbuf();
+  StaticFile file;
+  file.body = std::make_shared<const std::string>(bytes.str());
+  file.content_type = content_type_for(path.filename().string());
+  if (is_compressible(file.content_type) && file.body->size() >= kMinGzipBytes) {
+    file.gzip_body = std::make_shared<const std::string>(gzip_compress(*file.body));
+  }
+  std::error_code error;
+  const auto write_time = fs::last_write_time(path, error);
+  file.modified = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::file_clock::to_sys(write_time));
+  file.last_modified = format_http_date(file.modified);
+  const auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(write_time.time_since_epoch()).count();
+  char etag[64];
+  std::snprintf(etag, sizeof etag, "\"%zx-%llx\"", file.body->size(),
+                static_cast<unsigned long long>(nanos));
+  file.etag = etag;
+  // Pages revalidate every time (they name the API they call); assets may be cached an hour.
+  file.cache_control =
+      file.content_type.starts_with("text/html") ? "no-cache" : "public, max-age=3600";
+  return file;
+}
+
+std::string gzip_compress(std::string_view data) {
+  z_stream stream{};
+  if (deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("deflateInit2 failed");
+  }
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  const int result = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (result != Z_STREAM_END) throw std::runtime_error("deflate failed");
+  return out;
+}
+
+}  // namespace yizhan::http
