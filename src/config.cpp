@@ -101,6 +101,9 @@ Config load_config(const std::optional<std::string>& path) {
       read_value(table, "database", "pool_size", db.pool_size);
       read_millis(table, "database", "connect_timeout_ms", db.connect_timeout);
       read_millis(table, "database", "acquire_timeout_ms", db.acquire_timeout);
+      std::int64_t read_timeout_seconds = db.read_timeout.count();
+      read_value(table, "database", "read_timeout_seconds", read_timeout_seconds);
+      db.read_timeout = std::chrono::seconds(read_timeout_seconds);
 
       read_value(table, "log", "level", config.log_level);
     } catch (const std::runtime_error& error) {

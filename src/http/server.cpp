@@ -68,8 +68,9 @@ struct Server::Impl {
   Impl(const HttpConfig& http_config, ServerParts server_parts)
       : config(http_config),
         parts(std::move(server_parts)),
-        io_threads(config.io_threads > 0 ? config.io_threads
-                                         : std::max(1u, std::thread::hardware_concurrency())),
+        io_threads(config.io_threads > 0
+                       ? config.io_threads
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         ioc(io_threads),
         acceptor(net::make_strand(ioc)),
         signals(ioc),
@@ -87,16 +88,17 @@ struct Server::Impl {
   HttpConfig config;
   ServerParts parts;
   int io_threads;
-  net::io_context ioc;
-  std::optional<ssl::context> tls;
-  tcp::acceptor acceptor;
-  net::signal_set signals;
-  net::thread_pool workers;
+  // Declared before ioc: sessions still queued in ioc untrack themselves when it is destroyed.
   std::atomic<int> connections{0};
   std::atomic<int> queued{0};
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::thread_pool workers;
   std::optional<net::steady_timer> drain_timer;
 
   void do_accept();
@@ -440,12 +442,18 @@ void Server::Impl::begin_shutdown() {
   beast::error_code ignored;
   acceptor.close(ignored);
   signals.cancel(ignored);
+  // Collect under the lock but act outside it: the last reference may be dropped here, and a
+  // session's destructor takes the same lock to untrack itself.
+  std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard lock(connections_mutex);
     for (auto& [raw, weak] : live) {
-      if (auto connection = weak.lock()) connection->stop_when_idle();
+      if (auto connection = weak.lock()) open.push_back(std::move(connection));
     }
   }
+  for (auto& connection : open)
+    connection->stop_when_idle();
+  open.clear();
   check_drained(std::chrono::steady_clock::now() + config.shutdown_grace);
 }
 

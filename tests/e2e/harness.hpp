@@ -1,0 +1,291 @@
+// End-to-end helpers: start the real yizhan binary, talk raw HTTP to it over a socket.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace yizhan::e2e {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// A port nobody listens on right now.
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+/// Runs a shell command, failing the test on a non-zero exit; returns its standard output.
+inline std::string shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("popen failed");
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe))
+    output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  if (status != 0) throw std::runtime_error("command failed: " + command + "\n" + output);
+  return output;
+}
+
+inline std::string source_dir() {
+  const char* dir = std::getenv("YIZHAN_TEST_SOURCE_DIR");
+  if (!dir) throw std::runtime_error("YIZHAN_TEST_SOURCE_DIR is not set: run ./deploy/test");
+  return dir;
+}
+
+/// A fresh temporary folder, removed at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "yizhan-e2e.XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+/// A parsed HTTP response. Header names are lower-case.
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  [[nodiscard]] std::string header(const std::string& name) const {
+    const auto found = headers.find(name);
+    return found == headers.end() ? "" : found->second;
+  }
+};
+
+/// One TCP connection to the server, for keep-alive, raw bytes and slow clients.
+class Connection {
+ public:
+  explicit Connection(int port, std::chrono::milliseconds timeout = 5000ms) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~Connection() { ::close(fd_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  [[nodiscard]] bool connected() const { return connected_; }
+
+  /// Sends bytes; false when the peer has closed.
+  bool send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  /// True when the server closed the connection (reads EOF or reset) within the timeout.
+  bool closed_by_server() {
+    char byte;
+    const auto n = ::recv(fd_, &byte, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+  /// Reads one response; nothing if the connection closed or timed out first.
+  std::optional<HttpResponse> read_response(bool head = false) {
+    while (buffer_.find("\r\n\r\n") == std::string::npos) {
+      if (!fill()) return std::nullopt;
+    }
+    const auto header_end = buffer_.find("\r\n\r\n");
+    std::istringstream head_lines(buffer_.substr(0, header_end));
+    buffer_.erase(0, header_end + 4);
+    HttpResponse response;
+    std::string line;
+    std::getline(head_lines, line);
+    if (line.size() < 12) return std::nullopt;
+    response.status = std::stoi(line.substr(9, 3));
+    while (std::getline(head_lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = line.substr(0, colon);
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+    std::size_t length = 0;
+    if (!head && response.status != 304 && response.status != 204 &&
+        response.headers.count("content-length")) {
+      length = std::stoul(response.headers["content-length"]);
+    }
+    while (buffer_.size() < length) {
+      if (!fill()) return std::nullopt;
+    }
+    response.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return response;
+  }
+
+ private:
+  bool fill() {
+    char chunk[65536];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+/// One request on a new connection.
+inline HttpResponse fetch(int port, const std::string& method, const std::string& target,
+                          const std::vector<std::string>& headers = {},
+                          const std::string& body = {}) {
+  Connection connection(port, 10000ms);
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n";
+  for (const auto& header : headers)
+    request += header + "\r\n";
+  if (!body.empty() || method == "POST") {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "Connection: close\r\n\r\n" + body;
+  connection.send(request);
+  auto response = connection.read_response(method == "HEAD");
+  if (!response) throw std::runtime_error("no response to " + method + " " + target);
+  return *response;
+}
+
+/// Gunzips a body.
+inline std::string gunzip(const std::string& compressed) {
+  std::string out;
+  z_stream stream{};
+  inflateInit2(&stream, 15 + 16);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  char chunk[16384];
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(chunk);
+    stream.avail_out = sizeof chunk;
+    result = inflate(&stream, Z_NO_FLUSH);
+    out.append(chunk, sizeof chunk - stream.avail_out);
+  }
+  inflateEnd(&stream);
+  return out;
+}
+
+/// Creates a schema on a MariaDB reachable through `socket` as root.
+inline void create_schema(const std::string& socket, const std::string& schema) {
+  shell("mariadb --no-defaults -uroot --socket='" + socket + "' -e 'DROP DATABASE IF EXISTS " +
+        schema + "; CREATE DATABASE " + schema + " CHARACTER SET utf8mb4'");
+}
+
+/// The real `yizhan serve`, started with a generated config and stopped at scope exit.
+class ServerProcess {
+ public:
+  /// `extra_toml` is appended to the [http] section.
+  ServerProcess(const fs::path& work_dir, const fs::path& web_root, const std::string& db_socket,
+                const std::string& schema, const std::string& extra_http_toml = {},
+                const std::string& extra_database_toml = {})
+      : port_(free_port()), log_(work_dir / "yizhan.log"), config_(work_dir / "yizhan.toml") {
+    std::ofstream(config_) << "[http]\naddress = \"127.0.0.1\"\nport = " << port_
+                           << "\nweb_root = \"" << web_root.string() << "\"\n"
+                           << extra_http_toml << "\n[database]\nsocket = \"" << db_socket
+                           << "\"\nuser = \"root\"\nschema = \"" << schema << "\"\n"
+                           << extra_database_toml << "\n";
+    shell(std::string(YIZHAN_BINARY) + " migrate --config '" + config_.string() + "' 2>&1");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      ::execl(YIZHAN_BINARY, YIZHAN_BINARY, "serve", "--config", config_.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Connection(port_, 1000ms).connected()) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("yizhan did not start; log:\n" + log());
+  }
+
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  [[nodiscard]] int port() const { return port_; }
+
+  /// Sends a signal without waiting.
+  void signal(int number) const { ::kill(pid_, number); }
+
+  /// Waits for the process to end; returns its exit code (or 128 + signal).
+  int wait_for_exit(std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  [[nodiscard]] std::string log() const {
+    std::ifstream file(log_);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+  fs::path log_;
+  fs::path config_;
+};
+
+}  // namespace yizhan::e2e
