@@ -8,6 +8,7 @@
 #include "yizhan/api/routes.hpp"
 #include "yizhan/config.hpp"
 #include "yizhan/domain/error.hpp"
+#include "yizhan/http/logging.hpp"
 #include "yizhan/http/metrics.hpp"
 #include "yizhan/http/server.hpp"
 #include "yizhan/http/static_files.hpp"
@@ -52,6 +53,7 @@ int serve(const yizhan::Config& config) {
                                [&database] { return pool_metrics(database); }});
   server.listen();
   server.run();
+  spdlog::default_logger()->flush();
   return 0;
 }
 
@@ -89,8 +91,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const auto config = yizhan::load_config(config_path);
-    spdlog::set_level(spdlog::level::from_str(config.log_level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    yizhan::http::configure_logging(config.log_level);
     if (app.got_subcommand("serve")) return serve(config);
     if (app.got_subcommand("migrate")) return migrate(config);
   } catch (const yizhan::domain::Error& error) {

@@ -7,7 +7,14 @@ namespace yizhan::http {
 
 void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
   std::lock_guard lock(mutex_);
-  auto& series = series_[{std::string(route), std::string(method), status}];
+  // Look up without allocating; a new series (rare) is created once.
+  auto found =
+      series_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+  if (found == series_.end()) {
+    found = series_.emplace(std::tuple(std::string(route), std::string(method), status), Series{})
+                .first;
+  }
+  auto& series = found->second;
   ++series.count;
   series.sum += seconds;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {

@@ -149,12 +149,11 @@ std::optional<fs::path> StaticFiles::resolve(std::string_view decoded_path) cons
   return real;
 }
 
-std::optional<StaticFile> StaticFiles::find(std::string_view decoded_path) {
-  const std::string key(decoded_path);
+std::shared_ptr<const StaticFile> StaticFiles::find(std::string_view decoded_path) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::shared_lock lock(mutex_);
-    const auto found = cache_.find(key);
+    const auto found = cache_.find(decoded_path);
     if (found != cache_.end() && now - found->second.checked < kRecheckInterval) {
       return found->second.file;
     }
@@ -162,16 +161,16 @@ std::optional<StaticFile> StaticFiles::find(std::string_view decoded_path) {
   const auto path = resolve(decoded_path);
   if (!path) {
     std::unique_lock lock(mutex_);
-    cache_.erase(key);
-    return std::nullopt;
+    if (const auto found = cache_.find(decoded_path); found != cache_.end()) cache_.erase(found);
+    return nullptr;
   }
   std::error_code error;
   const auto write_time = fs::last_write_time(*path, error);
   const auto size = fs::file_size(*path, error);
-  if (error || size > kMaxFileBytes) return std::nullopt;
+  if (error || size > kMaxFileBytes) return nullptr;
   {
     std::unique_lock lock(mutex_);
-    const auto found = cache_.find(key);
+    const auto found = cache_.find(decoded_path);
     if (found != cache_.end() && found->second.write_time == write_time &&
         found->second.size == size) {
       found->second.checked = now;
@@ -179,18 +178,19 @@ std::optional<StaticFile> StaticFiles::find(std::string_view decoded_path) {
     }
   }
   auto file = load(*path);
-  if (!file) return std::nullopt;
+  if (!file) return nullptr;
   std::unique_lock lock(mutex_);
-  cache_[key] = Entry{*file, write_time, size, now};
+  cache_.insert_or_assign(std::string(decoded_path), Entry{file, write_time, size, now});
   return file;
 }
 
-std::optional<StaticFile> StaticFiles::load(const fs::path& path) {
+std::shared_ptr<const StaticFile> StaticFiles::load(const fs::path& path) {
   std::ifstream input(path, std::ios::binary);
-  if (!input) return std::nullopt;
+  if (!input) return nullptr;
   std::ostringstream bytes;
   bytes << input.rdbuf();
-  StaticFile file;
+  auto loaded = std::make_shared<StaticFile>();
+  StaticFile& file = *loaded;
   file.body = std::make_shared<const std::string>(bytes.str());
   file.content_type = content_type_for(path.filename().string());
   if (is_compressible(file.content_type) && file.body->size() >= kMinGzipBytes) {
@@ -210,7 +210,7 @@ std::optional<StaticFile> StaticFiles::load(const fs::path& path) {
   // Pages revalidate every time (they name the API they call); assets may be cached an hour.
   file.cache_control =
       file.content_type.starts_with("text/html") ? "no-cache" : "public, max-age=3600";
-  return file;
+  return loaded;
 }
 
 std::string gzip_compress(std::string_view data) {

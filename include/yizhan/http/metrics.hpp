@@ -29,7 +29,7 @@ class Metrics {
     std::array<std::uint64_t, kBuckets.size()> buckets{};
   };
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, Series> series_;
+  std::map<std::tuple<std::string, std::string, int>, Series, std::less<>> series_;
 };
 
 }  // namespace yizhan::http

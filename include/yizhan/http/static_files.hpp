@@ -32,7 +32,7 @@ class StaticFiles {
   /// The file for a decoded URL path, or nothing when it does not exist or would leave the root
   /// (`..`, absolute paths, NUL, backslashes, symlinks pointing outside). "/" and folders map to
   /// their index.html.
-  std::optional<StaticFile> find(std::string_view decoded_path);
+  std::shared_ptr<const StaticFile> find(std::string_view decoded_path);
 
   /// The MIME type for a file name, with charset for text.
   static std::string content_type_for(std::string_view file_name);
@@ -49,17 +49,24 @@ class StaticFiles {
 
  private:
   struct Entry {
-    StaticFile file;
+    std::shared_ptr<const StaticFile> file;
     std::filesystem::file_time_type write_time;
     std::uintmax_t size = 0;
     std::chrono::steady_clock::time_point checked;
   };
   std::optional<std::filesystem::path> resolve(std::string_view decoded_path) const;
-  std::optional<StaticFile> load(const std::filesystem::path& path);
+  std::shared_ptr<const StaticFile> load(const std::filesystem::path& path);
+
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view path) const {
+      return std::hash<std::string_view>{}(path);
+    }
+  };
 
   std::filesystem::path root_;
   std::shared_mutex mutex_;
-  std::unordered_map<std::string, Entry> cache_;
+  std::unordered_map<std::string, Entry, PathHash, std::equal_to<>> cache_;
 };
 
 /// Gzip-compresses bytes (zlib, level 6).
