@@ -82,6 +82,8 @@ struct Server::Impl {
       tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                        ssl::context::single_dh_use);
+      // Explicit, rather than relying on OpenSSL 3's default security level to refuse TLS < 1.2.
+      SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
       tls->use_certificate_chain_file(config.tls_certificate);
       tls->use_private_key_file(config.tls_key, ssl::context::pem);
     }
