@@ -1,7 +1,11 @@
 // The yizhan command line: wires config → database → services → router → server.
 #include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -12,7 +16,11 @@
 #include "yizhan/http/metrics.hpp"
 #include "yizhan/http/server.hpp"
 #include "yizhan/http/static_files.hpp"
+#include "yizhan/service/accounts.hpp"
+#include "yizhan/service/audit.hpp"
+#include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
+#include "yizhan/service/villages.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/migrations.hpp"
 
@@ -45,7 +53,10 @@ std::string pool_metrics(const yizhan::store::Database& database) {
 int serve(const yizhan::Config& config) {
   yizhan::store::Database database(config.database);
   yizhan::service::HealthService health(database);
-  const auto router = yizhan::api::build_router({health});
+  yizhan::service::AccountService accounts(database);
+  yizhan::service::AuditService audit(database);
+  yizhan::service::VillageService villages(database);
+  const auto router = yizhan::api::build_router({health, accounts, audit, villages});
   yizhan::http::StaticFiles static_files(config.http.web_root);
   yizhan::http::Metrics metrics;
   yizhan::http::Server server(config.http,
@@ -67,6 +78,56 @@ int migrate(const yizhan::Config& config) {
   return 0;
 }
 
+/// Reads one line from standard input without echo when it is a terminal.
+std::string read_password(const std::string& prompt) {
+  const bool terminal = ::isatty(STDIN_FILENO);
+  termios saved{};
+  if (terminal) {
+    std::cerr << prompt << std::flush;
+    ::tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (terminal) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << '\n';
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+const yizhan::service::Actor kCli{std::nullopt, "cli", "", ""};
+
+yizhan::service::Actor cli(const std::string& command) {
+  auto actor = kCli;
+  actor.action = command;
+  return actor;
+}
+
+int seed_demo(const yizhan::Config& config, const std::string& password_file) {
+  yizhan::store::Database database(config.database);
+  yizhan::service::AccountService accounts(database);
+  std::string password;
+  if (std::ifstream existing(password_file); existing) std::getline(existing, password);
+  if (password.empty()) {
+    password = yizhan::service::new_password();
+    std::ofstream(password_file) << password << '\n';
+    std::filesystem::permissions(
+        password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+  const auto report = yizhan::service::seed_demo(database, accounts, password);
+  std::cout << (report.seeded ? "demo data loaded\n"
+                              : "database not empty; demo data left as it is\n");
+  std::cout << "demo accounts 演示账号:";
+  for (const auto& name : report.usernames)
+    std::cout << ' ' << name;
+  std::cout << "\npassword 密码: " << password << "  (kept in " << password_file << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,12 +136,31 @@ int main(int argc, char** argv) {
   std::optional<std::string> config_path;
   app.add_option("-c,--config", config_path, "TOML config file (environment YIZHAN_* overrides)");
 
-  auto* serve_command =
-      app.add_subcommand("serve", "serve the storefront, POS, village and admin pages and the API");
-  auto* migrate_command =
-      app.add_subcommand("migrate", "apply the database migrations not yet applied");
+  auto* serve_command = app.add_subcommand("serve", "serve the pages and the API until SIGTERM");
+  auto* migrate_command = app.add_subcommand("migrate", "apply the migrations not yet applied");
+  auto* seed_command =
+      app.add_subcommand("seed-demo", "load demo villages and accounts into an empty database");
+  std::string password_file = "var/demo-password";
+  seed_command->add_option("--password-file", password_file, "where the demo password is kept");
+  auto* user_command = app.add_subcommand("user", "manage staff and village accounts");
+  user_command->require_subcommand(1);
+  std::string username;
+  std::string role;
+  std::optional<std::string> village;
+  auto* user_add =
+      user_command->add_subcommand("add", "create an account (password on standard input)");
+  user_add->add_option("--username", username)->required();
+  user_add->add_option("--role", role, "admin, cashier or village")->required();
+  user_add->add_option("--village", village, "village code (role village only)");
+  auto* user_passwd = user_command->add_subcommand(
+      "passwd", "set a password (standard input); ends the user's sessions");
+  user_passwd->add_option("--username", username)->required();
+  auto* user_disable =
+      user_command->add_subcommand("disable", "disable an account; ends its sessions");
+  user_disable->add_option("--username", username)->required();
+  auto* user_list = user_command->add_subcommand("list", "list the accounts");
   app.add_subcommand("version", "print the version");
-  for (auto* command : {serve_command, migrate_command}) {
+  for (auto* command : {serve_command, migrate_command, seed_command, user_command}) {
     command->add_option("-c,--config", config_path, "TOML config file");
   }
   CLI11_PARSE(app, argc, argv);
@@ -92,14 +172,44 @@ int main(int argc, char** argv) {
     }
     const auto config = yizhan::load_config(config_path);
     yizhan::http::configure_logging(config.log_level);
-    if (app.got_subcommand("serve")) return serve(config);
-    if (app.got_subcommand("migrate")) return migrate(config);
+    if (serve_command->parsed()) return serve(config);
+    if (migrate_command->parsed()) return migrate(config);
+    if (seed_command->parsed()) return seed_demo(config, password_file);
+
+    yizhan::store::Database database(config.database);
+    yizhan::service::AccountService accounts(database);
+    if (user_add->parsed()) {
+      const auto parsed_role = yizhan::domain::parse_role(role);
+      if (!parsed_role) throw std::runtime_error("--role must be admin, cashier or village");
+      const auto user = accounts.add_user(username, *parsed_role, village,
+                                          read_password("password: "), cli("user add"));
+      std::cout << "created user " << user.username << " (id " << user.id << ")\n";
+    } else if (user_passwd->parsed()) {
+      accounts.reset_password(username, read_password("new password: "), cli("user passwd"));
+      std::cout << "password changed; " << username << " was signed out everywhere\n";
+    } else if (user_disable->parsed()) {
+      accounts.disable_user(username, cli("user disable"));
+      std::cout << "disabled " << username << '\n';
+    } else if (user_list->parsed()) {
+      for (const auto& user : accounts.list_users()) {
+        std::cout << user.id << '\t' << user.username << '\t'
+                  << yizhan::domain::to_string(user.role) << '\t'
+                  << (user.village_id ? std::to_string(*user.village_id) : "-") << '\t'
+                  << (user.active ? "active" : "disabled") << '\n';
+      }
+    }
   } catch (const yizhan::domain::Error& error) {
-    spdlog::error("{}{}{}", error.what(), error.cause().empty() ? "" : ": ", error.cause());
+    const auto field = error.details().find("field");
+    spdlog::error("{}{}{}{}", error.what(),
+                  field != error.details().end() ? " (" + field->second + ")" : "",
+                  error.cause().empty() ? "" : ": ", error.cause());
+    spdlog::default_logger()->flush();
     return 1;
   } catch (const std::exception& error) {
     spdlog::error("{}", error.what());
+    spdlog::default_logger()->flush();
     return 1;
   }
+  spdlog::default_logger()->flush();
   return 0;
 }

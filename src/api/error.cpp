@@ -11,36 +11,22 @@ using domain::ErrorCode;
 
 int http_status(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid:
-      return 422;
-    case ErrorCode::malformed:
-      return 400;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::method_not_allowed:
-      return 405;
-    case ErrorCode::duplicate:
-      return 409;
-    case ErrorCode::out_of_stock:
-      return 409;
-    case ErrorCode::conflict:
-      return 409;
-    case ErrorCode::unauthorized:
-      return 401;
-    case ErrorCode::forbidden:
-      return 403;
-    case ErrorCode::csrf:
-      return 403;
-    case ErrorCode::too_large:
-      return 413;
-    case ErrorCode::unsupported_media:
-      return 415;
-    case ErrorCode::too_many_attempts:
-      return 429;
-    case ErrorCode::unavailable:
-      return 503;
-    case ErrorCode::internal:
-      return 500;
+    case ErrorCode::invalid: return 422;
+    case ErrorCode::malformed: return 400;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::method_not_allowed: return 405;
+    case ErrorCode::duplicate: return 409;
+    case ErrorCode::out_of_stock: return 409;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::unauthorized: return 401;
+    case ErrorCode::invalid_credentials: return 401;
+    case ErrorCode::forbidden: return 403;
+    case ErrorCode::csrf: return 403;
+    case ErrorCode::too_large: return 413;
+    case ErrorCode::unsupported_media: return 415;
+    case ErrorCode::too_many_attempts: return 429;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: return 500;
   }
   return 500;
 }
@@ -57,6 +43,10 @@ Response error_response(const Error& error) {
   response.status = http_status(error.code());
   response.body = body.dump();
   if (error.code() == ErrorCode::unavailable) response.headers.emplace_back("Retry-After", "1");
+  if (const auto retry = error.details().find("retry_after_seconds");
+      retry != error.details().end()) {
+    response.headers.emplace_back("Retry-After", retry->second);
+  }
   return response;
 }
 

@@ -9,6 +9,24 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::string_view(found->second);
 }
 
+std::optional<std::string> cookie(const Request& request, std::string_view name) {
+  const auto header = request.header("cookie");
+  if (!header) return std::nullopt;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    const auto semicolon = rest.find(';');
+    std::string_view pair = rest.substr(0, semicolon);
+    rest = semicolon == std::string_view::npos ? std::string_view{} : rest.substr(semicolon + 1);
+    while (!pair.empty() && pair.front() == ' ')
+      pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   auto hex_value = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

@@ -77,8 +77,25 @@ Response Router::dispatch(const Match& match, Request request) const {
                               : Error(ErrorCode::not_found, "no such resource"));
   }
   request.path_parameters = match.parameters;
+  const Route& route = *match.route;
   try {
-    return match.route->handler(request);
+    if (auto token = cookie(request, kSessionCookie)) request.session_token = std::move(*token);
+    // A browser attaches the cookie to cross-site form posts too; a custom header it will not
+    // send cross-site without CORS, which we never grant.
+    const bool changes_state = route.method != "GET" && route.method != "HEAD";
+    if (changes_state && !request.session_token.empty() &&
+        request.header("x-requested-with") != "yizhan") {
+      throw Error(ErrorCode::csrf, "state-changing requests need X-Requested-With: yizhan");
+    }
+    if (!request.session_token.empty() && authenticator_ && route.executor == Executor::database) {
+      request.principal = authenticator_(request.session_token);
+    }
+    const auto role = request.principal ? std::optional(request.principal->role) : std::nullopt;
+    if (!domain::allows(route.access, role)) {
+      if (!request.principal) throw Error(ErrorCode::unauthorized, "sign in first");
+      throw Error(ErrorCode::forbidden, "your role may not do this");
+    }
+    return route.handler(request);
   } catch (...) {
     return error_response(std::current_exception(), match.route->pattern);
   }

@@ -7,36 +7,22 @@ namespace yizhan::domain {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid:
-      return "invalid";
-    case ErrorCode::malformed:
-      return "malformed";
-    case ErrorCode::not_found:
-      return "not_found";
-    case ErrorCode::method_not_allowed:
-      return "method_not_allowed";
-    case ErrorCode::duplicate:
-      return "duplicate";
-    case ErrorCode::out_of_stock:
-      return "out_of_stock";
-    case ErrorCode::conflict:
-      return "conflict";
-    case ErrorCode::unauthorized:
-      return "unauthorized";
-    case ErrorCode::forbidden:
-      return "forbidden";
-    case ErrorCode::csrf:
-      return "csrf";
-    case ErrorCode::too_large:
-      return "too_large";
-    case ErrorCode::unsupported_media:
-      return "unsupported_media";
-    case ErrorCode::too_many_attempts:
-      return "too_many_attempts";
-    case ErrorCode::unavailable:
-      return "unavailable";
-    case ErrorCode::internal:
-      return "internal";
+    case ErrorCode::invalid: return "invalid";
+    case ErrorCode::malformed: return "malformed";
+    case ErrorCode::not_found: return "not_found";
+    case ErrorCode::method_not_allowed: return "method_not_allowed";
+    case ErrorCode::duplicate: return "duplicate";
+    case ErrorCode::out_of_stock: return "out_of_stock";
+    case ErrorCode::conflict: return "conflict";
+    case ErrorCode::unauthorized: return "unauthorized";
+    case ErrorCode::invalid_credentials: return "invalid_credentials";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::csrf: return "csrf";
+    case ErrorCode::too_large: return "too_large";
+    case ErrorCode::unsupported_media: return "unsupported_media";
+    case ErrorCode::too_many_attempts: return "too_many_attempts";
+    case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::internal: return "internal";
   }
   return "internal";
 }

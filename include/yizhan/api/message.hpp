@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "yizhan/domain/access.hpp"
+
 namespace yizhan::api {
 
 /// A request as handlers see it. Header names are lower-case.
@@ -20,6 +22,9 @@ struct Request {
   std::string body;
   std::string client_address;
   std::map<std::string, std::string> path_parameters;  ///< filled by the router
+  bool tls = false;                                    ///< arrived over HTTPS
+  std::optional<domain::Principal> principal;          ///< the signed-in caller, if any
+  std::string session_token;                           ///< the yz_session cookie, if any
 
   /// The header's value, if present (`name` in lower case).
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
@@ -38,6 +43,9 @@ struct Response {
     return shared_body ? std::string_view(*shared_body) : std::string_view(body);
   }
 };
+
+/// The value of cookie `name` from the Cookie header, if present.
+std::optional<std::string> cookie(const Request& request, std::string_view name);
 
 /// Splits "a=1&b=%E8%8C%B6" into decoded pairs ('+' is a space). Bad escapes are kept as text.
 std::map<std::string, std::string> parse_query(std::string_view query);

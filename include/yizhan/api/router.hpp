@@ -13,20 +13,24 @@ namespace yizhan::api {
 /// A handler: a function from request to response. It may throw domain::Error.
 using Handler = std::function<Response(const Request&)>;
 
-/// Who may call a route; checked before the handler runs (accounts issue fills in the roles).
-enum class Access {
-  anyone,
-};
+using domain::Access;
+
+/// Resolves a session token to its user (the account service), for routes that need one.
+using Authenticator = std::function<std::optional<domain::Principal>(std::string_view token)>;
+
+/// The session cookie's name (API.md).
+inline constexpr std::string_view kSessionCookie = "yz_session";
 
 /// Where a handler runs: on a database worker (may block) or inline on the I/O thread.
 enum class Executor { database, inline_io };
 
-/// One registered route.
+/// One registered route. Access has no default: a route that does not say who may call it
+/// does not compile.
 struct Route {
   std::string method;
   std::string pattern;  ///< "/api/v1/villages/{id}"
-  Access access = Access::anyone;
-  Executor executor = Executor::database;
+  Access access;
+  Executor executor;
   Handler handler;
 };
 
@@ -46,11 +50,15 @@ class Router {
   [[nodiscard]] Match match(std::string_view method, std::string_view path) const;
   /// Every route, for the access matrix test and the docs.
   [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
-  /// Runs the matched route, turning any exception into the JSON error envelope.
+  /// Runs the matched route: CSRF check, caller lookup, access check, then the handler; any
+  /// exception becomes the JSON error envelope.
   [[nodiscard]] Response dispatch(const Match& match, Request request) const;
+  /// Sets how session tokens are resolved (without one, nobody is ever signed in).
+  void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
  private:
   std::vector<Route> routes_;
+  Authenticator authenticator_;
 };
 
 }  // namespace yizhan::api

@@ -5,16 +5,22 @@
 
 namespace yizhan::service {
 class HealthService;
-}
+class AccountService;
+class AuditService;
+class VillageService;
+}  // namespace yizhan::service
 
 namespace yizhan::api {
 
 /// The services the API calls; owned by main, outliving the router.
 struct Services {
   service::HealthService& health;
+  service::AccountService& accounts;
+  service::AuditService& audit;
+  service::VillageService& villages;
 };
 
-/// Builds the router with every route of the API.
+/// Builds the router with every route of the API and the session authenticator.
 Router build_router(const Services& services);
 
 }  // namespace yizhan::api

@@ -1,0 +1,92 @@
+// Accounts: login with throttling, server-side sessions, password changes, user administration.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "yizhan/domain/access.hpp"
+#include "yizhan/service/credentials.hpp"
+
+namespace yizhan::store {
+class Database;
+}
+
+namespace yizhan::service {
+
+/// Session lifetimes and login throttling limits.
+struct SessionPolicy {
+  int absolute_seconds = 12 * 3600;  ///< a session ends this long after login, whatever happens
+  int idle_seconds = 2 * 3600;       ///< … or this long after its last use
+  int touch_after_seconds = 60;      ///< last-use time is written at most this often
+  int failure_window_seconds = 15 * 60;
+  int username_failure_limit = 5;  ///< failures per username within the window, then 429
+  int address_failure_limit = 30;  ///< failures per client address within the window, then 429
+};
+
+/// Who performs an administrative change, for the audit log.
+struct Actor {
+  std::optional<std::int64_t> user_id;
+  std::string name;  ///< username, or "cli"
+  std::string client_address;
+  std::string action;  ///< route or command, e.g. "user add"
+};
+
+/// A signed-in user and the token for the cookie.
+struct LoginResult {
+  domain::Principal user;
+  std::string token;
+  int max_age_seconds = 0;
+};
+
+/// An account as listed to administrators (never the hash).
+struct UserSummary {
+  std::int64_t id = 0;
+  std::string username;
+  domain::Role role = domain::Role::cashier;
+  std::optional<std::int64_t> village_id;
+  bool active = true;
+};
+
+/// Account use cases; each state change is one transaction with its audit entry.
+class AccountService {
+ public:
+  AccountService(store::Database& database, PasswordHasher hasher = PasswordHasher(),
+                 SessionPolicy policy = SessionPolicy());
+
+  /// Checks the throttle, then the password. Throws invalid_credentials (401, same answer for
+  /// an unknown user, a wrong password and a disabled account, in about the same time) or
+  /// too_many_attempts (429, details.retry_after_seconds). Every failure is audited.
+  LoginResult login(std::string_view username, std::string_view password,
+                    std::string_view client_address);
+  /// Ends the session server-side. Unknown tokens are ignored.
+  void logout(std::string_view token);
+  /// The user of a live session, touching its last-use time now and then.
+  std::optional<domain::Principal> authenticate(std::string_view token);
+  /// Changes the caller's own password and ends their other sessions.
+  void change_password(const domain::Principal& user, std::string_view current_token,
+                       std::string_view current_password, std::string_view new_password,
+                       std::string_view client_address);
+
+  /// Creates an account; village accounts name their village by code.
+  UserSummary add_user(std::string_view username, domain::Role role,
+                       const std::optional<std::string>& village_code, std::string_view password,
+                       const Actor& actor);
+  /// Sets a new password and ends all of the user's sessions.
+  void reset_password(std::string_view username, std::string_view password, const Actor& actor);
+  /// Disables an account and ends its sessions.
+  void disable_user(std::string_view username, const Actor& actor);
+  std::vector<UserSummary> list_users();
+
+  [[nodiscard]] const SessionPolicy& policy() const { return policy_; }
+
+ private:
+  store::Database& database_;
+  PasswordHasher hasher_;
+  SessionPolicy policy_;
+  std::string decoy_hash_;  ///< verified against for unknown users, so timing does not tell
+};
+
+}  // namespace yizhan::service

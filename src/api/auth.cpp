@@ -1,0 +1,67 @@
+// Login, logout, the caller's account and password change (API.md "Sessions and roles").
+#include "auth.hpp"
+
+#include "json.hpp"
+#include "yizhan/service/accounts.hpp"
+
+namespace yizhan::api {
+namespace {
+
+std::string session_cookie(const std::string& token, int max_age, bool tls) {
+  return std::string(kSessionCookie) + "=" + token +
+         "; Path=/; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Strict" +
+         (tls ? "; Secure" : "");
+}
+
+}  // namespace
+
+void add_auth_routes(Router& router, service::AccountService& accounts) {
+  // POST /api/v1/auth/login
+  router.add({"POST", "/api/v1/auth/login", Access::anyone, Executor::database,
+              [&accounts](const Request& request) {
+                const auto body = parse_object(request);
+                const auto username = required_string(body, "username", 200);
+                const auto password = required_string(body, "password", 1024);
+                const auto login = accounts.login(username, password, request.client_address);
+                auto response = json_response(200, {{"user", user_json(login.user)}});
+                response.headers.emplace_back(
+                    "Set-Cookie", session_cookie(login.token, login.max_age_seconds, request.tls));
+                response.headers.emplace_back("Cache-Control", "no-store");
+                return response;
+              }});
+
+  // POST /api/v1/auth/logout
+  router.add({"POST", "/api/v1/auth/logout", Access::signed_in, Executor::database,
+              [&accounts](const Request& request) {
+                accounts.logout(request.session_token);
+                Response response;
+                response.status = 204;
+                response.content_type.clear();
+                response.headers.emplace_back("Set-Cookie", session_cookie("", 0, request.tls));
+                return response;
+              }});
+
+  // GET /api/v1/me
+  router.add(
+      {"GET", "/api/v1/me", Access::signed_in, Executor::database, [](const Request& request) {
+         auto response = json_response(200, {{"user", user_json(*request.principal)}});
+         response.headers.emplace_back("Cache-Control", "no-store");
+         return response;
+       }});
+
+  // POST /api/v1/me/password
+  router.add({"POST", "/api/v1/me/password", Access::signed_in, Executor::database,
+              [&accounts](const Request& request) {
+                const auto body = parse_object(request);
+                accounts.change_password(*request.principal, request.session_token,
+                                         required_string(body, "current_password", 1024),
+                                         required_string(body, "new_password", 1024),
+                                         request.client_address);
+                Response response;
+                response.status = 204;
+                response.content_type.clear();
+                return response;
+              }});
+}
+
+}  // namespace yizhan::api

@@ -1,0 +1,75 @@
+// The demo station: Anhai's member villages and communities, and an account for each.
+#include "yizhan/service/demo.hpp"
+
+#include "yizhan/service/accounts.hpp"
+#include "yizhan/store/database.hpp"
+#include "yizhan/store/villages.hpp"
+
+namespace yizhan::service {
+namespace {
+
+struct DemoVillage {
+  const char* code;
+  const char* name;
+  const char* story;
+  int commission_bps;
+};
+
+constexpr DemoVillage kVillages[] = {
+    {"yaoqian", "瑶前村",
+     "安海镇东北的老村，村民世代种茶、炒花生。村集体牵头办起合作社，把各家的手工茶和花生统一包装，"
+     "通过驿站卖到镇上和网上。",
+     1500},
+    {"renshou", "仁寿村",
+     "以红色文化和老宅闻名，村里的红色教育基地每年接待不少学生。村民编织的竹器和红色文创由驿站代销"
+     "。",
+     1200},
+    {"xingcuo", "型厝村",
+     "靠海的渔村，晒鱿鱼干、虾干是家家户户的手艺。驿站帮助型厝村把海味分级包装，按斤称重销售。",
+     1500},
+    {"dongli", "东鲤村",
+     "东鲤村的蜜饯和果脯沿用老方子，用本地龙眼、橄榄腌制，是安海人过年的伴手礼。", 1500},
+    {"xingsheng", "兴胜村",
+     "兴胜村的手工面线和土笋冻远近有名，村里的小作坊在驿站的帮助下有了统一的标签和保质期管理。",
+     1300},
+    {"qianpu", "前埔村",
+     "前埔村种植番薯和花生，村集体经营的小工坊把番薯做成番薯干、地瓜粉，供驿站门店和网店销售。",
+     1500},
+    {"xindian", "新店村",
+     "新店村的年轻人回乡创业，做起了本地特产礼盒，把各村的好东西组合成节日礼盒。", 1000},
+    {"anping", "安平社区",
+     "安平桥畔的社区，老街上的手艺人做木雕、剪纸和安平桥文创，游客来了总要带一件回去。", 1200},
+    {"batou", "坝头溪边经济社",
+     "溪边经济社的社员养蜂、种蔬菜，蜂蜜和时令干货由驿站统一收货、检验后上架。", 1500},
+};
+
+}  // namespace
+
+DemoReport seed_demo(store::Database& database, AccountService& accounts,
+                     const std::string& password) {
+  DemoReport report;
+  report.usernames = {"admin", "cashier1"};
+  for (const auto& village : kVillages)
+    report.usernames.emplace_back(village.code);
+  if (database.transact([](store::Session& session) { return store::any_village(session); })) {
+    return report;
+  }
+
+  database.transact([](store::Session& session) {
+    for (const auto& village : kVillages) {
+      store::insert_village(
+          session, {0, village.code, village.name, village.story, village.commission_bps, true});
+    }
+  });
+  const Actor actor{std::nullopt, "cli", "", "seed-demo"};
+  accounts.add_user("admin", domain::Role::admin, std::nullopt, password, actor);
+  accounts.add_user("cashier1", domain::Role::cashier, std::nullopt, password, actor);
+  for (const auto& village : kVillages) {
+    accounts.add_user(village.code, domain::Role::village, std::string(village.code), password,
+                      actor);
+  }
+  report.seeded = true;
+  return report;
+}
+
+}  // namespace yizhan::service
