@@ -259,6 +259,12 @@ class ServerProcess {
 
   [[nodiscard]] int port() const { return port_; }
 
+  /// Runs `yizhan ARGS` with this server's config; returns its output (throws on failure).
+  [[nodiscard]] std::string command(const std::string& arguments) const {
+    return shell(std::string(YIZHAN_BINARY) + " " + arguments + " --config '" + config_.string() +
+                 "' 2>&1");
+  }
+
   /// Sends a signal without waiting.
   void signal(int number) const { ::kill(pid_, number); }
 

@@ -21,6 +21,10 @@ TEST(Tls, ServesHttpsWithASelfSignedCertificateAndRefusesOldProtocols) {
 
   const auto page = shell("curl -sS --cacert '" + cert.string() + "' " + url + "/");
   EXPECT_EQ(page, "<h1>驿站</h1>");
+  auto headers = shell("curl -sS -D - -o /dev/null --cacert '" + cert.string() + "' " + url + "/");
+  for (auto& c : headers)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_NE(headers.find("strict-transport-security: max-age="), std::string::npos) << headers;
   const auto ready = shell("curl -sS --cacert '" + cert.string() + "' " + url + "/readyz");
   EXPECT_EQ(ready, R"({"status":"ready"})");
   EXPECT_ANY_THROW(

@@ -1,0 +1,145 @@
+// Accounts through the real binary: seed-demo and user commands, login → cookie → protected
+// call → logout over HTTP, CSRF, and the security headers.
+#include "harness.hpp"
+
+using namespace yizhan::e2e;
+
+namespace {
+
+std::string cookie_from(const HttpResponse& response) {
+  const auto header = response.header("set-cookie");
+  return header.substr(0, header.find(';'));
+}
+
+}  // namespace
+
+TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "web");
+  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
+  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+  ASSERT_NE(socket, nullptr) << "run ./deploy/test";
+  create_schema(socket, "yz_e2e_accounts");
+  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_accounts");
+  const auto password_file = dir.path() / "demo-password";
+  const auto seeded = server.command("seed-demo --password-file '" + password_file.string() + "'");
+  EXPECT_NE(seeded.find("cashier1"), std::string::npos) << seeded;
+  std::string password;
+  std::getline(std::ifstream(password_file), password);
+  ASSERT_EQ(password.size(), 16u);
+  EXPECT_NE(server.command("seed-demo --password-file '" + password_file.string() + "'")
+                .find("left as it is"),
+            std::string::npos)
+      << "a second seed leaves the data alone";
+
+  const std::vector<std::string> json{"Content-Type: application/json"};
+  const auto wrong = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                           R"({"username":"admin","password":"not it at all"})");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find(R"("code":"invalid_credentials")"), std::string::npos);
+  const auto malformed = fetch(server.port(), "POST", "/api/v1/auth/login", json, "{not json");
+  EXPECT_EQ(malformed.status, 400);
+  const auto missing =
+      fetch(server.port(), "POST", "/api/v1/auth/login", json, R"({"username":"admin"})");
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_NE(missing.body.find(R"("field":"password")"), std::string::npos);
+
+  const auto login = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                           R"({"username":"admin","password":")" + password + R"("})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_NE(login.body.find(R"("role":"admin")"), std::string::npos);
+  const auto set_cookie = login.header("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << "plain HTTP here";
+  const auto cookie = "Cookie: " + cookie_from(login);
+
+  const auto me = fetch(server.port(), "GET", "/api/v1/me", {cookie});
+  EXPECT_EQ(me.status, 200);
+  EXPECT_NE(me.body.find(R"("username":"admin")"), std::string::npos);
+  const auto audit = fetch(server.port(), "GET", "/api/v1/audit?page_size=5", {cookie});
+  EXPECT_EQ(audit.status, 200);
+  EXPECT_NE(audit.body.find("invalid_credentials"), std::string::npos) << audit.body;
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/audit?page_size=500", {cookie}).status, 422);
+
+  const auto cross_site = fetch(server.port(), "POST", "/api/v1/auth/logout", {cookie});
+  EXPECT_EQ(cross_site.status, 403);
+  EXPECT_NE(cross_site.body.find(R"("code":"csrf")"), std::string::npos);
+  const auto logout =
+      fetch(server.port(), "POST", "/api/v1/auth/logout", {cookie, "X-Requested-With: yizhan"});
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/me", {cookie}).status, 401);
+
+  // A village account sees its own terms only; a cashier is refused the audit log.
+  const auto village = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                             R"({"username":"xingcuo","password":")" + password + R"("})");
+  const auto village_cookie = "Cookie: " + cookie_from(village);
+  const auto village_id = village.body.substr(village.body.find("\"village_id\":") + 13);
+  const auto own = std::stoi(village_id);
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/villages/" + std::to_string(own) + "/terms",
+                  {village_cookie})
+                .status,
+            200);
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/villages/" + std::to_string(own + 1) + "/terms",
+                  {village_cookie})
+                .status,
+            403);
+  const auto cashier = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                             R"({"username":"cashier1","password":")" + password + R"("})");
+  EXPECT_EQ(
+      fetch(server.port(), "GET", "/api/v1/audit", {"Cookie: " + cookie_from(cashier)}).status,
+      403);
+}
+
+TEST(AccountsOverHttp, UserCommandsManageAccounts) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "web");
+  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+  ASSERT_NE(socket, nullptr);
+  create_schema(socket, "yz_e2e_users");
+  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_users");
+  const std::string binary_and_config =
+      std::string(YIZHAN_BINARY) + " --config '" + (dir.path() / "yizhan.toml").string() + "' ";
+  shell("echo 'manager password 1' | " + binary_and_config +
+        "user add --username boss --role admin 2>&1");
+  EXPECT_ANY_THROW(shell("echo 'short' | " + binary_and_config +
+                         "user add --username weak --role cashier 2>&1"));
+  EXPECT_ANY_THROW(shell("echo 'long enough pass' | " + binary_and_config +
+                         "user add --username v1 --role village --village nowhere 2>&1"));
+  const std::vector<std::string> json{"Content-Type: application/json"};
+  EXPECT_EQ(fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                  R"({"username":"boss","password":"manager password 1"})")
+                .status,
+            200);
+  shell("echo 'another password 2' | " + binary_and_config + "user passwd --username boss 2>&1");
+  EXPECT_EQ(fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                  R"({"username":"boss","password":"another password 2"})")
+                .status,
+            200);
+  shell(binary_and_config + "user disable --username boss 2>&1");
+  EXPECT_EQ(fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                  R"({"username":"boss","password":"another password 2"})")
+                .status,
+            401);
+  const auto list = shell(binary_and_config + "user list 2>&1");
+  EXPECT_NE(list.find("boss\tadmin\t-\tdisabled"), std::string::npos) << list;
+}
+
+TEST(AccountsOverHttp, EveryResponseCarriesTheSecurityHeaders) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "web");
+  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
+  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+  ASSERT_NE(socket, nullptr);
+  create_schema(socket, "yz_e2e_headers");
+  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_headers");
+  for (const char* path : {"/", "/api/v1/me", "/healthz"}) {
+    const auto response = fetch(server.port(), "GET", path);
+    EXPECT_NE(response.header("content-security-policy").find("frame-ancestors 'none'"),
+              std::string::npos)
+        << path;
+    EXPECT_EQ(response.header("x-content-type-options"), "nosniff") << path;
+    EXPECT_EQ(response.header("referrer-policy"), "same-origin") << path;
+    EXPECT_EQ(response.header("strict-transport-security"), "") << "no HSTS over plain HTTP";
+  }
+}

@@ -1,0 +1,305 @@
+// Accounts on the real MariaDB: login, throttling, sessions and their expiry, password changes,
+// administration, the audit trail, and village isolation.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "support/station.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/service/audit.hpp"
+#include "yizhan/service/villages.hpp"
+#include "yizhan/store/accounts.hpp"
+
+using namespace yizhan;
+using domain::Error;
+using domain::ErrorCode;
+using test_support::kPassword;
+using test_support::Station;
+
+namespace {
+
+ErrorCode code_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.code();
+  }
+  ADD_FAILURE() << "expected an error";
+  return ErrorCode::internal;
+}
+
+std::vector<store::AuditRow> audit_rows(Station& station) {
+  return service::AuditService(station.database).list(1, 100).items;
+}
+
+service::SessionPolicy policy_with(int username_limit, int address_limit) {
+  service::SessionPolicy policy;
+  policy.username_failure_limit = username_limit;
+  policy.address_failure_limit = address_limit;
+  return policy;
+}
+
+}  // namespace
+
+TEST(Accounts, LoginGivesASessionThatAuthenticatesItsUser) {
+  Station station;
+  const auto login = station.accounts.login("village1", kPassword, "10.0.0.1");
+  EXPECT_EQ(login.user.role, domain::Role::village);
+  EXPECT_EQ(login.user.village_id, station.village_a);
+  const auto who = station.accounts.authenticate(login.token);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->username, "village1");
+  EXPECT_FALSE(station.accounts.authenticate(login.token + "x"));
+  EXPECT_FALSE(station.accounts.authenticate(""));
+  EXPECT_EQ(station.accounts.login("ADMIN", kPassword, "10.0.0.1").user.username, "admin")
+      << "usernames are case-insensitive";
+}
+
+TEST(Accounts, UnknownUserWrongPasswordAndDisabledAccountAnswerAlike) {
+  Station station;
+  station.accounts.disable_user("cashier1", {std::nullopt, "test", "", "test"});
+  std::vector<std::string> messages;
+  for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
+           {"nobody", kPassword}, {"admin", "wrong password!"}, {"cashier1", kPassword}}) {
+    try {
+      station.accounts.login(user, password, "10.0.0.2");
+      ADD_FAILURE() << user << " logged in";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::invalid_credentials) << user;
+      messages.emplace_back(error.what());
+    }
+  }
+  EXPECT_EQ(messages[0], messages[1]);
+  EXPECT_EQ(messages[1], messages[2]);
+}
+
+TEST(Accounts, UnknownAndKnownUsersTakeAboutTheSameTime) {
+  test_support::FreshSchema schema;
+  store::Database database(schema.config());
+  store::migrate(database, store::bundled_migrations());
+  service::AccountService accounts(database);  // production argon2 cost
+  accounts.add_user("admin", domain::Role::admin, std::nullopt, kPassword,
+                    {std::nullopt, "test", "", "test"});
+  auto median_ms = [&](const std::string& user) {
+    std::vector<double> times;
+    for (int i = 0; i < 3; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      EXPECT_ANY_THROW(accounts.login(user, "wrong password!", "10.9.9." + std::to_string(i)));
+      times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[1];
+  };
+  const double known = median_ms("admin");
+  const double unknown = median_ms("nobody");
+  EXPECT_GT(unknown, known * 0.5) << known << " ms vs " << unknown << " ms";
+  EXPECT_LT(unknown, known * 2.0) << known << " ms vs " << unknown << " ms";
+}
+
+TEST(Accounts, EveryLoginFailureIsAudited) {
+  Station station;
+  EXPECT_ANY_THROW(station.accounts.login("admin", "not the password", "10.0.0.3"));
+  EXPECT_ANY_THROW(station.accounts.login("ghost", "not the password", "10.0.0.3"));
+  int failures = 0;
+  for (const auto& row : audit_rows(station)) {
+    if (row.entry.entity_type == "login") {
+      ++failures;
+      EXPECT_EQ(row.entry.client_address, "10.0.0.3");
+      EXPECT_NE(row.after_json.find("invalid_credentials"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(failures, 2);
+}
+
+TEST(Accounts, TooManyFailuresForOneUsernameAre429EvenWithTheRightPassword) {
+  Station station(policy_with(3, 100));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(code_of([&] { station.accounts.login("cashier1", "wrong password", "10.0.1.1"); }),
+              ErrorCode::invalid_credentials);
+  }
+  try {
+    station.accounts.login("cashier1", kPassword, "10.0.1.2");
+    FAIL() << "throttled account logged in";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::too_many_attempts);
+    const int retry_after = std::stoi(error.details().at("retry_after_seconds"));
+    EXPECT_GT(retry_after, 0);
+    EXPECT_LE(retry_after, 15 * 60 + 1);
+  }
+  EXPECT_NO_THROW(station.accounts.login("admin", kPassword, "10.0.1.1"))
+      << "other accounts are not locked out";
+}
+
+TEST(Accounts, TooManyFailuresFromOneAddressAre429ForAnyUsername) {
+  Station station(policy_with(100, 4));
+  for (const char* user : {"a1", "a2", "a3", "a4"}) {
+    EXPECT_ANY_THROW(station.accounts.login(user, "wrong password", "10.0.2.1"));
+  }
+  EXPECT_EQ(code_of([&] { station.accounts.login("admin", kPassword, "10.0.2.1"); }),
+            ErrorCode::too_many_attempts);
+  EXPECT_NO_THROW(station.accounts.login("admin", kPassword, "10.0.2.2"));
+}
+
+TEST(Accounts, TheThrottleHoldsAcrossProcessesSharingTheDatabase) {
+  Station station(policy_with(3, 100));
+  store::Database other_process_database(station.schema.config());
+  service::AccountService other_process(other_process_database, test_support::cheap_hasher(),
+                                        policy_with(3, 100));
+  EXPECT_ANY_THROW(station.accounts.login("admin", "wrong password", "10.0.3.1"));
+  EXPECT_ANY_THROW(other_process.login("admin", "wrong password", "10.0.3.2"));
+  EXPECT_ANY_THROW(station.accounts.login("admin", "wrong password", "10.0.3.3"));
+  EXPECT_EQ(code_of([&] { other_process.login("admin", kPassword, "10.0.3.4"); }),
+            ErrorCode::too_many_attempts);
+}
+
+TEST(Accounts, LogoutEndsTheSessionForEveryProcess) {
+  Station station;
+  const auto login = station.accounts.login("admin", kPassword, "10.0.4.1");
+  store::Database other_database(station.schema.config());
+  service::AccountService other_process(other_database, test_support::cheap_hasher());
+  EXPECT_TRUE(other_process.authenticate(login.token)) << "sessions are shared";
+  station.accounts.logout(login.token);
+  EXPECT_FALSE(other_process.authenticate(login.token));
+}
+
+TEST(Accounts, IdleSessionsExpire) {
+  service::SessionPolicy policy;
+  policy.idle_seconds = 1;
+  policy.touch_after_seconds = 0;
+  Station station(policy);
+  const auto login = station.accounts.login("admin", kPassword, "10.0.5.1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(station.accounts.authenticate(login.token)) << "use keeps it alive";
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(station.accounts.authenticate(login.token));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_FALSE(station.accounts.authenticate(login.token));
+}
+
+TEST(Accounts, SessionsEndAtTheirAbsoluteExpiryEvenWhenInUse) {
+  service::SessionPolicy policy;
+  policy.absolute_seconds = 2;
+  policy.touch_after_seconds = 0;
+  Station station(policy);
+  const auto login = station.accounts.login("admin", kPassword, "10.0.6.1");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(station.accounts.authenticate(login.token));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_FALSE(station.accounts.authenticate(login.token));
+}
+
+TEST(Accounts, ChangingThePasswordEndsTheOtherSessionsOnly) {
+  Station station;
+  const auto here = station.accounts.login("cashier1", kPassword, "10.0.7.1");
+  const auto elsewhere = station.accounts.login("cashier1", kPassword, "10.0.7.2");
+  EXPECT_EQ(code_of([&] {
+              station.accounts.change_password(here.user, here.token, "wrong current",
+                                               "a new password", "10.0.7.1");
+            }),
+            ErrorCode::invalid_credentials);
+  try {
+    station.accounts.change_password(here.user, here.token, kPassword, "short", "10.0.7.1");
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::invalid);
+    EXPECT_EQ(error.details().at("field"), "new_password");
+  }
+  station.accounts.change_password(here.user, here.token, kPassword, "a new password", "10.0.7.1");
+  EXPECT_TRUE(station.accounts.authenticate(here.token));
+  EXPECT_FALSE(station.accounts.authenticate(elsewhere.token));
+  EXPECT_ANY_THROW(station.accounts.login("cashier1", kPassword, "10.0.7.1"));
+  EXPECT_NO_THROW(station.accounts.login("cashier1", "a new password", "10.0.7.1"));
+}
+
+TEST(Accounts, ResetAndDisableEndAllSessionsAndAreAuditedWithBeforeAndAfter) {
+  Station station;
+  const service::Actor cli{std::nullopt, "cli", "", "user disable"};
+  const auto session = station.accounts.login("village2", kPassword, "10.0.8.1");
+  station.accounts.disable_user("village2", cli);
+  EXPECT_FALSE(station.accounts.authenticate(session.token));
+  const auto rows = audit_rows(station);
+  const auto disable = std::find_if(rows.begin(), rows.end(), [](const store::AuditRow& row) {
+    return row.entry.action == "user disable";
+  });
+  ASSERT_NE(disable, rows.end());
+  EXPECT_EQ(disable->entry.actor, "cli");
+  EXPECT_NE(disable->before_json.find(R"("status":"active")"), std::string::npos);
+  EXPECT_NE(disable->after_json.find(R"("status":"disabled")"), std::string::npos);
+
+  const auto admin = station.accounts.login("admin", kPassword, "10.0.8.2");
+  station.accounts.reset_password("admin", "reset password 22",
+                                  {std::nullopt, "cli", "", "user passwd"});
+  EXPECT_FALSE(station.accounts.authenticate(admin.token));
+  EXPECT_EQ(code_of([&] { station.accounts.reset_password("nobody", "reset password 22", cli); }),
+            ErrorCode::not_found);
+}
+
+TEST(Accounts, AStrongerHashIsStoredAtTheNextLogin) {
+  Station station;  // accounts were created at test cost
+  auto stored_hash = [&] {
+    return station.database.transact([](store::Session& session) {
+      return store::find_user_by_username(session, "admin")->password_hash;
+    });
+  };
+  const service::PasswordHasher today;
+  EXPECT_TRUE(today.needs_rehash(stored_hash()));
+  service::AccountService stronger(station.database, today, service::SessionPolicy());
+  stronger.login("admin", kPassword, "10.0.9.1");
+  EXPECT_FALSE(today.needs_rehash(stored_hash()));
+  EXPECT_NO_THROW(station.accounts.login("admin", kPassword, "10.0.9.1")) << "still verifies";
+}
+
+TEST(Accounts, AddingUsersChecksEveryField) {
+  Station station;
+  const service::Actor cli{std::nullopt, "cli", "", "user add"};
+  auto field_of = [&](const std::function<void()>& action) {
+    try {
+      action();
+    } catch (const Error& error) {
+      return error.details().count("field") ? error.details().at("field")
+                                            : std::string(to_string(error.code()));
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(field_of([&] {
+              station.accounts.add_user("x", domain::Role::admin, std::nullopt, kPassword, cli);
+            }),
+            "username");
+  EXPECT_EQ(field_of([&] {
+              station.accounts.add_user("newbie", domain::Role::admin, std::nullopt, "short", cli);
+            }),
+            "password");
+  EXPECT_EQ(field_of([&] {
+              station.accounts.add_user("newbie", domain::Role::village, std::nullopt, kPassword,
+                                        cli);
+            }),
+            "village");
+  EXPECT_EQ(field_of([&] {
+              station.accounts.add_user("newbie", domain::Role::village, std::string("nope"),
+                                        kPassword, cli);
+            }),
+            "village");
+  EXPECT_EQ(field_of([&] {
+              station.accounts.add_user("admin", domain::Role::admin, std::nullopt, kPassword, cli);
+            }),
+            "duplicate");
+  EXPECT_EQ(station.accounts.list_users().size(), 4u) << "nothing was created by bad input";
+}
+
+TEST(VillageIsolation, AVillageReadsItsOwnTermsAndNoOtherVillages) {
+  Station station;
+  service::VillageService villages(station.database);
+  const auto village1 = station.accounts.login("village1", kPassword, "10.1.0.1").user;
+  const auto cashier = station.accounts.login("cashier1", kPassword, "10.1.0.1").user;
+  const auto admin = station.accounts.login("admin", kPassword, "10.1.0.1").user;
+  EXPECT_EQ(villages.terms(village1, station.village_a).commission_bps, 1500);
+  EXPECT_EQ(code_of([&] { villages.terms(village1, station.village_b); }), ErrorCode::forbidden);
+  EXPECT_EQ(code_of([&] { villages.terms(cashier, station.village_a); }), ErrorCode::forbidden);
+  EXPECT_EQ(villages.terms(admin, station.village_b).commission_bps, 1200);
+  EXPECT_EQ(code_of([&] { villages.terms(admin, 999999); }), ErrorCode::not_found);
+}

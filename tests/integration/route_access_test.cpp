@@ -1,0 +1,110 @@
+// Every registered route, called as anonymous, admin, cashier and village, against the access it
+// declares; and the declarations themselves against the table below, so that a new route (or a
+// changed declaration) fails here until someone has looked at who may call it.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "support/station.hpp"
+#include "yizhan/api/routes.hpp"
+#include "yizhan/service/audit.hpp"
+#include "yizhan/service/health.hpp"
+#include "yizhan/service/villages.hpp"
+
+using namespace yizhan;
+using domain::Access;
+
+namespace {
+
+// The reviewed declaration of every route. Add a line when you add a route.
+const std::map<std::string, Access> kExpected{
+    {"GET /healthz", Access::anyone},
+    {"GET /readyz", Access::anyone},
+    {"GET /api/openapi.json", Access::anyone},
+    {"POST /api/v1/auth/login", Access::anyone},
+    {"POST /api/v1/auth/logout", Access::signed_in},
+    {"GET /api/v1/me", Access::signed_in},
+    {"POST /api/v1/me/password", Access::signed_in},
+    {"GET /api/v1/audit", Access::admin},
+    {"GET /api/v1/villages/{id}/terms", Access::village},
+};
+
+struct Fixture {
+  test_support::Station station;
+  service::HealthService health{station.database};
+  service::AuditService audit{station.database};
+  service::VillageService villages{station.database};
+  api::Router router = api::build_router({health, station.accounts, audit, villages});
+};
+
+}  // namespace
+
+TEST(RouteAccess, EveryRouteIsDeclaredAsReviewed) {
+  Fixture fixture;
+  std::size_t seen = 0;
+  for (const auto& route : fixture.router.routes()) {
+    const auto key = route.method + " " + route.pattern;
+    const auto expected = kExpected.find(key);
+    ASSERT_NE(expected, kExpected.end()) << key << " is not in the reviewed access table";
+    EXPECT_EQ(to_string(route.access), to_string(expected->second)) << key;
+    ++seen;
+  }
+  EXPECT_EQ(seen, kExpected.size()) << "the table names a route that no longer exists";
+}
+
+TEST(RouteAccess, EachRoleGetsExactlyWhatEachRouteDeclares) {
+  Fixture fixture;
+  const std::vector<std::pair<std::string, std::optional<domain::Role>>> callers{
+      {"", std::nullopt},
+      {"admin", domain::Role::admin},
+      {"cashier1", domain::Role::cashier},
+      {"village1", domain::Role::village}};
+  for (const auto& route : fixture.router.routes()) {
+    for (const auto& [username, role] : callers) {
+      api::Request request;
+      request.method = route.method;
+      request.path = route.pattern;
+      request.client_address = "10.2.0.1";
+      request.headers["x-requested-with"] = "yizhan";
+      // The village's own id, so that an allowed call is not refused for the wrong village.
+      const auto own_village = std::to_string(fixture.station.village_a);
+      for (auto at = request.path.find("{id}"); at != std::string::npos;
+           at = request.path.find("{id}")) {
+        request.path.replace(at, 4, own_village);
+      }
+      if (!username.empty()) {
+        const auto login =
+            fixture.station.accounts.login(username, test_support::kPassword, "10.2.0.1");
+        request.headers["cookie"] = "yz_session=" + login.token;
+      }
+      const auto match = fixture.router.match(request.method, request.path);
+      ASSERT_EQ(match.route, &route);
+      const auto response = fixture.router.dispatch(match, request);
+      const auto who = username.empty() ? std::string("anonymous") : username;
+      const auto label = route.method + " " + route.pattern + " as " + who;
+      if (domain::allows(route.access, role)) {
+        EXPECT_NE(response.status, 401) << label << ": " << response.body;
+        EXPECT_NE(response.status, 403) << label << ": " << response.body;
+      } else {
+        EXPECT_EQ(response.status, role ? 403 : 401) << label << ": " << response.body;
+      }
+    }
+  }
+}
+
+TEST(RouteAccess, StateChangesWithACookieNeedTheCsrfHeader) {
+  Fixture fixture;
+  const auto login = fixture.station.accounts.login("admin", test_support::kPassword, "10.2.0.2");
+  api::Request request;
+  request.method = "POST";
+  request.path = "/api/v1/auth/logout";
+  request.headers["cookie"] = "theme=dark; yz_session=" + login.token;
+  const auto refused = fixture.router.dispatch(fixture.router.match("POST", request.path), request);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find(R"("code":"csrf")"), std::string::npos);
+  EXPECT_TRUE(fixture.station.accounts.authenticate(login.token)) << "nothing changed";
+  request.headers["x-requested-with"] = "yizhan";
+  EXPECT_EQ(fixture.router.dispatch(fixture.router.match("POST", request.path), request).status,
+            204);
+  EXPECT_FALSE(fixture.station.accounts.authenticate(login.token));
+}
