@@ -81,6 +81,7 @@ Config load_config(const std::optional<std::string>& path) {
       read_value(table, "http", "tls_certificate", http.tls_certificate);
       read_value(table, "http", "tls_key", http.tls_key);
       read_value(table, "http", "web_root", http.web_root);
+      read_value(table, "http", "media_root", http.media_root);
       read_value(table, "http", "header_limit_bytes", http.header_limit_bytes);
       read_value(table, "http", "body_limit_bytes", http.body_limit_bytes);
       read_millis(table, "http", "request_timeout_ms", http.request_timeout);
@@ -118,6 +119,7 @@ Config load_config(const std::optional<std::string>& path) {
   if (const char* v = env("YIZHAN_TLS_CERTIFICATE")) http.tls_certificate = v;
   if (const char* v = env("YIZHAN_TLS_KEY")) http.tls_key = v;
   if (const char* v = env("YIZHAN_WEB_ROOT")) http.web_root = v;
+  if (const char* v = env("YIZHAN_MEDIA_ROOT")) http.media_root = v;
   auto& db = config.database;
   if (const char* v = env("YIZHAN_DB_HOST")) db.host = v;
   db.port = static_cast<std::uint16_t>(env_integer("YIZHAN_DB_PORT", db.port));

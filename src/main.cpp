@@ -18,10 +18,12 @@
 #include "yizhan/http/static_files.hpp"
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/audit.hpp"
+#include "yizhan/service/catalog.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/villages.hpp"
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/images.hpp"
 #include "yizhan/store/migrations.hpp"
 
 namespace {
@@ -56,11 +58,15 @@ int serve(const yizhan::Config& config) {
   yizhan::service::AccountService accounts(database);
   yizhan::service::AuditService audit(database);
   yizhan::service::VillageService villages(database);
-  const auto router = yizhan::api::build_router({health, accounts, audit, villages});
+  yizhan::store::ImageStore images(config.http.media_root);
+  yizhan::service::CatalogService catalog(database, images);
+  const auto router = yizhan::api::build_router({health, accounts, audit, villages, catalog});
   yizhan::http::StaticFiles static_files(config.http.web_root);
+  // Upload names carry a hash of their bytes, so a name never changes meaning.
+  yizhan::http::StaticFiles media(config.http.media_root, "public, max-age=31536000, immutable");
   yizhan::http::Metrics metrics;
   yizhan::http::Server server(config.http,
-                              {router, static_files, metrics, config.database.pool_size,
+                              {router, static_files, &media, metrics, config.database.pool_size,
                                [&database] { return pool_metrics(database); }});
   server.listen();
   server.run();

@@ -2,6 +2,7 @@
 #include "yizhan/api/routes.hpp"
 
 #include "audit.hpp"
+#include "catalog.hpp"
 #include "auth.hpp"
 #include "operations.hpp"
 #include "villages.hpp"
@@ -18,6 +19,7 @@ Router build_router(const Services& services) {
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
   add_village_routes(router, services.villages);
+  add_catalog_routes(router, services.catalog);
   return router;
 }
 

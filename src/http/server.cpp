@@ -256,8 +256,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto match = server_.parts.router.match(method_, path_);
     if (!match.route && !path_.starts_with("/api/") && !match.path_known) {
       // Static files are the hot path: they read headers straight from the message.
+      if (server_.parts.media && path_.starts_with("/media/")) {
+        route_ = "media";
+        return send(serve_static(message, *server_.parts.media, path_.substr(6)));
+      }
       route_ = "static";
-      return send(serve_static(message));
+      return send(serve_static(message, server_.parts.static_files, path_));
     }
 
     api::Request request;
@@ -314,14 +318,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                   : std::string_view(found->value().data(), found->value().size());
   }
 
-  api::Response serve_static(const bhttp::request<bhttp::string_body>& message) {
+  api::Response serve_static(const bhttp::request<bhttp::string_body>& message, StaticFiles& files,
+                             const std::string& path) {
     if (method_ != "GET" && !head_) {
       auto response =
           api::error_response(Error(ErrorCode::method_not_allowed, "method not allowed"));
       response.headers.emplace_back("Allow", "GET, HEAD");
       return response;
     }
-    auto file = server_.parts.static_files.find(path_);
+    auto file = files.find(path);
     if (!file) {
       auto not_found = server_.parts.static_files.find("/404.html");
       if (!not_found) return api::error_response(Error(ErrorCode::not_found, "no such file"));

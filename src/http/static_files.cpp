@@ -37,8 +37,10 @@ bool path_within(const fs::path& path, const fs::path& root) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(fs::path root) {
+StaticFiles::StaticFiles(fs::path root, std::string cache_control)
+    : cache_control_(std::move(cache_control)) {
   std::error_code error;
+  fs::create_directories(root, error);
   root_ = fs::canonical(root, error);
   if (error) throw std::runtime_error("web root not found: " + root.string());
 }
@@ -208,8 +210,9 @@ std::shared_ptr<const StaticFile> StaticFiles::load(const fs::path& path) {
                 static_cast<unsigned long long>(nanos));
   file.etag = etag;
   // Pages revalidate every time (they name the API they call); assets may be cached an hour.
-  file.cache_control =
-      file.content_type.starts_with("text/html") ? "no-cache" : "public, max-age=3600";
+  file.cache_control = !cache_control_.empty()                       ? cache_control_
+                       : file.content_type.starts_with("text/html") ? "no-cache"
+                                                                    : "public, max-age=3600";
   return loaded;
 }
 

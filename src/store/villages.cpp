@@ -9,15 +9,45 @@
 #include "yizhan/store/database.hpp"
 
 namespace yizhan::store {
+namespace {
 
-std::optional<VillageRecord> find_village(Session& session, std::int64_t id) {
-  auto& statement = session.statement(
-      "SELECT id, code, name, description, commission_bps, active FROM villages WHERE id = ?");
+constexpr const char* kColumns =
+    "SELECT id, code, name, description, commission_bps, active, name_en, contact FROM villages ";
+
+VillageRecord read_village(sql::ResultSet& row) {
+  return VillageRecord{row.getInt64(1),   row.getString(2), row.getString(3),
+                       row.getString(4),  row.getInt(5),    row.getBoolean(6),
+                       row.getString(7),  row.getString(8)};
+}
+
+void bind_fields(sql::PreparedStatement& statement, const VillageRecord& village) {
+  statement.setString(1, village.code);
+  statement.setString(2, village.name);
+  statement.setString(3, village.name_en);
+  statement.setString(4, village.description);
+  statement.setString(5, village.contact);
+  statement.setInt(6, village.commission_bps);
+  statement.setBoolean(7, village.active);
+}
+
+}  // namespace
+
+std::optional<VillageRecord> find_village(Session& session, std::int64_t id, bool for_update) {
+  auto& statement = session.statement(std::string(kColumns) + "WHERE id = ?" +
+                                      (for_update ? " FOR UPDATE" : ""));
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
-  return VillageRecord{rows->getInt64(1),  rows->getString(2), rows->getString(3),
-                       rows->getString(4), rows->getInt(5),    rows->getBoolean(6)};
+  return read_village(*rows);
+}
+
+std::vector<VillageRecord> list_villages(Session& session, bool include_inactive) {
+  auto& statement = session.statement(std::string(kColumns) +
+                                      (include_inactive ? "ORDER BY id" : "WHERE active ORDER BY id"));
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  std::vector<VillageRecord> villages;
+  while (rows->next()) villages.push_back(read_village(*rows));
+  return villages;
 }
 
 bool any_village(Session& session) {
@@ -29,17 +59,22 @@ bool any_village(Session& session) {
 
 std::int64_t insert_village(Session& session, const VillageRecord& village) {
   auto& statement = session.statement(
-      "INSERT INTO villages (code, name, description, commission_bps, active) "
-      "VALUES (?, ?, ?, ?, ?)");
-  statement.setString(1, village.code);
-  statement.setString(2, village.name);
-  statement.setString(3, village.description);
-  statement.setInt(4, village.commission_bps);
-  statement.setBoolean(5, village.active);
+      "INSERT INTO villages (code, name, name_en, description, contact, commission_bps, active) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  bind_fields(statement, village);
   statement.executeUpdate();
   std::unique_ptr<sql::ResultSet> id(session.statement("SELECT LAST_INSERT_ID()").executeQuery());
   id->next();
   return id->getInt64(1);
+}
+
+void update_village(Session& session, const VillageRecord& village) {
+  auto& statement = session.statement(
+      "UPDATE villages SET code = ?, name = ?, name_en = ?, description = ?, contact = ?, "
+      "commission_bps = ?, active = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
+  bind_fields(statement, village);
+  statement.setInt64(8, village.id);
+  statement.executeUpdate();
 }
 
 }  // namespace yizhan::store

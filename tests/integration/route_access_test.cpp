@@ -10,6 +10,8 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/villages.hpp"
+#include "yizhan/service/catalog.hpp"
+#include "yizhan/store/images.hpp"
 
 using namespace yizhan;
 using domain::Access;
@@ -27,6 +29,17 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/me/password", Access::signed_in},
     {"GET /api/v1/audit", Access::admin},
     {"GET /api/v1/villages/{id}/terms", Access::village},
+    {"GET /api/v1/villages", Access::anyone},
+    {"GET /api/v1/villages/{id}", Access::anyone},
+    {"POST /api/v1/villages", Access::admin},
+    {"PATCH /api/v1/villages/{id}", Access::admin},
+    {"GET /api/v1/categories", Access::anyone},
+    {"GET /api/v1/products", Access::anyone},
+    {"GET /api/v1/products/{id}", Access::anyone},
+    {"GET /api/v1/products/by-barcode/{code}", Access::staff},
+    {"POST /api/v1/products", Access::admin},
+    {"PATCH /api/v1/products/{id}", Access::admin},
+    {"POST /api/v1/products/{id}/image", Access::admin},
 };
 
 struct Fixture {
@@ -34,7 +47,10 @@ struct Fixture {
   service::HealthService health{station.database};
   service::AuditService audit{station.database};
   service::VillageService villages{station.database};
-  api::Router router = api::build_router({health, station.accounts, audit, villages});
+  test_support::TempDir media;
+  store::ImageStore images{media.path()};
+  service::CatalogService catalog{station.database, images};
+  api::Router router = api::build_router({health, station.accounts, audit, villages, catalog});
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,23 @@ inline void admin_execute(const std::string& statement) {
     s->execute(statement);
   });
 }
+
+/// A temporary folder, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "yizhan-it.XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// A schema of its own for one test, dropped afterwards.
 class FreshSchema {

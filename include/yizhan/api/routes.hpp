@@ -8,6 +8,7 @@ class HealthService;
 class AccountService;
 class AuditService;
 class VillageService;
+class CatalogService;
 }  // namespace yizhan::service
 
 namespace yizhan::api {
@@ -18,6 +19,7 @@ struct Services {
   service::AccountService& accounts;
   service::AuditService& audit;
   service::VillageService& villages;
+  service::CatalogService& catalog;
 };
 
 /// Builds the router with every route of the API and the session authenticator.

@@ -20,6 +20,7 @@ class StaticFiles;
 struct ServerParts {
   const api::Router& router;
   StaticFiles& static_files;
+  StaticFiles* media = nullptr;  ///< uploads, served under /media/ when set
   Metrics& metrics;
   int database_threads = 8;                    ///< workers for routes that touch the database
   std::function<std::string()> extra_metrics;  ///< appended to /metrics (pool gauges …)

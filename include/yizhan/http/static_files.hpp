@@ -27,7 +27,8 @@ struct StaticFile {
 /// change is noticed within a second.
 class StaticFiles {
  public:
-  explicit StaticFiles(std::filesystem::path root);
+  /// `cache_control`, when given, is sent for every file (e.g. immutable uploads).
+  explicit StaticFiles(std::filesystem::path root, std::string cache_control = {});
 
   /// The file for a decoded URL path, or nothing when it does not exist or would leave the root
   /// (`..`, absolute paths, NUL, backslashes, symlinks pointing outside). "/" and folders map to
@@ -65,6 +66,7 @@ class StaticFiles {
   };
 
   std::filesystem::path root_;
+  std::string cache_control_;
   std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry, PathHash, std::equal_to<>> cache_;
 };

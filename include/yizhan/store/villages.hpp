@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace yizhan::store {
 
@@ -17,12 +18,19 @@ struct VillageRecord {
   std::string description;
   int commission_bps = 0;
   bool active = true;
+  std::string name_en;
+  std::string contact;
 };
 
-std::optional<VillageRecord> find_village(Session& session, std::int64_t id);
+std::optional<VillageRecord> find_village(Session& session, std::int64_t id,
+                                          bool for_update = false);
+/// All villages by id; inactive ones only when asked.
+std::vector<VillageRecord> list_villages(Session& session, bool include_inactive);
 /// Whether any village exists (an empty station gets demo data).
 bool any_village(Session& session);
 /// Inserts a village and returns its id.
 std::int64_t insert_village(Session& session, const VillageRecord& village);
+/// Writes every field of an existing village.
+void update_village(Session& session, const VillageRecord& village);
 
 }  // namespace yizhan::store

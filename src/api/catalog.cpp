@@ -1,0 +1,344 @@
+// Villages, categories and products (API.md "Catalog"), with a cache of public responses.
+#include "catalog.hpp"
+
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+#include "json.hpp"
+#include "yizhan/service/catalog.hpp"
+
+namespace yizhan::api {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+
+bool is_admin(const Request& request) {
+  return request.principal && request.principal->role == domain::Role::admin;
+}
+
+service::Actor actor_of(const Request& request) {
+  return {request.principal->user_id, request.principal->username, request.client_address,
+          request.method + " " + request.path};
+}
+
+// --- reading request bodies -----------------------------------------------------------------
+
+void reject_unknown_fields(const json& body, std::initializer_list<const char*> known) {
+  for (const auto& [name, value] : body.items()) {
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return name == k; }) ==
+        known.end()) {
+      throw Error::invalid_field(name, "unknown field " + name);
+    }
+  }
+}
+
+std::optional<std::string> string_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (!found->is_string()) throw Error::invalid_field(field, std::string(field) + " must be a string");
+  return found->get<std::string>();
+}
+
+std::optional<std::optional<std::string>> nullable_string_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (found->is_null()) return std::optional<std::string>();
+  return string_field(body, field);
+}
+
+std::optional<std::int64_t> integer_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  // Money and quantities are integers: 12.3 or "1230" are refused, never rounded.
+  if (!found->is_number_integer()) {
+    throw Error::invalid_field(field, std::string(field) + " must be an integer");
+  }
+  return found->get<std::int64_t>();
+}
+
+std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (found->is_null()) return std::optional<std::int64_t>();
+  return integer_field(body, field);
+}
+
+std::optional<bool> boolean_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (!found->is_boolean()) throw Error::invalid_field(field, std::string(field) + " must be true or false");
+  return found->get<bool>();
+}
+
+service::VillageChanges village_changes(const json& body) {
+  reject_unknown_fields(body, {"code", "name", "name_en", "description", "contact",
+                               "commission_bps", "active"});
+  service::VillageChanges changes;
+  changes.code = string_field(body, "code");
+  changes.name = string_field(body, "name");
+  changes.name_en = string_field(body, "name_en");
+  changes.description = string_field(body, "description");
+  changes.contact = string_field(body, "contact");
+  changes.commission_bps = integer_field(body, "commission_bps");
+  changes.active = boolean_field(body, "active");
+  return changes;
+}
+
+service::ProductChanges product_changes(const json& body) {
+  reject_unknown_fields(body, {"sku", "barcode", "name", "name_en", "description", "origin",
+                               "village_id", "category_id", "unit", "price_fen", "commission_bps",
+                               "shelf_life_days", "active", "online", "featured"});
+  service::ProductChanges changes;
+  changes.sku = string_field(body, "sku");
+  changes.barcode = nullable_string_field(body, "barcode");
+  changes.name = string_field(body, "name");
+  changes.name_en = string_field(body, "name_en");
+  changes.description = string_field(body, "description");
+  changes.origin = string_field(body, "origin");
+  changes.unit = string_field(body, "unit");
+  changes.village_id = integer_field(body, "village_id");
+  changes.category_id = integer_field(body, "category_id");
+  changes.price_fen = integer_field(body, "price_fen");
+  changes.commission_bps = nullable_integer_field(body, "commission_bps");
+  changes.shelf_life_days = nullable_integer_field(body, "shelf_life_days");
+  changes.active = boolean_field(body, "active");
+  changes.online = boolean_field(body, "online");
+  changes.featured = boolean_field(body, "featured");
+  return changes;
+}
+
+std::optional<std::int64_t> id_query(const Request& request, const char* name) {
+  const auto found = request.query.find(name);
+  if (found == request.query.end() || found->second.empty()) return std::nullopt;
+  const auto id = positive_integer(found->second);
+  if (!id) throw Error::invalid_field(name, std::string(name) + " must be a positive integer");
+  return id;
+}
+
+// --- writing responses ----------------------------------------------------------------------
+
+json village_json(const store::VillageRecord& v, bool with_terms) {
+  json out = {{"id", v.id},           {"code", v.code},
+              {"name", v.name},       {"name_en", v.name_en},
+              {"description", v.description}, {"contact", v.contact},
+              {"active", v.active}};
+  if (with_terms) out["commission_bps"] = v.commission_bps;
+  return out;
+}
+
+json category_json(const store::CategoryRecord& c) {
+  return {{"id", c.id}, {"code", c.code}, {"name", c.name}, {"name_en", c.name_en}};
+}
+
+template <class T>
+json nullable(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json product_json(const store::ProductRecord& p) {
+  return {{"id", p.id},
+          {"sku", p.sku},
+          {"barcode", nullable(p.barcode)},
+          {"name", p.name},
+          {"name_en", p.name_en},
+          {"description", p.description},
+          {"origin", p.origin},
+          {"village_id", p.village_id},
+          {"village_name", p.village_name},
+          {"category_id", p.category_id},
+          {"category_name", p.category_name},
+          {"unit", domain::to_string(p.unit)},
+          {"price_fen", p.price_fen},
+          {"commission_bps", nullable(p.commission_bps)},
+          {"shelf_life_days", nullable(p.shelf_life_days)},
+          {"active", p.active},
+          {"online", p.online},
+          {"featured", p.featured},
+          {"image_url", p.image_path ? json("/media/" + *p.image_path) : json(nullptr)}};
+}
+
+/// Public catalog responses, serialized once per catalog version. Admin responses (which show
+/// hidden products and commission terms) are never cached.
+class PublicCache {
+ public:
+  Response serve(const Request& request, std::int64_t version, const std::function<json()>& build) {
+    if (is_admin(request)) {
+      auto response = json_response(200, build());
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return response;
+    }
+    std::string key = request.path + "?";
+    for (const auto& [name, value] : request.query) key += name + "=" + value + "&";
+    std::shared_ptr<const Entry> entry;
+    {
+      std::lock_guard lock(mutex_);
+      if (version != version_) {
+        entries_.clear();
+        version_ = version;
+      }
+      if (const auto found = entries_.find(key); found != entries_.end()) entry = found->second;
+    }
+    if (!entry) {
+      auto body = std::make_shared<const std::string>(build().dump());
+      const auto etag = "\"c" + std::to_string(version) + "-" +
+                        std::to_string(std::hash<std::string>{}(*body) & 0xffffffffffff) + "\"";
+      entry = std::make_shared<const Entry>(Entry{std::move(body), etag});
+      std::lock_guard lock(mutex_);
+      if (version == version_) {
+        if (entries_.size() >= kMaxEntries) entries_.clear();
+        entries_.emplace(key, entry);
+      }
+    }
+    Response response;
+    response.headers.emplace_back("ETag", entry->etag);
+    response.headers.emplace_back("Cache-Control", "no-cache");
+    if (request.header("if-none-match") == entry->etag) {
+      response.status = 304;
+      response.content_type.clear();
+      return response;
+    }
+    response.shared_body = entry->body;
+    return response;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const std::string> body;
+    std::string etag;
+  };
+  static constexpr std::size_t kMaxEntries = 2000;
+  std::mutex mutex_;
+  std::int64_t version_ = -1;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_;
+};
+
+}  // namespace
+
+void add_catalog_routes(Router& router, service::CatalogService& catalog) {
+  auto cache = std::make_shared<PublicCache>();
+
+  // GET /api/v1/villages
+  router.add({"GET", "/api/v1/villages", Access::anyone, Executor::database,
+              [&catalog, cache](const Request& request) {
+                return cache->serve(request, catalog.version(), [&] {
+                  json items = json::array();
+                  for (const auto& v : catalog.villages(is_admin(request))) {
+                    items.push_back(village_json(v, is_admin(request)));
+                  }
+                  return json{{"items", items}};
+                });
+              }});
+
+  // GET /api/v1/villages/{id}
+  router.add({"GET", "/api/v1/villages/{id}", Access::anyone, Executor::database,
+              [&catalog, cache](const Request& request) {
+                const auto id = path_id(request);
+                return cache->serve(request, catalog.version(), [&] {
+                  return village_json(catalog.village(id, is_admin(request)), is_admin(request));
+                });
+              }});
+
+  // POST /api/v1/villages
+  router.add({"POST", "/api/v1/villages", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto village =
+                    catalog.create_village(village_changes(parse_object(request)), actor_of(request));
+                return json_response(201, village_json(village, true));
+              }});
+
+  // PATCH /api/v1/villages/{id}
+  router.add({"PATCH", "/api/v1/villages/{id}", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto id = path_id(request);
+                const auto village = catalog.update_village(
+                    id, village_changes(parse_object(request)), actor_of(request));
+                return json_response(200, village_json(village, true));
+              }});
+
+  // GET /api/v1/categories
+  router.add({"GET", "/api/v1/categories", Access::anyone, Executor::database,
+              [&catalog, cache](const Request& request) {
+                return cache->serve(request, catalog.version(), [&] {
+                  json items = json::array();
+                  for (const auto& c : catalog.categories()) items.push_back(category_json(c));
+                  return json{{"items", items}};
+                });
+              }});
+
+  // GET /api/v1/products
+  router.add({"GET", "/api/v1/products", Access::anyone, Executor::database,
+              [&catalog, cache](const Request& request) {
+                const auto page = parse_page(request);
+                store::ProductQuery query;
+                query.village_id = id_query(request, "village_id");
+                query.category_id = id_query(request, "category_id");
+                if (const auto q = request.query.find("q"); q != request.query.end()) {
+                  query.text = q->second.substr(0, q->second.find_last_not_of(' ') + 1);
+                  query.text.erase(0, query.text.find_first_not_of(' '));
+                  if (domain::character_count(query.text) > 100) {
+                    throw Error::invalid_field("q", "q is too long (at most 100)");
+                  }
+                }
+                query.featured_only = request.query.count("featured") &&
+                                      request.query.at("featured") == "1";
+                query.public_only = !is_admin(request);
+                query.limit = page.page_size;
+                query.offset = page.offset();
+                return cache->serve(request, catalog.version(), [&] {
+                  const auto result = catalog.products(query);
+                  json items = json::array();
+                  for (const auto& p : result.items) items.push_back(product_json(p));
+                  return json{{"items", items},
+                              {"total", result.total},
+                              {"page", page.page},
+                              {"page_size", page.page_size}};
+                });
+              }});
+
+  // GET /api/v1/products/{id}
+  router.add({"GET", "/api/v1/products/{id}", Access::anyone, Executor::database,
+              [&catalog, cache](const Request& request) {
+                const auto id = path_id(request);
+                return cache->serve(request, catalog.version(), [&] {
+                  return product_json(catalog.product(id, is_admin(request)));
+                });
+              }});
+
+  // GET /api/v1/products/by-barcode/{code}
+  router.add({"GET", "/api/v1/products/by-barcode/{code}", Access::staff, Executor::database,
+              [&catalog](const Request& request) {
+                return json_response(
+                    200, product_json(catalog.product_by_barcode(request.path_parameters.at("code"))));
+              }});
+
+  // POST /api/v1/products
+  router.add({"POST", "/api/v1/products", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto product =
+                    catalog.create_product(product_changes(parse_object(request)), actor_of(request));
+                return json_response(201, product_json(product));
+              }});
+
+  // PATCH /api/v1/products/{id}
+  router.add({"PATCH", "/api/v1/products/{id}", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto id = path_id(request);
+                const auto product = catalog.update_product(
+                    id, product_changes(parse_object(request)), actor_of(request));
+                return json_response(200, product_json(product));
+              }});
+
+  // POST /api/v1/products/{id}/image
+  router.add({"POST", "/api/v1/products/{id}/image", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto id = path_id(request);
+                std::string type(request.header("content-type").value_or(""));
+                type = type.substr(0, type.find(';'));
+                const auto product = catalog.set_product_image(id, request.body, type, actor_of(request));
+                return json_response(200, product_json(product));
+              }});
+}
+
+}  // namespace yizhan::api

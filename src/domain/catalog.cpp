@@ -1,0 +1,104 @@
+// Catalog field rules and EAN-13 check digits.
+#include "yizhan/domain/catalog.hpp"
+
+#include <algorithm>
+
+namespace yizhan::domain {
+
+std::string_view to_string(Unit unit) { return unit == Unit::gram ? "g" : "piece"; }
+
+std::optional<Unit> parse_unit(std::string_view text) {
+  if (text == "piece") return Unit::piece;
+  if (text == "g") return Unit::gram;
+  return std::nullopt;
+}
+
+int ean13_check_digit(std::string_view first_twelve) {
+  int sum = 0;
+  for (std::size_t i = 0; i < 12 && i < first_twelve.size(); ++i) {
+    const int digit = first_twelve[i] - '0';
+    sum += i % 2 == 0 ? digit : digit * 3;
+  }
+  return (10 - sum % 10) % 10;
+}
+
+std::optional<std::string> ean13_problem(std::string_view code) {
+  if (code.size() != 13) return "an EAN-13 barcode has 13 digits";
+  if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return "an EAN-13 barcode has digits only";
+  }
+  if (ean13_check_digit(code.substr(0, 12)) != code[12] - '0') {
+    return "the check digit is wrong (expected " +
+           std::to_string(ean13_check_digit(code.substr(0, 12))) + ")";
+  }
+  return std::nullopt;
+}
+
+std::size_t character_count(std::string_view utf8) {
+  return static_cast<std::size_t>(std::count_if(
+      utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::optional<std::string> sku_problem(std::string_view sku) {
+  if (sku.empty() || sku.size() > 32) return "must be 1 to 32 characters";
+  const bool allowed = std::all_of(sku.begin(), sku.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+  if (!allowed) return "letters, digits, '-' and '_' only";
+  return std::nullopt;
+}
+
+std::optional<std::string> village_code_problem(std::string_view code) {
+  if (code.size() < 2 || code.size() > 32) return "must be 2 to 32 characters";
+  const bool allowed = std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+  if (!allowed) return "lower-case letters, digits and '-' only";
+  return std::nullopt;
+}
+
+std::optional<std::string> text_problem(std::string_view text, std::size_t min_characters,
+                                        std::size_t max_characters) {
+  const auto count = character_count(text);
+  if (count < min_characters) return min_characters == 1 ? "is required" : "is too short";
+  if (count > max_characters) return "is too long (at most " + std::to_string(max_characters) + ")";
+  return std::nullopt;
+}
+
+std::optional<std::string> price_problem(std::int64_t price_fen) {
+  if (price_fen < 1) return "must be at least 1 fen";
+  if (price_fen > kMaxPriceFen) return "must be at most ¥100000.00";
+  return std::nullopt;
+}
+
+std::optional<std::string> commission_problem(std::int64_t basis_points) {
+  if (basis_points < 0 || basis_points > 10000) return "must be 0 to 10000 basis points";
+  return std::nullopt;
+}
+
+std::optional<std::string> shelf_life_problem(std::int64_t days) {
+  if (days < 1 || days > 3650) return "must be 1 to 3650 days";
+  return std::nullopt;
+}
+
+}  // namespace yizhan::domain
+
+namespace yizhan::domain {
+
+std::optional<std::string> sniff_image_type(std::string_view bytes) {
+  if (bytes.size() >= 3 && bytes.substr(0, 3) == "\xFF\xD8\xFF") return "image/jpeg";
+  if (bytes.size() >= 8 && bytes.substr(0, 8) == "\x89PNG\r\n\x1A\n") return "image/png";
+  if (bytes.size() >= 12 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "WEBP") {
+    return "image/webp";
+  }
+  return std::nullopt;
+}
+
+std::string_view image_extension(std::string_view content_type) {
+  if (content_type == "image/png") return "png";
+  if (content_type == "image/webp") return "webp";
+  return "jpg";
+}
+
+}  // namespace yizhan::domain

@@ -1,0 +1,379 @@
+// Catalog use cases: every admin change is validated, written, audited and versioned in one
+// transaction.
+#include "yizhan/service/catalog.hpp"
+
+#include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/store/audit.hpp"
+#include "yizhan/store/database.hpp"
+#include "yizhan/store/images.hpp"
+
+namespace yizhan::service {
+
+using domain::Error;
+using domain::ErrorCode;
+
+namespace {
+
+constexpr auto kVersionRecheck = std::chrono::milliseconds(500);
+
+void check(const std::optional<std::string>& problem, const char* field) {
+  if (problem) throw Error::invalid_field(field, std::string(field) + " " + *problem);
+}
+
+template <class T>
+const T& required(const std::optional<T>& value, const char* field) {
+  if (!value) throw Error::invalid_field(field, std::string(field) + " is required");
+  return *value;
+}
+
+std::string optional_text(const std::optional<std::string>& value) {
+  return value ? *value : "null";
+}
+
+std::string optional_number(const std::optional<int>& value) {
+  return value ? std::to_string(*value) : "null";
+}
+
+store::AuditState village_state(const store::VillageRecord& v) {
+  return {{"code", v.code},
+          {"name", v.name},
+          {"name_en", v.name_en},
+          {"contact", v.contact},
+          {"commission_bps", std::to_string(v.commission_bps)},
+          {"active", v.active ? "true" : "false"}};
+}
+
+store::AuditState product_state(const store::ProductRecord& p) {
+  return {{"sku", p.sku},
+          {"barcode", optional_text(p.barcode)},
+          {"name", p.name},
+          {"village_id", std::to_string(p.village_id)},
+          {"category_id", std::to_string(p.category_id)},
+          {"unit", std::string(domain::to_string(p.unit))},
+          {"price_fen", std::to_string(p.price_fen)},
+          {"commission_bps", optional_number(p.commission_bps)},
+          {"shelf_life_days", optional_number(p.shelf_life_days)},
+          {"active", p.active ? "true" : "false"},
+          {"online", p.online ? "true" : "false"},
+          {"featured", p.featured ? "true" : "false"},
+          {"image_path", optional_text(p.image_path)}};
+}
+
+store::AuditEntry audit_entry(const Actor& actor, const char* type, std::int64_t id) {
+  store::AuditEntry entry;
+  entry.user_id = actor.user_id;
+  entry.actor = actor.name;
+  entry.action = actor.action;
+  entry.entity_type = type;
+  entry.entity_id = std::to_string(id);
+  entry.client_address = actor.client_address;
+  return entry;
+}
+
+/// Applies and validates village changes on top of `village`.
+void apply(const VillageChanges& changes, store::VillageRecord& village) {
+  if (changes.code) {
+    check(domain::village_code_problem(*changes.code), "code");
+    village.code = *changes.code;
+  }
+  if (changes.name) {
+    check(domain::text_problem(*changes.name, 1, 100), "name");
+    village.name = *changes.name;
+  }
+  if (changes.name_en) {
+    check(domain::text_problem(*changes.name_en, 0, 100), "name_en");
+    village.name_en = *changes.name_en;
+  }
+  if (changes.description) {
+    check(domain::text_problem(*changes.description, 0, 4000), "description");
+    village.description = *changes.description;
+  }
+  if (changes.contact) {
+    check(domain::text_problem(*changes.contact, 0, 200), "contact");
+    village.contact = *changes.contact;
+  }
+  if (changes.commission_bps) {
+    check(domain::commission_problem(*changes.commission_bps), "commission_bps");
+    village.commission_bps = static_cast<int>(*changes.commission_bps);
+  }
+  if (changes.active) village.active = *changes.active;
+}
+
+/// Applies and validates the product changes that need no database.
+void apply(const ProductChanges& changes, store::ProductRecord& product) {
+  if (changes.sku) {
+    check(domain::sku_problem(*changes.sku), "sku");
+    product.sku = *changes.sku;
+  }
+  if (changes.barcode) {
+    if (*changes.barcode) check(domain::ean13_problem(**changes.barcode), "barcode");
+    product.barcode = *changes.barcode;
+  }
+  if (changes.name) {
+    check(domain::text_problem(*changes.name, 1, 100), "name");
+    product.name = *changes.name;
+  }
+  if (changes.name_en) {
+    check(domain::text_problem(*changes.name_en, 0, 100), "name_en");
+    product.name_en = *changes.name_en;
+  }
+  if (changes.description) {
+    check(domain::text_problem(*changes.description, 0, 2000), "description");
+    product.description = *changes.description;
+  }
+  if (changes.origin) {
+    check(domain::text_problem(*changes.origin, 0, 1000), "origin");
+    product.origin = *changes.origin;
+  }
+  if (changes.unit) {
+    const auto unit = domain::parse_unit(*changes.unit);
+    if (!unit) throw Error::invalid_field("unit", "unit must be \"piece\" or \"g\"");
+    product.unit = *unit;
+  }
+  if (changes.price_fen) {
+    check(domain::price_problem(*changes.price_fen), "price_fen");
+    product.price_fen = *changes.price_fen;
+  }
+  if (changes.commission_bps) {
+    if (*changes.commission_bps) {
+      check(domain::commission_problem(**changes.commission_bps), "commission_bps");
+      product.commission_bps = static_cast<int>(**changes.commission_bps);
+    } else {
+      product.commission_bps.reset();
+    }
+  }
+  if (changes.shelf_life_days) {
+    if (*changes.shelf_life_days) {
+      check(domain::shelf_life_problem(**changes.shelf_life_days), "shelf_life_days");
+      product.shelf_life_days = static_cast<int>(**changes.shelf_life_days);
+    } else {
+      product.shelf_life_days.reset();
+    }
+  }
+  if (changes.village_id) product.village_id = *changes.village_id;
+  if (changes.category_id) product.category_id = *changes.category_id;
+  if (changes.active) product.active = *changes.active;
+  if (changes.online) product.online = *changes.online;
+  if (changes.featured) product.featured = *changes.featured;
+}
+
+/// Checks the references a product makes, inside the transaction that writes it.
+void check_references(store::Session& session, const store::ProductRecord& product) {
+  if (!store::find_village(session, product.village_id)) {
+    throw Error::invalid_field("village_id", "village_id names no village");
+  }
+  if (!store::category_exists(session, product.category_id)) {
+    throw Error::invalid_field("category_id", "category_id names no category");
+  }
+}
+
+/// A unique-key collision as 409 naming the field.
+[[noreturn]] void rethrow_duplicate(const Error& error) {
+  const auto key = error.details().count("key") ? error.details().at("key") : "";
+  std::string field = "code";
+  if (key.find("sku") != std::string::npos) field = "sku";
+  if (key.find("barcode") != std::string::npos) field = "barcode";
+  throw Error(ErrorCode::duplicate, field + " is already used", {{"field", field}}, error.cause());
+}
+
+}  // namespace
+
+std::int64_t CatalogService::version() {
+  std::lock_guard lock(version_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - version_checked_ >= kVersionRecheck) {
+    version_ = database_.transact(
+        [](store::Session& session) { return store::catalog_version(session); });
+    version_checked_ = now;
+  }
+  return version_;
+}
+
+void CatalogService::changed(std::int64_t new_version) {
+  std::lock_guard lock(version_mutex_);
+  version_ = std::max(version_, new_version);
+  version_checked_ = std::chrono::steady_clock::now();
+}
+
+std::vector<store::VillageRecord> CatalogService::villages(bool include_inactive) {
+  return database_.transact(
+      [&](store::Session& session) { return store::list_villages(session, include_inactive); });
+}
+
+store::VillageRecord CatalogService::village(std::int64_t id, bool include_inactive) {
+  auto village = database_.transact(
+      [&](store::Session& session) { return store::find_village(session, id); });
+  if (!village || (!village->active && !include_inactive)) {
+    throw Error(ErrorCode::not_found, "no such village");
+  }
+  return *village;
+}
+
+store::VillageRecord CatalogService::create_village(const VillageChanges& fields,
+                                                    const Actor& actor) {
+  required(fields.code, "code");
+  required(fields.name, "name");
+  store::VillageRecord village;
+  village.commission_bps = 1500;
+  apply(fields, village);
+  try {
+    return database_.transact([&](store::Session& session) {
+      village.id = store::insert_village(session, village);
+      auto entry = audit_entry(actor, "village", village.id);
+      entry.after = village_state(village);
+      store::record_audit(session, entry);
+      changed(store::bump_catalog_version(session));
+      return village;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
+store::VillageRecord CatalogService::update_village(std::int64_t id,
+                                                    const VillageChanges& changes,
+                                                    const Actor& actor) {
+  try {
+    return database_.transact([&](store::Session& session) {
+      auto village = store::find_village(session, id, true);
+      if (!village) throw Error(ErrorCode::not_found, "no such village");
+      auto entry = audit_entry(actor, "village", id);
+      entry.before = village_state(*village);
+      apply(changes, *village);
+      store::update_village(session, *village);
+      entry.after = village_state(*village);
+      store::record_audit(session, entry);
+      changed(store::bump_catalog_version(session));
+      return *village;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
+std::vector<store::CategoryRecord> CatalogService::categories() {
+  return database_.transact(
+      [](store::Session& session) { return store::list_categories(session); });
+}
+
+ProductPage CatalogService::products(const store::ProductQuery& query) {
+  return database_.transact([&](store::Session& session) {
+    auto [items, total] = store::search_products(session, query);
+    return ProductPage{std::move(items), total};
+  });
+}
+
+store::ProductRecord CatalogService::product(std::int64_t id, bool include_hidden) {
+  auto product = database_.transact([&](store::Session& session) {
+    auto found = store::find_product(session, id);
+    // A product of an inactive village is hidden from the public like an inactive product.
+    if (found && !include_hidden) {
+      const auto village = store::find_village(session, found->village_id);
+      if (!found->active || !found->online || !village || !village->active) found.reset();
+    }
+    return found;
+  });
+  if (!product) throw Error(ErrorCode::not_found, "no such product");
+  return *product;
+}
+
+store::ProductRecord CatalogService::product_by_barcode(const std::string& barcode) {
+  auto product = database_.transact(
+      [&](store::Session& session) { return store::find_product_by_barcode(session, barcode); });
+  if (!product) throw Error(ErrorCode::not_found, "no product has this barcode");
+  return *product;
+}
+
+store::ProductRecord CatalogService::create_product(const ProductChanges& fields,
+                                                    const Actor& actor) {
+  required(fields.sku, "sku");
+  required(fields.name, "name");
+  required(fields.village_id, "village_id");
+  required(fields.category_id, "category_id");
+  required(fields.unit, "unit");
+  required(fields.price_fen, "price_fen");
+  store::ProductRecord product;
+  apply(fields, product);
+  try {
+    return database_.transact([&](store::Session& session) {
+      check_references(session, product);
+      const auto id = store::insert_product(session, product);
+      auto stored = *store::find_product(session, id);
+      auto entry = audit_entry(actor, "product", id);
+      entry.after = product_state(stored);
+      store::record_audit(session, entry);
+      changed(store::bump_catalog_version(session));
+      return stored;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
+store::ProductRecord CatalogService::update_product(std::int64_t id,
+                                                    const ProductChanges& changes,
+                                                    const Actor& actor) {
+  try {
+    return database_.transact([&](store::Session& session) {
+      auto product = store::find_product(session, id, true);
+      if (!product) throw Error(ErrorCode::not_found, "no such product");
+      auto entry = audit_entry(actor, "product", id);
+      entry.before = product_state(*product);
+      apply(changes, *product);
+      check_references(session, *product);
+      store::update_product(session, *product);
+      auto stored = *store::find_product(session, id);
+      entry.after = product_state(stored);
+      store::record_audit(session, entry);
+      changed(store::bump_catalog_version(session));
+      return stored;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
+store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::string_view bytes,
+                                                       std::string_view declared_type,
+                                                       const Actor& actor) {
+  if (declared_type != "image/jpeg" && declared_type != "image/png" &&
+      declared_type != "image/webp") {
+    throw Error(ErrorCode::unsupported_media, "send image/jpeg, image/png or image/webp",
+                {{"field", "content_type"}});
+  }
+  if (bytes.empty()) throw Error::invalid_field("image", "the image is empty");
+  if (bytes.size() > domain::kMaxImageBytes) {
+    throw Error(ErrorCode::too_large, "images may be at most 2 MiB", {{"field", "image"}});
+  }
+  const auto actual = domain::sniff_image_type(bytes);
+  if (!actual) {
+    throw Error(ErrorCode::unsupported_media, "the bytes are not a JPEG, PNG or WebP image",
+                {{"field", "image"}});
+  }
+  if (*actual != declared_type) {
+    throw Error(ErrorCode::unsupported_media, "the bytes are " + *actual + ", not " +
+                                                  std::string(declared_type),
+                {{"field", "content_type"}});
+  }
+  product(id, true);  // 404 before writing a file for nothing
+  const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
+  return database_.transact([&](store::Session& session) {
+    auto product = store::find_product(session, id, true);
+    if (!product) throw Error(ErrorCode::not_found, "no such product");
+    auto entry = audit_entry(actor, "product", id);
+    entry.before = store::AuditState{{"image_path", optional_text(product->image_path)}};
+    product->image_path = path;
+    store::update_product(session, *product);
+    entry.after = store::AuditState{{"image_path", path}};
+    store::record_audit(session, entry);
+    changed(store::bump_catalog_version(session));
+    return *product;
+  });
+}
+
+}  // namespace yizhan::service

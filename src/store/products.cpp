@@ -1,0 +1,220 @@
+// Categories, products and the catalog version in MariaDB.
+#include "yizhan/store/products.hpp"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <memory>
+
+#include "yizhan/store/database.hpp"
+
+namespace yizhan::store {
+namespace {
+
+constexpr const char* kProductColumns =
+    "SELECT p.id, p.sku, p.barcode, p.name, p.name_en, p.description, p.origin, p.village_id, "
+    "       p.category_id, p.unit, p.price_fen, p.commission_bps, p.shelf_life_days, p.active, "
+    "       p.online, p.featured, p.image_path, v.name, c.name "
+    "FROM products p JOIN villages v ON v.id = p.village_id "
+    "JOIN categories c ON c.id = p.category_id ";
+
+// One statement text for every filter combination, so it is prepared once per connection.
+constexpr const char* kFilter =
+    "WHERE (? IS NULL OR p.village_id = ?) AND (? IS NULL OR p.category_id = ?) "
+    "  AND (? = '' OR p.name LIKE ? OR p.name_en LIKE ? OR p.description LIKE ? "
+    "       OR c.name LIKE ? OR v.name LIKE ? OR p.sku = ? OR p.barcode = ?) "
+    "  AND (? = 0 OR (p.active AND p.online AND v.active)) AND (? = 0 OR p.featured) ";
+
+ProductRecord read_product(sql::ResultSet& row) {
+  ProductRecord p;
+  p.id = row.getInt64(1);
+  p.sku = row.getString(2);
+  if (!row.isNull(3)) p.barcode = row.getString(3);
+  p.name = row.getString(4);
+  p.name_en = row.getString(5);
+  p.description = row.getString(6);
+  p.origin = row.getString(7);
+  p.village_id = row.getInt64(8);
+  p.category_id = row.getInt64(9);
+  p.unit = domain::parse_unit(std::string(row.getString(10))).value_or(domain::Unit::piece);
+  p.price_fen = row.getInt64(11);
+  if (!row.isNull(12)) p.commission_bps = row.getInt(12);
+  if (!row.isNull(13)) p.shelf_life_days = row.getInt(13);
+  p.active = row.getBoolean(14);
+  p.online = row.getBoolean(15);
+  p.featured = row.getBoolean(16);
+  if (!row.isNull(17)) p.image_path = row.getString(17);
+  p.village_name = row.getString(18);
+  p.category_name = row.getString(19);
+  return p;
+}
+
+/// '%text%' with LIKE's wildcards in the text taken literally.
+std::string like_pattern(const std::string& text) {
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  return pattern + "%";
+}
+
+void bind_optional_id(sql::PreparedStatement& statement, int index,
+                      const std::optional<std::int64_t>& id) {
+  if (id) {
+    statement.setInt64(index, *id);
+    statement.setInt64(index + 1, *id);
+  } else {
+    statement.setNull(index, 0);
+    statement.setNull(index + 1, 0);
+  }
+}
+
+/// Binds the 14 placeholders of kFilter starting at 1.
+void bind_filter(sql::PreparedStatement& statement, const ProductQuery& query) {
+  bind_optional_id(statement, 1, query.village_id);
+  bind_optional_id(statement, 3, query.category_id);
+  const auto pattern = like_pattern(query.text);
+  statement.setString(5, query.text);
+  statement.setString(6, pattern);
+  statement.setString(7, pattern);
+  statement.setString(8, pattern);
+  statement.setString(9, pattern);
+  statement.setString(10, pattern);
+  statement.setString(11, query.text);
+  statement.setString(12, query.text);
+  statement.setBoolean(13, query.public_only);
+  statement.setBoolean(14, query.featured_only);
+}
+
+template <class T>
+void bind_nullable(sql::PreparedStatement& statement, int index, const std::optional<T>& value) {
+  if (!value) {
+    statement.setNull(index, 0);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    statement.setString(index, *value);
+  } else {
+    statement.setInt(index, *value);
+  }
+}
+
+/// Binds the 16 writable columns in the order of kWritable.
+void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
+  statement.setString(1, p.sku);
+  bind_nullable(statement, 2, p.barcode);
+  statement.setString(3, p.name);
+  statement.setString(4, p.name_en);
+  statement.setString(5, p.description);
+  statement.setString(6, p.origin);
+  statement.setInt64(7, p.village_id);
+  statement.setInt64(8, p.category_id);
+  statement.setString(9, std::string(domain::to_string(p.unit)));
+  statement.setInt64(10, p.price_fen);
+  bind_nullable(statement, 11, p.commission_bps);
+  bind_nullable(statement, 12, p.shelf_life_days);
+  statement.setBoolean(13, p.active);
+  statement.setBoolean(14, p.online);
+  statement.setBoolean(15, p.featured);
+  bind_nullable(statement, 16, p.image_path);
+}
+
+}  // namespace
+
+std::vector<CategoryRecord> list_categories(Session& session) {
+  std::unique_ptr<sql::ResultSet> rows(
+      session.statement("SELECT id, code, name, name_en FROM categories ORDER BY sort_order, id")
+          .executeQuery());
+  std::vector<CategoryRecord> categories;
+  while (rows->next()) {
+    categories.push_back(
+        {rows->getInt64(1), rows->getString(2), rows->getString(3), rows->getString(4)});
+  }
+  return categories;
+}
+
+bool category_exists(Session& session, std::int64_t id) {
+  auto& statement = session.statement("SELECT 1 FROM categories WHERE id = ?");
+  statement.setInt64(1, id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  return rows->next();
+}
+
+std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& session,
+                                                                    const ProductQuery& query) {
+  std::int64_t total = 0;
+  {
+    auto& count = session.statement(
+        std::string("SELECT COUNT(*) FROM products p JOIN villages v ON v.id = p.village_id "
+                    "JOIN categories c ON c.id = p.category_id ") +
+        kFilter);
+    bind_filter(count, query);
+    std::unique_ptr<sql::ResultSet> rows(count.executeQuery());
+    rows->next();
+    total = rows->getInt64(1);
+  }
+  auto& statement = session.statement(std::string(kProductColumns) + kFilter +
+                                      "ORDER BY (? <> '' AND p.name LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
+  bind_filter(statement, query);
+  statement.setString(15, query.text);
+  statement.setString(16, like_pattern(query.text));
+  statement.setInt(17, query.limit);
+  statement.setInt(18, query.offset);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  std::vector<ProductRecord> products;
+  while (rows->next()) products.push_back(read_product(*rows));
+  return {std::move(products), total};
+}
+
+std::optional<ProductRecord> find_product(Session& session, std::int64_t id, bool for_update) {
+  auto& statement = session.statement(std::string(kProductColumns) + "WHERE p.id = ?" +
+                                      (for_update ? " FOR UPDATE" : ""));
+  statement.setInt64(1, id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  if (!rows->next()) return std::nullopt;
+  return read_product(*rows);
+}
+
+std::optional<ProductRecord> find_product_by_barcode(Session& session,
+                                                     const std::string& barcode) {
+  auto& statement = session.statement(std::string(kProductColumns) + "WHERE p.barcode = ?");
+  statement.setString(1, barcode);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  if (!rows->next()) return std::nullopt;
+  return read_product(*rows);
+}
+
+std::int64_t insert_product(Session& session, const ProductRecord& product) {
+  auto& statement = session.statement(
+      "INSERT INTO products (sku, barcode, name, name_en, description, origin, village_id, "
+      "category_id, unit, price_fen, commission_bps, shelf_life_days, active, online, featured, "
+      "image_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  bind_product(statement, product);
+  statement.executeUpdate();
+  std::unique_ptr<sql::ResultSet> id(session.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  id->next();
+  return id->getInt64(1);
+}
+
+void update_product(Session& session, const ProductRecord& product) {
+  auto& statement = session.statement(
+      "UPDATE products SET sku = ?, barcode = ?, name = ?, name_en = ?, description = ?, "
+      "origin = ?, village_id = ?, category_id = ?, unit = ?, price_fen = ?, commission_bps = ?, "
+      "shelf_life_days = ?, active = ?, online = ?, featured = ?, image_path = ?, "
+      "updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
+  bind_product(statement, product);
+  statement.setInt64(17, product.id);
+  statement.executeUpdate();
+}
+
+std::int64_t catalog_version(Session& session) {
+  std::unique_ptr<sql::ResultSet> rows(
+      session.statement("SELECT version FROM catalog_state WHERE id = 1").executeQuery());
+  return rows->next() ? rows->getInt64(1) : 0;
+}
+
+std::int64_t bump_catalog_version(Session& session) {
+  session.statement("UPDATE catalog_state SET version = version + 1 WHERE id = 1").executeUpdate();
+  return catalog_version(session);
+}
+
+}  // namespace yizhan::store
