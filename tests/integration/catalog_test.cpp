@@ -1,0 +1,305 @@
+// The catalog API on the real MariaDB: every endpoint, its errors, search, visibility, the
+// public cache and its invalidation across processes, image upload and the audit trail.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "support/api_client.hpp"
+#include "yizhan/domain/catalog.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using test_support::ApiFixture;
+
+namespace {
+
+std::string valid_barcode(const std::string& first_twelve) {
+  return first_twelve + std::to_string(domain::ean13_check_digit(first_twelve));
+}
+
+json tea(std::int64_t village_id, const std::string& sku = "TEA-1") {
+  return {{"sku", sku},
+          {"barcode", valid_barcode("690000000001")},
+          {"name", "瑶前铁观音"},
+          {"description", "清香型乌龙茶"},
+          {"origin", "瑶前村合作社，手工采摘"},
+          {"village_id", village_id},
+          {"category_id", 1},
+          {"unit", "g"},
+          {"price_fen", 36000},
+          {"shelf_life_days", 540}};
+}
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  ApiFixture api;
+  std::int64_t village() const { return api.station.village_a; }
+};
+
+}  // namespace
+
+TEST_F(CatalogTest, AdminCreatesAProductAndThePublicFindsIt) {
+  const auto created = api.call_json("POST", "/api/v1/products", "admin", tea(village()));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.body["unit"], "g");
+  EXPECT_EQ(created.body["price_fen"], 36000);
+  EXPECT_TRUE(created.body["commission_bps"].is_null());
+  EXPECT_EQ(created.body["village_name"], "甲村");
+  const auto id = created.body["id"].get<std::int64_t>();
+
+  const auto one = api.call("GET", "/api/v1/products/" + std::to_string(id));
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.body["name"], "瑶前铁观音");
+  const auto by_barcode =
+      api.call("GET", "/api/v1/products/by-barcode/" + valid_barcode("690000000001"), "cashier1");
+  EXPECT_EQ(by_barcode.status, 200);
+  EXPECT_EQ(by_barcode.body["id"], id);
+  EXPECT_EQ(api.call("GET", "/api/v1/products/by-barcode/2026000000000", "cashier1").status, 404);
+}
+
+TEST_F(CatalogTest, BadProductsAre422NamingTheFieldAndChangeNothing) {
+  const std::vector<std::pair<json, std::string>> cases{
+      {{{"barcode", "6900000000019"}}, "barcode"},  // wrong check digit
+      {{{"barcode", "12345"}}, "barcode"},
+      {{{"price_fen", -1}}, "price_fen"},
+      {{{"price_fen", 0}}, "price_fen"},
+      {{{"price_fen", 100000001}}, "price_fen"},
+      {{{"price_fen", 12.5}}, "price_fen"},
+      {{{"price_fen", "1230"}}, "price_fen"},
+      {{{"unit", "kg"}}, "unit"},
+      {{{"village_id", 999999}}, "village_id"},
+      {{{"category_id", 999999}}, "category_id"},
+      {{{"name", std::string(101, 'x')}}, "name"},
+      {{{"name", ""}}, "name"},
+      {{{"description", std::string(2001, 'x')}}, "description"},
+      {{{"sku", "has space"}}, "sku"},
+      {{{"commission_bps", 10001}}, "commission_bps"},
+      {{{"shelf_life_days", 0}}, "shelf_life_days"},
+      {{{"colour", "red"}}, "colour"},
+  };
+  for (const auto& [change, field] : cases) {
+    auto body = tea(village());
+    body.update(change);
+    const auto reply = api.call_json("POST", "/api/v1/products", "admin", body);
+    EXPECT_EQ(reply.status, 422) << change;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], field) << change << " " << reply.body;
+  }
+  auto missing = tea(village());
+  missing.erase("price_fen");
+  EXPECT_EQ(
+      api.call_json("POST", "/api/v1/products", "admin", missing).body["error"]["details"]["field"],
+      "price_fen");
+  EXPECT_EQ(api.call("POST", "/api/v1/products", "admin", "not json").status, 400);
+  EXPECT_EQ(api.call("POST", "/api/v1/products", "admin", "[1,2]").status, 400);
+  EXPECT_EQ(api.call("GET", "/api/v1/products?page_size=20", "admin").body["total"], 0)
+      << "nothing was created by bad input";
+}
+
+TEST_F(CatalogTest, DuplicateSkuOrBarcodeIs409NamingTheField) {
+  ASSERT_EQ(api.call_json("POST", "/api/v1/products", "admin", tea(village())).status, 201);
+  auto same_sku = tea(village());
+  same_sku["barcode"] = valid_barcode("690000000002");
+  const auto sku = api.call_json("POST", "/api/v1/products", "admin", same_sku);
+  EXPECT_EQ(sku.status, 409);
+  EXPECT_EQ(sku.body["error"]["code"], "duplicate");
+  EXPECT_EQ(sku.body["error"]["details"]["field"], "sku");
+  const auto barcode = api.call_json("POST", "/api/v1/products", "admin", tea(village(), "TEA-2"));
+  EXPECT_EQ(barcode.status, 409);
+  EXPECT_EQ(barcode.body["error"]["details"]["field"], "barcode");
+  EXPECT_EQ(barcode.body.dump().find("Duplicate entry"), std::string::npos) << "no SQL text leaks";
+}
+
+TEST_F(CatalogTest, PatchChangesOnlyTheGivenFieldsAndIsAudited) {
+  const auto id =
+      api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
+  const auto path = "/api/v1/products/" + std::to_string(id);
+  const auto patched =
+      api.call_json("PATCH", path, "admin", {{"price_fen", 38800}, {"commission_bps", 1000}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.body["price_fen"], 38800);
+  EXPECT_EQ(patched.body["commission_bps"], 1000);
+  EXPECT_EQ(patched.body["name"], "瑶前铁观音");
+  EXPECT_EQ(
+      api.call_json("PATCH", path, "admin", {{"commission_bps", nullptr}}).body["commission_bps"],
+      nullptr);
+  EXPECT_EQ(api.call_json("PATCH", path, "admin", {{"price_fen", -5}}).status, 422);
+  EXPECT_EQ(api.call("GET", path).body["price_fen"], 38800) << "the refused patch changed nothing";
+  EXPECT_EQ(api.call_json("PATCH", "/api/v1/products/999999", "admin", {{"price_fen", 1}}).status,
+            404);
+  EXPECT_EQ(api.call_json("PATCH", path, "cashier1", {{"price_fen", 1}}).status, 403)
+      << "a cashier cannot change prices";
+
+  const auto audit = api.call("GET", "/api/v1/audit?page_size=10", "admin").body["items"];
+  const auto change = std::find_if(audit.begin(), audit.end(), [&](const json& row) {
+    return row["action"] == "PATCH " + path && row["before"]["price_fen"] == "36000";
+  });
+  ASSERT_NE(change, audit.end()) << audit;
+  EXPECT_EQ((*change)["after"]["price_fen"], "38800");
+  EXPECT_EQ((*change)["actor"], "admin");
+}
+
+TEST_F(CatalogTest, HiddenProductsAndVillagesAreNotPublic) {
+  const auto id =
+      api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
+  const auto path = "/api/v1/products/" + std::to_string(id);
+  api.call_json("PATCH", path, "admin", {{"online", false}});
+  EXPECT_EQ(api.call("GET", path).status, 404);
+  EXPECT_EQ(api.call("GET", "/api/v1/products").body["total"], 0);
+  EXPECT_EQ(api.call("GET", path, "admin").status, 200) << "admins still see it";
+  api.call_json("PATCH", path, "admin", {{"online", true}});
+  EXPECT_EQ(api.call("GET", path).status, 200);
+  api.call_json("PATCH", "/api/v1/villages/" + std::to_string(village()), "admin",
+                {{"active", false}});
+  EXPECT_EQ(api.call("GET", path).status, 404) << "products of an inactive village are hidden";
+  EXPECT_EQ(api.call("GET", "/api/v1/villages/" + std::to_string(village())).status, 404);
+  EXPECT_EQ(api.call("GET", "/api/v1/villages").body["items"].size(), 1u);
+}
+
+TEST_F(CatalogTest, SearchFindsChineseWordsSkuAndBarcodeAndFiltersCombine) {
+  auto add = [&](const std::string& sku, const std::string& twelve, const std::string& name,
+                 const std::string& description, std::int64_t village_id, int category) {
+    auto body = tea(village_id, sku);
+    body["barcode"] = valid_barcode(twelve);
+    body["name"] = name;
+    body["description"] = description;
+    body["category_id"] = category;
+    const auto reply = api.call_json("POST", "/api/v1/products", "admin", body);
+    ASSERT_EQ(reply.status, 201) << reply.body;
+  };
+  add("A1", "690000000011", "铁观音", "乌龙", village(), 1);
+  add("A2", "690000000012", "炒花生", "香脆", village(), 3);
+  add("A3", "690000000013", "土笋冻", "安海小吃，配花生酱", api.station.village_b, 3);
+  add("A4", "690000000014", "花生糖", "甜", api.station.village_b, 3);
+  auto search = [&](const std::string& query) {
+    std::vector<std::string> names;
+    const auto reply = api.call("GET", "/api/v1/products?" + query);
+    EXPECT_EQ(reply.status, 200) << query << reply.body;
+    for (const auto& item : reply.body["items"])
+      names.push_back(item["name"]);
+    return names;
+  };
+  EXPECT_EQ(search("q=%E8%8C%B6"), std::vector<std::string>{"铁观音"})
+      << "茶 matches the tea category";
+  EXPECT_EQ(search("q=%E5%9C%9F%E7%AC%8B%E5%86%BB"), std::vector<std::string>{"土笋冻"});
+  EXPECT_EQ(search("q=%E8%8A%B1%E7%94%9F"),
+            (std::vector<std::string>{"炒花生", "花生糖", "土笋冻"}))
+      << "花生: name matches first, then description matches";
+  EXPECT_EQ(search("q=%E8%8A%B1%E7%94%9F&village_id=" + std::to_string(api.station.village_b)),
+            (std::vector<std::string>{"花生糖", "土笋冻"}));
+  EXPECT_EQ(search("q=A2"), std::vector<std::string>{"炒花生"});
+  EXPECT_EQ(search("q=" + valid_barcode("690000000014")), std::vector<std::string>{"花生糖"});
+  EXPECT_EQ(search("q=%25"), std::vector<std::string>{}) << "% is literal, not a wildcard";
+  EXPECT_EQ(search("category_id=3&page_size=2&page=2"), std::vector<std::string>{"花生糖"});
+  EXPECT_EQ(api.call("GET", "/api/v1/products?category_id=3&page_size=2").body["total"], 3);
+  EXPECT_EQ(api.call("GET", "/api/v1/products?village_id=x").status, 422);
+  EXPECT_EQ(api.call("GET", "/api/v1/products?page=0").status, 422);
+}
+
+TEST_F(CatalogTest, VillagesCrudWithTermsForAdminsOnly) {
+  const auto created = api.call_json("POST", "/api/v1/villages", "admin",
+                                     {{"code", "dongli"},
+                                      {"name", "东鲤村"},
+                                      {"commission_bps", 1300},
+                                      {"description", "蜜饯之乡"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.body["commission_bps"], 1300);
+  const auto id = created.body["id"].get<int>();
+  const auto path = "/api/v1/villages/" + std::to_string(id);
+  const auto public_view = api.call("GET", path);
+  EXPECT_EQ(public_view.body["name"], "东鲤村");
+  EXPECT_FALSE(public_view.body.contains("commission_bps")) << "terms are not public";
+  EXPECT_TRUE(api.call("GET", path, "admin").body.contains("commission_bps"));
+  EXPECT_EQ(api.call_json("POST", "/api/v1/villages", "admin", {{"code", "dongli"}, {"name", "x"}})
+                .status,
+            409);
+  EXPECT_EQ(
+      api.call_json("POST", "/api/v1/villages", "admin", {{"code", "Bad Code"}, {"name", "x"}})
+          .body["error"]["details"]["field"],
+      "code");
+  EXPECT_EQ(api.call_json("PATCH", path, "admin", {{"commission_bps", 20000}}).status, 422);
+  EXPECT_EQ(api.call_json("PATCH", path, "admin", {{"name", "东鲤"}}).body["name"], "东鲤");
+  EXPECT_EQ(
+      api.call_json("POST", "/api/v1/villages", "cashier1", {{"code", "x1"}, {"name", "x"}}).status,
+      403);
+  EXPECT_EQ(api.call("GET", "/api/v1/villages/abc").status, 404);
+  EXPECT_EQ(api.call("GET", "/api/v1/categories").body["items"].size(), 7u);
+}
+
+TEST_F(CatalogTest, PublicReadsAreCachedWithETagsAndChangesShowAtOnce) {
+  const auto id =
+      api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
+  const auto path = "/api/v1/products/" + std::to_string(id);
+  const auto first = api.call("GET", path);
+  const auto etag = [&] {
+    for (const auto& [name, value] : first.raw.headers) {
+      if (name == "ETag") return value;
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(api.call("GET", path, "", {}, {{"if-none-match", etag}}).status, 304);
+  api.call_json("PATCH", path, "admin", {{"price_fen", 40000}});
+  const auto after = api.call("GET", path, "", {}, {{"if-none-match", etag}});
+  EXPECT_EQ(after.status, 200) << "a change is visible at once to the process that made it";
+  EXPECT_EQ(after.body["price_fen"], 40000);
+}
+
+TEST_F(CatalogTest, OtherProcessesSeeAChangeWithinASecond) {
+  const auto id =
+      api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
+  const auto path = "/api/v1/products/" + std::to_string(id);
+  // A second "process": its own pool, services and cache on the same database.
+  store::Database other_database(api.station.schema.config());
+  service::AccountService other_accounts(other_database, test_support::cheap_hasher());
+  service::HealthService other_health(other_database);
+  service::AuditService other_audit(other_database);
+  service::VillageService other_villages(other_database);
+  service::CatalogService other_catalog(other_database, api.images);
+  const auto other =
+      api::build_router({other_health, other_accounts, other_audit, other_villages, other_catalog});
+  auto other_price = [&] {
+    api::Request request;
+    request.method = "GET";
+    request.path = path;
+    const auto response = other.dispatch(other.match("GET", path), request);
+    return json::parse(response.payload())["price_fen"].get<int>();
+  };
+  EXPECT_EQ(other_price(), 36000);
+  api.call_json("PATCH", path, "admin", {{"price_fen", 41000}});
+  const auto changed_at = std::chrono::steady_clock::now();
+  while (other_price() != 41000) {
+    ASSERT_LT(std::chrono::steady_clock::now() - changed_at, std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+TEST_F(CatalogTest, ImagesAreCheckedByTheirBytesStoredAndServedByUrl) {
+  const auto id =
+      api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
+  const auto path = "/api/v1/products/" + std::to_string(id) + "/image";
+  const std::string png("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16);
+  const auto uploaded = api.call("POST", path, "admin", png, {{"content-type", "image/png"}});
+  ASSERT_EQ(uploaded.status, 200) << uploaded.body;
+  const std::string url = uploaded.body["image_url"];
+  EXPECT_TRUE(url.starts_with("/media/products/" + std::to_string(id) + "-")) << url;
+  EXPECT_TRUE(url.ends_with(".png"));
+  EXPECT_TRUE(std::filesystem::exists(api.media.path() / url.substr(7)));
+
+  EXPECT_EQ(api.call("POST", path, "admin", png, {{"content-type", "image/jpeg"}}).status, 415)
+      << "declared type must match the bytes";
+  EXPECT_EQ(api.call("POST", path, "admin", "GIF89a....", {{"content-type", "image/png"}}).status,
+            415);
+  EXPECT_EQ(api.call("POST", path, "admin", "<svg/>", {{"content-type", "image/svg+xml"}}).status,
+            415);
+  EXPECT_EQ(api.call("POST", path, "admin", "", {{"content-type", "image/png"}}).status, 422);
+  EXPECT_EQ(api.call("POST", path, "admin", png + std::string(3 * 1024 * 1024, 'x'),
+                     {{"content-type", "image/png"}})
+                .status,
+            413);
+  EXPECT_EQ(api.call("POST", "/api/v1/products/999999/image", "admin", png,
+                     {{"content-type", "image/png"}})
+                .status,
+            404);
+  EXPECT_EQ(api.call("GET", "/api/v1/products/" + std::to_string(id)).body["image_url"], url);
+}

@@ -1,0 +1,68 @@
+// Catalog rules: EAN-13 check digits, units, field limits, image signatures.
+#include <gtest/gtest.h>
+
+#include "yizhan/domain/catalog.hpp"
+
+using namespace yizhan::domain;
+
+TEST(Ean13, ComputesAndChecksTheCheckDigit) {
+  EXPECT_EQ(ean13_check_digit("400638133393"), 1);  // 4006381333931, a well-known example
+  EXPECT_EQ(ean13_check_digit("690123456789"), 2);
+  EXPECT_FALSE(ean13_problem("4006381333931"));
+  EXPECT_TRUE(ean13_problem("4006381333932"));
+  EXPECT_TRUE(ean13_problem("400638133393"));
+  EXPECT_TRUE(ean13_problem("40063813339311"));
+  EXPECT_TRUE(ean13_problem("40063813339a1"));
+  for (int d = 0; d <= 9; ++d) {
+    const std::string code = "690123456789" + std::to_string(d);
+    EXPECT_EQ(!ean13_problem(code), d == 2) << code;
+  }
+}
+
+TEST(Units, PieceAndGramOnly) {
+  EXPECT_EQ(parse_unit("piece"), Unit::piece);
+  EXPECT_EQ(parse_unit("g"), Unit::gram);
+  EXPECT_FALSE(parse_unit("kg"));
+  EXPECT_EQ(to_string(Unit::gram), "g");
+}
+
+TEST(Fields, TextIsCountedInCharactersNotBytes) {
+  EXPECT_EQ(character_count("土笋冻"), 3u);
+  EXPECT_FALSE(text_problem(std::string(100 * 3, '\0')
+                                .replace(0, 300,
+                                         [] {
+                                           std::string s;
+                                           for (int i = 0; i < 100; ++i)
+                                             s += "茶";
+                                           return s;
+                                         }()),
+                            1, 100));
+  EXPECT_TRUE(text_problem("", 1, 100));
+  EXPECT_TRUE(text_problem(std::string(101, 'a'), 1, 100));
+}
+
+TEST(Fields, PricesCommissionsShelfLife) {
+  EXPECT_TRUE(price_problem(0));
+  EXPECT_TRUE(price_problem(-100));
+  EXPECT_FALSE(price_problem(1));
+  EXPECT_FALSE(price_problem(kMaxPriceFen));
+  EXPECT_TRUE(price_problem(kMaxPriceFen + 1));
+  EXPECT_FALSE(commission_problem(0));
+  EXPECT_FALSE(commission_problem(10000));
+  EXPECT_TRUE(commission_problem(10001));
+  EXPECT_TRUE(shelf_life_problem(0));
+  EXPECT_FALSE(sku_problem("YZ-1001"));
+  EXPECT_TRUE(sku_problem("YZ 1001"));
+  EXPECT_FALSE(village_code_problem("xingcuo"));
+  EXPECT_TRUE(village_code_problem("Xingcuo"));
+}
+
+TEST(Images, JudgedByTheirBytes) {
+  EXPECT_EQ(sniff_image_type(std::string("\xFF\xD8\xFF\xE0", 4)), "image/jpeg");
+  EXPECT_EQ(sniff_image_type(std::string("\x89PNG\r\n\x1A\n", 8)), "image/png");
+  EXPECT_EQ(sniff_image_type("RIFF\x10\0\0\0WEBPVP8 "), "image/webp");
+  EXPECT_FALSE(sniff_image_type("GIF89a"));
+  EXPECT_FALSE(sniff_image_type("<svg xmlns='http://www.w3.org/2000/svg'/>"));
+  EXPECT_FALSE(sniff_image_type(""));
+  EXPECT_EQ(image_extension("image/webp"), "webp");
+}
