@@ -8,7 +8,13 @@ YIZHAN_BUILD_PACKAGES=(
   libcli11-dev libssl-dev zlib1g-dev libargon2-dev
   mariadb-server mariadb-client openssl curl
 )
-YIZHAN_TEST_PACKAGES=(libgtest-dev)
+YIZHAN_TEST_PACKAGES=(libgtest-dev chromium fonts-noto-cjk python3)
+
+# ensure_node: Node.js and npm for the page tests (any recent node on PATH will do).
+ensure_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then return 0; fi
+  ensure_packages nodejs npm
+}
 
 say() { printf '\033[1m[yizhan]\033[0m %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

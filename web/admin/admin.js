@@ -1,4 +1,265 @@
-// The admin page: for now the signed-in frame; its tools arrive with their issues.
+// The station manager's catalog: products and villages, with errors shown beside their field.
+import { api, ApiError, fenToInput, formatFen, parseYuan } from '/assets/js/api.js';
+import { element, imageOf } from '/assets/js/catalog-view.js';
+import { localName, t, translatePage } from '/assets/js/i18n.js';
 import { startStaffPage } from '/assets/js/staff.js';
 
-startStaffPage(['admin']);
+const state = { villages: [], categories: [], editingProduct: null, editingVillage: null };
+
+// --- forms -----------------------------------------------------------------------------------
+
+function clearErrors(form) {
+  for (const node of form.querySelectorAll('.field-error')) node.textContent = '';
+  for (const node of form.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
+  const message = form.querySelector('.form-error[role=alert]');
+  message.hidden = true;
+}
+
+/** Shows an error beside `field` (the API's details.field) or at the bottom of the form. */
+function showError(form, field, text) {
+  const slot = field && form.querySelector(`.field-error[data-for="${field}"]`);
+  if (slot) {
+    slot.textContent = text;
+    form.elements[field]?.setAttribute('aria-invalid', 'true');
+    form.elements[field]?.focus();
+  }
+  const message = form.querySelector('.form-error[role=alert]');
+  message.textContent = slot ? t('admin.fix_fields') : text;
+  message.hidden = false;
+}
+
+/** Chinese first: the code decides the words; the server's (English) detail follows. */
+function apiErrorText(error) {
+  if (!(error instanceof ApiError)) return t('error.generic');
+  switch (error.code) {
+    case 'invalid': return `${t('field.invalid')}（${error.message}）`;
+    case 'duplicate': return t('field.duplicate');
+    case 'unsupported_media':
+    case 'too_large': return `${t('admin.photo_hint')}（${error.message}）`;
+    case 'unavailable': return t('login.unavailable');
+    default: return t('error.generic');
+  }
+}
+
+/** An optional whole number from an input: undefined when empty, NaN when not a number. */
+function wholeNumber(input) {
+  const text = input.value.trim();
+  if (text === '') return null;
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function option(value, text) {
+  return element('option', { text, attributes: { value: String(value) } });
+}
+
+// --- products --------------------------------------------------------------------------------
+
+const productForm = document.querySelector('#product-form');
+const productDialog = document.querySelector('#product-dialog');
+
+async function loadProducts() {
+  const q = document.querySelector('#product-search').value.trim();
+  const query = new URLSearchParams({ page_size: '100' });
+  if (q) query.set('q', q);
+  const { items } = await api(`/api/v1/products?${query}`);
+  document.querySelector('#product-rows').replaceChildren(...items.map((product) => {
+    const status = !product.active ? t('admin.inactive') : product.online ? t('admin.on_sale') : t('admin.hidden');
+    const edit = element('button', { className: 'link-button', text: t('admin.edit') });
+    edit.addEventListener('click', () => openProduct(product));
+    return element('tr', {}, [
+      element('td', { text: product.sku }),
+      element('td', { text: localName(product) }),
+      element('td', { text: product.village_name }),
+      element('td', { text: `${formatFen(product.price_fen)}${product.unit === 'g' ? '/kg' : ''}` }),
+      element('td', { text: status }),
+      element('td', {}, [edit]),
+    ]);
+  }));
+}
+
+function openProduct(product) {
+  state.editingProduct = product;
+  clearErrors(productForm);
+  productForm.reset();
+  const f = productForm.elements;
+  f.village_id.replaceChildren(...state.villages.map((v) => option(v.id, localName(v))));
+  f.category_id.replaceChildren(...state.categories.map((c) => option(c.id, localName(c))));
+  document.querySelector('#product-form-title').textContent = product ? localName(product) : t('admin.new_product');
+  if (product) {
+    for (const name of ['sku', 'name', 'name_en', 'description', 'origin', 'unit']) f[name].value = product[name] ?? '';
+    f.barcode.value = product.barcode ?? '';
+    f.village_id.value = String(product.village_id);
+    f.category_id.value = String(product.category_id);
+    f.price_fen.value = fenToInput(product.price_fen);
+    f.commission_bps.value = product.commission_bps ?? '';
+    f.shelf_life_days.value = product.shelf_life_days ?? '';
+    f.active.checked = product.active;
+    f.online.checked = product.online;
+    f.featured.checked = product.featured;
+    document.querySelector('#photo-preview').src = imageOf(product);
+  }
+  document.querySelector('#photo-box').hidden = !product;
+  productDialog.showModal();
+}
+
+function productBody() {
+  const f = productForm.elements;
+  const price = parseYuan(f.price_fen.value);
+  if (price === null) throw Object.assign(new Error(t('field.price_invalid')), { field: 'price_fen' });
+  const body = {
+    sku: f.sku.value.trim(),
+    barcode: f.barcode.value.trim() || null,
+    name: f.name.value.trim(),
+    name_en: f.name_en.value.trim(),
+    description: f.description.value.trim(),
+    origin: f.origin.value.trim(),
+    village_id: Number(f.village_id.value),
+    category_id: Number(f.category_id.value),
+    unit: f.unit.value,
+    price_fen: price,
+    active: f.active.checked,
+    online: f.online.checked,
+    featured: f.featured.checked,
+  };
+  for (const name of ['commission_bps', 'shelf_life_days']) {
+    const value = wholeNumber(f[name]);
+    if (Number.isNaN(value)) throw Object.assign(new Error(t('field.number_invalid')), { field: name });
+    body[name] = value;
+  }
+  return body;
+}
+
+productForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(productForm);
+  let body;
+  try {
+    body = productBody();
+  } catch (error) {
+    return showError(productForm, error.field, error.message);
+  }
+  try {
+    const saved = state.editingProduct
+      ? await api(`/api/v1/products/${state.editingProduct.id}`, { method: 'PATCH', body })
+      : await api('/api/v1/products', { method: 'POST', body });
+    await loadProducts();
+    if (state.editingProduct) {
+      productDialog.close();
+    } else {
+      openProduct(saved);  // now it can get a photo
+      const message = productForm.querySelector('.form-error[role=alert]');
+      message.textContent = t('admin.saved');
+      message.hidden = false;
+    }
+  } catch (error) {
+    showError(productForm, error.details?.field, apiErrorText(error));
+  }
+});
+
+document.querySelector('#p-photo').addEventListener('change', async (event) => {
+  const file = event.target.files[0];
+  if (!file || !state.editingProduct) return;
+  clearErrors(productForm);
+  try {
+    const product = await api(`/api/v1/products/${state.editingProduct.id}/image`, {
+      method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' },
+    });
+    state.editingProduct = product;
+    document.querySelector('#photo-preview').src = imageOf(product);
+    const message = productForm.querySelector('.form-error[role=alert]');
+    message.textContent = t('admin.uploaded');
+    message.hidden = false;
+    await loadProducts();
+  } catch (error) {
+    showError(productForm, 'image', apiErrorText(error));
+  }
+});
+
+// --- villages --------------------------------------------------------------------------------
+
+const villageForm = document.querySelector('#village-form');
+const villageDialog = document.querySelector('#village-dialog');
+
+async function loadVillages() {
+  state.villages = (await api('/api/v1/villages')).items;
+  document.querySelector('#village-rows').replaceChildren(...state.villages.map((village) => {
+    const edit = element('button', { className: 'link-button', text: t('admin.edit') });
+    edit.addEventListener('click', () => openVillage(village));
+    return element('tr', {}, [
+      element('td', { text: village.code }),
+      element('td', { text: localName(village) }),
+      element('td', { text: `${village.commission_bps} (${(village.commission_bps / 100).toFixed(2)}%)` }),
+      element('td', { text: village.active ? t('field.active') : t('admin.inactive') }),
+      element('td', {}, [edit]),
+    ]);
+  }));
+}
+
+function openVillage(village) {
+  state.editingVillage = village;
+  clearErrors(villageForm);
+  villageForm.reset();
+  const f = villageForm.elements;
+  document.querySelector('#village-form-title').textContent = village ? localName(village) : t('admin.new_village');
+  if (village) {
+    for (const name of ['code', 'name', 'name_en', 'description', 'contact']) f[name].value = village[name] ?? '';
+    f.commission_bps.value = village.commission_bps;
+    f.active.checked = village.active;
+  }
+  villageDialog.showModal();
+}
+
+villageForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(villageForm);
+  const f = villageForm.elements;
+  const commission = wholeNumber(f.commission_bps);
+  if (Number.isNaN(commission)) return showError(villageForm, 'commission_bps', t('field.number_invalid'));
+  const body = {
+    code: f.code.value.trim(), name: f.name.value.trim(), name_en: f.name_en.value.trim(),
+    description: f.description.value.trim(), contact: f.contact.value.trim(), active: f.active.checked,
+  };
+  if (commission !== null) body.commission_bps = commission;
+  try {
+    if (state.editingVillage) {
+      await api(`/api/v1/villages/${state.editingVillage.id}`, { method: 'PATCH', body });
+    } else {
+      await api('/api/v1/villages', { method: 'POST', body });
+    }
+    villageDialog.close();
+    await loadVillages();
+  } catch (error) {
+    showError(villageForm, error.details?.field, apiErrorText(error));
+  }
+});
+
+// --- page ------------------------------------------------------------------------------------
+
+for (const dialog of [productDialog, villageDialog]) {
+  dialog.querySelector('[data-close]').addEventListener('click', () => dialog.close());
+}
+for (const tab of document.querySelectorAll('.tab')) {
+  tab.addEventListener('click', () => {
+    for (const other of document.querySelectorAll('.tab')) other.classList.toggle('selected', other === tab);
+    document.querySelector('#tab-products').hidden = tab.dataset.tab !== 'products';
+    document.querySelector('#tab-villages').hidden = tab.dataset.tab !== 'villages';
+  });
+}
+let searchTimer;
+document.querySelector('#product-search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(loadProducts, 250);
+});
+document.querySelector('#new-product').addEventListener('click', () => openProduct(null));
+document.querySelector('#new-village').addEventListener('click', () => openVillage(null));
+
+async function refresh() {
+  translatePage();
+  await Promise.all([loadVillages(), loadProducts()]);
+}
+
+const user = await startStaffPage(['admin'], refresh);
+if (user) {
+  state.categories = (await api('/api/v1/categories')).items;
+  await refresh();
+}

@@ -49,6 +49,18 @@ export function formatFen(fen) {
   return `${negative ? '-' : ''}¥${yuan}.${cents}`;
 }
 
+/** Parses yuan typed by a person ("12.3", "12.30", "¥12") into integer fen; null if not money. */
+export function parseYuan(text) {
+  const match = /^\s*¥?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text ?? '');
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}
+
+/** Integer fen as the text an input shows: 1230 → "12.30". */
+export function fenToInput(fen) {
+  return formatFen(fen).replace('¥', '');
+}
+
 /** The signed-in user, or null. */
 export async function currentUser() {
   try {

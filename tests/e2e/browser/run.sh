@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the page tests: the real yizhan (with demo data, on the test MariaDB) and Playwright
+# driving Debian's headless Chromium. Usage: run.sh YIZHAN_BINARY ARTIFACTS_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source_dir=$(cd "$here/../../.." && pwd)
+binary=$1
+artifacts=$2
+: "${YIZHAN_TEST_DB_SOCKET:?run ./deploy/test}"
+mkdir -p "$artifacts"
+
+[ -d "$here/node_modules/playwright-core" ] || (cd "$here" && npm ci --no-audit --no-fund >&2)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/yizhan-browser.XXXXXX")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+schema=yz_browser_$$
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  mariadb --no-defaults -uroot --socket="$YIZHAN_TEST_DB_SOCKET" -e "DROP DATABASE IF EXISTS $schema" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mariadb --no-defaults -uroot --socket="$YIZHAN_TEST_DB_SOCKET" \
+  -e "CREATE DATABASE $schema CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+cat >"$work/yizhan.toml" <<TOML
+[http]
+address = "127.0.0.1"
+port = $port
+web_root = "$source_dir/web"
+media_root = "$work/media"
+[database]
+socket = "$YIZHAN_TEST_DB_SOCKET"
+user = "root"
+schema = "$schema"
+TOML
+"$binary" migrate --config "$work/yizhan.toml" >/dev/null
+"$binary" seed-demo --config "$work/yizhan.toml" --password-file "$work/demo-password" >/dev/null
+"$binary" serve --config "$work/yizhan.toml" >"$artifacts/yizhan-browser.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break
+  sleep 0.1
+done
+
+cd "$here"
+BASE_URL="http://127.0.0.1:$port" DEMO_PASSWORD=$(cat "$work/demo-password") ARTIFACTS="$artifacts" \
+  node --test --test-concurrency=1 ./*.test.mjs
