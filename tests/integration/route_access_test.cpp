@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "support/station.hpp"
 #include "yizhan/api/routes.hpp"
@@ -123,4 +124,20 @@ TEST(RouteAccess, StateChangesWithACookieNeedTheCsrfHeader) {
   EXPECT_EQ(fixture.router.dispatch(fixture.router.match("POST", request.path), request).status,
             204);
   EXPECT_FALSE(fixture.station.accounts.authenticate(login.token));
+}
+
+TEST(RouteAccess, EveryRouteIsInTheOpenApiDescription) {
+  Fixture fixture;
+  api::Request request;
+  request.method = "GET";
+  request.path = "/api/openapi.json";
+  const auto response = fixture.router.dispatch(fixture.router.match("GET", request.path), request);
+  const auto document = nlohmann::json::parse(response.payload());
+  for (const auto& route : fixture.router.routes()) {
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_TRUE(document["paths"].contains(route.pattern) &&
+                document["paths"][route.pattern].contains(method))
+        << route.method << " " << route.pattern << " is missing from openapi/openapi.json";
+  }
 }
