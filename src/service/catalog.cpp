@@ -183,8 +183,8 @@ std::int64_t CatalogService::version() {
   std::lock_guard lock(version_mutex_);
   const auto now = std::chrono::steady_clock::now();
   if (now - version_checked_ >= kVersionRecheck) {
-    version_ = database_.transact(
-        [](store::Session& session) { return store::catalog_version(session); });
+    version_ =
+        database_.transact([](store::Session& session) { return store::catalog_version(session); });
     version_checked_ = now;
   }
   return version_;
@@ -196,14 +196,28 @@ void CatalogService::changed(std::int64_t new_version) {
   version_checked_ = std::chrono::steady_clock::now();
 }
 
+template <class Change>
+auto CatalogService::write(Change&& change) {
+  try {
+    return database_.transact([&](store::Session& session) {
+      auto result = change(session);
+      changed(store::bump_catalog_version(session));
+      return result;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
 std::vector<store::VillageRecord> CatalogService::villages(bool include_inactive) {
   return database_.transact(
       [&](store::Session& session) { return store::list_villages(session, include_inactive); });
 }
 
 store::VillageRecord CatalogService::village(std::int64_t id, bool include_inactive) {
-  auto village = database_.transact(
-      [&](store::Session& session) { return store::find_village(session, id); });
+  auto village =
+      database_.transact([&](store::Session& session) { return store::find_village(session, id); });
   if (!village || (!village->active && !include_inactive)) {
     throw Error(ErrorCode::not_found, "no such village");
   }
@@ -217,41 +231,28 @@ store::VillageRecord CatalogService::create_village(const VillageChanges& fields
   store::VillageRecord village;
   village.commission_bps = 1500;
   apply(fields, village);
-  try {
-    return database_.transact([&](store::Session& session) {
-      village.id = store::insert_village(session, village);
-      auto entry = audit_entry(actor, "village", village.id);
-      entry.after = village_state(village);
-      store::record_audit(session, entry);
-      changed(store::bump_catalog_version(session));
-      return village;
-    });
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
-    throw;
-  }
+  return write([&](store::Session& session) {
+    village.id = store::insert_village(session, village);
+    auto entry = audit_entry(actor, "village", village.id);
+    entry.after = village_state(village);
+    store::record_audit(session, entry);
+    return village;
+  });
 }
 
-store::VillageRecord CatalogService::update_village(std::int64_t id,
-                                                    const VillageChanges& changes,
+store::VillageRecord CatalogService::update_village(std::int64_t id, const VillageChanges& changes,
                                                     const Actor& actor) {
-  try {
-    return database_.transact([&](store::Session& session) {
-      auto village = store::find_village(session, id, true);
-      if (!village) throw Error(ErrorCode::not_found, "no such village");
-      auto entry = audit_entry(actor, "village", id);
-      entry.before = village_state(*village);
-      apply(changes, *village);
-      store::update_village(session, *village);
-      entry.after = village_state(*village);
-      store::record_audit(session, entry);
-      changed(store::bump_catalog_version(session));
-      return *village;
-    });
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
-    throw;
-  }
+  return write([&](store::Session& session) {
+    auto village = store::find_village(session, id, true);
+    if (!village) throw Error(ErrorCode::not_found, "no such village");
+    auto entry = audit_entry(actor, "village", id);
+    entry.before = village_state(*village);
+    apply(changes, *village);
+    store::update_village(session, *village);
+    entry.after = village_state(*village);
+    store::record_audit(session, entry);
+    return *village;
+  });
 }
 
 std::vector<store::CategoryRecord> CatalogService::categories() {
@@ -297,45 +298,32 @@ store::ProductRecord CatalogService::create_product(const ProductChanges& fields
   required(fields.price_fen, "price_fen");
   store::ProductRecord product;
   apply(fields, product);
-  try {
-    return database_.transact([&](store::Session& session) {
-      check_references(session, product);
-      const auto id = store::insert_product(session, product);
-      auto stored = *store::find_product(session, id);
-      auto entry = audit_entry(actor, "product", id);
-      entry.after = product_state(stored);
-      store::record_audit(session, entry);
-      changed(store::bump_catalog_version(session));
-      return stored;
-    });
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
-    throw;
-  }
+  return write([&](store::Session& session) {
+    check_references(session, product);
+    const auto id = store::insert_product(session, product);
+    auto stored = *store::find_product(session, id);
+    auto entry = audit_entry(actor, "product", id);
+    entry.after = product_state(stored);
+    store::record_audit(session, entry);
+    return stored;
+  });
 }
 
-store::ProductRecord CatalogService::update_product(std::int64_t id,
-                                                    const ProductChanges& changes,
+store::ProductRecord CatalogService::update_product(std::int64_t id, const ProductChanges& changes,
                                                     const Actor& actor) {
-  try {
-    return database_.transact([&](store::Session& session) {
-      auto product = store::find_product(session, id, true);
-      if (!product) throw Error(ErrorCode::not_found, "no such product");
-      auto entry = audit_entry(actor, "product", id);
-      entry.before = product_state(*product);
-      apply(changes, *product);
-      check_references(session, *product);
-      store::update_product(session, *product);
-      auto stored = *store::find_product(session, id);
-      entry.after = product_state(stored);
-      store::record_audit(session, entry);
-      changed(store::bump_catalog_version(session));
-      return stored;
-    });
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
-    throw;
-  }
+  return write([&](store::Session& session) {
+    auto product = store::find_product(session, id, true);
+    if (!product) throw Error(ErrorCode::not_found, "no such product");
+    auto entry = audit_entry(actor, "product", id);
+    entry.before = product_state(*product);
+    apply(changes, *product);
+    check_references(session, *product);
+    store::update_product(session, *product);
+    auto stored = *store::find_product(session, id);
+    entry.after = product_state(stored);
+    store::record_audit(session, entry);
+    return stored;
+  });
 }
 
 store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::string_view bytes,
@@ -356,13 +344,13 @@ store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::str
                 {{"field", "image"}});
   }
   if (*actual != declared_type) {
-    throw Error(ErrorCode::unsupported_media, "the bytes are " + *actual + ", not " +
-                                                  std::string(declared_type),
+    throw Error(ErrorCode::unsupported_media,
+                "the bytes are " + *actual + ", not " + std::string(declared_type),
                 {{"field", "content_type"}});
   }
   product(id, true);  // 404 before writing a file for nothing
   const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
-  return database_.transact([&](store::Session& session) {
+  return write([&](store::Session& session) {
     auto product = store::find_product(session, id, true);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
     auto entry = audit_entry(actor, "product", id);
@@ -371,7 +359,6 @@ store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::str
     store::update_product(session, *product);
     entry.after = store::AuditState{{"image_path", path}};
     store::record_audit(session, entry);
-    changed(store::bump_catalog_version(session));
     return *product;
   });
 }

@@ -9,9 +9,9 @@
 #include "support/station.hpp"
 #include "yizhan/api/routes.hpp"
 #include "yizhan/service/audit.hpp"
+#include "yizhan/service/catalog.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/villages.hpp"
-#include "yizhan/service/catalog.hpp"
 #include "yizhan/store/images.hpp"
 
 using namespace yizhan;
@@ -135,7 +135,8 @@ TEST(RouteAccess, EveryRouteIsInTheOpenApiDescription) {
   const auto document = nlohmann::json::parse(response.payload());
   for (const auto& route : fixture.router.routes()) {
     std::string method = route.method;
-    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : method)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     EXPECT_TRUE(document["paths"].contains(route.pattern) &&
                 document["paths"][route.pattern].contains(method))
         << route.method << " " << route.pattern << " is missing from openapi/openapi.json";

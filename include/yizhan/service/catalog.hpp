@@ -75,6 +75,10 @@ class CatalogService {
 
  private:
   void changed(std::int64_t new_version);
+  /// Runs one catalog change as a transaction that also bumps the catalog version; a
+  /// unique-key collision becomes 409 naming the field.
+  template <class Change>
+  auto write(Change&& change);
 
   store::Database& database_;
   store::ImageStore& images_;
