@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -71,6 +72,23 @@ int serve(const yizhan::Config& config) {
   server.listen();
   server.run();
   spdlog::default_logger()->flush();
+  return 0;
+}
+
+/// The access table: every route and who may call it, as declared in src/api.
+int print_routes(const yizhan::Config& config) {
+  yizhan::store::Database database(config.database);  // not connected unless used
+  yizhan::service::HealthService health(database);
+  yizhan::service::AccountService accounts(database);
+  yizhan::service::AuditService audit(database);
+  yizhan::service::VillageService villages(database);
+  yizhan::store::ImageStore images(config.http.media_root);
+  yizhan::service::CatalogService catalog(database, images);
+  const auto router = yizhan::api::build_router({health, accounts, audit, villages, catalog});
+  for (const auto& route : router.routes()) {
+    std::printf("%-6s %-40s %s\n", route.method.c_str(), route.pattern.c_str(),
+                std::string(yizhan::domain::to_string(route.access)).c_str());
+  }
   return 0;
 }
 
@@ -165,6 +183,7 @@ int main(int argc, char** argv) {
       user_command->add_subcommand("disable", "disable an account; ends its sessions");
   user_disable->add_option("--username", username)->required();
   auto* user_list = user_command->add_subcommand("list", "list the accounts");
+  auto* routes_command = app.add_subcommand("routes", "list every API route and who may call it");
   app.add_subcommand("version", "print the version");
   for (auto* command : {serve_command, migrate_command, seed_command, user_command}) {
     command->add_option("-c,--config", config_path, "TOML config file");
@@ -178,6 +197,7 @@ int main(int argc, char** argv) {
     }
     const auto config = yizhan::load_config(config_path);
     yizhan::http::configure_logging(config.log_level);
+    if (routes_command->parsed()) return print_routes(config);
     if (serve_command->parsed()) return serve(config);
     if (migrate_command->parsed()) return migrate(config);
     if (seed_command->parsed()) return seed_demo(config, password_file);

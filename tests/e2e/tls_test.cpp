@@ -31,6 +31,18 @@ TEST(Tls, ServesHttpsWithASelfSignedCertificateAndRefusesOldProtocols) {
       shell("curl -sS --tlsv1.0 --tls-max 1.1 --ciphers DEFAULT@SECLEVEL=0 --cacert '" +
             cert.string() + "' " + url + "/ 2>&1"))
       << "TLS 1.0 and 1.1 must be refused";
+  // Under TLS the session cookie is Secure, and HSTS is sent.
+  (void)server.command("seed-demo --password-file '" + (dir.path() / "pw").string() + "'");
+  std::string password;
+  std::getline(std::ifstream(dir.path() / "pw"), password);
+  auto login =
+      shell("curl -sS -D - -o /dev/null --cacert '" + cert.string() +
+            "' -H 'Content-Type: application/json' -d '{\"username\":\"admin\",\"password\":\"" +
+            password + "\"}' " + url + "/api/v1/auth/login");
+  for (auto& c : login)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_NE(login.find("set-cookie: yz_session="), std::string::npos) << login;
+  EXPECT_NE(login.find("; secure"), std::string::npos) << login;
   // Plain HTTP to the TLS port gets no page.
   Connection plain(server.port(), 2000ms);
   plain.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
