@@ -32,7 +32,7 @@ struct HttpConfig {
   std::string web_root = "web";
   std::string media_root = "var/media";  ///< uploaded product photos, served under /media/
   std::size_t header_limit_bytes = 16 * 1024;
-  std::size_t body_limit_bytes = 4 * 1024 * 1024;  ///< photos are up to 2 MiB
+  std::size_t body_limit_bytes = 4 * 1024 * 1024;    ///< photos are up to 2 MiB
   std::chrono::milliseconds request_timeout{10000};  ///< read one whole request, or idle
   int max_connections = 10000;
   int max_queued_requests = 1024;  ///< waiting for a database thread, then 503

@@ -37,11 +37,13 @@ void reject_unknown_fields(const json& body, std::initializer_list<const char*> 
 std::optional<std::string> string_field(const json& body, const char* field) {
   const auto found = body.find(field);
   if (found == body.end()) return std::nullopt;
-  if (!found->is_string()) throw Error::invalid_field(field, std::string(field) + " must be a string");
+  if (!found->is_string())
+    throw Error::invalid_field(field, std::string(field) + " must be a string");
   return found->get<std::string>();
 }
 
-std::optional<std::optional<std::string>> nullable_string_field(const json& body, const char* field) {
+std::optional<std::optional<std::string>> nullable_string_field(const json& body,
+                                                                const char* field) {
   const auto found = body.find(field);
   if (found == body.end()) return std::nullopt;
   if (found->is_null()) return std::optional<std::string>();
@@ -58,7 +60,8 @@ std::optional<std::int64_t> integer_field(const json& body, const char* field) {
   return found->get<std::int64_t>();
 }
 
-std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& body, const char* field) {
+std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& body,
+                                                                  const char* field) {
   const auto found = body.find(field);
   if (found == body.end()) return std::nullopt;
   if (found->is_null()) return std::optional<std::int64_t>();
@@ -68,13 +71,14 @@ std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& bo
 std::optional<bool> boolean_field(const json& body, const char* field) {
   const auto found = body.find(field);
   if (found == body.end()) return std::nullopt;
-  if (!found->is_boolean()) throw Error::invalid_field(field, std::string(field) + " must be true or false");
+  if (!found->is_boolean())
+    throw Error::invalid_field(field, std::string(field) + " must be true or false");
   return found->get<bool>();
 }
 
 service::VillageChanges village_changes(const json& body) {
-  reject_unknown_fields(body, {"code", "name", "name_en", "description", "contact",
-                               "commission_bps", "active"});
+  reject_unknown_fields(
+      body, {"code", "name", "name_en", "description", "contact", "commission_bps", "active"});
   service::VillageChanges changes;
   changes.code = string_field(body, "code");
   changes.name = string_field(body, "name");
@@ -120,9 +124,12 @@ std::optional<std::int64_t> id_query(const Request& request, const char* name) {
 // --- writing responses ----------------------------------------------------------------------
 
 json village_json(const store::VillageRecord& v, bool with_terms) {
-  json out = {{"id", v.id},           {"code", v.code},
-              {"name", v.name},       {"name_en", v.name_en},
-              {"description", v.description}, {"contact", v.contact},
+  json out = {{"id", v.id},
+              {"code", v.code},
+              {"name", v.name},
+              {"name_en", v.name_en},
+              {"description", v.description},
+              {"contact", v.contact},
               {"active", v.active}};
   if (with_terms) out["commission_bps"] = v.commission_bps;
   return out;
@@ -170,7 +177,8 @@ class PublicCache {
       return response;
     }
     std::string key = request.path + "?";
-    for (const auto& [name, value] : request.query) key += name + "=" + value + "&";
+    for (const auto& [name, value] : request.query)
+      key += name + "=" + value + "&";
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(mutex_);
@@ -243,8 +251,8 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   // POST /api/v1/villages
   router.add({"POST", "/api/v1/villages", Access::admin, Executor::database,
               [&catalog](const Request& request) {
-                const auto village =
-                    catalog.create_village(village_changes(parse_object(request)), actor_of(request));
+                const auto village = catalog.create_village(village_changes(parse_object(request)),
+                                                            actor_of(request));
                 return json_response(201, village_json(village, true));
               }});
 
@@ -262,7 +270,8 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
               [&catalog, cache](const Request& request) {
                 return cache->serve(request, catalog.version(), [&] {
                   json items = json::array();
-                  for (const auto& c : catalog.categories()) items.push_back(category_json(c));
+                  for (const auto& c : catalog.categories())
+                    items.push_back(category_json(c));
                   return json{{"items", items}};
                 });
               }});
@@ -281,15 +290,16 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                     throw Error::invalid_field("q", "q is too long (at most 100)");
                   }
                 }
-                query.featured_only = request.query.count("featured") &&
-                                      request.query.at("featured") == "1";
+                query.featured_only =
+                    request.query.count("featured") && request.query.at("featured") == "1";
                 query.public_only = !is_admin(request);
                 query.limit = page.page_size;
                 query.offset = page.offset();
                 return cache->serve(request, catalog.version(), [&] {
                   const auto result = catalog.products(query);
                   json items = json::array();
-                  for (const auto& p : result.items) items.push_back(product_json(p));
+                  for (const auto& p : result.items)
+                    items.push_back(product_json(p));
                   return json{{"items", items},
                               {"total", result.total},
                               {"page", page.page},
@@ -310,14 +320,15 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   router.add({"GET", "/api/v1/products/by-barcode/{code}", Access::staff, Executor::database,
               [&catalog](const Request& request) {
                 return json_response(
-                    200, product_json(catalog.product_by_barcode(request.path_parameters.at("code"))));
+                    200,
+                    product_json(catalog.product_by_barcode(request.path_parameters.at("code"))));
               }});
 
   // POST /api/v1/products
   router.add({"POST", "/api/v1/products", Access::admin, Executor::database,
               [&catalog](const Request& request) {
-                const auto product =
-                    catalog.create_product(product_changes(parse_object(request)), actor_of(request));
+                const auto product = catalog.create_product(product_changes(parse_object(request)),
+                                                            actor_of(request));
                 return json_response(201, product_json(product));
               }});
 
@@ -336,7 +347,8 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 const auto id = path_id(request);
                 std::string type(request.header("content-type").value_or(""));
                 type = type.substr(0, type.find(';'));
-                const auto product = catalog.set_product_image(id, request.body, type, actor_of(request));
+                const auto product =
+                    catalog.set_product_image(id, request.body, type, actor_of(request));
                 return json_response(200, product_json(product));
               }});
 }

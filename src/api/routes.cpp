@@ -2,8 +2,8 @@
 #include "yizhan/api/routes.hpp"
 
 #include "audit.hpp"
-#include "catalog.hpp"
 #include "auth.hpp"
+#include "catalog.hpp"
 #include "operations.hpp"
 #include "villages.hpp"
 #include "yizhan/service/accounts.hpp"

@@ -5,7 +5,9 @@
 
 namespace yizhan::domain {
 
-std::string_view to_string(Unit unit) { return unit == Unit::gram ? "g" : "piece"; }
+std::string_view to_string(Unit unit) {
+  return unit == Unit::gram ? "g" : "piece";
+}
 
 std::optional<Unit> parse_unit(std::string_view text) {
   if (text == "piece") return Unit::piece;
@@ -35,8 +37,9 @@ std::optional<std::string> ean13_problem(std::string_view code) {
 }
 
 std::size_t character_count(std::string_view utf8) {
-  return static_cast<std::size_t>(std::count_if(
-      utf8.begin(), utf8.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 std::optional<std::string> sku_problem(std::string_view sku) {

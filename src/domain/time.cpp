@@ -44,7 +44,7 @@ std::string format_shanghai_time(std::int64_t unix_microseconds) {
   const auto day_start = floor<days>(local);
   const year_month_day date{day_start};
   const hh_mm_ss time{floor<milliseconds>(local - day_start)};
-  char text[40];
+  char text[64];
   std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ld+08:00",
                 static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
                 static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),

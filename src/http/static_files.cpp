@@ -210,7 +210,7 @@ std::shared_ptr<const StaticFile> StaticFiles::load(const fs::path& path) {
                 static_cast<unsigned long long>(nanos));
   file.etag = etag;
   // Pages revalidate every time (they name the API they call); assets may be cached an hour.
-  file.cache_control = !cache_control_.empty()                       ? cache_control_
+  file.cache_control = !cache_control_.empty()                      ? cache_control_
                        : file.content_type.starts_with("text/html") ? "no-cache"
                                                                     : "public, max-age=3600";
   return loaded;

@@ -7,8 +7,8 @@
 #include "demo_products.hpp"
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/service/accounts.hpp"
-#include "yizhan/store/products.hpp"
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/products.hpp"
 #include "yizhan/store/villages.hpp"
 
 namespace yizhan::service {
@@ -36,7 +36,8 @@ constexpr DemoVillage kVillages[] = {
      "靠海的渔村，晒鱿鱼干、虾干是家家户户的手艺。驿站帮助型厝村把海味分级包装，按斤称重销售。",
      1500, "Xingcuo Village", "村委会服务点"},
     {"dongli", "东鲤村",
-     "东鲤村的蜜饯和果脯沿用老方子，用本地龙眼、橄榄腌制，是安海人过年的伴手礼。", 1500, "Dongli Village", "村委会服务点"},
+     "东鲤村的蜜饯和果脯沿用老方子，用本地龙眼、橄榄腌制，是安海人过年的伴手礼。", 1500,
+     "Dongli Village", "村委会服务点"},
     {"xingsheng", "兴胜村",
      "兴胜村的手工面线和土笋冻远近有名，村里的小作坊在驿站的帮助下有了统一的标签和保质期管理。",
      1300, "Xingsheng Village", "村委会服务点"},
@@ -44,11 +45,14 @@ constexpr DemoVillage kVillages[] = {
      "前埔村种植番薯和花生，村集体经营的小工坊把番薯做成番薯干、地瓜粉，供驿站门店和网店销售。",
      1500, "Qianpu Village", "村委会服务点"},
     {"xindian", "新店村",
-     "新店村的年轻人回乡创业，做起了本地特产礼盒，把各村的好东西组合成节日礼盒。", 1000, "Xindian Village", "村委会服务点"},
+     "新店村的年轻人回乡创业，做起了本地特产礼盒，把各村的好东西组合成节日礼盒。", 1000,
+     "Xindian Village", "村委会服务点"},
     {"anping", "安平社区",
-     "安平桥畔的社区，老街上的手艺人做木雕、剪纸和安平桥文创，游客来了总要带一件回去。", 1200, "Anping Community", "村委会服务点"},
+     "安平桥畔的社区，老街上的手艺人做木雕、剪纸和安平桥文创，游客来了总要带一件回去。", 1200,
+     "Anping Community", "村委会服务点"},
     {"batou", "坝头溪边经济社",
-     "溪边经济社的社员养蜂、种蔬菜，蜂蜜和时令干货由驿站统一收货、检验后上架。", 1500, "Batou Xibian Economic Cooperative", "村委会服务点"},
+     "溪边经济社的社员养蜂、种蔬菜，蜂蜜和时令干货由驿站统一收货、检验后上架。", 1500,
+     "Batou Xibian Economic Cooperative", "村委会服务点"},
 };
 
 }  // namespace

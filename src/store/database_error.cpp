@@ -25,18 +25,14 @@ FailureKind classify(int error_number) {
     case 2026:  // TLS connection error
     case 2055:  // lost connection at system error
       return FailureKind::connection_lost;
-    case 1062:
-      return FailureKind::duplicate;
-    case 1452:
-      return FailureKind::invalid_reference;
-    case 1451:
-      return FailureKind::still_referenced;
+    case 1062: return FailureKind::duplicate;
+    case 1452: return FailureKind::invalid_reference;
+    case 1451: return FailureKind::still_referenced;
     case 1264:  // out of range
     case 1406:  // data too long
     case 1366:  // incorrect value
       return FailureKind::invalid_value;
-    default:
-      return FailureKind::other;
+    default: return FailureKind::other;
   }
 }
 
@@ -65,8 +61,7 @@ domain::Error translate(const sql::SQLException& e) {
       return Error(ErrorCode::unavailable, "database busy, try again", {}, cause);
     case FailureKind::connection_lost:
       return Error(ErrorCode::unavailable, "database unavailable", {}, cause);
-    case FailureKind::other:
-      break;
+    case FailureKind::other: break;
   }
   return Error(ErrorCode::internal, "internal error", {}, cause);
 }

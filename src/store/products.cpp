@@ -152,8 +152,9 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& ses
     rows->next();
     total = rows->getInt64(1);
   }
-  auto& statement = session.statement(std::string(kProductColumns) + kFilter +
-                                      "ORDER BY (? <> '' AND p.name LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
+  auto& statement =
+      session.statement(std::string(kProductColumns) + kFilter +
+                        "ORDER BY (? <> '' AND p.name LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
   bind_filter(statement, query);
   statement.setString(15, query.text);
   statement.setString(16, like_pattern(query.text));
@@ -161,7 +162,8 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& ses
   statement.setInt(18, query.offset);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<ProductRecord> products;
-  while (rows->next()) products.push_back(read_product(*rows));
+  while (rows->next())
+    products.push_back(read_product(*rows));
   return {std::move(products), total};
 }
 
@@ -174,8 +176,7 @@ std::optional<ProductRecord> find_product(Session& session, std::int64_t id, boo
   return read_product(*rows);
 }
 
-std::optional<ProductRecord> find_product_by_barcode(Session& session,
-                                                     const std::string& barcode) {
+std::optional<ProductRecord> find_product_by_barcode(Session& session, const std::string& barcode) {
   auto& statement = session.statement(std::string(kProductColumns) + "WHERE p.barcode = ?");
   statement.setString(1, barcode);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());

@@ -15,9 +15,8 @@ constexpr const char* kColumns =
     "SELECT id, code, name, description, commission_bps, active, name_en, contact FROM villages ";
 
 VillageRecord read_village(sql::ResultSet& row) {
-  return VillageRecord{row.getInt64(1),   row.getString(2), row.getString(3),
-                       row.getString(4),  row.getInt(5),    row.getBoolean(6),
-                       row.getString(7),  row.getString(8)};
+  return VillageRecord{row.getInt64(1), row.getString(2),  row.getString(3), row.getString(4),
+                       row.getInt(5),   row.getBoolean(6), row.getString(7), row.getString(8)};
 }
 
 void bind_fields(sql::PreparedStatement& statement, const VillageRecord& village) {
@@ -33,8 +32,8 @@ void bind_fields(sql::PreparedStatement& statement, const VillageRecord& village
 }  // namespace
 
 std::optional<VillageRecord> find_village(Session& session, std::int64_t id, bool for_update) {
-  auto& statement = session.statement(std::string(kColumns) + "WHERE id = ?" +
-                                      (for_update ? " FOR UPDATE" : ""));
+  auto& statement =
+      session.statement(std::string(kColumns) + "WHERE id = ?" + (for_update ? " FOR UPDATE" : ""));
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
@@ -42,11 +41,12 @@ std::optional<VillageRecord> find_village(Session& session, std::int64_t id, boo
 }
 
 std::vector<VillageRecord> list_villages(Session& session, bool include_inactive) {
-  auto& statement = session.statement(std::string(kColumns) +
-                                      (include_inactive ? "ORDER BY id" : "WHERE active ORDER BY id"));
+  auto& statement = session.statement(
+      std::string(kColumns) + (include_inactive ? "ORDER BY id" : "WHERE active ORDER BY id"));
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<VillageRecord> villages;
-  while (rows->next()) villages.push_back(read_village(*rows));
+  while (rows->next())
+    villages.push_back(read_village(*rows));
   return villages;
 }
 

@@ -83,7 +83,9 @@ TEST(Allocate, RandomCasesAlwaysSumToTotalAndStayWithinOneFenOfExactShare) {
                    : static_cast<long double>(whole.value()) * weights[k] / weight_sum;
       ASSERT_LT(std::abs(static_cast<long double>(parts[k].value()) - exact), 1.0L)
           << "case " << i << " part " << k;
-      if (!all_zero && weights[k] == 0) ASSERT_EQ(parts[k], Fen(0));
+      if (!all_zero && weights[k] == 0) {
+        ASSERT_EQ(parts[k], Fen(0));
+      }
     }
     // Refunding the whole amount reverses every part exactly.
     const auto reversed = allocate(-whole, weights);
