@@ -208,3 +208,26 @@ TEST_F(ServerTest, OperationsEndpointsAnswer) {
   EXPECT_NE(metrics.body.find("yizhan_db_pool_connections{state=\"idle\"}"), std::string::npos);
   EXPECT_NE(metrics.body.find("yizhan_db_errors_total"), std::string::npos);
 }
+
+TEST(ConnectionCap, ConnectionsOverTheCapAreRefusedAndTheServerRecovers) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "web");
+  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
+  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+  ASSERT_NE(socket, nullptr) << "run ./deploy/test";
+  create_schema(socket, "yz_e2e_cap");
+  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_cap",
+                       "max_connections = 4\nrequest_timeout_ms = 5000\n");
+  std::vector<std::unique_ptr<Connection>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<Connection>(server.port(), 2000ms));
+    held.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(held.back()->read_response()) << "connection " << i << " is served";
+  }
+  Connection over(server.port(), 2000ms);
+  over.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_FALSE(over.read_response()) << "the fifth connection is closed unanswered";
+  held.pop_back();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(fetch(server.port(), "GET", "/healthz").status, 200) << "a freed slot is usable again";
+}
