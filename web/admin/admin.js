@@ -233,6 +233,34 @@ villageForm.addEventListener('submit', async (event) => {
   }
 });
 
+// --- audit log -------------------------------------------------------------------------------
+
+let auditPage = 1;
+
+/** "price_fen: 36000 → 38800" for each field that changed (or was set). */
+function describeChange(before, after) {
+  const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  return [...names]
+    .filter((name) => (before ?? {})[name] !== (after ?? {})[name])
+    .map((name) => `${name}: ${before?.[name] ?? '—'} → ${after?.[name] ?? '—'}`)
+    .join('；');
+}
+
+async function loadAudit(page) {
+  auditPage = page;
+  const { items, total, page_size: size } = await api(`/api/v1/audit?page=${page}&page_size=50`);
+  document.querySelector('#audit-rows').replaceChildren(...items.map((row) => element('tr', {}, [
+    element('td', { text: row.occurred_at.replace('T', ' ').slice(0, 19) }),
+    element('td', { text: row.actor }),
+    element('td', { text: row.action }),
+    element('td', { text: `${row.entity_type} ${row.entity_id}` }),
+    element('td', { text: describeChange(row.before, row.after) }),
+  ])));
+  document.querySelector('#audit-more').hidden = page * size >= total;
+}
+
+document.querySelector('#audit-more').addEventListener('click', () => loadAudit(auditPage + 1));
+
 // --- page ------------------------------------------------------------------------------------
 
 for (const dialog of [productDialog, villageDialog]) {
@@ -241,8 +269,10 @@ for (const dialog of [productDialog, villageDialog]) {
 for (const tab of document.querySelectorAll('.tab')) {
   tab.addEventListener('click', () => {
     for (const other of document.querySelectorAll('.tab')) other.classList.toggle('selected', other === tab);
-    document.querySelector('#tab-products').hidden = tab.dataset.tab !== 'products';
-    document.querySelector('#tab-villages').hidden = tab.dataset.tab !== 'villages';
+    for (const name of ['products', 'villages', 'audit']) {
+      document.querySelector(`#tab-${name}`).hidden = tab.dataset.tab !== name;
+    }
+    if (tab.dataset.tab === 'audit') loadAudit(1);
   });
 }
 let searchTimer;

@@ -127,5 +127,25 @@ test('admin creates a product, fixes a wrong barcode, uploads a photo; the store
   await page.locator('.product-info h1', { hasText: '安海测试乌龙茶' }).waitFor();
   const loaded = await page.locator('.product-photo').evaluate((img) => img.complete && img.naturalWidth > 0);
   assert.ok(loaded, 'the uploaded photo is served');
+
+  // The change is in the audit log the manager can read.
+  await page.goto(`${base}/admin/`);
+  await page.getByRole('button', { name: '操作记录' }).click();
+  const created = page.locator('#audit-rows tr', { hasText: 'POST /api/v1/products' }).first();
+  await created.waitFor();
+  assert.match(await created.textContent(), /admin/);
+  assert.deepEqual(problems, []);
+});
+
+test('a village collective sees its own terms', async () => {
+  const { page, problems } = await newPage({ width: 390, height: 844 });
+  await page.goto(`${base}/login.html`);
+  await page.getByLabel('账号').fill('xingcuo');
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/village\/$/);
+  await page.locator('#village-name', { hasText: '型厝村' }).waitFor();
+  assert.match(await page.locator('#village-terms').textContent(), /驿站服务费比例：15\.00%.*¥85\.00/);
+  assert.equal(await page.locator('#village-picker').isHidden(), true, 'no other villages to pick');
   assert.deepEqual(problems, []);
 });
