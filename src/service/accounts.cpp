@@ -17,6 +17,7 @@ namespace {
 
 constexpr std::size_t kMaxTokenLength = 128;
 constexpr const char* kLoginAction = "POST /api/v1/auth/login";
+constexpr int kPurgeBatch = 50;
 
 std::string normalized(std::string_view username) {
   std::string name(username.substr(0, 64));
@@ -106,6 +107,7 @@ LoginResult AccountService::login(std::string_view raw_username, std::string_vie
     database_.transact([&](store::Session& session) {
       store::record_login_failure(session, username, client_address);
       audit_failure(session, "invalid_credentials");
+      store::purge_expired(session, kPurgeBatch);
     });
     throw Error(ErrorCode::invalid_credentials, "wrong username or password");
   }
@@ -123,6 +125,7 @@ LoginResult AccountService::login(std::string_view raw_username, std::string_vie
                           client_address);
     if (rehash) store::update_password_hash(session, user->id, *rehash);
     store::clear_login_failures(session, username);
+    store::purge_expired(session, kPurgeBatch);
   });
   return result;
 }

@@ -208,4 +208,16 @@ void clear_login_failures(Session& session, std::string_view username) {
   statement.executeUpdate();
 }
 
+void purge_expired(Session& session, int limit) {
+  auto& sessions = session.statement(
+      "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP(6) ORDER BY expires_at LIMIT ?");
+  sessions.setInt(1, limit);
+  sessions.executeUpdate();
+  auto& failures = session.statement(
+      "DELETE FROM login_failures WHERE failed_at < UTC_TIMESTAMP(6) - INTERVAL 1 DAY "
+      "ORDER BY failed_at LIMIT ?");
+  failures.setInt(1, limit);
+  failures.executeUpdate();
+}
+
 }  // namespace yizhan::store

@@ -1,5 +1,7 @@
 // Accounts on the real MariaDB: login, throttling, sessions and their expiry, password changes,
 // administration, the audit trail, and village isolation.
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -302,4 +304,24 @@ TEST(VillageIsolation, AVillageReadsItsOwnTermsAndNoOtherVillages) {
   EXPECT_EQ(code_of([&] { villages.terms(cashier, station.village_a); }), ErrorCode::forbidden);
   EXPECT_EQ(villages.terms(admin, station.village_b).commission_bps, 1200);
   EXPECT_EQ(code_of([&] { villages.terms(admin, 999999); }), ErrorCode::not_found);
+}
+
+TEST(Accounts, ExpiredSessionsAreRemovedByLaterLogins) {
+  service::SessionPolicy policy;
+  policy.absolute_seconds = 1;
+  Station station(policy);
+  station.accounts.login("admin", kPassword, "10.4.0.1");
+  station.accounts.login("cashier1", kPassword, "10.4.0.1");
+  auto session_rows = [&] {
+    return station.database.transact([](store::Session& session) {
+      std::unique_ptr<sql::ResultSet> rows(
+          session.statement("SELECT COUNT(*) FROM sessions").executeQuery());
+      rows->next();
+      return rows->getInt64(1);
+    });
+  };
+  EXPECT_EQ(session_rows(), 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  station.accounts.login("village1", kPassword, "10.4.0.1");
+  EXPECT_EQ(session_rows(), 1) << "the two expired sessions were purged";
 }

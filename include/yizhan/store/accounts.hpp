@@ -65,4 +65,8 @@ void record_login_failure(Session& session, std::string_view username,
                           std::string_view client_address);
 void clear_login_failures(Session& session, std::string_view username);
 
+/// Deletes up to `limit` expired sessions and login failures older than a day (bounded, so a
+/// login never waits on a big purge; run often, it keeps both tables small).
+void purge_expired(Session& session, int limit);
+
 }  // namespace yizhan::store
