@@ -22,7 +22,6 @@
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
-#include "yizhan/service/villages.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/migrations.hpp"
@@ -58,10 +57,9 @@ int serve(const yizhan::Config& config) {
   yizhan::service::HealthService health(database);
   yizhan::service::AccountService accounts(database);
   yizhan::service::AuditService audit(database);
-  yizhan::service::VillageService villages(database);
   yizhan::store::ImageStore images(config.http.media_root);
   yizhan::service::CatalogService catalog(database, images);
-  const auto router = yizhan::api::build_router({health, accounts, audit, villages, catalog});
+  const auto router = yizhan::api::build_router({health, accounts, audit, catalog});
   yizhan::http::StaticFiles static_files(config.http.web_root);
   // Upload names carry a hash of their bytes, so a name never changes meaning.
   yizhan::http::StaticFiles media(config.http.media_root, "public, max-age=31536000, immutable");
@@ -81,10 +79,9 @@ int print_routes(const yizhan::Config& config) {
   yizhan::service::HealthService health(database);
   yizhan::service::AccountService accounts(database);
   yizhan::service::AuditService audit(database);
-  yizhan::service::VillageService villages(database);
   yizhan::store::ImageStore images(config.http.media_root);
   yizhan::service::CatalogService catalog(database, images);
-  const auto router = yizhan::api::build_router({health, accounts, audit, villages, catalog});
+  const auto router = yizhan::api::build_router({health, accounts, audit, catalog});
   for (const auto& route : router.routes()) {
     std::printf("%-6s %-40s %s\n", route.method.c_str(), route.pattern.c_str(),
                 std::string(yizhan::domain::to_string(route.access)).c_str());

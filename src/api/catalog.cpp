@@ -248,6 +248,16 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 });
               }});
 
+  // GET /api/v1/villages/{id}/terms
+  router.add({"GET", "/api/v1/villages/{id}/terms", Access::village, Executor::database,
+              [&catalog](const Request& request) {
+                const auto village = catalog.village_terms(*request.principal, path_id(request));
+                return json_response(200, {{"village_id", village.id},
+                                           {"code", village.code},
+                                           {"name", village.name},
+                                           {"commission_bps", village.commission_bps}});
+              }});
+
   // POST /api/v1/villages
   router.add({"POST", "/api/v1/villages", Access::admin, Executor::database,
               [&catalog](const Request& request) {

@@ -5,7 +5,6 @@
 #include "auth.hpp"
 #include "catalog.hpp"
 #include "operations.hpp"
-#include "villages.hpp"
 #include "yizhan/service/accounts.hpp"
 
 namespace yizhan::api {
@@ -18,7 +17,6 @@ Router build_router(const Services& services) {
   add_operations_routes(router, services.health);
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
-  add_village_routes(router, services.villages);
   add_catalog_routes(router, services.catalog);
   return router;
 }

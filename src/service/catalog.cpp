@@ -224,6 +224,14 @@ store::VillageRecord CatalogService::village(std::int64_t id, bool include_inact
   return *village;
 }
 
+store::VillageRecord CatalogService::village_terms(const domain::Principal& caller,
+                                                   std::int64_t village_id) {
+  if (!domain::may_read_village(caller, village_id)) {
+    throw Error(ErrorCode::forbidden, "this village's data belongs to that village");
+  }
+  return village(village_id, true);
+}
+
 store::VillageRecord CatalogService::create_village(const VillageChanges& fields,
                                                     const Actor& actor) {
   required(fields.code, "code");

@@ -10,8 +10,9 @@
 #include "support/station.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/service/audit.hpp"
-#include "yizhan/service/villages.hpp"
+#include "yizhan/service/catalog.hpp"
 #include "yizhan/store/accounts.hpp"
+#include "yizhan/store/images.hpp"
 
 using namespace yizhan;
 using domain::Error;
@@ -295,15 +296,19 @@ TEST(Accounts, AddingUsersChecksEveryField) {
 
 TEST(VillageIsolation, AVillageReadsItsOwnTermsAndNoOtherVillages) {
   Station station;
-  service::VillageService villages(station.database);
+  test_support::TempDir media;
+  store::ImageStore images(media.path());
+  service::CatalogService villages(station.database, images);
   const auto village1 = station.accounts.login("village1", kPassword, "10.1.0.1").user;
   const auto cashier = station.accounts.login("cashier1", kPassword, "10.1.0.1").user;
   const auto admin = station.accounts.login("admin", kPassword, "10.1.0.1").user;
-  EXPECT_EQ(villages.terms(village1, station.village_a).commission_bps, 1500);
-  EXPECT_EQ(code_of([&] { villages.terms(village1, station.village_b); }), ErrorCode::forbidden);
-  EXPECT_EQ(code_of([&] { villages.terms(cashier, station.village_a); }), ErrorCode::forbidden);
-  EXPECT_EQ(villages.terms(admin, station.village_b).commission_bps, 1200);
-  EXPECT_EQ(code_of([&] { villages.terms(admin, 999999); }), ErrorCode::not_found);
+  EXPECT_EQ(villages.village_terms(village1, station.village_a).commission_bps, 1500);
+  EXPECT_EQ(code_of([&] { villages.village_terms(village1, station.village_b); }),
+            ErrorCode::forbidden);
+  EXPECT_EQ(code_of([&] { villages.village_terms(cashier, station.village_a); }),
+            ErrorCode::forbidden);
+  EXPECT_EQ(villages.village_terms(admin, station.village_b).commission_bps, 1200);
+  EXPECT_EQ(code_of([&] { villages.village_terms(admin, 999999); }), ErrorCode::not_found);
 }
 
 TEST(Accounts, ExpiredSessionsAreRemovedByLaterLogins) {

@@ -254,10 +254,8 @@ TEST_F(CatalogTest, OtherProcessesSeeAChangeWithinASecond) {
   service::AccountService other_accounts(other_database, test_support::cheap_hasher());
   service::HealthService other_health(other_database);
   service::AuditService other_audit(other_database);
-  service::VillageService other_villages(other_database);
   service::CatalogService other_catalog(other_database, api.images);
-  const auto other =
-      api::build_router({other_health, other_accounts, other_audit, other_villages, other_catalog});
+  const auto other = api::build_router({other_health, other_accounts, other_audit, other_catalog});
   auto other_price = [&] {
     api::Request request;
     request.method = "GET";

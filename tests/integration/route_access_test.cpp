@@ -11,7 +11,6 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/health.hpp"
-#include "yizhan/service/villages.hpp"
 #include "yizhan/store/images.hpp"
 
 using namespace yizhan;
@@ -47,11 +46,10 @@ struct Fixture {
   test_support::Station station;
   service::HealthService health{station.database};
   service::AuditService audit{station.database};
-  service::VillageService villages{station.database};
   test_support::TempDir media;
   store::ImageStore images{media.path()};
   service::CatalogService catalog{station.database, images};
-  api::Router router = api::build_router({health, station.accounts, audit, villages, catalog});
+  api::Router router = api::build_router({health, station.accounts, audit, catalog});
 };
 
 }  // namespace

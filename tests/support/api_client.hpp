@@ -8,7 +8,6 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/health.hpp"
-#include "yizhan/service/villages.hpp"
 #include "yizhan/store/images.hpp"
 
 namespace yizhan::test_support {
@@ -16,7 +15,7 @@ namespace yizhan::test_support {
 /// A station and its router; `call` runs a request as one of the station's accounts.
 class ApiFixture {
  public:
-  ApiFixture() { router = api::build_router({health, station.accounts, audit, villages, catalog}); }
+  ApiFixture() { router = api::build_router({health, station.accounts, audit, catalog}); }
 
   struct Reply {
     int status = 0;
@@ -60,7 +59,6 @@ class ApiFixture {
   TempDir media;
   service::HealthService health{station.database};
   service::AuditService audit{station.database};
-  service::VillageService villages{station.database};
   store::ImageStore images{media.path()};
   service::CatalogService catalog{station.database, images};
   api::Router router;

@@ -7,7 +7,6 @@ namespace yizhan::service {
 class HealthService;
 class AccountService;
 class AuditService;
-class VillageService;
 class CatalogService;
 }  // namespace yizhan::service
 
@@ -18,7 +17,6 @@ struct Services {
   service::HealthService& health;
   service::AccountService& accounts;
   service::AuditService& audit;
-  service::VillageService& villages;
   service::CatalogService& catalog;
 };
 

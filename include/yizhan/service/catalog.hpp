@@ -55,6 +55,9 @@ class CatalogService {
   std::vector<store::VillageRecord> villages(bool include_inactive);
   /// 404 for an unknown village, and for an inactive one unless `include_inactive`.
   store::VillageRecord village(std::int64_t id, bool include_inactive);
+  /// A village's commission terms: for that village's own account or an admin; 403 otherwise,
+  /// 404 when no such village.
+  store::VillageRecord village_terms(const domain::Principal& caller, std::int64_t village_id);
   store::VillageRecord create_village(const VillageChanges& fields, const Actor& actor);
   store::VillageRecord update_village(std::int64_t id, const VillageChanges& changes,
                                       const Actor& actor);
