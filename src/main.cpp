@@ -52,21 +52,36 @@ std::string pool_metrics(const yizhan::store::Database& database) {
          std::to_string(stats.retries) + "\n";
 }
 
+/// The database, the services over it and the router: everything a request needs.
+struct Application {
+  explicit Application(const yizhan::Config& config)
+      : database(config.database),
+        health(database),
+        accounts(database),
+        audit(database),
+        images(config.http.media_root),
+        catalog(database, images),
+        router(yizhan::api::build_router({health, accounts, audit, catalog})) {}
+
+  yizhan::store::Database database;
+  yizhan::service::HealthService health;
+  yizhan::service::AccountService accounts;
+  yizhan::service::AuditService audit;
+  yizhan::store::ImageStore images;
+  yizhan::service::CatalogService catalog;
+  yizhan::api::Router router;
+};
+
 int serve(const yizhan::Config& config) {
-  yizhan::store::Database database(config.database);
-  yizhan::service::HealthService health(database);
-  yizhan::service::AccountService accounts(database);
-  yizhan::service::AuditService audit(database);
-  yizhan::store::ImageStore images(config.http.media_root);
-  yizhan::service::CatalogService catalog(database, images);
-  const auto router = yizhan::api::build_router({health, accounts, audit, catalog});
+  Application application(config);
   yizhan::http::StaticFiles static_files(config.http.web_root);
   // Upload names carry a hash of their bytes, so a name never changes meaning.
   yizhan::http::StaticFiles media(config.http.media_root, "public, max-age=31536000, immutable");
   yizhan::http::Metrics metrics;
-  yizhan::http::Server server(config.http,
-                              {router, static_files, &media, metrics, config.database.pool_size,
-                               [&database] { return pool_metrics(database); }});
+  auto& database = application.database;
+  yizhan::http::Server server(
+      config.http, {application.router, static_files, &media, metrics, config.database.pool_size,
+                    [&database] { return pool_metrics(database); }});
   server.listen();
   server.run();
   spdlog::default_logger()->flush();
@@ -75,14 +90,8 @@ int serve(const yizhan::Config& config) {
 
 /// The access table: every route and who may call it, as declared in src/api.
 int print_routes(const yizhan::Config& config) {
-  yizhan::store::Database database(config.database);  // not connected unless used
-  yizhan::service::HealthService health(database);
-  yizhan::service::AccountService accounts(database);
-  yizhan::service::AuditService audit(database);
-  yizhan::store::ImageStore images(config.http.media_root);
-  yizhan::service::CatalogService catalog(database, images);
-  const auto router = yizhan::api::build_router({health, accounts, audit, catalog});
-  for (const auto& route : router.routes()) {
+  const Application application(config);  // the database is not contacted
+  for (const auto& route : application.router.routes()) {
     std::printf("%-6s %-40s %s\n", route.method.c_str(), route.pattern.c_str(),
                 std::string(yizhan::domain::to_string(route.access)).c_str());
   }

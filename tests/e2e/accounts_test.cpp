@@ -14,14 +14,9 @@ std::string cookie_from(const HttpResponse& response) {
 }  // namespace
 
 TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
-  TempDir dir;
-  fs::create_directories(dir.path() / "web");
-  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
-  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
-  ASSERT_NE(socket, nullptr) << "run ./deploy/test";
-  create_schema(socket, "yz_e2e_accounts");
-  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_accounts");
-  const auto password_file = dir.path() / "demo-password";
+  TestServer test_server("yz_e2e_accounts");
+  auto& server = test_server.process();
+  const auto password_file = test_server.dir() / "demo-password";
   const auto seeded = server.command("seed-demo --password-file '" + password_file.string() + "'");
   EXPECT_NE(seeded.find("cashier1"), std::string::npos) << seeded;
   std::string password;
@@ -92,14 +87,10 @@ TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
 }
 
 TEST(AccountsOverHttp, UserCommandsManageAccounts) {
-  TempDir dir;
-  fs::create_directories(dir.path() / "web");
-  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
-  ASSERT_NE(socket, nullptr);
-  create_schema(socket, "yz_e2e_users");
-  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_users");
-  const std::string binary_and_config =
-      std::string(YIZHAN_BINARY) + " --config '" + (dir.path() / "yizhan.toml").string() + "' ";
+  TestServer test_server("yz_e2e_users");
+  auto& server = test_server.process();
+  const std::string binary_and_config = std::string(YIZHAN_BINARY) + " --config '" +
+                                        (test_server.dir() / "yizhan.toml").string() + "' ";
   shell("echo 'manager password 1' | " + binary_and_config +
         "user add --username boss --role admin 2>&1");
   EXPECT_ANY_THROW(shell("echo 'short' | " + binary_and_config +
@@ -126,13 +117,8 @@ TEST(AccountsOverHttp, UserCommandsManageAccounts) {
 }
 
 TEST(AccountsOverHttp, EveryResponseCarriesTheSecurityHeaders) {
-  TempDir dir;
-  fs::create_directories(dir.path() / "web");
-  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
-  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
-  ASSERT_NE(socket, nullptr);
-  create_schema(socket, "yz_e2e_headers");
-  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_headers");
+  TestServer test_server("yz_e2e_headers");
+  auto& server = test_server.process();
   for (const char* path : {"/", "/api/v1/me", "/healthz"}) {
     const auto response = fetch(server.port(), "GET", path);
     EXPECT_NE(response.header("content-security-policy").find("frame-ancestors 'none'"),

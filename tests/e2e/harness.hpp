@@ -294,4 +294,25 @@ class ServerProcess {
   fs::path config_;
 };
 
+/// A yizhan on a schema of its own on the test MariaDB, with a one-page web root, in a
+/// temporary folder. `extra_http_toml` goes into the [http] section.
+class TestServer {
+ public:
+  TestServer(const std::string& schema, const std::string& extra_http_toml = {}) {
+    const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+    if (!socket) throw std::runtime_error("YIZHAN_TEST_DB_SOCKET is not set: run ./deploy/test");
+    fs::create_directories(dir_.path() / "web");
+    std::ofstream(dir_.path() / "web" / "index.html") << "<h1>驿站</h1>";
+    create_schema(socket, schema);
+    server_.emplace(dir_.path(), dir_.path() / "web", socket, schema, extra_http_toml);
+  }
+  [[nodiscard]] const fs::path& dir() const { return dir_.path(); }
+  ServerProcess& process() { return *server_; }
+  [[nodiscard]] int port() const { return server_->port(); }
+
+ private:
+  TempDir dir_;
+  std::optional<ServerProcess> server_;
+};
+
 }  // namespace yizhan::e2e

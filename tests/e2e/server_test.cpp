@@ -210,14 +210,8 @@ TEST_F(ServerTest, OperationsEndpointsAnswer) {
 }
 
 TEST(ConnectionCap, ConnectionsOverTheCapAreRefusedAndTheServerRecovers) {
-  TempDir dir;
-  fs::create_directories(dir.path() / "web");
-  std::ofstream(dir.path() / "web" / "index.html") << "<h1>驿站</h1>";
-  const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
-  ASSERT_NE(socket, nullptr) << "run ./deploy/test";
-  create_schema(socket, "yz_e2e_cap");
-  ServerProcess server(dir.path(), dir.path() / "web", socket, "yz_e2e_cap",
-                       "max_connections = 4\nrequest_timeout_ms = 5000\n");
+  TestServer test_server("yz_e2e_cap", "max_connections = 4\nrequest_timeout_ms = 5000\n");
+  auto& server = test_server.process();
   std::vector<std::unique_ptr<Connection>> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(std::make_unique<Connection>(server.port(), 2000ms));
