@@ -202,7 +202,10 @@ class PublicCache {
     Response response;
     response.headers.emplace_back("ETag", entry->etag);
     response.headers.emplace_back("Cache-Control", "no-cache");
-    if (request.header("if-none-match") == entry->etag) {
+    // Weak comparison: a compressed copy carries W/"…" (see http/server.cpp).
+    auto validator = request.header("if-none-match").value_or("");
+    if (validator.starts_with("W/")) validator.remove_prefix(2);
+    if (validator == entry->etag) {
       response.status = 304;
       response.content_type.clear();
       return response;

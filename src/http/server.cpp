@@ -70,6 +70,10 @@ constexpr std::string_view kSecurityHeaders =
     "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
+bool is_compressible(std::string_view content_type) {
+  return content_type.starts_with("application/json") || content_type.starts_with("text/");
+}
+
 std::string gzip_etag(const std::string& etag) {
   return etag.substr(0, etag.size() - 1) + "-gz\"";
 }
@@ -114,6 +118,34 @@ struct Server::Impl {
   net::signal_set signals;
   net::thread_pool workers;
   std::optional<net::steady_timer> drain_timer;
+
+  /// The gzip of a response body. Bodies shared by a cache (the public catalog) are compressed
+  /// once and the result kept while the original lives; others are compressed each time.
+  std::shared_ptr<const std::string> gzipped(const api::Response& response) {
+    if (!response.shared_body) {
+      return std::make_shared<const std::string>(gzip_compress(response.body));
+    }
+    const auto* key = response.shared_body.get();
+    {
+      std::lock_guard lock(gzip_mutex);
+      if (const auto found = gzip_cache.find(key); found != gzip_cache.end()) {
+        if (found->second.source.lock() == response.shared_body) return found->second.compressed;
+      }
+    }
+    auto compressed = std::make_shared<const std::string>(gzip_compress(*response.shared_body));
+    std::lock_guard lock(gzip_mutex);
+    if (gzip_cache.size() >= kGzipCacheEntries) gzip_cache.clear();
+    gzip_cache[key] = {response.shared_body, compressed};
+    return compressed;
+  }
+
+  struct Gzipped {
+    std::weak_ptr<const std::string> source;
+    std::shared_ptr<const std::string> compressed;
+  };
+  static constexpr std::size_t kGzipCacheEntries = 512;
+  std::mutex gzip_mutex;
+  std::unordered_map<const std::string*, Gzipped> gzip_cache;
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -231,6 +263,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == bhttp::verb::head;
+    client_accepts_gzip_ = accepts_gzip(field_value(message, bhttp::field::accept_encoding));
     method_ = std::string(message.method_string());
 
     const std::string_view target(message.target().data(), message.target().size());
@@ -370,6 +403,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void send(api::Response response) {
     response_ = std::move(response);
+    if (client_accepts_gzip_ && !head_) compress(response_);
     const bool keep = keep_alive_ && !close_after_response_ && !server_.stopping;
     const auto payload = response_.payload();
     const int status = response_.status;
@@ -405,6 +439,26 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                                    net::buffer(body.data(), body.size())};
     net::async_write(stream_, buffers,
                      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
+  }
+
+  /// Gzips a compressible API response of 1 KiB or more (static files come compressed already).
+  /// Its ETag becomes weak, as nginx does, so revalidation still matches the same entity.
+  void compress(api::Response& response) {
+    const auto payload = response.payload();
+    if (response.status != 200 || payload.size() < 1024 ||
+        !is_compressible(response.content_type)) {
+      return;
+    }
+    for (const auto& [name, value] : response.headers) {
+      if (name == "Content-Encoding") return;
+    }
+    response.shared_body = server_.gzipped(response);
+    response.body.clear();
+    response.headers.emplace_back("Content-Encoding", "gzip");
+    response.headers.emplace_back("Vary", "Accept-Encoding");
+    for (auto& [name, value] : response.headers) {
+      if (name == "ETag" && !value.starts_with("W/")) value = "W/" + value;
+    }
   }
 
   /// Appends "\r\nName: value", dropping CR and LF so no handler can split the response.
@@ -455,6 +509,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool close_after_response_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
+  bool client_accepts_gzip_ = false;
   unsigned version_ = 11;
   std::string method_;
   std::string path_;

@@ -225,3 +225,27 @@ TEST(ConnectionCap, ConnectionsOverTheCapAreRefusedAndTheServerRecovers) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(fetch(server.port(), "GET", "/healthz").status, 200) << "a freed slot is usable again";
 }
+
+TEST(Compression, ApiResponsesAreGzippedAndStillRevalidate) {
+  TestServer test_server("yz_e2e_gzip");
+  (void)test_server.process().command("seed-demo --password-file '" +
+                                      (test_server.dir() / "pw").string() + "'");
+  const std::string target = "/api/v1/products?page_size=20";
+  const auto plain = fetch(test_server.port(), "GET", target);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.header("content-encoding"), "");
+  ASSERT_GT(plain.body.size(), 1024u);
+  const auto zipped = fetch(test_server.port(), "GET", target, {"Accept-Encoding: gzip"});
+  EXPECT_EQ(zipped.header("content-encoding"), "gzip");
+  EXPECT_EQ(zipped.header("vary"), "Accept-Encoding");
+  EXPECT_LT(zipped.body.size() * 3, plain.body.size()) << "JSON compresses well";
+  EXPECT_EQ(gunzip(zipped.body), plain.body);
+  const auto etag = zipped.header("etag");
+  EXPECT_TRUE(etag.starts_with("W/")) << etag;
+  EXPECT_EQ(
+      fetch(test_server.port(), "GET", target, {"Accept-Encoding: gzip", "If-None-Match: " + etag})
+          .status,
+      304);
+  const auto small = fetch(test_server.port(), "GET", "/healthz", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(small.header("content-encoding"), "") << "tiny bodies are sent as they are";
+}
