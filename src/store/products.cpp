@@ -154,12 +154,15 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& ses
   }
   auto& statement =
       session.statement(std::string(kProductColumns) + kFilter +
-                        "ORDER BY (? <> '' AND p.name LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
+                        "ORDER BY (? <> '' AND p.name LIKE ?) DESC, "
+                        "(? <> '' AND p.description LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
   bind_filter(statement, query);
   statement.setString(15, query.text);
   statement.setString(16, like_pattern(query.text));
-  statement.setInt(17, query.limit);
-  statement.setInt(18, query.offset);
+  statement.setString(17, query.text);
+  statement.setString(18, like_pattern(query.text));
+  statement.setInt(19, query.limit);
+  statement.setInt(20, query.offset);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<ProductRecord> products;
   while (rows->next())

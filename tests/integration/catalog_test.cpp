@@ -171,6 +171,7 @@ TEST_F(CatalogTest, SearchFindsChineseWordsSkuAndBarcodeAndFiltersCombine) {
   add("A2", "690000000012", "炒花生", "香脆", village(), 3);
   add("A3", "690000000013", "土笋冻", "安海小吃，配花生酱", api.station.village_b, 3);
   add("A4", "690000000014", "花生糖", "甜", api.station.village_b, 3);
+  add("A5", "690000000015", "蜂蜜", "山花", api.station.village_b, 3);  // category 花生与小吃
   auto search = [&](const std::string& query) {
     std::vector<std::string> names;
     const auto reply = api.call("GET", "/api/v1/products?" + query);
@@ -183,15 +184,16 @@ TEST_F(CatalogTest, SearchFindsChineseWordsSkuAndBarcodeAndFiltersCombine) {
       << "茶 matches the tea category";
   EXPECT_EQ(search("q=%E5%9C%9F%E7%AC%8B%E5%86%BB"), std::vector<std::string>{"土笋冻"});
   EXPECT_EQ(search("q=%E8%8A%B1%E7%94%9F"),
-            (std::vector<std::string>{"炒花生", "花生糖", "土笋冻"}))
-      << "花生: name matches first, then description matches";
+            (std::vector<std::string>{"炒花生", "花生糖", "土笋冻", "蜂蜜"}))
+      << "花生: name matches first, then description, then category-only matches";
   EXPECT_EQ(search("q=%E8%8A%B1%E7%94%9F&village_id=" + std::to_string(api.station.village_b)),
-            (std::vector<std::string>{"花生糖", "土笋冻"}));
+            (std::vector<std::string>{"花生糖", "土笋冻", "蜂蜜"}));
   EXPECT_EQ(search("q=A2"), std::vector<std::string>{"炒花生"});
   EXPECT_EQ(search("q=" + valid_barcode("690000000014")), std::vector<std::string>{"花生糖"});
   EXPECT_EQ(search("q=%25"), std::vector<std::string>{}) << "% is literal, not a wildcard";
-  EXPECT_EQ(search("category_id=3&page_size=2&page=2"), std::vector<std::string>{"花生糖"});
-  EXPECT_EQ(api.call("GET", "/api/v1/products?category_id=3&page_size=2").body["total"], 3);
+  EXPECT_EQ(search("category_id=3&page_size=2&page=2"),
+            (std::vector<std::string>{"花生糖", "蜂蜜"}));
+  EXPECT_EQ(api.call("GET", "/api/v1/products?category_id=3&page_size=2").body["total"], 4);
   EXPECT_EQ(api.call("GET", "/api/v1/products?village_id=x").status, 422);
   EXPECT_EQ(api.call("GET", "/api/v1/products?page=0").status, 422);
 }

@@ -4,6 +4,23 @@ import { element, imageOf, priceLabel, productCard } from './catalog-view.js';
 import { installLanguageSwitch, localName, t, translatePage } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
+
+/** The header and footer every storefront page shares. */
+function renderFrame() {
+  const search = element('form', { className: 'search', attributes: { action: '/products.html', role: 'search' } }, [
+    element('input', { attributes: { type: 'search', name: 'q', id: 'search-input', 'data-i18n-placeholder': 'nav.search_placeholder', 'aria-label': t('nav.search') } }),
+    element('button', { className: 'primary', attributes: { type: 'submit', 'data-i18n': 'nav.search' } }),
+  ]);
+  document.querySelector('#site-header').replaceChildren(
+    element('a', { className: 'brand', attributes: { href: '/', 'data-i18n': 'station.name' } }),
+    search,
+    element('nav', { className: 'store-nav' }, [
+      element('a', { attributes: { href: '/products.html', 'data-i18n': 'nav.all_products' } }),
+      element('button', { className: 'link-button', attributes: { type: 'button', id: 'lang-switch', 'data-i18n': 'lang.switch' } }),
+      element('a', { attributes: { href: '/login.html', 'data-i18n': 'nav.login' } }),
+    ]));
+  document.querySelector('#site-footer').replaceChildren(element('p', { attributes: { 'data-i18n': 'footer.text' } }));
+}
 const pageSize = 12;
 
 function showError(container, message) {
@@ -127,5 +144,6 @@ async function render() {
   if (renderer) await renderer().catch(() => showError(document.querySelector('main'), t('error.generic')));
 }
 
+renderFrame();
 installLanguageSwitch(document.querySelector('#lang-switch'), render);
 render();
