@@ -279,9 +279,8 @@ store::ProductRecord CatalogService::product(std::int64_t id, bool include_hidde
   auto product = database_.transact([&](store::Session& session) {
     auto found = store::find_product(session, id);
     // A product of an inactive village is hidden from the public like an inactive product.
-    if (found && !include_hidden) {
-      const auto village = store::find_village(session, found->village_id);
-      if (!found->active || !found->online || !village || !village->active) found.reset();
+    if (found && !include_hidden && !(found->active && found->online && found->village_active)) {
+      found.reset();
     }
     return found;
   });

@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kProductColumns =
     "SELECT p.id, p.sku, p.barcode, p.name, p.name_en, p.description, p.origin, p.village_id, "
     "       p.category_id, p.unit, p.price_fen, p.commission_bps, p.shelf_life_days, p.active, "
-    "       p.online, p.featured, p.image_path, v.name, c.name "
+    "       p.online, p.featured, p.image_path, v.name, c.name, v.active "
     "FROM products p JOIN villages v ON v.id = p.village_id "
     "JOIN categories c ON c.id = p.category_id ";
 
@@ -46,6 +46,7 @@ ProductRecord read_product(sql::ResultSet& row) {
   if (!row.isNull(17)) p.image_path = row.getString(17);
   p.village_name = row.getString(18);
   p.category_name = row.getString(19);
+  p.village_active = row.getBoolean(20);
   return p;
 }
 

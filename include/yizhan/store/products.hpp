@@ -41,6 +41,7 @@ struct ProductRecord {
   std::optional<std::string> image_path;  ///< relative to the media root
   std::string village_name;               ///< read only
   std::string category_name;              ///< read only
+  bool village_active = true;             ///< read only
 };
 
 /// Filters for a product list. `text` matches names and descriptions (substring, so Chinese
