@@ -61,7 +61,13 @@ struct Application {
         audit(database),
         images(config.http.media_root),
         catalog(database, images),
-        router(yizhan::api::build_router({health, accounts, audit, catalog})) {}
+        // Upload names carry a hash of their bytes, so a name never changes meaning.
+        media(config.http.media_root, "public, max-age=31536000, immutable",
+              config.http.static_cache_bytes),
+        router(yizhan::api::build_router(
+            {health, accounts, audit, catalog},
+            {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
+             yizhan::http::media_endpoint(media)})) {}
 
   yizhan::store::Database database;
   yizhan::service::HealthService health;
@@ -69,19 +75,16 @@ struct Application {
   yizhan::service::AuditService audit;
   yizhan::store::ImageStore images;
   yizhan::service::CatalogService catalog;
+  yizhan::http::Metrics metrics;
+  yizhan::http::StaticFiles media;
   yizhan::api::Router router;
 };
 
 int serve(const yizhan::Config& config) {
   Application application(config);
-  yizhan::http::StaticFiles static_files(config.http.web_root);
-  // Upload names carry a hash of their bytes, so a name never changes meaning.
-  yizhan::http::StaticFiles media(config.http.media_root, "public, max-age=31536000, immutable");
-  yizhan::http::Metrics metrics;
-  auto& database = application.database;
-  yizhan::http::Server server(
-      config.http, {application.router, static_files, &media, metrics, config.database.pool_size,
-                    [&database] { return pool_metrics(database); }});
+  yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);
+  yizhan::http::Server server(config.http, {application.router, static_files, application.metrics,
+                                            config.database.pool_size});
   server.listen();
   server.run();
   spdlog::default_logger()->flush();

@@ -363,7 +363,8 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 const auto product =
                     catalog.set_product_image(id, request.body, type, actor_of(request));
                 return json_response(200, product_json(product));
-              }});
+              },
+              BodyLimit::upload});
 }
 
 }  // namespace yizhan::api

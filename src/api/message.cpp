@@ -1,7 +1,46 @@
-// Query-string and percent-decoding helpers for requests.
+// Query-string, percent-decoding, media type and validator helpers for requests.
 #include "yizhan/api/message.hpp"
 
 namespace yizhan::api {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+bool media_type_is(std::string_view content_type, std::string_view media_type) {
+  const auto type = trim(content_type.substr(0, content_type.find(';')));
+  if (type.size() != media_type.size()) return false;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    if (lower(type[i]) != lower(media_type[i])) return false;
+  }
+  return true;
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  auto opaque = [](std::string_view tag) {
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    return tag;
+  };
+  while (!if_none_match.empty()) {
+    const auto comma = if_none_match.find(',');
+    const auto candidate = trim(if_none_match.substr(0, comma));
+    if_none_match =
+        comma == std::string_view::npos ? std::string_view{} : if_none_match.substr(comma + 1);
+    if (candidate == "*" || (!candidate.empty() && opaque(candidate) == opaque(etag))) return true;
+  }
+  return false;
+}
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
   const auto found = headers.find(std::string(name));

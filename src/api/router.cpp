@@ -1,6 +1,7 @@
 // The endpoint table: pattern matching with {name} parameters, and the one catch for handlers.
 #include "yizhan/api/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "yizhan/api/error.hpp"
@@ -28,9 +29,17 @@ bool match_pattern(std::string_view pattern, std::string_view path,
   if (path.size() > 1 && path.back() == '/') return false;  // one spelling per resource
   const auto want = segments(pattern);
   const auto have = segments(path);
-  if (want.size() != have.size()) return false;
+  const bool rest = !want.empty() && want.back().ends_with("...}");
+  if (rest ? have.size() < want.size() : want.size() != have.size()) return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < want.size(); ++i) {
+    if (rest && i + 1 == want.size()) {
+      // "{file...}": the rest of the path, slashes included, as it was sent.
+      const auto name = want[i].substr(1, want[i].size() - 5);
+      const auto start = static_cast<std::size_t>(have[i].data() - path.data());
+      found.emplace(std::string(name), std::string(path.substr(start)));
+      break;
+    }
     if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
       found.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
     } else if (want[i] != have[i]) {
@@ -41,6 +50,13 @@ bool match_pattern(std::string_view pattern, std::string_view path,
   return true;
 }
 
+/// What the log says about a failed request: its id and the route.
+std::string log_context(const Route& route, const Request& request) {
+  std::string context;
+  if (!request.request_id.empty()) context = "request " + request.request_id + " ";
+  return context + route.method + " " + route.pattern;
+}
+
 }  // namespace
 
 void Router::add(Route route) {
@@ -49,7 +65,19 @@ void Router::add(Route route) {
       throw std::invalid_argument("route registered twice: " + route.method + " " + route.pattern);
     }
   }
+  const auto first = segments(route.pattern);
+  const std::string segment = first.empty() ? std::string() : std::string(first.front());
+  if (std::find(first_segments_.begin(), first_segments_.end(), segment) == first_segments_.end())
+    first_segments_.push_back(segment);
   routes_.push_back(std::move(route));
+}
+
+bool Router::may_match(std::string_view path) const {
+  while (!path.empty() && path.front() == '/')
+    path.remove_prefix(1);
+  const auto segment = path.substr(0, path.find('/'));
+  return std::find(first_segments_.begin(), first_segments_.end(), segment) !=
+         first_segments_.end();
 }
 
 Match Router::match(std::string_view method, std::string_view path) const {
@@ -58,13 +86,16 @@ Match Router::match(std::string_view method, std::string_view path) const {
   for (const auto& route : routes_) {
     std::map<std::string, std::string> parameters;
     if (!match_pattern(route.pattern, path, parameters)) continue;
-    if (route.method == wanted) {
+    if (route.method == wanted && !result.route) {
       result.route = &route;
       result.parameters = std::move(parameters);
-      return result;
     }
     result.path_known = true;
+    if (!result.allowed.empty()) result.allowed += ", ";
+    result.allowed += route.method;
+    if (route.method == "GET") result.allowed += ", HEAD";
   }
+  if (result.route) result.allowed.clear();
   return result;
 }
 
@@ -72,14 +103,28 @@ Response Router::dispatch(const Match& match, Request request) const {
   using domain::Error;
   using domain::ErrorCode;
   if (!match.route) {
-    return error_response(match.path_known
-                              ? Error(ErrorCode::method_not_allowed, "method not allowed")
-                              : Error(ErrorCode::not_found, "no such resource"));
+    if (!match.path_known) return error_response(Error(ErrorCode::not_found, "no such resource"));
+    auto response = error_response(Error(ErrorCode::method_not_allowed, "method not allowed"));
+    response.headers.emplace_back("Allow", match.allowed);
+    return response;
   }
   request.path_parameters = match.parameters;
+  if (auto refused = refuse(match, request)) return std::move(*refused);
+  try {
+    return match.route->handler(request);
+  } catch (...) {
+    return error_response(std::current_exception(), log_context(*match.route, request));
+  }
+}
+
+std::optional<Response> Router::refuse(const Match& match, Request& request) const {
+  using domain::Error;
+  using domain::ErrorCode;
   const Route& route = *match.route;
   try {
-    if (auto token = cookie(request, kSessionCookie)) request.session_token = std::move(*token);
+    if (request.session_token.empty()) {
+      if (auto token = cookie(request, kSessionCookie)) request.session_token = std::move(*token);
+    }
     // A browser attaches the cookie to cross-site form posts too; a custom header it will not
     // send cross-site without CORS, which we never grant.
     const bool changes_state = route.method != "GET" && route.method != "HEAD";
@@ -87,7 +132,8 @@ Response Router::dispatch(const Match& match, Request request) const {
         request.header("x-requested-with") != "yizhan") {
       throw Error(ErrorCode::csrf, "state-changing requests need X-Requested-With: yizhan");
     }
-    if (!request.session_token.empty() && authenticator_ && route.executor == Executor::database) {
+    if (!request.principal && !request.session_token.empty() && authenticator_ &&
+        route.executor == Executor::database) {
       request.principal = authenticator_(request.session_token);
     }
     const auto role = request.principal ? std::optional(request.principal->role) : std::nullopt;
@@ -95,9 +141,9 @@ Response Router::dispatch(const Match& match, Request request) const {
       if (!request.principal) throw Error(ErrorCode::unauthorized, "sign in first");
       throw Error(ErrorCode::forbidden, "your role may not do this");
     }
-    return route.handler(request);
+    return std::nullopt;
   } catch (...) {
-    return error_response(std::current_exception(), match.route->pattern);
+    return error_response(std::current_exception(), log_context(route, request));
   }
 }
 

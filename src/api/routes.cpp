@@ -5,11 +5,12 @@
 #include "auth.hpp"
 #include "catalog.hpp"
 #include "operations.hpp"
+#include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
 
 namespace yizhan::api {
 
-Router build_router(const Services& services) {
+Router build_router(const Services& services, ServerEndpoints endpoints) {
   Router router;
   router.set_authenticator([&accounts = services.accounts](std::string_view token) {
     return accounts.authenticate(token);
@@ -18,6 +19,26 @@ Router build_router(const Services& services) {
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
   add_catalog_routes(router, services.catalog);
+
+  // GET /metrics
+  if (!endpoints.metrics) {
+    endpoints.metrics = [](const Request&) {
+      Response response;
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      return response;
+    };
+  }
+  router.add(
+      {"GET", "/metrics", Access::anyone, Executor::inline_io, std::move(endpoints.metrics)});
+
+  // GET /media/{file...}
+  if (!endpoints.media) {
+    endpoints.media = [](const Request&) -> Response {
+      return error_response(domain::Error(domain::ErrorCode::not_found, "no such file"));
+    };
+  }
+  router.add(
+      {"GET", "/media/{file...}", Access::anyone, Executor::inline_io, std::move(endpoints.media)});
   return router;
 }
 

@@ -22,6 +22,23 @@ class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
+std::string escape_for_log(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '\\' || c == '"') {
+      escaped += "\\x";
+      escaped += kHex[byte >> 4];
+      escaped += kHex[byte & 0xf];
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
 void configure_logging(const std::string& level) {
   auto logger = std::make_shared<spdlog::logger>("yizhan", std::make_shared<BufferedStdoutSink>());
   logger->set_level(spdlog::level::from_str(level));

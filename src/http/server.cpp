@@ -15,15 +15,18 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "yizhan/api/error.hpp"
 #include "yizhan/api/router.hpp"
+#include "yizhan/http/logging.hpp"
 #include "yizhan/http/metrics.hpp"
 #include "yizhan/http/static_files.hpp"
 
@@ -70,23 +73,129 @@ constexpr std::string_view kSecurityHeaders =
     "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-bool is_compressible(std::string_view content_type) {
-  return content_type.starts_with("application/json") || content_type.starts_with("text/");
+/// A client that wrote a body we refuse still gets our answer: we read and discard this much
+/// (and wait this long) before closing, since closing with unread bytes sends a reset that
+/// destroys the response in the client's buffers.
+constexpr std::size_t kLingerBytes = 2 * 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(3);
+
+enum class AccessLog { off, errors, sampled, all };
+
+AccessLog parse_access_log(std::string_view text) {
+  if (text == "off") return AccessLog::off;
+  if (text == "sampled") return AccessLog::sampled;
+  if (text == "all") return AccessLog::all;
+  return AccessLog::errors;
 }
 
-std::string gzip_etag(const std::string& etag) {
-  return etag.substr(0, etag.size() - 1) + "-gz\"";
+/// An address in one form: IPv4-mapped IPv6 as IPv4.
+std::optional<net::ip::address> parse_address(std::string_view text) {
+  beast::error_code ec;
+  auto address = net::ip::make_address(std::string(text), ec);
+  if (ec) return std::nullopt;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::address(net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()));
+  }
+  return address;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
+/// A request id a trusted proxy may hand us: 1–128 of [A-Za-z0-9._:-].
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (const char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' &&
+        c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// The current time as IMF-fixdate, formatted at most once a second per thread.
+const std::string& http_date_now() {
+  thread_local std::time_t formatted_second = 0;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    formatted_second = now;
+    text = StaticFiles::format_http_date(std::chrono::system_clock::from_time_t(now));
+  }
+  return text;
+}
+
+/// The not-modified decision for a file: If-None-Match wins over If-Modified-Since.
+bool not_modified(const StaticFile& file, std::string_view if_none_match,
+                  std::string_view if_modified_since) {
+  if (!if_none_match.empty()) {
+    return api::etag_matches(if_none_match, file.etag) ||
+           (!file.gzip_etag.empty() && api::etag_matches(if_none_match, file.gzip_etag));
+  }
+  if (!if_modified_since.empty()) {
+    const auto since = StaticFiles::parse_http_date(if_modified_since);
+    return since && file.modified <= *since;
+  }
+  return false;
+}
+
+/// A 304 or 200 for a file as a plain response (media; the web root has its own fast path).
+api::Response file_response(const StaticFile& file, bool gzip, std::string_view if_none_match,
+                            std::string_view if_modified_since) {
+  api::Response response;
+  response.headers.emplace_back("ETag", gzip ? file.gzip_etag : file.etag);
+  response.headers.emplace_back("Last-Modified", file.last_modified);
+  response.headers.emplace_back("Cache-Control", file.cache_control);
+  if (file.gzip_body) response.headers.emplace_back("Vary", "Accept-Encoding");
+  if (not_modified(file, if_none_match, if_modified_since)) {
+    response.status = 304;
+    response.content_type.clear();
+    return response;
+  }
+  response.content_type = file.content_type;
+  response.shared_body = gzip ? file.gzip_body : file.body;
+  if (gzip) response.headers.emplace_back("Content-Encoding", "gzip");
+  return response;
 }
 
 }  // namespace
 
+api::Handler metrics_endpoint(const Metrics& metrics, std::function<std::string()> extra) {
+  return [&metrics, extra = std::move(extra)](const api::Request&) {
+    api::Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics.render();
+    if (extra) response.body += extra();
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+  };
+}
+
+api::Handler media_endpoint(StaticFiles& media) {
+  return [&media](const api::Request& request) {
+    const auto file = media.find("/" + request.path_parameters.at("file"));
+    if (!file) return api::error_response(Error(ErrorCode::not_found, "no such file"));
+    const bool gzip =
+        file->gzip_body && accepts_gzip(request.header("accept-encoding").value_or(""));
+    return file_response(*file, gzip, request.header("if-none-match").value_or(""),
+                         request.header("if-modified-since").value_or(""));
+  };
+}
+
 struct Server::Impl {
   Impl(const HttpConfig& http_config, ServerParts server_parts)
       : config(http_config),
-        parts(std::move(server_parts)),
+        parts(server_parts),
         io_threads(config.io_threads > 0
                        ? config.io_threads
                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        access_log(parse_access_log(config.access_log)),
         ioc(io_threads),
         acceptor(net::make_strand(ioc)),
         signals(ioc),
@@ -101,11 +210,26 @@ struct Server::Impl {
       tls->use_certificate_chain_file(config.tls_certificate);
       tls->use_private_key_file(config.tls_key, ssl::context::pem);
     }
+    for (const auto& text : config.trusted_proxies) {
+      if (auto address = parse_address(text)) {
+        trusted_proxies.push_back(*address);
+      } else {
+        spdlog::warn("http.trusted_proxies: {} is not an IP address; ignored",
+                     escape_for_log(text));
+      }
+    }
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%08x", static_cast<unsigned>(std::random_device{}()));
+    request_id_prefix = prefix;
   }
 
   HttpConfig config;
   ServerParts parts;
   int io_threads;
+  AccessLog access_log;
+  std::vector<net::ip::address> trusted_proxies;
+  std::string request_id_prefix;  ///< random per process, so ids of two processes differ
+  std::atomic<std::uint64_t> connection_serial{0};
   // Declared before ioc: sessions still queued in ioc untrack themselves when it is destroyed.
   std::atomic<int> connections{0};
   std::atomic<int> queued{0};
@@ -118,6 +242,38 @@ struct Server::Impl {
   net::signal_set signals;
   net::thread_pool workers;
   std::optional<net::steady_timer> drain_timer;
+
+  [[nodiscard]] bool trusted(const net::ip::address& address) const {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) !=
+           trusted_proxies.end();
+  }
+
+  /// Whether a finished request gets an access log line (errors always, unless off).
+  [[nodiscard]] bool logs(int status, std::uint64_t number) const {
+    switch (access_log) {
+      case AccessLog::off: return false;
+      case AccessLog::errors: return status >= 400;
+      case AccessLog::sampled:
+        return status >= 400 ||
+               number % static_cast<std::uint64_t>(std::max(1, config.access_log_sample)) == 0;
+      case AccessLog::all: return true;
+    }
+    return true;
+  }
+
+  /// Runs `work` on a database worker; an exception that escapes it is logged, never fatal.
+  template <class Work>
+  void post_work(Work&& work) {
+    net::post(workers, [work = std::forward<Work>(work)]() mutable {
+      try {
+        work();
+      } catch (const std::exception& error) {
+        spdlog::error("worker task failed: {}", error.what());
+      } catch (...) {
+        spdlog::error("worker task failed with a non-standard exception");
+      }
+    });
+  }
 
   /// The gzip of a response body. Bodies shared by a cache (the public catalog) are compressed
   /// once and the result kept while the original lives; others are compressed each time.
@@ -165,9 +321,13 @@ struct Server::Impl {
 namespace {
 
 /// One connection: reads requests one at a time, answers each, keeps the connection alive.
+/// Three deadlines, one at a time: reading a request (http.request_timeout, which also bounds
+/// an idle keep-alive connection), the work in the queue (http.handler_timeout), and writing
+/// the answer (http.write_timeout). While a request is handled the socket has no deadline.
 template <class Stream>
 class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using Parser = bhttp::request_parser<bhttp::string_body>;
 
  public:
   template <class... StreamArguments>
@@ -186,7 +346,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void stop_when_idle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (self->state_ == State::reading) {
+      if (self->state_ == State::reading || self->state_ == State::lingering) {
         beast::get_lowest_layer(self->stream_).cancel();
       } else {
         self->close_after_response_ = true;
@@ -195,9 +355,20 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
  private:
-  enum class State { reading, handling };
+  enum class State { reading, handling, writing, lingering };
 
   void on_start() {
+    beast::error_code ec;
+    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) {
+      peer_ = parse_address(peer.address().to_string()).value_or(peer.address());
+      peer_text_ = peer_.to_string();
+      peer_trusted_ = server_.trusted(peer_);
+    }
+    char serial[24];
+    std::snprintf(serial, sizeof serial, "-%llx-",
+                  static_cast<unsigned long long>(++server_.connection_serial));
+    id_base_ = server_.request_id_prefix + serial;
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
       stream_.async_handshake(
@@ -216,55 +387,111 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     do_read();
   }
 
+  // --- reading ----------------------------------------------------------------------------
+
   void do_read() {
     state_ = State::reading;
     if (server_.stopping) return do_close();
+    client_ = peer_text_;
+    forwarded_tls_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.config.header_limit_bytes));
-    parser_->body_limit(server_.config.body_limit_bytes);
+    // The header may announce an upload; the route decides below what it may really send.
+    parser_->body_limit(
+        std::max(server_.config.body_limit_bytes, server_.config.upload_body_limit_bytes));
     // One deadline for the whole request: a client trickling bytes cannot hold the slot.
     beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+    read_header();
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    state_ = State::handling;
-    started_ = std::chrono::steady_clock::now();
-    if (ec == bhttp::error::end_of_stream) return do_close();
-    if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit ||
-        ec == bhttp::error::buffer_overflow) {
-      return reject(Error(ErrorCode::too_large, "request too large"), "too_large");
+  /// Reads until the buffer holds a whole header, checks its raw bytes, then parses it.
+  void read_header() {
+    const auto data = buffer_.data();
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    const auto end = bytes.find("\r\n\r\n");
+    if (end == std::string_view::npos) {
+      if (bytes.size() >= server_.config.header_limit_bytes) {
+        return reject(Error(ErrorCode::too_large, "request header too large"), "too_large");
+      }
+      stream_.async_read_some(
+          buffer_.prepare(std::max<std::size_t>(4096, server_.config.header_limit_bytes / 2)),
+          beast::bind_front_handler(&Session::on_read_some, this->shared_from_this()));
+      return;
     }
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+    // Obsolete line folding (RFC 9112 5.2): a line of the header that starts with a space or tab.
+    const auto header = bytes.substr(0, end + 2);
+    if (header.find("\r\n ") != std::string_view::npos ||
+        header.find("\r\n\t") != std::string_view::npos) {
+      return reject(Error(ErrorCode::malformed, "obsolete line folding"), "malformed");
+    }
+    beast::error_code ec;
+    const auto used = parser_->put(data, ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more && !parser_->is_header_done()) {
       return reject(Error(ErrorCode::malformed, "malformed HTTP request"), "malformed");
     }
+    if (ec && ec != bhttp::error::need_more) return on_parse_error(ec);
+    on_header();
+  }
+
+  void on_read_some(beast::error_code ec, std::size_t bytes) {
     if (ec) {
-      // Timeouts, resets and cancellation at shutdown: nothing useful can be sent.
-      if (ec != beast::error::timeout && ec != net::error::operation_aborted) {
+      if (ec == net::error::eof && buffer_.size() > 0) {
+        return reject(Error(ErrorCode::malformed, "incomplete request"), "malformed");
+      }
+      // End of stream, timeouts, resets, cancellation at shutdown: nothing useful to send.
+      if (ec != net::error::eof && ec != beast::error::timeout &&
+          ec != net::error::operation_aborted && ec != net::ssl::error::stream_truncated) {
         spdlog::debug("read failed: {}", ec.message());
       }
       return;
     }
-    handle(parser_->release());
+    buffer_.commit(bytes);
+    read_header();
   }
 
-  /// Answers a request that could not be read, then closes the connection.
-  void reject(const Error& error, std::string_view label) {
-    close_after_response_ = true;
-    method_ = "-";
-    path_ = "-";
-    route_ = label;
-    version_ = 11;
-    send(api::error_response(error));
+  void on_parse_error(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit ||
+        ec == bhttp::error::buffer_overflow) {
+      return reject(Error(ErrorCode::too_large, "request too large"), "too_large");
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+      return reject(Error(ErrorCode::malformed, "malformed HTTP request"), "malformed");
+    }
+    if (ec != beast::error::timeout && ec != net::error::operation_aborted &&
+        ec != net::error::eof) {
+      spdlog::debug("read failed: {}", ec.message());
+    }
   }
 
-  void handle(bhttp::request<bhttp::string_body>&& message) {
+  /// The header is in: strictness checks, the caller's identity, the route, then the body.
+  void on_header() {
+    state_ = State::handling;
+    started_ = std::chrono::steady_clock::now();
+    auto& message = parser_->get();
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     head_ = message.method() == bhttp::verb::head;
-    client_accepts_gzip_ = accepts_gzip(field_value(message, bhttp::field::accept_encoding));
-    method_ = std::string(message.method_string());
+    const auto method = message.method_string();
+    method_.assign(method.data(), method.size());
+    route_ = "-";
+    new_request_id();
+    client_ = peer_text_;
+    forwarded_tls_ = false;
+    if (peer_trusted_) believe_proxy(message);
+
+    // RFC 9112 6.1: a Transfer-Encoding we cannot frame (not ending in chunked) is refused,
+    // since reading it any other way lets a second request hide in the body.
+    if (message.find(bhttp::field::transfer_encoding) != message.end() && !parser_->chunked()) {
+      return reject(Error(ErrorCode::malformed, "Transfer-Encoding must end with chunked"),
+                    "malformed");
+    }
+    // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before.
+    const auto hosts = message.count(bhttp::field::host);
+    if (hosts > 1 || (hosts == 0 && version_ >= 11)) {
+      return reject(Error(ErrorCode::malformed, "exactly one Host header is required"),
+                    "malformed");
+    }
 
     const std::string_view target(message.target().data(), message.target().size());
     const auto question = target.find('?');
@@ -272,35 +499,118 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto decoded = api::percent_decode(raw_path, false);
     if (raw_path.empty() || raw_path.front() != '/' || !decoded ||
         decoded->find('\0') != std::string::npos) {
-      path_ = "-";
       return reject(Error(ErrorCode::malformed, "malformed request target"), "malformed");
     }
     path_ = std::move(*decoded);
+    client_accepts_gzip_ = accepts_gzip(field_value(message, bhttp::field::accept_encoding));
 
-    if (path_ == "/metrics" && (method_ == "GET" || head_)) {
-      route_ = "/metrics";
-      api::Response response;
-      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      response.body = server_.parts.metrics.render();
-      if (server_.parts.extra_metrics) response.body += server_.parts.extra_metrics();
-      return send(std::move(response));
-    }
-
-    auto match = server_.parts.router.match(method_, path_);
-    if (!match.route && !path_.starts_with("/api/") && !match.path_known) {
-      // Static files are the hot path: they read headers straight from the message.
-      if (server_.parts.media && path_.starts_with("/media/")) {
-        route_ = "media";
-        return send(serve_static(message, *server_.parts.media, path_.substr(6)));
-      }
+    if (!server_.parts.router.may_match(path_)) {
       route_ = "static";
-      return send(serve_static(message, server_.parts.static_files, path_));
+      if (!parser_->is_done()) {
+        // Static files take no body: read what fits the default limit, then answer.
+        return read_body(server_.config.body_limit_bytes, [](Session& self) { self.serve_file(); });
+      }
+      return serve_file();
     }
 
+    match_ = server_.parts.router.match(method_, path_);
+    route_ = match_.route ? std::string_view(match_.route->pattern) : "unmatched";
+    if (parser_->is_done() || !match_.route) {
+      if (!parser_->is_done()) {
+        return read_body(server_.config.body_limit_bytes, [](Session& self) { self.dispatch(); });
+      }
+      return dispatch();
+    }
+    const bool upload = match_.route->body_limit == api::BodyLimit::upload;
+    const auto announced = parser_->content_length();
+    const bool larger = !announced || *announced > server_.config.body_limit_bytes;
+    if (upload && larger) {
+      // The larger limit is for a caller who may use the route: ask first, read after.
+      return check_then_read_upload();
+    }
+    read_body(upload ? server_.config.upload_body_limit_bytes : server_.config.body_limit_bytes,
+              [](Session& self) { self.dispatch(); });
+  }
+
+  /// This connection's next request id: process prefix, connection serial, request number.
+  void new_request_id() {
+    ++requests_;
+    request_id_.assign(id_base_);
+    char number[20];
+    const int length =
+        std::snprintf(number, sizeof number, "%llx", static_cast<unsigned long long>(requests_));
+    request_id_.append(number, static_cast<std::size_t>(length));
+  }
+
+  /// X-Forwarded-For and X-Forwarded-Proto from a trusted proxy: the client is the rightmost
+  /// address that is not itself a trusted proxy; "https" means the proxy terminated TLS.
+  void believe_proxy(const bhttp::request_header<>& message) {
+    std::string forwarded_for;
+    const auto [first, last] = message.equal_range("X-Forwarded-For");
+    for (auto field = first; field != last; ++field) {
+      if (!forwarded_for.empty()) forwarded_for += ',';
+      forwarded_for.append(field->value().data(), field->value().size());
+    }
+    std::string_view rest = forwarded_for;
+    while (!rest.empty()) {
+      const auto comma = rest.rfind(',');
+      const auto item = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+      const auto address = parse_address(item);
+      if (!address) break;  // garbage: keep the last address we could believe
+      client_ = address->to_string();
+      if (!server_.trusted(*address)) break;
+    }
+    const auto proto = trim(field_value(message, "X-Forwarded-Proto"));
+    forwarded_tls_ = beast::iequals(proto, "https");
+    const auto incoming_id = trim(field_value(message, "X-Request-Id"));
+    if (sane_request_id(incoming_id)) request_id_.assign(incoming_id.data(), incoming_id.size());
+  }
+
+  /// Asks the router (on a worker: it may read the session from the database) whether the
+  /// caller may use the upload route; only then reads its large body.
+  void check_then_read_upload() {
+    auto request = std::make_shared<api::Request>(make_request());
+    server_.post_work([self = this->shared_from_this(), request] {
+      auto refused = self->server_.parts.router.refuse(self->match_, *request);
+      net::post(self->stream_.get_executor(),
+                [self, request, refused = std::move(refused)]() mutable {
+                  if (refused) {
+                    self->close_after_response_ = true;
+                    self->linger_ = true;
+                    return self->send(std::move(*refused));
+                  }
+                  self->upload_principal_ = request->principal;
+                  self->read_body(self->server_.config.upload_body_limit_bytes,
+                                  [](Session& session) { session.dispatch(); });
+                });
+    });
+  }
+
+  template <class Next>
+  void read_body(std::size_t limit, Next next) {
+    const auto announced = parser_->content_length();
+    if (announced && *announced > limit) {
+      return reject(Error(ErrorCode::too_large, "request body too large"), "too_large");
+    }
+    parser_->body_limit(limit);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this(), next](beast::error_code ec, std::size_t) {
+                        if (ec) return self->on_parse_error(ec);
+                        next(*self);
+                      });
+  }
+
+  // --- handling ---------------------------------------------------------------------------
+
+  /// The parsed message as handlers see it.
+  api::Request make_request() {
+    const auto& message = parser_->get();
     api::Request request;
     request.method = method_;
     request.path = path_;
-    if (question != std::string_view::npos) {
+    const std::string_view target(message.target().data(), message.target().size());
+    if (const auto question = target.find('?'); question != std::string_view::npos) {
       request.query = api::parse_query(target.substr(question + 1));
     }
     for (const auto& field : message) {
@@ -311,134 +621,207 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       auto [at, inserted] = request.headers.emplace(std::move(name), value);
       if (!inserted) at->second += ", " + value;
     }
-    request.body = std::move(message.body());
-    request.tls = kTls;
-    beast::error_code ignored;
-    request.client_address =
-        beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored).address().to_string();
-
-    if (!match.route) {
-      route_ = "unmatched";
-      return send(server_.parts.router.dispatch(match, std::move(request)));
-    }
-    route_ = match.route->pattern;
-    if (match.route->executor == api::Executor::inline_io) {
-      return send(server_.parts.router.dispatch(match, std::move(request)));
-    }
-    run_on_worker(std::move(match), std::move(request));
+    request.tls = kTls || forwarded_tls_;
+    request.client_address = client_;
+    request.request_id = request_id_;
+    return request;
   }
 
-  /// Runs a database route on the worker pool, then answers on this connection's strand.
-  void run_on_worker(api::Match match, api::Request request) {
+  void dispatch() {
+    beast::get_lowest_layer(stream_).expires_never();
+    auto request = make_request();
+    request.body = std::move(parser_->get().body());
+    if (upload_principal_) {
+      request.principal = std::move(upload_principal_);
+      upload_principal_.reset();
+    }
+    if (!match_.route || match_.route->executor == api::Executor::inline_io) {
+      return send(server_.parts.router.dispatch(match_, std::move(request)));
+    }
+    run_on_worker(std::move(request));
+  }
+
+  /// Runs a database route on the worker pool, then answers on this connection's strand. Work
+  /// that waited in the queue past its deadline is not started: the client has given up or
+  /// soon will, and starting it would only make the queue longer.
+  void run_on_worker(api::Request request) {
     if (server_.queued.fetch_add(1) >= server_.config.max_queued_requests) {
       --server_.queued;
       return send(api::error_response(Error(ErrorCode::unavailable, "server busy")));
     }
-    net::post(server_.workers, [self = this->shared_from_this(), match = std::move(match),
-                                request = std::move(request)]() mutable {
-      --self->server_.queued;
-      auto response = self->server_.parts.router.dispatch(match, std::move(request));
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->send(std::move(response));
-      });
-    });
+    const auto deadline = started_ + server_.config.handler_timeout;
+    server_.post_work(
+        [self = this->shared_from_this(), deadline, request = std::move(request)]() mutable {
+          --self->server_.queued;
+          api::Response response;
+          if (std::chrono::steady_clock::now() > deadline) {
+            spdlog::warn("request {} waited past its deadline in the queue; not started",
+                         self->request_id_);
+            response = api::error_response(Error(ErrorCode::unavailable, "server busy, try again"));
+          } else {
+            try {
+              response = self->server_.parts.router.dispatch(self->match_, std::move(request));
+            } catch (...) {
+              response = api::error_response(std::current_exception(), "dispatch");
+            }
+          }
+          net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+            self->send(std::move(response));
+          });
+        });
   }
 
-  static std::string_view field_value(const bhttp::request<bhttp::string_body>& message,
-                                      bhttp::field name) {
+  static std::string_view field_value(const bhttp::request_header<>& message, bhttp::field name) {
     const auto found = message.find(name);
     return found == message.end() ? std::string_view{}
                                   : std::string_view(found->value().data(), found->value().size());
   }
+  static std::string_view field_value(const bhttp::request_header<>& message,
+                                      std::string_view name) {
+    const auto found = message.find(beast::string_view(name.data(), name.size()));
+    return found == message.end() ? std::string_view{}
+                                  : std::string_view(found->value().data(), found->value().size());
+  }
 
-  api::Response serve_static(const bhttp::request<bhttp::string_body>& message, StaticFiles& files,
-                             const std::string& path) {
+  /// The web root's hot path: the file's fields were formatted when it was loaded.
+  void serve_file() {
+    beast::get_lowest_layer(stream_).expires_never();
+    auto& files = server_.parts.static_files;
     if (method_ != "GET" && !head_) {
       auto response =
           api::error_response(Error(ErrorCode::method_not_allowed, "method not allowed"));
       response.headers.emplace_back("Allow", "GET, HEAD");
-      return response;
+      return send(std::move(response));
     }
-    auto file = files.find(path);
+    auto file = files.find(path_);
     if (!file) {
-      auto not_found = server_.parts.static_files.find("/404.html");
-      if (!not_found) return api::error_response(Error(ErrorCode::not_found, "no such file"));
+      auto not_found = files.find("/404.html");
+      if (!not_found) return send(api::error_response(Error(ErrorCode::not_found, "no such file")));
       api::Response response;
       response.status = 404;
       response.content_type = not_found->content_type;
       response.shared_body = not_found->body;
       response.headers.emplace_back("Cache-Control", "no-cache");
-      return response;
+      return send(std::move(response));
     }
-    const bool gzip =
-        file->gzip_body && accepts_gzip(field_value(message, bhttp::field::accept_encoding));
-    const std::string etag = gzip ? gzip_etag(file->etag) : file->etag;
-
-    api::Response response;
-    response.headers.emplace_back("ETag", etag);
-    response.headers.emplace_back("Last-Modified", file->last_modified);
-    response.headers.emplace_back("Cache-Control", file->cache_control);
-    if (file->gzip_body) response.headers.emplace_back("Vary", "Accept-Encoding");
-
+    const auto& message = parser_->get();
     const auto if_none_match = field_value(message, bhttp::field::if_none_match);
     const auto if_modified_since = field_value(message, bhttp::field::if_modified_since);
-    bool not_modified = false;
-    if (!if_none_match.empty()) {
-      not_modified = StaticFiles::etag_matches(if_none_match, file->etag) ||
-                     StaticFiles::etag_matches(if_none_match, gzip_etag(file->etag));
-    } else if (!if_modified_since.empty()) {
-      const auto since = StaticFiles::parse_http_date(if_modified_since);
-      not_modified = since && file->modified <= *since;
+    const bool gzip = file->gzip_body && client_accepts_gzip_;
+    if ((!if_none_match.empty() || !if_modified_since.empty()) &&
+        not_modified(*file, if_none_match, if_modified_since)) {
+      return send(file_response(*file, gzip, if_none_match, if_modified_since));
     }
-    if (not_modified) {
-      response.status = 304;
-      response.content_type.clear();
-      return response;
+    begin_head(200);
+    head_bytes_ += gzip ? file->gzip_fields : file->identity_fields;
+    const auto& body = gzip ? *file->gzip_body : *file->body;
+    file_ = std::move(file);  // keeps the bytes alive while they are written
+    finish_and_write(200, head_ ? std::string_view{} : std::string_view(body));
+  }
+
+  // --- writing ----------------------------------------------------------------------------
+
+  /// Answers a request that could not be read, then closes the connection (after reading
+  /// what the client still sends, so that it sees the answer rather than a reset).
+  void reject(const Error& error, std::string_view label) {
+    if (state_ == State::reading) {
+      // Refused before the header was understood: a request of its own for the log.
+      started_ = std::chrono::steady_clock::now();
+      new_request_id();
+      head_ = false;
+      version_ = 11;
     }
-    response.content_type = file->content_type;
-    response.shared_body = gzip ? file->gzip_body : file->body;
-    if (gzip) response.headers.emplace_back("Content-Encoding", "gzip");
-    return response;
+    state_ = State::handling;
+    close_after_response_ = true;
+    linger_ = true;
+    if (method_.empty()) method_ = "-";
+    if (path_.empty()) path_ = "-";
+    route_ = label;
+    send(api::error_response(error));
   }
 
   void send(api::Response response) {
     response_ = std::move(response);
     if (client_accepts_gzip_ && !head_) compress(response_);
-    const bool keep = keep_alive_ && !close_after_response_ && !server_.stopping;
     const auto payload = response_.payload();
     const int status = response_.status;
     const bool bodiless_status = status == 304 || status == 204 || status < 200;
     const std::string_view body = head_ || bodiless_status ? std::string_view{} : payload;
 
+    begin_head(status);
+    if (!response_.content_type.empty()) append_header("Content-Type", response_.content_type);
+    for (const auto& [name, value] : response_.headers)
+      append_header(name, value);
+    if (!bodiless_status) append_header("Content-Length", std::to_string(payload.size()));
+    finish_and_write(status, body);
+  }
+
+  /// The status line and the fields every response carries.
+  void begin_head(int status) {
     // The response head is written by hand into one buffer: Beast's serializer was the largest
     // cost per static request (profiled with callgrind). Parsing stays with Beast.
     head_bytes_.clear();
     head_bytes_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    head_bytes_ += std::to_string(status);
-    head_bytes_ += ' ';
+    char code[8];
+    const int length = std::snprintf(code, sizeof code, "%d ", status);
+    head_bytes_.append(code, static_cast<std::size_t>(length));
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
     head_bytes_.append(reason.data(), reason.size());
     head_bytes_ += "\r\nServer: yizhan\r\nDate: ";
     head_bytes_ += http_date_now();
-    if (!response_.content_type.empty()) append_header("Content-Type", response_.content_type);
     head_bytes_ += kSecurityHeaders;
-    if constexpr (kTls) head_bytes_ += "\r\nStrict-Transport-Security: max-age=31536000";
-    for (const auto& [name, value] : response_.headers)
-      append_header(name, value);
-    if (!bodiless_status) append_header("Content-Length", std::to_string(payload.size()));
+    if (kTls || forwarded_tls_) head_bytes_ += "\r\nStrict-Transport-Security: max-age=31536000";
+  }
+
+  /// Ends the head (request id, connection), counts and logs the request, writes head and body
+  /// in one gather write under the write deadline.
+  void finish_and_write(int status, std::string_view body) {
+    const bool keep = keep_alive_ && !close_after_response_ && !server_.stopping;
+    head_bytes_ += "\r\nX-Request-Id: ";
+    head_bytes_ += request_id_;
     if (!keep && version_ != 10) head_bytes_ += "\r\nConnection: close";
     if (keep && version_ == 10) head_bytes_ += "\r\nConnection: keep-alive";
     head_bytes_ += "\r\n\r\n";
 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    server_.parts.metrics.observe(route_, method_, status, seconds);
-    spdlog::info("{} {} {} {:.2f}ms", method_, path_, status, seconds * 1000);
+    Metrics::record(metric_series(status), seconds);
+    if (server_.logs(status, requests_)) {
+      spdlog::info("request {} {} \"{} {}\" {} {:.2f}ms", request_id_, client_,
+                   escape_for_log(method_), escape_for_log(path_), status, seconds * 1000);
+    }
 
+    state_ = State::writing;
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_bytes_),
                                                    net::buffer(body.data(), body.size())};
-    net::async_write(stream_, buffers,
+    beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(buffers);
+    if constexpr (!kTls) {
+      // Most answers fit the socket's send buffer: one writev now, no timer, no handler.
+      auto& socket = stream_.socket();
+      beast::error_code ec;
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);
+      const auto written = ec ? 0 : socket.write_some(buffers, ec);
+      if (!ec && written == head_bytes_.size() + body.size()) return on_written(keep);
+      if (ec && ec != net::error::would_block && ec != net::error::try_again) return;
+      rest.consume(written);
+    }
+    beast::get_lowest_layer(stream_).expires_after(server_.config.write_timeout);
+    net::async_write(stream_, rest,
                      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
+  }
+
+  /// The series for this request's labels; the last one is remembered, since a connection
+  /// mostly asks the same kind of thing again.
+  Metrics::Series& metric_series(int status) {
+    const auto method = Metrics::method_label(method_);
+    if (!series_ || series_status_ != status || series_route_ != route_ ||
+        series_method_ != method) {
+      series_ = &server_.parts.metrics.series(route_, method, status);
+      series_route_.assign(route_.data(), route_.size());
+      series_method_ = method;
+      series_status_ = status;
+    }
+    return *series_;
   }
 
   /// Gzips a compressible API response of 1 KiB or more (static files come compressed already).
@@ -471,22 +854,59 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
   }
 
-  /// The current time as IMF-fixdate, formatted at most once a second per thread.
-  static const std::string& http_date_now() {
-    thread_local std::time_t formatted_second = 0;
-    thread_local std::string text;
-    const std::time_t now = std::time(nullptr);
-    if (now != formatted_second) {
-      formatted_second = now;
-      text = StaticFiles::format_http_date(std::chrono::system_clock::from_time_t(now));
+  void on_write(bool keep, beast::error_code ec, std::size_t) {
+    file_.reset();
+    response_ = {};
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        spdlog::info("request {}: client did not read the response in time; closed", request_id_);
+      }
+      return;
     }
-    return text;
+    on_written(keep);
   }
 
-  void on_write(bool keep, beast::error_code ec, std::size_t) {
-    if (ec) return;
+  void on_written(bool keep) {
+    file_.reset();
+    if (linger_) return do_linger();
     if (!keep) return do_close();
+    method_.clear();
+    path_.clear();
+    if (buffer_.size() > 0) {
+      // A pipelined request is waiting: go through the executor rather than recurse.
+      return net::post(stream_.get_executor(),
+                       beast::bind_front_handler(&Session::do_read, this->shared_from_this()));
+    }
     do_read();
+  }
+
+  /// After refusing a request whose body we did not read: stop sending, then read and discard
+  /// (bounded in bytes and time) until the client has finished, so it reads our answer.
+  void do_linger() {
+    state_ = State::lingering;
+    if constexpr (kTls) {
+      return do_close();
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(kLingerTime);
+      buffer_.clear();
+      linger_read();
+    }
+  }
+
+  void linger_read() {
+    stream_.async_read_some(buffer_.prepare(65536), [self = this->shared_from_this()](
+                                                        beast::error_code ec, std::size_t bytes) {
+      self->lingered_ += bytes;
+      self->buffer_.clear();
+      if (ec || self->lingered_ > kLingerBytes) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        return;
+      }
+      self->linger_read();
+    });
   }
 
   void do_close() {
@@ -502,18 +922,35 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   Server::Impl& server_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<Parser> parser_;
+  api::Match match_;
   api::Response response_;
+  std::shared_ptr<const StaticFile> file_;
+  std::optional<domain::Principal> upload_principal_;
   std::string head_bytes_;
   State state_ = State::reading;
   bool close_after_response_ = false;
+  bool linger_ = false;
+  std::size_t lingered_ = 0;
   bool keep_alive_ = false;
   bool head_ = false;
   bool client_accepts_gzip_ = false;
+  bool forwarded_tls_ = false;
+  bool peer_trusted_ = false;
   unsigned version_ = 11;
+  std::uint64_t requests_ = 0;
+  net::ip::address peer_;
+  std::string peer_text_;
+  std::string client_;
+  std::string id_base_;
+  std::string request_id_;
   std::string method_;
   std::string path_;
-  std::string route_;
+  std::string_view route_ = "-";  ///< a route pattern (owned by the router) or a literal
+  Metrics::Series* series_ = nullptr;
+  std::string series_route_;
+  std::string_view series_method_;
+  int series_status_ = 0;
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -584,7 +1021,7 @@ void Server::Impl::check_drained(std::chrono::steady_clock::time_point deadline)
 }
 
 Server::Server(const HttpConfig& config, ServerParts parts)
-    : impl_(std::make_unique<Impl>(config, std::move(parts))) {}
+    : impl_(std::make_unique<Impl>(config, parts)) {}
 
 Server::~Server() = default;
 
@@ -604,6 +1041,25 @@ void Server::listen() {
   }
 }
 
+namespace {
+
+/// Runs the I/O loop until it stops; an exception escaping a completion handler is logged and
+/// the loop goes on (the connection it belonged to is dropped with its handler).
+void run_io(net::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& error) {
+      spdlog::error("I/O handler failed: {}", error.what());
+    } catch (...) {
+      spdlog::error("I/O handler failed with a non-standard exception");
+    }
+  }
+}
+
+}  // namespace
+
 void Server::run() {
   auto& impl = *impl_;
   impl.signals.add(SIGINT);
@@ -618,8 +1074,8 @@ void Server::run() {
                impl.config.address, port(), impl.io_threads);
   std::vector<std::thread> threads;
   for (int i = 1; i < impl.io_threads; ++i)
-    threads.emplace_back([&impl] { impl.ioc.run(); });
-  impl.ioc.run();
+    threads.emplace_back([&impl] { run_io(impl.ioc); });
+  run_io(impl.ioc);
   for (auto& thread : threads)
     thread.join();
   impl.workers.join();

@@ -209,6 +209,25 @@ TEST_F(ServerTest, OperationsEndpointsAnswer) {
   EXPECT_NE(metrics.body.find("yizhan_db_errors_total"), std::string::npos);
 }
 
+TEST_F(ServerTest, EveryResponseCarriesItsOwnRequestId) {
+  const auto page = fetch(port(), "GET", "/");
+  const auto probe = fetch(port(), "GET", "/healthz");
+  const auto missing = fetch(port(), "GET", "/api/v1/no-such-thing");
+  EXPECT_FALSE(page.header("x-request-id").empty());
+  EXPECT_FALSE(probe.header("x-request-id").empty());
+  EXPECT_NE(page.header("x-request-id"), probe.header("x-request-id"));
+  EXPECT_NE(probe.header("x-request-id"), missing.header("x-request-id"));
+}
+
+TEST_F(ServerTest, MediaAndMetricsAreRoutesOfTheRouter) {
+  const auto media = fetch(port(), "GET", "/media/no-such-photo.webp");
+  EXPECT_EQ(media.status, 404);
+  EXPECT_NE(media.body.find(R"("code":"not_found")"), std::string::npos);
+  const auto post = fetch(port(), "POST", "/metrics");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.header("allow"), "GET, HEAD");
+}
+
 TEST(ConnectionCap, ConnectionsOverTheCapAreRefusedAndTheServerRecovers) {
   TestServer test_server("yz_e2e_cap", "max_connections = 4\nrequest_timeout_ms = 5000\n");
   auto& server = test_server.process();

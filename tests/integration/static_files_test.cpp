@@ -57,3 +57,43 @@ TEST_F(StaticFilesTest, NoticesAChangedFile) {
   EXPECT_EQ(*after->body, "pos v2");
   EXPECT_NE(after->etag, before->etag);
 }
+
+TEST_F(StaticFilesTest, OneCacheEntryPerCanonicalPath) {
+  std::ofstream(root_ / "web" / "a.css") << "a { color: red; }";
+  StaticFiles files(root_ / "web");
+  for (const char* path : {"/a.css", "/./a.css", "//a.css", "/pos/../a.css", "/./pos/./../a.css"})
+    (void)files.find(path);
+  EXPECT_TRUE(files.find("/./a.css"));
+  EXPECT_FALSE(files.find("/pos/../a.css")) << "no parent references at all";
+  EXPECT_EQ(files.cached_files(), 1u);
+  EXPECT_EQ(StaticFiles::canonical_key("//x/./y.css"), "x/y.css");
+}
+
+TEST_F(StaticFilesTest, UnknownPathsCreateNoEntries) {
+  StaticFiles files(root_ / "web");
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_FALSE(files.find("/missing-" + std::to_string(i) + ".css"));
+  EXPECT_EQ(files.cached_files(), 0u);
+  EXPECT_EQ(files.cached_bytes(), 0u);
+}
+
+TEST_F(StaticFilesTest, StaysWithinItsByteBoundLeastRecentlyUsedOut) {
+  for (int i = 0; i < 20; ++i)
+    std::ofstream(root_ / "web" / ("f" + std::to_string(i) + ".bin")) << std::string(10000, 'x');
+  const std::size_t bound = 64 * 1024;
+  StaticFiles files(root_ / "web", {}, bound);
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      const auto file = files.find("/f" + std::to_string(i) + ".bin");
+      ASSERT_TRUE(file) << i;
+      EXPECT_EQ(file->body->size(), 10000u);
+      EXPECT_LE(files.cached_bytes(), bound);
+    }
+  }
+  EXPECT_GT(files.cached_files(), 0u);
+  EXPECT_LT(files.cached_files(), 20u);
+  // A file larger than the whole bound is served, never kept.
+  std::ofstream(root_ / "web" / "huge.bin") << std::string(bound * 2, 'h');
+  EXPECT_TRUE(files.find("/huge.bin"));
+  EXPECT_LE(files.cached_bytes(), bound);
+}

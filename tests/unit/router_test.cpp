@@ -50,6 +50,35 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405) {
   EXPECT_EQ(router.match("GET", "/api/v1/villages/1/2").route, nullptr);
 }
 
+TEST(Router, MethodNotAllowedNamesTheAllowedMethods) {
+  const auto router = sample_router();
+  const auto response = router.dispatch(router.match("DELETE", "/api/v1/villages"), Request{});
+  EXPECT_EQ(response.status, 405);
+  ASSERT_EQ(response.headers.size(), 1u);
+  EXPECT_EQ(response.headers[0].first, "Allow");
+  EXPECT_EQ(response.headers[0].second, "GET, HEAD, POST");
+}
+
+TEST(Router, ARestParameterTakesTheRestOfThePath) {
+  Router router;
+  router.add({"GET", "/media/{file...}", Access::anyone, Executor::inline_io, [](const Request& r) {
+                return Response{200, "text/plain", {}, r.path_parameters.at("file"), nullptr};
+              }});
+  const auto match = router.match("GET", "/media/ab/cd.webp");
+  ASSERT_NE(match.route, nullptr);
+  EXPECT_EQ(router.dispatch(match, Request{}).body, "ab/cd.webp");
+  EXPECT_EQ(router.match("GET", "/media").route, nullptr);
+  EXPECT_TRUE(router.may_match("/media/x"));
+  EXPECT_FALSE(router.may_match("/assets/site.css"));
+  EXPECT_FALSE(router.may_match("/"));
+}
+
+TEST(Router, AnUploadRouteSaysSoAndOthersKeepTheDefaultLimit) {
+  const auto router = sample_router();
+  for (const auto& route : router.routes())
+    EXPECT_EQ(route.body_limit, BodyLimit::standard) << route.pattern;
+}
+
 TEST(Router, DomainErrorsBecomeTheEnvelopeWithTheFieldNamed) {
   const auto router = sample_router();
   const auto response = router.dispatch(router.match("POST", "/api/v1/villages"), Request{});

@@ -22,9 +22,10 @@ struct Request {
   std::string body;
   std::string client_address;
   std::map<std::string, std::string> path_parameters;  ///< filled by the router
-  bool tls = false;                                    ///< arrived over HTTPS
-  std::optional<domain::Principal> principal;          ///< the signed-in caller, if any
-  std::string session_token;                           ///< the yz_session cookie, if any
+  bool tls = false;        ///< arrived over HTTPS (or through a trusted proxy that terminated TLS)
+  std::string request_id;  ///< X-Request-Id: in every log line about this request
+  std::optional<domain::Principal> principal;  ///< the signed-in caller, if any
+  std::string session_token;                   ///< the yz_session cookie, if any
 
   /// The header's value, if present (`name` in lower case).
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
@@ -52,5 +53,13 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 
 /// Percent-decodes a path or query component; nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+/// Whether a Content-Type value names `media_type` ("application/json"), ignoring case and
+/// parameters: `Application/JSON; charset=UTF-8` is JSON (RFC 9110 8.3.1).
+bool media_type_is(std::string_view content_type, std::string_view media_type);
+
+/// Whether an If-None-Match value matches `etag` (weak comparison, lists, "*"; RFC 9110
+/// 13.1.2). The one implementation, for static files and API responses alike.
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
 }  // namespace yizhan::api

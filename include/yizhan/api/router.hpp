@@ -24,20 +24,26 @@ inline constexpr std::string_view kSessionCookie = "yz_session";
 /// Where a handler runs: on a database worker (may block) or inline on the I/O thread.
 enum class Executor { database, inline_io };
 
+/// How large a body a route accepts: the default limit (http.body_limit_bytes), or the upload
+/// limit (http.upload_body_limit_bytes), granted only after the caller's access was checked.
+enum class BodyLimit { standard, upload };
+
 /// One registered route. Access has no default: a route that does not say who may call it
 /// does not compile.
 struct Route {
   std::string method;
-  std::string pattern;  ///< "/api/v1/villages/{id}"
+  std::string pattern;  ///< "/api/v1/villages/{id}"; a last segment "{name...}" takes the rest
   Access access;
   Executor executor;
   Handler handler;
+  BodyLimit body_limit = BodyLimit::standard;
 };
 
 /// The result of matching a request to the routes.
 struct Match {
   const Route* route = nullptr;  ///< null when nothing matched
   bool path_known = false;       ///< the path exists under another method (405)
+  std::string allowed;           ///< the path's methods, for 405's Allow ("GET, HEAD, POST")
   std::map<std::string, std::string> parameters;
 };
 
@@ -46,6 +52,9 @@ class Router {
  public:
   /// Adds a route; throws std::invalid_argument on a duplicate method + pattern.
   void add(Route route);
+  /// Whether any route could match `path` (its first segment is one a pattern starts with):
+  /// a cheap test that lets static files skip matching.
+  [[nodiscard]] bool may_match(std::string_view path) const;
   /// Finds the route for a method and decoded path. HEAD matches GET routes.
   [[nodiscard]] Match match(std::string_view method, std::string_view path) const;
   /// Every route, for the access matrix test and the docs.
@@ -53,11 +62,16 @@ class Router {
   /// Runs the matched route: CSRF check, caller lookup, access check, then the handler; any
   /// exception becomes the JSON error envelope.
   [[nodiscard]] Response dispatch(const Match& match, Request request) const;
+  /// The CSRF, caller and access checks of dispatch() alone: the error response when the
+  /// request may not run the matched route, else nothing (and `request.principal` is set).
+  /// The server asks this before it reads a large upload body.
+  [[nodiscard]] std::optional<Response> refuse(const Match& match, Request& request) const;
   /// Sets how session tokens are resolved (without one, nobody is ever signed in).
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::string> first_segments_;
   Authenticator authenticator_;
 };
 

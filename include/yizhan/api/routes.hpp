@@ -20,7 +20,15 @@ struct Services {
   service::CatalogService& catalog;
 };
 
+/// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared
+/// here so that the one route table, and the route × role test, see them. Unset handlers answer
+/// an empty metrics page and 404.
+struct ServerEndpoints {
+  Handler metrics;  ///< GET /metrics: Prometheus text
+  Handler media;    ///< GET /media/{file...}: uploaded photos; the file is path parameter "file"
+};
+
 /// Builds the router with every route of the API and the session authenticator.
-Router build_router(const Services& services);
+Router build_router(const Services& services, ServerEndpoints endpoints = {});
 
 }  // namespace yizhan::api

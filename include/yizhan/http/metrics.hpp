@@ -2,34 +2,56 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
+#include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 namespace yizhan::http {
 
-/// Thread-safe request metrics; routes are labelled by pattern, never by raw path.
+/// Thread-safe request metrics. Every label comes from a closed set: routes are patterns or fixed
+/// labels chosen by the server, methods outside the standard ones count as `OTHER`, statuses are
+/// the server's own. Counting is a few relaxed atomic additions; rendering copies the counters
+/// and never holds a lock that counting needs.
 class Metrics {
  public:
-  /// Records one finished request.
-  void observe(std::string_view route, std::string_view method, int status, double seconds);
-  /// The metrics in Prometheus text exposition format.
-  [[nodiscard]] std::string render() const;
-
   static constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02,
                                                    0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
 
- private:
+  /// The counters of one label set, in a few shards so that I/O threads counting the same
+  /// series do not fight over one cache line. Its address stays valid as long as the Metrics.
   struct Series {
-    std::uint64_t count = 0;
-    double sum = 0;
-    std::array<std::uint64_t, kBuckets.size()> buckets{};
+    struct alignas(64) Shard {
+      std::atomic<std::uint64_t> count{0};
+      std::atomic<std::uint64_t> nanoseconds{0};
+      std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};  ///< not cumulative
+    };
+    static constexpr std::size_t kShards = 8;
+    std::array<Shard, kShards> shards;
   };
-  mutable std::mutex mutex_;
-  std::map<std::tuple<std::string, std::string, int>, Series, std::less<>> series_;
+
+  /// The method's label: itself when it is a standard method, else "OTHER".
+  static std::string_view method_label(std::string_view method);
+
+  /// The series of one label set, created on first use. `route` must be a pattern or a fixed
+  /// label, never a raw path.
+  Series& series(std::string_view route, std::string_view method, int status);
+  /// Adds one request to a series.
+  static void record(Series& series, double seconds);
+  /// Records one finished request.
+  void observe(std::string_view route, std::string_view method, int status, double seconds) {
+    record(series(route, method, status), seconds);
+  }
+  /// The metrics in Prometheus text exposition format.
+  [[nodiscard]] std::string render() const;
+
+ private:
+  mutable std::shared_mutex mutex_;  ///< guards the map's shape only, never the counters
+  std::map<std::tuple<std::string, std::string, int>, std::unique_ptr<Series>, std::less<>> series_;
 };
 
 }  // namespace yizhan::http

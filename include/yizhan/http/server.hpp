@@ -5,26 +5,28 @@
 #include <memory>
 #include <string>
 
+#include "yizhan/api/router.hpp"
 #include "yizhan/config.hpp"
-
-namespace yizhan::api {
-class Router;
-}
 
 namespace yizhan::http {
 
 class Metrics;
 class StaticFiles;
 
-/// Everything the server serves; owned by main and outliving the server.
+/// Everything the server serves; owned by main and outliving the server. /metrics and /media
+/// are routes of the router (see metrics_endpoint, media_endpoint).
 struct ServerParts {
   const api::Router& router;
-  StaticFiles& static_files;
-  StaticFiles* media = nullptr;  ///< uploads, served under /media/ when set
+  StaticFiles& static_files;  ///< the web root, for every path no route could match
   Metrics& metrics;
-  int database_threads = 8;                    ///< workers for routes that touch the database
-  std::function<std::string()> extra_metrics;  ///< appended to /metrics (pool gauges …)
+  int database_threads = 8;  ///< workers for routes that touch the database
 };
+
+/// GET /metrics: the request metrics, then whatever `extra` adds (pool gauges …).
+api::Handler metrics_endpoint(const Metrics& metrics, std::function<std::string()> extra = {});
+
+/// GET /media/{file...}: a file below `media` with its validators (path parameter "file").
+api::Handler media_endpoint(StaticFiles& media);
 
 /// Beast HTTP/1.1 server with keep-alive, limits, timeouts, optional TLS and graceful shutdown.
 class Server {
