@@ -23,58 +23,7 @@ service::Actor actor_of(const Request& request) {
           request.method + " " + request.path};
 }
 
-// --- reading request bodies -----------------------------------------------------------------
-
-void reject_unknown_fields(const json& body, std::initializer_list<const char*> known) {
-  for (const auto& [name, value] : body.items()) {
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return name == k; }) ==
-        known.end()) {
-      throw Error::invalid_field(name, "unknown field " + name);
-    }
-  }
-}
-
-std::optional<std::string> string_field(const json& body, const char* field) {
-  const auto found = body.find(field);
-  if (found == body.end()) return std::nullopt;
-  if (!found->is_string())
-    throw Error::invalid_field(field, std::string(field) + " must be a string");
-  return found->get<std::string>();
-}
-
-std::optional<std::optional<std::string>> nullable_string_field(const json& body,
-                                                                const char* field) {
-  const auto found = body.find(field);
-  if (found == body.end()) return std::nullopt;
-  if (found->is_null()) return std::optional<std::string>();
-  return string_field(body, field);
-}
-
-std::optional<std::int64_t> integer_field(const json& body, const char* field) {
-  const auto found = body.find(field);
-  if (found == body.end()) return std::nullopt;
-  // Money and quantities are integers: 12.3 or "1230" are refused, never rounded.
-  if (!found->is_number_integer()) {
-    throw Error::invalid_field(field, std::string(field) + " must be an integer");
-  }
-  return found->get<std::int64_t>();
-}
-
-std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& body,
-                                                                  const char* field) {
-  const auto found = body.find(field);
-  if (found == body.end()) return std::nullopt;
-  if (found->is_null()) return std::optional<std::int64_t>();
-  return integer_field(body, field);
-}
-
-std::optional<bool> boolean_field(const json& body, const char* field) {
-  const auto found = body.find(field);
-  if (found == body.end()) return std::nullopt;
-  if (!found->is_boolean())
-    throw Error::invalid_field(field, std::string(field) + " must be true or false");
-  return found->get<bool>();
-}
+// --- reading requests -----------------------------------------------------------------------
 
 service::VillageChanges village_changes(const json& body) {
   reject_unknown_fields(
@@ -104,7 +53,7 @@ service::ProductChanges product_changes(const json& body) {
   changes.unit = string_field(body, "unit");
   changes.village_id = integer_field(body, "village_id");
   changes.category_id = integer_field(body, "category_id");
-  changes.price_fen = integer_field(body, "price_fen");
+  if (const auto price = integer_field(body, "price_fen")) changes.price = domain::Fen(*price);
   changes.commission_bps = nullable_integer_field(body, "commission_bps");
   changes.shelf_life_days = nullable_integer_field(body, "shelf_life_days");
   changes.active = boolean_field(body, "active");
@@ -121,9 +70,20 @@ std::optional<std::int64_t> id_query(const Request& request, const char* name) {
   return id;
 }
 
+/// The cache key of a product list: only the parameters the route understood, normalized.
+std::string products_key(const service::ProductQuery& query, const Page& page) {
+  auto id = [](const std::optional<std::int64_t>& value) {
+    return value ? std::to_string(*value) : std::string();
+  };
+  // The text goes last, so that whatever it contains cannot be mistaken for another field.
+  return "products village=" + id(query.village_id) + " category=" + id(query.category_id) +
+         " featured=" + (query.featured_only ? "1" : "0") + " page=" + std::to_string(page.page) +
+         " size=" + std::to_string(page.page_size) + " q=" + query.text;
+}
+
 // --- writing responses ----------------------------------------------------------------------
 
-json village_json(const store::VillageRecord& v, bool with_terms) {
+json village_json(const service::Village& v, bool with_terms) {
   json out = {{"id", v.id},
               {"code", v.code},
               {"name", v.name},
@@ -135,7 +95,7 @@ json village_json(const store::VillageRecord& v, bool with_terms) {
   return out;
 }
 
-json category_json(const store::CategoryRecord& c) {
+json category_json(const service::Category& c) {
   return {{"id", c.id}, {"code", c.code}, {"name", c.name}, {"name_en", c.name_en}};
 }
 
@@ -144,7 +104,7 @@ json nullable(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
-json product_json(const store::ProductRecord& p) {
+json product_json(const service::Product& p) {
   return {{"id", p.id},
           {"sku", p.sku},
           {"barcode", nullable(p.barcode)},
@@ -157,7 +117,7 @@ json product_json(const store::ProductRecord& p) {
           {"category_id", p.category_id},
           {"category_name", p.category_name},
           {"unit", domain::to_string(p.unit)},
-          {"price_fen", p.price_fen},
+          {"price_fen", p.price.value()},
           {"commission_bps", nullable(p.commission_bps)},
           {"shelf_life_days", nullable(p.shelf_life_days)},
           {"active", p.active},
@@ -166,19 +126,19 @@ json product_json(const store::ProductRecord& p) {
           {"image_url", p.image_path ? json("/media/" + *p.image_path) : json(nullptr)}};
 }
 
-/// Public catalog responses, serialized once per catalog version. Admin responses (which show
-/// hidden products and commission terms) are never cached.
+/// Public catalog responses, serialized once per catalog version and bounded in entries. Admin
+/// responses (which show hidden products and commission terms) are never cached.
 class PublicCache {
  public:
-  Response serve(const Request& request, std::int64_t version, const std::function<json()>& build) {
+  /// `key` names the answer by the parameters the route understood, in canonical form (never
+  /// the raw path or query), so junk parameters or "007" for "7" cannot add entries.
+  Response serve(const Request& request, const std::string& key, std::int64_t version,
+                 const std::function<json()>& build) {
     if (is_admin(request)) {
       auto response = json_response(200, build());
       response.headers.emplace_back("Cache-Control", "no-store");
       return response;
     }
-    std::string key = request.path + "?";
-    for (const auto& [name, value] : request.query)
-      key += name + "=" + value + "&";
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(mutex_);
@@ -233,7 +193,7 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   // GET /api/v1/villages
   router.add({"GET", "/api/v1/villages", Access::anyone, Executor::database,
               [&catalog, cache](const Request& request) {
-                return cache->serve(request, catalog.version(), [&] {
+                return cache->serve(request, "villages", catalog.version(), [&] {
                   json items = json::array();
                   for (const auto& v : catalog.villages(is_admin(request))) {
                     items.push_back(village_json(v, is_admin(request)));
@@ -243,13 +203,14 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
               }});
 
   // GET /api/v1/villages/{id}
-  router.add({"GET", "/api/v1/villages/{id}", Access::anyone, Executor::database,
-              [&catalog, cache](const Request& request) {
-                const auto id = path_id(request);
-                return cache->serve(request, catalog.version(), [&] {
-                  return village_json(catalog.village(id, is_admin(request)), is_admin(request));
-                });
-              }});
+  router.add(
+      {"GET", "/api/v1/villages/{id}", Access::anyone, Executor::database,
+       [&catalog, cache](const Request& request) {
+         const auto id = path_id(request);
+         return cache->serve(request, "village " + std::to_string(id), catalog.version(), [&] {
+           return village_json(catalog.village(id, is_admin(request)), is_admin(request));
+         });
+       }});
 
   // GET /api/v1/villages/{id}/terms
   router.add({"GET", "/api/v1/villages/{id}/terms", Access::village, Executor::database,
@@ -281,7 +242,7 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   // GET /api/v1/categories
   router.add({"GET", "/api/v1/categories", Access::anyone, Executor::database,
               [&catalog, cache](const Request& request) {
-                return cache->serve(request, catalog.version(), [&] {
+                return cache->serve(request, "categories", catalog.version(), [&] {
                   json items = json::array();
                   for (const auto& c : catalog.categories())
                     items.push_back(category_json(c));
@@ -293,7 +254,7 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   router.add({"GET", "/api/v1/products", Access::anyone, Executor::database,
               [&catalog, cache](const Request& request) {
                 const auto page = parse_page(request);
-                store::ProductQuery query;
+                service::ProductQuery query;
                 query.village_id = id_query(request, "village_id");
                 query.category_id = id_query(request, "category_id");
                 if (const auto q = request.query.find("q"); q != request.query.end()) {
@@ -305,10 +266,10 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 }
                 query.featured_only =
                     request.query.count("featured") && request.query.at("featured") == "1";
-                query.public_only = !is_admin(request);
+                query.include_hidden = is_admin(request);
                 query.limit = page.page_size;
                 query.offset = page.offset();
-                return cache->serve(request, catalog.version(), [&] {
+                return cache->serve(request, products_key(query, page), catalog.version(), [&] {
                   const auto result = catalog.products(query);
                   json items = json::array();
                   for (const auto& p : result.items)
@@ -324,9 +285,9 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   router.add({"GET", "/api/v1/products/{id}", Access::anyone, Executor::database,
               [&catalog, cache](const Request& request) {
                 const auto id = path_id(request);
-                return cache->serve(request, catalog.version(), [&] {
-                  return product_json(catalog.product(id, is_admin(request)));
-                });
+                return cache->serve(
+                    request, "product " + std::to_string(id), catalog.version(),
+                    [&] { return product_json(catalog.product(id, is_admin(request))); });
               }});
 
   // GET /api/v1/products/by-barcode/{code}

@@ -18,6 +18,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::duplicate: return 409;
     case ErrorCode::out_of_stock: return 409;
     case ErrorCode::conflict: return 409;
+    case ErrorCode::idempotency_mismatch: return 409;
     case ErrorCode::unauthorized: return 401;
     case ErrorCode::invalid_credentials: return 401;
     case ErrorCode::forbidden: return 403;
@@ -26,6 +27,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::unsupported_media: return 415;
     case ErrorCode::too_many_attempts: return 429;
     case ErrorCode::unavailable: return 503;
+    case ErrorCode::commit_unknown: return 503;
     case ErrorCode::internal: return 500;
   }
   return 500;
@@ -41,7 +43,8 @@ Response error_response(const Error& error) {
                                  {"details", details}}}};
   Response response;
   response.status = http_status(error.code());
-  response.body = body.dump();
+  // Replace, never throw: a message may quote a client's bytes that are not valid UTF-8.
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (error.code() == ErrorCode::unavailable) response.headers.emplace_back("Retry-After", "1");
   if (const auto retry = error.details().find("retry_after_seconds");
       retry != error.details().end()) {
@@ -61,9 +64,10 @@ Response error_response(std::exception_ptr thrown, std::string_view context) {
     }
     return error_response(error);
   } catch (const nlohmann::json::exception& error) {
-    // JSON that parsed but has the wrong shape for what a handler read from it.
-    return error_response(
-        Error(ErrorCode::malformed, "request body has the wrong shape", {}, error.what()));
+    // Request bodies are read only through the helpers of json.hpp, which turn every shape
+    // problem into an explicit 400 or 422. A JSON exception that gets here came from our own
+    // data (a stored document that does not parse, text that cannot be serialized): a bug.
+    spdlog::error("{}: JSON error in our own data: {}", context, error.what());
   } catch (const std::exception& error) {
     spdlog::error("{}: unexpected exception: {}", context, error.what());
   } catch (...) {

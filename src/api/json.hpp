@@ -1,8 +1,12 @@
 // Private to src/api: JSON bodies in, JSON responses out, and the common request fields.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "yizhan/api/message.hpp"
@@ -40,6 +44,73 @@ inline std::string required_string(const json& body, const char* field, std::siz
     throw domain::Error::invalid_field(field, std::string(field) + " is too long");
   }
   return value;
+}
+
+// --- request body fields: every shape error is an explicit 422 naming the field -----------
+// (A nlohmann exception that escapes a handler is a bug in reading our own data: 500.)
+
+/// 422 naming the first field of `body` that is not in `known`.
+inline void reject_unknown_fields(const json& body, std::initializer_list<const char*> known) {
+  for (const auto& [name, value] : body.items()) {
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return name == k; }) ==
+        known.end()) {
+      throw domain::Error::invalid_field(name, "unknown field " + name);
+    }
+  }
+}
+
+/// An optional string field; 422 when present but not a string.
+inline std::optional<std::string> string_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (!found->is_string()) {
+    throw domain::Error::invalid_field(field, std::string(field) + " must be a string");
+  }
+  return found->get<std::string>();
+}
+
+/// An optional string field that may be null (outer: given or not; inner: the value or null).
+inline std::optional<std::optional<std::string>> nullable_string_field(const json& body,
+                                                                       const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (found->is_null()) return std::optional<std::string>();
+  return string_field(body, field);
+}
+
+/// An optional integer field (money, quantities, ids); 422 for 12.3, "1230" or beyond int64.
+inline std::optional<std::int64_t> integer_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  // Money and quantities are integers: 12.3 or "1230" are refused, never rounded.
+  if (!found->is_number_integer()) {
+    throw domain::Error::invalid_field(field, std::string(field) + " must be an integer");
+  }
+  // Above INT64_MAX nlohmann keeps an unsigned value; get<int64_t> would wrap it.
+  if (found->is_number_unsigned() &&
+      found->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    throw domain::Error::invalid_field(field, std::string(field) + " is out of range");
+  }
+  return found->get<std::int64_t>();
+}
+
+/// An optional integer field that may be null.
+inline std::optional<std::optional<std::int64_t>> nullable_integer_field(const json& body,
+                                                                         const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (found->is_null()) return std::optional<std::int64_t>();
+  return integer_field(body, field);
+}
+
+/// An optional boolean field; 422 when present but not true or false.
+inline std::optional<bool> boolean_field(const json& body, const char* field) {
+  const auto found = body.find(field);
+  if (found == body.end()) return std::nullopt;
+  if (!found->is_boolean()) {
+    throw domain::Error::invalid_field(field, std::string(field) + " must be true or false");
+  }
+  return found->get<bool>();
 }
 
 /// A positive integer from text, or nothing.

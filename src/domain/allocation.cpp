@@ -3,7 +3,8 @@
 
 #include <algorithm>
 #include <numeric>
-#include <stdexcept>
+
+#include "yizhan/domain/error.hpp"
 
 namespace yizhan::domain {
 
@@ -11,9 +12,11 @@ namespace yizhan::domain {
 __extension__ typedef __int128 Wide;
 
 std::vector<Fen> allocate(Fen total, std::span<const std::int64_t> weights) {
-  if (weights.empty()) throw std::invalid_argument("allocate: no weights");
+  // Weights come from our own list prices, never from a client: bad ones are a bug (500).
+  if (weights.empty())
+    throw Error(ErrorCode::internal, "internal error", {}, "allocate: no weights");
   if (std::any_of(weights.begin(), weights.end(), [](std::int64_t w) { return w < 0; })) {
-    throw std::invalid_argument("allocate: negative weight");
+    throw Error(ErrorCode::internal, "internal error", {}, "allocate: negative weight");
   }
   const bool all_zero =
       std::all_of(weights.begin(), weights.end(), [](std::int64_t w) { return w == 0; });

@@ -1,18 +1,18 @@
-// Catalog field rules and EAN-13 check digits.
+// The visibility rule, catalog field rules and EAN-13 check digits.
 #include "yizhan/domain/catalog.hpp"
 
 #include <algorithm>
 
 namespace yizhan::domain {
 
-std::string_view to_string(Unit unit) {
-  return unit == Unit::gram ? "g" : "piece";
+Listing listing_requirement(Channel channel) {
+  return {.active = true, .online = channel == Channel::online, .village_active = true};
 }
 
-std::optional<Unit> parse_unit(std::string_view text) {
-  if (text == "piece") return Unit::piece;
-  if (text == "g") return Unit::gram;
-  return std::nullopt;
+bool is_offered(const Listing& listing, Channel channel) {
+  const auto required = listing_requirement(channel);
+  return (listing.active || !required.active) && (listing.online || !required.online) &&
+         (listing.village_active || !required.village_active);
 }
 
 int ean13_check_digit(std::string_view first_twelve) {
@@ -69,9 +69,9 @@ std::optional<std::string> text_problem(std::string_view text, std::size_t min_c
   return std::nullopt;
 }
 
-std::optional<std::string> price_problem(std::int64_t price_fen) {
-  if (price_fen < 1) return "must be at least 1 fen";
-  if (price_fen > kMaxPriceFen) return "must be at most ¥100000.00";
+std::optional<std::string> price_problem(Fen price) {
+  if (price < Fen(1)) return "must be at least 1 fen";
+  if (price > kMaxPrice) return "must be at most ¥" + kMaxPrice.format();
   return std::nullopt;
 }
 

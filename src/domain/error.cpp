@@ -14,6 +14,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::duplicate: return "duplicate";
     case ErrorCode::out_of_stock: return "out_of_stock";
     case ErrorCode::conflict: return "conflict";
+    case ErrorCode::idempotency_mismatch: return "idempotency_mismatch";
     case ErrorCode::unauthorized: return "unauthorized";
     case ErrorCode::invalid_credentials: return "invalid_credentials";
     case ErrorCode::forbidden: return "forbidden";
@@ -22,6 +23,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::unsupported_media: return "unsupported_media";
     case ErrorCode::too_many_attempts: return "too_many_attempts";
     case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::commit_unknown: return "commit_unknown";
     case ErrorCode::internal: return "internal";
   }
   return "internal";

@@ -1,30 +1,36 @@
 // Fen arithmetic, parsing and formatting: the one place yuan text becomes fen and back.
 #include "yizhan/domain/money.hpp"
 
-#include <stdexcept>
+#include <string>
+
+#include "yizhan/domain/error.hpp"
 
 namespace yizhan::domain {
 
 // 128-bit intermediates so that amount × weight or price × grams cannot overflow.
 __extension__ typedef __int128 Wide;
 
+namespace {
+[[noreturn]] void overflow() {
+  throw Error(ErrorCode::invalid, "an amount is out of range", {{"reason", "overflow"}});
+}
+}  // namespace
+
 Fen operator+(Fen a, Fen b) {
   std::int64_t sum = 0;
-  if (__builtin_add_overflow(a.fen_, b.fen_, &sum)) throw std::overflow_error("fen overflow");
+  if (__builtin_add_overflow(a.fen_, b.fen_, &sum)) overflow();
   return Fen(sum);
 }
 
 Fen operator-(Fen a, Fen b) {
   std::int64_t difference = 0;
-  if (__builtin_sub_overflow(a.fen_, b.fen_, &difference)) {
-    throw std::overflow_error("fen overflow");
-  }
+  if (__builtin_sub_overflow(a.fen_, b.fen_, &difference)) overflow();
   return Fen(difference);
 }
 
 Fen operator*(Fen a, std::int64_t factor) {
   std::int64_t product = 0;
-  if (__builtin_mul_overflow(a.fen_, factor, &product)) throw std::overflow_error("fen overflow");
+  if (__builtin_mul_overflow(a.fen_, factor, &product)) overflow();
   return Fen(product);
 }
 
@@ -55,6 +61,15 @@ std::optional<Fen> Fen::parse(std::string_view yuan) {
   return Fen(negative ? -fen : fen);
 }
 
+Fen Fen::parse_field(std::string_view yuan, std::string_view field) {
+  const auto fen = parse(yuan);
+  if (!fen) {
+    throw Error::invalid_field(std::string(field),
+                               std::string(field) + " must be yuan with at most two decimals");
+  }
+  return *fen;
+}
+
 std::string Fen::format() const {
   // Work in unsigned magnitude so that INT64_MIN formats too.
   const bool negative = fen_ < 0;
@@ -73,7 +88,9 @@ Fen weighed_line_total(Fen price_per_kg, std::int64_t grams) {
   const bool negative = exact_thousandths < 0;
   const Wide magnitude = negative ? -exact_thousandths : exact_thousandths;
   const Wide rounded = (magnitude + 500) / 1000;
-  if (rounded > INT64_MAX) throw std::overflow_error("fen overflow");
+  if (rounded > INT64_MAX) {
+    throw Error::invalid_field("quantity", "quantity × price is out of range");
+  }
   const auto fen = static_cast<std::int64_t>(rounded);
   return Fen(negative ? -fen : fen);
 }

@@ -1,8 +1,11 @@
-// UTC datetimes from MariaDB to Asia/Shanghai ISO 8601 text, without the process's time zone.
+// UTC datetimes from MariaDB to Asia/Shanghai ISO 8601 text, the business time zone and its days,
+// all without the process's time zone.
 #include "yizhan/domain/time.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 namespace yizhan::domain {
 namespace {
@@ -52,6 +55,71 @@ std::string format_shanghai_time(std::int64_t unix_microseconds) {
                 static_cast<long>(time.seconds().count()),
                 static_cast<long>(time.subseconds().count()));
   return text;
+}
+
+namespace {
+
+// Zones whose offset has not changed for decades and has no daylight saving (see time.hpp).
+constexpr std::array<std::pair<std::string_view, int>, 9> kFixedZones{{
+    {"Asia/Shanghai", 8 * 3600},
+    {"Asia/Chongqing", 8 * 3600},
+    {"Asia/Harbin", 8 * 3600},
+    {"PRC", 8 * 3600},
+    {"Asia/Hong_Kong", 8 * 3600},
+    {"Asia/Macau", 8 * 3600},
+    {"Asia/Taipei", 8 * 3600},
+    {"UTC", 0},
+    {"Etc/UTC", 0},
+}};
+
+/// "+08:00", "-03:30" (also "+0800"), hours 0–14, minutes 00/15/30/45; seconds or nothing.
+std::optional<int> parse_offset(std::string_view text) {
+  if (text.size() != 6 && text.size() != 5) return std::nullopt;
+  if (text[0] != '+' && text[0] != '-') return std::nullopt;
+  const bool colon = text.size() == 6;
+  if (colon && text[3] != ':') return std::nullopt;
+  const std::string_view hh = text.substr(1, 2);
+  const std::string_view mm = text.substr(colon ? 4 : 3, 2);
+  auto digits = [](std::string_view d) {
+    return d.size() == 2 && d[0] >= '0' && d[0] <= '9' && d[1] >= '0' && d[1] <= '9';
+  };
+  if (!digits(hh) || !digits(mm)) return std::nullopt;
+  const int hours = (hh[0] - '0') * 10 + (hh[1] - '0');
+  const int minutes = (mm[0] - '0') * 10 + (mm[1] - '0');
+  if (hours > 14 || minutes % 15 != 0 || minutes > 45) return std::nullopt;
+  const int seconds = hours * 3600 + minutes * 60;
+  return text[0] == '-' ? -seconds : seconds;
+}
+
+}  // namespace
+
+std::optional<TimeZone> TimeZone::parse(std::string_view name) {
+  for (const auto& [known, offset] : kFixedZones) {
+    if (name == known) return TimeZone(std::string(name), std::chrono::seconds(offset));
+  }
+  std::string_view offset_text = name;
+  if (offset_text.starts_with("UTC")) offset_text.remove_prefix(3);
+  if (const auto offset = parse_offset(offset_text)) {
+    return TimeZone(std::string(name), std::chrono::seconds(*offset));
+  }
+  return std::nullopt;
+}
+
+TimeZone TimeZone::shanghai() {
+  return TimeZone("Asia/Shanghai", std::chrono::hours(8));
+}
+
+std::chrono::year_month_day business_day(std::chrono::system_clock::time_point at,
+                                         const TimeZone& zone) {
+  using namespace std::chrono;
+  const auto local = time_point_cast<microseconds>(at) + zone.offset();
+  return year_month_day{floor<days>(local)};
+}
+
+UtcRange day_bounds_utc(std::chrono::year_month_day day, const TimeZone& zone) {
+  using namespace std::chrono;
+  const sys_time<microseconds> local_midnight = sys_days(day);
+  return {local_midnight - zone.offset(), local_midnight + days(1) - zone.offset()};
 }
 
 }  // namespace yizhan::domain

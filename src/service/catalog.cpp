@@ -7,6 +7,8 @@
 #include "yizhan/store/audit.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
+#include "yizhan/store/products.hpp"
+#include "yizhan/store/villages.hpp"
 
 namespace yizhan::service {
 
@@ -51,7 +53,7 @@ store::AuditState product_state(const store::ProductRecord& p) {
           {"village_id", std::to_string(p.village_id)},
           {"category_id", std::to_string(p.category_id)},
           {"unit", std::string(domain::to_string(p.unit))},
-          {"price_fen", std::to_string(p.price_fen)},
+          {"price_fen", std::to_string(p.price.value())},
           {"commission_bps", optional_number(p.commission_bps)},
           {"shelf_life_days", optional_number(p.shelf_life_days)},
           {"active", p.active ? "true" : "false"},
@@ -131,9 +133,9 @@ void apply(const ProductChanges& changes, store::ProductRecord& product) {
     if (!unit) throw Error::invalid_field("unit", "unit must be \"piece\" or \"g\"");
     product.unit = *unit;
   }
-  if (changes.price_fen) {
-    check(domain::price_problem(*changes.price_fen), "price_fen");
-    product.price_fen = *changes.price_fen;
+  if (changes.price) {
+    check(domain::price_problem(*changes.price), "price_fen");
+    product.price = *changes.price;
   }
   if (changes.commission_bps) {
     if (*changes.commission_bps) {
@@ -159,11 +161,11 @@ void apply(const ProductChanges& changes, store::ProductRecord& product) {
 }
 
 /// Checks the references a product makes, inside the transaction that writes it.
-void check_references(store::Session& session, const store::ProductRecord& product) {
-  if (!store::find_village(session, product.village_id)) {
+void check_references(store::UnitOfWork& unit, const store::ProductRecord& product) {
+  if (!store::find_village(unit, product.village_id)) {
     throw Error::invalid_field("village_id", "village_id names no village");
   }
-  if (!store::category_exists(session, product.category_id)) {
+  if (!store::category_exists(unit, product.category_id)) {
     throw Error::invalid_field("category_id", "category_id names no category");
   }
 }
@@ -177,6 +179,42 @@ void check_references(store::Session& session, const store::ProductRecord& produ
   throw Error(ErrorCode::duplicate, field + " is already used", {{"field", field}}, error.cause());
 }
 
+Village to_village(const store::VillageRecord& v) {
+  return {v.id, v.code, v.name, v.name_en, v.description, v.contact, v.commission_bps, v.active};
+}
+
+Category to_category(const store::CategoryRecord& c) {
+  return {c.id, c.code, c.name, c.name_en};
+}
+
+Product to_product(const store::ProductRecord& p) {
+  Product out;
+  out.id = p.id;
+  out.sku = p.sku;
+  out.barcode = p.barcode;
+  out.name = p.name;
+  out.name_en = p.name_en;
+  out.description = p.description;
+  out.origin = p.origin;
+  out.village_id = p.village_id;
+  out.village_name = p.village_name;
+  out.category_id = p.category_id;
+  out.category_name = p.category_name;
+  out.unit = p.unit;
+  out.price = p.price;
+  out.commission_bps = p.commission_bps;
+  out.shelf_life_days = p.shelf_life_days;
+  out.active = p.active;
+  out.online = p.online;
+  out.featured = p.featured;
+  out.image_path = p.image_path;
+  return out;
+}
+
+domain::Listing listing_of(const store::ProductRecord& p) {
+  return {.active = p.active, .online = p.online, .village_active = p.village_active};
+}
+
 }  // namespace
 
 std::int64_t CatalogService::version() {
@@ -184,7 +222,7 @@ std::int64_t CatalogService::version() {
   const auto now = std::chrono::steady_clock::now();
   if (now - version_checked_ >= kVersionRecheck) {
     version_ =
-        database_.transact([](store::Session& session) { return store::catalog_version(session); });
+        database_.transact([](store::UnitOfWork& unit) { return store::catalog_version(unit); });
     version_checked_ = now;
   }
   return version_;
@@ -196,12 +234,20 @@ void CatalogService::changed(std::int64_t new_version) {
   version_checked_ = std::chrono::steady_clock::now();
 }
 
+void CatalogService::record_change(store::UnitOfWork& unit) {
+  const auto new_version = store::bump_catalog_version(unit);
+  // Not before the commit: a reader that saw the new version now would read the old rows
+  // (READ COMMITTED) and cache them under it; and a rolled-back or retried attempt would leave
+  // this process on a version that never existed, blind to the next real one.
+  unit.after_commit([this, new_version] { changed(new_version); });
+}
+
 template <class Change>
 auto CatalogService::write(Change&& change) {
   try {
-    return database_.transact([&](store::Session& session) {
-      auto result = change(session);
-      changed(store::bump_catalog_version(session));
+    return database_.transact([&](store::UnitOfWork& unit) {
+      auto result = change(unit);
+      record_change(unit);
       return result;
     });
   } catch (const Error& error) {
@@ -210,132 +256,150 @@ auto CatalogService::write(Change&& change) {
   }
 }
 
-std::vector<store::VillageRecord> CatalogService::villages(bool include_inactive) {
-  return database_.transact(
-      [&](store::Session& session) { return store::list_villages(session, include_inactive); });
+std::vector<Village> CatalogService::villages(bool include_inactive) {
+  const auto records = database_.transact(
+      [&](store::UnitOfWork& unit) { return store::list_villages(unit, include_inactive); });
+  std::vector<Village> villages;
+  villages.reserve(records.size());
+  for (const auto& record : records)
+    villages.push_back(to_village(record));
+  return villages;
 }
 
-store::VillageRecord CatalogService::village(std::int64_t id, bool include_inactive) {
+Village CatalogService::village(std::int64_t id, bool include_inactive) {
   auto village =
-      database_.transact([&](store::Session& session) { return store::find_village(session, id); });
+      database_.transact([&](store::UnitOfWork& unit) { return store::find_village(unit, id); });
   if (!village || (!village->active && !include_inactive)) {
     throw Error(ErrorCode::not_found, "no such village");
   }
-  return *village;
+  return to_village(*village);
 }
 
-store::VillageRecord CatalogService::village_terms(const domain::Principal& caller,
-                                                   std::int64_t village_id) {
+Village CatalogService::village_terms(const domain::Principal& caller, std::int64_t village_id) {
   if (!domain::may_read_village(caller, village_id)) {
     throw Error(ErrorCode::forbidden, "this village's data belongs to that village");
   }
   return village(village_id, true);
 }
 
-store::VillageRecord CatalogService::create_village(const VillageChanges& fields,
-                                                    const Actor& actor) {
+Village CatalogService::create_village(const VillageChanges& fields, const Actor& actor) {
   required(fields.code, "code");
   required(fields.name, "name");
   store::VillageRecord village;
   village.commission_bps = 1500;
   apply(fields, village);
-  return write([&](store::Session& session) {
-    village.id = store::insert_village(session, village);
+  return write([&](store::UnitOfWork& unit) {
+    village.id = store::insert_village(unit, village);
     auto entry = audit_entry(actor, "village", village.id);
     entry.after = village_state(village);
-    store::record_audit(session, entry);
-    return village;
+    store::record_audit(unit, entry);
+    return to_village(village);
   });
 }
 
-store::VillageRecord CatalogService::update_village(std::int64_t id, const VillageChanges& changes,
-                                                    const Actor& actor) {
-  return write([&](store::Session& session) {
-    auto village = store::find_village(session, id, true);
+Village CatalogService::update_village(std::int64_t id, const VillageChanges& changes,
+                                       const Actor& actor) {
+  return write([&](store::UnitOfWork& unit) {
+    auto village = store::find_village(unit, id, true);
     if (!village) throw Error(ErrorCode::not_found, "no such village");
     auto entry = audit_entry(actor, "village", id);
     entry.before = village_state(*village);
     apply(changes, *village);
-    store::update_village(session, *village);
+    store::update_village(unit, *village);
     entry.after = village_state(*village);
-    store::record_audit(session, entry);
-    return *village;
+    store::record_audit(unit, entry);
+    return to_village(*village);
   });
 }
 
-std::vector<store::CategoryRecord> CatalogService::categories() {
-  return database_.transact(
-      [](store::Session& session) { return store::list_categories(session); });
+std::vector<Category> CatalogService::categories() {
+  const auto records =
+      database_.transact([](store::UnitOfWork& unit) { return store::list_categories(unit); });
+  std::vector<Category> categories;
+  categories.reserve(records.size());
+  for (const auto& record : records)
+    categories.push_back(to_category(record));
+  return categories;
 }
 
-ProductPage CatalogService::products(const store::ProductQuery& query) {
-  return database_.transact([&](store::Session& session) {
-    auto [items, total] = store::search_products(session, query);
-    return ProductPage{std::move(items), total};
+ProductPage CatalogService::products(const ProductQuery& query) {
+  store::ProductQuery filter;
+  filter.village_id = query.village_id;
+  filter.category_id = query.category_id;
+  filter.text = query.text;
+  filter.featured_only = query.featured_only;
+  if (!query.include_hidden) filter.required = domain::listing_requirement(domain::Channel::online);
+  filter.limit = query.limit;
+  filter.offset = query.offset;
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto [records, total] = store::search_products(unit, filter);
+    ProductPage page;
+    page.total = total;
+    page.items.reserve(records.size());
+    for (const auto& record : records)
+      page.items.push_back(to_product(record));
+    return page;
   });
 }
 
-store::ProductRecord CatalogService::product(std::int64_t id, bool include_hidden) {
-  auto product = database_.transact([&](store::Session& session) {
-    auto found = store::find_product(session, id);
-    // A product of an inactive village is hidden from the public like an inactive product.
-    if (found && !include_hidden && !(found->active && found->online && found->village_active)) {
-      found.reset();
-    }
-    return found;
-  });
-  if (!product) throw Error(ErrorCode::not_found, "no such product");
-  return *product;
+Product CatalogService::product(std::int64_t id, bool include_hidden) {
+  const auto product =
+      database_.transact([&](store::UnitOfWork& unit) { return store::find_product(unit, id); });
+  if (!product ||
+      (!include_hidden && !domain::is_offered(listing_of(*product), domain::Channel::online))) {
+    throw Error(ErrorCode::not_found, "no such product");
+  }
+  return to_product(*product);
 }
 
-store::ProductRecord CatalogService::product_by_barcode(const std::string& barcode) {
-  auto product = database_.transact(
-      [&](store::Session& session) { return store::find_product_by_barcode(session, barcode); });
-  if (!product) throw Error(ErrorCode::not_found, "no product has this barcode");
-  return *product;
+Product CatalogService::product_by_barcode(const std::string& barcode) {
+  const auto product = database_.transact(
+      [&](store::UnitOfWork& unit) { return store::find_product_by_barcode(unit, barcode); });
+  if (!product || !domain::is_offered(listing_of(*product), domain::Channel::counter)) {
+    throw Error(ErrorCode::not_found, "no product on sale has this barcode");
+  }
+  return to_product(*product);
 }
 
-store::ProductRecord CatalogService::create_product(const ProductChanges& fields,
-                                                    const Actor& actor) {
+Product CatalogService::create_product(const ProductChanges& fields, const Actor& actor) {
   required(fields.sku, "sku");
   required(fields.name, "name");
   required(fields.village_id, "village_id");
   required(fields.category_id, "category_id");
   required(fields.unit, "unit");
-  required(fields.price_fen, "price_fen");
+  required(fields.price, "price_fen");
   store::ProductRecord product;
   apply(fields, product);
-  return write([&](store::Session& session) {
-    check_references(session, product);
-    const auto id = store::insert_product(session, product);
-    auto stored = *store::find_product(session, id);
+  return write([&](store::UnitOfWork& unit) {
+    check_references(unit, product);
+    const auto id = store::insert_product(unit, product);
+    auto stored = *store::find_product(unit, id);
     auto entry = audit_entry(actor, "product", id);
     entry.after = product_state(stored);
-    store::record_audit(session, entry);
-    return stored;
+    store::record_audit(unit, entry);
+    return to_product(stored);
   });
 }
 
-store::ProductRecord CatalogService::update_product(std::int64_t id, const ProductChanges& changes,
-                                                    const Actor& actor) {
-  return write([&](store::Session& session) {
-    auto product = store::find_product(session, id, true);
+Product CatalogService::update_product(std::int64_t id, const ProductChanges& changes,
+                                       const Actor& actor) {
+  return write([&](store::UnitOfWork& unit) {
+    auto product = store::find_product(unit, id, true);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
     auto entry = audit_entry(actor, "product", id);
     entry.before = product_state(*product);
     apply(changes, *product);
-    check_references(session, *product);
-    store::update_product(session, *product);
-    auto stored = *store::find_product(session, id);
+    check_references(unit, *product);
+    store::update_product(unit, *product);
+    auto stored = *store::find_product(unit, id);
     entry.after = product_state(stored);
-    store::record_audit(session, entry);
-    return stored;
+    store::record_audit(unit, entry);
+    return to_product(stored);
   });
 }
 
-store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::string_view bytes,
-                                                       std::string_view declared_type,
-                                                       const Actor& actor) {
+Product CatalogService::set_product_image(std::int64_t id, std::string_view bytes,
+                                          std::string_view declared_type, const Actor& actor) {
   if (declared_type != "image/jpeg" && declared_type != "image/png" &&
       declared_type != "image/webp") {
     throw Error(ErrorCode::unsupported_media, "send image/jpeg, image/png or image/webp",
@@ -357,16 +421,16 @@ store::ProductRecord CatalogService::set_product_image(std::int64_t id, std::str
   }
   product(id, true);  // 404 before writing a file for nothing
   const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
-  return write([&](store::Session& session) {
-    auto product = store::find_product(session, id, true);
+  return write([&](store::UnitOfWork& unit) {
+    auto product = store::find_product(unit, id, true);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
     auto entry = audit_entry(actor, "product", id);
     entry.before = store::AuditState{{"image_path", optional_text(product->image_path)}};
     product->image_path = path;
-    store::update_product(session, *product);
+    store::update_product(unit, *product);
     entry.after = store::AuditState{{"image_path", path}};
-    store::record_audit(session, entry);
-    return *product;
+    store::record_audit(unit, entry);
+    return to_product(*product);
   });
 }
 

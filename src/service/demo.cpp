@@ -63,19 +63,19 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
   report.usernames = {"admin", "cashier1"};
   for (const auto& village : kVillages)
     report.usernames.emplace_back(village.code);
-  if (database.transact([](store::Session& session) { return store::any_village(session); })) {
+  if (database.transact([](store::UnitOfWork& unit) { return store::any_village(unit); })) {
     return report;
   }
 
-  database.transact([](store::Session& session) {
+  database.transact([](store::UnitOfWork& unit) {
     std::map<std::string, std::int64_t> village_ids;
     for (const auto& village : kVillages) {
       village_ids[village.code] = store::insert_village(
-          session, {0, village.code, village.name, village.story, village.commission_bps, true,
-                    village.name_en, village.contact});
+          unit, {0, village.code, village.name, village.story, village.commission_bps, true,
+                 village.name_en, village.contact});
     }
     std::map<std::string, std::int64_t> category_ids;
-    for (const auto& category : store::list_categories(session)) {
+    for (const auto& category : store::list_categories(unit)) {
       category_ids[category.code] = category.id;
     }
     int serial = 0;
@@ -95,12 +95,12 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       product.village_id = village_ids.at(demo.village_code);
       product.category_id = category_ids.at(demo.category_code);
       product.unit = *domain::parse_unit(demo.unit);
-      product.price_fen = demo.price_fen;
+      product.price = demo.price;
       if (demo.shelf_life_days > 0) product.shelf_life_days = demo.shelf_life_days;
       product.featured = demo.featured;
-      store::insert_product(session, product);
+      store::insert_product(unit, product);
     }
-    store::bump_catalog_version(session);
+    store::bump_catalog_version(unit);
   });
   const Actor actor{std::nullopt, "cli", "", "seed-demo"};
   accounts.add_user("admin", domain::Role::admin, std::nullopt, password, actor);

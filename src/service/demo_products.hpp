@@ -1,8 +1,9 @@
 // Private to src/service: the demo catalog's rows.
 #pragma once
 
-#include <cstdint>
 #include <vector>
+
+#include "yizhan/domain/money.hpp"
 
 namespace yizhan::service {
 
@@ -13,7 +14,7 @@ struct DemoProduct {
   const char* name;
   const char* name_en;
   const char* unit;
-  std::int64_t price_fen;
+  domain::Fen price;
   int shelf_life_days;
   bool featured;
   const char* description;

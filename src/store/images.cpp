@@ -1,26 +1,17 @@
 // Writes product photos under the media root.
 #include "yizhan/store/images.hpp"
 
-#include <openssl/evp.h>
-
 #include <fstream>
-#include <stdexcept>
 
 #include "yizhan/domain/error.hpp"
+#include "yizhan/store/digest.hpp"
 
 namespace yizhan::store {
 
 std::string ImageStore::save_product_image(std::int64_t product_id, std::string_view bytes,
                                            std::string_view extension) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hash;
-  for (unsigned int i = 0; i < 6; ++i) {
-    hash += kHex[digest[i] >> 4];
-    hash += kHex[digest[i] & 0xf];
-  }
+  // Named by content (the first 48 bits of its SHA-256), so a new photo gets a new URL.
+  const auto hash = sha256_hex(bytes).substr(0, 12);
   const std::string relative =
       "products/" + std::to_string(product_id) + "-" + hash + "." + std::string(extension);
   const auto target = root_ / relative;

@@ -23,7 +23,8 @@ constexpr const char* kFilter =
     "WHERE (? IS NULL OR p.village_id = ?) AND (? IS NULL OR p.category_id = ?) "
     "  AND (? = '' OR p.name LIKE ? OR p.name_en LIKE ? OR p.description LIKE ? "
     "       OR c.name LIKE ? OR v.name LIKE ? OR p.sku = ? OR p.barcode = ?) "
-    "  AND (? = 0 OR (p.active AND p.online AND v.active)) AND (? = 0 OR p.featured) ";
+    "  AND (? = 0 OR p.active) AND (? = 0 OR p.online) AND (? = 0 OR v.active) "
+    "  AND (? = 0 OR p.featured) ";
 
 ProductRecord read_product(sql::ResultSet& row) {
   ProductRecord p;
@@ -37,7 +38,7 @@ ProductRecord read_product(sql::ResultSet& row) {
   p.village_id = row.getInt64(8);
   p.category_id = row.getInt64(9);
   p.unit = domain::parse_unit(std::string(row.getString(10))).value_or(domain::Unit::piece);
-  p.price_fen = row.getInt64(11);
+  p.price = domain::Fen(row.getInt64(11));
   if (!row.isNull(12)) p.commission_bps = row.getInt(12);
   if (!row.isNull(13)) p.shelf_life_days = row.getInt(13);
   p.active = row.getBoolean(14);
@@ -71,7 +72,10 @@ void bind_optional_id(sql::PreparedStatement& statement, int index,
   }
 }
 
-/// Binds the 14 placeholders of kFilter starting at 1.
+/// The number of placeholders in kFilter.
+constexpr int kFilterParameters = 16;
+
+/// Binds the kFilterParameters placeholders of kFilter starting at 1.
 void bind_filter(sql::PreparedStatement& statement, const ProductQuery& query) {
   bind_optional_id(statement, 1, query.village_id);
   bind_optional_id(statement, 3, query.category_id);
@@ -84,8 +88,12 @@ void bind_filter(sql::PreparedStatement& statement, const ProductQuery& query) {
   statement.setString(10, pattern);
   statement.setString(11, query.text);
   statement.setString(12, query.text);
-  statement.setBoolean(13, query.public_only);
-  statement.setBoolean(14, query.featured_only);
+  // The flags come from domain::listing_requirement: the rule itself is not written here.
+  const auto required = query.required.value_or(domain::Listing{false, false, false});
+  statement.setBoolean(13, query.required && required.active);
+  statement.setBoolean(14, query.required && required.online);
+  statement.setBoolean(15, query.required && required.village_active);
+  statement.setBoolean(16, query.featured_only);
 }
 
 template <class T>
@@ -110,7 +118,7 @@ void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
   statement.setInt64(7, p.village_id);
   statement.setInt64(8, p.category_id);
   statement.setString(9, std::string(domain::to_string(p.unit)));
-  statement.setInt64(10, p.price_fen);
+  statement.setInt64(10, p.price.value());
   bind_nullable(statement, 11, p.commission_bps);
   bind_nullable(statement, 12, p.shelf_life_days);
   statement.setBoolean(13, p.active);
@@ -121,9 +129,9 @@ void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
 
 }  // namespace
 
-std::vector<CategoryRecord> list_categories(Session& session) {
+std::vector<CategoryRecord> list_categories(UnitOfWork& unit) {
   std::unique_ptr<sql::ResultSet> rows(
-      session.statement("SELECT id, code, name, name_en FROM categories ORDER BY sort_order, id")
+      unit.statement("SELECT id, code, name, name_en FROM categories ORDER BY sort_order, id")
           .executeQuery());
   std::vector<CategoryRecord> categories;
   while (rows->next()) {
@@ -133,18 +141,18 @@ std::vector<CategoryRecord> list_categories(Session& session) {
   return categories;
 }
 
-bool category_exists(Session& session, std::int64_t id) {
-  auto& statement = session.statement("SELECT 1 FROM categories WHERE id = ?");
+bool category_exists(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement("SELECT 1 FROM categories WHERE id = ?");
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   return rows->next();
 }
 
-std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& session,
+std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& unit,
                                                                     const ProductQuery& query) {
   std::int64_t total = 0;
   {
-    auto& count = session.statement(
+    auto& count = unit.statement(
         std::string("SELECT COUNT(*) FROM products p JOIN villages v ON v.id = p.village_id "
                     "JOIN categories c ON c.id = p.category_id ") +
         kFilter);
@@ -154,16 +162,17 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& ses
     total = rows->getInt64(1);
   }
   auto& statement =
-      session.statement(std::string(kProductColumns) + kFilter +
-                        "ORDER BY (? <> '' AND p.name LIKE ?) DESC, "
-                        "(? <> '' AND p.description LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
+      unit.statement(std::string(kProductColumns) + kFilter +
+                     "ORDER BY (? <> '' AND p.name LIKE ?) DESC, "
+                     "(? <> '' AND p.description LIKE ?) DESC, p.id LIMIT ? OFFSET ?");
   bind_filter(statement, query);
-  statement.setString(15, query.text);
-  statement.setString(16, like_pattern(query.text));
-  statement.setString(17, query.text);
-  statement.setString(18, like_pattern(query.text));
-  statement.setInt(19, query.limit);
-  statement.setInt(20, query.offset);
+  constexpr int k = kFilterParameters;
+  statement.setString(k + 1, query.text);
+  statement.setString(k + 2, like_pattern(query.text));
+  statement.setString(k + 3, query.text);
+  statement.setString(k + 4, like_pattern(query.text));
+  statement.setInt(k + 5, query.limit);
+  statement.setInt(k + 6, query.offset);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<ProductRecord> products;
   while (rows->next())
@@ -171,37 +180,37 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& ses
   return {std::move(products), total};
 }
 
-std::optional<ProductRecord> find_product(Session& session, std::int64_t id, bool for_update) {
-  auto& statement = session.statement(std::string(kProductColumns) + "WHERE p.id = ?" +
-                                      (for_update ? " FOR UPDATE" : ""));
+std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, bool for_update) {
+  auto& statement = unit.statement(std::string(kProductColumns) + "WHERE p.id = ?" +
+                                   (for_update ? " FOR UPDATE" : ""));
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
   return read_product(*rows);
 }
 
-std::optional<ProductRecord> find_product_by_barcode(Session& session, const std::string& barcode) {
-  auto& statement = session.statement(std::string(kProductColumns) + "WHERE p.barcode = ?");
+std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode) {
+  auto& statement = unit.statement(std::string(kProductColumns) + "WHERE p.barcode = ?");
   statement.setString(1, barcode);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
   return read_product(*rows);
 }
 
-std::int64_t insert_product(Session& session, const ProductRecord& product) {
-  auto& statement = session.statement(
+std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product) {
+  auto& statement = unit.statement(
       "INSERT INTO products (sku, barcode, name, name_en, description, origin, village_id, "
       "category_id, unit, price_fen, commission_bps, shelf_life_days, active, online, featured, "
       "image_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   bind_product(statement, product);
   statement.executeUpdate();
-  std::unique_ptr<sql::ResultSet> id(session.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
   id->next();
   return id->getInt64(1);
 }
 
-void update_product(Session& session, const ProductRecord& product) {
-  auto& statement = session.statement(
+void update_product(UnitOfWork& unit, const ProductRecord& product) {
+  auto& statement = unit.statement(
       "UPDATE products SET sku = ?, barcode = ?, name = ?, name_en = ?, description = ?, "
       "origin = ?, village_id = ?, category_id = ?, unit = ?, price_fen = ?, commission_bps = ?, "
       "shelf_life_days = ?, active = ?, online = ?, featured = ?, image_path = ?, "
@@ -211,15 +220,15 @@ void update_product(Session& session, const ProductRecord& product) {
   statement.executeUpdate();
 }
 
-std::int64_t catalog_version(Session& session) {
+std::int64_t catalog_version(UnitOfWork& unit) {
   std::unique_ptr<sql::ResultSet> rows(
-      session.statement("SELECT version FROM catalog_state WHERE id = 1").executeQuery());
+      unit.statement("SELECT version FROM catalog_state WHERE id = 1").executeQuery());
   return rows->next() ? rows->getInt64(1) : 0;
 }
 
-std::int64_t bump_catalog_version(Session& session) {
-  session.statement("UPDATE catalog_state SET version = version + 1 WHERE id = 1").executeUpdate();
-  return catalog_version(session);
+std::int64_t bump_catalog_version(UnitOfWork& unit) {
+  unit.statement("UPDATE catalog_state SET version = version + 1 WHERE id = 1").executeUpdate();
+  return catalog_version(unit);
 }
 
 }  // namespace yizhan::store

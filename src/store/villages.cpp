@@ -31,18 +31,18 @@ void bind_fields(sql::PreparedStatement& statement, const VillageRecord& village
 
 }  // namespace
 
-std::optional<VillageRecord> find_village(Session& session, std::int64_t id, bool for_update) {
+std::optional<VillageRecord> find_village(UnitOfWork& unit, std::int64_t id, bool for_update) {
   auto& statement =
-      session.statement(std::string(kColumns) + "WHERE id = ?" + (for_update ? " FOR UPDATE" : ""));
+      unit.statement(std::string(kColumns) + "WHERE id = ?" + (for_update ? " FOR UPDATE" : ""));
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
   return read_village(*rows);
 }
 
-std::vector<VillageRecord> list_villages(Session& session, bool include_inactive) {
-  auto& statement = session.statement(
-      std::string(kColumns) + (include_inactive ? "ORDER BY id" : "WHERE active ORDER BY id"));
+std::vector<VillageRecord> list_villages(UnitOfWork& unit, bool include_inactive) {
+  auto& statement = unit.statement(std::string(kColumns) +
+                                   (include_inactive ? "ORDER BY id" : "WHERE active ORDER BY id"));
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<VillageRecord> villages;
   while (rows->next())
@@ -50,26 +50,26 @@ std::vector<VillageRecord> list_villages(Session& session, bool include_inactive
   return villages;
 }
 
-bool any_village(Session& session) {
+bool any_village(UnitOfWork& unit) {
   std::unique_ptr<sql::ResultSet> rows(
-      session.statement("SELECT EXISTS (SELECT 1 FROM villages)").executeQuery());
+      unit.statement("SELECT EXISTS (SELECT 1 FROM villages)").executeQuery());
   rows->next();
   return rows->getBoolean(1);
 }
 
-std::int64_t insert_village(Session& session, const VillageRecord& village) {
-  auto& statement = session.statement(
+std::int64_t insert_village(UnitOfWork& unit, const VillageRecord& village) {
+  auto& statement = unit.statement(
       "INSERT INTO villages (code, name, name_en, description, contact, commission_bps, active) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   bind_fields(statement, village);
   statement.executeUpdate();
-  std::unique_ptr<sql::ResultSet> id(session.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
   id->next();
   return id->getInt64(1);
 }
 
-void update_village(Session& session, const VillageRecord& village) {
-  auto& statement = session.statement(
+void update_village(UnitOfWork& unit, const VillageRecord& village) {
+  auto& statement = unit.statement(
       "UPDATE villages SET code = ?, name = ?, name_en = ?, description = ?, contact = ?, "
       "commission_bps = ?, active = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
   bind_fields(statement, village);

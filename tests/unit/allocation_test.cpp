@@ -5,6 +5,7 @@
 #include <random>
 
 #include "yizhan/domain/allocation.hpp"
+#include "yizhan/domain/error.hpp"
 
 using yizhan::domain::allocate;
 using yizhan::domain::Fen;
@@ -46,10 +47,18 @@ TEST(Allocate, ZeroWeightsGetNothingUnlessAllAreZero) {
   EXPECT_EQ(values(allocate(Fen(10), all_zero)), (std::vector<std::int64_t>{4, 3, 3}));
 }
 
-TEST(Allocate, RejectsNoWeightsAndNegativeWeights) {
-  EXPECT_THROW(allocate(Fen(10), std::vector<std::int64_t>{}), std::invalid_argument);
-  const std::vector<std::int64_t> negative{1, -1};
-  EXPECT_THROW(allocate(Fen(10), negative), std::invalid_argument);
+TEST(Allocate, RejectsNoWeightsAndNegativeWeightsAsOurBugWithTheDomainError) {
+  // Weights are our own list prices, never a client's: a bad one is a logged 500.
+  auto code_of = [](std::span<const std::int64_t> weights) {
+    try {
+      allocate(Fen(10), weights);
+    } catch (const yizhan::domain::Error& error) {
+      return error.code();
+    }
+    return yizhan::domain::ErrorCode::invalid;  // nothing thrown: fails below
+  };
+  EXPECT_EQ(code_of(std::vector<std::int64_t>{}), yizhan::domain::ErrorCode::internal);
+  EXPECT_EQ(code_of(std::vector<std::int64_t>{1, -1}), yizhan::domain::ErrorCode::internal);
 }
 
 TEST(Allocate, HugeAmountsAndWeightsDoNotOverflow) {

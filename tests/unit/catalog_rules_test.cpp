@@ -1,9 +1,38 @@
-// Catalog rules: EAN-13 check digits, units, field limits, image signatures.
+// Catalog rules: who sees and buys a product, EAN-13 check digits, units, field limits, image
+// signatures.
 #include <gtest/gtest.h>
 
 #include "yizhan/domain/catalog.hpp"
 
 using namespace yizhan::domain;
+
+TEST(Visibility, OnlineNeedsActiveOnlineAndAnActiveVillage) {
+  EXPECT_TRUE(is_offered({true, true, true}, Channel::online));
+  EXPECT_FALSE(is_offered({false, true, true}, Channel::online)) << "delisted";
+  EXPECT_FALSE(is_offered({true, false, true}, Channel::online)) << "not shown online";
+  EXPECT_FALSE(is_offered({true, true, false}, Channel::online)) << "village left";
+}
+
+TEST(Visibility, TheCounterSellsOfflineProductsButNeverDelistedOnes) {
+  EXPECT_TRUE(is_offered({true, true, true}, Channel::counter));
+  EXPECT_TRUE(is_offered({true, false, true}, Channel::counter)) << "in the shop only";
+  EXPECT_FALSE(is_offered({false, true, true}, Channel::counter)) << "delisted: not by scanning";
+  EXPECT_FALSE(is_offered({true, true, false}, Channel::counter)) << "village left";
+}
+
+TEST(Visibility, TheStoreFilterAgreesWithTheRuleForEveryCombination) {
+  // Store queries filter on listing_requirement; it must say exactly what is_offered says.
+  for (const auto channel : {Channel::counter, Channel::online}) {
+    const auto required = listing_requirement(channel);
+    for (int bits = 0; bits < 8; ++bits) {
+      const Listing listing{(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
+      const bool filter = (listing.active || !required.active) &&
+                          (listing.online || !required.online) &&
+                          (listing.village_active || !required.village_active);
+      EXPECT_EQ(filter, is_offered(listing, channel)) << bits;
+    }
+  }
+}
 
 TEST(Ean13, ComputesAndChecksTheCheckDigit) {
   EXPECT_EQ(ean13_check_digit("400638133393"), 1);  // 4006381333931, a well-known example
@@ -38,11 +67,11 @@ TEST(Fields, TextIsCountedInCharactersNotBytes) {
 }
 
 TEST(Fields, PricesCommissionsShelfLife) {
-  EXPECT_TRUE(price_problem(0));
-  EXPECT_TRUE(price_problem(-100));
-  EXPECT_FALSE(price_problem(1));
-  EXPECT_FALSE(price_problem(kMaxPriceFen));
-  EXPECT_TRUE(price_problem(kMaxPriceFen + 1));
+  EXPECT_TRUE(price_problem(Fen(0)));
+  EXPECT_TRUE(price_problem(Fen(-100)));
+  EXPECT_FALSE(price_problem(Fen(1)));
+  EXPECT_FALSE(price_problem(kMaxPrice));
+  EXPECT_TRUE(price_problem(kMaxPrice + Fen(1)));
   EXPECT_FALSE(commission_problem(0));
   EXPECT_FALSE(commission_problem(10000));
   EXPECT_TRUE(commission_problem(10001));

@@ -45,3 +45,22 @@ TEST(Config, BadValuesNameTheKey) {
   const auto syntax = write_temp("yizhan-config-syntax.toml", "[http\nport = 1\n");
   EXPECT_THROW(yizhan::load_config(syntax), std::runtime_error);
 }
+
+TEST(Config, TheBusinessTimeZoneMustBeOneWeCanTrust) {
+  EXPECT_EQ(yizhan::load_config(std::nullopt).business_time_zone, "Asia/Shanghai");
+  const auto offset =
+      write_temp("yizhan-config-zone.toml", "[station]\nbusiness_time_zone = \"+08:00\"\n");
+  EXPECT_EQ(yizhan::load_config(offset).business_time_zone, "+08:00");
+  const auto daylight = write_temp("yizhan-config-zone-bad.toml",
+                                   "[station]\nbusiness_time_zone = \"Europe/Berlin\"\n");
+  try {
+    yizhan::load_config(daylight);
+    FAIL() << "a zone with daylight saving must be refused at load";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("business_time_zone"), std::string::npos)
+        << error.what();
+  }
+  setenv("YIZHAN_BUSINESS_TIME_ZONE", "Mars/Olympus", 1);
+  EXPECT_THROW(yizhan::load_config(std::nullopt), std::runtime_error);
+  unsetenv("YIZHAN_BUSINESS_TIME_ZONE");
+}

@@ -3,8 +3,11 @@
 
 #include <random>
 
+#include "yizhan/domain/error.hpp"
 #include "yizhan/domain/money.hpp"
 
+using yizhan::domain::Error;
+using yizhan::domain::ErrorCode;
 using yizhan::domain::Fen;
 using yizhan::domain::weighed_line_total;
 
@@ -41,14 +44,41 @@ TEST(Fen, FormatThenParseIsIdentityForRandomAmounts) {
   }
 }
 
-TEST(Fen, ArithmeticThrowsInsteadOfOverflowing) {
+namespace {
+/// The code of the domain::Error that `f` throws (fails the test if it throws anything else).
+template <class F>
+ErrorCode error_code_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& error) {
+    return error.code();
+  }
+  ADD_FAILURE() << "no domain::Error thrown";
+  return ErrorCode::internal;
+}
+}  // namespace
+
+TEST(Fen, ArithmeticThrowsTheDomainErrorInsteadOfOverflowing) {
   EXPECT_EQ(Fen(100) + Fen(23), Fen(123));
   EXPECT_EQ(Fen(100) - Fen(123), Fen(-23));
   EXPECT_EQ(Fen(250) * 3, Fen(750));
   EXPECT_EQ(-Fen(5), Fen(-5));
-  EXPECT_THROW(Fen(INT64_MAX) + Fen(1), std::overflow_error);
-  EXPECT_THROW(Fen(INT64_MIN) - Fen(1), std::overflow_error);
-  EXPECT_THROW(Fen(INT64_MAX / 2 + 1) * 2, std::overflow_error);
+  // Amounts that overflow come from clients (quantity × price): a 422, never a 500.
+  EXPECT_EQ(error_code_of([] { return Fen(INT64_MAX) + Fen(1); }), ErrorCode::invalid);
+  EXPECT_EQ(error_code_of([] { return Fen(INT64_MIN) - Fen(1); }), ErrorCode::invalid);
+  EXPECT_EQ(error_code_of([] { return Fen(INT64_MAX / 2 + 1) * 2; }), ErrorCode::invalid);
+  EXPECT_EQ(error_code_of([] { return -Fen(INT64_MIN); }), ErrorCode::invalid);
+}
+
+TEST(Fen, ParseFieldNamesTheFieldOfBadText) {
+  EXPECT_EQ(Fen::parse_field("12.30", "amount"), Fen(1230));
+  try {
+    Fen::parse_field("99999999999999999999", "tendered");
+    FAIL() << "expected a domain::Error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::invalid);
+    EXPECT_EQ(error.details().at("field"), "tendered");
+  }
 }
 
 TEST(WeighedLine, RoundsHalfUpToTheFenOnce) {
@@ -60,6 +90,16 @@ TEST(WeighedLine, RoundsHalfUpToTheFenOnce) {
   EXPECT_EQ(weighed_line_total(Fen(100), 5), Fen(1));
   EXPECT_EQ(weighed_line_total(Fen(100), 4), Fen(0));
   EXPECT_EQ(weighed_line_total(Fen(8800), 0), Fen(0));
+}
+
+TEST(WeighedLine, AnOverflowingTotalIs422NamingTheQuantity) {
+  try {
+    weighed_line_total(Fen(INT64_MAX), INT64_MAX);
+    FAIL() << "expected a domain::Error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::invalid);
+    EXPECT_EQ(error.details().at("field"), "quantity");
+  }
 }
 
 TEST(WeighedLine, RefundIsExactlyTheNegatedSale) {

@@ -14,7 +14,7 @@ namespace yizhan::domain {
 /// leftover fen go one each to the largest fractional remainders (ties: the earlier weight).
 /// A negative total (a refund) is split as its magnitude and negated, so splitting −x gives
 /// exactly the negated parts of x. Zero weights get zero unless every weight is zero, in which
-/// case the total is split evenly. Throws std::invalid_argument on no weights or a negative one.
+/// case the total is split evenly. No weights or a negative one is a bug: domain::Error `internal`.
 std::vector<Fen> allocate(Fen total, std::span<const std::int64_t> weights);
 
 }  // namespace yizhan::domain

@@ -1,4 +1,5 @@
-// Catalog rules: EAN-13 barcodes, units, and the limits of every product and village field.
+// Catalog rules: who may see and buy a product, EAN-13 barcodes, and the limits of every
+// product and village field.
 #pragma once
 
 #include <cstdint>
@@ -6,13 +7,29 @@
 #include <string>
 #include <string_view>
 
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
+
 namespace yizhan::domain {
 
-/// How a product is sold: per piece, or by weight (price per kilogram, quantities in grams).
-enum class Unit { piece, gram };
+/// Where a product is offered: at the station's counter (scanned or searched by a cashier),
+/// or online (the storefront, for anyone).
+enum class Channel { counter, online };
 
-std::string_view to_string(Unit unit);  ///< "piece" or "g" (API.md)
-std::optional<Unit> parse_unit(std::string_view text);
+/// The flags that decide whether a product is offered.
+struct Listing {
+  bool active = true;          ///< the station lists it at all (false = delisted)
+  bool online = true;          ///< shown in the online shop (网店可见)
+  bool village_active = true;  ///< its village is still a member
+};
+
+/// The flags a product must have to be offered on a channel: what a store query filters on.
+/// `online` matters only online; a delisted product or one of an inactive village is offered
+/// nowhere (it cannot be sold by scanning either).
+Listing listing_requirement(Channel channel);
+
+/// The visibility rule, the one place it is written: whether `listing` is offered on `channel`.
+bool is_offered(const Listing& listing, Channel channel);
 
 /// The EAN-13 check digit for the first 12 digits.
 int ean13_check_digit(std::string_view first_twelve);
@@ -29,11 +46,11 @@ std::optional<std::string> village_code_problem(std::string_view code);
 std::optional<std::string> text_problem(std::string_view text, std::size_t min_characters,
                                         std::size_t max_characters);
 /// Prices: 1 fen to ¥100,000 per piece or per kilogram.
-std::optional<std::string> price_problem(std::int64_t price_fen);
+std::optional<std::string> price_problem(Fen price);
 std::optional<std::string> commission_problem(std::int64_t basis_points);
 std::optional<std::string> shelf_life_problem(std::int64_t days);
 
-inline constexpr std::int64_t kMaxPriceFen = 10'000'000;
+inline constexpr Fen kMaxPrice{10'000'000};
 
 }  // namespace yizhan::domain
 

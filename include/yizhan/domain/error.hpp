@@ -10,22 +10,24 @@ namespace yizhan::domain {
 
 /// The closed set of error codes a client can see (STYLE.md rule 4).
 enum class ErrorCode {
-  invalid,              // a field is wrong (422) or the request is malformed (400, see `malformed`)
-  malformed,            // the request cannot be read at all (400)
-  not_found,            // 404
-  method_not_allowed,   // 405
-  duplicate,            // 409, unique key taken
-  out_of_stock,         // 409
-  conflict,             // 409, state does not allow it
-  unauthorized,         // 401, not signed in
-  invalid_credentials,  // 401, wrong username or password
-  forbidden,            // 403
-  csrf,                 // 403
-  too_large,            // 413
-  unsupported_media,    // 415
-  too_many_attempts,    // 429
-  unavailable,          // 503, database down or overloaded
-  internal,             // 500, a bug of ours
+  invalid,             // a field is wrong (422) or the request is malformed (400, see `malformed`)
+  malformed,           // the request cannot be read at all (400)
+  not_found,           // 404
+  method_not_allowed,  // 405
+  duplicate,           // 409, unique key taken
+  out_of_stock,        // 409
+  conflict,            // 409, state does not allow it
+  idempotency_mismatch,  // 409, an Idempotency-Key reused with a different request
+  unauthorized,          // 401, not signed in
+  invalid_credentials,   // 401, wrong username or password
+  forbidden,             // 403
+  csrf,                  // 403
+  too_large,             // 413
+  unsupported_media,     // 415
+  too_many_attempts,     // 429
+  unavailable,           // 503, database down or overloaded
+  commit_unknown,        // 503, the connection was lost during COMMIT: retry with the same key
+  internal,              // 500, a bug of ours
 };
 
 /// The code as the client sees it in `error.code`.

@@ -9,7 +9,8 @@
 
 namespace yizhan::domain {
 
-/// An amount of money in fen. Arithmetic throws std::overflow_error instead of wrapping.
+/// An amount of money in fen. Arithmetic never wraps: an overflow throws domain::Error
+/// (`invalid`, 422), since the amounts that can overflow come from clients (quantities, prices).
 class Fen {
  public:
   constexpr Fen() = default;
@@ -31,6 +32,9 @@ class Fen {
   /// no thousands separators). Returns nothing for anything else or on overflow.
   static std::optional<Fen> parse(std::string_view yuan);
 
+  /// Like parse, but a client's bad text is domain::Error 422 naming `field`.
+  static Fen parse_field(std::string_view yuan, std::string_view field);
+
   /// Formats as yuan with exactly two decimals: "12.30", "-0.05".
   [[nodiscard]] std::string format() const;
 
@@ -40,6 +44,7 @@ class Fen {
 
 /// Price of a weighed line: price per kilogram × grams / 1000, rounded half-up to the fen, once.
 /// Negative grams (a refund) round symmetrically, so a refund of a line equals minus its sale.
+/// A total beyond int64 fen is domain::Error 422 naming "quantity".
 Fen weighed_line_total(Fen price_per_kg, std::int64_t grams);
 
 }  // namespace yizhan::domain

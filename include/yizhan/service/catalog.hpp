@@ -1,24 +1,80 @@
 // The catalog: villages, categories and products, public reads and audited admin changes.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/money.hpp"
 #include "yizhan/service/accounts.hpp"
-#include "yizhan/store/products.hpp"
-#include "yizhan/store/villages.hpp"
 
 namespace yizhan::store {
 class Database;
 class ImageStore;
+class UnitOfWork;
 }  // namespace yizhan::store
 
 namespace yizhan::service {
+
+/// A member village as the catalog shows it.
+struct Village {
+  std::int64_t id = 0;
+  std::string code;
+  std::string name;
+  std::string name_en;
+  std::string description;
+  std::string contact;
+  int commission_bps = 0;  ///< the village's default rate; for admins and the village only
+  bool active = true;
+};
+
+/// A product category.
+struct Category {
+  std::int64_t id = 0;
+  std::string code;
+  std::string name;
+  std::string name_en;
+};
+
+/// A product as the catalog shows it.
+struct Product {
+  std::int64_t id = 0;
+  std::string sku;
+  std::optional<std::string> barcode;
+  std::string name;
+  std::string name_en;
+  std::string description;
+  std::string origin;
+  std::int64_t village_id = 0;
+  std::string village_name;
+  std::int64_t category_id = 0;
+  std::string category_name;
+  domain::Unit unit = domain::Unit::piece;
+  domain::Fen price;                  ///< per piece, or per kilogram when sold by weight
+  std::optional<int> commission_bps;  ///< nothing = the village's rate applies
+  std::optional<int> shelf_life_days;
+  bool active = true;
+  bool online = true;
+  bool featured = false;
+  std::optional<std::string> image_path;  ///< relative to the media root
+};
+
+/// What a product list asks for. `text` matches names, descriptions, category and village
+/// names (substring), and SKU or barcode exactly.
+struct ProductQuery {
+  std::optional<std::int64_t> village_id;
+  std::optional<std::int64_t> category_id;
+  std::string text;
+  bool featured_only = false;
+  bool include_hidden = false;  ///< admins: also delisted, offline and inactive villages' products
+  int limit = 20;
+  int offset = 0;
+};
 
 /// Fields of a village to create or change; unset = keep (or required, for create).
 struct VillageChanges {
@@ -32,14 +88,15 @@ struct VillageChanges {
 struct ProductChanges {
   std::optional<std::string> sku, name, name_en, description, origin, unit;
   std::optional<std::optional<std::string>> barcode;
-  std::optional<std::int64_t> village_id, category_id, price_fen;
+  std::optional<std::int64_t> village_id, category_id;
+  std::optional<domain::Fen> price;
   std::optional<std::optional<std::int64_t>> commission_bps, shelf_life_days;
   std::optional<bool> active, online, featured;
 };
 
 /// A page of products.
 struct ProductPage {
-  std::vector<store::ProductRecord> items;
+  std::vector<Product> items;
   std::int64_t total = 0;
 };
 
@@ -48,38 +105,44 @@ class CatalogService {
   CatalogService(store::Database& database, store::ImageStore& images)
       : database_(database), images_(images) {}
 
-  /// The catalog version: bumped by this process at once, read from the database (shared by
-  /// every process) at most every half second.
+  /// The catalog version: this process moves to a new one as soon as its own change has
+  /// committed, and reads the database's (shared by every process) at most every half second.
   std::int64_t version();
 
-  std::vector<store::VillageRecord> villages(bool include_inactive);
+  std::vector<Village> villages(bool include_inactive);
   /// 404 for an unknown village, and for an inactive one unless `include_inactive`.
-  store::VillageRecord village(std::int64_t id, bool include_inactive);
+  Village village(std::int64_t id, bool include_inactive);
   /// A village's commission terms: for that village's own account or an admin; 403 otherwise,
   /// 404 when no such village.
-  store::VillageRecord village_terms(const domain::Principal& caller, std::int64_t village_id);
-  store::VillageRecord create_village(const VillageChanges& fields, const Actor& actor);
-  store::VillageRecord update_village(std::int64_t id, const VillageChanges& changes,
-                                      const Actor& actor);
+  Village village_terms(const domain::Principal& caller, std::int64_t village_id);
+  Village create_village(const VillageChanges& fields, const Actor& actor);
+  Village update_village(std::int64_t id, const VillageChanges& changes, const Actor& actor);
 
-  std::vector<store::CategoryRecord> categories();
+  std::vector<Category> categories();
 
-  ProductPage products(const store::ProductQuery& query);
-  /// 404 for an unknown product, and for a hidden one unless `include_hidden`.
-  store::ProductRecord product(std::int64_t id, bool include_hidden);
-  store::ProductRecord product_by_barcode(const std::string& barcode);
-  store::ProductRecord create_product(const ProductChanges& fields, const Actor& actor);
-  store::ProductRecord update_product(std::int64_t id, const ProductChanges& changes,
-                                      const Actor& actor);
+  ProductPage products(const ProductQuery& query);
+  /// 404 for an unknown product, and for one not offered online unless `include_hidden`.
+  Product product(std::int64_t id, bool include_hidden);
+  /// The product a cashier scanned: 404 unless it is offered at the counter (a delisted
+  /// product, or one of an inactive village, cannot be sold by scanning).
+  Product product_by_barcode(const std::string& barcode);
+  Product create_product(const ProductChanges& fields, const Actor& actor);
+  Product update_product(std::int64_t id, const ProductChanges& changes, const Actor& actor);
   /// Checks the bytes really are the declared JPEG, PNG or WebP (415 otherwise), stores them,
   /// and points the product at them.
-  store::ProductRecord set_product_image(std::int64_t id, std::string_view bytes,
-                                         std::string_view declared_type, const Actor& actor);
+  Product set_product_image(std::int64_t id, std::string_view bytes, std::string_view declared_type,
+                            const Actor& actor);
+
+  /// Records a catalog change inside `unit`: bumps the shared version in the database, and
+  /// once `unit` has committed (never before, never for an attempt that rolled back) moves this
+  /// process's version, so caches drop what they built from the old catalog. Every catalog
+  /// write calls it; public for tests of that ordering.
+  void record_change(store::UnitOfWork& unit);
 
  private:
   void changed(std::int64_t new_version);
-  /// Runs one catalog change as a transaction that also bumps the catalog version; a
-  /// unique-key collision becomes 409 naming the field.
+  /// Runs one catalog change as a transaction that also records the change; a unique-key
+  /// collision becomes 409 naming the field.
   template <class Change>
   auto write(Change&& change);
 

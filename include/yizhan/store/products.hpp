@@ -7,10 +7,11 @@
 #include <vector>
 
 #include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/money.hpp"
 
 namespace yizhan::store {
 
-class Session;
+class UnitOfWork;
 
 /// A row of `categories`.
 struct CategoryRecord {
@@ -32,7 +33,7 @@ struct ProductRecord {
   std::int64_t village_id = 0;
   std::int64_t category_id = 0;
   domain::Unit unit = domain::Unit::piece;
-  std::int64_t price_fen = 0;
+  domain::Fen price;  ///< per piece, or per kilogram when sold by weight
   std::optional<int> commission_bps;
   std::optional<int> shelf_life_days;
   bool active = true;
@@ -50,28 +51,29 @@ struct ProductQuery {
   std::optional<std::int64_t> village_id;
   std::optional<std::int64_t> category_id;
   std::string text;
-  bool public_only = true;  ///< active, online, and of an active village
+  /// Only products whose flags meet these (domain::listing_requirement); nothing = all.
+  std::optional<domain::Listing> required;
   bool featured_only = false;
   int limit = 20;
   int offset = 0;
 };
 
-std::vector<CategoryRecord> list_categories(Session& session);
-bool category_exists(Session& session, std::int64_t id);
+std::vector<CategoryRecord> list_categories(UnitOfWork& unit);
+bool category_exists(UnitOfWork& unit, std::int64_t id);
 
 /// One page of matching products and the number of all matches; stable order.
-std::pair<std::vector<ProductRecord>, std::int64_t> search_products(Session& session,
+std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& unit,
                                                                     const ProductQuery& query);
-std::optional<ProductRecord> find_product(Session& session, std::int64_t id,
+std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id,
                                           bool for_update = false);
-std::optional<ProductRecord> find_product_by_barcode(Session& session, const std::string& barcode);
-std::int64_t insert_product(Session& session, const ProductRecord& product);
+std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode);
+std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product);
 /// Writes every field of an existing product.
-void update_product(Session& session, const ProductRecord& product);
+void update_product(UnitOfWork& unit, const ProductRecord& product);
 
 /// The catalog version (bumped by every catalog change).
-std::int64_t catalog_version(Session& session);
+std::int64_t catalog_version(UnitOfWork& unit);
 /// Bumps the version inside the caller's transaction; returns the new one.
-std::int64_t bump_catalog_version(Session& session);
+std::int64_t bump_catalog_version(UnitOfWork& unit);
 
 }  // namespace yizhan::store

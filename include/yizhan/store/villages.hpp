@@ -8,7 +8,7 @@
 
 namespace yizhan::store {
 
-class Session;
+class UnitOfWork;
 
 /// A row of `villages`.
 struct VillageRecord {
@@ -22,15 +22,15 @@ struct VillageRecord {
   std::string contact;
 };
 
-std::optional<VillageRecord> find_village(Session& session, std::int64_t id,
+std::optional<VillageRecord> find_village(UnitOfWork& unit, std::int64_t id,
                                           bool for_update = false);
 /// All villages by id; inactive ones only when asked.
-std::vector<VillageRecord> list_villages(Session& session, bool include_inactive);
+std::vector<VillageRecord> list_villages(UnitOfWork& unit, bool include_inactive);
 /// Whether any village exists (an empty station gets demo data).
-bool any_village(Session& session);
+bool any_village(UnitOfWork& unit);
 /// Inserts a village and returns its id.
-std::int64_t insert_village(Session& session, const VillageRecord& village);
+std::int64_t insert_village(UnitOfWork& unit, const VillageRecord& village);
 /// Writes every field of an existing village.
-void update_village(Session& session, const VillageRecord& village);
+void update_village(UnitOfWork& unit, const VillageRecord& village);
 
 }  // namespace yizhan::store
