@@ -108,17 +108,27 @@ mariadb_stop() {
   MARIADB_PID=""
 }
 
-# mariadb_create_app SCHEMA USER PASSWORD: the schema and a user with rights on it only.
+# mariadb_create_app SCHEMA USER PASSWORD MIGRATE_USER MIGRATE_PASSWORD: the schema, a serving
+# user that may only read and write rows (no DDL: a hijacked server cannot drop or alter tables)
+# and a migrate user with every right on the schema, for `yizhan migrate` alone.
 mariadb_create_app() {
-  local schema=$1 user=$2 password=$3
+  local schema=$1 user=$2 password=$3 migrate_user=$4 migrate_password=$5
   mariadb_client <<SQL
 CREATE DATABASE IF NOT EXISTS \`$schema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS '$user'@'localhost' IDENTIFIED BY '$password';
 CREATE USER IF NOT EXISTS '$user'@'127.0.0.1' IDENTIFIED BY '$password';
 ALTER USER '$user'@'localhost' IDENTIFIED BY '$password';
 ALTER USER '$user'@'127.0.0.1' IDENTIFIED BY '$password';
-GRANT ALL PRIVILEGES ON \`$schema\`.* TO '$user'@'localhost';
-GRANT ALL PRIVILEGES ON \`$schema\`.* TO '$user'@'127.0.0.1';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'localhost';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$user'@'127.0.0.1';
+GRANT SELECT, INSERT, UPDATE, DELETE ON \`$schema\`.* TO '$user'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE ON \`$schema\`.* TO '$user'@'127.0.0.1';
+CREATE USER IF NOT EXISTS '$migrate_user'@'localhost' IDENTIFIED BY '$migrate_password';
+CREATE USER IF NOT EXISTS '$migrate_user'@'127.0.0.1' IDENTIFIED BY '$migrate_password';
+ALTER USER '$migrate_user'@'localhost' IDENTIFIED BY '$migrate_password';
+ALTER USER '$migrate_user'@'127.0.0.1' IDENTIFIED BY '$migrate_password';
+GRANT ALL PRIVILEGES ON \`$schema\`.* TO '$migrate_user'@'localhost';
+GRANT ALL PRIVILEGES ON \`$schema\`.* TO '$migrate_user'@'127.0.0.1';
 SQL
 }
 

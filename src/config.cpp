@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "yizhan/domain/time.hpp"
+
 namespace yizhan {
 namespace {
 
@@ -51,6 +53,24 @@ long long env_integer(const char* name, long long current) {
   return parsed;
 }
 
+void read_strings(const toml::table& table, std::string_view section, std::string_view key,
+                  std::vector<std::string>& target) {
+  const auto node = table[section][key];
+  if (!node) return;
+  const auto* array = node.as_array();
+  if (!array)
+    throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                             ": expected an array of strings");
+  target.clear();
+  for (const auto& item : *array) {
+    const auto value = item.value<std::string>();
+    if (!value)
+      throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                               ": expected an array of strings");
+    target.push_back(*value);
+  }
+}
+
 std::string read_secret_file(const std::string& path) {
   std::ifstream file(path);
   if (!file) throw std::runtime_error("cannot read password file " + path);
@@ -84,7 +104,14 @@ Config load_config(const std::optional<std::string>& path) {
       read_value(table, "http", "media_root", http.media_root);
       read_value(table, "http", "header_limit_bytes", http.header_limit_bytes);
       read_value(table, "http", "body_limit_bytes", http.body_limit_bytes);
+      read_value(table, "http", "upload_body_limit_bytes", http.upload_body_limit_bytes);
       read_millis(table, "http", "request_timeout_ms", http.request_timeout);
+      read_millis(table, "http", "handler_timeout_ms", http.handler_timeout);
+      read_millis(table, "http", "write_timeout_ms", http.write_timeout);
+      read_strings(table, "http", "trusted_proxies", http.trusted_proxies);
+      read_value(table, "http", "access_log", http.access_log);
+      read_value(table, "http", "access_log_sample", http.access_log_sample);
+      read_value(table, "http", "static_cache_bytes", http.static_cache_bytes);
       read_value(table, "http", "max_connections", http.max_connections);
       read_value(table, "http", "max_queued_requests", http.max_queued_requests);
       read_millis(table, "http", "shutdown_grace_ms", http.shutdown_grace);
@@ -105,6 +132,18 @@ Config load_config(const std::optional<std::string>& path) {
       std::int64_t read_timeout_seconds = db.read_timeout.count();
       read_value(table, "database", "read_timeout_seconds", read_timeout_seconds);
       db.read_timeout = std::chrono::seconds(read_timeout_seconds);
+      std::int64_t lock_wait_seconds = db.lock_wait_timeout.count();
+      read_value(table, "database", "lock_wait_timeout_seconds", lock_wait_seconds);
+      db.lock_wait_timeout = std::chrono::seconds(lock_wait_seconds);
+      read_value(table, "database", "idempotency_retention_days", db.idempotency_retention_days);
+      read_value(table, "database", "migrate_user", db.migrate_user);
+      std::string migrate_password_file;
+      read_value(table, "database", "migrate_password_file", migrate_password_file);
+      if (!migrate_password_file.empty())
+        db.migrate_password = read_secret_file(migrate_password_file);
+
+      read_value(table, "station", "business_time_zone", config.business_time_zone);
+      read_value(table, "auth", "password_hash_threads", config.password_hash_threads);
 
       read_value(table, "log", "level", config.log_level);
     } catch (const std::runtime_error& error) {
@@ -129,10 +168,50 @@ Config load_config(const std::optional<std::string>& path) {
   if (const char* v = env("YIZHAN_DB_PASSWORD")) db.password = v;
   if (const char* v = env("YIZHAN_DB_NAME")) db.schema = v;
   db.pool_size = static_cast<int>(env_integer("YIZHAN_DB_POOL_SIZE", db.pool_size));
+  if (const char* v = env("YIZHAN_DB_MIGRATE_USER")) db.migrate_user = v;
+  if (const char* v = env("YIZHAN_DB_MIGRATE_PASSWORD_FILE"))
+    db.migrate_password = read_secret_file(v);
   if (const char* v = env("YIZHAN_LOG_LEVEL")) config.log_level = v;
+  if (const char* v = env("YIZHAN_ACCESS_LOG")) http.access_log = v;
+  if (const char* v = env("YIZHAN_BUSINESS_TIME_ZONE")) config.business_time_zone = v;
+  if (const char* v = env("YIZHAN_TRUSTED_PROXIES")) {
+    http.trusted_proxies.clear();
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      while (!item.empty() && item.front() == ' ')
+        item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ')
+        item.remove_suffix(1);
+      if (!item.empty()) http.trusted_proxies.emplace_back(item);
+    }
+  }
 
   if (http.port == 0) throw std::runtime_error("http.port must be between 1 and 65535");
   if (db.pool_size < 1) throw std::runtime_error("database.pool_size must be at least 1");
+  if (db.lock_wait_timeout.count() < 1 || db.lock_wait_timeout >= db.read_timeout) {
+    throw std::runtime_error(
+        "database.lock_wait_timeout_seconds must be at least 1 and below read_timeout_seconds");
+  }
+  if (db.idempotency_retention_days < 1) {
+    throw std::runtime_error("database.idempotency_retention_days must be at least 1");
+  }
+  if (http.access_log != "off" && http.access_log != "errors" && http.access_log != "sampled" &&
+      http.access_log != "all") {
+    throw std::runtime_error("http.access_log must be off, errors, sampled or all");
+  }
+  if (http.access_log_sample < 1)
+    throw std::runtime_error("http.access_log_sample must be at least 1");
+  if (config.password_hash_threads < 1) {
+    throw std::runtime_error("auth.password_hash_threads must be at least 1");
+  }
+  if (!domain::TimeZone::parse(config.business_time_zone)) {
+    throw std::runtime_error("station.business_time_zone: unknown or not a fixed-offset zone \"" +
+                             config.business_time_zone +
+                             "\" (use Asia/Shanghai, UTC or an offset like +08:00)");
+  }
   if (http.tls_certificate.empty() != http.tls_key.empty()) {
     throw std::runtime_error("http.tls_certificate and http.tls_key go together");
   }

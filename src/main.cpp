@@ -57,7 +57,8 @@ struct Application {
   explicit Application(const yizhan::Config& config)
       : database(config.database),
         health(database),
-        accounts(database),
+        accounts(database, yizhan::service::PasswordHasher(), yizhan::service::SessionPolicy(),
+                 {config.password_hash_threads, config.password_hash_threads}),
         audit(database),
         images(config.http.media_root),
         catalog(database, images),
@@ -102,7 +103,14 @@ int print_routes(const yizhan::Config& config) {
 }
 
 int migrate(const yizhan::Config& config) {
-  yizhan::store::Database database(config.database);
+  // Schema changes run as their own account: the serving account has no DDL rights.
+  auto settings = config.database;
+  if (!settings.migrate_user.empty()) {
+    settings.user = settings.migrate_user;
+    settings.password = settings.migrate_password;
+  }
+  settings.pool_size = 1;
+  yizhan::store::Database database(settings);
   const auto report = yizhan::store::migrate(database, yizhan::store::bundled_migrations());
   for (const auto& name : report.applied)
     std::cout << "applied " << name << '\n';

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace yizhan {
 
@@ -20,6 +21,13 @@ struct DatabaseConfig {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds acquire_timeout{2000};  ///< waiting for a free connection
   std::chrono::seconds read_timeout{10};            ///< one query, then the server is "down"
+  /// innodb_lock_wait_timeout per session: well below read_timeout, so a wait on a hot row
+  /// ends as a retryable 1205 instead of a lost connection.
+  std::chrono::seconds lock_wait_timeout{3};
+  int idempotency_retention_days = 7;  ///< stored Idempotency-Key answers are kept this long
+  /// A separate account with DDL rights for `yizhan migrate`; empty = the serving account.
+  std::string migrate_user;
+  std::string migrate_password;
 };
 
 /// The HTTP listener and its limits.
@@ -32,8 +40,16 @@ struct HttpConfig {
   std::string web_root = "web";
   std::string media_root = "var/media";  ///< uploaded product photos, served under /media/
   std::size_t header_limit_bytes = 16 * 1024;
-  std::size_t body_limit_bytes = 4 * 1024 * 1024;    ///< photos are up to 2 MiB
-  std::chrono::milliseconds request_timeout{10000};  ///< read one whole request, or idle
+  std::size_t body_limit_bytes = 64 * 1024;               ///< every route but uploads
+  std::size_t upload_body_limit_bytes = 4 * 1024 * 1024;  ///< the photo route, after sign-in
+  std::chrono::milliseconds request_timeout{10000};       ///< read one whole request, or idle
+  std::chrono::milliseconds handler_timeout{5000};        ///< queued + handled; not started after
+  std::chrono::milliseconds write_timeout{10000};         ///< write one whole response
+  /// Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (exact addresses).
+  std::vector<std::string> trusted_proxies;
+  std::string access_log = "errors";  ///< off, errors, sampled, all
+  int access_log_sample = 100;        ///< "sampled": one request in this many (errors always)
+  std::size_t static_cache_bytes = 32 * 1024 * 1024;  ///< static file cache bound (LRU)
   int max_connections = 10000;
   int max_queued_requests = 1024;  ///< waiting for a database thread, then 503
   std::chrono::milliseconds shutdown_grace{10000};
@@ -44,6 +60,8 @@ struct Config {
   HttpConfig http;
   DatabaseConfig database;
   std::string log_level = "info";
+  std::string business_time_zone = "Asia/Shanghai";  ///< the business day's time zone
+  int password_hash_threads = 2;  ///< argon2 runs on its own pool, never on database workers
 };
 
 /// Loads `path` (TOML; empty = defaults only), then applies YIZHAN_* environment variables.

@@ -5,6 +5,7 @@
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
+#include <cppconn/statement.h>
 #include <mysql_driver.h>
 #include <spdlog/spdlog.h>
 
@@ -37,11 +38,11 @@ struct PooledConnection {
   ~PooledConnection() { statements.clear(); }
 };
 
-sql::Connection& Session::connection() const {
+sql::Connection& UnitOfWork::connection() const {
   return *connection_.connection;
 }
 
-sql::PreparedStatement& Session::statement(std::string_view query) const {
+sql::PreparedStatement& UnitOfWork::statement(std::string_view query) const {
   auto& statements = connection_.statements;
   auto found = statements.find(std::string(query));
   if (found == statements.end()) {
@@ -55,15 +56,40 @@ sql::PreparedStatement& Session::statement(std::string_view query) const {
 
 namespace {
 
-// Session settings every connection starts with: UTC storage, strict values, and READ COMMITTED
-// so that locking reads take no gap locks (fewer deadlocks, and Galera-friendly).
-constexpr const char* kSessionSetup =
-    "SET SESSION time_zone = '+00:00', SESSION tx_isolation = 'READ-COMMITTED', "
-    "SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+// Settings every connection starts with: UTC storage, strict values, READ COMMITTED so that
+// locking reads take no gap locks (fewer deadlocks, and Galera-friendly), and a lock wait
+// shorter than the client read timeout, so a wait on a hot row ends as a retryable 1205 rather
+// than a dropped connection whose orphaned transaction keeps holding its locks.
+std::string session_setup(const DatabaseConfig& config) {
+  return "SET SESSION time_zone = '+00:00', SESSION tx_isolation = 'READ-COMMITTED', "
+         "SESSION innodb_lock_wait_timeout = " +
+         std::to_string(config.lock_wait_timeout.count()) +
+         ", SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+         "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+}
 
 // A connection idle longer than this is pinged before it is lent again.
 constexpr auto kValidateAfterIdle = std::chrono::seconds(5);
+
+// Set while this thread runs a unit of work: a second one inside it would wait for a pool
+// connection that the first holds, and with a full pool that is a deadlock.
+thread_local bool t_in_unit_of_work = false;
+
+class UnitOfWorkMark {
+ public:
+  UnitOfWorkMark() {
+    if (t_in_unit_of_work) {
+      spdlog::error("programming error: a unit of work was started inside another one");
+      throw Error(ErrorCode::internal, "internal error", {},
+                  "nested unit of work on one thread (it can deadlock the pool)");
+    }
+    t_in_unit_of_work = true;
+  }
+  ~UnitOfWorkMark() { release(); }
+  UnitOfWorkMark(const UnitOfWorkMark&) = delete;
+  UnitOfWorkMark& operator=(const UnitOfWorkMark&) = delete;
+  void release() { t_in_unit_of_work = false; }
+};
 
 int whole_seconds(std::chrono::milliseconds ms) {
   return std::max(1, static_cast<int>((ms.count() + 999) / 1000));
@@ -117,7 +143,7 @@ struct Database::Pool {
     try {
       pooled->connection.reset(driver->connect(options));
       std::unique_ptr<sql::PreparedStatement> setup(
-          pooled->connection->prepareStatement(kSessionSetup));
+          pooled->connection->prepareStatement(session_setup(config)));
       setup->execute();
       // Every use of a connection ends in commit or rollback; a transaction starts implicitly.
       pooled->connection->setAutoCommit(false);
@@ -196,6 +222,11 @@ struct Database::Pool {
   }
 };
 
+void commit(sql::Connection& connection) {
+  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+  statement->execute("COMMIT");
+}
+
 Database::Database(const DatabaseConfig& config, RetryPolicy retry)
     : pool_(std::make_unique<Pool>()), retry_(retry) {
   pool_->config = config;
@@ -225,56 +256,84 @@ std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt) {
 
 }  // namespace
 
-void Database::run_transaction(const std::function<void(Session&)>& work) {
+void Database::run_transaction(const std::function<void(UnitOfWork&)>& work) {
+  UnitOfWorkMark mark;
   for (int attempt = 1;; ++attempt) {
-    auto lease = pool_->acquire();
-    auto& pooled = *lease;
-    bool committing = false;
-    try {
-      Session session(pooled);
-      work(session);
-      committing = true;
-      pooled.connection->commit();
-      return;
-    } catch (const sql::SQLException& e) {
-      ++pool_->errors;
-      const auto kind = classify(e.getErrorCode());
-      if (kind == FailureKind::connection_lost) {
-        lease.mark_broken();
-        pool_->discard_idle();
-        // Lost before COMMIT was sent: the server rolled back, so running again is safe.
-        // Lost during COMMIT: the outcome is unknown; the caller's idempotency key decides.
-        if (!committing && attempt < retry_.max_attempts) {
-          spdlog::warn("database connection lost, retrying unit of work: {}", e.what());
-          ++pool_->retries;
-          continue;
+    std::vector<std::function<void()>> effects;
+    bool again = false;
+    {
+      auto lease = pool_->acquire();
+      auto& pooled = *lease;
+      bool committing = false;
+      try {
+        UnitOfWork unit(pooled);
+        work(unit);
+        committing = true;
+        commit(*pooled.connection);
+        effects = std::move(unit.after_commit_);
+      } catch (const sql::SQLException& e) {
+        ++pool_->errors;
+        const auto kind = classify(e.getErrorCode());
+        if (kind == FailureKind::connection_lost || kind == FailureKind::node_unavailable) {
+          lease.mark_broken();
+          pool_->discard_idle();
+          if (committing && kind == FailureKind::connection_lost) {
+            // COMMIT was sent and no answer came: the work may or may not have landed. Running
+            // it again could do it twice; the caller's idempotency key resolves it.
+            spdlog::error("database connection lost during COMMIT; outcome unknown: {} {}",
+                          e.getErrorCode(), e.what());
+            throw Error(ErrorCode::commit_unknown,
+                        "the outcome of this request is unknown (the database connection was "
+                        "lost while committing); retrying with the same Idempotency-Key is safe",
+                        {{"retry_with_same_idempotency_key", "true"}},
+                        "lost during COMMIT: " + std::to_string(e.getErrorCode()) + " " + e.what());
+          }
+          // Lost before COMMIT was sent: the server rolled back, so running again is safe.
+          again = kind == FailureKind::connection_lost && attempt < retry_.max_attempts;
+          if (again) spdlog::warn("database connection lost, retrying unit of work: {}", e.what());
+        } else {
+          roll_back(*pooled.connection, lease);
+          again = kind == FailureKind::retry && attempt < retry_.max_attempts;
         }
-      } else {
-        roll_back(*pooled.connection, lease);
-        if (kind == FailureKind::retry && attempt < retry_.max_attempts) {
-          ++pool_->retries;
-          std::this_thread::sleep_for(backoff(retry_, attempt));
-          continue;
+        if (!again) {
+          if (kind == FailureKind::retry) {
+            spdlog::warn("unit of work gave up after {} attempts: {}", attempt, e.what());
+          }
+          throw translate(e);
+        }
+      } catch (...) {
+        if (!committing) roll_back(*pooled.connection, lease);
+        throw;
+      }
+    }  // the connection goes back to the pool here, before any backoff
+    if (!again) {
+      mark.release();  // effects may start units of work of their own
+      for (auto& effect : effects) {
+        try {
+          effect();
+        } catch (const std::exception& e) {
+          spdlog::error("after-commit effect failed: {}", e.what());
         }
       }
-      throw translate(e);
-    } catch (...) {
-      roll_back(*pooled.connection, lease);
-      throw;
+      return;
     }
+    ++pool_->retries;
+    std::this_thread::sleep_for(backoff(retry_, attempt));
   }
 }
 
-void Database::with_session(const std::function<void(Session&)>& work) {
+void Database::with_connection(const std::function<void(UnitOfWork&)>& work) {
+  UnitOfWorkMark mark;
   auto lease = pool_->acquire();
   auto& pooled = *lease;
   try {
-    Session session(pooled);
-    work(session);
-    pooled.connection->commit();
+    UnitOfWork unit(pooled);
+    work(unit);
+    commit(*pooled.connection);
   } catch (const sql::SQLException& e) {
     ++pool_->errors;
-    if (classify(e.getErrorCode()) == FailureKind::connection_lost) {
+    const auto kind = classify(e.getErrorCode());
+    if (kind == FailureKind::connection_lost || kind == FailureKind::node_unavailable) {
       lease.mark_broken();
       pool_->discard_idle();
     } else {
@@ -289,8 +348,8 @@ void Database::with_session(const std::function<void(Session&)>& work) {
 
 bool Database::ping() {
   try {
-    return transact([](Session& session) {
-      std::unique_ptr<sql::ResultSet> rows(session.statement("SELECT 1").executeQuery());
+    return transact([](UnitOfWork& unit) {
+      std::unique_ptr<sql::ResultSet> rows(unit.statement("SELECT 1").executeQuery());
       return rows->next();
     });
   } catch (const Error&) {

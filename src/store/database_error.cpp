@@ -3,6 +3,7 @@
 
 #include <cppconn/exception.h>
 
+#include <map>
 #include <regex>
 #include <string>
 
@@ -15,8 +16,10 @@ FailureKind classify(int error_number) {
     case 1213:  // ER_LOCK_DEADLOCK, also Galera certification failure
     case 1205:  // ER_LOCK_WAIT_TIMEOUT
       return FailureKind::retry;
-    case 1040:  // too many connections
+    case 1047:  // ER_UNKNOWN_COM_ERROR: a Galera node not ready for application use
     case 1053:  // server shutdown in progress
+      return FailureKind::node_unavailable;
+    case 1040:  // too many connections
     case 1927:  // connection killed
     case 2002:  // cannot connect through socket
     case 2003:  // cannot connect to TCP server
@@ -28,12 +31,42 @@ FailureKind classify(int error_number) {
     case 1062: return FailureKind::duplicate;
     case 1452: return FailureKind::invalid_reference;
     case 1451: return FailureKind::still_referenced;
+    case 1048:  // column cannot be null
     case 1264:  // out of range
+    case 1265:  // data truncated (e.g. not one of an ENUM's values)
+    case 1292:  // incorrect date/time value
+    case 1366:  // incorrect value (a string that is not a number, bytes that are not UTF-8)
     case 1406:  // data too long
-    case 1366:  // incorrect value
+    case 4025:  // CHECK constraint failed
       return FailureKind::invalid_value;
     default: return FailureKind::other;
   }
+}
+
+std::string refused_field(const std::string& message) {
+  // "Column 'name' cannot be null", "Data too long for column 'name' at row 1",
+  // "Incorrect integer value: 'x' for column `db`.`t`.`name` at row 1",
+  // "CONSTRAINT `ck_products_price` failed for `db`.`products`".
+  static const std::regex column_pattern("[Cc]olumn (?:'([^']+)'|(?:`[^`]*`\\.)*`([^`]+)`)");
+  static const std::regex constraint_pattern("CONSTRAINT `([^`]+)` failed");
+  std::smatch match;
+  if (std::regex_search(message, match, column_pattern)) {
+    return match[1].matched ? match[1].str() : match[2].str();
+  }
+  if (std::regex_search(message, match, constraint_pattern)) {
+    // Constraints are named ck_<table>_<what>; the few whose <what> is not the column:
+    static const std::map<std::string, std::string> kFields{
+        {"ck_villages_commission", "commission_bps"},
+        {"ck_products_price", "price_fen"},
+        {"ck_products_commission", "commission_bps"},
+        {"ck_users_village_role", "village_id"},
+    };
+    const std::string name = match[1];
+    if (const auto found = kFields.find(name); found != kFields.end()) return found->second;
+    const auto second = name.find('_', 3);
+    return name.starts_with("ck_") && second != std::string::npos ? name.substr(second + 1) : name;
+  }
+  return {};
 }
 
 domain::Error translate(const sql::SQLException& e) {
@@ -55,8 +88,17 @@ domain::Error translate(const sql::SQLException& e) {
       return Error(ErrorCode::invalid, "refers to something that does not exist", {}, cause);
     case FailureKind::still_referenced:
       return Error(ErrorCode::conflict, "still in use", {}, cause);
-    case FailureKind::invalid_value:
-      return Error(ErrorCode::invalid, "a value is out of range or too long", {}, cause);
+    case FailureKind::invalid_value: {
+      const std::string field = refused_field(e.what());
+      std::map<std::string, std::string> details;
+      if (!field.empty()) details["field"] = field;
+      return Error(
+          ErrorCode::invalid,
+          field.empty() ? "a value is not allowed" : field + " has a value that is not allowed",
+          std::move(details), cause);
+    }
+    case FailureKind::node_unavailable:
+      return Error(ErrorCode::unavailable, "database not ready, try again", {}, cause);
     case FailureKind::retry:
       return Error(ErrorCode::unavailable, "database busy, try again", {}, cause);
     case FailureKind::connection_lost:

@@ -22,11 +22,11 @@ class Station {
   explicit Station(service::SessionPolicy policy = {})
       : database(schema.config()), accounts(database, cheap_hasher(), policy) {
     store::migrate(database, store::bundled_migrations());
-    database.transact([&](store::Session& session) {
+    database.transact([&](store::UnitOfWork& unit) {
       village_a =
-          store::insert_village(session, {0, "vila", "甲村", "story", 1500, true, "Village A", ""});
+          store::insert_village(unit, {0, "vila", "甲村", "story", 1500, true, "Village A", ""});
       village_b =
-          store::insert_village(session, {0, "vilb", "乙村", "story", 1200, true, "Village B", ""});
+          store::insert_village(unit, {0, "vilb", "乙村", "story", 1200, true, "Village B", ""});
     });
     const service::Actor actor{std::nullopt, "test", "", "test setup"};
     accounts.add_user("admin", domain::Role::admin, std::nullopt, kPassword, actor);

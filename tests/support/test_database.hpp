@@ -34,8 +34,8 @@ inline DatabaseConfig test_database_config(const std::string& schema) {
 /// Runs one statement as root outside any schema (CREATE/DROP DATABASE, KILL …).
 inline void admin_execute(const std::string& statement) {
   store::Database admin(test_database_config(""));
-  admin.with_session([&](store::Session& session) {
-    std::unique_ptr<sql::Statement> s(session.connection().createStatement());
+  admin.with_connection([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
     s->execute(statement);
   });
 }

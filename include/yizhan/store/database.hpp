@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "yizhan/config.hpp"
 
@@ -22,17 +23,24 @@ struct PooledConnection;
 
 /// A pooled connection lent to one unit of work. Store code (src/store only) runs statements
 /// on it; everything else only passes it along.
-class Session {
+class UnitOfWork {
  public:
-  explicit Session(PooledConnection& connection) : connection_(connection) {}
+  explicit UnitOfWork(PooledConnection& connection) : connection_(connection) {}
   /// The Connector/C++ connection, for store code.
   [[nodiscard]] sql::Connection& connection() const;
   /// The server-side prepared statement for `query`, prepared once per connection and kept
   /// (placeholders only, never concatenation). Its parameters are cleared.
   [[nodiscard]] sql::PreparedStatement& statement(std::string_view query) const;
 
+  /// Runs `effect` once, after this unit of work has committed (cache invalidation, version
+  /// bumps, notifications). Dropped when the attempt rolls back or is retried, so effects never
+  /// run for work that did not happen, nor twice. An effect that throws is logged, not rethrown.
+  void after_commit(std::function<void()> effect) { after_commit_.push_back(std::move(effect)); }
+
  private:
+  friend class Database;
   PooledConnection& connection_;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 /// Pool occupancy and error counts, for /metrics.
@@ -65,19 +73,19 @@ class Database {
   /// lock wait timeouts retry the whole of `work` with jittered backoff, so `work` must have no
   /// effects outside the database. Returns what `work` returns.
   template <class Work>
-  auto transact(Work&& work) -> std::invoke_result_t<Work&, Session&> {
-    using Result = std::invoke_result_t<Work&, Session&>;
+  auto transact(Work&& work) -> std::invoke_result_t<Work&, UnitOfWork&> {
+    using Result = std::invoke_result_t<Work&, UnitOfWork&>;
     if constexpr (std::is_void_v<Result>) {
-      run_transaction([&](Session& session) { work(session); });
+      run_transaction([&](UnitOfWork& unit) { work(unit); });
     } else {
       std::optional<Result> result;
-      run_transaction([&](Session& session) { result.emplace(work(session)); });
+      run_transaction([&](UnitOfWork& unit) { result.emplace(work(unit)); });
       return std::move(*result);
     }
   }
 
   /// Runs `work` on a connection in autocommit mode (DDL, migrations). Not retried.
-  void with_session(const std::function<void(Session&)>& work);
+  void with_connection(const std::function<void(UnitOfWork&)>& work);
 
   /// True when a connection can be had and answers a trivial query.
   bool ping();
@@ -85,7 +93,7 @@ class Database {
   [[nodiscard]] PoolStats stats() const;
 
  private:
-  void run_transaction(const std::function<void(Session&)>& work);
+  void run_transaction(const std::function<void(UnitOfWork&)>& work);
 
   struct Pool;
   std::unique_ptr<Pool> pool_;

@@ -1,0 +1,58 @@
+// Exactly-once writes: any state-changing use case runs its work through Idempotency::run, which
+// claims the request's Idempotency-Key in the same transaction and stores the answer with it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace yizhan::store {
+class Database;
+class UnitOfWork;
+}  // namespace yizhan::store
+
+namespace yizhan::service {
+
+/// A request's Idempotency-Key, scoped to its route and caller.
+struct IdempotencyKey {
+  std::string scope;    ///< route and caller, e.g. "POST /api/v1/pos/sales user:3"
+  std::string key;      ///< as the client sent it (see idempotency_key_problem)
+  std::string request;  ///< what was asked (method, path, body); hashed, never stored
+};
+
+/// An answer as the client received it: replayed byte for byte for a repeat of the request.
+struct StoredReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  bool replayed = false;  ///< true when this is the stored answer of an earlier request
+};
+
+/// Why a client's Idempotency-Key is unusable (1–200 visible ASCII characters), or nothing.
+std::optional<std::string> idempotency_key_problem(std::string_view key);
+
+/// Runs units of work at most once per Idempotency-Key.
+class Idempotency {
+ public:
+  Idempotency(store::Database& database, int retention_days)
+      : database_(database), retention_days_(retention_days) {}
+
+  /// Runs `work` in one transaction that first claims `key`. The first request's answer is
+  /// stored with its work; a repeat (concurrent ones wait for the first) gets that answer with
+  /// `replayed` set and `work` does not run; the same key with a different request is refused
+  /// with 409 idempotency_mismatch. A failed request stores nothing, so it may be retried with
+  /// the same key. Without a key, `work` simply runs in a transaction.
+  StoredReply run(const std::optional<IdempotencyKey>& key,
+                  const std::function<StoredReply(store::UnitOfWork&)>& work);
+
+  /// Removes expired keys in batches of `batch` rows, each its own short transaction, until
+  /// fewer than a batch remain or `max_batches` ran; returns how many were removed.
+  int purge_expired(int batch = 500, int max_batches = 20);
+
+ private:
+  store::Database& database_;
+  int retention_days_;
+};
+
+}  // namespace yizhan::service
