@@ -196,8 +196,9 @@ struct Server::Impl {
                        ? config.io_threads
                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         access_log(parse_access_log(config.access_log)),
-        ioc(io_threads),
-        acceptor(net::make_strand(ioc)),
+        contexts(make_contexts(io_threads)),
+        ioc(*contexts.front()),
+        acceptor(ioc),
         signals(ioc),
         workers(static_cast<std::size_t>(std::max(1, parts.database_threads))) {
     if (!config.tls_certificate.empty()) {
@@ -236,12 +237,31 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
-  net::io_context ioc;
+  /// One event loop per I/O thread, each connection on one of them for its whole life: no
+  /// strands, and no thread wakes another to run a handler.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  net::io_context& ioc;  ///< the first: listener, signals, shutdown
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::size_t next_context = 0;  ///< used by the listener only
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::thread_pool workers;
   std::optional<net::steady_timer> drain_timer;
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(int count) {
+    std::vector<std::unique_ptr<net::io_context>> made;
+    for (int i = 0; i < count; ++i)
+      made.push_back(std::make_unique<net::io_context>(1));
+    return made;
+  }
+
+  /// Ends every event loop (after the shutdown grace).
+  void stop_contexts() {
+    keep_running.clear();
+    for (auto& context : contexts)
+      context->stop();
+  }
 
   [[nodiscard]] bool trusted(const net::ip::address& address) const {
     return std::find(trusted_proxies.begin(), trusted_proxies.end(), address) !=
@@ -357,6 +377,38 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
  private:
   enum class State { reading, handling, writing, lingering };
 
+  // --- deadlines --------------------------------------------------------------------------
+  // One timer per connection that wakes at most once per deadline span: moving the deadline is
+  // a store, not a timer operation (Beast's per-operation timers cost more than a static hit).
+
+  void set_deadline(std::chrono::steady_clock::duration span) {
+    deadline_ = std::chrono::steady_clock::now() + span;
+    // A later deadline waits for the timer already set; an earlier one needs it moved.
+    if (!timer_armed_ || deadline_ < timer_.expiry()) arm_timer();
+  }
+
+  void clear_deadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void arm_timer() {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // the session is gone
+      if (auto self = weak.lock()) self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    timer_armed_ = false;
+    if (deadline_ == std::chrono::steady_clock::time_point::max()) return;
+    if (std::chrono::steady_clock::now() < deadline_) return arm_timer();
+    // Past the deadline: whatever the connection waits for (a request, the client reading our
+    // answer, a TLS close) is abandoned with it.
+    timed_out_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
   void on_start() {
     beast::error_code ec;
     const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
@@ -370,7 +422,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                   static_cast<unsigned long long>(++server_.connection_serial));
     id_base_ = server_.request_id_prefix + serial;
     if constexpr (kTls) {
-      beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
+      set_deadline(server_.config.request_timeout);
       stream_.async_handshake(
           ssl::stream_base::server,
           beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
@@ -400,7 +452,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     parser_->body_limit(
         std::max(server_.config.body_limit_bytes, server_.config.upload_body_limit_bytes));
     // One deadline for the whole request: a client trickling bytes cannot hold the slot.
-    beast::get_lowest_layer(stream_).expires_after(server_.config.request_timeout);
+    set_deadline(server_.config.request_timeout);
     read_header();
   }
 
@@ -628,7 +680,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void dispatch() {
-    beast::get_lowest_layer(stream_).expires_never();
+    clear_deadline();
     auto request = make_request();
     request.body = std::move(parser_->get().body());
     if (upload_principal_) {
@@ -685,7 +737,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   /// The web root's hot path: the file's fields were formatted when it was loaded.
   void serve_file() {
-    beast::get_lowest_layer(stream_).expires_never();
+    clear_deadline();
     auto& files = server_.parts.static_files;
     if (method_ != "GET" && !head_) {
       auto response =
@@ -805,7 +857,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       if (ec && ec != net::error::would_block && ec != net::error::try_again) return;
       rest.consume(written);
     }
-    beast::get_lowest_layer(stream_).expires_after(server_.config.write_timeout);
+    set_deadline(server_.config.write_timeout);
     net::async_write(stream_, rest,
                      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
   }
@@ -858,7 +910,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     file_.reset();
     response_ = {};
     if (ec) {
-      if (ec == beast::error::timeout) {
+      if (timed_out_) {
         spdlog::info("request {}: client did not read the response in time; closed", request_id_);
       }
       return;
@@ -889,7 +941,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     } else {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream_.expires_after(kLingerTime);
+      set_deadline(kLingerTime);
       buffer_.clear();
       linger_read();
     }
@@ -911,7 +963,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void do_close() {
     if constexpr (kTls) {
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      set_deadline(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
     } else {
       beast::error_code ignored;
@@ -921,6 +973,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   Server::Impl& server_;
   Stream stream_;
+  net::steady_timer timer_{stream_.get_executor()};
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  bool timer_armed_ = false;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   api::Match match_;
@@ -957,7 +1013,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 }  // namespace
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::on_accept, this));
+  auto& context = *contexts[next_context++ % contexts.size()];
+  acceptor.async_accept(context.get_executor(), beast::bind_front_handler(&Impl::on_accept, this));
 }
 
 void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -1013,7 +1070,7 @@ void Server::Impl::check_drained(std::chrono::steady_clock::time_point deadline)
   if (connections == 0 || std::chrono::steady_clock::now() >= deadline) {
     if (connections > 0)
       spdlog::warn("shutdown grace over, {} connections cut", connections.load());
-    ioc.stop();
+    stop_contexts();
     return;
   }
   drain_timer.emplace(ioc, std::chrono::milliseconds(20));
@@ -1072,9 +1129,11 @@ void Server::run() {
   impl.do_accept();
   spdlog::info("serving {}://{}:{} with {} I/O threads", impl.tls ? "https" : "http",
                impl.config.address, port(), impl.io_threads);
+  for (auto& context : impl.contexts)
+    impl.keep_running.push_back(net::make_work_guard(*context));
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl.io_threads; ++i)
-    threads.emplace_back([&impl] { run_io(impl.ioc); });
+  for (std::size_t i = 1; i < impl.contexts.size(); ++i)
+    threads.emplace_back([&impl, i] { run_io(*impl.contexts[i]); });
   run_io(impl.ioc);
   for (auto& thread : threads)
     thread.join();

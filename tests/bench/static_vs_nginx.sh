@@ -19,6 +19,7 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DYIZHAN_TESTS=OFF >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target yizhan >/dev/null
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/yizhan-bench.XXXXXX")
+chmod 755 "$WORK"  # nginx's workers run as another user
 YIZHAN_PORT=$(free_port)
 LOGGED_PORT=$(free_port)
 FASTEST_PORT=$(free_port)
