@@ -144,6 +144,7 @@ class PublicCache {
       std::lock_guard lock(mutex_);
       if (version != version_) {
         entries_.clear();
+        bytes_ = 0;
         version_ = version;
       }
       if (const auto found = entries_.find(key); found != entries_.end()) entry = found->second;
@@ -155,8 +156,13 @@ class PublicCache {
       entry = std::make_shared<const Entry>(Entry{std::move(body), etag});
       std::lock_guard lock(mutex_);
       if (version == version_) {
-        if (entries_.size() >= kMaxEntries) entries_.clear();
-        entries_.emplace(key, entry);
+        // Full: start over (searches are a long tail; the hot pages refill at once).
+        const auto size = key.size() + entry->body->size();
+        if (entries_.size() >= kMaxEntries || bytes_ + size > kMaxBytes) {
+          entries_.clear();
+          bytes_ = 0;
+        }
+        if (entries_.emplace(key, entry).second) bytes_ += size;
       }
     }
     Response response;
@@ -180,9 +186,11 @@ class PublicCache {
     std::string etag;
   };
   static constexpr std::size_t kMaxEntries = 2000;
+  static constexpr std::size_t kMaxBytes = 4 * 1024 * 1024;  ///< bodies and keys together
   std::mutex mutex_;
   std::int64_t version_ = -1;
   std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace
