@@ -2,6 +2,7 @@
 #include "yizhan/config.hpp"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -191,9 +192,13 @@ Config load_config(const std::optional<std::string>& path) {
 
   if (http.port == 0) throw std::runtime_error("http.port must be between 1 and 65535");
   if (db.pool_size < 1) throw std::runtime_error("database.pool_size must be at least 1");
-  if (db.lock_wait_timeout.count() < 1 || db.lock_wait_timeout >= db.read_timeout) {
-    throw std::runtime_error(
-        "database.lock_wait_timeout_seconds must be at least 1 and below read_timeout_seconds");
+  if (db.lock_wait_timeout.count() < 1) {
+    throw std::runtime_error("database.lock_wait_timeout_seconds must be at least 1");
+  }
+  // A lock wait as long as a query may take would end as a dropped connection, not a 1205.
+  if (db.lock_wait_timeout >= db.read_timeout) {
+    db.lock_wait_timeout =
+        std::max(std::chrono::seconds(1), db.read_timeout - std::chrono::seconds(1));
   }
   if (db.idempotency_retention_days < 1) {
     throw std::runtime_error("database.idempotency_retention_days must be at least 1");

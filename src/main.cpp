@@ -22,6 +22,8 @@
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
+#include "yizhan/service/idempotency.hpp"
+#include "yizhan/service/maintenance.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/migrations.hpp"
@@ -58,10 +60,11 @@ struct Application {
       : database(config.database),
         health(database),
         accounts(database, yizhan::service::PasswordHasher(), yizhan::service::SessionPolicy(),
-                 {config.password_hash_threads, config.password_hash_threads}),
+                 {config.password_hash_threads, 2 * config.password_hash_threads}),
         audit(database),
         images(config.http.media_root),
         catalog(database, images),
+        idempotency(database, config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
@@ -76,6 +79,7 @@ struct Application {
   yizhan::service::AuditService audit;
   yizhan::store::ImageStore images;
   yizhan::service::CatalogService catalog;
+  yizhan::service::Idempotency idempotency;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;
@@ -83,6 +87,14 @@ struct Application {
 
 int serve(const yizhan::Config& config) {
   Application application(config);
+  // Housekeeping every minute: expired Idempotency-Key answers, in bounded batches.
+  yizhan::service::Maintenance maintenance(std::chrono::minutes(1));
+  maintenance.add("purge expired idempotency keys", [&application] {
+    if (const int removed = application.idempotency.purge_expired(); removed > 0) {
+      spdlog::info("purged {} expired idempotency keys", removed);
+    }
+  });
+  maintenance.start();
   yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);
   yizhan::http::Server server(config.http, {application.router, static_files, application.metrics,
                                             config.database.pool_size});
