@@ -353,6 +353,41 @@ TEST_F(CatalogTest, UnknownQueryParametersDoNotGrowThePublicCache) {
       cached);
 }
 
+TEST_F(CatalogTest, ManyLargeSearchAnswersDoNotOutgrowTheCacheByteBound) {
+  // A product as large as the field limits allow (~9 KB of JSON), and 600 different searches
+  // that all find it: 600 entries are far below the entry bound, ~5.6 MB is above the byte
+  // bound (4 MiB), so the cache must have started over and dropped the first entry.
+  std::mt19937 random(23);
+  std::uniform_int_distribution<char32_t> hanzi(0x4E00, 0x9FA5);
+  auto chinese = [&](int characters) {
+    std::string text;
+    for (int i = 0; i < characters; ++i) {
+      const char32_t c = hanzi(random);
+      text += static_cast<char>(0xE0 | (c >> 12));
+      text += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      text += static_cast<char>(0x80 | (c & 0x3F));
+    }
+    return text;
+  };
+  auto body = tea(village());
+  body["description"] = chinese(2000);
+  body["origin"] = chinese(1000);
+  const auto created = api.call_json("POST", "/api/v1/products", "admin", body);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto path = "/api/v1/products/" + std::to_string(created.body["id"].get<int>());
+  const auto first = api.call("GET", path).raw.shared_body;  // held: its address stays unique
+  ASSERT_EQ(api.call("GET", path).raw.shared_body, first) << "cached";
+  const std::string description = body["description"];
+  for (int i = 0; i < 600; ++i) {
+    const auto reply =
+        api.call("GET", "/api/v1/products?page_size=1&q=" + description.substr(i * 3, 4 * 3));
+    ASSERT_EQ(reply.status, 200);
+    ASSERT_EQ(reply.body["total"], 1) << i;
+  }
+  EXPECT_NE(api.call("GET", path).raw.shared_body, first)
+      << "600 large answers were all kept: the cache is not bounded in bytes";
+}
+
 TEST_F(CatalogTest, AnIdInAnotherSpellingIsTheSameCacheEntry) {
   const auto id = create_tea();
   const auto one = api.call("GET", "/api/v1/products/" + std::to_string(id));
