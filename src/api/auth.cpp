@@ -13,12 +13,27 @@ std::string session_cookie(const std::string& token, int max_age, bool tls) {
          (tls ? "; Secure" : "");
 }
 
+/// A sign-in must come from our own pages: JSON (a cross-site HTML form cannot send it without
+/// CORS, which we never grant) and the header every other state change carries, even though
+/// the caller has no session cookie yet. Otherwise a hostile page could sign a visitor into
+/// the attacker's account (login CSRF).
+void require_same_site_json(const Request& request) {
+  if (!media_type_is(request.header("content-type").value_or(""), "application/json")) {
+    throw domain::Error(domain::ErrorCode::unsupported_media,
+                        "sign-in takes Content-Type: application/json");
+  }
+  if (request.header("x-requested-with") != "yizhan") {
+    throw domain::Error(domain::ErrorCode::csrf, "sign-in needs X-Requested-With: yizhan");
+  }
+}
+
 }  // namespace
 
 void add_auth_routes(Router& router, service::AccountService& accounts) {
   // POST /api/v1/auth/login
   router.add({"POST", "/api/v1/auth/login", Access::anyone, Executor::database,
               [&accounts](const Request& request) {
+                require_same_site_json(request);
                 const auto body = parse_object(request);
                 const auto username = required_string(body, "username", 200);
                 const auto password = required_string(body, "password", 1024);

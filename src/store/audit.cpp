@@ -4,18 +4,20 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 
+#include "yizhan/domain/text.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/store/database.hpp"
 
 namespace yizhan::store {
 namespace {
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_string(std::string& out, std::string_view raw) {
   out += '"';
-  for (unsigned char c : text) {
+  for (unsigned char c : domain::replace_invalid_utf8(raw)) {
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -57,8 +59,8 @@ std::string audit_state_json(const AuditState& state) {
   return out + "}";
 }
 
-void record_audit(Session& session, const AuditEntry& entry) {
-  auto& statement = session.statement(
+void record_audit(UnitOfWork& unit, const AuditEntry& entry) {
+  auto& statement = unit.statement(
       "INSERT INTO audit_log (user_id, actor, action, entity_type, entity_id, before_state, "
       "after_state, client_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (entry.user_id) {
@@ -66,23 +68,25 @@ void record_audit(Session& session, const AuditEntry& entry) {
   } else {
     statement.setNull(1, 0);
   }
-  statement.setString(2, entry.actor.substr(0, 64));
-  statement.setString(3, entry.action.substr(0, 200));
-  statement.setString(4, entry.entity_type.substr(0, 64));
-  statement.setString(5, entry.entity_id.substr(0, 64));
+  // VARCHAR(n) counts characters: a byte cut inside a hanzi would be MariaDB error 1366.
+  statement.setString(2, domain::storable_text(entry.actor, 64));
+  statement.setString(3, domain::storable_text(entry.action, 200));
+  statement.setString(4, domain::storable_text(entry.entity_type, 64));
+  statement.setString(5, domain::storable_text(entry.entity_id, 64));
   bind_state(statement, 6, entry.before);
   bind_state(statement, 7, entry.after);
-  statement.setString(8, entry.client_address.substr(0, 64));
+  statement.setString(8, domain::storable_text(entry.client_address, 64));
   statement.executeUpdate();
 }
 
-std::vector<AuditRow> list_audit(Session& session, int limit, int offset) {
-  auto& statement = session.statement(
+std::vector<AuditRow> list_audit(UnitOfWork& unit, int limit,
+                                 std::optional<std::int64_t> before_id) {
+  auto& statement = unit.statement(
       "SELECT id, occurred_at, user_id, actor, action, entity_type, entity_id, "
       "       COALESCE(before_state, ''), COALESCE(after_state, ''), client_address "
-      "FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?");
-  statement.setInt(1, limit);
-  statement.setInt(2, offset);
+      "FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?");
+  statement.setInt64(1, before_id.value_or(INT64_MAX));
+  statement.setInt(2, limit);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   std::vector<AuditRow> result;
   while (rows->next()) {
@@ -100,13 +104,6 @@ std::vector<AuditRow> list_audit(Session& session, int limit, int offset) {
     result.push_back(std::move(row));
   }
   return result;
-}
-
-std::int64_t count_audit(Session& session) {
-  std::unique_ptr<sql::ResultSet> rows(
-      session.statement("SELECT COUNT(*) FROM audit_log").executeQuery());
-  rows->next();
-  return rows->getInt64(1);
 }
 
 }  // namespace yizhan::store

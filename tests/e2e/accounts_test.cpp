@@ -1,5 +1,5 @@
 // Accounts through the real binary: seed-demo and user commands, login → cookie → protected
-// call → logout over HTTP, CSRF, and the security headers.
+// call → logout over HTTP, CSRF (login included), audit paging, and the security headers.
 #include "harness.hpp"
 
 using namespace yizhan::e2e;
@@ -27,7 +27,7 @@ TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
             std::string::npos)
       << "a second seed leaves the data alone";
 
-  const std::vector<std::string> json{"Content-Type: application/json"};
+  const std::vector<std::string> json{"Content-Type: application/json", "X-Requested-With: yizhan"};
   const auto wrong = fetch(server.port(), "POST", "/api/v1/auth/login", json,
                            R"({"username":"admin","password":"not it at all"})");
   EXPECT_EQ(wrong.status, 401);
@@ -52,7 +52,7 @@ TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
   const auto me = fetch(server.port(), "GET", "/api/v1/me", {cookie});
   EXPECT_EQ(me.status, 200);
   EXPECT_NE(me.body.find(R"("username":"admin")"), std::string::npos);
-  const auto audit = fetch(server.port(), "GET", "/api/v1/audit?page_size=5", {cookie});
+  const auto audit = fetch(server.port(), "GET", "/api/v1/audit?limit=5", {cookie});
   EXPECT_EQ(audit.status, 200);
   EXPECT_NE(audit.body.find("invalid_credentials"), std::string::npos) << audit.body;
   EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/audit?page_size=500", {cookie}).status, 422);
@@ -97,7 +97,7 @@ TEST(AccountsOverHttp, UserCommandsManageAccounts) {
                          "user add --username weak --role cashier 2>&1"));
   EXPECT_ANY_THROW(shell("echo 'long enough pass' | " + binary_and_config +
                          "user add --username v1 --role village --village nowhere 2>&1"));
-  const std::vector<std::string> json{"Content-Type: application/json"};
+  const std::vector<std::string> json{"Content-Type: application/json", "X-Requested-With: yizhan"};
   EXPECT_EQ(fetch(server.port(), "POST", "/api/v1/auth/login", json,
                   R"({"username":"boss","password":"manager password 1"})")
                 .status,
@@ -128,4 +128,76 @@ TEST(AccountsOverHttp, EveryResponseCarriesTheSecurityHeaders) {
     EXPECT_EQ(response.header("referrer-policy"), "same-origin") << path;
     EXPECT_EQ(response.header("strict-transport-security"), "") << "no HSTS over plain HTTP";
   }
+}
+
+TEST(AccountsOverHttp, SignInTakesOnlyJsonWithTheSameSiteHeader) {
+  TestServer test_server("yz_e2e_login_csrf");
+  auto& server = test_server.process();
+  const std::string body = R"({"username":"admin","password":"not it at all"})";
+  // A cross-site HTML form can send neither JSON nor a custom header without CORS.
+  const auto form =
+      fetch(server.port(), "POST", "/api/v1/auth/login",
+            {"Content-Type: application/x-www-form-urlencoded", "X-Requested-With: yizhan"},
+            "username=admin&password=x");
+  EXPECT_EQ(form.status, 415);
+  EXPECT_NE(form.body.find(R"("code":"unsupported_media")"), std::string::npos) << form.body;
+  EXPECT_EQ(
+      fetch(server.port(), "POST", "/api/v1/auth/login", {"X-Requested-With: yizhan"}, body).status,
+      415)
+      << "no Content-Type";
+  const auto no_header =
+      fetch(server.port(), "POST", "/api/v1/auth/login", {"Content-Type: application/json"}, body);
+  EXPECT_EQ(no_header.status, 403);
+  EXPECT_NE(no_header.body.find(R"("code":"csrf")"), std::string::npos) << no_header.body;
+  EXPECT_EQ(
+      fetch(server.port(), "POST", "/api/v1/auth/login",
+            {"Content-Type: Application/JSON; charset=UTF-8", "X-Requested-With: yizhan"}, body)
+          .status,
+      401)
+      << "media types compare case-insensitively, parameters allowed";
+}
+
+TEST(AccountsOverHttp, LongChineseUsernamesAndBadUtf8AreAnsweredWithoutA500) {
+  TestServer test_server("yz_e2e_login_utf8");
+  auto& server = test_server.process();
+  const std::vector<std::string> json{"Content-Type: application/json", "X-Requested-With: yizhan"};
+  std::string hanzi;  // 30 hanzi: 90 bytes, so a 64-byte cut fell inside the 22nd
+  for (int i = 0; i < 30; ++i)
+    hanzi += "驿";
+  const auto long_name = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                               R"({"username":")" + hanzi + R"(","password":"wrong password"})");
+  EXPECT_EQ(long_name.status, 401) << "was 422 from MariaDB 1366 after hashing: " << long_name.body;
+  const auto bad_bytes = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                               "{\"username\":\"adm\xE9n\",\"password\":\"wrong password\"}");
+  EXPECT_GE(bad_bytes.status, 400) << bad_bytes.body;
+  EXPECT_LT(bad_bytes.status, 500) << bad_bytes.body;
+}
+
+TEST(AccountsOverHttp, TheAuditLogPagesByKey) {
+  TestServer test_server("yz_e2e_audit_paging");
+  auto& server = test_server.process();
+  const auto password_file = test_server.dir() / "demo-password";
+  (void)server.command("seed-demo --password-file '" + password_file.string() + "'");
+  std::string password;
+  std::getline(std::ifstream(password_file), password);
+  const std::vector<std::string> json{"Content-Type: application/json", "X-Requested-With: yizhan"};
+  const auto login = fetch(server.port(), "POST", "/api/v1/auth/login", json,
+                           R"({"username":"admin","password":")" + password + R"("})");
+  ASSERT_EQ(login.status, 200);
+  const auto cookie = "Cookie: " + cookie_from(login);
+  const auto first = fetch(server.port(), "GET", "/api/v1/audit?limit=3", {cookie});
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto cursor_at = first.body.find("\"next_before\":");
+  ASSERT_NE(cursor_at, std::string::npos) << first.body;
+  const auto next_before = std::stoll(first.body.substr(cursor_at + 14));
+  const auto second =
+      fetch(server.port(), "GET", "/api/v1/audit?limit=3&before=" + std::to_string(next_before),
+            {cookie});
+  ASSERT_EQ(second.status, 200) << second.body;
+  const auto first_id_at = second.body.find("\"id\":");
+  ASSERT_NE(first_id_at, std::string::npos);
+  EXPECT_LT(std::stoll(second.body.substr(first_id_at + 5)), next_before);
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/audit?page=2", {cookie}).status, 422)
+      << "no OFFSET pages";
+  EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/audit?before=abc", {cookie}).status, 422);
 }

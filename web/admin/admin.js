@@ -235,7 +235,7 @@ villageForm.addEventListener('submit', async (event) => {
 
 // --- audit log -------------------------------------------------------------------------------
 
-let auditPage = 1;
+let auditNext = null;  // the next (older) page's cursor, from the last answer
 
 /** "price_fen: 36000 → 38800" for each field that changed (or was set). */
 function describeChange(before, after) {
@@ -246,9 +246,10 @@ function describeChange(before, after) {
     .join('；');
 }
 
-async function loadAudit(page) {
-  auditPage = page;
-  const { items, total, page_size: size } = await api(`/api/v1/audit?page=${page}&page_size=50`);
+async function loadAudit(before) {
+  const cursor = before ? `&before=${before}` : '';
+  const { items, next_before: next } = await api(`/api/v1/audit?limit=50${cursor}`);
+  auditNext = next;
   document.querySelector('#audit-rows').replaceChildren(...items.map((row) => element('tr', {}, [
     element('td', { text: row.occurred_at.replace('T', ' ').slice(0, 19) }),
     element('td', { text: row.actor }),
@@ -256,10 +257,10 @@ async function loadAudit(page) {
     element('td', { text: `${row.entity_type} ${row.entity_id}` }),
     element('td', { text: describeChange(row.before, row.after) }),
   ])));
-  document.querySelector('#audit-more').hidden = page * size >= total;
+  document.querySelector('#audit-more').hidden = auditNext === null;
 }
 
-document.querySelector('#audit-more').addEventListener('click', () => loadAudit(auditPage + 1));
+document.querySelector('#audit-more').addEventListener('click', () => loadAudit(auditNext));
 
 // --- page ------------------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ for (const tab of document.querySelectorAll('.tab')) {
     for (const name of ['products', 'villages', 'audit']) {
       document.querySelector(`#tab-${name}`).hidden = tab.dataset.tab !== name;
     }
-    if (tab.dataset.tab === 'audit') loadAudit(1);
+    if (tab.dataset.tab === 'audit') loadAudit(null);
   });
 }
 let searchTimer;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,14 +18,28 @@ class Database;
 
 namespace yizhan::service {
 
-/// Session lifetimes and login throttling limits.
+/// Session lifetimes and login throttling limits. Attempts are counted before the password is
+/// hashed; a successful sign-in takes its attempt back.
 struct SessionPolicy {
   int absolute_seconds = 12 * 3600;  ///< a session ends this long after login, whatever happens
   int idle_seconds = 2 * 3600;       ///< … or this long after its last use
   int touch_after_seconds = 60;      ///< last-use time is written at most this often
   int failure_window_seconds = 15 * 60;
-  int username_failure_limit = 5;  ///< failures per username within the window, then 429
-  int address_failure_limit = 30;  ///< failures per client address within the window, then 429
+  /// One username from one client address: this many failures freely, then each further attempt
+  /// waits first_delay, 2×, 4× … up to max_delay. The counter ends after a quiet window.
+  int pair_free_failures = 5;
+  double pair_first_delay_seconds = 1;
+  double pair_max_delay_seconds = 300;
+  /// One username from all addresses within the window: far higher, so that strangers cannot
+  /// lock the cashier or the manager out with a few requests.
+  int account_failure_limit = 100;
+  int address_failure_limit = 30;  ///< failures per client address (all usernames) in the window
+};
+
+/// The hashing pool: argon2id runs on these threads only (19 MiB each while it runs).
+struct HashingLimits {
+  int threads = 2;      ///< config password_hash_threads
+  int queue_limit = 4;  ///< hashes waiting beyond that are refused at once (503, Retry-After)
 };
 
 /// Who performs an administrative change, for the audit log.
@@ -54,18 +70,22 @@ struct UserSummary {
 class AccountService {
  public:
   AccountService(store::Database& database, PasswordHasher hasher = PasswordHasher(),
-                 SessionPolicy policy = SessionPolicy());
+                 SessionPolicy policy = SessionPolicy(), HashingLimits hashing = HashingLimits());
+  ~AccountService();
 
-  /// Checks the throttle, then the password. Throws invalid_credentials (401, same answer for
-  /// an unknown user, a wrong password and a disabled account, in about the same time) or
-  /// too_many_attempts (429, details.retry_after_seconds). Every failure is audited.
+  /// Checks and counts the throttle, then the password on the hashing pool. Throws invalid
+  /// (422 naming `username` or `password` when it is not UTF-8), invalid_credentials (401, same
+  /// answer for an unknown user, a wrong password and a disabled account, in about the same
+  /// time), too_many_attempts (429, details.retry_after_seconds) or unavailable (503 when the
+  /// hashing pool is full). Every failure is audited.
   LoginResult login(std::string_view username, std::string_view password,
                     std::string_view client_address);
   /// Ends the session server-side. Unknown tokens are ignored.
   void logout(std::string_view token);
   /// The user of a live session, touching its last-use time now and then.
   std::optional<domain::Principal> authenticate(std::string_view token);
-  /// Changes the caller's own password and ends their other sessions.
+  /// Changes the caller's own password and ends their other sessions. A wrong current password
+  /// counts against the same throttle as a failed login.
   void change_password(const domain::Principal& user, std::string_view current_token,
                        std::string_view current_password, std::string_view new_password,
                        std::string_view client_address);
@@ -83,9 +103,23 @@ class AccountService {
   [[nodiscard]] const SessionPolicy& policy() const { return policy_; }
 
  private:
+  struct Attempt;
+  class RecentlyBlocked;
+  /// The throttle gate: checks and counts one attempt for `username` from `client_address`
+  /// (429 when blocked, audited as `action`), and reads the user.
+  Attempt begin_attempt(const std::string& username, std::string_view client_address,
+                        const std::string& action);
+  /// Takes back a counted attempt: `succeeded` (the pair's counter restarts) or never checked.
+  void end_attempt(const Attempt& attempt, bool succeeded);
+  /// Runs `work` (a hash or a verification) on the hashing pool; a full pool gives back the
+  /// counted attempt and answers 503.
+  void hash_on_pool(const Attempt* attempt, const std::function<void()>& work);
+
   store::Database& database_;
   PasswordHasher hasher_;
   SessionPolicy policy_;
+  std::unique_ptr<HashingPool> hashing_;
+  std::unique_ptr<RecentlyBlocked> recently_blocked_;
   std::string decoy_hash_;  ///< verified against for unknown users, so timing does not tell
 };
 

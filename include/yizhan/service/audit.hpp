@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "yizhan/store/audit.hpp"
@@ -12,17 +13,18 @@ class Database;
 
 namespace yizhan::service {
 
-/// One page of audit entries, newest first.
+/// One page of audit entries, newest first, and the cursor of the next (older) page.
 struct AuditPage {
   std::vector<store::AuditRow> items;
-  std::int64_t total = 0;
+  std::optional<std::int64_t> next_before;  ///< pass as `before` for the next page; none at the end
 };
 
 class AuditService {
  public:
   explicit AuditService(store::Database& database) : database_(database) {}
-  /// `page` from 1; `page_size` 1–100 (checked by the caller).
-  AuditPage list(int page, int page_size);
+  /// Up to `limit` (1–100, checked by the caller) entries with ids below `before` (all when
+  /// none), newest first.
+  AuditPage list(std::optional<std::int64_t> before, int limit);
 
  private:
   store::Database& database_;

@@ -9,7 +9,7 @@
 
 namespace yizhan::store {
 
-class Session;
+class UnitOfWork;
 
 /// Field name → value as text; stored as a JSON object of strings.
 using AuditState = std::vector<std::pair<std::string, std::string>>;
@@ -36,11 +36,13 @@ struct AuditRow {
 };
 
 /// Appends an entry inside the caller's transaction, so it commits with the change it records.
-void record_audit(Session& session, const AuditEntry& entry);
+/// Text fields are made valid UTF-8 and cut by characters to their columns' lengths.
+void record_audit(UnitOfWork& unit, const AuditEntry& entry);
 
-/// Newest first.
-std::vector<AuditRow> list_audit(Session& session, int limit, int offset);
-std::int64_t count_audit(Session& session);
+/// Up to `limit` entries newest first, only those with an id below `before_id` when given:
+/// paging by key, so a deep page costs what the first one does (no OFFSET scan).
+std::vector<AuditRow> list_audit(UnitOfWork& unit, int limit,
+                                 std::optional<std::int64_t> before_id);
 
 /// Encodes state as a JSON object of strings (exposed for tests).
 std::string audit_state_json(const AuditState& state);
