@@ -63,7 +63,7 @@ struct Application {
                  {config.password_hash_threads, 2 * config.password_hash_threads}),
         audit(database),
         images(config.http.media_root),
-        catalog(database, images),
+        catalog(database, images, config.database.idempotency_retention_days),
         idempotency(database, config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "idempotency.hpp"
 #include "json.hpp"
 #include "yizhan/service/catalog.hpp"
 
@@ -233,9 +234,12 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   // POST /api/v1/villages
   router.add({"POST", "/api/v1/villages", Access::admin, Executor::database,
               [&catalog](const Request& request) {
-                const auto village = catalog.create_village(village_changes(parse_object(request)),
-                                                            actor_of(request));
-                return json_response(201, village_json(village, true));
+                return from_stored(catalog.create_village(
+                    village_changes(parse_object(request)), actor_of(request),
+                    idempotency_key(request, "POST /api/v1/villages"),
+                    [](const service::Village& village) {
+                      return to_stored(json_response(201, village_json(village, true)));
+                    }));
               }});
 
   // PATCH /api/v1/villages/{id}
@@ -309,9 +313,12 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   // POST /api/v1/products
   router.add({"POST", "/api/v1/products", Access::admin, Executor::database,
               [&catalog](const Request& request) {
-                const auto product = catalog.create_product(product_changes(parse_object(request)),
-                                                            actor_of(request));
-                return json_response(201, product_json(product));
+                return from_stored(catalog.create_product(
+                    product_changes(parse_object(request)), actor_of(request),
+                    idempotency_key(request, "POST /api/v1/products"),
+                    [](const service::Product& product) {
+                      return to_stored(json_response(201, product_json(product)));
+                    }));
               }});
 
   // PATCH /api/v1/products/{id}

@@ -45,7 +45,9 @@ Response error_response(const Error& error) {
   response.status = http_status(error.code());
   // Replace, never throw: a message may quote a client's bytes that are not valid UTF-8.
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (error.code() == ErrorCode::unavailable) response.headers.emplace_back("Retry-After", "1");
+  if (error.code() == ErrorCode::unavailable || error.code() == ErrorCode::commit_unknown) {
+    response.headers.emplace_back("Retry-After", "1");
+  }
   if (const auto retry = error.details().find("retry_after_seconds");
       retry != error.details().end()) {
     response.headers.emplace_back("Retry-After", retry->second);

@@ -256,6 +256,20 @@ auto CatalogService::write(Change&& change) {
   }
 }
 
+template <class Change>
+StoredReply CatalogService::write_once(const std::optional<IdempotencyKey>& key, Change&& change) {
+  try {
+    return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+      auto reply = change(unit);
+      record_change(unit);
+      return reply;
+    });
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::duplicate) rethrow_duplicate(error);
+    throw;
+  }
+}
+
 std::vector<Village> CatalogService::villages(bool include_inactive) {
   const auto records = database_.transact(
       [&](store::UnitOfWork& unit) { return store::list_villages(unit, include_inactive); });
@@ -283,17 +297,28 @@ Village CatalogService::village_terms(const domain::Principal& caller, std::int6
 }
 
 Village CatalogService::create_village(const VillageChanges& fields, const Actor& actor) {
+  Village created;
+  create_village(fields, actor, std::nullopt, [&created](const Village& village) {
+    created = village;
+    return StoredReply{};
+  });
+  return created;
+}
+
+StoredReply CatalogService::create_village(const VillageChanges& fields, const Actor& actor,
+                                           const std::optional<IdempotencyKey>& key,
+                                           const Render<Village>& render) {
   required(fields.code, "code");
   required(fields.name, "name");
   store::VillageRecord village;
   village.commission_bps = 1500;
   apply(fields, village);
-  return write([&](store::UnitOfWork& unit) {
+  return write_once(key, [&](store::UnitOfWork& unit) {
     village.id = store::insert_village(unit, village);
     auto entry = audit_entry(actor, "village", village.id);
     entry.after = village_state(village);
     store::record_audit(unit, entry);
-    return to_village(village);
+    return render(to_village(village));
   });
 }
 
@@ -362,6 +387,17 @@ Product CatalogService::product_by_barcode(const std::string& barcode) {
 }
 
 Product CatalogService::create_product(const ProductChanges& fields, const Actor& actor) {
+  Product created;
+  create_product(fields, actor, std::nullopt, [&created](const Product& product) {
+    created = product;
+    return StoredReply{};
+  });
+  return created;
+}
+
+StoredReply CatalogService::create_product(const ProductChanges& fields, const Actor& actor,
+                                           const std::optional<IdempotencyKey>& key,
+                                           const Render<Product>& render) {
   required(fields.sku, "sku");
   required(fields.name, "name");
   required(fields.village_id, "village_id");
@@ -370,14 +406,14 @@ Product CatalogService::create_product(const ProductChanges& fields, const Actor
   required(fields.price, "price_fen");
   store::ProductRecord product;
   apply(fields, product);
-  return write([&](store::UnitOfWork& unit) {
+  return write_once(key, [&](store::UnitOfWork& unit) {
     check_references(unit, product);
     const auto id = store::insert_product(unit, product);
     auto stored = *store::find_product(unit, id);
     auto entry = audit_entry(actor, "product", id);
     entry.after = product_state(stored);
     store::record_audit(unit, entry);
-    return to_product(stored);
+    return render(to_product(stored));
   });
 }
 

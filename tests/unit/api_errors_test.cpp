@@ -53,3 +53,20 @@ TEST(ErrorResponse, AMessageQuotingInvalidUtf8StillGivesTheEnvelope) {
   EXPECT_EQ(response.status, 422);
   EXPECT_FALSE(nlohmann::json::parse(response.body, nullptr, false).is_discarded());
 }
+
+TEST(ErrorResponse, AnUnknownCommitOutcomeIs503SayingARetryWithTheSameKeyIsSafe) {
+  const auto response = api::error_response(
+      Error(ErrorCode::commit_unknown,
+            "the outcome of this request is unknown; retrying with the "
+            "same Idempotency-Key is safe",
+            {{"retry_with_same_idempotency_key", "true"}}, "2013 lost connection"));
+  EXPECT_EQ(response.status, 503);
+  const auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error"]["code"], "commit_unknown");
+  EXPECT_EQ(body["error"]["details"]["retry_with_same_idempotency_key"], "true");
+  EXPECT_EQ(response.body.find("2013"), std::string::npos) << "the cause stays in the log";
+  bool retry_after = false;
+  for (const auto& [name, value] : response.headers)
+    retry_after |= name == "Retry-After";
+  EXPECT_TRUE(retry_after);
+}

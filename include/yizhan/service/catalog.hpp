@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/service/accounts.hpp"
+#include "yizhan/service/idempotency.hpp"
 
 namespace yizhan::store {
 class Database;
@@ -102,8 +104,13 @@ struct ProductPage {
 
 class CatalogService {
  public:
-  CatalogService(store::Database& database, store::ImageStore& images)
-      : database_(database), images_(images) {}
+  CatalogService(store::Database& database, store::ImageStore& images,
+                 int idempotency_retention_days = 7)
+      : database_(database), images_(images), idempotency_(database, idempotency_retention_days) {}
+
+  /// Renders what a create made as the answer stored for its Idempotency-Key.
+  template <class T>
+  using Render = std::function<StoredReply(const T&)>;
 
   /// The catalog version: this process moves to a new one as soon as its own change has
   /// committed, and reads the database's (shared by every process) at most every half second.
@@ -116,6 +123,10 @@ class CatalogService {
   /// 404 when no such village.
   Village village_terms(const domain::Principal& caller, std::int64_t village_id);
   Village create_village(const VillageChanges& fields, const Actor& actor);
+  /// Creates a village at most once per Idempotency-Key: a repeat replays the first answer.
+  StoredReply create_village(const VillageChanges& fields, const Actor& actor,
+                             const std::optional<IdempotencyKey>& key,
+                             const Render<Village>& render);
   Village update_village(std::int64_t id, const VillageChanges& changes, const Actor& actor);
 
   std::vector<Category> categories();
@@ -127,6 +138,10 @@ class CatalogService {
   /// product, or one of an inactive village, cannot be sold by scanning).
   Product product_by_barcode(const std::string& barcode);
   Product create_product(const ProductChanges& fields, const Actor& actor);
+  /// Creates a product at most once per Idempotency-Key: a repeat replays the first answer.
+  StoredReply create_product(const ProductChanges& fields, const Actor& actor,
+                             const std::optional<IdempotencyKey>& key,
+                             const Render<Product>& render);
   Product update_product(std::int64_t id, const ProductChanges& changes, const Actor& actor);
   /// Checks the bytes really are the declared JPEG, PNG or WebP (415 otherwise), stores them,
   /// and points the product at them.
@@ -145,9 +160,13 @@ class CatalogService {
   /// collision becomes 409 naming the field.
   template <class Change>
   auto write(Change&& change);
+  /// write() under an Idempotency-Key; `change` returns the reply to store.
+  template <class Change>
+  StoredReply write_once(const std::optional<IdempotencyKey>& key, Change&& change);
 
   store::Database& database_;
   store::ImageStore& images_;
+  Idempotency idempotency_;
   std::mutex version_mutex_;
   std::int64_t version_ = 0;
   std::chrono::steady_clock::time_point version_checked_{};
