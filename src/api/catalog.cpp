@@ -170,9 +170,7 @@ class PublicCache {
     response.headers.emplace_back("ETag", entry->etag);
     response.headers.emplace_back("Cache-Control", "no-cache");
     // Weak comparison: a compressed copy carries W/"…" (see http/server.cpp).
-    auto validator = request.header("if-none-match").value_or("");
-    if (validator.starts_with("W/")) validator.remove_prefix(2);
-    if (validator == entry->etag) {
+    if (etag_matches(request.header("if-none-match").value_or(""), entry->etag)) {
       response.status = 304;
       response.content_type.clear();
       return response;
@@ -334,8 +332,12 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
   router.add({"POST", "/api/v1/products/{id}/image", Access::admin, Executor::database,
               [&catalog](const Request& request) {
                 const auto id = path_id(request);
-                std::string type(request.header("content-type").value_or(""));
-                type = type.substr(0, type.find(';'));
+                // Media types compare without case or parameters ("Image/PNG; q=1").
+                const auto declared = request.header("content-type").value_or("");
+                std::string type(declared.substr(0, declared.find(';')));
+                for (const auto* known : {"image/jpeg", "image/png", "image/webp"}) {
+                  if (media_type_is(declared, known)) type = known;
+                }
                 const auto product =
                     catalog.set_product_image(id, request.body, type, actor_of(request));
                 return json_response(200, product_json(product));

@@ -475,6 +475,10 @@ TEST_F(CatalogTest, ImagesAreCheckedByTheirBytesStoredAndServedByUrl) {
   EXPECT_EQ(api.call("POST", path, "admin", "<svg/>", {{"content-type", "image/svg+xml"}}).status,
             415);
   EXPECT_EQ(api.call("POST", path, "admin", "", {{"content-type", "image/png"}}).status, 422);
+  // Media types compare without case or parameters.
+  EXPECT_EQ(
+      api.call("POST", path, "admin", png, {{"content-type", "Image/PNG; name=tea.png"}}).status,
+      200);
   EXPECT_EQ(api.call("POST", path, "admin", png + std::string(3 * 1024 * 1024, 'x'),
                      {{"content-type", "image/png"}})
                 .status,
