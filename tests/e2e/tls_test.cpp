@@ -35,10 +35,10 @@ TEST(Tls, ServesHttpsWithASelfSignedCertificateAndRefusesOldProtocols) {
   (void)server.command("seed-demo --password-file '" + (dir.path() / "pw").string() + "'");
   std::string password;
   std::getline(std::ifstream(dir.path() / "pw"), password);
-  auto login =
-      shell("curl -sS -D - -o /dev/null --cacert '" + cert.string() +
-            "' -H 'Content-Type: application/json' -d '{\"username\":\"admin\",\"password\":\"" +
-            password + "\"}' " + url + "/api/v1/auth/login");
+  auto login = shell("curl -sS -D - -o /dev/null --cacert '" + cert.string() +
+                     "' -H 'Content-Type: application/json' -H 'X-Requested-With: yizhan' -d "
+                     "'{\"username\":\"admin\",\"password\":\"" +
+                     password + "\"}' " + url + "/api/v1/auth/login");
   for (auto& c : login)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   EXPECT_NE(login.find("set-cookie: yz_session="), std::string::npos) << login;
