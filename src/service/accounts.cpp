@@ -150,6 +150,7 @@ class AccountService::RecentlyBlocked {
 struct AccountService::Attempt {
   std::vector<std::pair<store::ThrottleScope, std::string>> subjects;  ///< scope order
   store::UserRecord user;                                              ///< id 0: no such user
+  std::optional<HashingPool::Slot> slot;  ///< its place on the hashing pool
 };
 
 AccountService::AccountService(store::Database& database, PasswordHasher hasher,
@@ -204,6 +205,9 @@ AccountService::Attempt AccountService::begin_attempt(const std::string& usernam
     throw Error(ErrorCode::too_many_attempts, "too many failed sign-ins; try again later",
                 {{"retry_after_seconds", std::to_string(wait)}});
   }
+  // A place on the hashing pool before any database work: when it is full the answer is an
+  // immediate 503 that costs nothing and counts nothing.
+  attempt.slot.emplace(hashing_->reserve());
   struct Gate {
     int retry_after = 0;        ///< > 0: blocked
     std::vector<double> waits;  ///< per counter
@@ -256,21 +260,6 @@ AccountService::Attempt AccountService::begin_attempt(const std::string& usernam
   return attempt;
 }
 
-void AccountService::end_attempt(const Attempt& attempt, bool succeeded) {
-  database_.transact(
-      [&](store::UnitOfWork& unit) { forgive(unit, policy_, attempt.subjects, succeeded); });
-}
-
-void AccountService::hash_on_pool(const Attempt* attempt, const std::function<void()>& work) {
-  try {
-    hashing_->run(work);
-  } catch (const Error& error) {
-    // The pool was full: the password was never checked, so the attempt does not count.
-    if (attempt && error.code() == ErrorCode::unavailable) end_attempt(*attempt, false);
-    throw;
-  }
-}
-
 LoginResult AccountService::login(std::string_view raw_username, std::string_view password,
                                   std::string_view client_address) {
   require_utf8(raw_username, "username");
@@ -278,15 +267,14 @@ LoginResult AccountService::login(std::string_view raw_username, std::string_vie
   const std::string username = normalized(raw_username);
 
   // 1. The throttle, checked and counted, and the stored hash, in one short transaction.
-  const auto attempt = begin_attempt(username, client_address, kLoginAction);
+  auto attempt = begin_attempt(username, client_address, kLoginAction);
   const auto* user = &attempt.user;
 
   // 2. The slow hash on the hashing pool, outside any transaction. Unknown users cost the same.
   const bool known = user->id != 0 && user->active;
   bool verified = false;
-  hash_on_pool(&attempt, [&] {
-    verified = hasher_.verify(known ? user->password_hash : decoy_hash_, password);
-  });
+  attempt.slot->run(
+      [&] { verified = hasher_.verify(known ? user->password_hash : decoy_hash_, password); });
   if (!known || !verified) {
     database_.transact([&](store::UnitOfWork& unit) {
       audit_attempt(unit, username, client_address, kLoginAction, "invalid_credentials");
@@ -302,11 +290,7 @@ LoginResult AccountService::login(std::string_view raw_username, std::string_vie
   result.user = {user->id, user->username, user->role, user->village_id};
   std::optional<std::string> rehash;
   if (hasher_.needs_rehash(user->password_hash)) {
-    try {
-      hash_on_pool(nullptr, [&] { rehash = hasher_.hash(password); });
-    } catch (const Error&) {
-      // The pool is busy: the stronger hash is stored at a later sign-in.
-    }
+    attempt.slot->run([&] { rehash = hasher_.hash(password); });
   }
   database_.transact([&](store::UnitOfWork& unit) {
     store::insert_session(unit, token_digest(result.token), user->id, policy_.absolute_seconds,
@@ -347,10 +331,10 @@ void AccountService::change_password(const domain::Principal& principal,
     throw Error::invalid_field("new_password", "new password " + *problem);
   }
   // Throttled like a login: a stolen session must not become a password-guessing oracle.
-  const auto attempt = begin_attempt(principal.username, client_address, kPasswordAction);
+  auto attempt = begin_attempt(principal.username, client_address, kPasswordAction);
   const auto& user = attempt.user;
   bool verified = false;
-  hash_on_pool(&attempt, [&] {
+  attempt.slot->run([&] {
     verified = hasher_.verify(user.id != 0 ? user.password_hash : decoy_hash_, current_password);
   });
   if (user.id == 0 || !verified) {
@@ -362,7 +346,7 @@ void AccountService::change_password(const domain::Principal& principal,
                 {{"field", "current_password"}});
   }
   std::string hash;
-  hash_on_pool(&attempt, [&] { hash = hasher_.hash(new_password); });
+  attempt.slot->run([&] { hash = hasher_.hash(new_password); });
   database_.transact([&](store::UnitOfWork& unit) {
     store::update_password_hash(unit, user.id, hash);
     store::delete_user_sessions(unit, user.id, token_digest(current_token));
@@ -391,7 +375,7 @@ UserSummary AccountService::add_user(std::string_view raw_username, domain::Role
   store::UserRecord user;
   user.username = username;
   user.role = role;
-  hash_on_pool(nullptr, [&] { user.password_hash = hasher_.hash(password); });
+  hashing_->run([&] { user.password_hash = hasher_.hash(password); });
   return database_.transact([&](store::UnitOfWork& unit) {
     if (village_code) {
       user.village_id = store::find_village_id_by_code(unit, *village_code);
@@ -411,7 +395,7 @@ void AccountService::reset_password(std::string_view username, std::string_view 
     throw Error::invalid_field("password", "password " + *problem);
   }
   std::string hash;
-  hash_on_pool(nullptr, [&] { hash = hasher_.hash(password); });
+  hashing_->run([&] { hash = hasher_.hash(password); });
   database_.transact([&](store::UnitOfWork& unit) {
     const auto user = store::find_user_by_username(unit, normalized(username), true);
     if (!user) throw Error(ErrorCode::not_found, "no such user");

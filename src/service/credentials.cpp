@@ -208,8 +208,6 @@ HashingPool::HashingPool(int threads, int queue_limit) : state_(std::make_unique
           state->queue.pop_front();
         }
         task();  // exceptions land in the task's future
-        std::lock_guard lock(state->mutex);
-        --state->admitted;
       }
     });
   }
@@ -225,17 +223,27 @@ HashingPool::~HashingPool() {
     thread.join();
 }
 
-void HashingPool::run(const std::function<void()>& work) {
-  std::future<void> done;
+HashingPool::Slot HashingPool::reserve() {
+  std::lock_guard lock(state_->mutex);
+  if (state_->admitted >= state_->capacity) {
+    throw domain::Error(domain::ErrorCode::unavailable,
+                        "too many sign-ins are being checked right now; try again shortly");
+  }
+  ++state_->admitted;
+  return Slot(state_.get());
+}
+
+HashingPool::Slot::~Slot() {
+  if (!state_) return;
+  std::lock_guard lock(state_->mutex);
+  --state_->admitted;
+}
+
+void HashingPool::Slot::run(const std::function<void()>& work) {
+  std::packaged_task<void()> task(work);
+  auto done = task.get_future();
   {
     std::lock_guard lock(state_->mutex);
-    if (state_->admitted >= state_->capacity) {
-      throw domain::Error(domain::ErrorCode::unavailable,
-                          "too many sign-ins are being checked right now; try again shortly");
-    }
-    ++state_->admitted;
-    std::packaged_task<void()> task(work);
-    done = task.get_future();
     state_->queue.push_back(std::move(task));
   }
   state_->wake.notify_one();

@@ -14,6 +14,7 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/store/accounts.hpp"
+#include "yizhan/store/audit.hpp"
 #include "yizhan/store/images.hpp"
 
 using namespace yizhan;
@@ -35,7 +36,8 @@ ErrorCode code_of(const std::function<void()>& action) {
 }
 
 std::vector<store::AuditRow> audit_rows(Station& station) {
-  return service::AuditService(station.database).list(std::nullopt, 100).items;
+  return station.database.transact(
+      [](store::UnitOfWork& unit) { return store::list_audit(unit, 100, std::nullopt); });
 }
 
 /// Free failures per (username, address) before the delays, the first delay, the per-account
@@ -187,14 +189,16 @@ TEST(LoginThrottle, DelaysGrowAfterTheFreeFailuresUpToTheirCap) {
 }
 
 TEST(LoginThrottle, ConcurrentWrongLoginsAreCountedBeforeHashingSoTheLimitHolds) {
-  Station station(policy_with(5, 60, 100, 100));
+  Station station;
+  // Room on the hashing pool for all eight, so that only the throttle can refuse them.
+  service::AccountService accounts(station.database, test_support::cheap_hasher(),
+                                   policy_with(5, 60, 100, 100), service::HashingLimits{2, 8});
   std::atomic<int> wrong{0};
   std::atomic<int> throttled{0};
   std::vector<std::thread> attackers;
   for (int i = 0; i < 8; ++i) {
     attackers.emplace_back([&] {
-      const auto code =
-          code_of([&] { station.accounts.login("admin", "wrong password", "10.0.1.9"); });
+      const auto code = code_of([&] { accounts.login("admin", "wrong password", "10.0.1.9"); });
       if (code == ErrorCode::invalid_credentials) ++wrong;
       if (code == ErrorCode::too_many_attempts) ++throttled;
     });

@@ -105,15 +105,11 @@ class AccountService {
  private:
   struct Attempt;
   class RecentlyBlocked;
-  /// The throttle gate: checks and counts one attempt for `username` from `client_address`
-  /// (429 when blocked, audited as `action`), and reads the user.
+  /// Admission of one attempt for `username` from `client_address`: a block remembered in
+  /// this process (429), a place on the hashing pool (503 when full), then the gate that checks
+  /// and counts the throttle in the database (429, audited as `action`) and reads the user.
   Attempt begin_attempt(const std::string& username, std::string_view client_address,
                         const std::string& action);
-  /// Takes back a counted attempt: `succeeded` (the pair's counter restarts) or never checked.
-  void end_attempt(const Attempt& attempt, bool succeeded);
-  /// Runs `work` (a hash or a verification) on the hashing pool; a full pool gives back the
-  /// counted attempt and answers 503.
-  void hash_on_pool(const Attempt* attempt, const std::function<void()>& work);
 
   store::Database& database_;
   PasswordHasher hasher_;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace yizhan::service {
 
@@ -45,15 +46,35 @@ class HashingPool {
   HashingPool(const HashingPool&) = delete;
   HashingPool& operator=(const HashingPool&) = delete;
 
-  /// Runs `work` on a hashing thread and waits for it, rethrowing what it throws. When every
-  /// thread is busy and `queue_limit` hashes already wait, throws domain::Error `unavailable`
-  /// (503 with Retry-After) at once instead of queueing without bound.
-  void run(const std::function<void()>& work);
-  /// Hashes running or waiting now.
+  struct State;
+
+  /// A place in the pool (running or waiting), held until destroyed.
+  class Slot {
+   public:
+    Slot(Slot&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    Slot& operator=(Slot&&) = delete;
+    ~Slot();
+    /// Runs `work` on a hashing thread and waits for it, rethrowing what it throws.
+    void run(const std::function<void()>& work);
+
+   private:
+    friend class HashingPool;
+    explicit Slot(State* state) : state_(state) {}
+    State* state_;
+  };
+
+  /// Takes a place before any other work is done for a sign-in. When every thread is busy and
+  /// `queue_limit` hashes already wait, throws domain::Error `unavailable` (503 with
+  /// Retry-After) at once instead of queueing without bound.
+  [[nodiscard]] Slot reserve();
+  /// reserve(), then run `work` on it.
+  void run(const std::function<void()>& work) { reserve().run(work); }
+  /// Hashes running or waiting now (places taken).
   [[nodiscard]] std::size_t load() const;
 
  private:
-  struct State;
   std::unique_ptr<State> state_;
 };
 
