@@ -59,7 +59,7 @@ void add_audit_routes(Router& router, service::AuditService& audit) {
          const auto result = audit.list(query.before, query.limit);
          json items = json::array();
          for (const auto& row : result.items) {
-           const auto& e = row.entry;
+           const auto& e = row;
            items.push_back({{"id", row.id},
                             {"occurred_at", domain::format_shanghai_time(row.occurred_at_us)},
                             {"user_id", e.user_id ? json(*e.user_id) : json(nullptr)},
