@@ -16,6 +16,24 @@ ensure_node() {
   ensure_packages nodejs npm
 }
 
+# vendor_web_libraries: the pages' npm libraries (web/package.json, pinned by its lock) installed
+# under build/web-vendor and their browser builds copied to web/assets/vendor/ (not in git); does
+# nothing when the copy matches the lock.
+vendor_web_libraries() {
+  local vendor=web/assets/vendor work=build/web-vendor stamp
+  stamp=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+  [ "$(cat "$vendor/.lock-sha256" 2>/dev/null)" = "$stamp" ] && return 0
+  ensure_node
+  say "installing the pages' libraries (web/package-lock.json)"
+  mkdir -p "$work" && cp web/package.json web/package-lock.json "$work/"
+  (cd "$work" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci for web/ failed"
+  rm -rf "$vendor" && mkdir -p "$vendor/idb" "$vendor/pinyin-pro"
+  cp "$work/node_modules/idb/build/index.js" "$work/node_modules/idb/LICENSE" "$vendor/idb/"
+  cp "$work/node_modules/pinyin-pro/dist/index.js" "$work/node_modules/pinyin-pro/LICENSE" \
+    "$vendor/pinyin-pro/"
+  echo "$stamp" >"$vendor/.lock-sha256"
+}
+
 say() { printf '\033[1m[yizhan]\033[0m %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
