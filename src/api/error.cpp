@@ -19,6 +19,14 @@ int http_status(ErrorCode code) {
     case ErrorCode::out_of_stock: return 409;
     case ErrorCode::conflict: return 409;
     case ErrorCode::idempotency_mismatch: return 409;
+    case ErrorCode::idempotency_key_required: return 400;
+    case ErrorCode::expired: return 409;
+    case ErrorCode::label_price_mismatch: return 409;
+    case ErrorCode::shift_open: return 409;
+    case ErrorCode::no_open_shift: return 409;
+    case ErrorCode::refund_exceeds_sale: return 409;
+    case ErrorCode::invalid_state: return 409;
+    case ErrorCode::discount_limit: return 403;
     case ErrorCode::unauthorized: return 401;
     case ErrorCode::invalid_credentials: return 401;
     case ErrorCode::forbidden: return 403;

@@ -15,6 +15,14 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::out_of_stock: return "out_of_stock";
     case ErrorCode::conflict: return "conflict";
     case ErrorCode::idempotency_mismatch: return "idempotency_mismatch";
+    case ErrorCode::idempotency_key_required: return "idempotency_key_required";
+    case ErrorCode::expired: return "expired";
+    case ErrorCode::label_price_mismatch: return "label_price_mismatch";
+    case ErrorCode::shift_open: return "shift_open";
+    case ErrorCode::no_open_shift: return "no_open_shift";
+    case ErrorCode::refund_exceeds_sale: return "refund_exceeds_sale";
+    case ErrorCode::invalid_state: return "invalid_state";
+    case ErrorCode::discount_limit: return "discount_limit";
     case ErrorCode::unauthorized: return "unauthorized";
     case ErrorCode::invalid_credentials: return "invalid_credentials";
     case ErrorCode::forbidden: return "forbidden";

@@ -40,6 +40,63 @@ std::optional<std::int64_t> parse_utc_datetime(std::string_view text) {
   return duration_cast<microseconds>(seconds).count() + micros;
 }
 
+std::optional<std::chrono::year_month_day> parse_iso_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int parts[3] = {0, 0, 0};
+  const std::size_t starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < lengths[i]; ++j) {
+      const char c = text[starts[i] + j];
+      if (c < '0' || c > '9') return std::nullopt;
+      parts[i] = parts[i] * 10 + (c - '0');
+    }
+  const std::chrono::year_month_day day{std::chrono::year(parts[0]),
+                                        std::chrono::month(static_cast<unsigned>(parts[1])),
+                                        std::chrono::day(static_cast<unsigned>(parts[2]))};
+  if (!day.ok()) return std::nullopt;
+  return day;
+}
+
+std::string format_iso_date(std::chrono::year_month_day day) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+  return text;
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
+    return std::nullopt;
+  std::string utc_like(text.substr(0, 10));
+  utc_like += ' ';
+  std::size_t pos = 11;
+  if (text.size() < pos + 8) return std::nullopt;
+  utc_like += text.substr(pos, 8);
+  pos += 8;
+  if (pos < text.size() && text[pos] == '.') {
+    const std::size_t start = pos;
+    ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
+      ++pos;
+    if (pos == start + 1) return std::nullopt;
+    utc_like += text.substr(start, std::min<std::size_t>(pos - start, 7));
+  }
+  auto micros = parse_utc_datetime(utc_like);
+  if (!micros || !parse_iso_date(text.substr(0, 10))) return std::nullopt;
+  const auto rest = text.substr(pos);
+  if (rest == "Z" || rest == "z") return micros;
+  if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':')
+    return std::nullopt;
+  for (std::size_t i : {1u, 2u, 4u, 5u})
+    if (rest[i] < '0' || rest[i] > '9') return std::nullopt;
+  const int hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+  const int minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+  if (hours > 14 || minutes > 59) return std::nullopt;
+  const std::int64_t offset = (hours * 3600LL + minutes * 60LL) * 1'000'000LL;
+  return rest[0] == '+' ? *micros - offset : *micros + offset;
+}
+
 std::string format_shanghai_time(std::int64_t unix_microseconds) {
   using namespace std::chrono;
   const auto local =

@@ -18,6 +18,14 @@ enum class ErrorCode {
   out_of_stock,        // 409
   conflict,            // 409, state does not allow it
   idempotency_mismatch,  // 409, an Idempotency-Key reused with a different request
+  idempotency_key_required,  // 400, a POS or checkout write without an Idempotency-Key
+  expired,                   // 409, only expired lots are left (write them off first)
+  label_price_mismatch,      // 409, a scale label's amount disagrees with price × weight
+  shift_open,                // 409, this cashier or register already has an open shift
+  no_open_shift,             // 409, selling or paying out without an open shift
+  refund_exceeds_sale,       // 409, refunding more than was sold (and not yet refunded)
+  invalid_state,             // 409, a document's state does not allow the change
+  discount_limit,            // 403, a cashier's discount beyond the configured limit
   unauthorized,          // 401, not signed in
   invalid_credentials,   // 401, wrong username or password
   forbidden,             // 403

@@ -13,6 +13,16 @@ namespace yizhan::domain {
 /// Parses MariaDB's "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) into microseconds since the epoch.
 std::optional<std::int64_t> parse_utc_datetime(std::string_view text);
 
+/// Parses ISO 8601 with an offset ("2026-12-02T10:15:00+08:00", "…T02:15:00.123Z") into
+/// microseconds since the epoch; nothing for anything else (no offset, a bad date).
+std::optional<std::int64_t> parse_iso8601(std::string_view text);
+
+/// Parses a calendar date "YYYY-MM-DD"; nothing for anything else or an impossible date.
+std::optional<std::chrono::year_month_day> parse_iso_date(std::string_view text);
+
+/// Formats a calendar date as "YYYY-MM-DD".
+std::string format_iso_date(std::chrono::year_month_day day);
+
 /// ISO 8601 in Asia/Shanghai with offset and milliseconds: "2026-11-25T14:39:00.123+08:00".
 std::string format_shanghai_time(std::int64_t unix_microseconds);
 

@@ -1,0 +1,59 @@
+// The double-entry journal: account codes, and the postings of each money movement. Debits are
+// positive, credits negative; every entry sums to zero.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/sale.hpp"
+
+namespace yizhan::domain {
+
+/// One line of a journal entry.
+struct Posting {
+  std::string account;  ///< an account code (below)
+  Fen amount;           ///< debit > 0, credit < 0
+  friend bool operator==(const Posting&, const Posting&) = default;
+};
+
+// Account codes (ledger_accounts.code).
+std::string cash_drawer_account(std::int64_t register_id);
+std::string tender_clearing_account(TenderMethod method);  ///< cash → error internal
+std::string village_payable_account(std::int64_t village_id);
+std::string tender_account(TenderMethod method, std::int64_t register_id);  ///< drawer for cash
+inline constexpr const char* kCommissionIncome = "commission_income";
+inline constexpr const char* kCashOverShort = "cash_over_short";
+inline constexpr const char* kStationCash = "station_cash";
+
+/// True when the postings sum to zero.
+bool balances(std::span<const Posting> postings);
+
+/// A village's part of a sale or refund line.
+struct VillageSplit {
+  std::int64_t village_id = 0;
+  Fen fee;
+  Fen share;
+};
+
+/// A sale: debit each tender's account (the register's drawer for cash, net of change), credit
+/// each village's payable with its shares and commission income with the fees. Postings to the
+/// same account are merged and zero postings dropped; the result balances (else `internal`).
+std::vector<Posting> sale_postings(std::int64_t register_id, std::span<const Tender> tenders,
+                                   std::span<const VillageSplit> lines);
+
+/// A refund paid out by `method`: the exact reverse of the refunded parts.
+std::vector<Posting> refund_postings(std::int64_t register_id, TenderMethod method,
+                                     std::span<const VillageSplit> lines);
+
+/// Cash put into (amount > 0) or taken out of (amount < 0) a drawer, against the station's cash.
+/// A shift's opening float is such a movement.
+std::vector<Posting> cash_movement_postings(std::int64_t register_id, Fen amount);
+
+/// Closing a shift: the counted cash goes back to the station's cash, and the difference
+/// between expected and counted is booked to cash over/short, leaving the drawer at zero.
+std::vector<Posting> shift_close_postings(std::int64_t register_id, Fen expected, Fen counted);
+
+}  // namespace yizhan::domain

@@ -1,0 +1,108 @@
+// Pricing a counter sale: line and sale discounts, 抹零, the commission split per line, tenders
+// and change, the cashier's discount limit, and what a refund of part of a line gives back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "yizhan/domain/commission.hpp"
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
+
+namespace yizhan::domain {
+
+/// 抹零: the total rounded down to the jiao (1 角 = 10 fen) or the yuan, as a discount.
+enum class Rounding { none, jiao, yuan };
+std::optional<Rounding> parse_rounding(std::string_view text);  ///< "none", "jiao", "yuan"
+
+/// A line as rung up: price and quantity known, discount asked for.
+struct SaleLineInput {
+  Quantity quantity = Quantity::pieces(1);
+  Fen unit_price;                  ///< per piece, or per kilogram for grams
+  std::optional<Fen> label_total;  ///< a scale label's amount, which then is the list amount
+  Fen discount;                    ///< the line's own discount (≥ 0, ≤ its list amount)
+  int commission_bps = 0;          ///< the rate in force for this product now
+};
+
+/// A line priced: list − line discount − its part of the sale discount = gross = fee + share.
+struct PricedLine {
+  Fen list;           ///< price × quantity (or the label's amount)
+  Fen line_discount;  ///< the line's own discount
+  Fen sale_discount;  ///< its part of the sale discount and of the rounding
+  Fen gross;          ///< what the customer pays for this line
+  int commission_bps = 0;
+  CommissionSplit split;  ///< fee + share == gross
+};
+
+struct PricedSale {
+  std::vector<PricedLine> lines;
+  Fen subtotal;  ///< sum of list
+  Fen discount;  ///< every discount incl. rounding: subtotal − total
+  Fen rounding;  ///< of which 抹零
+  Fen total;     ///< sum of gross
+};
+
+/// Prices a sale: each line's list (line_total, or label_total), minus its discount; then the
+/// sale discount plus the 抹零 of what remains is spread over the lines by their amount after line
+/// discounts with the one allocation function (allocate); then each gross is split by
+/// commission(). Errors (422 naming the field): no lines ("lines"), a line discount below zero or
+/// above its list ("lines[i].discount_fen"), a sale discount below zero or above the total
+/// ("discount_fen").
+PricedSale price_sale(std::span<const SaleLineInput> lines, Fen sale_discount, Rounding rounding);
+
+/// Refuses (403 discount_limit, details discount_fen and limit_fen) a sale whose discounts,
+/// not counting 抹零, exceed `limit_bps` of its subtotal.
+void check_discount_limit(const PricedSale& sale, int limit_bps);
+
+/// How a tender pays.
+enum class TenderMethod { cash, wechat, alipay, card, other, wechat_code, alipay_code };
+std::string_view to_string(TenderMethod method);
+std::optional<TenderMethod> parse_tender_method(std::string_view text);
+
+/// A tender as the cashier entered it. For cash, `tendered` is what the customer handed over
+/// (≥ amount); the difference is change.
+struct TenderInput {
+  TenderMethod method = TenderMethod::cash;
+  Fen amount;
+  std::optional<Fen> tendered;
+  std::string reference;
+};
+
+struct Tender {
+  TenderMethod method = TenderMethod::cash;
+  Fen amount;  ///< what this tender pays of the total
+  std::optional<Fen> tendered;
+  std::string reference;
+};
+
+struct SettledTenders {
+  std::vector<Tender> tenders;
+  Fen change;
+};
+
+/// Checks that `tenders` pay `total` exactly: amounts > 0 and summing to the total; a cash
+/// tender's tendered ≥ amount gives change; `other` needs a reference; at most one cash tender.
+/// Errors are 422 naming the field ("tenders", "tenders[i].amount_fen", …).
+SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders);
+
+/// A sale line's quantities and money, or the part of it already refunded.
+struct LineAmounts {
+  std::int64_t quantity = 0;
+  Fen gross;
+  Fen fee;
+  Fen share;
+  friend bool operator==(const LineAmounts&, const LineAmounts&) = default;
+};
+
+/// What refunding `quantity` more of `line` gives back, when `refunded` of it was refunded
+/// before. Cumulative: the refund of the first n units is a fixed function of n, so any sequence
+/// of partial refunds sums to exactly the line when all of it is refunded, and every part is
+/// ≥ 0 with fee + share = gross. More than what is left is 409 refund_exceeds_sale.
+LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
+                        std::int64_t quantity);
+
+}  // namespace yizhan::domain

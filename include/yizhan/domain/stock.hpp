@@ -1,0 +1,38 @@
+// Stock rules: which lots a sale takes (FEFO), what a level allows, count differences.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace yizhan::domain {
+
+/// A lot as the picker sees it.
+struct LotStock {
+  std::int64_t lot_id = 0;
+  std::optional<std::chrono::year_month_day> expires_on;  ///< nothing: does not expire
+  std::int64_t remaining = 0;
+};
+
+/// A quantity taken from one lot.
+struct LotTake {
+  std::int64_t lot_id = 0;
+  std::int64_t quantity = 0;
+  friend bool operator==(const LotTake&, const LotTake&) = default;
+};
+
+/// Takes `quantity` (> 0) from `lots` first-expiry-first-out: earliest expires_on first, lots
+/// without expiry last, ties by lot id. A lot whose expires_on is before `today` is expired and
+/// never taken (a lot expiring today still sells today). Throws domain::Error:
+///   expired (409) when the unexpired lots cannot cover it but all lots together could,
+///   out_of_stock (409) when all lots together cannot;
+/// details carry "available" (unexpired quantity).
+std::vector<LotTake> pick_lots_fefo(std::span<const LotStock> lots, std::int64_t quantity,
+                                    std::chrono::year_month_day today);
+
+/// What can be sold or reserved of a product: on_hand − reserved, never below zero.
+std::int64_t available(std::int64_t on_hand, std::int64_t reserved);
+
+}  // namespace yizhan::domain

@@ -1,0 +1,260 @@
+// The counter: registers, shifts with their cash, sales with split tenders, refunds and held
+// carts; each write one transaction with its stock moves and journal entry.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "yizhan/domain/access.hpp"
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
+#include "yizhan/domain/sale.hpp"
+#include "yizhan/domain/scale_label.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/service/accounts.hpp"
+#include "yizhan/service/idempotency.hpp"
+
+namespace yizhan::store {
+class Database;
+}
+
+namespace yizhan::service {
+
+/// A till: its drawer, its receipt printer and its paper width.
+struct Register {
+  std::int64_t id = 0;
+  std::string name;  ///< e.g. 柜台1
+  std::optional<std::string> printer_host;
+  std::optional<int> printer_port;
+  int receipt_columns = 32;  ///< 58 mm: 32; 80 mm: 48 (42 on an Epson TM-T88)
+};
+
+struct Shift {
+  std::int64_t id = 0;
+  Register register_;
+  std::int64_t cashier_id = 0;
+  std::string cashier;
+  std::string state;  ///< open, closed
+  domain::Fen float_amount;
+  std::int64_t opened_at = 0;  ///< unix microseconds
+  std::optional<std::int64_t> closed_at;
+  std::optional<domain::Fen> expected_cash;
+  std::optional<domain::Fen> counted_cash;
+};
+
+/// X report (any time) and Z report (at close, with counted and difference).
+struct ShiftReport {
+  Shift shift;
+  std::int64_t sales_count = 0;
+  std::int64_t refunds_count = 0;
+  domain::Fen gross;     ///< sum of sales' totals
+  domain::Fen discount;  ///< sum of their discounts
+  domain::Fen refunds;   ///< sum of refunds paid
+  struct ByMethod {
+    std::string method;
+    domain::Fen sales;
+    domain::Fen refunds;
+    domain::Fen net;
+  };
+  std::vector<ByMethod> by_method;
+  struct ByVillage {
+    std::int64_t village_id = 0;
+    std::string village_name;
+    domain::Fen gross;
+    domain::Fen fee;
+    domain::Fen share;
+  };
+  std::vector<ByVillage> by_village;
+  domain::Fen cash_in;          ///< cash movements in, after the float
+  domain::Fen cash_out;         ///< cash movements out (positive)
+  domain::Fen expected_cash;    ///< float + cash sales − cash refunds + in − out
+  std::optional<domain::Fen> counted_cash;
+  std::optional<domain::Fen> difference;  ///< counted − expected (over > 0, short < 0)
+};
+
+/// One line of a sale as asked for: a product by id, or a scanned code (EAN-13 or scale label).
+struct SaleLineRequest {
+  std::optional<std::int64_t> product_id;
+  std::optional<std::string> code;
+  std::optional<std::int64_t> quantity;  ///< pieces or grams; from the label when scanned
+  domain::Fen discount;
+};
+
+struct SaleRequest {
+  std::vector<SaleLineRequest> lines;
+  domain::Fen discount;
+  domain::Rounding rounding = domain::Rounding::none;
+  std::vector<domain::TenderInput> tenders;
+  bool offline = false;                 ///< rung up by an offline till, synced later
+  std::optional<std::int64_t> rung_at;  ///< unix microseconds, for offline sales
+};
+
+struct SaleLine {
+  std::int64_t id = 0;
+  int line_no = 0;
+  std::int64_t product_id = 0;
+  std::string name;
+  std::int64_t village_id = 0;
+  std::string village_name;
+  domain::Unit unit = domain::Unit::piece;
+  std::int64_t quantity = 0;
+  domain::Fen unit_price;
+  domain::Fen list;
+  domain::Fen line_discount;
+  domain::Fen sale_discount;
+  domain::Fen gross;
+  int commission_bps = 0;
+  domain::Fen fee;
+  domain::Fen share;
+  std::int64_t refunded_quantity = 0;
+  std::optional<std::string> code;
+  struct Lot {
+    std::int64_t lot_id = 0;
+    std::string lot;
+    std::int64_t quantity = 0;
+  };
+  std::vector<Lot> lots;
+};
+
+struct SaleRefundSummary {
+  std::int64_t id = 0;
+  std::string method;
+  domain::Fen total;
+  std::int64_t created_at = 0;
+};
+
+struct Sale {
+  std::int64_t id = 0;
+  std::string number;  ///< business day, register and that register's sequence: 20261202-1-0042
+  std::int64_t shift_id = 0;
+  Register register_;
+  std::int64_t cashier_id = 0;
+  std::string cashier;
+  domain::Fen subtotal;
+  domain::Fen discount;
+  domain::Fen rounding;
+  domain::Fen total;
+  domain::Fen change;
+  bool offline = false;
+  std::int64_t created_at = 0;  ///< unix microseconds
+  std::vector<SaleLine> lines;
+  std::vector<domain::Tender> tenders;
+  std::vector<SaleRefundSummary> refunds;
+};
+
+struct RefundLineRequest {
+  std::int64_t line_id = 0;
+  std::int64_t quantity = 0;
+  bool restock = true;  ///< back to its lot; false = written off as damaged
+};
+
+struct RefundRequest {
+  std::int64_t sale_id = 0;
+  std::vector<RefundLineRequest> lines;  ///< empty = everything not yet refunded
+  std::optional<domain::TenderMethod> method;  ///< nothing = the sale's first tender
+  std::string reason;
+};
+
+struct RefundLine {
+  std::int64_t line_id = 0;
+  std::int64_t quantity = 0;
+  domain::Fen gross;
+  domain::Fen fee;
+  domain::Fen share;
+  bool restock = true;
+};
+
+struct Refund {
+  std::int64_t id = 0;
+  std::int64_t sale_id = 0;
+  std::string sale_number;
+  std::string method;
+  domain::Fen total;
+  std::int64_t created_at = 0;
+  std::vector<RefundLine> lines;
+};
+
+/// Counter settings from configuration.
+struct CounterSettings {
+  int cashier_discount_limit_bps = 1000;  ///< a cashier may give at most 10 % off
+  std::vector<domain::ScaleLabelFormat> label_formats = domain::default_scale_label_formats();
+  domain::TimeZone zone = domain::TimeZone::shanghai();
+  std::string station_name = "安海镇乡村联盟驿站";
+};
+
+/// A cart put aside at a register (挂单); `cart` is the page's JSON, kept as it came.
+struct HeldCart {
+  std::int64_t id = 0;
+  std::int64_t register_id = 0;
+  std::string cashier;
+  std::string label;
+  std::string cart;
+  std::int64_t created_at = 0;
+};
+
+/// A page of sales.
+struct SaleQuery {
+  std::optional<std::int64_t> shift_id;
+  std::optional<std::int64_t> cashier_id;
+  std::optional<std::chrono::year_month_day> day;  ///< business day
+  std::optional<std::int64_t> before_id;           ///< paging by key
+  int limit = 50;
+};
+
+class CounterService {
+ public:
+  CounterService(store::Database& database, CounterSettings settings,
+                 int idempotency_retention_days = 7);
+
+  [[nodiscard]] const CounterSettings& settings() const { return settings_; }
+
+  std::vector<Register> registers();
+  /// Opens a shift for the caller at the named register with a float (cash put in the drawer
+  /// from the station's cash, journalled). 409 shift_open when the caller or the register
+  /// already has an open shift; 422 for an unknown register or a bad float.
+  Shift open_shift(const domain::Principal& caller, const std::string& register_name,
+                   domain::Fen float_amount, const Actor& actor);
+  /// The caller's open shift; 404 when none.
+  Shift current_shift(const domain::Principal& caller);
+  /// Cash in (> 0) or out (< 0) of the drawer with a reason; journalled.
+  void move_cash(const domain::Principal& caller, std::int64_t shift_id, domain::Fen amount,
+                 const std::string& reason, const Actor& actor);
+  /// X report. A cashier sees only their own shifts (404 otherwise).
+  ShiftReport shift_report(const domain::Principal& caller, std::int64_t shift_id);
+  /// Z report: closes with the counted drawer, books the difference as over/short.
+  ShiftReport close_shift(const domain::Principal& caller, std::int64_t shift_id,
+                          domain::Fen counted_cash, const Actor& actor);
+
+  /// Rings up a sale on the caller's open shift, exactly once per Idempotency-Key.
+  StoredReply sell(const domain::Principal& caller, const SaleRequest& request,
+                   const IdempotencyKey& key, const std::function<StoredReply(const Sale&)>& render);
+  /// Prices a cart as a sale would (codes and labels resolved, discounts spread, split per
+  /// line) without selling anything or checking stock: for the counter page's display.
+  Sale quote(const SaleRequest& request);
+  Sale sale(std::int64_t id);
+  Sale sale_by_number(const std::string& number);
+  std::vector<Sale> sales(const SaleQuery& query);  ///< without lines' lots
+
+  /// Refunds lines of a sale, exactly once per Idempotency-Key. A cashier refunds only sales of
+  /// the current business day (403 otherwise); an admin any.
+  StoredReply refund(const domain::Principal& caller, const RefundRequest& request,
+                     const IdempotencyKey& key,
+                     const std::function<StoredReply(const Refund&)>& render);
+
+  HeldCart hold_cart(const domain::Principal& caller, const std::string& label,
+                     const std::string& cart_json);
+  std::vector<HeldCart> held_carts(const domain::Principal& caller);
+  /// Takes a held cart back (it is removed); 404 when gone (resumed elsewhere).
+  HeldCart resume_cart(const domain::Principal& caller, std::int64_t id);
+
+ private:
+  store::Database& database_;
+  CounterSettings settings_;
+  Idempotency idempotency_;
+};
+
+}  // namespace yizhan::service
