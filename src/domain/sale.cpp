@@ -1,0 +1,229 @@
+// Counter sale pricing: discounts, 抹零, the commission split per line, tenders and change,
+// the cashier's discount limit, and the cumulative rule that makes partial refunds sum exactly.
+#include "yizhan/domain/sale.hpp"
+
+#include <string>
+
+#include "yizhan/domain/allocation.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/text.hpp"
+
+namespace yizhan::domain {
+namespace {
+
+// 128-bit intermediates: amount × quantity and amount × basis points exceed int64.
+__extension__ typedef __int128 Wide;
+
+constexpr std::size_t kMaxReferenceCharacters = 100;
+
+std::string indexed(std::string_view list, std::size_t index, std::string_view member) {
+  return std::string(list) + "[" + std::to_string(index) + "]." + std::string(member);
+}
+
+[[noreturn]] void bug(std::string cause) {
+  throw Error(ErrorCode::internal, "internal error", {}, std::move(cause));
+}
+
+Fen rounding_of(Fen amount, Rounding rounding) {
+  switch (rounding) {
+    case Rounding::none: return Fen(0);
+    case Rounding::jiao: return Fen(amount.value() % 10);
+    case Rounding::yuan: return Fen(amount.value() % 100);
+  }
+  return Fen(0);
+}
+
+/// round_half_up(amount × numerator / denominator) for amount, numerator ≥ 0, denominator > 0.
+std::int64_t scaled_half_up(std::int64_t amount, std::int64_t numerator, std::int64_t denominator) {
+  const Wide product = Wide{amount} * numerator;
+  return static_cast<std::int64_t>((2 * product + denominator) / (2 * Wide{denominator}));
+}
+
+}  // namespace
+
+std::optional<Rounding> parse_rounding(std::string_view text) {
+  if (text == "none") return Rounding::none;
+  if (text == "jiao") return Rounding::jiao;
+  if (text == "yuan") return Rounding::yuan;
+  return std::nullopt;
+}
+
+PricedSale price_sale(std::span<const SaleLineInput> lines, Fen sale_discount, Rounding rounding) {
+  if (lines.empty()) throw Error::invalid_field("lines", "a sale needs at least one line");
+
+  PricedSale sale;
+  sale.lines.reserve(lines.size());
+  std::vector<std::int64_t> weights;
+  weights.reserve(lines.size());
+  Fen after_line_discounts;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const SaleLineInput& input = lines[i];
+    if (input.unit_price < Fen(0)) {
+      throw Error::invalid_field(indexed("lines", i, "unit_price_fen"),
+                                 "a price cannot be negative");
+    }
+    const Fen list =
+        input.label_total ? *input.label_total : line_total(input.unit_price, input.quantity);
+    if (list < Fen(0)) {
+      throw Error::invalid_field(indexed("lines", i, "label_total_fen"),
+                                 "a label's amount cannot be negative");
+    }
+    if (input.discount < Fen(0) || input.discount > list) {
+      throw Error::invalid_field(indexed("lines", i, "discount_fen"),
+                                 "a line's discount must be 0 to its amount");
+    }
+    PricedLine line;
+    line.list = list;
+    line.line_discount = input.discount;
+    line.commission_bps = input.commission_bps;
+    sale.lines.push_back(line);
+    const Fen after = list - input.discount;
+    weights.push_back(after.value());
+    sale.subtotal += list;
+    after_line_discounts += after;
+  }
+  if (sale_discount < Fen(0) || sale_discount > after_line_discounts) {
+    throw Error::invalid_field("discount_fen", "the sale's discount must be 0 to its total");
+  }
+
+  const Fen before_rounding = after_line_discounts - sale_discount;
+  sale.rounding = rounding_of(before_rounding, rounding);
+  // The sale discount and 抹零 are one amount spread by what each line still costs; a line's
+  // part never exceeds that (largest remainder gives each at most the ceiling of its exact share).
+  const auto parts = allocate(sale_discount + sale.rounding, weights);
+  for (std::size_t i = 0; i < sale.lines.size(); ++i) {
+    PricedLine& line = sale.lines[i];
+    line.sale_discount = parts[i];
+    line.gross = line.list - line.line_discount - line.sale_discount;
+    if (line.gross < Fen(0)) bug("price_sale: negative gross");
+    line.split = commission(line.gross, line.commission_bps);
+    sale.total += line.gross;
+  }
+  sale.discount = sale.subtotal - sale.total;
+  if (sale.total != before_rounding - sale.rounding) bug("price_sale: lines do not sum to total");
+  return sale;
+}
+
+void check_discount_limit(const PricedSale& sale, int limit_bps) {
+  const Fen discount = sale.discount - sale.rounding;
+  const Wide limit_times_10000 = Wide{limit_bps} * sale.subtotal.value();
+  if (Wide{discount.value()} * 10'000 > limit_times_10000) {
+    const Wide limit = limit_times_10000 / 10'000;
+    throw Error(ErrorCode::discount_limit, "the discount is beyond this cashier's limit",
+                {{"discount_fen", std::to_string(discount.value())},
+                 {"limit_fen", std::to_string(static_cast<std::int64_t>(limit))}});
+  }
+}
+
+std::string_view to_string(TenderMethod method) {
+  switch (method) {
+    case TenderMethod::cash: return "cash";
+    case TenderMethod::wechat: return "wechat";
+    case TenderMethod::alipay: return "alipay";
+    case TenderMethod::card: return "card";
+    case TenderMethod::other: return "other";
+    case TenderMethod::wechat_code: return "wechat_code";
+    case TenderMethod::alipay_code: return "alipay_code";
+  }
+  return "other";
+}
+
+std::optional<TenderMethod> parse_tender_method(std::string_view text) {
+  for (TenderMethod method :
+       {TenderMethod::cash, TenderMethod::wechat, TenderMethod::alipay, TenderMethod::card,
+        TenderMethod::other, TenderMethod::wechat_code, TenderMethod::alipay_code}) {
+    if (text == to_string(method)) return method;
+  }
+  return std::nullopt;
+}
+
+SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
+  if (tenders.empty() && total != Fen(0)) {
+    throw Error::invalid_field("tenders", "a sale needs at least one tender");
+  }
+  SettledTenders settled;
+  settled.tenders.reserve(tenders.size());
+  Fen paid;
+  bool seen_cash = false;
+  for (std::size_t i = 0; i < tenders.size(); ++i) {
+    const TenderInput& input = tenders[i];
+    if (input.amount <= Fen(0)) {
+      throw Error::invalid_field(indexed("tenders", i, "amount_fen"),
+                                 "a tender's amount must be above 0");
+    }
+    if (!is_valid_utf8(input.reference) ||
+        count_characters(input.reference) > kMaxReferenceCharacters) {
+      throw Error::invalid_field(indexed("tenders", i, "reference"),
+                                 "a reference is at most 100 characters of text");
+    }
+    Tender tender{input.method, input.amount, std::nullopt, input.reference};
+    if (input.method == TenderMethod::cash) {
+      if (seen_cash) {
+        throw Error::invalid_field(indexed("tenders", i, "method"), "at most one cash tender");
+      }
+      seen_cash = true;
+      const Fen tendered = input.tendered.value_or(input.amount);
+      if (tendered < input.amount) {
+        throw Error::invalid_field(indexed("tenders", i, "tendered_fen"),
+                                   "cash tendered must be at least the amount");
+      }
+      tender.tendered = tendered;
+      settled.change += tendered - input.amount;
+    } else if (input.tendered && *input.tendered != input.amount) {
+      // Only cash gives change; a card or a QR payment pays exactly its amount.
+      throw Error::invalid_field(indexed("tenders", i, "tendered_fen"),
+                                 "only cash can be tendered above the amount");
+    }
+    if (input.method == TenderMethod::other && input.reference.empty()) {
+      throw Error::invalid_field(indexed("tenders", i, "reference"),
+                                 "an 'other' tender needs a reference");
+    }
+    paid += input.amount;
+    settled.tenders.push_back(std::move(tender));
+  }
+  if (paid != total) {
+    throw Error(ErrorCode::invalid, "the tenders must pay the total exactly",
+                {{"field", "tenders"},
+                 {"total_fen", std::to_string(total.value())},
+                 {"paid_fen", std::to_string(paid.value())}});
+  }
+  return settled;
+}
+
+LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
+                        std::int64_t quantity) {
+  if (quantity <= 0) throw Error::invalid_field("quantity", "quantity must be at least 1");
+  if (line.quantity <= 0 || line.gross < Fen(0) || line.fee < Fen(0) || line.fee > line.gross ||
+      line.fee + line.share != line.gross) {
+    bug("refund_part: an inconsistent sale line");
+  }
+  if (refunded.quantity < 0 || refunded.quantity > line.quantity ||
+      quantity > line.quantity - refunded.quantity) {
+    throw Error(ErrorCode::refund_exceeds_sale, "more than what is left of the line",
+                {{"line_quantity", std::to_string(line.quantity)},
+                 {"refunded", std::to_string(refunded.quantity)},
+                 {"asked", std::to_string(quantity)}});
+  }
+  // G(n): the gross of the first n units; F(n): their fee. Both depend on n alone and are
+  // monotone, as is G − F (the fee grows at most one fen per fen of gross since fee ≤ gross),
+  // so every part is ≥ 0 and the parts of any sequence sum to the line.
+  const auto gross_of = [&](std::int64_t n) {
+    return scaled_half_up(line.gross.value(), n, line.quantity);
+  };
+  const auto fee_of = [&](std::int64_t g) {
+    if (line.gross.value() == 0) return std::int64_t{0};
+    return static_cast<std::int64_t>(Wide{line.fee.value()} * g / line.gross.value());
+  };
+  const std::int64_t gross_before = gross_of(refunded.quantity);
+  const std::int64_t gross_after = gross_of(refunded.quantity + quantity);
+  const std::int64_t fee_before = fee_of(gross_before);
+  const std::int64_t fee_after = fee_of(gross_after);
+  LineAmounts part;
+  part.quantity = quantity;
+  part.gross = Fen(gross_after - gross_before);
+  part.fee = Fen(fee_after - fee_before);
+  part.share = part.gross - part.fee;
+  return part;
+}
+
+}  // namespace yizhan::domain
