@@ -20,10 +20,12 @@
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
+#include "yizhan/service/check.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/idempotency.hpp"
 #include "yizhan/service/maintenance.hpp"
+#include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/migrations.hpp"
@@ -54,6 +56,13 @@ std::string pool_metrics(const yizhan::store::Database& database) {
          std::to_string(stats.retries) + "\n";
 }
 
+/// The stock service's settings from configuration.
+yizhan::service::StockSettings stock_settings(const yizhan::Config& config) {
+  yizhan::service::StockSettings settings;
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  return settings;
+}
+
 /// The database, the services over it and the router: everything a request needs.
 struct Application {
   explicit Application(const yizhan::Config& config)
@@ -65,11 +74,12 @@ struct Application {
         images(config.http.media_root),
         catalog(database, images, config.database.idempotency_retention_days),
         idempotency(database, config.database.idempotency_retention_days),
+        stock(database, stock_settings(config), config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
-            {health, accounts, audit, catalog},
+            {health, accounts, audit, catalog, nullptr, &stock},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -80,6 +90,7 @@ struct Application {
   yizhan::store::ImageStore images;
   yizhan::service::CatalogService catalog;
   yizhan::service::Idempotency idempotency;
+  yizhan::service::StockService stock;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;
@@ -181,6 +192,22 @@ int seed_demo(const yizhan::Config& config, const std::string& password_file) {
   return 0;
 }
 
+/// `yizhan check`: every consistency check; differences on standard output, exit 2 when any.
+int check(const yizhan::Config& config) {
+  yizhan::store::Database database(config.database);
+  yizhan::service::Checker checker(database);
+  yizhan::service::add_stock_checks(checker);
+  const auto results = checker.run();
+  for (const auto& result : results) {
+    std::cout << (result.problems.empty() ? "ok      " : "FAILED  ") << result.name << '\n';
+    for (const auto& problem : result.problems)
+      std::cout << "        " << problem << '\n';
+  }
+  const bool consistent = yizhan::service::clean(results);
+  std::cout << (consistent ? "账实相符 / the books agree\n" : "发现差异 / differences found\n");
+  return consistent ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -213,8 +240,11 @@ int main(int argc, char** argv) {
   user_disable->add_option("--username", username)->required();
   auto* user_list = user_command->add_subcommand("list", "list the accounts");
   auto* routes_command = app.add_subcommand("routes", "list every API route and who may call it");
+  auto* check_command = app.add_subcommand(
+      "check", "verify the books (stock levels = ledger = lots); exit 2 on differences");
   app.add_subcommand("version", "print the version");
-  for (auto* command : {serve_command, migrate_command, seed_command, user_command}) {
+  for (auto* command :
+       {serve_command, migrate_command, seed_command, user_command, check_command}) {
     command->add_option("-c,--config", config_path, "TOML config file");
   }
   CLI11_PARSE(app, argc, argv);
@@ -230,6 +260,7 @@ int main(int argc, char** argv) {
     if (serve_command->parsed()) return serve(config);
     if (migrate_command->parsed()) return migrate(config);
     if (seed_command->parsed()) return seed_demo(config, password_file);
+    if (check_command->parsed()) return check(config);
 
     yizhan::store::Database database(config.database);
     yizhan::service::AccountService accounts(database);

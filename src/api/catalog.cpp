@@ -43,7 +43,8 @@ service::VillageChanges village_changes(const json& body) {
 service::ProductChanges product_changes(const json& body) {
   reject_unknown_fields(body, {"sku", "barcode", "name", "name_en", "description", "origin",
                                "village_id", "category_id", "unit", "price_fen", "commission_bps",
-                               "shelf_life_days", "active", "online", "featured"});
+                               "shelf_life_days", "active", "online", "featured", "plu",
+                               "low_stock"});
   service::ProductChanges changes;
   changes.sku = string_field(body, "sku");
   changes.barcode = nullable_string_field(body, "barcode");
@@ -57,6 +58,8 @@ service::ProductChanges product_changes(const json& body) {
   if (const auto price = integer_field(body, "price_fen")) changes.price = domain::Fen(*price);
   changes.commission_bps = nullable_integer_field(body, "commission_bps");
   changes.shelf_life_days = nullable_integer_field(body, "shelf_life_days");
+  changes.plu = nullable_integer_field(body, "plu");
+  changes.low_stock = nullable_integer_field(body, "low_stock");
   changes.active = boolean_field(body, "active");
   changes.online = boolean_field(body, "online");
   changes.featured = boolean_field(body, "featured");
@@ -124,6 +127,8 @@ json product_json(const service::Product& p) {
           {"active", p.active},
           {"online", p.online},
           {"featured", p.featured},
+          {"plu", nullable(p.plu)},
+          {"low_stock", nullable(p.low_stock)},
           {"image_url", p.image_path ? json("/media/" + *p.image_path) : json(nullptr)}};
 }
 

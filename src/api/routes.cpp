@@ -5,6 +5,7 @@
 #include "auth.hpp"
 #include "catalog.hpp"
 #include "operations.hpp"
+#include "stock.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
 
@@ -19,6 +20,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
   add_catalog_routes(router, services.catalog);
+  if (services.stock) add_stock_routes(router, *services.stock);
 
   // GET /metrics
   if (!endpoints.metrics) {

@@ -18,6 +18,9 @@ using domain::ErrorCode;
 namespace {
 
 constexpr auto kVersionRecheck = std::chrono::milliseconds(500);
+/// A scale's PLU is the 5-digit W field of its labels (domain/scale_label.hpp).
+constexpr std::int64_t kMaxPlu = 99999;
+constexpr std::int64_t kMaxLowStock = 1'000'000'000;
 
 void check(const std::optional<std::string>& problem, const char* field) {
   if (problem) throw Error::invalid_field(field, std::string(field) + " " + *problem);
@@ -59,7 +62,9 @@ store::AuditState product_state(const store::ProductRecord& p) {
           {"active", p.active ? "true" : "false"},
           {"online", p.online ? "true" : "false"},
           {"featured", p.featured ? "true" : "false"},
-          {"image_path", optional_text(p.image_path)}};
+          {"image_path", optional_text(p.image_path)},
+          {"plu", optional_number(p.plu)},
+          {"low_stock", p.low_stock ? std::to_string(*p.low_stock) : "null"}};
 }
 
 store::AuditEntry audit_entry(const Actor& actor, const char* type, std::int64_t id) {
@@ -153,6 +158,19 @@ void apply(const ProductChanges& changes, store::ProductRecord& product) {
       product.shelf_life_days.reset();
     }
   }
+  if (changes.plu) {
+    if (*changes.plu && (**changes.plu < 0 || **changes.plu > kMaxPlu)) {
+      throw Error::invalid_field("plu", "plu 应为 0–99999 / plu must be 0 to 99999");
+    }
+    product.plu = *changes.plu ? std::optional<int>(static_cast<int>(**changes.plu)) : std::nullopt;
+  }
+  if (changes.low_stock) {
+    if (*changes.low_stock && (**changes.low_stock < 0 || **changes.low_stock > kMaxLowStock)) {
+      throw Error::invalid_field("low_stock",
+                                 "low_stock 应为 0 到 10 亿 / low_stock must be 0 to 1000000000");
+    }
+    product.low_stock = *changes.low_stock;
+  }
   if (changes.village_id) product.village_id = *changes.village_id;
   if (changes.category_id) product.category_id = *changes.category_id;
   if (changes.active) product.active = *changes.active;
@@ -176,6 +194,7 @@ void check_references(store::UnitOfWork& unit, const store::ProductRecord& produ
   std::string field = "code";
   if (key.find("sku") != std::string::npos) field = "sku";
   if (key.find("barcode") != std::string::npos) field = "barcode";
+  if (key.find("plu") != std::string::npos) field = "plu";
   throw Error(ErrorCode::duplicate, field + " is already used", {{"field", field}}, error.cause());
 }
 
@@ -208,6 +227,8 @@ Product to_product(const store::ProductRecord& p) {
   out.online = p.online;
   out.featured = p.featured;
   out.image_path = p.image_path;
+  out.plu = p.plu;
+  out.low_stock = p.low_stock;
   return out;
 }
 

@@ -1,4 +1,5 @@
-// The demo station: Anhai's member villages and communities, and an account for each.
+// The demo station: Anhai's member villages and communities, an account for each, and goods on
+// the shelves (receipts for every product, some lots close to expiry, a few products low).
 #include "yizhan/service/demo.hpp"
 
 #include <cstdio>
@@ -6,9 +7,12 @@
 
 #include "demo_products.hpp"
 #include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/time.hpp"
 #include "yizhan/service/accounts.hpp"
+#include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/products.hpp"
+#include "yizhan/store/stock.hpp"
 #include "yizhan/store/villages.hpp"
 
 namespace yizhan::service {
@@ -55,6 +59,62 @@ constexpr DemoVillage kVillages[] = {
      "Batou Xibian Economic Cooperative", "村委会服务点"},
 };
 
+/// Weighed demo products get scale codes from here on, in catalog order (README "Scale labels").
+constexpr int kFirstDemoPlu = 10001;
+
+/// The business date `days` before `today`, "YYYY-MM-DD".
+std::string days_before(std::chrono::year_month_day today, int days) {
+  return store::format_sql_date(
+      std::chrono::year_month_day{std::chrono::sys_days(today) - std::chrono::days(days)});
+}
+
+/// Goods on the shelves: one receipt per village for all its products. Every third product
+/// with a shelf life got an older lot that expires within days (so FEFO and the expiry filter
+/// have something to show), and every ninth product is below its low-stock threshold.
+void receive_demo_stock(store::Database& database, const std::vector<std::int64_t>& product_ids) {
+  StockService stock(database);
+  const auto today =
+      domain::business_day(std::chrono::system_clock::now(), domain::TimeZone::shanghai());
+  std::map<std::string, ReceiptRequest> fresh;  // by village code
+  std::map<std::string, ReceiptRequest> older;
+  const auto& products = demo_products();
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const auto& demo = products[i];
+    const auto village_id = database.transact([&](store::UnitOfWork& unit) {
+      return store::find_product(unit, product_ids[i])->village_id;
+    });
+    const bool grams = std::string_view(demo.unit) == "g";
+    const bool low = i % 9 == 4;
+    ReceiptLineRequest line;
+    line.product_id = product_ids[i];
+    line.quantity = grams ? (low ? 1500 : 6000 + static_cast<std::int64_t>(i % 5) * 2500)
+                          : (low ? 4 : 18 + static_cast<std::int64_t>(i * 7 % 30));
+    line.certificate = "FJ-AH-" + std::to_string(20260 + i);
+    const int shelf = demo.shelf_life_days;
+    if (shelf > 0) line.produced_on = days_before(today, std::min(shelf / 4, 20));
+    auto& receipt = fresh[demo.village_code];
+    receipt.village_id = village_id;
+    receipt.note = "演示：村里送货 / demo delivery";
+    receipt.lines.push_back(line);
+    if (shelf > 0 && i % 3 == 1) {
+      // An older lot that expires in one to three days.
+      ReceiptLineRequest old_line = line;
+      old_line.quantity = grams ? 300 : 3;
+      old_line.lot = "OLD-" + std::to_string(i);
+      old_line.produced_on = days_before(today, std::max(shelf - 1 - static_cast<int>(i % 3), 0));
+      auto& early = older[demo.village_code];
+      early.village_id = village_id;
+      early.note = "演示：上一批 / demo: the previous lot";
+      early.lines.push_back(old_line);
+    }
+  }
+  const Actor actor{std::nullopt, "cli", "", "seed-demo"};
+  for (auto* receipts : {&older, &fresh}) {
+    for (const auto& [code, receipt] : *receipts)
+      stock.receive(receipt, actor);
+  }
+}
+
 }  // namespace
 
 DemoReport seed_demo(store::Database& database, AccountService& accounts,
@@ -67,7 +127,9 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
     return report;
   }
 
-  database.transact([](store::UnitOfWork& unit) {
+  std::vector<std::int64_t> product_ids;
+  database.transact([&product_ids](store::UnitOfWork& unit) {
+    product_ids.clear();
     std::map<std::string, std::int64_t> village_ids;
     for (const auto& village : kVillages) {
       village_ids[village.code] = store::insert_village(
@@ -79,6 +141,7 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       category_ids[category.code] = category.id;
     }
     int serial = 0;
+    int plu = kFirstDemoPlu;
     for (const auto& demo : demo_products()) {
       ++serial;
       // In-store codes: prefix 20 is GS1's "restricted circulation" range for shop use.
@@ -98,10 +161,13 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       product.price = demo.price;
       if (demo.shelf_life_days > 0) product.shelf_life_days = demo.shelf_life_days;
       product.featured = demo.featured;
-      store::insert_product(unit, product);
+      if (product.unit == domain::Unit::gram) product.plu = plu++;
+      product.low_stock = product.unit == domain::Unit::gram ? 2000 : 8;
+      product_ids.push_back(store::insert_product(unit, product));
     }
     store::bump_catalog_version(unit);
   });
+  receive_demo_stock(database, product_ids);
   const Actor actor{std::nullopt, "cli", "", "seed-demo"};
   accounts.add_user("admin", domain::Role::admin, std::nullopt, password, actor);
   accounts.add_user("cashier1", domain::Role::cashier, std::nullopt, password, actor);

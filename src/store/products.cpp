@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/stock.hpp"
 
 namespace yizhan::store {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 constexpr const char* kProductColumns =
     "SELECT p.id, p.sku, p.barcode, p.name, p.name_en, p.description, p.origin, p.village_id, "
     "       p.category_id, p.unit, p.price_fen, p.commission_bps, p.shelf_life_days, p.active, "
-    "       p.online, p.featured, p.image_path, v.name, c.name, v.active "
+    "       p.online, p.featured, p.image_path, v.name, c.name, v.active, p.plu, p.low_stock "
     "FROM products p JOIN villages v ON v.id = p.village_id "
     "JOIN categories c ON c.id = p.category_id ";
 
@@ -48,6 +49,8 @@ ProductRecord read_product(sql::ResultSet& row) {
   p.village_name = row.getString(18);
   p.category_name = row.getString(19);
   p.village_active = row.getBoolean(20);
+  if (!row.isNull(21)) p.plu = row.getInt(21);
+  if (!row.isNull(22)) p.low_stock = row.getInt64(22);
   return p;
 }
 
@@ -102,12 +105,14 @@ void bind_nullable(sql::PreparedStatement& statement, int index, const std::opti
     statement.setNull(index, 0);
   } else if constexpr (std::is_same_v<T, std::string>) {
     statement.setString(index, *value);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    statement.setInt64(index, *value);
   } else {
     statement.setInt(index, *value);
   }
 }
 
-/// Binds the 16 writable columns in the order of kWritable.
+/// Binds the 18 writable columns in the order of the INSERT and UPDATE below.
 void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
   statement.setString(1, p.sku);
   bind_nullable(statement, 2, p.barcode);
@@ -125,6 +130,8 @@ void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
   statement.setBoolean(14, p.online);
   statement.setBoolean(15, p.featured);
   bind_nullable(statement, 16, p.image_path);
+  bind_nullable(statement, 17, p.plu);
+  bind_nullable(statement, 18, p.low_stock);
 }
 
 }  // namespace
@@ -201,22 +208,25 @@ std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product) {
   auto& statement = unit.statement(
       "INSERT INTO products (sku, barcode, name, name_en, description, origin, village_id, "
       "category_id, unit, price_fen, commission_bps, shelf_life_days, active, online, featured, "
-      "image_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "image_path, plu, low_stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   bind_product(statement, product);
   statement.executeUpdate();
-  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  id->next();
-  return id->getInt64(1);
+  std::unique_ptr<sql::ResultSet> rows(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  rows->next();
+  const auto id = rows->getInt64(1);
+  // Every product has its level row from the start: sales and receipts only ever update it.
+  insert_stock_level(unit, id);
+  return id;
 }
 
 void update_product(UnitOfWork& unit, const ProductRecord& product) {
   auto& statement = unit.statement(
       "UPDATE products SET sku = ?, barcode = ?, name = ?, name_en = ?, description = ?, "
       "origin = ?, village_id = ?, category_id = ?, unit = ?, price_fen = ?, commission_bps = ?, "
-      "shelf_life_days = ?, active = ?, online = ?, featured = ?, image_path = ?, "
-      "updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
+      "shelf_life_days = ?, active = ?, online = ?, featured = ?, image_path = ?, plu = ?, "
+      "low_stock = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
   bind_product(statement, product);
-  statement.setInt64(17, product.id);
+  statement.setInt64(19, product.id);
   statement.executeUpdate();
 }
 

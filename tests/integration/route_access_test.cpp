@@ -11,6 +11,7 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/health.hpp"
+#include "yizhan/service/stock.hpp"
 #include "yizhan/store/images.hpp"
 
 using namespace yizhan;
@@ -42,6 +43,16 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/products", Access::admin},
     {"PATCH /api/v1/products/{id}", Access::admin},
     {"POST /api/v1/products/{id}/image", Access::admin},
+    {"POST /api/v1/stock/receipts", Access::admin},
+    {"GET /api/v1/stock/receipts", Access::village},
+    {"GET /api/v1/stock/receipts/{id}", Access::village},
+    {"GET /api/v1/stock/receipts/{id}/note", Access::village},
+    {"POST /api/v1/stock/counts", Access::admin},
+    {"POST /api/v1/stock/write-offs", Access::admin},
+    {"POST /api/v1/stock/returns", Access::admin},
+    {"GET /api/v1/stock", Access::signed_in},
+    {"GET /api/v1/stock/{id}", Access::signed_in},
+    {"GET /api/v1/stock/{id}/moves", Access::admin},
 };
 
 struct Fixture {
@@ -51,7 +62,9 @@ struct Fixture {
   test_support::TempDir media;
   store::ImageStore images{media.path()};
   service::CatalogService catalog{station.database, images};
-  api::Router router = api::build_router({health, station.accounts, audit, catalog});
+  service::StockService stock{station.database};
+  api::Router router =
+      api::build_router({health, station.accounts, audit, catalog, nullptr, &stock});
 };
 
 }  // namespace

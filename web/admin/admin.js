@@ -3,6 +3,7 @@ import { api, ApiError, fenToInput, formatFen, parseYuan } from '/assets/js/api.
 import { element, imageOf } from '/assets/js/catalog-view.js';
 import { localName, t, translatePage } from '/assets/js/i18n.js';
 import { startStaffPage } from '/assets/js/staff.js';
+import { StockTab } from '/admin/stock.js';
 
 const state = { villages: [], categories: [], editingProduct: null, editingVillage: null };
 
@@ -93,6 +94,8 @@ function openProduct(product) {
     f.price_fen.value = fenToInput(product.price_fen);
     f.commission_bps.value = product.commission_bps ?? '';
     f.shelf_life_days.value = product.shelf_life_days ?? '';
+    f.plu.value = product.plu ?? '';
+    f.low_stock.value = product.low_stock ?? '';
     f.active.checked = product.active;
     f.online.checked = product.online;
     f.featured.checked = product.featured;
@@ -121,7 +124,7 @@ function productBody() {
     online: f.online.checked,
     featured: f.featured.checked,
   };
-  for (const name of ['commission_bps', 'shelf_life_days']) {
+  for (const name of ['commission_bps', 'shelf_life_days', 'plu', 'low_stock']) {
     const value = wholeNumber(f[name]);
     if (Number.isNaN(value)) throw Object.assign(new Error(t('field.number_invalid')), { field: name });
     body[name] = value;
@@ -270,12 +273,14 @@ for (const dialog of [productDialog, villageDialog]) {
 for (const tab of document.querySelectorAll('.tab')) {
   tab.addEventListener('click', () => {
     for (const other of document.querySelectorAll('.tab')) other.classList.toggle('selected', other === tab);
-    for (const name of ['products', 'villages', 'audit']) {
+    for (const name of ['products', 'villages', 'stock', 'audit']) {
       document.querySelector(`#tab-${name}`).hidden = tab.dataset.tab !== name;
     }
     if (tab.dataset.tab === 'audit') loadAudit(null);
+    if (tab.dataset.tab === 'stock') stockTab.show(state.villages);
   });
 }
+const stockTab = new StockTab(document.querySelector('#tab-stock'), state.villages);
 let searchTimer;
 document.querySelector('#product-search').addEventListener('input', () => {
   clearTimeout(searchTimer);

@@ -8,6 +8,8 @@ class HealthService;
 class AccountService;
 class AuditService;
 class CatalogService;
+class CounterService;
+class StockService;
 }  // namespace yizhan::service
 
 namespace yizhan::api {
@@ -18,6 +20,8 @@ struct Services {
   service::AccountService& accounts;
   service::AuditService& audit;
   service::CatalogService& catalog;
+  service::CounterService* counter = nullptr;  ///< the counter's routes, when set
+  service::StockService* stock = nullptr;      ///< the stock routes, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared

@@ -64,6 +64,8 @@ struct Product {
   bool online = true;
   bool featured = false;
   std::optional<std::string> image_path;  ///< relative to the media root
+  std::optional<int> plu;                 ///< the label scale's code (0–99999), unique
+  std::optional<std::int64_t> low_stock;  ///< alert when available is at or below it
 };
 
 /// What a product list asks for. `text` matches names, descriptions, category and village
@@ -92,7 +94,7 @@ struct ProductChanges {
   std::optional<std::optional<std::string>> barcode;
   std::optional<std::int64_t> village_id, category_id;
   std::optional<domain::Fen> price;
-  std::optional<std::optional<std::int64_t>> commission_bps, shelf_life_days;
+  std::optional<std::optional<std::int64_t>> commission_bps, shelf_life_days, plu, low_stock;
   std::optional<bool> active, online, featured;
 };
 

@@ -40,6 +40,8 @@ struct ProductRecord {
   bool online = true;
   bool featured = false;
   std::optional<std::string> image_path;  ///< relative to the media root
+  std::optional<int> plu;                 ///< the scale's code for the product (0–99999)
+  std::optional<std::int64_t> low_stock;  ///< stock alert threshold, in the base unit
   std::string village_name;               ///< read only
   std::string category_name;              ///< read only
   bool village_active = true;             ///< read only
@@ -67,6 +69,7 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& 
 std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id,
                                           bool for_update = false);
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode);
+/// Inserts a product with its (empty) stock level row; returns its id.
 std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product);
 /// Writes every field of an existing product.
 void update_product(UnitOfWork& unit, const ProductRecord& product);
