@@ -1,0 +1,219 @@
+// The double-entry journal: account codes and the postings of sales, refunds, cash movements
+// and shift closes; every entry balances.
+#include "yizhan/domain/journal.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "yizhan/domain/error.hpp"
+
+namespace yizhan::domain {
+namespace {
+
+Tender tender_of(TenderMethod method, std::int64_t amount) {
+  return {method, Fen(amount), std::nullopt, {}};
+}
+
+Fen posted_to(const std::vector<Posting>& postings, const std::string& account) {
+  Fen sum;
+  for (const auto& posting : postings) {
+    if (posting.account == account) sum += posting.amount;
+  }
+  return sum;
+}
+
+TEST(Journal, AccountCodes) {
+  EXPECT_EQ(cash_drawer_account(3), "cash_drawer:3");
+  EXPECT_EQ(tender_clearing_account(TenderMethod::wechat), "tender_clearing:wechat");
+  EXPECT_EQ(tender_clearing_account(TenderMethod::alipay_code), "tender_clearing:alipay_code");
+  EXPECT_EQ(village_payable_account(12), "village_payable:12");
+  EXPECT_EQ(tender_account(TenderMethod::cash, 3), "cash_drawer:3");
+  EXPECT_EQ(tender_account(TenderMethod::card, 3), "tender_clearing:card");
+  EXPECT_STREQ(kCommissionIncome, "commission_income");
+  EXPECT_STREQ(kCashOverShort, "cash_over_short");
+  EXPECT_STREQ(kStationCash, "station_cash");
+}
+
+TEST(Journal, CashHasNoClearingAccount) {
+  try {
+    tender_clearing_account(TenderMethod::cash);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::internal);
+  }
+}
+
+TEST(Journal, BalancesIsTrueOnlyWhenPostingsSumToZero) {
+  EXPECT_TRUE(balances(std::vector<Posting>{}));
+  EXPECT_TRUE(balances(std::vector<Posting>{{"a", Fen(5)}, {"b", Fen(-5)}}));
+  EXPECT_FALSE(balances(std::vector<Posting>{{"a", Fen(5)}, {"b", Fen(-4)}}));
+  // No overflow on the way to zero.
+  EXPECT_TRUE(balances(std::vector<Posting>{{"a", Fen(INT64_MAX)},
+                                            {"b", Fen(INT64_MAX)},
+                                            {"c", Fen(-INT64_MAX)},
+                                            {"d", Fen(-INT64_MAX)}}));
+}
+
+TEST(Journal, ASaleDebitsTendersAndCreditsVillagesAndCommission) {
+  const std::vector<Tender> tenders{tender_of(TenderMethod::cash, 1230),
+                                    tender_of(TenderMethod::wechat, 1000)};
+  const std::vector<VillageSplit> lines{
+      {7, Fen(80), Fen(920)}, {9, Fen(50), Fen(780)}, {7, Fen(30), Fen(370)}};
+  const auto postings = sale_postings(2, tenders, lines);
+  EXPECT_EQ(postings, (std::vector<Posting>{{"cash_drawer:2", Fen(1230)},
+                                            {"tender_clearing:wechat", Fen(1000)},
+                                            {"village_payable:7", Fen(-1290)},
+                                            {"village_payable:9", Fen(-780)},
+                                            {"commission_income", Fen(-160)}}));
+  EXPECT_TRUE(balances(postings));
+}
+
+TEST(Journal, ASaleMergesTendersOfOneMethodAndDropsZeros) {
+  const std::vector<Tender> tenders{tender_of(TenderMethod::alipay, 600),
+                                    tender_of(TenderMethod::alipay, 400)};
+  const std::vector<VillageSplit> lines{{4, Fen(0), Fen(1000)}};
+  const auto postings = sale_postings(1, tenders, lines);
+  EXPECT_EQ(postings, (std::vector<Posting>{{"tender_clearing:alipay", Fen(1000)},
+                                            {"village_payable:4", Fen(-1000)}}));
+}
+
+TEST(Journal, AZeroSaleHasNoPostings) {
+  const std::vector<VillageSplit> lines{{4, Fen(0), Fen(0)}};
+  EXPECT_TRUE(sale_postings(1, {}, lines).empty());
+}
+
+TEST(Journal, ASaleWhoseTendersDoNotCoverItIsAnInternalError) {
+  const std::vector<Tender> tenders{tender_of(TenderMethod::card, 999)};
+  const std::vector<VillageSplit> lines{{4, Fen(100), Fen(900)}};
+  try {
+    sale_postings(1, tenders, lines);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::internal);
+  }
+}
+
+TEST(Journal, ARefundIsTheExactReverseOfASalePaidByItsMethod) {
+  const std::vector<VillageSplit> lines{{7, Fen(80), Fen(920)}, {9, Fen(50), Fen(780)}};
+  const auto refund = refund_postings(2, TenderMethod::cash, lines);
+  EXPECT_EQ(refund, (std::vector<Posting>{{"cash_drawer:2", Fen(-1830)},
+                                          {"village_payable:7", Fen(920)},
+                                          {"village_payable:9", Fen(780)},
+                                          {"commission_income", Fen(130)}}));
+  const std::vector<Tender> paid{tender_of(TenderMethod::cash, 1830)};
+  auto sale = sale_postings(2, paid, lines);
+  for (auto& posting : sale)
+    posting.amount = -posting.amount;
+  EXPECT_EQ(refund, sale);
+}
+
+TEST(Journal, ARefundToWechatDebitsItsClearingAccount) {
+  const std::vector<VillageSplit> lines{{7, Fen(8), Fen(92)}};
+  const auto refund = refund_postings(2, TenderMethod::wechat, lines);
+  EXPECT_EQ(posted_to(refund, "tender_clearing:wechat"), Fen(-100));
+  EXPECT_TRUE(balances(refund));
+}
+
+TEST(Journal, CashMovementsMoveMoneyBetweenDrawerAndStationCash) {
+  EXPECT_EQ(cash_movement_postings(5, Fen(20000)),
+            (std::vector<Posting>{{"cash_drawer:5", Fen(20000)}, {"station_cash", Fen(-20000)}}));
+  EXPECT_EQ(cash_movement_postings(5, Fen(-3000)),
+            (std::vector<Posting>{{"cash_drawer:5", Fen(-3000)}, {"station_cash", Fen(3000)}}));
+  EXPECT_TRUE(cash_movement_postings(5, Fen(0)).empty());
+}
+
+TEST(Journal, ShiftCloseWithExactCountEmptiesTheDrawer) {
+  EXPECT_EQ(shift_close_postings(5, Fen(45600), Fen(45600)),
+            (std::vector<Posting>{{"station_cash", Fen(45600)}, {"cash_drawer:5", Fen(-45600)}}));
+}
+
+TEST(Journal, ShiftCloseOverIsACreditToCashOverShort) {
+  const auto postings = shift_close_postings(5, Fen(45600), Fen(45700));
+  EXPECT_EQ(postings, (std::vector<Posting>{{"station_cash", Fen(45700)},
+                                            {"cash_drawer:5", Fen(-45600)},
+                                            {"cash_over_short", Fen(-100)}}));
+}
+
+TEST(Journal, ShiftCloseShortIsADebitToCashOverShort) {
+  const auto postings = shift_close_postings(5, Fen(45600), Fen(45550));
+  EXPECT_EQ(postings, (std::vector<Posting>{{"station_cash", Fen(45550)},
+                                            {"cash_drawer:5", Fen(-45600)},
+                                            {"cash_over_short", Fen(50)}}));
+}
+
+TEST(Journal, AShiftLeavesItsDrawerAtZero) {
+  // Float, a cash sale, a cash refund, a pay-out, then a close with a short count.
+  std::vector<Posting> all;
+  const auto append = [&all](const std::vector<Posting>& entry) {
+    EXPECT_TRUE(balances(entry));
+    all.insert(all.end(), entry.begin(), entry.end());
+  };
+  append(cash_movement_postings(1, Fen(20000)));
+  const std::vector<Tender> paid{tender_of(TenderMethod::cash, 1500)};
+  const std::vector<VillageSplit> lines{{3, Fen(150), Fen(1350)}};
+  append(sale_postings(1, paid, lines));
+  const std::vector<VillageSplit> returned{{3, Fen(50), Fen(450)}};
+  append(refund_postings(1, TenderMethod::cash, returned));
+  append(cash_movement_postings(1, Fen(-2000)));
+  const Fen expected = posted_to(all, "cash_drawer:1");
+  EXPECT_EQ(expected, Fen(19000));
+  append(shift_close_postings(1, expected, Fen(18990)));
+  EXPECT_EQ(posted_to(all, "cash_drawer:1"), Fen(0));
+  EXPECT_EQ(posted_to(all, "cash_over_short"), Fen(10));
+  EXPECT_EQ(posted_to(all, "village_payable:3"), Fen(-900));
+  EXPECT_EQ(posted_to(all, "commission_income"), Fen(-100));
+  EXPECT_TRUE(balances(all));
+}
+
+TEST(Journal, RandomSalesAndRefundsAlwaysBalance) {
+  std::mt19937_64 random(99);
+  const TenderMethod methods[] = {
+      TenderMethod::cash,  TenderMethod::wechat,      TenderMethod::alipay,     TenderMethod::card,
+      TenderMethod::other, TenderMethod::wechat_code, TenderMethod::alipay_code};
+  for (int round = 0; round < 5000; ++round) {
+    std::vector<VillageSplit> lines(random() % 6 + 1);
+    Fen total;
+    for (auto& line : lines) {
+      line.village_id = static_cast<std::int64_t>(random() % 4) + 1;
+      const auto split = commission(Fen(static_cast<std::int64_t>(random() % 100000)),
+                                    static_cast<int>(random() % 10001));
+      line.fee = split.fee;
+      line.share = split.share;
+      total += line.fee + line.share;
+    }
+    // Split the total over up to three tenders.
+    std::vector<Tender> tenders;
+    Fen left = total;
+    const int count = static_cast<int>(random() % 3) + 1;
+    for (int i = 0; i < count && left > Fen(0); ++i) {
+      const Fen amount =
+          i + 1 == count
+              ? left
+              : Fen(static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(left.value())) +
+                    1);
+      tenders.push_back(tender_of(methods[random() % 7], amount.value()));
+      left -= amount;
+    }
+    const auto sale = sale_postings(static_cast<std::int64_t>(random() % 3) + 1, tenders, lines);
+    ASSERT_TRUE(balances(sale));
+    std::vector<std::string> accounts;
+    for (const auto& posting : sale) {
+      EXPECT_NE(posting.amount, Fen(0));
+      for (const auto& seen : accounts)
+        EXPECT_NE(seen, posting.account);
+      accounts.push_back(posting.account);
+    }
+    const auto refund = refund_postings(1, methods[random() % 7], lines);
+    ASSERT_TRUE(balances(refund));
+    Fen debits;
+    for (const auto& posting : refund) {
+      if (posting.amount > Fen(0)) debits += posting.amount;
+    }
+    EXPECT_EQ(debits, total);
+  }
+}
+
+}  // namespace
+}  // namespace yizhan::domain
