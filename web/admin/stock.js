@@ -47,9 +47,11 @@ const unitText = (unit) => (unit === 'g' ? w('unit_g') : w('unit_piece'));
 const cell = (text) => element('td', { text: text ?? '—' });
 const head = (...keys) => element('thead', {}, [element('tr', {}, keys.map((key) => element('th', { text: w(key) })))]);
 
-function input(name, { type = 'text', value = '', attributes = {} } = {}) {
+function input(name, { type = 'text', value = '', attributes = {}, width } = {}) {
   const node = element('input', { attributes: { name, type, ...attributes } });
   node.value = value;
+  // Through the CSSOM: the pages' Content-Security-Policy refuses style attributes.
+  if (width) node.style.width = width;
   return node;
 }
 
@@ -107,7 +109,10 @@ export class StockTab {
     this.root.replaceChildren(
       element('div', { className: 'toolbar' }, [
         labelled('village', villageSelect), labelled('low', low), labelled('expiring', expiring),
-        button('filter', () => this.loadLevels()),
+        button('filter', () => {
+          this.say('');
+          this.loadLevels();
+        }),
         button('receive', () => this.openReceive(), 'primary'),
       ]),
       this.message,
@@ -133,7 +138,6 @@ export class StockTab {
     if (expiring.value.trim()) query.set('expiring_days', expiring.value.trim());
     try {
       const { items } = await api(`/api/v1/stock?${query}`);
-      this.say('');
       this.levels.replaceChildren(...items.map((level) => {
         const open = button('details', () => this.openProduct(level.product_id), 'link-button');
         const name = element('td', {}, [element('span', { text: level.name })]);
@@ -164,15 +168,16 @@ export class StockTab {
     const moves = await api(`/api/v1/stock/${productId}/moves?limit=20${before ? `&before=${before}` : ''}`);
     const form = element('form', { attributes: { novalidate: '' } });
     const lotRows = level.lots.map((lot) => {
-      const quantity = input('quantity', { attributes: { inputmode: 'numeric', size: '6', 'data-field': 'lines[0].quantity' } });
+      const quantity = input('quantity', { width: '6rem', attributes: { inputmode: 'numeric', 'data-field': 'lines[0].quantity' } });
       const reason = element('select', { attributes: { name: 'reason', 'data-field': 'lines[0].reason' } },
         ['spoiled', 'damaged', 'sample', 'other'].map((r) => element('option', { text: w(`reason.${r}`), attributes: { value: r } })));
-      const note = input('note', { attributes: { size: '10', 'data-field': 'lines[0].note' } });
+      const note = input('note', { width: '9rem', attributes: { placeholder: w('note'), 'data-field': 'lines[0].note' } });
+      reason.style.width = '9rem';
       const take = async (path, body) => {
         try {
           await api(path, { method: 'POST', body });
-          this.say(w('saved'));
           await Promise.all([this.loadLevels(), this.openProduct(productId)]);
+          this.say(w('saved'));
         } catch (error) {
           this.say(explain(error, form));
         }
@@ -181,20 +186,20 @@ export class StockTab {
       return element('tr', {}, [
         cell(lot.lot), cell(String(lot.quantity)), cell(lot.produced_on),
         cell(lot.expired ? `${lot.expires_on} (${w('expired')})` : lot.expires_on), cell(lot.certificate || '—'),
-        element('td', {}, [quantity, reason, note,
+        element('td', { className: 'stock-actions' }, [quantity, ' ', reason, ' ', note, ' ',
           button('write_off', () => take('/api/v1/stock/write-offs', { lines: [{ ...line(), reason: reason.value, note: note.value }] })),
           button('return_to_village', () => take('/api/v1/stock/returns', { village_id: level.village_id, lines: [line()] }))]),
       ]);
     });
-    const counted = input('counted', { value: String(level.on_hand), attributes: { inputmode: 'numeric', size: '8', 'data-field': 'lines[0].counted' } });
+    const counted = input('counted', { value: String(level.on_hand), width: '9rem', attributes: { inputmode: 'numeric', 'data-field': 'lines[0].counted' } });
     const countButton = button('count', async () => {
       try {
         const booked = await api('/api/v1/stock/counts', {
           method: 'POST', body: { lines: [{ product_id: productId, counted: numberOrUndefined(counted.value) }] },
         });
         const line = booked.lines[0];
-        this.say(`${w('expected')} ${line.expected} · ${w('counted')} ${line.counted} · ${w('difference')} ${line.difference}`);
         await Promise.all([this.loadLevels(), this.openProduct(productId)]);
+        this.say(`${w('expected')} ${line.expected} · ${w('counted')} ${line.counted} · ${w('difference')} ${line.difference}`);
       } catch (error) {
         this.say(explain(error, form));
       }
@@ -263,6 +268,7 @@ export class StockTab {
           element('a', { text: w('print'), attributes: { href: `/api/v1/stock/receipts/${receipt.id}/note`, target: '_blank' } }),
         ]));
         await Promise.all([this.loadLevels(), this.loadReceipts()]);
+        this.say('');
       } catch (error) {
         this.say(explain(error, form));
       }
