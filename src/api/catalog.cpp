@@ -41,10 +41,10 @@ service::VillageChanges village_changes(const json& body) {
 }
 
 service::ProductChanges product_changes(const json& body) {
-  reject_unknown_fields(body, {"sku", "barcode", "name", "name_en", "description", "origin",
-                               "village_id", "category_id", "unit", "price_fen", "commission_bps",
-                               "shelf_life_days", "active", "online", "featured", "plu",
-                               "low_stock"});
+  reject_unknown_fields(
+      body, {"sku", "barcode", "name", "name_en", "description", "origin", "village_id",
+             "category_id", "unit", "price_fen", "commission_bps", "shelf_life_days", "active",
+             "online", "featured", "plu", "low_stock"});
   service::ProductChanges changes;
   changes.sku = string_field(body, "sku");
   changes.barcode = nullable_string_field(body, "barcode");
