@@ -49,7 +49,8 @@ std::optional<Rounding> parse_rounding(std::string_view text) {
 }
 
 PricedSale price_sale(std::span<const SaleLineInput> lines, Fen sale_discount, Rounding rounding) {
-  if (lines.empty()) throw Error::invalid_field("lines", "a sale needs at least one line");
+  if (lines.empty())
+    throw Error::invalid_field("lines", "销售至少需要一行 / a sale needs at least one line");
 
   PricedSale sale;
   sale.lines.reserve(lines.size());
@@ -60,17 +61,18 @@ PricedSale price_sale(std::span<const SaleLineInput> lines, Fen sale_discount, R
     const SaleLineInput& input = lines[i];
     if (input.unit_price < Fen(0)) {
       throw Error::invalid_field(indexed("lines", i, "unit_price_fen"),
-                                 "a price cannot be negative");
+                                 "单价不能为负 / a price cannot be negative");
     }
     const Fen list =
         input.label_total ? *input.label_total : line_total(input.unit_price, input.quantity);
     if (list < Fen(0)) {
       throw Error::invalid_field(indexed("lines", i, "label_total_fen"),
-                                 "a label's amount cannot be negative");
+                                 "标签金额不能为负 / a label's amount cannot be negative");
     }
     if (input.discount < Fen(0) || input.discount > list) {
-      throw Error::invalid_field(indexed("lines", i, "discount_fen"),
-                                 "a line's discount must be 0 to its amount");
+      throw Error::invalid_field(
+          indexed("lines", i, "discount_fen"),
+          "行折扣须在 0 到该行金额之间 / a line's discount must be 0 to its amount");
     }
     PricedLine line;
     line.list = list;
@@ -83,7 +85,8 @@ PricedSale price_sale(std::span<const SaleLineInput> lines, Fen sale_discount, R
     after_line_discounts += after;
   }
   if (sale_discount < Fen(0) || sale_discount > after_line_discounts) {
-    throw Error::invalid_field("discount_fen", "the sale's discount must be 0 to its total");
+    throw Error::invalid_field(
+        "discount_fen", "整单折扣须在 0 到总额之间 / the sale's discount must be 0 to its total");
   }
 
   const Fen before_rounding = after_line_discounts - sale_discount;
@@ -109,7 +112,8 @@ void check_discount_limit(const PricedSale& sale, int limit_bps) {
   const Wide limit_times_10000 = Wide{limit_bps} * sale.subtotal.value();
   if (Wide{discount.value()} * 10'000 > limit_times_10000) {
     const Wide limit = limit_times_10000 / 10'000;
-    throw Error(ErrorCode::discount_limit, "the discount is beyond this cashier's limit",
+    throw Error(ErrorCode::discount_limit,
+                "折扣超出收银员权限 / the discount is beyond this cashier's limit",
                 {{"discount_fen", std::to_string(discount.value())},
                  {"limit_fen", std::to_string(static_cast<std::int64_t>(limit))}});
   }
@@ -139,7 +143,8 @@ std::optional<TenderMethod> parse_tender_method(std::string_view text) {
 
 SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
   if (tenders.empty() && total != Fen(0)) {
-    throw Error::invalid_field("tenders", "a sale needs at least one tender");
+    throw Error::invalid_field("tenders",
+                               "需要至少一种付款方式 / a sale needs at least one tender");
   }
   SettledTenders settled;
   settled.tenders.reserve(tenders.size());
@@ -149,40 +154,45 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
     const TenderInput& input = tenders[i];
     if (input.amount <= Fen(0)) {
       throw Error::invalid_field(indexed("tenders", i, "amount_fen"),
-                                 "a tender's amount must be above 0");
+                                 "付款金额须大于零 / a tender's amount must be above 0");
     }
     if (!is_valid_utf8(input.reference) ||
         count_characters(input.reference) > kMaxReferenceCharacters) {
-      throw Error::invalid_field(indexed("tenders", i, "reference"),
-                                 "a reference is at most 100 characters of text");
+      throw Error::invalid_field(
+          indexed("tenders", i, "reference"),
+          "参考号最多 100 个字符 / a reference is at most 100 characters of text");
     }
     Tender tender{input.method, input.amount, std::nullopt, input.reference};
     if (input.method == TenderMethod::cash) {
       if (seen_cash) {
-        throw Error::invalid_field(indexed("tenders", i, "method"), "at most one cash tender");
+        throw Error::invalid_field(indexed("tenders", i, "method"),
+                                   "现金付款最多一笔 / at most one cash tender");
       }
       seen_cash = true;
       const Fen tendered = input.tendered.value_or(input.amount);
       if (tendered < input.amount) {
-        throw Error::invalid_field(indexed("tenders", i, "tendered_fen"),
-                                   "cash tendered must be at least the amount");
+        throw Error::invalid_field(
+            indexed("tenders", i, "tendered_fen"),
+            "实收现金不能少于应付金额 / cash tendered must be at least the amount");
       }
       tender.tendered = tendered;
       settled.change += tendered - input.amount;
     } else if (input.tendered && *input.tendered != input.amount) {
       // Only cash gives change; a card or a QR payment pays exactly its amount.
-      throw Error::invalid_field(indexed("tenders", i, "tendered_fen"),
-                                 "only cash can be tendered above the amount");
+      throw Error::invalid_field(
+          indexed("tenders", i, "tendered_fen"),
+          "只有现金可以多付找零 / only cash can be tendered above the amount");
     }
     if (input.method == TenderMethod::other && input.reference.empty()) {
       throw Error::invalid_field(indexed("tenders", i, "reference"),
-                                 "an 'other' tender needs a reference");
+                                 "“其他”付款需要参考号 / an 'other' tender needs a reference");
     }
     paid += input.amount;
     settled.tenders.push_back(std::move(tender));
   }
   if (paid != total) {
-    throw Error(ErrorCode::invalid, "the tenders must pay the total exactly",
+    throw Error(ErrorCode::invalid,
+                "付款合计须等于应付总额 / the tenders must pay the total exactly",
                 {{"field", "tenders"},
                  {"total_fen", std::to_string(total.value())},
                  {"paid_fen", std::to_string(paid.value())}});
@@ -192,14 +202,16 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
 
 LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
                         std::int64_t quantity) {
-  if (quantity <= 0) throw Error::invalid_field("quantity", "quantity must be at least 1");
+  if (quantity <= 0)
+    throw Error::invalid_field("quantity", "数量须大于零 / quantity must be at least 1");
   if (line.quantity <= 0 || line.gross < Fen(0) || line.fee < Fen(0) || line.fee > line.gross ||
       line.fee + line.share != line.gross) {
     bug("refund_part: an inconsistent sale line");
   }
   if (refunded.quantity < 0 || refunded.quantity > line.quantity ||
       quantity > line.quantity - refunded.quantity) {
-    throw Error(ErrorCode::refund_exceeds_sale, "more than what is left of the line",
+    throw Error(ErrorCode::refund_exceeds_sale,
+                "退货数量超过可退数量 / more than what is left of the line",
                 {{"line_quantity", std::to_string(line.quantity)},
                  {"refunded", std::to_string(refunded.quantity)},
                  {"asked", std::to_string(quantity)}});

@@ -110,10 +110,12 @@ std::optional<ScaleLabel> parse_scale_label(std::string_view code,
   if (format == nullptr) return std::nullopt;
 
   const std::string name(field);
-  if (!all_digits(code)) throw Error::invalid_field(name, name + " must be digits only");
+  if (!all_digits(code))
+    throw Error::invalid_field(name, name + ": 条码只能是数字 / must be digits only");
   const std::string_view data = code.substr(0, code.size() - 1);
   if (ean_check_digit(data) != code.back() - '0') {
-    throw Error::invalid_field(name, name + ": the check digit is wrong (scan again)");
+    throw Error::invalid_field(
+        name, name + ": 校验位错误，请重新扫描 / the check digit is wrong (scan again)");
   }
 
   ScaleLabel label;
@@ -125,19 +127,21 @@ std::optional<ScaleLabel> parse_scale_label(std::string_view code,
     if (kind == LabelField::amount) {
       label.amount = Fen(value);
     } else {
-      if (value == 0) throw Error::invalid_field(name, name + ": the label's weight is 0 g");
+      if (value == 0)
+        throw Error::invalid_field(name, name + ": 标签重量为 0 克 / the label's weight is 0 g");
       label.grams = value;
     }
   }
   if (label.amount && !label.grams && label.amount->value() == 0) {
-    throw Error::invalid_field(name, name + ": the label's amount is 0");
+    throw Error::invalid_field(name, name + ": 标签金额为 0 / the label's amount is 0");
   }
   return label;
 }
 
 LabelLine resolve_scale_label(const ScaleLabel& label, Unit unit, Fen unit_price) {
   if (unit == Unit::piece && label.grams) {
-    throw Error::invalid_field("code", "a weight label for a product sold by the piece");
+    throw Error::invalid_field(
+        "code", "计件商品不能用称重标签 / a weight label for a product sold by the piece");
   }
   if (unit_price.value() < 0) {
     throw Error(ErrorCode::internal, "internal error", {}, "resolve_scale_label: negative price");
@@ -149,7 +153,8 @@ LabelLine resolve_scale_label(const ScaleLabel& label, Unit unit, Fen unit_price
     const Fen difference = *label.amount - computed;
     // The scale rounds price × weight itself; one fen either way is its rounding, not a fault.
     if (difference > Fen(1) || difference < Fen(-1)) {
-      mismatch(*label.amount, computed, "the label's amount disagrees with price × weight");
+      mismatch(*label.amount, computed,
+               "标签金额与单价×重量不符 / the label's amount disagrees with price × weight");
     }
     return {quantity, *label.amount};
   }
@@ -158,23 +163,28 @@ LabelLine resolve_scale_label(const ScaleLabel& label, Unit unit, Fen unit_price
   }
   const Fen amount = *label.amount;
   if (unit == Unit::gram) {
-    if (unit_price.value() == 0) mismatch(amount, Fen(0), "the product has no price per kg");
+    if (unit_price.value() == 0)
+      mismatch(amount, Fen(0), "商品没有每公斤单价 / the product has no price per kg");
     const Wide numerator = static_cast<Wide>(amount.value()) * 1000;
     const Wide grams = (2 * numerator + unit_price.value()) / (2 * Wide{unit_price.value()});
-    if (grams < 1) mismatch(amount, Fen(0), "the label's amount is below the price of 1 g");
-    if (grams > kMaxGrams) throw Error::invalid_field("code", "the label's weight is too large");
+    if (grams < 1)
+      mismatch(amount, Fen(0),
+               "标签金额不足 1 克的价钱 / the label's amount is below the price of 1 g");
+    if (grams > kMaxGrams)
+      throw Error::invalid_field("code", "标签重量过大 / the label's weight is too large");
     return {Quantity::grams(static_cast<std::int64_t>(grams)), amount};
   }
-  if (unit_price.value() == 0) mismatch(amount, Fen(0), "the product has no price");
+  if (unit_price.value() == 0) mismatch(amount, Fen(0), "商品没有单价 / the product has no price");
   const std::int64_t count = amount.value() / unit_price.value();
   if (count * unit_price.value() != amount.value()) {
     // The nearest whole count, for the message: what the label would say for it.
     const Wide nearest =
         (2 * Wide{amount.value()} + unit_price.value()) / (2 * Wide{unit_price.value()});
     mismatch(amount, unit_price * static_cast<std::int64_t>(nearest < 1 ? 1 : nearest),
-             "the label's amount is not a whole number of pieces");
+             "标签金额不是整件的价钱 / the label's amount is not a whole number of pieces");
   }
-  if (count > kMaxPieces) throw Error::invalid_field("code", "the label's count is too large");
+  if (count > kMaxPieces)
+    throw Error::invalid_field("code", "标签件数过多 / the label's count is too large");
   return {Quantity::pieces(count), amount};
 }
 

@@ -22,7 +22,8 @@ std::string decimal(Wide value) {
 
 std::vector<LotTake> pick_lots_fefo(std::span<const LotStock> lots, std::int64_t quantity,
                                     std::chrono::year_month_day today) {
-  if (quantity <= 0) throw Error::invalid_field("quantity", "quantity must be at least 1");
+  if (quantity <= 0)
+    throw Error::invalid_field("quantity", "数量须大于零 / quantity must be at least 1");
 
   std::vector<const LotStock*> sellable;
   Wide available_total = 0;
@@ -39,10 +40,11 @@ std::vector<LotTake> pick_lots_fefo(std::span<const LotStock> lots, std::int64_t
     std::map<std::string, std::string> details{{"available", decimal(available_total)},
                                                {"requested", std::to_string(quantity)}};
     if (all_total >= quantity) {
-      throw Error(ErrorCode::expired, "only expired lots are left: write them off first",
+      throw Error(ErrorCode::expired,
+                  "只剩过期批次，请先报损 / only expired lots are left: write them off first",
                   std::move(details));
     }
-    throw Error(ErrorCode::out_of_stock, "not enough in stock", std::move(details));
+    throw Error(ErrorCode::out_of_stock, "库存不足 / not enough in stock", std::move(details));
   }
 
   std::sort(sellable.begin(), sellable.end(), [](const LotStock* a, const LotStock* b) {

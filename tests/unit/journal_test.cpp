@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <vector>
 
@@ -212,6 +213,70 @@ TEST(Journal, RandomSalesAndRefundsAlwaysBalance) {
       if (posting.amount > Fen(0)) debits += posting.amount;
     }
     EXPECT_EQ(debits, total);
+  }
+}
+
+TEST(Journal, ASaleRefundedInRandomPartsLeavesEveryAccountAtZero) {
+  // Price a sale, post it paid by one method, refund each line in random parts by the same
+  // method: every account's postings sum back to zero, and each refund entry balances.
+  std::mt19937_64 random(808);
+  const TenderMethod methods[] = {TenderMethod::cash, TenderMethod::wechat, TenderMethod::alipay};
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<SaleLineInput> inputs(random() % 5 + 1);
+    std::vector<std::int64_t> villages;
+    for (auto& input : inputs) {
+      input.quantity = random() % 2 == 0
+                           ? Quantity::pieces(static_cast<std::int64_t>(random() % 12) + 1)
+                           : Quantity::grams(static_cast<std::int64_t>(random() % 3000) + 1);
+      input.unit_price = Fen(static_cast<std::int64_t>(random() % 5000) + 1);
+      input.commission_bps = static_cast<int>(random() % 3001);
+      villages.push_back(static_cast<std::int64_t>(random() % 3) + 1);
+    }
+    Fen subtotal;
+    for (const auto& input : inputs)
+      subtotal += line_total(input.unit_price, input.quantity);
+    const Fen discount(static_cast<std::int64_t>(random() % 50) % (subtotal.value() + 1));
+    const auto sale =
+        price_sale(inputs, discount, random() % 2 == 0 ? Rounding::jiao : Rounding::yuan);
+    std::vector<VillageSplit> splits;
+    for (std::size_t i = 0; i < sale.lines.size(); ++i)
+      splits.push_back({villages[i], sale.lines[i].split.fee, sale.lines[i].split.share});
+    const TenderMethod method = methods[random() % 3];
+    std::vector<Tender> tenders;
+    if (sale.total > Fen(0)) tenders.push_back(tender_of(method, sale.total.value()));
+
+    std::map<std::string, Fen> accounts;
+    const auto book = [&accounts](const std::vector<Posting>& entry) {
+      ASSERT_TRUE(balances(entry));
+      for (const auto& posting : entry)
+        accounts[posting.account] += posting.amount;
+    };
+    book(sale_postings(4, tenders, splits));
+    std::vector<LineAmounts> refunded(sale.lines.size());
+    bool left = true;
+    while (left) {
+      left = false;
+      std::vector<VillageSplit> parts;
+      for (std::size_t i = 0; i < sale.lines.size(); ++i) {
+        const LineAmounts line{inputs[i].quantity.amount(), sale.lines[i].gross,
+                               sale.lines[i].split.fee, sale.lines[i].split.share};
+        const std::int64_t remaining = line.quantity - refunded[i].quantity;
+        if (remaining == 0 || random() % 2 == 0) {
+          left = left || remaining > 0;
+          continue;
+        }
+        const std::int64_t q =
+            static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(remaining)) + 1;
+        const auto part = refund_part(line, refunded[i], q);
+        refunded[i] = {refunded[i].quantity + q, refunded[i].gross + part.gross,
+                       refunded[i].fee + part.fee, refunded[i].share + part.share};
+        parts.push_back({villages[i], part.fee, part.share});
+        left = left || refunded[i].quantity < line.quantity;
+      }
+      if (!parts.empty()) book(refund_postings(4, method, parts));
+    }
+    for (const auto& [account, sum] : accounts)
+      EXPECT_EQ(sum, Fen(0)) << account;
   }
 }
 

@@ -350,6 +350,48 @@ TEST(Tenders, MethodNamesRoundTripExactly) {
   EXPECT_FALSE(parse_tender_method("").has_value());
 }
 
+TEST(Tenders, RandomSplitsThatPayTheTotalSettleWithTheCashOverpaymentAsChange) {
+  std::mt19937_64 random(1230);
+  const TenderMethod non_cash[] = {TenderMethod::wechat, TenderMethod::alipay, TenderMethod::card,
+                                   TenderMethod::wechat_code, TenderMethod::alipay_code};
+  for (int round = 0; round < 5000; ++round) {
+    const std::int64_t total = static_cast<std::int64_t>(random() % 100000) + 1;
+    std::vector<TenderInput> tenders;
+    std::int64_t left = total;
+    std::int64_t change = 0;
+    bool cash_used = false;
+    while (left > 0) {
+      const std::int64_t amount =
+          random() % 3 == 0
+              ? left
+              : static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(left)) + 1;
+      if (!cash_used && random() % 2 == 0) {
+        cash_used = true;
+        const std::int64_t over = static_cast<std::int64_t>(random() % 10000);
+        tenders.push_back(tender(TenderMethod::cash, amount, amount + over));
+        change += over;
+      } else {
+        tenders.push_back(tender(non_cash[random() % 5], amount, std::nullopt, "ref"));
+      }
+      left -= amount;
+    }
+    const auto settled = settle_tenders(Fen(total), tenders);
+    EXPECT_EQ(settled.change, Fen(change));
+    ASSERT_EQ(settled.tenders.size(), tenders.size());
+    Fen paid;
+    for (const auto& t : settled.tenders)
+      paid += t.amount;
+    EXPECT_EQ(paid, Fen(total));
+    // One fen less or more on any tender is refused.
+    auto wrong = tenders;
+    const std::size_t i = random() % wrong.size();
+    wrong[i].amount += Fen(random() % 2 == 0 ? 1 : -1);
+    if (wrong[i].tendered && *wrong[i].tendered < wrong[i].amount)
+      wrong[i].tendered = wrong[i].amount;
+    EXPECT_THROW(settle_tenders(Fen(total), wrong), Error);
+  }
+}
+
 // --- randomised invariants -------------------------------------------------------------------
 
 TEST(SalePricing, RandomSalesAlwaysSumToTheTotalWithNothingNegative) {

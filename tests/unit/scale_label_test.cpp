@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -197,6 +200,49 @@ TEST(ScaleLabel, DefaultFormatsAreTheDocumentedFour) {
   EXPECT_EQ(kFormats[3].fields, (std::vector<LabelField>{LabelField::weight, LabelField::amount}));
 }
 
+std::string five_digits(std::int64_t value) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%05lld", static_cast<long long>(value));
+  return text;
+}
+
+TEST(ScaleLabel, RandomLabelsOfEveryDefaultLayoutReadBackWhatWasPrinted) {
+  std::mt19937_64 random(21);
+  for (int round = 0; round < 5000; ++round) {
+    const int plu = static_cast<int>(random() % 100000);
+    const std::int64_t amount = static_cast<std::int64_t>(random() % 99999) + 1;
+    const std::int64_t grams = static_cast<std::int64_t>(random() % 99999) + 1;
+    const int layout = static_cast<int>(random() % 4);
+    std::string data = kFormats[static_cast<std::size_t>(layout)].flag + five_digits(plu);
+    for (LabelField field : kFormats[static_cast<std::size_t>(layout)].fields)
+      data += five_digits(field == LabelField::amount ? amount : grams);
+    const std::string code = label(data);
+    const auto parsed = parse_scale_label(code, kFormats);
+    ASSERT_TRUE(parsed.has_value()) << code;
+    EXPECT_EQ(parsed->plu, plu);
+    EXPECT_EQ(parsed->amount.has_value(), layout != 1) << code;
+    EXPECT_EQ(parsed->grams.has_value(), layout != 0) << code;
+    EXPECT_EQ(parsed->amount.value_or(Fen(amount)), Fen(amount)) << code;
+    EXPECT_EQ(parsed->grams.value_or(grams), grams) << code;
+
+    // Any one digit misread after the flag is caught by the check digit.
+    std::string misread = code;
+    const std::size_t at = 2 + static_cast<std::size_t>(random() % (code.size() - 2));
+    misread[at] = static_cast<char>('0' + (misread[at] - '0' + 1 + random() % 9) % 10);
+    EXPECT_THROW(parse_scale_label(misread, kFormats), Error) << misread;
+  }
+}
+
+TEST(ScaleLabel, RandomThirteenDigitProductBarcodesOutsideTheFlagsAreNotLabels) {
+  std::mt19937_64 random(69);
+  for (int round = 0; round < 2000; ++round) {
+    std::string data = "69";
+    for (int i = 0; i < 10; ++i)
+      data += static_cast<char>('0' + random() % 10);
+    EXPECT_FALSE(parse_scale_label(label(data), kFormats).has_value()) << data;
+  }
+}
+
 // --- resolve_scale_label -------------------------------------------------------------------
 
 TEST(ResolveScaleLabel, WeightAndAmountThatAgreeGiveTheLabelsAmount) {
@@ -287,6 +333,51 @@ TEST(ResolveScaleLabel, AmountOnlyWithNoPriceIsAMismatch) {
               resolve_scale_label({5, Fen(100), std::nullopt}, Unit::piece, Fen(0));
             }).code(),
             ErrorCode::label_price_mismatch);
+}
+
+TEST(ResolveScaleLabel, RandomWeightAndAmountLabelsAreAcceptedExactlyWithinOneFen) {
+  std::mt19937_64 random(26);
+  for (int round = 0; round < 5000; ++round) {
+    const std::int64_t grams = static_cast<std::int64_t>(random() % 99999) + 1;
+    const Fen price(static_cast<std::int64_t>(random() % 20000));
+    // Independently: price × grams / 1000, half up.
+    const std::int64_t exact = (price.value() * grams * 2 + 1000) / 2000;
+    const std::int64_t offset = static_cast<std::int64_t>(random() % 7) - 3;
+    const std::int64_t amount = exact + offset;
+    if (amount < 0) continue;
+    const ScaleLabel scanned{1, Fen(amount), grams};
+    if (offset >= -1 && offset <= 1) {
+      const auto line = resolve_scale_label(scanned, Unit::gram, price);
+      EXPECT_EQ(line.total, Fen(amount));
+      EXPECT_EQ(line.quantity, Quantity::grams(grams));
+    } else {
+      const auto e = error_of([&] { resolve_scale_label(scanned, Unit::gram, price); });
+      EXPECT_EQ(e.code(), ErrorCode::label_price_mismatch);
+      EXPECT_EQ(e.details().at("computed_fen"), std::to_string(exact));
+    }
+  }
+}
+
+TEST(ResolveScaleLabel, RandomAmountOnlyLabelsGiveTheNearestGram) {
+  std::mt19937_64 random(210);
+  for (int round = 0; round < 5000; ++round) {
+    const std::int64_t amount = static_cast<std::int64_t>(random() % 99999) + 1;
+    const std::int64_t price = static_cast<std::int64_t>(random() % 20000) + 1;
+    const std::int64_t grams = (amount * 2000 + price) / (2 * price);
+    if (grams < 1) {
+      EXPECT_THROW(resolve_scale_label({1, Fen(amount), std::nullopt}, Unit::gram, Fen(price)),
+                   Error);
+      continue;
+    }
+    if (grams > kMaxGrams) continue;
+    const auto line = resolve_scale_label({1, Fen(amount), std::nullopt}, Unit::gram, Fen(price));
+    ASSERT_EQ(line.quantity, Quantity::grams(grams));
+    // The nearest gram: one gram either way is no closer to the label's amount.
+    const std::int64_t error = std::abs(grams * price - amount * 1000);
+    EXPECT_LE(error, std::abs((grams + 1) * price - amount * 1000));
+    EXPECT_LE(error, std::abs((grams - 1) * price - amount * 1000));
+    EXPECT_EQ(line.total, Fen(amount));
+  }
 }
 
 TEST(ResolveScaleLabel, ParsedReferenceLabelResolvesEndToEnd) {

@@ -86,7 +86,11 @@ struct SettledTenders {
 
 /// Checks that `tenders` pay `total` exactly: amounts > 0 and summing to the total; a cash
 /// tender's tendered ≥ amount gives change; `other` needs a reference; at most one cash tender.
-/// Errors are 422 naming the field ("tenders", "tenders[i].amount_fen", …).
+/// Errors are 422 naming the field ("tenders", "tenders[i].amount_fen", "tenders[i].method",
+/// "tenders[i].tendered_fen", "tenders[i].reference"); amounts that do not sum to the total
+/// name "tenders" with details total_fen and paid_fen. A non-cash tender's `tendered`, if
+/// given, must equal its amount. References are at most 100 characters (code points) of UTF-8.
+/// A settled cash tender always carries `tendered` (the amount when none was given).
 SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders);
 
 /// A sale line's quantities and money, or the part of it already refunded.
@@ -101,7 +105,13 @@ struct LineAmounts {
 /// What refunding `quantity` more of `line` gives back, when `refunded` of it was refunded
 /// before. Cumulative: the refund of the first n units is a fixed function of n, so any sequence
 /// of partial refunds sums to exactly the line when all of it is refunded, and every part is
-/// ≥ 0 with fee + share = gross. More than what is left is 409 refund_exceeds_sale.
+/// ≥ 0 with fee + share = gross. More than what is left is 409 refund_exceeds_sale (details
+/// line_quantity, refunded, asked); quantity ≤ 0 is 422 naming "quantity". Only
+/// `refunded.quantity` is read: the money of the first n units is
+///   G(n) = round_half_up(line.gross × n / line.quantity),
+///   F(n) = floor(line.fee × G(n) / line.gross) (0 when gross is 0),
+/// and the part is (G(r+q) − G(r), F(r+q) − F(r), the difference as share). A line with fee
+/// outside 0..gross or fee + share ≠ gross is `internal`.
 LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
                         std::int64_t quantity);
 

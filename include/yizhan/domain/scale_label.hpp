@@ -59,7 +59,10 @@ struct LabelLine {
 /// Weight + amount: the amount must equal line_total(unit_price, weight) within 1 fen, else
 /// domain::Error label_price_mismatch with details label_fen and computed_fen. Weight only: the
 /// total is line_total. Amount only: the weight is amount × 1000 / price rounded half-up to the
-/// gram (pieces: amount / price, which must divide exactly, else label_price_mismatch).
+/// gram (pieces: amount / price, which must divide exactly, else label_price_mismatch). An
+/// amount worth less than half a gram, or a product without a price, is label_price_mismatch;
+/// a weight label for a product sold by the piece, or more than kMaxGrams / kMaxPieces, is 422
+/// naming "code".
 LabelLine resolve_scale_label(const ScaleLabel& label, Unit unit, Fen unit_price);
 
 }  // namespace yizhan::domain

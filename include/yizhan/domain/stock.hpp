@@ -28,7 +28,8 @@ struct LotTake {
 /// never taken (a lot expiring today still sells today). Throws domain::Error:
 ///   expired (409) when the unexpired lots cannot cover it but all lots together could,
 ///   out_of_stock (409) when all lots together cannot;
-/// details carry "available" (unexpired quantity).
+/// details carry "available" (unexpired quantity) and "requested". A quantity ≤ 0 is 422
+/// naming "quantity"; lots with remaining ≤ 0 are ignored.
 std::vector<LotTake> pick_lots_fefo(std::span<const LotStock> lots, std::int64_t quantity,
                                     std::chrono::year_month_day today);
 
