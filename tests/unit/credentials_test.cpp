@@ -51,8 +51,15 @@ TEST(SessionTokens, OnlyTheirDigestIsStored) {
   const auto token = new_session_token();
   const auto digest = token_digest(token);
   EXPECT_EQ(digest.size(), 32u);
-  EXPECT_EQ(digest, token_digest(token));
   EXPECT_EQ(digest.find(token), std::string::npos);
+  // The digest is SHA-256 of the token (FIPS 180-2 test vector for "abc").
+  std::string hex;
+  for (unsigned char c : token_digest("abc")) {
+    static const char* const kDigits = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(DemoPasswords, AreSixteenUnambiguousCharacters) {
@@ -109,7 +116,9 @@ TEST(PasswordHasher, GivesItsWorkingMemoryBackAfterEveryHash) {
   for (auto& thread : threads)
     thread.join();
   const long grown_kib = resident_kib() - before;
-  EXPECT_LT(grown_kib, 8 * 1024) << "resident memory grew by " << grown_kib << " KiB";
+  // Kept hash memory would be 19 MiB per thread (76 MiB here); four threads' own stacks and
+  // the sanitizers' per-thread bookkeeping come to a few MiB. Below one hash's worth passes.
+  EXPECT_LT(grown_kib, 16 * 1024) << "resident memory grew by " << grown_kib << " KiB";
 }
 
 TEST(HashingPool, RunsWorkOnItsThreadsAndRethrows) {
