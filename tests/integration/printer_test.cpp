@@ -12,9 +12,7 @@
 #include <vector>
 
 #include "yizhan/domain/error.hpp"
-#include "yizhan/domain/receipt.hpp"
 #include "yizhan/service/printer.hpp"
-#include "yizhan/service/receipts.hpp"
 
 namespace {
 
@@ -74,13 +72,16 @@ int closed_port() {
   return listener.port();
 }
 
+/// A small ESC/POS job: init, Chinese mode, "中文" in GB18030, a QR code (with NUL bytes), cut.
 std::string sample_receipt_bytes() {
-  domain::ReceiptBuilder builder(32);
-  builder.title("安海镇乡村联盟驿站");
-  builder.pair("铁观音 2 × 128.00", "256.00");
-  builder.pair("应收 Total", "256.00", true);
-  builder.qr_code("20261202-1-0042");
-  return service::encode_escpos(builder.rows(), 32);
+  return std::string(
+      "\x1b@\x1c&\xd6\xd0\xce\xc4\n"
+      "\x1d(k\x04\x00"
+      "1A2\x00"
+      "\x1d(k\x07\x00"
+      "1P01234\x1d(k\x03\x00"
+      "1Q0\n\x1b\x64\x04\x1dV\x01",
+      45);
 }
 
 TEST(Printer, AReceiptArrivesByteForByte) {
