@@ -962,15 +962,28 @@ async function printReceipt(sale, { reprint = false } = {}) {
   say(t('pos.printed', { number: sale.number }), 'ok');
 }
 
-/** Loads a printable page into the hidden frame and opens the browser's print for it. */
+/**
+ * Prints a printable page of the server through the hidden frame. The server forbids framing its
+ * responses (frame-ancestors 'none'), so the page is fetched and shown as the frame's srcdoc,
+ * which keeps the counter's window, and the scanner's keys, where they are.
+ */
 async function printFrame(url) {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+  if (!response.ok) throw new ApiError(response.status, 'internal', response.statusText);
+  const html = await response.text();
   const frame = $('#print-frame');
+  const focused = document.activeElement;
   await new Promise((resolve) => {
     frame.onload = resolve;
-    frame.src = url;
+    frame.srcdoc = html;
   });
+  frame.dataset.url = url;
   frame.contentWindow.focus();
   frame.contentWindow.print();
+  // Keys (the scanner's too) belong to the counter again, not to the printed page.
+  window.focus();
+  const dialog = document.querySelector('dialog[open]');
+  (focused && focused !== document.body && focused.isConnected ? focused : dialog ?? $('#scan')).focus();
 }
 
 async function reprintLast() {
