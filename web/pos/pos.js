@@ -801,7 +801,7 @@ function renderTender() {
   const settled = settle(total, state.tenders);
   $('#tender-total').textContent = formatFen(total);
   $('#tender-remaining').textContent = formatFen(Math.max(settled.remaining_fen, 0));
-  $('#tender-change').textContent = formatFen(settled.change_fen);
+  $('#tender-change').textContent = formatFen(previewChange(total));
   $('#tender-methods').replaceChildren(...tenderMethods.map((method, index) => {
     const button = element('button', {
       className: `method${method === state.tenderMethod ? ' selected' : ''}`,
@@ -821,6 +821,13 @@ function renderTender() {
       : formatFen(tender.amount_fen) }),
     ...(tender.reference ? [element('small', { text: tender.reference })] : []),
   ])));
+}
+
+/** The change if the cash being typed were handed over now: shown large while typing. */
+function previewChange(total) {
+  const typed = state.tenderMethod === 'cash' ? parseYuan($('#tender-amount').value) : null;
+  const tenders = typed ? addTender(state.tenders, { method: 'cash', amount_fen: typed, tendered_fen: typed }) : state.tenders;
+  return settle(total, tenders).change_fen;
 }
 
 function chooseMethod(method) {
@@ -1357,6 +1364,9 @@ function wire() {
   $('#scan').addEventListener('input', onScanInput);
   $('#shift-form').addEventListener('submit', submitShift);
   $('#tender-form').addEventListener('submit', submitTenderAmount);
+  $('#tender-amount').addEventListener('input', () => {
+    $('#tender-change').textContent = formatFen(previewChange(cartTotals(state.cart).total_fen));
+  });
   $('#tender-undo').addEventListener('click', undoTender);
   $('#done-print').addEventListener('click', () => printReceipt(state.doneSale));
   $('#refund-find').addEventListener('submit', findRefundSale);

@@ -178,6 +178,7 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   await page.keyboard.press('F1');
   const handed = total - 1000 + 5000;
   await page.keyboard.type(yuan(handed));
+  await page.locator('#tender-change', { hasText: '¥50.00' }).waitFor();  // shown large while typing
   await page.screenshot({ path: `${artifacts}/pos-tender.png` });
   await page.keyboard.press('Enter');
   const done = page.locator('#done-dialog');
