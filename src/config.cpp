@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "yizhan/domain/scale_label.hpp"
 #include "yizhan/domain/time.hpp"
 
 namespace yizhan {
@@ -145,6 +146,9 @@ Config load_config(const std::optional<std::string>& path) {
 
       read_value(table, "station", "business_time_zone", config.business_time_zone);
       read_value(table, "auth", "password_hash_threads", config.password_hash_threads);
+      read_value(table, "counter", "cashier_discount_limit_bps",
+                 config.counter.cashier_discount_limit_bps);
+      read_strings(table, "counter", "scale_labels", config.counter.scale_labels);
 
       read_value(table, "log", "level", config.log_level);
     } catch (const std::runtime_error& error) {
@@ -217,6 +221,13 @@ Config load_config(const std::optional<std::string>& path) {
                              config.business_time_zone +
                              "\" (use Asia/Shanghai, UTC or an offset like +08:00)");
   }
+  if (config.counter.cashier_discount_limit_bps < 0 ||
+      config.counter.cashier_discount_limit_bps > 10000)
+    throw std::runtime_error("counter.cashier_discount_limit_bps must be 0 to 10000");
+  for (const auto& format : config.counter.scale_labels)
+    if (!domain::parse_scale_label_format(format))
+      throw std::runtime_error("counter.scale_labels: bad layout \"" + format +
+                               "\" (use e.g. 21:amount, 22:weight, 26:amount+weight)");
   if (http.tls_certificate.empty() != http.tls_key.empty()) {
     throw std::runtime_error("http.tls_certificate and http.tls_key go together");
   }

@@ -21,6 +21,7 @@
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/idempotency.hpp"
@@ -56,6 +57,18 @@ std::string pool_metrics(const yizhan::store::Database& database) {
          std::to_string(stats.retries) + "\n";
 }
 
+yizhan::service::CounterSettings counter_settings(const yizhan::Config& config) {
+  yizhan::service::CounterSettings settings;
+  settings.cashier_discount_limit_bps = config.counter.cashier_discount_limit_bps;
+  if (!config.counter.scale_labels.empty()) {
+    settings.label_formats.clear();
+    for (const auto& text : config.counter.scale_labels)
+      settings.label_formats.push_back(*yizhan::domain::parse_scale_label_format(text));
+  }
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  return settings;
+}
+
 /// The stock service's settings from configuration.
 yizhan::service::StockSettings stock_settings(const yizhan::Config& config) {
   yizhan::service::StockSettings settings;
@@ -74,12 +87,13 @@ struct Application {
         images(config.http.media_root),
         catalog(database, images, config.database.idempotency_retention_days),
         idempotency(database, config.database.idempotency_retention_days),
+        counter(database, counter_settings(config), config.database.idempotency_retention_days),
         stock(database, stock_settings(config), config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
-            {health, accounts, audit, catalog, nullptr, &stock},
+            {health, accounts, audit, catalog, &counter, &stock},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -90,6 +104,7 @@ struct Application {
   yizhan::store::ImageStore images;
   yizhan::service::CatalogService catalog;
   yizhan::service::Idempotency idempotency;
+  yizhan::service::CounterService counter;
   yizhan::service::StockService stock;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
@@ -197,6 +212,7 @@ int check(const yizhan::Config& config) {
   yizhan::store::Database database(config.database);
   yizhan::service::Checker checker(database);
   yizhan::service::add_stock_checks(checker);
+  yizhan::service::add_journal_checks(checker);
   const auto results = checker.run();
   for (const auto& result : results) {
     std::cout << (result.problems.empty() ? "ok      " : "FAILED  ") << result.name << '\n';

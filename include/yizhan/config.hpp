@@ -55,6 +55,14 @@ struct HttpConfig {
   std::chrono::milliseconds shutdown_grace{10000};
 };
 
+/// The counter: what a cashier may do alone, and how the label scale prints.
+struct CounterConfig {
+  int cashier_discount_limit_bps = 1000;  ///< above this share of a sale, only an admin
+  /// Scale label layouts "FLAG:fields" (README "Scale labels"); empty = the defaults
+  /// 21:amount, 22:weight, 26:amount+weight, 27:weight+amount.
+  std::vector<std::string> scale_labels;
+};
+
 /// Everything `yizhan serve` needs.
 struct Config {
   HttpConfig http;
@@ -62,6 +70,7 @@ struct Config {
   std::string log_level = "info";
   std::string business_time_zone = "Asia/Shanghai";  ///< the business day's time zone
   int password_hash_threads = 2;  ///< argon2 runs on its own pool, never on database workers
+  CounterConfig counter;
 };
 
 /// Loads `path` (TOML; empty = defaults only), then applies YIZHAN_* environment variables.

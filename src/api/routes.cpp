@@ -5,6 +5,8 @@
 #include "auth.hpp"
 #include "catalog.hpp"
 #include "operations.hpp"
+#include "pos.hpp"
+#include "receipts.hpp"
 #include "stock.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
@@ -20,6 +22,8 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
   add_catalog_routes(router, services.catalog);
+  if (services.counter) add_pos_routes(router, *services.counter);
+  if (services.counter) add_receipt_routes(router, *services.counter);
   if (services.stock) add_stock_routes(router, *services.stock);
 
   // GET /metrics

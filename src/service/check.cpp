@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/journal.hpp"
 #include "yizhan/store/stock.hpp"
 
 namespace yizhan::service {
@@ -89,6 +90,15 @@ void add_stock_checks(Checker& checker) {
     }
     return problems;
   });
+}
+
+void add_journal_checks(Checker& checker) {
+  checker.add("journal: every entry balances",
+              [](store::UnitOfWork& unit) { return store::unbalanced_entries(unit); });
+  checker.add("journal: village payable = shares − refunded shares",
+              [](store::UnitOfWork& unit) { return store::village_payable_differences(unit); });
+  checker.add("sales: tenders = total",
+              [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
 }
 
 }  // namespace yizhan::service

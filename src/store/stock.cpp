@@ -442,17 +442,27 @@ void insert_document_lines(UnitOfWork& unit, std::int64_t document_id,
 }
 
 void append_to_ledger(UnitOfWork& unit, std::span<const LedgerEntry> entries) {
-  auto& statement = unit.statement(
-      "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
-      "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  for (const auto& entry : entries) {
-    statement.setInt64(1, entry.product_id);
-    bind_id(statement, 2, entry.lot_id);
-    statement.setString(3, entry.kind);
-    statement.setInt64(4, entry.quantity);
-    statement.setString(5, entry.document_kind);
-    statement.setInt64(6, entry.document_id);
-    bind_id(statement, 7, entry.created_by);
+  // One multi-row INSERT per size (prepared once per connection), chunked so the statement
+  // cache holds at most kChunk shapes: a sale's moves cost one round trip.
+  constexpr std::size_t kChunk = 16;
+  for (std::size_t start = 0; start < entries.size(); start += kChunk) {
+    const auto chunk = entries.subspan(start, std::min(kChunk, entries.size() - start));
+    std::string query =
+        "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
+        "created_by) VALUES ";
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+      query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+    auto& statement = unit.statement(query);
+    int index = 1;
+    for (const auto& entry : chunk) {
+      statement.setInt64(index++, entry.product_id);
+      bind_id(statement, index++, entry.lot_id);
+      statement.setString(index++, entry.kind);
+      statement.setInt64(index++, entry.quantity);
+      statement.setString(index++, entry.document_kind);
+      statement.setInt64(index++, entry.document_id);
+      bind_id(statement, index++, entry.created_by);
+    }
     statement.executeUpdate();
   }
 }

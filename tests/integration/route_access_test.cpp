@@ -10,6 +10,7 @@
 #include "yizhan/api/routes.hpp"
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
+#include "yizhan/service/counter.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/images.hpp"
@@ -53,6 +54,21 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/stock", Access::signed_in},
     {"GET /api/v1/stock/{id}", Access::signed_in},
     {"GET /api/v1/stock/{id}/moves", Access::admin},
+    {"GET /api/v1/pos/registers", Access::staff},
+    {"POST /api/v1/pos/shifts", Access::staff},
+    {"GET /api/v1/pos/shifts/current", Access::staff},
+    {"POST /api/v1/pos/shifts/{id}/cash", Access::staff},
+    {"GET /api/v1/pos/shifts/{id}/report", Access::staff},
+    {"POST /api/v1/pos/shifts/{id}/close", Access::staff},
+    {"POST /api/v1/pos/sales", Access::staff},
+    {"POST /api/v1/pos/quote", Access::staff},
+    {"GET /api/v1/pos/sales", Access::staff},
+    {"GET /api/v1/pos/sales/by-number/{number}", Access::staff},
+    {"GET /api/v1/pos/sales/{id}", Access::staff},
+    {"POST /api/v1/pos/refunds", Access::staff},
+    {"POST /api/v1/pos/held-carts", Access::staff},
+    {"GET /api/v1/pos/held-carts", Access::staff},
+    {"POST /api/v1/pos/held-carts/{id}/resume", Access::staff},
 };
 
 struct Fixture {
@@ -63,8 +79,9 @@ struct Fixture {
   store::ImageStore images{media.path()};
   service::CatalogService catalog{station.database, images};
   service::StockService stock{station.database};
+  service::CounterService counter{station.database, service::CounterSettings{}};
   api::Router router =
-      api::build_router({health, station.accounts, audit, catalog, nullptr, &stock});
+      api::build_router({health, station.accounts, audit, catalog, &counter, &stock});
 };
 
 }  // namespace

@@ -49,4 +49,9 @@ bool clean(const std::vector<CheckResult>& results);
 /// remaining; nothing negative and reserved never above on_hand.
 void add_stock_checks(Checker& checker);
 
+/// The money checks: every journal entry balances (and has postings); each village's payable
+/// balance equals its shares sold minus its shares refunded; every sale's tenders equal its
+/// total.
+void add_journal_checks(Checker& checker);
+
 }  // namespace yizhan::service

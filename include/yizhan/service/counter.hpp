@@ -69,9 +69,9 @@ struct ShiftReport {
     domain::Fen share;
   };
   std::vector<ByVillage> by_village;
-  domain::Fen cash_in;          ///< cash movements in, after the float
-  domain::Fen cash_out;         ///< cash movements out (positive)
-  domain::Fen expected_cash;    ///< float + cash sales − cash refunds + in − out
+  domain::Fen cash_in;        ///< cash movements in, after the float
+  domain::Fen cash_out;       ///< cash movements out (positive)
+  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out
   std::optional<domain::Fen> counted_cash;
   std::optional<domain::Fen> difference;  ///< counted − expected (over > 0, short < 0)
 };
@@ -154,7 +154,7 @@ struct RefundLineRequest {
 
 struct RefundRequest {
   std::int64_t sale_id = 0;
-  std::vector<RefundLineRequest> lines;  ///< empty = everything not yet refunded
+  std::vector<RefundLineRequest> lines;        ///< empty = everything not yet refunded
   std::optional<domain::TenderMethod> method;  ///< nothing = the sale's first tender
   std::string reason;
 };
@@ -231,7 +231,8 @@ class CounterService {
 
   /// Rings up a sale on the caller's open shift, exactly once per Idempotency-Key.
   StoredReply sell(const domain::Principal& caller, const SaleRequest& request,
-                   const IdempotencyKey& key, const std::function<StoredReply(const Sale&)>& render);
+                   const IdempotencyKey& key,
+                   const std::function<StoredReply(const Sale&)>& render);
   /// Prices a cart as a sale would (codes and labels resolved, discounts spread, split per
   /// line) without selling anything or checking stock: for the counter page's display.
   Sale quote(const SaleRequest& request);
@@ -252,6 +253,9 @@ class CounterService {
   HeldCart resume_cart(const domain::Principal& caller, std::int64_t id);
 
  private:
+  Shift open_shift_once(const domain::Principal& caller, const std::string& register_name,
+                        domain::Fen float_amount, const Actor& actor, const std::string& day);
+
   store::Database& database_;
   CounterSettings settings_;
   Idempotency idempotency_;

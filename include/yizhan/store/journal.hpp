@@ -1,0 +1,35 @@
+// SQL for the double-entry journal: entries, postings, account balances.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "yizhan/domain/journal.hpp"
+
+namespace yizhan::store {
+
+class UnitOfWork;
+
+/// Writes one balanced journal entry (kind as in journal_entries.kind) with its postings, in
+/// `unit`. Account codes are resolved to ids (village payables and cash drawers are created on
+/// first use). An unbalanced entry is domain::Error internal and writes nothing.
+std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t document_id,
+                        const std::string& business_day, std::span<const domain::Posting> postings,
+                        const std::string& memo = {});
+
+/// The balance (sum of postings, debits positive) of the account with `code`; 0 when unknown.
+std::int64_t account_balance(UnitOfWork& unit, const std::string& code);
+
+/// Entries whose postings do not sum to zero: "entry <id>: <sum>".
+std::vector<std::string> unbalanced_entries(UnitOfWork& unit);
+
+/// Per village: payable balance vs shares sold minus shares refunded; the differing villages as
+/// "village <id>: payable <x>, shares <y>".
+std::vector<std::string> village_payable_differences(UnitOfWork& unit);
+
+/// Sales whose tenders do not sum to their total: "sale <number>: …".
+std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit);
+
+}  // namespace yizhan::store

@@ -1,0 +1,456 @@
+// The counter (API.md "Counter"): registers, shifts, sales, refunds and held carts.
+#include "pos.hpp"
+
+#include "idempotency.hpp"
+#include "json.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/service/counter.hpp"
+
+namespace yizhan::api {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fen;
+
+service::Actor actor_of(const Request& request) {
+  return {request.principal->user_id, request.principal->username, request.client_address,
+          request.method + " " + request.path};
+}
+
+template <class T>
+json nullable(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json time_json(std::int64_t micros) {
+  return domain::format_shanghai_time(micros);
+}
+
+json register_json(const service::Register& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"printer", r.printer_host ? json(*r.printer_host + ":" +
+                                            std::to_string(r.printer_port.value_or(9100)))
+                                     : json(nullptr)},
+          {"receipt_columns", r.receipt_columns}};
+}
+
+json shift_json(const service::Shift& s) {
+  return {{"id", s.id},
+          {"register", s.register_.name},
+          {"register_id", s.register_.id},
+          {"cashier", s.cashier},
+          {"cashier_id", s.cashier_id},
+          {"state", s.state},
+          {"float_fen", s.float_amount.value()},
+          {"opened_at", time_json(s.opened_at)},
+          {"closed_at", s.closed_at ? time_json(*s.closed_at) : json(nullptr)}};
+}
+
+json report_json(const service::ShiftReport& r) {
+  json by_method = json::array();
+  for (const auto& m : r.by_method)
+    by_method.push_back({{"method", m.method},
+                         {"amount_fen", m.net.value()},
+                         {"sales_fen", m.sales.value()},
+                         {"refunds_fen", m.refunds.value()}});
+  json by_village = json::array();
+  for (const auto& v : r.by_village)
+    by_village.push_back({{"village_id", v.village_id},
+                          {"village_name", v.village_name},
+                          {"gross_fen", v.gross.value()},
+                          {"fee_fen", v.fee.value()},
+                          {"share_fen", v.share.value()}});
+  json out = {{"shift", shift_json(r.shift)},
+              {"sales_count", r.sales_count},
+              {"refunds_count", r.refunds_count},
+              {"gross_fen", r.gross.value()},
+              {"discount_fen", r.discount.value()},
+              {"refund_fen", r.refunds.value()},
+              {"float_fen", r.shift.float_amount.value()},
+              {"cash_in_fen", r.cash_in.value()},
+              {"cash_out_fen", r.cash_out.value()},
+              {"by_method", by_method},
+              {"by_village", by_village},
+              {"expected_cash_fen", r.expected_cash.value()}};
+  if (r.counted_cash) {
+    out["counted_cash_fen"] = r.counted_cash->value();
+    out["difference_fen"] = r.difference ? r.difference->value() : 0;
+  }
+  return out;
+}
+
+json tender_json(const domain::Tender& t) {
+  return {{"method", domain::to_string(t.method)},
+          {"amount_fen", t.amount.value()},
+          {"tendered_fen", t.tendered ? json(t.tendered->value()) : json(nullptr)},
+          {"reference", t.reference}};
+}
+
+json sale_json(const service::Sale& s) {
+  json lines = json::array();
+  for (const auto& l : s.lines) {
+    json lots = json::array();
+    for (const auto& lot : l.lots)
+      lots.push_back({{"lot_id", lot.lot_id}, {"lot", lot.lot}, {"quantity", lot.quantity}});
+    lines.push_back({{"id", l.id},
+                     {"line_no", l.line_no},
+                     {"product_id", l.product_id},
+                     {"name", l.name},
+                     {"village_id", l.village_id},
+                     {"village_name", l.village_name},
+                     {"unit", domain::to_string(l.unit)},
+                     {"quantity", l.quantity},
+                     {"unit_price_fen", l.unit_price.value()},
+                     {"list_fen", l.list.value()},
+                     {"discount_fen", l.line_discount.value()},
+                     {"sale_discount_fen", l.sale_discount.value()},
+                     {"gross_fen", l.gross.value()},
+                     {"commission_bps", l.commission_bps},
+                     {"fee_fen", l.fee.value()},
+                     {"share_fen", l.share.value()},
+                     {"refunded_quantity", l.refunded_quantity},
+                     {"code", nullable(l.code)},
+                     {"lots", lots}});
+  }
+  json tenders = json::array();
+  for (const auto& t : s.tenders)
+    tenders.push_back(tender_json(t));
+  json refunds = json::array();
+  for (const auto& r : s.refunds)
+    refunds.push_back({{"id", r.id},
+                       {"method", r.method},
+                       {"total_fen", r.total.value()},
+                       {"created_at", time_json(r.created_at)}});
+  return {{"id", s.id},
+          {"number", s.number},
+          {"shift_id", s.shift_id},
+          {"register", s.register_.name},
+          {"register_id", s.register_.id},
+          {"cashier", s.cashier},
+          {"cashier_id", s.cashier_id},
+          {"subtotal_fen", s.subtotal.value()},
+          {"discount_fen", s.discount.value()},
+          {"rounding_fen", s.rounding.value()},
+          {"total_fen", s.total.value()},
+          {"change_fen", s.change.value()},
+          {"offline", s.offline},
+          {"created_at", time_json(s.created_at)},
+          {"lines", lines},
+          {"tenders", tenders},
+          {"refunds", refunds}};
+}
+
+json refund_json(const service::Refund& r) {
+  json lines = json::array();
+  for (const auto& l : r.lines)
+    lines.push_back({{"line_id", l.line_id},
+                     {"quantity", l.quantity},
+                     {"gross_fen", l.gross.value()},
+                     {"fee_fen", l.fee.value()},
+                     {"share_fen", l.share.value()},
+                     {"restock", l.restock}});
+  return {{"id", r.id},         {"sale_id", r.sale_id},         {"sale_number", r.sale_number},
+          {"method", r.method}, {"total_fen", r.total.value()}, {"lines", lines}};
+}
+
+json held_json(const service::HeldCart& h) {
+  json cart = json::parse(h.cart, nullptr, false);
+  return {{"id", h.id},
+          {"register_id", h.register_id},
+          {"cashier", h.cashier},
+          {"label", h.label},
+          {"cart", cart.is_discarded() ? json(nullptr) : cart},
+          {"created_at", time_json(h.created_at)}};
+}
+
+// --- reading requests -----------------------------------------------------------------------
+
+/// An array field of objects, at most `max` of them; 422 naming the field otherwise.
+const json& object_array(const json& body, const char* field, std::size_t max, bool required) {
+  static const json kEmpty = json::array();
+  const auto found = body.find(field);
+  if (found == body.end()) {
+    if (required) throw Error::invalid_field(field, std::string(field) + " is required");
+    return kEmpty;
+  }
+  if (!found->is_array()) throw Error::invalid_field(field, std::string(field) + " must be a list");
+  if (found->size() > max)
+    throw Error::invalid_field(field, std::string(field) + " has too many entries");
+  for (std::size_t i = 0; i < found->size(); ++i)
+    if (!(*found)[i].is_object())
+      throw Error::invalid_field(std::string(field) + "[" + std::to_string(i) + "]",
+                                 "each entry must be an object");
+  return *found;
+}
+
+/// Re-throws a field error of an array element with the element's path ("lines[2].quantity").
+template <class Read>
+auto at_index(const char* array, std::size_t index, Read&& read) {
+  try {
+    return read();
+  } catch (const Error& error) {
+    auto details = error.details();
+    if (const auto field = details.find("field"); field != details.end())
+      field->second = std::string(array) + "[" + std::to_string(index) + "]." + field->second;
+    throw Error(error.code(), error.what(), details, error.cause());
+  }
+}
+
+std::int64_t required_integer(const json& body, const char* field) {
+  const auto value = integer_field(body, field);
+  if (!value) throw Error::invalid_field(field, std::string(field) + " is required");
+  return *value;
+}
+
+service::SaleRequest sale_request(const json& body) {
+  reject_unknown_fields(body,
+                        {"lines", "discount_fen", "rounding", "tenders", "offline", "rung_at"});
+  service::SaleRequest request;
+  const auto& lines = object_array(body, "lines", 200, true);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    request.lines.push_back(at_index("lines", i, [&] {
+      const auto& line = lines[i];
+      reject_unknown_fields(line, {"product_id", "code", "quantity", "discount_fen"});
+      service::SaleLineRequest out;
+      out.product_id = integer_field(line, "product_id");
+      out.code = string_field(line, "code");
+      if (out.code && out.code->size() > 32) throw Error::invalid_field("code", "code too long");
+      out.quantity = integer_field(line, "quantity");
+      out.discount = Fen(integer_field(line, "discount_fen").value_or(0));
+      return out;
+    }));
+  }
+  request.discount = Fen(integer_field(body, "discount_fen").value_or(0));
+  if (const auto rounding = string_field(body, "rounding")) {
+    const auto parsed = domain::parse_rounding(*rounding);
+    if (!parsed) throw Error::invalid_field("rounding", "rounding is none, jiao or yuan");
+    request.rounding = *parsed;
+  }
+  const auto& tenders = object_array(body, "tenders", 10, false);
+  for (std::size_t i = 0; i < tenders.size(); ++i) {
+    request.tenders.push_back(at_index("tenders", i, [&] {
+      const auto& tender = tenders[i];
+      reject_unknown_fields(tender, {"method", "amount_fen", "tendered_fen", "reference"});
+      domain::TenderInput out;
+      const auto method = required_string(tender, "method", 32);
+      const auto parsed = domain::parse_tender_method(method);
+      if (!parsed) throw Error::invalid_field("method", "unknown tender method " + method);
+      out.method = *parsed;
+      out.amount = Fen(required_integer(tender, "amount_fen"));
+      if (const auto tendered = integer_field(tender, "tendered_fen"))
+        out.tendered = Fen(*tendered);
+      out.reference = string_field(tender, "reference").value_or("");
+      return out;
+    }));
+  }
+  request.offline = boolean_field(body, "offline").value_or(false);
+  if (const auto rung_at = string_field(body, "rung_at")) {
+    // An offline till's clock, ISO 8601 with offset; kept for the record only.
+    const auto micros = domain::parse_iso8601(*rung_at);
+    if (!micros) throw Error::invalid_field("rung_at", "rung_at must be ISO 8601 with an offset");
+    request.rung_at = *micros;
+  }
+  return request;
+}
+
+service::RefundRequest refund_request(const json& body) {
+  reject_unknown_fields(body, {"sale_id", "lines", "method", "reason"});
+  service::RefundRequest request;
+  const auto sale_id = integer_field(body, "sale_id");
+  if (!sale_id || *sale_id < 1) throw Error::invalid_field("sale_id", "sale_id is required");
+  request.sale_id = *sale_id;
+  const auto& lines = object_array(body, "lines", 200, false);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    request.lines.push_back(at_index("lines", i, [&] {
+      const auto& line = lines[i];
+      reject_unknown_fields(line, {"line_id", "quantity", "restock"});
+      service::RefundLineRequest out;
+      out.line_id = required_integer(line, "line_id");
+      out.quantity = required_integer(line, "quantity");
+      out.restock = boolean_field(line, "restock").value_or(true);
+      return out;
+    }));
+  }
+  if (const auto method = string_field(body, "method")) {
+    const auto parsed = domain::parse_tender_method(*method);
+    if (!parsed) throw Error::invalid_field("method", "unknown tender method " + *method);
+    request.method = *parsed;
+  }
+  request.reason = string_field(body, "reason").value_or("");
+  return request;
+}
+
+service::IdempotencyKey required_key(const Request& request, std::string_view route) {
+  auto key = idempotency_key(request, route);
+  if (!key)
+    throw Error(ErrorCode::idempotency_key_required,
+                "需要 Idempotency-Key 请求头 / the Idempotency-Key header is required");
+  return *key;
+}
+
+std::optional<std::int64_t> id_query(const Request& request, const char* name) {
+  const auto found = request.query.find(name);
+  if (found == request.query.end() || found->second.empty()) return std::nullopt;
+  const auto id = positive_integer(found->second);
+  if (!id) throw Error::invalid_field(name, std::string(name) + " must be a positive integer");
+  return id;
+}
+
+}  // namespace
+
+void add_pos_routes(Router& router, service::CounterService& counter) {
+  const auto staff = Access::staff;
+  const auto db = Executor::database;
+
+  // GET /api/v1/pos/registers
+  router.add({"GET", "/api/v1/pos/registers", staff, db, [&counter](const Request&) {
+                json items = json::array();
+                for (const auto& r : counter.registers())
+                  items.push_back(register_json(r));
+                return json_response(200, {{"items", items}});
+              }});
+
+  // POST /api/v1/pos/shifts
+  router.add({"POST", "/api/v1/pos/shifts", staff, db, [&counter](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"register", "float_fen"});
+                const auto name = required_string(body, "register", 100);
+                const auto float_fen = integer_field(body, "float_fen").value_or(0);
+                const auto shift =
+                    counter.open_shift(*request.principal, name, Fen(float_fen), actor_of(request));
+                return json_response(201, shift_json(shift));
+              }});
+
+  // GET /api/v1/pos/shifts/current
+  router.add({"GET", "/api/v1/pos/shifts/current", staff, db, [&counter](const Request& request) {
+                return json_response(200, shift_json(counter.current_shift(*request.principal)));
+              }});
+
+  // POST /api/v1/pos/shifts/{id}/cash
+  router.add(
+      {"POST", "/api/v1/pos/shifts/{id}/cash", staff, db, [&counter](const Request& request) {
+         const auto body = parse_object(request);
+         reject_unknown_fields(body, {"amount_fen", "reason"});
+         const auto amount = required_integer(body, "amount_fen");
+         const auto reason = required_string(body, "reason", 800);
+         counter.move_cash(*request.principal, path_id(request), Fen(amount), reason,
+                           actor_of(request));
+         return json_response(
+             201, {{"shift_id", path_id(request)}, {"amount_fen", amount}, {"reason", reason}});
+       }});
+
+  // GET /api/v1/pos/shifts/{id}/report
+  router.add(
+      {"GET", "/api/v1/pos/shifts/{id}/report", staff, db, [&counter](const Request& request) {
+         return json_response(
+             200, report_json(counter.shift_report(*request.principal, path_id(request))));
+       }});
+
+  // POST /api/v1/pos/shifts/{id}/close
+  router.add(
+      {"POST", "/api/v1/pos/shifts/{id}/close", staff, db, [&counter](const Request& request) {
+         const auto body = parse_object(request);
+         reject_unknown_fields(body, {"counted_cash_fen"});
+         const auto counted = required_integer(body, "counted_cash_fen");
+         const auto report = counter.close_shift(*request.principal, path_id(request), Fen(counted),
+                                                 actor_of(request));
+         return json_response(200, report_json(report));
+       }});
+
+  // POST /api/v1/pos/sales
+  router.add({"POST", "/api/v1/pos/sales", staff, db, [&counter](const Request& request) {
+                const auto key = required_key(request, "POST /api/v1/pos/sales");
+                const auto sale = sale_request(parse_object(request));
+                return from_stored(
+                    counter.sell(*request.principal, sale, key, [](const service::Sale& s) {
+                      return to_stored(json_response(201, sale_json(s)));
+                    }));
+              }});
+
+  // POST /api/v1/pos/quote
+  router.add({"POST", "/api/v1/pos/quote", staff, db, [&counter](const Request& request) {
+                const auto sale = sale_request(parse_object(request));
+                return json_response(200, sale_json(counter.quote(sale)));
+              }});
+
+  // GET /api/v1/pos/sales
+  router.add({"GET", "/api/v1/pos/sales", staff, db, [&counter](const Request& request) {
+                service::SaleQuery query;
+                query.shift_id = id_query(request, "shift_id");
+                query.before_id = id_query(request, "before");
+                if (const auto date = request.query.find("date"); date != request.query.end()) {
+                  query.day = domain::parse_iso_date(date->second);
+                  if (!query.day) throw Error::invalid_field("date", "date is YYYY-MM-DD");
+                }
+                if (const auto limit = id_query(request, "limit"))
+                  query.limit = static_cast<int>(std::min<std::int64_t>(*limit, 100));
+                // A cashier lists their own sales; an admin anyone's.
+                if (request.principal->role != domain::Role::admin)
+                  query.cashier_id = request.principal->user_id;
+                else
+                  query.cashier_id = id_query(request, "cashier_id");
+                const auto sales = counter.sales(query);
+                json items = json::array();
+                for (const auto& s : sales)
+                  items.push_back(sale_json(s));
+                json out = {{"items", items}};
+                out["next_before"] = static_cast<int>(sales.size()) == query.limit && !sales.empty()
+                                         ? json(sales.back().id)
+                                         : json(nullptr);
+                return json_response(200, out);
+              }});
+
+  // GET /api/v1/pos/sales/by-number/{number}
+  router.add({"GET", "/api/v1/pos/sales/by-number/{number}", staff, db,
+              [&counter](const Request& request) {
+                const auto& number = request.path_parameters.at("number");
+                if (number.size() > 32) throw Error(ErrorCode::not_found, "no such sale");
+                return json_response(200, sale_json(counter.sale_by_number(number)));
+              }});
+
+  // GET /api/v1/pos/sales/{id}
+  router.add({"GET", "/api/v1/pos/sales/{id}", staff, db, [&counter](const Request& request) {
+                return json_response(200, sale_json(counter.sale(path_id(request))));
+              }});
+
+  // POST /api/v1/pos/refunds
+  router.add({"POST", "/api/v1/pos/refunds", staff, db, [&counter](const Request& request) {
+                const auto key = required_key(request, "POST /api/v1/pos/refunds");
+                const auto refund = refund_request(parse_object(request));
+                return from_stored(
+                    counter.refund(*request.principal, refund, key, [](const service::Refund& r) {
+                      return to_stored(json_response(201, refund_json(r)));
+                    }));
+              }});
+
+  // POST /api/v1/pos/held-carts
+  router.add({"POST", "/api/v1/pos/held-carts", staff, db, [&counter](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"label", "cart"});
+                const auto label = string_field(body, "label").value_or("");
+                const auto cart = body.find("cart");
+                if (cart == body.end() || !cart->is_object())
+                  throw Error::invalid_field("cart", "cart must be an object");
+                return json_response(
+                    201, held_json(counter.hold_cart(*request.principal, label, cart->dump())));
+              }});
+
+  // GET /api/v1/pos/held-carts
+  router.add({"GET", "/api/v1/pos/held-carts", staff, db, [&counter](const Request& request) {
+                json items = json::array();
+                for (const auto& h : counter.held_carts(*request.principal))
+                  items.push_back(held_json(h));
+                return json_response(200, {{"items", items}});
+              }});
+
+  // POST /api/v1/pos/held-carts/{id}/resume
+  router.add(
+      {"POST", "/api/v1/pos/held-carts/{id}/resume", staff, db, [&counter](const Request& request) {
+         return json_response(200,
+                              held_json(counter.resume_cart(*request.principal, path_id(request))));
+       }});
+}
+
+}  // namespace yizhan::api

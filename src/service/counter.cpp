@@ -1,0 +1,701 @@
+// Counter use cases: each is one unit of work with its stock moves and journal entry; sales and
+// refunds run exactly once per Idempotency-Key.
+#include "yizhan/service/counter.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/journal.hpp"
+#include "yizhan/domain/stock.hpp"
+#include "yizhan/store/audit.hpp"
+#include "yizhan/store/counter.hpp"
+#include "yizhan/store/database.hpp"
+#include "yizhan/store/journal.hpp"
+#include "yizhan/store/stock.hpp"
+
+namespace yizhan::service {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fen;
+
+std::string iso_date(std::chrono::year_month_day day) {
+  return domain::format_iso_date(day);
+}
+
+std::chrono::year_month_day today(const domain::TimeZone& zone) {
+  return domain::business_day(std::chrono::system_clock::now(), zone);
+}
+
+Register to_register(const store::RegisterRecord& r) {
+  return {r.id, r.name, r.printer_host, r.printer_port, r.receipt_columns};
+}
+
+Shift to_shift(const store::ShiftRecord& s, const store::RegisterRecord& r) {
+  Shift shift;
+  shift.id = s.id;
+  shift.register_ = to_register(r);
+  shift.cashier_id = s.cashier_id;
+  shift.cashier = s.cashier;
+  shift.state = s.state;
+  shift.float_amount = Fen(s.float_fen);
+  shift.opened_at = s.opened_at;
+  shift.closed_at = s.closed_at;
+  if (s.expected_cash_fen) shift.expected_cash = Fen(*s.expected_cash_fen);
+  if (s.counted_cash_fen) shift.counted_cash = Fen(*s.counted_cash_fen);
+  return shift;
+}
+
+store::RegisterRecord register_of(store::UnitOfWork& unit, std::int64_t id) {
+  auto r = store::find_register(unit, id);
+  if (!r)
+    throw Error(ErrorCode::internal, "internal error", {},
+                "register " + std::to_string(id) + " is gone");
+  return *r;
+}
+
+domain::TenderMethod method_of(const std::string& text) {
+  return domain::parse_tender_method(text).value_or(domain::TenderMethod::other);
+}
+
+Sale to_sale(const store::SaleRecord& s, const store::RegisterRecord& r) {
+  Sale sale;
+  sale.id = s.id;
+  sale.number = s.number;
+  sale.shift_id = s.shift_id;
+  sale.register_ = to_register(r);
+  sale.cashier_id = s.cashier_id;
+  sale.cashier = s.cashier;
+  sale.subtotal = Fen(s.subtotal_fen);
+  sale.discount = Fen(s.discount_fen);
+  sale.rounding = Fen(s.rounding_fen);
+  sale.total = Fen(s.total_fen);
+  sale.change = Fen(s.change_fen);
+  sale.offline = s.offline;
+  sale.created_at = s.created_at;
+  for (const auto& l : s.lines) {
+    SaleLine line;
+    line.id = l.id;
+    line.line_no = l.line_no;
+    line.product_id = l.product_id;
+    line.name = l.name;
+    line.village_id = l.village_id;
+    line.village_name = l.village_name;
+    line.unit = l.unit;
+    line.quantity = l.quantity;
+    line.unit_price = Fen(l.unit_price_fen);
+    line.list = Fen(l.list_fen);
+    line.line_discount = Fen(l.line_discount_fen);
+    line.sale_discount = Fen(l.sale_discount_fen);
+    line.gross = Fen(l.gross_fen);
+    line.commission_bps = l.commission_bps;
+    line.fee = Fen(l.fee_fen);
+    line.share = Fen(l.share_fen);
+    line.refunded_quantity = l.refunded_quantity;
+    line.code = l.code;
+    for (const auto& lot : l.lots)
+      line.lots.push_back({lot.lot_id, lot.lot, lot.quantity});
+    sale.lines.push_back(std::move(line));
+  }
+  for (const auto& t : s.tenders) {
+    domain::Tender tender;
+    tender.method = method_of(t.method);
+    tender.amount = Fen(t.amount_fen);
+    if (t.tendered_fen) tender.tendered = Fen(*t.tendered_fen);
+    tender.reference = t.reference;
+    sale.tenders.push_back(std::move(tender));
+  }
+  for (const auto& r2 : s.refunds)
+    sale.refunds.push_back({r2.id, r2.method, Fen(r2.total_fen), r2.created_at});
+  return sale;
+}
+
+Sale load_sale(store::UnitOfWork& unit, std::int64_t id) {
+  auto record = store::find_sale(unit, id);
+  if (!record) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+  return to_sale(*record, register_of(unit, record->register_id));
+}
+
+store::AuditEntry audit_entry(const Actor& actor, const char* type, std::int64_t id) {
+  store::AuditEntry entry;
+  entry.user_id = actor.user_id;
+  entry.actor = actor.name;
+  entry.action = actor.action;
+  entry.entity_type = type;
+  entry.entity_id = std::to_string(id);
+  entry.client_address = actor.client_address;
+  return entry;
+}
+
+/// A shift the caller may act on: their own, or any for an admin; 404 otherwise.
+store::ShiftRecord shift_for(store::UnitOfWork& unit, const domain::Principal& caller,
+                             std::int64_t shift_id, store::RowLock lock) {
+  auto shift = store::find_shift(unit, shift_id, lock);
+  if (!shift || (caller.role != domain::Role::admin && shift->cashier_id != caller.user_id))
+    throw Error(ErrorCode::not_found, "没有这个班次 / no such shift");
+  return *shift;
+}
+
+ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) {
+  const auto totals = store::shift_totals(unit, shift.id);
+  ShiftReport report;
+  report.shift = to_shift(shift, register_of(unit, shift.register_id));
+  report.sales_count = totals.sales_count;
+  report.refunds_count = totals.refunds_count;
+  report.gross = Fen(totals.gross_fen);
+  report.discount = Fen(totals.discount_fen);
+  report.refunds = Fen(totals.refund_fen);
+  Fen cash_sales, cash_refunds;
+  for (const auto& m : totals.by_method) {
+    report.by_method.push_back(
+        {m.method, Fen(m.sales_fen), Fen(m.refunds_fen), Fen(m.sales_fen) - Fen(m.refunds_fen)});
+    if (m.method == "cash") {
+      cash_sales = Fen(m.sales_fen);
+      cash_refunds = Fen(m.refunds_fen);
+    }
+  }
+  for (const auto& v : totals.by_village)
+    report.by_village.push_back(
+        {v.village_id, v.village_name, Fen(v.gross_fen), Fen(v.fee_fen), Fen(v.share_fen)});
+  // The float is itself a cash movement (journalled as one) but reported on its own.
+  report.cash_in = Fen(totals.cash_in_fen);
+  report.cash_out = Fen(totals.cash_out_fen);
+  report.expected_cash =
+      Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in - report.cash_out;
+  if (shift.counted_cash_fen) {
+    report.counted_cash = Fen(*shift.counted_cash_fen);
+    report.difference = *report.counted_cash - report.expected_cash;
+  }
+  return report;
+}
+
+void check_amount(Fen amount, const char* field, bool allow_zero = true) {
+  if (amount < Fen(0) || (!allow_zero && amount == Fen(0)) || amount > Fen(100'000'000))
+    throw Error::invalid_field(field, "金额不正确 / amount out of range");
+}
+
+std::string checked_text(const std::string& text, const char* field, std::size_t max_chars,
+                         bool required) {
+  if (auto problem = domain::text_problem(text, required ? 1 : 0, max_chars))
+    throw Error::invalid_field(field, *problem);
+  return text;
+}
+
+Error shift_open_error(const std::string& register_name) {
+  return Error(ErrorCode::shift_open,
+               "已有未结班次 / this cashier or register already has an open shift",
+               {{"register", register_name}});
+}
+
+/// A line resolved to its product, quantity and price.
+struct ResolvedLine {
+  store::SellableProduct product;
+  domain::SaleLineInput input;
+  std::optional<std::string> code;
+};
+
+/// Each asked line resolved to its product, quantity and price (a scanned code by its EAN-13
+/// or as a scale label's PLU); 422 naming the line's field for anything unknown or not for sale.
+std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleRequest& request,
+                                        const std::vector<domain::ScaleLabelFormat>& formats) {
+  // Resolve each line to a product, a quantity and a price.
+  std::vector<ResolvedLine> lines;
+  lines.reserve(request.lines.size());
+  for (std::size_t i = 0; i < request.lines.size(); ++i) {
+    const auto& asked = request.lines[i];
+    const std::string at = "lines[" + std::to_string(i) + "]";
+    ResolvedLine line;
+    std::optional<domain::ScaleLabel> label;
+    std::optional<store::SellableProduct> product;
+    if (asked.product_id) {
+      product = store::sellable_by_id(unit, *asked.product_id);
+      if (!product)
+        throw Error::invalid_field(at + ".product_id", "没有这个商品 / no such product");
+    } else if (asked.code) {
+      const std::string& code = *asked.code;
+      line.code = code;
+      label = domain::parse_scale_label(code, formats, at + ".code");
+      if (label) {
+        product = store::sellable_by_plu(unit, label->plu);
+      } else if (!domain::ean13_problem(code)) {
+        product = store::sellable_by_barcode(unit, code);
+      }
+      if (!product)
+        throw Error::invalid_field(at + ".code", "无法识别的条码 / unknown code " + code);
+    } else {
+      throw Error::invalid_field(at + ".product_id", "需要商品或条码 / product_id or code");
+    }
+    if (!domain::is_offered({product->active, true, product->village_active},
+                            domain::Channel::counter))
+      throw Error::invalid_field(at + ".product_id", "该商品已下架 / the product is not for sale");
+    line.product = *product;
+    line.input.unit_price = product->price;
+    line.input.commission_bps =
+        domain::effective_commission_bps(product->commission_bps, product->village_commission_bps);
+    if (asked.discount < Fen(0))
+      throw Error::invalid_field(at + ".discount_fen", "折扣不能为负 / discount below zero");
+    line.input.discount = asked.discount;
+    if (label) {
+      const auto resolved = [&] {
+        try {
+          return domain::resolve_scale_label(*label, product->unit, product->price);
+        } catch (const Error& error) {
+          auto details = error.details();
+          if (auto field = details.find("field"); field != details.end())
+            field->second = at + "." + field->second;
+          throw Error(error.code(), error.what(), details, error.cause());
+        }
+      }();
+      line.input.quantity = resolved.quantity;
+      line.input.label_total = resolved.total;
+    } else {
+      if (!asked.quantity)
+        throw Error::invalid_field(at + ".quantity", "需要数量 / quantity is required");
+      line.input.quantity =
+          domain::Quantity::from_client(product->unit, *asked.quantity, at + ".quantity");
+    }
+    lines.push_back(std::move(line));
+  }
+
+  return lines;
+}
+
+}  // namespace
+
+CounterService::CounterService(store::Database& database, CounterSettings settings,
+                               int idempotency_retention_days)
+    : database_(database),
+      settings_(std::move(settings)),
+      idempotency_(database, idempotency_retention_days) {}
+
+std::vector<Register> CounterService::registers() {
+  const auto records =
+      database_.transact([](store::UnitOfWork& unit) { return store::list_registers(unit); });
+  std::vector<Register> registers;
+  for (const auto& r : records)
+    registers.push_back(to_register(r));
+  return registers;
+}
+
+Shift CounterService::open_shift(const domain::Principal& caller, const std::string& register_name,
+                                 Fen float_amount, const Actor& actor) {
+  check_amount(float_amount, "float_fen");
+  const std::string day = iso_date(today(settings_.zone));
+  try {
+    return open_shift_once(caller, register_name, float_amount, actor, day);
+  } catch (const Error& error) {
+    // A second open shift of the cashier or register hits a unique key over open shifts.
+    if (error.code() == ErrorCode::duplicate) throw shift_open_error(register_name);
+    throw;
+  }
+}
+
+Shift CounterService::open_shift_once(const domain::Principal& caller,
+                                      const std::string& register_name, Fen float_amount,
+                                      const Actor& actor, const std::string& day) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto r = store::find_register_by_name(unit, register_name);
+    if (!r) throw Error::invalid_field("register", "没有这个收银台 / no such register");
+    // The unique keys over open shifts decide a race; the answer names the usual case.
+    if (store::open_shift_of(unit, caller.user_id, store::RowLock::none))
+      throw shift_open_error(register_name);
+    const auto id = store::insert_shift(unit, r->id, caller.user_id, float_amount.value());
+    if (float_amount > Fen(0)) {
+      const auto postings = domain::cash_movement_postings(r->id, float_amount);
+      store::post_entry(unit, "shift_open", id, day, postings, "备用金 / float");
+    }
+    auto entry = audit_entry(actor, "shift", id);
+    entry.after = store::AuditState{{"register", r->name},
+                                    {"float_fen", std::to_string(float_amount.value())}};
+    store::record_audit(unit, entry);
+    auto shift = store::find_shift(unit, id, store::RowLock::none);
+    return to_shift(*shift, *r);
+  });
+}
+
+Shift CounterService::current_shift(const domain::Principal& caller) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::none);
+    if (!shift) throw Error(ErrorCode::not_found, "没有未结班次 / no open shift");
+    return to_shift(*shift, register_of(unit, shift->register_id));
+  });
+}
+
+void CounterService::move_cash(const domain::Principal& caller, std::int64_t shift_id, Fen amount,
+                               const std::string& reason, const Actor& actor) {
+  if (amount == Fen(0) || amount > Fen(100'000'000) || amount < Fen(-100'000'000))
+    throw Error::invalid_field("amount_fen", "金额不正确 / amount must be non-zero");
+  checked_text(reason, "reason", 200, true);
+  const std::string day = iso_date(today(settings_.zone));
+  database_.transact([&](store::UnitOfWork& unit) {
+    auto shift = shift_for(unit, caller, shift_id, store::RowLock::share);
+    if (shift.state != "open")
+      throw Error(ErrorCode::no_open_shift, "班次已结 / the shift is closed");
+    const auto id =
+        store::insert_cash_movement(unit, shift_id, amount.value(), reason, caller.user_id);
+    store::post_entry(unit, "cash_movement", id, day,
+                      domain::cash_movement_postings(shift.register_id, amount), reason);
+    auto entry = audit_entry(actor, "shift", shift_id);
+    entry.after =
+        store::AuditState{{"cash_fen", std::to_string(amount.value())}, {"reason", reason}};
+    store::record_audit(unit, entry);
+  });
+}
+
+ShiftReport CounterService::shift_report(const domain::Principal& caller, std::int64_t shift_id) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    return report_of(unit, shift_for(unit, caller, shift_id, store::RowLock::none));
+  });
+}
+
+ShiftReport CounterService::close_shift(const domain::Principal& caller, std::int64_t shift_id,
+                                        Fen counted_cash, const Actor& actor) {
+  check_amount(counted_cash, "counted_cash_fen");
+  const std::string day = iso_date(today(settings_.zone));
+  return database_.transact([&](store::UnitOfWork& unit) {
+    // FOR UPDATE waits for sales in flight (they hold the shift in share mode).
+    auto shift = shift_for(unit, caller, shift_id, store::RowLock::update);
+    if (shift.state != "open")
+      throw Error(ErrorCode::invalid_state, "班次已结 / the shift is already closed",
+                  {{"state", shift.state}});
+    auto report = report_of(unit, shift);
+    if (!store::close_shift(unit, shift_id, report.expected_cash.value(), counted_cash.value()))
+      throw Error(ErrorCode::invalid_state, "班次已结 / the shift is already closed");
+    const auto postings =
+        domain::shift_close_postings(shift.register_id, report.expected_cash, counted_cash);
+    if (!postings.empty())
+      store::post_entry(unit, "shift_close", shift_id, day, postings, "交班 / shift close");
+    auto entry = audit_entry(actor, "shift", shift_id);
+    entry.after =
+        store::AuditState{{"state", "closed"},
+                          {"expected_cash_fen", std::to_string(report.expected_cash.value())},
+                          {"counted_cash_fen", std::to_string(counted_cash.value())}};
+    store::record_audit(unit, entry);
+    return report_of(unit, *store::find_shift(unit, shift_id, store::RowLock::none));
+  });
+}
+
+StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequest& request,
+                                 const IdempotencyKey& key,
+                                 const std::function<StoredReply(const Sale&)>& render) {
+  if (request.lines.empty()) throw Error::invalid_field("lines", "没有商品 / a sale needs lines");
+  if (request.lines.size() > 200)
+    throw Error::invalid_field("lines", "商品行太多 / at most 200 lines");
+  if (request.tenders.size() > 10)
+    throw Error::invalid_field("tenders", "支付方式太多 / at most 10 tenders");
+  const auto day = today(settings_.zone);
+  const std::string day_text = iso_date(day);
+
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
+
+    auto lines = resolve_lines(unit, request, settings_.label_formats);
+    std::vector<domain::SaleLineInput> inputs;
+    for (const auto& line : lines)
+      inputs.push_back(line.input);
+    const auto priced = domain::price_sale(inputs, request.discount, request.rounding);
+    if (caller.role != domain::Role::admin)
+      domain::check_discount_limit(priced, settings_.cashier_discount_limit_bps);
+    const auto settled = domain::settle_tenders(priced.total, request.tenders);
+
+    // Take stock in ascending product id, so concurrent sales never deadlock each other.
+    std::map<std::int64_t, std::int64_t> wanted;
+    for (const auto& line : lines)
+      wanted[line.product.id] += line.input.quantity.amount();
+    std::map<std::int64_t, std::vector<domain::LotTake>> taken;
+    std::map<std::int64_t, std::int64_t> shortfalls;
+    for (const auto& [product_id, quantity] : wanted) {
+      auto result =
+          store::take_stock(unit, product_id, quantity, day, request.offline, caller.user_id);
+      taken[product_id] = std::move(result.lots);
+      if (result.shortfall > 0) shortfalls[product_id] = result.shortfall;
+    }
+
+    store::SaleRecord record;
+    record.number = store::next_sale_number(unit, shift->register_id, day_text);
+    record.shift_id = shift->id;
+    record.register_id = shift->register_id;
+    record.cashier_id = caller.user_id;
+    record.cashier = caller.username;
+    record.business_day = day_text;
+    record.subtotal_fen = priced.subtotal.value();
+    record.discount_fen = priced.discount.value();
+    record.rounding_fen = priced.rounding.value();
+    record.total_fen = priced.total.value();
+    record.change_fen = settled.change.value();
+    record.offline = request.offline;
+    record.rung_at = request.rung_at;
+    std::vector<domain::VillageSplit> splits;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& line = lines[i];
+      const auto& p = priced.lines[i];
+      store::SaleLineRecord l;
+      l.line_no = static_cast<int>(i + 1);
+      l.product_id = line.product.id;
+      l.village_id = line.product.village_id;
+      l.name = line.product.name;
+      l.unit = line.product.unit;
+      l.quantity = line.input.quantity.amount();
+      l.unit_price_fen = line.product.price.value();
+      l.list_fen = p.list.value();
+      l.line_discount_fen = p.line_discount.value();
+      l.sale_discount_fen = p.sale_discount.value();
+      l.gross_fen = p.gross.value();
+      l.commission_bps = p.commission_bps;
+      l.fee_fen = p.split.fee.value();
+      l.share_fen = p.split.share.value();
+      l.code = line.code;
+      // This line's part of what was taken from the product's lots, in FEFO order.
+      std::int64_t need = l.quantity;
+      for (auto& lot : taken[line.product.id]) {
+        if (need == 0) break;
+        const std::int64_t q = std::min(need, lot.quantity);
+        if (q == 0) continue;
+        l.lots.push_back({lot.lot_id, {}, q});
+        lot.quantity -= q;
+        need -= q;
+      }
+      splits.push_back({l.village_id, p.split.fee, p.split.share});
+      record.lines.push_back(std::move(l));
+    }
+    for (const auto& t : settled.tenders)
+      record.tenders.push_back({std::string(domain::to_string(t.method)), t.amount.value(),
+                                t.tendered ? std::optional(t.tendered->value()) : std::nullopt,
+                                t.reference});
+    const auto sale_id = store::insert_sale(unit, record);
+
+    std::vector<store::LedgerEntry> moves;
+    for (const auto& line : record.lines)
+      for (const auto& lot : line.lots)
+        moves.push_back(
+            {line.product_id, lot.lot_id, "sale", -lot.quantity, "sale", sale_id, caller.user_id});
+    store::append_to_ledger(unit, moves);
+
+    store::post_entry(unit, "sale", sale_id, day_text,
+                      domain::sale_postings(shift->register_id, settled.tenders, splits),
+                      record.number);
+    return render(load_sale(unit, sale_id));
+  });
+}
+
+Sale CounterService::quote(const SaleRequest& request) {
+  if (request.lines.empty()) throw Error::invalid_field("lines", "没有商品 / a sale needs lines");
+  if (request.lines.size() > 200)
+    throw Error::invalid_field("lines", "商品行太多 / at most 200 lines");
+  return database_.transact([&](store::UnitOfWork& unit) {
+    const auto lines = resolve_lines(unit, request, settings_.label_formats);
+    std::vector<domain::SaleLineInput> inputs;
+    for (const auto& line : lines)
+      inputs.push_back(line.input);
+    const auto priced = domain::price_sale(inputs, request.discount, request.rounding);
+    Sale sale;
+    sale.subtotal = priced.subtotal;
+    sale.discount = priced.discount;
+    sale.rounding = priced.rounding;
+    sale.total = priced.total;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& p = priced.lines[i];
+      SaleLine line;
+      line.line_no = static_cast<int>(i + 1);
+      line.product_id = lines[i].product.id;
+      line.name = lines[i].product.name;
+      line.village_id = lines[i].product.village_id;
+      line.unit = lines[i].product.unit;
+      line.quantity = lines[i].input.quantity.amount();
+      line.unit_price = lines[i].product.price;
+      line.list = p.list;
+      line.line_discount = p.line_discount;
+      line.sale_discount = p.sale_discount;
+      line.gross = p.gross;
+      line.commission_bps = p.commission_bps;
+      line.fee = p.split.fee;
+      line.share = p.split.share;
+      line.code = lines[i].code;
+      sale.lines.push_back(std::move(line));
+    }
+    return sale;
+  });
+}
+
+Sale CounterService::sale(std::int64_t id) {
+  return database_.transact([&](store::UnitOfWork& unit) { return load_sale(unit, id); });
+}
+
+Sale CounterService::sale_by_number(const std::string& number) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    const auto id = store::find_sale_id_by_number(unit, number);
+    if (!id) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+    return load_sale(unit, *id);
+  });
+}
+
+std::vector<Sale> CounterService::sales(const SaleQuery& query) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    const auto records =
+        store::list_sales(unit, query.shift_id, query.cashier_id,
+                          query.day ? std::optional(iso_date(*query.day)) : std::nullopt,
+                          query.before_id, std::clamp(query.limit, 1, 100));
+    std::map<std::int64_t, store::RegisterRecord> registers;
+    std::vector<Sale> sales;
+    for (const auto& record : records) {
+      auto found = registers.find(record.register_id);
+      if (found == registers.end())
+        found = registers.emplace(record.register_id, register_of(unit, record.register_id)).first;
+      sales.push_back(to_sale(record, found->second));
+    }
+    return sales;
+  });
+}
+
+StoredReply CounterService::refund(const domain::Principal& caller, const RefundRequest& request,
+                                   const IdempotencyKey& key,
+                                   const std::function<StoredReply(const Refund&)>& render) {
+  checked_text(request.reason, "reason", 200, false);
+  if (request.lines.size() > 200) throw Error::invalid_field("lines", "at most 200 lines");
+  const auto day = today(settings_.zone);
+  const std::string day_text = iso_date(day);
+
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    // Locking the sale's lines serialises refunds of one sale.
+    auto sale = store::find_sale(unit, request.sale_id, true);
+    if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+    if (caller.role != domain::Role::admin && sale->business_day != day_text)
+      throw Error(ErrorCode::forbidden,
+                  "只能退当天的销售，更早的需要店长 / cashiers refund same-day sales only",
+                  {{"sale_day", sale->business_day}});
+    const auto method = request.method
+                            ? *request.method
+                            : (sale->tenders.empty() ? domain::TenderMethod::cash
+                                                     : method_of(sale->tenders.front().method));
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    if (method == domain::TenderMethod::cash && !shift)
+      throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
+
+    store::RefundRecord refund;
+    refund.sale_id = sale->id;
+    if (shift) refund.shift_id = shift->id;
+    refund.cashier_id = caller.user_id;
+    refund.method = std::string(domain::to_string(method));
+    refund.business_day = day_text;
+    refund.reason = request.reason;
+
+    std::vector<RefundLineRequest> asked = request.lines;
+    if (asked.empty()) {  // the whole sale: everything not refunded yet
+      for (const auto& line : sale->lines)
+        if (line.quantity > line.refunded_quantity)
+          asked.push_back({line.id, line.quantity - line.refunded_quantity, true});
+      if (asked.empty())
+        throw Error(ErrorCode::refund_exceeds_sale, "这笔销售已全部退货 / already fully refunded");
+    }
+    std::map<std::int64_t, std::int64_t> asked_per_line;
+    std::vector<domain::VillageSplit> splits;
+    std::vector<store::LedgerEntry> moves;
+    std::vector<std::pair<const store::SaleLineRecord*, std::int64_t>> restocks;
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      const auto& a = asked[i];
+      const std::string at = "lines[" + std::to_string(i) + "]";
+      const auto line = std::find_if(sale->lines.begin(), sale->lines.end(),
+                                     [&](const auto& l) { return l.id == a.line_id; });
+      if (line == sale->lines.end())
+        throw Error::invalid_field(at + ".line_id",
+                                   "这笔销售没有这一行 / no such line in the sale");
+      if (a.quantity <= 0)
+        throw Error::invalid_field(at + ".quantity", "数量须大于零 / quantity > 0");
+      const domain::LineAmounts whole{line->quantity, Fen(line->gross_fen), Fen(line->fee_fen),
+                                      Fen(line->share_fen)};
+      const std::int64_t before = line->refunded_quantity + asked_per_line[line->id];
+      const auto already =
+          before == 0 ? domain::LineAmounts{} : domain::refund_part(whole, {}, before);
+      const auto part = domain::refund_part(whole, already, a.quantity);
+      asked_per_line[line->id] += a.quantity;
+      refund.lines.push_back({line->id, a.quantity, part.gross.value(), part.fee.value(),
+                              part.share.value(), a.restock});
+      refund.total_fen += part.gross.value();
+      splits.push_back({line->village_id, part.fee, part.share});
+      restocks.emplace_back(&*line, a.quantity);
+    }
+    if (refund.total_fen <= 0)
+      throw Error::invalid_field("lines", "退款金额为零 / the refund comes to nothing");
+    if (!store::insert_refund(unit, refund))
+      throw Error(ErrorCode::refund_exceeds_sale, "退货数量超过售出数量 / more than was sold");
+
+    for (std::size_t i = 0; i < restocks.size(); ++i) {
+      const auto* line = restocks[i].first;
+      const std::int64_t quantity = restocks[i].second;
+      if (line->lots.empty()) continue;
+      // Back into the lot the line took last (the one of its lots that expires latest).
+      const std::int64_t lot_id = line->lots.back().lot_id;
+      moves.push_back(
+          {line->product_id, lot_id, "refund", quantity, "refund", refund.id, caller.user_id});
+      if (refund.lines[i].restock) {
+        store::add_on_hand(unit, line->product_id, quantity);
+        store::add_to_lot(unit, lot_id, quantity);
+      } else {
+        // Damaged: it came back and is written off at once; the shelf does not change.
+        moves.push_back({line->product_id, lot_id, "write_off", -quantity, "refund", refund.id,
+                         caller.user_id});
+      }
+    }
+    store::append_to_ledger(unit, moves);
+
+    const std::int64_t register_id = shift ? shift->register_id : sale->register_id;
+    store::post_entry(unit, "refund", refund.id, day_text,
+                      domain::refund_postings(register_id, method, splits), sale->number);
+
+    Refund result;
+    result.id = refund.id;
+    result.sale_id = sale->id;
+    result.sale_number = sale->number;
+    result.method = refund.method;
+    result.total = Fen(refund.total_fen);
+    for (const auto& l : refund.lines)
+      result.lines.push_back({l.sale_line_id, l.quantity, Fen(l.gross_fen), Fen(l.fee_fen),
+                              Fen(l.share_fen), l.restock});
+    return render(result);
+  });
+}
+
+HeldCart CounterService::hold_cart(const domain::Principal& caller, const std::string& label,
+                                   const std::string& cart_json) {
+  checked_text(label, "label", 100, false);
+  if (cart_json.size() > 32 * 1024)
+    throw Error::invalid_field("cart", "购物车太大 / cart too large");
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
+    const auto id =
+        store::insert_held_cart(unit, shift->register_id, caller.user_id, label, cart_json);
+    for (const auto& h : store::list_held_carts(unit, shift->register_id))
+      if (h.id == id)
+        return HeldCart{h.id, h.register_id, h.cashier, h.label, h.cart, h.created_at};
+    throw Error(ErrorCode::internal, "internal error", {}, "held cart vanished");
+  });
+}
+
+std::vector<HeldCart> CounterService::held_carts(const domain::Principal& caller) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::none);
+    if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
+    std::vector<HeldCart> carts;
+    for (const auto& h : store::list_held_carts(unit, shift->register_id))
+      carts.push_back({h.id, h.register_id, h.cashier, h.label, h.cart, h.created_at});
+    return carts;
+  });
+}
+
+HeldCart CounterService::resume_cart(const domain::Principal& caller, std::int64_t id) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
+    auto h = store::take_held_cart(unit, shift->register_id, id);
+    if (!h) throw Error(ErrorCode::not_found, "挂单已取走 / the held cart is gone");
+    return HeldCart{h->id, h->register_id, h->cashier, h->label, h->cart, h->created_at};
+  });
+}
+
+}  // namespace yizhan::service

@@ -1,0 +1,698 @@
+// The counter in MariaDB: registers, shifts, sales, refunds, held carts and the stock they take.
+#include "yizhan/store/counter.hpp"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/store/database.hpp"
+#include "yizhan/store/stock.hpp"
+
+namespace yizhan::store {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using Rows = std::unique_ptr<sql::ResultSet>;
+
+std::int64_t last_insert_id(UnitOfWork& unit) {
+  Rows id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  id->next();
+  return id->getInt64(1);
+}
+
+std::int64_t micros(sql::ResultSet& row, int column) {
+  return domain::parse_utc_datetime(std::string(row.getString(column))).value_or(0);
+}
+
+std::optional<std::int64_t> optional_int64(sql::ResultSet& row, int column) {
+  if (row.isNull(column)) return std::nullopt;
+  return row.getInt64(column);
+}
+
+void set_optional(sql::PreparedStatement& statement, int index,
+                  const std::optional<std::int64_t>& value) {
+  if (value)
+    statement.setInt64(index, *value);
+  else
+    statement.setNull(index, 0);
+}
+
+// --- registers ------------------------------------------------------------------------------
+
+constexpr const char* kRegisterColumns =
+    "SELECT id, name, printer_host, printer_port, receipt_columns FROM registers ";
+
+RegisterRecord read_register(sql::ResultSet& row) {
+  RegisterRecord r;
+  r.id = row.getInt64(1);
+  r.name = row.getString(2);
+  if (!row.isNull(3)) r.printer_host = row.getString(3);
+  if (!row.isNull(4)) r.printer_port = row.getInt(4);
+  r.receipt_columns = row.getInt(5);
+  return r;
+}
+
+// --- shifts ---------------------------------------------------------------------------------
+
+constexpr const char* kShiftColumns =
+    "SELECT s.id, s.register_id, s.cashier_id, u.username, s.state, s.float_fen, s.opened_at, "
+    "       s.closed_at, s.expected_cash_fen, s.counted_cash_fen "
+    "FROM shifts s JOIN users u ON u.id = s.cashier_id ";
+
+ShiftRecord read_shift(sql::ResultSet& row) {
+  ShiftRecord s;
+  s.id = row.getInt64(1);
+  s.register_id = row.getInt64(2);
+  s.cashier_id = row.getInt64(3);
+  s.cashier = row.getString(4);
+  s.state = row.getString(5);
+  s.float_fen = row.getInt64(6);
+  s.opened_at = micros(row, 7);
+  if (!row.isNull(8)) s.closed_at = micros(row, 8);
+  s.expected_cash_fen = optional_int64(row, 9);
+  s.counted_cash_fen = optional_int64(row, 10);
+  return s;
+}
+
+const char* lock_clause(RowLock lock) {
+  switch (lock) {
+    case RowLock::none: return "";
+    case RowLock::share: return " LOCK IN SHARE MODE";
+    case RowLock::update: return " FOR UPDATE";
+  }
+  return "";
+}
+
+// --- products -------------------------------------------------------------------------------
+
+constexpr const char* kSellableColumns =
+    "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
+    "       v.commission_bps, p.active, v.active "
+    "FROM products p JOIN villages v ON v.id = p.village_id ";
+
+std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) {
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  SellableProduct p;
+  p.id = row->getInt64(1);
+  p.name = row->getString(2);
+  p.unit = domain::parse_unit(std::string(row->getString(3))).value_or(domain::Unit::piece);
+  p.price = domain::Fen(row->getInt64(4));
+  if (!row->isNull(5)) p.commission_bps = row->getInt(5);
+  p.village_id = row->getInt64(6);
+  p.village_commission_bps = row->getInt(7);
+  p.active = row->getBoolean(8);
+  p.village_active = row->getBoolean(9);
+  return p;
+}
+
+// --- sales ----------------------------------------------------------------------------------
+
+constexpr const char* kSaleColumns =
+    "SELECT s.id, s.number, s.shift_id, s.register_id, s.cashier_id, u.username, s.business_day, "
+    "       s.subtotal_fen, s.discount_fen, s.rounding_fen, s.total_fen, s.change_fen, s.offline, "
+    "       s.rung_at, s.created_at "
+    "FROM sales s JOIN users u ON u.id = s.cashier_id ";
+
+SaleRecord read_sale(sql::ResultSet& row) {
+  SaleRecord s;
+  s.id = row.getInt64(1);
+  s.number = row.getString(2);
+  s.shift_id = row.getInt64(3);
+  s.register_id = row.getInt64(4);
+  s.cashier_id = row.getInt64(5);
+  s.cashier = row.getString(6);
+  s.business_day = row.getString(7);
+  s.subtotal_fen = row.getInt64(8);
+  s.discount_fen = row.getInt64(9);
+  s.rounding_fen = row.getInt64(10);
+  s.total_fen = row.getInt64(11);
+  s.change_fen = row.getInt64(12);
+  s.offline = row.getBoolean(13);
+  if (!row.isNull(14)) s.rung_at = micros(row, 14);
+  s.created_at = micros(row, 15);
+  return s;
+}
+
+}  // namespace
+
+std::vector<RegisterRecord> list_registers(UnitOfWork& unit) {
+  Rows rows(
+      unit.statement(std::string(kRegisterColumns) + "WHERE active ORDER BY id").executeQuery());
+  std::vector<RegisterRecord> registers;
+  while (rows->next())
+    registers.push_back(read_register(*rows));
+  return registers;
+}
+
+std::optional<RegisterRecord> find_register(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement(std::string(kRegisterColumns) + "WHERE id = ?");
+  statement.setInt64(1, id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_register(*row);
+}
+
+std::optional<RegisterRecord> find_register_by_name(UnitOfWork& unit, const std::string& name) {
+  auto& statement = unit.statement(std::string(kRegisterColumns) + "WHERE name = ? AND active");
+  statement.setString(1, name);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_register(*row);
+}
+
+std::int64_t insert_shift(UnitOfWork& unit, std::int64_t register_id, std::int64_t cashier_id,
+                          std::int64_t float_fen) {
+  auto& statement =
+      unit.statement("INSERT INTO shifts (register_id, cashier_id, float_fen) VALUES (?, ?, ?)");
+  statement.setInt64(1, register_id);
+  statement.setInt64(2, cashier_id);
+  statement.setInt64(3, float_fen);
+  statement.executeUpdate();
+  return last_insert_id(unit);
+}
+
+std::optional<ShiftRecord> find_shift(UnitOfWork& unit, std::int64_t id, RowLock lock) {
+  auto& statement =
+      unit.statement(std::string(kShiftColumns) + "WHERE s.id = ?" + lock_clause(lock));
+  statement.setInt64(1, id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_shift(*row);
+}
+
+std::optional<ShiftRecord> open_shift_of(UnitOfWork& unit, std::int64_t cashier_id, RowLock lock) {
+  auto& statement = unit.statement(std::string(kShiftColumns) + "WHERE s.open_cashier_id = ?" +
+                                   lock_clause(lock));
+  statement.setInt64(1, cashier_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_shift(*row);
+}
+
+bool close_shift(UnitOfWork& unit, std::int64_t id, std::int64_t expected_cash_fen,
+                 std::int64_t counted_cash_fen) {
+  auto& statement = unit.statement(
+      "UPDATE shifts SET state = 'closed', closed_at = UTC_TIMESTAMP(6), expected_cash_fen = ?, "
+      "counted_cash_fen = ? WHERE id = ? AND state = 'open'");
+  statement.setInt64(1, expected_cash_fen);
+  statement.setInt64(2, counted_cash_fen);
+  statement.setInt64(3, id);
+  return statement.executeUpdate() == 1;
+}
+
+std::int64_t insert_cash_movement(UnitOfWork& unit, std::int64_t shift_id, std::int64_t amount_fen,
+                                  const std::string& reason, std::int64_t by) {
+  auto& statement = unit.statement(
+      "INSERT INTO cash_movements (shift_id, amount_fen, reason, created_by) VALUES (?, ?, ?, ?)");
+  statement.setInt64(1, shift_id);
+  statement.setInt64(2, amount_fen);
+  statement.setString(3, reason);
+  statement.setInt64(4, by);
+  statement.executeUpdate();
+  return last_insert_id(unit);
+}
+
+ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id) {
+  ShiftTotals totals;
+  {
+    auto& statement = unit.statement(
+        "SELECT COUNT(*), COALESCE(SUM(total_fen), 0), COALESCE(SUM(discount_fen), 0) "
+        "FROM sales WHERE shift_id = ?");
+    statement.setInt64(1, shift_id);
+    Rows row(statement.executeQuery());
+    row->next();
+    totals.sales_count = row->getInt64(1);
+    totals.gross_fen = row->getInt64(2);
+    totals.discount_fen = row->getInt64(3);
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT COUNT(*), COALESCE(SUM(total_fen), 0) FROM refunds WHERE shift_id = ?");
+    statement.setInt64(1, shift_id);
+    Rows row(statement.executeQuery());
+    row->next();
+    totals.refunds_count = row->getInt64(1);
+    totals.refund_fen = row->getInt64(2);
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT method, SUM(sales), SUM(refunds) FROM ("
+        "  SELECT t.method AS method, t.amount_fen AS sales, 0 AS refunds FROM sale_tenders t "
+        "  JOIN sales s ON s.id = t.sale_id WHERE s.shift_id = ? "
+        "  UNION ALL SELECT method, 0, total_fen FROM refunds WHERE shift_id = ?) m "
+        "GROUP BY method ORDER BY method");
+    statement.setInt64(1, shift_id);
+    statement.setInt64(2, shift_id);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      totals.by_method.push_back({rows->getString(1), rows->getInt64(2), rows->getInt64(3)});
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT l.village_id, v.name, SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen) "
+        "FROM sale_lines l JOIN sales s ON s.id = l.sale_id JOIN villages v ON v.id = l.village_id "
+        "WHERE s.shift_id = ? GROUP BY l.village_id, v.name ORDER BY l.village_id");
+    statement.setInt64(1, shift_id);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      totals.by_village.push_back({rows->getInt64(1), rows->getString(2), rows->getInt64(3),
+                                   rows->getInt64(4), rows->getInt64(5)});
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT COALESCE(SUM(GREATEST(amount_fen, 0)), 0), COALESCE(SUM(LEAST(amount_fen, 0)), 0) "
+        "FROM cash_movements WHERE shift_id = ?");
+    statement.setInt64(1, shift_id);
+    Rows row(statement.executeQuery());
+    row->next();
+    totals.cash_in_fen = row->getInt64(1);
+    totals.cash_out_fen = -row->getInt64(2);
+  }
+  return totals;
+}
+
+std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.id = ?");
+  statement.setInt64(1, id);
+  return read_sellable(statement);
+}
+
+std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode) {
+  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.barcode = ?");
+  statement.setString(1, barcode);
+  return read_sellable(statement);
+}
+
+std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu) {
+  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.plu = ?");
+  statement.setInt(1, plu);
+  return read_sellable(statement);
+}
+
+namespace {
+
+/// Books what an offline sale found missing from the shelf: a shortfall document, the quantity
+/// added to the lot that sells first (or a new lot), and its move, before the sale takes it.
+std::int64_t book_shortfall(UnitOfWork& unit, std::int64_t product_id, std::int64_t missing,
+                            std::int64_t by) {
+  const auto document_id =
+      insert_document(unit, DocumentKind::shortfall, std::nullopt,
+                      "离线销售时库存不足 / found short by an offline sale", by);
+  const auto lots = lock_lots(unit, product_id);
+  std::int64_t lot_id = 0;
+  if (!lots.empty()) {
+    lot_id = lots.front().lot_id;
+    add_to_lot(unit, lot_id, missing);
+  } else {
+    LotRecord lot;
+    lot.product_id = product_id;
+    lot.lot = "盘亏补记";
+    lot.remaining = missing;
+    lot_id = insert_lot(unit, lot);
+  }
+  add_on_hand(unit, product_id, missing);
+  const LedgerEntry move{product_id, lot_id, "shortfall", missing, "stock", document_id, by};
+  append_to_ledger(unit, std::span(&move, 1));
+  return missing;
+}
+
+}  // namespace
+
+Taken take_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity,
+                 std::chrono::year_month_day today, bool offline, std::int64_t by) {
+  Taken taken;
+  if (!take_on_hand(unit, product_id, quantity)) {
+    const auto level = lock_level(unit, product_id);
+    const std::int64_t available = level ? domain::available(level->on_hand, level->reserved) : 0;
+    if (!offline)
+      throw Error(
+          ErrorCode::out_of_stock, "库存不足 / not enough in stock",
+          {{"product_id", std::to_string(product_id)}, {"available", std::to_string(available)}});
+    // The goods have left the shop: record what the shelf lacked, then sell it.
+    taken.shortfall = book_shortfall(unit, product_id, quantity - available, by);
+    if (!take_on_hand(unit, product_id, quantity))
+      throw Error(ErrorCode::internal, "internal error", {},
+                  "shortfall booking left product " + std::to_string(product_id) + " short");
+  }
+  const auto lots = lock_lots(unit, product_id);
+  // An offline sale already happened: expired goods that left the shelf are still sold.
+  const auto day = offline ? std::chrono::year_month_day{std::chrono::year{1970},
+                                                         std::chrono::January, std::chrono::day{1}}
+                           : today;
+  try {
+    taken.lots = domain::pick_lots_fefo(lots, quantity, day);
+  } catch (const Error& error) {
+    auto details = error.details();
+    details["product_id"] = std::to_string(product_id);
+    throw Error(error.code(), error.what(), details, error.cause());
+  }
+  for (const auto& lot : taken.lots)
+    if (!take_from_lot(unit, lot.lot_id, product_id, lot.quantity))
+      throw Error(ErrorCode::internal, "internal error", {},
+                  "lot " + std::to_string(lot.lot_id) + " changed under its lock");
+  return taken;
+}
+
+std::string next_sale_number(UnitOfWork& unit, std::int64_t register_id,
+                             const std::string& business_day) {
+  auto& statement = unit.statement(
+      "UPDATE registers SET sale_seq = LAST_INSERT_ID(IF(sale_day = ?, sale_seq + 1, 1)), "
+      "sale_day = ? WHERE id = ?");
+  statement.setString(1, business_day);
+  statement.setString(2, business_day);
+  statement.setInt64(3, register_id);
+  if (statement.executeUpdate() != 1)
+    throw Error(ErrorCode::internal, "internal error", {},
+                "register " + std::to_string(register_id) + " is gone");
+  const std::int64_t sequence = last_insert_id(unit);
+  std::string day = business_day;
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  char number[48];
+  std::snprintf(number, sizeof number, "%s-%lld-%04lld", day.c_str(),
+                static_cast<long long>(register_id), static_cast<long long>(sequence));
+  return number;
+}
+
+std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
+  auto& head = unit.statement(
+      "INSERT INTO sales (number, shift_id, register_id, cashier_id, business_day, subtotal_fen, "
+      "discount_fen, rounding_fen, total_fen, change_fen, offline, rung_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000))");
+  head.setString(1, sale.number);
+  head.setInt64(2, sale.shift_id);
+  head.setInt64(3, sale.register_id);
+  head.setInt64(4, sale.cashier_id);
+  head.setString(5, sale.business_day);
+  head.setInt64(6, sale.subtotal_fen);
+  head.setInt64(7, sale.discount_fen);
+  head.setInt64(8, sale.rounding_fen);
+  head.setInt64(9, sale.total_fen);
+  head.setInt64(10, sale.change_fen);
+  head.setBoolean(11, sale.offline);
+  set_optional(head, 12, sale.rung_at);
+  head.executeUpdate();
+  sale.id = last_insert_id(unit);
+
+  // Lines in one statement: ids are consecutive from LAST_INSERT_ID() for a multi-row INSERT
+  // (innodb_autoinc_lock_mode is 1 or 2 with binlog off; the test asserts the line numbers).
+  std::string query =
+      "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
+      "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
+      "fee_fen, share_fen, code) VALUES ";
+  for (std::size_t i = 0; i < sale.lines.size(); ++i)
+    query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto& lines = unit.statement(query);
+  int index = 1;
+  for (const auto& line : sale.lines) {
+    lines.setInt64(index++, sale.id);
+    lines.setInt(index++, line.line_no);
+    lines.setInt64(index++, line.product_id);
+    lines.setInt64(index++, line.village_id);
+    lines.setString(index++, line.name);
+    lines.setString(index++, std::string(domain::to_string(line.unit)));
+    lines.setInt64(index++, line.quantity);
+    lines.setInt64(index++, line.unit_price_fen);
+    lines.setInt64(index++, line.list_fen);
+    lines.setInt64(index++, line.line_discount_fen);
+    lines.setInt64(index++, line.sale_discount_fen);
+    lines.setInt64(index++, line.gross_fen);
+    lines.setInt(index++, line.commission_bps);
+    lines.setInt64(index++, line.fee_fen);
+    lines.setInt64(index++, line.share_fen);
+    if (line.code)
+      lines.setString(index++, *line.code);
+    else
+      lines.setNull(index++, 0);
+  }
+  lines.executeUpdate();
+  {
+    // The ids the lines got, by line number (no assumption about auto-increment steps).
+    auto& ids = unit.statement("SELECT id, line_no FROM sale_lines WHERE sale_id = ?");
+    ids.setInt64(1, sale.id);
+    Rows rows(ids.executeQuery());
+    std::map<int, std::int64_t> by_number;
+    while (rows->next())
+      by_number[rows->getInt(2)] = rows->getInt64(1);
+    for (auto& line : sale.lines)
+      line.id = by_number.at(line.line_no);
+  }
+
+  std::size_t lot_count = 0;
+  for (const auto& line : sale.lines)
+    lot_count += line.lots.size();
+  if (lot_count > 0) {
+    std::string lots_query = "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES ";
+    for (std::size_t i = 0; i < lot_count; ++i)
+      lots_query += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+    auto& lots = unit.statement(lots_query);
+    index = 1;
+    for (const auto& line : sale.lines)
+      for (const auto& lot : line.lots) {
+        lots.setInt64(index++, line.id);
+        lots.setInt64(index++, lot.lot_id);
+        lots.setInt64(index++, lot.quantity);
+      }
+    lots.executeUpdate();
+  }
+
+  if (!sale.tenders.empty()) {
+    std::string tenders_query =
+        "INSERT INTO sale_tenders (sale_id, method, amount_fen, tendered_fen, reference) VALUES ";
+    for (std::size_t i = 0; i < sale.tenders.size(); ++i)
+      tenders_query += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    auto& tenders = unit.statement(tenders_query);
+    index = 1;
+    for (const auto& tender : sale.tenders) {
+      tenders.setInt64(index++, sale.id);
+      tenders.setString(index++, tender.method);
+      tenders.setInt64(index++, tender.amount_fen);
+      set_optional(tenders, index++, tender.tendered_fen);
+      tenders.setString(index++, tender.reference);
+    }
+    tenders.executeUpdate();
+  }
+  return sale.id;
+}
+
+std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock_lines) {
+  SaleRecord sale;
+  {
+    auto& statement = unit.statement(std::string(kSaleColumns) + "WHERE s.id = ?");
+    statement.setInt64(1, id);
+    Rows row(statement.executeQuery());
+    if (!row->next()) return std::nullopt;
+    sale = read_sale(*row);
+  }
+  {
+    auto& statement = unit.statement(
+        std::string(
+            "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, "
+            "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
+            "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
+            "       l.refunded_quantity, l.code "
+            "FROM sale_lines l JOIN villages v ON v.id = l.village_id WHERE l.sale_id = ? "
+            "ORDER BY l.line_no") +
+        (lock_lines ? " FOR UPDATE" : ""));
+    statement.setInt64(1, id);
+    Rows rows(statement.executeQuery());
+    while (rows->next()) {
+      SaleLineRecord line;
+      line.id = rows->getInt64(1);
+      line.line_no = rows->getInt(2);
+      line.product_id = rows->getInt64(3);
+      line.village_id = rows->getInt64(4);
+      line.village_name = rows->getString(5);
+      line.name = rows->getString(6);
+      line.unit = domain::parse_unit(std::string(rows->getString(7))).value_or(domain::Unit::piece);
+      line.quantity = rows->getInt64(8);
+      line.unit_price_fen = rows->getInt64(9);
+      line.list_fen = rows->getInt64(10);
+      line.line_discount_fen = rows->getInt64(11);
+      line.sale_discount_fen = rows->getInt64(12);
+      line.gross_fen = rows->getInt64(13);
+      line.commission_bps = rows->getInt(14);
+      line.fee_fen = rows->getInt64(15);
+      line.share_fen = rows->getInt64(16);
+      line.refunded_quantity = rows->getInt64(17);
+      if (!rows->isNull(18)) line.code = rows->getString(18);
+      sale.lines.push_back(std::move(line));
+    }
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT ll.sale_line_id, ll.lot_id, sl.lot, ll.quantity FROM sale_line_lots ll "
+        "JOIN sale_lines l ON l.id = ll.sale_line_id JOIN stock_lots sl ON sl.id = ll.lot_id "
+        "WHERE l.sale_id = ? ORDER BY ll.sale_line_id, sl.expires_on IS NULL, sl.expires_on, "
+        "ll.lot_id");
+    statement.setInt64(1, id);
+    Rows rows(statement.executeQuery());
+    while (rows->next()) {
+      const std::int64_t line_id = rows->getInt64(1);
+      for (auto& line : sale.lines)
+        if (line.id == line_id)
+          line.lots.push_back({rows->getInt64(2), rows->getString(3), rows->getInt64(4)});
+    }
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT method, amount_fen, tendered_fen, reference FROM sale_tenders WHERE sale_id = ? "
+        "ORDER BY id");
+    statement.setInt64(1, id);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      sale.tenders.push_back(
+          {rows->getString(1), rows->getInt64(2), optional_int64(*rows, 3), rows->getString(4)});
+  }
+  {
+    auto& statement = unit.statement(
+        "SELECT id, method, total_fen, created_at FROM refunds WHERE sale_id = ? ORDER BY id");
+    statement.setInt64(1, id);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      sale.refunds.push_back(
+          {rows->getInt64(1), rows->getString(2), rows->getInt64(3), micros(*rows, 4)});
+  }
+  return sale;
+}
+
+std::optional<std::int64_t> find_sale_id_by_number(UnitOfWork& unit, const std::string& number) {
+  auto& statement = unit.statement("SELECT id FROM sales WHERE number = ?");
+  statement.setString(1, number);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return row->getInt64(1);
+}
+
+std::vector<SaleRecord> list_sales(UnitOfWork& unit, std::optional<std::int64_t> shift_id,
+                                   std::optional<std::int64_t> cashier_id,
+                                   std::optional<std::string> business_day,
+                                   std::optional<std::int64_t> before_id, int limit) {
+  auto& statement =
+      unit.statement(std::string(kSaleColumns) +
+                     "WHERE (? IS NULL OR s.shift_id = ?) AND (? IS NULL OR s.cashier_id = ?) "
+                     "  AND (? IS NULL OR s.business_day = ?) AND (? IS NULL OR s.id < ?) "
+                     "ORDER BY s.id DESC LIMIT ?");
+  set_optional(statement, 1, shift_id);
+  set_optional(statement, 2, shift_id);
+  set_optional(statement, 3, cashier_id);
+  set_optional(statement, 4, cashier_id);
+  if (business_day) {
+    statement.setString(5, *business_day);
+    statement.setString(6, *business_day);
+  } else {
+    statement.setNull(5, 0);
+    statement.setNull(6, 0);
+  }
+  set_optional(statement, 7, before_id);
+  set_optional(statement, 8, before_id);
+  statement.setInt(9, limit);
+  Rows rows(statement.executeQuery());
+  std::vector<SaleRecord> sales;
+  while (rows->next())
+    sales.push_back(read_sale(*rows));
+  return sales;
+}
+
+bool insert_refund(UnitOfWork& unit, RefundRecord& refund) {
+  auto& mark = unit.statement(
+      "UPDATE sale_lines SET refunded_quantity = refunded_quantity + ? "
+      "WHERE id = ? AND sale_id = ? AND refunded_quantity + ? <= quantity");
+  for (const auto& line : refund.lines) {
+    mark.setInt64(1, line.quantity);
+    mark.setInt64(2, line.sale_line_id);
+    mark.setInt64(3, refund.sale_id);
+    mark.setInt64(4, line.quantity);
+    if (mark.executeUpdate() != 1) return false;
+  }
+  auto& head = unit.statement(
+      "INSERT INTO refunds (sale_id, shift_id, cashier_id, method, total_fen, business_day, "
+      "reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  head.setInt64(1, refund.sale_id);
+  set_optional(head, 2, refund.shift_id);
+  head.setInt64(3, refund.cashier_id);
+  head.setString(4, refund.method);
+  head.setInt64(5, refund.total_fen);
+  head.setString(6, refund.business_day);
+  head.setString(7, refund.reason);
+  head.executeUpdate();
+  refund.id = last_insert_id(unit);
+
+  std::string query =
+      "INSERT INTO refund_lines (refund_id, sale_line_id, quantity, gross_fen, fee_fen, "
+      "share_fen, restock) VALUES ";
+  for (std::size_t i = 0; i < refund.lines.size(); ++i)
+    query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+  auto& lines = unit.statement(query);
+  int index = 1;
+  for (const auto& line : refund.lines) {
+    lines.setInt64(index++, refund.id);
+    lines.setInt64(index++, line.sale_line_id);
+    lines.setInt64(index++, line.quantity);
+    lines.setInt64(index++, line.gross_fen);
+    lines.setInt64(index++, line.fee_fen);
+    lines.setInt64(index++, line.share_fen);
+    lines.setBoolean(index++, line.restock);
+  }
+  lines.executeUpdate();
+  return true;
+}
+
+std::int64_t insert_held_cart(UnitOfWork& unit, std::int64_t register_id, std::int64_t cashier_id,
+                              const std::string& label, const std::string& cart) {
+  auto& statement = unit.statement(
+      "INSERT INTO held_carts (register_id, cashier_id, label, cart) VALUES (?, ?, ?, ?)");
+  statement.setInt64(1, register_id);
+  statement.setInt64(2, cashier_id);
+  statement.setString(3, label);
+  statement.setString(4, cart);
+  statement.executeUpdate();
+  return last_insert_id(unit);
+}
+
+namespace {
+constexpr const char* kHeldColumns =
+    "SELECT h.id, h.register_id, u.username, h.label, h.cart, h.created_at "
+    "FROM held_carts h JOIN users u ON u.id = h.cashier_id ";
+
+HeldCartRecord read_held(sql::ResultSet& row) {
+  return {row.getInt64(1),  row.getInt64(2),  row.getString(3),
+          row.getString(4), row.getString(5), micros(row, 6)};
+}
+}  // namespace
+
+std::vector<HeldCartRecord> list_held_carts(UnitOfWork& unit, std::int64_t register_id) {
+  auto& statement =
+      unit.statement(std::string(kHeldColumns) + "WHERE h.register_id = ? ORDER BY h.id LIMIT 100");
+  statement.setInt64(1, register_id);
+  Rows rows(statement.executeQuery());
+  std::vector<HeldCartRecord> carts;
+  while (rows->next())
+    carts.push_back(read_held(*rows));
+  return carts;
+}
+
+std::optional<HeldCartRecord> take_held_cart(UnitOfWork& unit, std::int64_t register_id,
+                                             std::int64_t id) {
+  auto& statement =
+      unit.statement(std::string(kHeldColumns) + "WHERE h.id = ? AND h.register_id = ? FOR UPDATE");
+  statement.setInt64(1, id);
+  statement.setInt64(2, register_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  auto cart = read_held(*row);
+  auto& remove = unit.statement("DELETE FROM held_carts WHERE id = ?");
+  remove.setInt64(1, id);
+  remove.executeUpdate();
+  return cart;
+}
+
+}  // namespace yizhan::store

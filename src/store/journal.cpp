@@ -1,0 +1,166 @@
+// The double-entry journal in MariaDB: an entry and all its postings in one statement each.
+#include "yizhan/store/journal.hpp"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <memory>
+
+#include "yizhan/domain/error.hpp"
+#include "yizhan/store/database.hpp"
+
+namespace yizhan::store {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+
+std::int64_t last_insert_id(UnitOfWork& unit) {
+  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  id->next();
+  return id->getInt64(1);
+}
+
+/// One INSERT … SELECT for n postings: the account codes are joined to their ids, so an entry
+/// costs one statement whatever its size, and a posting to an unknown account inserts nothing.
+std::string postings_insert(std::size_t count) {
+  std::string sql =
+      "INSERT INTO postings (entry_id, account_id, amount_fen) "
+      "SELECT ?, a.id, v.amount FROM (";
+  for (std::size_t i = 0; i < count; ++i)
+    sql += i == 0 ? "SELECT ? AS code, ? AS amount" : " UNION ALL SELECT ?, ?";
+  sql += ") v JOIN ledger_accounts a ON a.code = v.code";
+  return sql;
+}
+
+/// Creates the accounts that exist one per village or per register, on their first posting.
+void create_account(UnitOfWork& unit, const std::string& code) {
+  const auto colon = code.find(':');
+  if (colon == std::string::npos) return;
+  const std::string prefix = code.substr(0, colon);
+  std::int64_t id = 0;
+  try {
+    id = std::stoll(code.substr(colon + 1));
+  } catch (const std::exception&) {
+    return;
+  }
+  const char* query = nullptr;
+  if (prefix == "village_payable") {
+    query =
+        "INSERT IGNORE INTO ledger_accounts (code, kind, name, name_en, village_id) "
+        "SELECT CONCAT('village_payable:', id), 'liability', CONCAT('应付', name), "
+        "       CONCAT('Payable to ', code), id FROM villages WHERE id = ?";
+  } else if (prefix == "cash_drawer") {
+    query =
+        "INSERT IGNORE INTO ledger_accounts (code, kind, name, name_en, register_id) "
+        "SELECT CONCAT('cash_drawer:', id), 'asset', CONCAT(name, '钱箱'), "
+        "       CONCAT('Cash drawer ', id), id FROM registers WHERE id = ?";
+  } else {
+    return;
+  }
+  auto& statement = unit.statement(query);
+  statement.setInt64(1, id);
+  statement.executeUpdate();
+}
+
+int insert_postings(UnitOfWork& unit, std::int64_t entry_id,
+                    std::span<const domain::Posting> postings) {
+  auto& statement = unit.statement(postings_insert(postings.size()));
+  statement.setInt64(1, entry_id);
+  int index = 2;
+  for (const auto& posting : postings) {
+    statement.setString(index++, posting.account);
+    statement.setInt64(index++, posting.amount.value());
+  }
+  return statement.executeUpdate();
+}
+
+std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
+  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
+  std::vector<std::string> lines;
+  while (rows->next())
+    lines.push_back(rows->getString(1));
+  return lines;
+}
+
+}  // namespace
+
+std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t document_id,
+                        const std::string& business_day, std::span<const domain::Posting> postings,
+                        const std::string& memo) {
+  if (postings.empty() || !domain::balances(postings))
+    throw Error(ErrorCode::internal, "internal error", {},
+                "journal entry " + kind + " " + std::to_string(document_id) + " does not balance");
+  auto& entry = unit.statement(
+      "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?)");
+  entry.setString(1, kind);
+  entry.setInt64(2, document_id);
+  entry.setString(3, business_day);
+  entry.setString(4, memo);
+  entry.executeUpdate();
+  const std::int64_t entry_id = last_insert_id(unit);
+  if (insert_postings(unit, entry_id, postings) == static_cast<int>(postings.size()))
+    return entry_id;
+  // Some account did not exist yet (a new village or register): create it and post again.
+  auto& undo = unit.statement("DELETE FROM postings WHERE entry_id = ?");
+  undo.setInt64(1, entry_id);
+  undo.executeUpdate();
+  for (const auto& posting : postings)
+    create_account(unit, posting.account);
+  if (insert_postings(unit, entry_id, postings) != static_cast<int>(postings.size()))
+    throw Error(ErrorCode::internal, "internal error", {},
+                "journal entry " + kind + " " + std::to_string(document_id) +
+                    " posts to an account that does not exist");
+  return entry_id;
+}
+
+std::int64_t account_balance(UnitOfWork& unit, const std::string& code) {
+  auto& statement = unit.statement(
+      "SELECT COALESCE(SUM(p.amount_fen), 0) FROM postings p "
+      "JOIN ledger_accounts a ON a.id = p.account_id WHERE a.code = ?");
+  statement.setString(1, code);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  rows->next();
+  return rows->getInt64(1);
+}
+
+std::vector<std::string> unbalanced_entries(UnitOfWork& unit) {
+  return lines_of(unit,
+                  "SELECT CONCAT('entry ', e.id, ' (', e.kind, ' ', e.document_id, '): sum ', "
+                  "              COALESCE(SUM(p.amount_fen), 0), ', postings ', COUNT(p.id)) "
+                  "FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id "
+                  "GROUP BY e.id HAVING COALESCE(SUM(p.amount_fen), 0) <> 0 OR COUNT(p.id) = 0 "
+                  "ORDER BY e.id LIMIT 1000");
+}
+
+std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
+  // The payable is a liability: credits (negative) are what the station owes.
+  return lines_of(
+      unit,
+      "SELECT CONCAT('village ', v.id, ': payable ', -COALESCE(pay.balance, 0), ', shares ', "
+      "              COALESCE(s.shares, 0) - COALESCE(r.shares, 0)) "
+      "FROM villages v "
+      "LEFT JOIN (SELECT a.village_id, SUM(p.amount_fen) AS balance FROM postings p "
+      "           JOIN ledger_accounts a ON a.id = p.account_id "
+      "           WHERE a.village_id IS NOT NULL GROUP BY a.village_id) pay "
+      "  ON pay.village_id = v.id "
+      "LEFT JOIN (SELECT village_id, SUM(share_fen) AS shares FROM sale_lines "
+      "           GROUP BY village_id) s ON s.village_id = v.id "
+      "LEFT JOIN (SELECT l.village_id, SUM(rl.share_fen) AS shares FROM refund_lines rl "
+      "           JOIN sale_lines l ON l.id = rl.sale_line_id GROUP BY l.village_id) r "
+      "  ON r.village_id = v.id "
+      "WHERE -COALESCE(pay.balance, 0) <> COALESCE(s.shares, 0) - COALESCE(r.shares, 0) "
+      "ORDER BY v.id");
+}
+
+std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit) {
+  return lines_of(
+      unit,
+      "SELECT CONCAT('sale ', number, ': total ', total_fen, ', tenders ', paid) "
+      "FROM (SELECT s.id, s.number, s.total_fen, COALESCE(SUM(t.amount_fen), 0) AS paid "
+      "      FROM sales s LEFT JOIN sale_tenders t ON t.sale_id = s.id "
+      "      GROUP BY s.id, s.number, s.total_fen) x "
+      "WHERE paid <> total_fen ORDER BY id LIMIT 1000");
+}
+
+}  // namespace yizhan::store

@@ -1,0 +1,532 @@
+// The counter on the real MariaDB: shifts and their cash, sales with split tenders and scale
+// labels, exactly-once sales under concurrency and retries, no oversell, FEFO and expiry, refunds
+// that reverse exactly what they return, offline shortfalls, and `yizhan check` after each.
+#include <gtest/gtest.h>
+
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/api_client.hpp"
+#include "yizhan/domain/scale_label.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/service/stock.hpp"
+#include "yizhan/store/database.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using test_support::ApiFixture;
+
+namespace {
+
+std::string day(int offset) {
+  const auto today =
+      domain::business_day(std::chrono::system_clock::now(), domain::TimeZone::shanghai());
+  return domain::format_iso_date(
+      std::chrono::year_month_day{std::chrono::sys_days(today) + std::chrono::days(offset)});
+}
+
+/// A scale label with its EAN check digit: flag, PLU, then the 5-digit fields.
+std::string label(const std::string& flag, int plu, std::initializer_list<int> fields) {
+  char digits[32];
+  std::string code = flag;
+  std::snprintf(digits, sizeof digits, "%05d", plu);
+  code += digits;
+  for (int field : fields) {
+    std::snprintf(digits, sizeof digits, "%05d", field);
+    code += digits;
+  }
+  return code + std::to_string(domain::ean_check_digit(code));
+}
+
+class CounterTest : public ::testing::Test {
+ protected:
+  CounterTest() {
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock});
+  }
+
+  std::int64_t product(const std::string& sku, const std::string& unit, std::int64_t price_fen,
+                       json extra = json::object()) {
+    json body = {{"sku", sku},       {"name", "商品 " + sku}, {"village_id", api.station.village_a},
+                 {"category_id", 3}, {"unit", unit},          {"price_fen", price_fen}};
+    body.update(extra);
+    const auto created = api.call_json("POST", "/api/v1/products", "admin", body);
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.body["id"].get<std::int64_t>();
+  }
+
+  void receive(std::int64_t product_id, std::int64_t quantity, const std::string& lot,
+               std::optional<std::string> expires_on = std::nullopt, std::int64_t village_id = 0) {
+    json line = {{"product_id", product_id}, {"quantity", quantity}, {"lot", lot}};
+    if (expires_on) line["expires_on"] = *expires_on;
+    const auto reply = api.call_json(
+        "POST", "/api/v1/stock/receipts", "admin",
+        {{"village_id", village_id ? village_id : api.station.village_a}, {"lines", {line}}});
+    ASSERT_EQ(reply.status, 201) << reply.body;
+  }
+
+  ApiFixture::Reply open_shift(const std::string& as = "cashier1",
+                               const std::string& register_name = "柜台1",
+                               std::int64_t float_fen = 50000) {
+    return api.call_json("POST", "/api/v1/pos/shifts", as,
+                         {{"register", register_name}, {"float_fen", float_fen}});
+  }
+
+  ApiFixture::Reply sell(const json& body, const std::string& key,
+                         const std::string& as = "cashier1") {
+    return api.call("POST", "/api/v1/pos/sales", as, body.dump(), {{"idempotency-key", key}});
+  }
+
+  static json cash_sale(std::int64_t product_id, std::int64_t quantity, std::int64_t amount) {
+    return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+            {"tenders", {{{"method", "cash"}, {"amount_fen", amount}, {"tendered_fen", amount}}}}};
+  }
+
+  std::int64_t scalar(const std::string& query) {
+    std::int64_t value = 0;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      if (!s->execute(query)) return;
+      std::unique_ptr<sql::ResultSet> rows(s->getResultSet());
+      if (rows->next()) value = rows->isNull(1) ? 0 : rows->getInt64(1);
+    });
+    return value;
+  }
+
+  /// Rows of every table a sale or refund writes, to prove a refused request left nothing.
+  std::string footprint() {
+    std::string out;
+    for (const char* table :
+         {"sales", "sale_lines", "sale_line_lots", "sale_tenders", "refunds", "refund_lines",
+          "stock_moves", "journal_entries", "postings", "idempotency_keys", "stock_documents"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    out += "on_hand=" + std::to_string(scalar("SELECT SUM(on_hand) FROM stock_levels"));
+    out += " lots=" + std::to_string(scalar("SELECT SUM(remaining) FROM stock_lots"));
+    return out;
+  }
+
+  void expect_books_agree() {
+    service::Checker checker(api.station.database);
+    service::add_stock_checks(checker);
+    service::add_journal_checks(checker);
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        ADD_FAILURE() << result.name << ": " << problem;
+  }
+
+  ApiFixture api;
+  service::StockService stock{api.station.database};
+  service::CounterService counter{api.station.database, service::CounterSettings{}};
+};
+
+}  // namespace
+
+TEST_F(CounterTest, ASaleWithoutAnOpenShiftIsRefusedAndChangesNothing) {
+  const auto p = product("S1", "piece", 1000);
+  receive(p, 5, "L1");
+  const auto before = footprint();
+  const auto reply = sell(cash_sale(p, 1, 1000), "k-noshift");
+  EXPECT_EQ(reply.status, 409) << reply.body;
+  EXPECT_EQ(reply.body["error"]["code"], "no_open_shift");
+  EXPECT_EQ(footprint(), before);
+}
+
+TEST_F(CounterTest, ASaleNeedsAnIdempotencyKey) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("S1", "piece", 1000);
+  const auto reply =
+      api.call("POST", "/api/v1/pos/sales", "cashier1", cash_sale(p, 1, 1000).dump());
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body["error"]["code"], "idempotency_key_required");
+}
+
+TEST_F(CounterTest, OneOpenShiftPerCashierAndPerRegister) {
+  EXPECT_EQ(open_shift().status, 201);
+  const auto again = open_shift("cashier1", "柜台2");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.body["error"]["code"], "shift_open");
+  const auto same_register = open_shift("admin", "柜台1");
+  EXPECT_EQ(same_register.status, 409);
+  EXPECT_EQ(open_shift("admin", "柜台2").status, 201);
+  const auto unknown = open_shift("admin", "柜台9");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(unknown.body["error"]["details"]["field"], "register");
+  EXPECT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", -5}})
+                .status,
+            422);
+}
+
+TEST_F(CounterTest, ASplitTenderSaleWithAScaleLabelFreezesItsSplitAndBalances) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto tea = product("TEA", "piece", 12800, {{"barcode", "6901234567892"}});
+  const auto longan = product("LONGAN", "g", 4800, {{"plu", 10007}});  // ¥48.00 per kg
+  receive(tea, 10, "T1");
+  receive(longan, 5000, "L1");
+  // 733 g at ¥48/kg = ¥35.184 → ¥35.18; the label says both.
+  const auto code = label("26", 10007, {3518, 733});
+  const json body = {{"lines", {{{"code", "6901234567892"}, {"quantity", 2}}, {{"code", code}}}},
+                     {"discount_fen", 0},
+                     {"rounding", "jiao"},
+                     {"tenders",
+                      {{{"method", "wechat"}, {"amount_fen", 20000}, {"reference", "wx-1"}},
+                       {{"method", "cash"}, {"amount_fen", 9110}, {"tendered_fen", 10000}}}}};
+  const auto reply = sell(body, "k-split");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const auto& sale = reply.body;
+  EXPECT_EQ(sale["subtotal_fen"], 2 * 12800 + 3518);
+  EXPECT_EQ(sale["rounding_fen"], 8);  // 291.18 → 291.10
+  EXPECT_EQ(sale["total_fen"], 29110);
+  EXPECT_EQ(sale["change_fen"], 890);
+  ASSERT_EQ(sale["lines"].size(), 2u);
+  std::int64_t gross = 0;
+  for (const auto& line : sale["lines"]) {
+    EXPECT_EQ(line["fee_fen"].get<std::int64_t>() + line["share_fen"].get<std::int64_t>(),
+              line["gross_fen"].get<std::int64_t>());
+    EXPECT_EQ(line["commission_bps"], 1500);
+    gross += line["gross_fen"].get<std::int64_t>();
+  }
+  EXPECT_EQ(gross, 29110);
+  EXPECT_EQ(sale["lines"][1]["quantity"], 733);
+  EXPECT_EQ(sale["lines"][1]["unit"], "g");
+  EXPECT_EQ(sale["lines"][1]["lots"][0]["quantity"], 733);
+  const std::string number = sale["number"];
+  EXPECT_EQ(number.substr(0, 8), day(0).substr(0, 4) + day(0).substr(5, 2) + day(0).substr(8, 2));
+  EXPECT_EQ(number.substr(number.size() - 5), "-0001");
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(longan)),
+            5000 - 733);
+  expect_books_agree();
+
+  // The report of the shift sees it: cash expected = float + cash applied.
+  const auto shift = api.call("GET", "/api/v1/pos/shifts/current", "cashier1");
+  const auto report = api.call(
+      "GET", "/api/v1/pos/shifts/" + std::to_string(shift.body["id"].get<int>()) + "/report",
+      "cashier1");
+  EXPECT_EQ(report.body["sales_count"], 1);
+  EXPECT_EQ(report.body["expected_cash_fen"], 50000 + 9110);
+}
+
+TEST_F(CounterTest, ALabelWhoseAmountDisagreesWithPriceTimesWeightIsRefused) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto longan = product("LONGAN", "g", 4800, {{"plu", 10007}});
+  receive(longan, 5000, "L1");
+  const auto before = footprint();
+  const auto reply = sell({{"lines", {{{"code", label("26", 10007, {3600, 733})}}}},
+                           {"tenders", {{{"method", "cash"}, {"amount_fen", 3600}}}}},
+                          "k-mismatch");
+  EXPECT_EQ(reply.status, 409) << reply.body;
+  EXPECT_EQ(reply.body["error"]["code"], "label_price_mismatch");
+  EXPECT_EQ(reply.body["error"]["details"]["label_fen"], "3600");
+  EXPECT_EQ(reply.body["error"]["details"]["computed_fen"], "3518");
+  EXPECT_EQ(footprint(), before);
+}
+
+TEST_F(CounterTest, ThirtyTwoConcurrentSalesOfTenInStockSellExactlyTen) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("HOT", "piece", 500);
+  receive(p, 10, "H1");
+  (void)api.call("GET", "/api/v1/pos/shifts/current", "cashier1");  // signs in before threads
+  std::atomic<int> sold{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 32; ++i)
+    threads.emplace_back([&, i] {
+      const auto reply = sell(cash_sale(p, 1, 500), "k-hot-" + std::to_string(i));
+      if (reply.status == 201)
+        ++sold;
+      else if (reply.status == 409 && reply.body["error"]["code"] == "out_of_stock")
+        ++refused;
+      else
+        ++other;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(sold.load(), 10);
+  EXPECT_EQ(refused.load(), 22);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(p)), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 10);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ConcurrentRetriesOfOneKeyMakeOneSaleAndReplayItByteForByte) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 700);
+  receive(p, 100, "P1");
+  (void)api.call("GET", "/api/v1/pos/shifts/current", "cashier1");
+  const auto body = cash_sale(p, 3, 2100);
+  std::vector<std::string> bodies(8);
+  std::vector<int> statuses(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      const auto reply = sell(body, "k-same");
+      statuses[i] = reply.status;
+      bodies[i] = std::string(reply.raw.payload());
+    });
+  for (auto& thread : threads)
+    thread.join();
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(statuses[i], 201) << bodies[i];
+    EXPECT_EQ(bodies[i], bodies[0]);
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(p)), 97);
+  const auto replay = sell(body, "k-same");
+  EXPECT_EQ(std::string(replay.raw.payload()), bodies[0]);
+  bool replayed = false;
+  for (const auto& [name, value] : replay.raw.headers)
+    replayed |= name == "Idempotent-Replayed" && value == "true";
+  EXPECT_TRUE(replayed);
+  const auto other = sell(cash_sale(p, 4, 2800), "k-same");
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(other.body["error"]["code"], "idempotency_mismatch");
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  const auto old = product("OLD", "piece", 1000);
+  receive(p, 2, "P1");
+  receive(old, 5, "O1", day(30));
+  scalar("UPDATE stock_lots SET expires_on = '" + day(-1) + "' WHERE lot = 'O1'");  // now expired
+  const auto before = footprint();
+  struct Case {
+    const char* name;
+    json body;
+    int status;
+    const char* code;
+  };
+  const std::vector<Case> cases{
+      {"out of stock", cash_sale(p, 3, 3000), 409, "out_of_stock"},
+      {"only expired lots", cash_sale(old, 1, 1000), 409, "expired"},
+      {"tenders short", cash_sale(p, 1, 900), 422, "invalid"},
+      {"cash under amount",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}, {"tendered_fen", 500}}}}},
+       422,
+       "invalid"},
+      {"discount over the cashier's limit",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}, {"discount_fen", 500}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 500}}}}},
+       403,
+       "discount_limit"},
+      {"unknown product", cash_sale(999999, 1, 1000), 422, "invalid"},
+      {"unknown code",
+       {{"lines", {{{"code", "6901234567892"}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
+      {"zero quantity", cash_sale(p, 0, 0), 422, "invalid"},
+      {"fractional money",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 10.5}}}}},
+       422,
+       "invalid"},
+      {"unknown tender",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "bitcoin"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
+      {"no lines", {{"lines", json::array()}, {"tenders", json::array()}}, 422, "invalid"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const auto reply = sell(c.body, "k-bad-" + std::to_string(n++));
+    EXPECT_EQ(reply.status, c.status) << c.name << ": " << reply.body;
+    EXPECT_EQ(reply.body["error"]["code"], c.code) << c.name << ": " << reply.body;
+    if (c.status == 422) {
+      EXPECT_TRUE(reply.body["error"]["details"].contains("field")) << c.name;
+    }
+  }
+  const auto malformed =
+      api.call("POST", "/api/v1/pos/sales", "cashier1", "{not json", {{"idempotency-key", "k-x"}});
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(footprint(), before);
+  // A refused request stored nothing under its key: fixed, it may be retried with the same key.
+  EXPECT_EQ(sell(cash_sale(p, 1, 1000), "k-bad-0").status, 201);
+}
+
+TEST_F(CounterTest, SalesTakeTheLotThatExpiresFirst) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 3, "LATE", day(60));
+  receive(p, 2, "SOON", day(5));
+  receive(p, 4, "NONE");
+  const auto reply = sell(cash_sale(p, 4, 4000), "k-fefo");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  const auto& lots = reply.body["lines"][0]["lots"];
+  ASSERT_EQ(lots.size(), 2u);
+  EXPECT_EQ(lots[0]["lot"], "SOON");
+  EXPECT_EQ(lots[0]["quantity"], 2);
+  EXPECT_EQ(lots[1]["lot"], "LATE");
+  EXPECT_EQ(lots[1]["quantity"], 2);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, PartialRefundsSumExactlyToTheLineAndNeverExceedIt) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 333);
+  receive(p, 10, "P1");
+  // 7 × ¥3.33 = ¥23.31, less ¥1.00 spread: an awkward gross for thirds.
+  const json body = {{"lines", {{{"product_id", p}, {"quantity", 7}, {"discount_fen", 100}}}},
+                     {"tenders", {{{"method", "alipay"}, {"amount_fen", 2231}}}}};
+  const auto sale = sell(body, "k-r");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  const auto line = sale.body["lines"][0];
+  const auto line_id = line["id"].get<std::int64_t>();
+  std::int64_t gross = 0, fee = 0, share = 0;
+  int k = 0;
+  for (int quantity : {2, 1, 3, 1}) {
+    const auto refund = api.call("POST", "/api/v1/pos/refunds", "cashier1",
+                                 json({{"sale_id", sale.body["id"]},
+                                       {"lines", {{{"line_id", line_id}, {"quantity", quantity}}}}})
+                                     .dump(),
+                                 {{"idempotency-key", "k-refund-" + std::to_string(k++)}});
+    ASSERT_EQ(refund.status, 201) << refund.body;
+    EXPECT_EQ(refund.body["method"], "alipay");
+    gross += refund.body["total_fen"].get<std::int64_t>();
+    fee += refund.body["lines"][0]["fee_fen"].get<std::int64_t>();
+    share += refund.body["lines"][0]["share_fen"].get<std::int64_t>();
+  }
+  EXPECT_EQ(gross, line["gross_fen"].get<std::int64_t>());
+  EXPECT_EQ(fee, line["fee_fen"].get<std::int64_t>());
+  EXPECT_EQ(share, line["share_fen"].get<std::int64_t>());
+  const auto over = api.call(
+      "POST", "/api/v1/pos/refunds", "cashier1",
+      json({{"sale_id", sale.body["id"]}, {"lines", {{{"line_id", line_id}, {"quantity", 1}}}}})
+          .dump(),
+      {{"idempotency-key", "k-refund-over"}});
+  EXPECT_EQ(over.status, 409);
+  EXPECT_EQ(over.body["error"]["code"], "refund_exceeds_sale");
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(p)), 10);
+  // The village is owed nothing for a sale fully refunded.
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(p.amount_fen), 0) FROM postings p JOIN ledger_accounts a "
+                   "ON a.id = p.account_id WHERE a.code = 'village_payable:" +
+                   std::to_string(api.station.village_a) + "'"),
+            0);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ConcurrentRefundsOfOneLineNeverReturnMoreThanWasSold) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 5, "P1");
+  const auto sale = sell(cash_sale(p, 5, 5000), "k-sale");
+  ASSERT_EQ(sale.status, 201);
+  const auto line_id = sale.body["lines"][0]["id"].get<std::int64_t>();
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      const auto reply = api.call(
+          "POST", "/api/v1/pos/refunds", "cashier1",
+          json({{"sale_id", sale.body["id"]}, {"lines", {{{"line_id", line_id}, {"quantity", 2}}}}})
+              .dump(),
+          {{"idempotency-key", "k-cr-" + std::to_string(i)}});
+      if (reply.status == 201) ++ok;
+      if (reply.status == 409) ++refused;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(ok.load(), 2);
+  EXPECT_EQ(refused.load(), 6);
+  EXPECT_EQ(
+      scalar("SELECT refunded_quantity FROM sale_lines WHERE id = " + std::to_string(line_id)), 4);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ACashierRefundsOnlySameDaySales) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 5, "P1");
+  const auto sale = sell(cash_sale(p, 1, 1000), "k-old");
+  ASSERT_EQ(sale.status, 201);
+  api.station.database.with_connection([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+    s->execute("UPDATE sales SET business_day = '" + day(-1) + "'");
+  });
+  const json body = {{"sale_id", sale.body["id"]}};
+  const auto cashier = api.call("POST", "/api/v1/pos/refunds", "cashier1", body.dump(),
+                                {{"idempotency-key", "k-r1"}});
+  EXPECT_EQ(cashier.status, 403) << cashier.body;
+  ASSERT_EQ(open_shift("admin", "柜台2").status, 201);
+  const auto admin =
+      api.call("POST", "/api/v1/pos/refunds", "admin", body.dump(), {{"idempotency-key", "k-r2"}});
+  EXPECT_EQ(admin.status, 201) << admin.body;
+  EXPECT_EQ(admin.body["total_fen"], 1000);
+}
+
+TEST_F(CounterTest, AnOfflineSaleThatFindsTooLittleStockBooksAShortfallFirst) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 2, "P1");
+  json body = cash_sale(p, 5, 5000);
+  body["offline"] = true;
+  body["rung_at"] = "2026-12-02T10:15:00+08:00";
+  const auto reply = sell(body, "k-offline");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["offline"], true);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(p)), 0);
+  EXPECT_EQ(scalar("SELECT SUM(quantity) FROM stock_moves WHERE kind = 'shortfall'"), 3);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM stock_documents WHERE kind = 'shortfall'"), 1);
+  // Online, the same would have been refused.
+  receive(p, 1, "P2");
+  EXPECT_EQ(sell(cash_sale(p, 2, 2000), "k-online").status, 409);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ClosingAShiftBooksTheDifferenceAndEmptiesTheDrawer) {
+  const auto shift = open_shift("cashier1", "柜台1", 20000);
+  ASSERT_EQ(shift.status, 201);
+  const auto id = std::to_string(shift.body["id"].get<std::int64_t>());
+  const auto p = product("P", "piece", 1500);
+  receive(p, 10, "P1");
+  ASSERT_EQ(sell(cash_sale(p, 2, 3000), "k-1").status, 201);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts/" + id + "/cash", "cashier1",
+                          {{"amount_fen", -5000}, {"reason", "存入保险柜"}})
+                .status,
+            201);
+  EXPECT_EQ(api.call_json("POST", "/api/v1/pos/shifts/" + id + "/cash", "cashier1",
+                          {{"amount_fen", 0}, {"reason", "x"}})
+                .status,
+            422);
+  // Expected: 200.00 float + 30.00 sales − 50.00 out = 180.00; counted 179.50: short 0.50.
+  const auto closed = api.call_json("POST", "/api/v1/pos/shifts/" + id + "/close", "cashier1",
+                                    {{"counted_cash_fen", 17950}});
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(closed.body["expected_cash_fen"], 18000);
+  EXPECT_EQ(closed.body["difference_fen"], -50);
+  EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON "
+                   "a.id = p.account_id WHERE a.code = 'cash_drawer:1'"),
+            0);
+  EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON "
+                   "a.id = p.account_id WHERE a.code = 'cash_over_short'"),
+            50);
+  const auto again = api.call_json("POST", "/api/v1/pos/shifts/" + id + "/close", "cashier1",
+                                   {{"counted_cash_fen", 17950}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(sell(cash_sale(p, 1, 1500), "k-2").body["error"]["code"], "no_open_shift");
+  // Another cashier's shift is not theirs to read.
+  EXPECT_EQ(api.call("GET", "/api/v1/pos/shifts/" + id + "/report", "cashier1").status, 200);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, HeldCartsWaitAtTheirRegisterAndResumeOnce) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto held =
+      api.call_json("POST", "/api/v1/pos/held-carts", "cashier1",
+                    {{"label", "穿红衣的阿姨"}, {"cart", {{"lines", json::array()}}}});
+  ASSERT_EQ(held.status, 201) << held.body;
+  const auto list = api.call("GET", "/api/v1/pos/held-carts", "cashier1");
+  ASSERT_EQ(list.body["items"].size(), 1u);
+  const auto id = std::to_string(held.body["id"].get<std::int64_t>());
+  EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 200);
+  EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 404);
+}
