@@ -2,10 +2,16 @@
 // is unreachable still opens the till. Network first (so a new version is used as soon as the
 // server answers), the cached copy when it does not. The API is never cached here: sales go
 // through the page's outbox in IndexedDB.
-const cacheName = 'yizhan-pos-v1';
+const cacheName = 'yizhan-pos-v2';
 const shell = [
   '/pos/',
   '/pos/pos.js',
+  '/pos/common.js',
+  '/pos/cart.js',
+  '/pos/shift.js',
+  '/pos/checkout.js',
+  '/pos/refund.js',
+  '/pos/held.js',
   '/pos/pos.css',
   '/assets/css/site.css',
   '/assets/js/api.js',

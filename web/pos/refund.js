@@ -1,0 +1,128 @@
+// Refunds: the receipt's number (its QR code) finds the sale; chosen lines and quantities go
+// back, exactly once per Idempotency-Key.
+import { api, formatFen } from '/assets/js/api.js';
+import { element } from '/assets/js/catalog-view.js';
+import { t } from '/assets/js/i18n.js';
+import { $, errorText, newKey, say, state, stationTime } from './common.js';
+
+// --- refunds -----------------------------------------------------------------------------------
+
+export function openRefund(number = '') {
+  if (!state.online) return say(t('pos.needs_server'), 'error');
+  state.refundSale = null;
+  state.refundKey = null;
+  $('#refund-number').value = number;
+  $('#refund-sale').hidden = true;
+  $('#refund-error').textContent = '';
+  $('#refund-result').textContent = '';
+  $('#refund-submit').disabled = true;
+  $('#refund-dialog').showModal();
+  $('#refund-number').focus();
+  if (number) findRefundSale();
+}
+
+async function saleByNumber(number) {
+  try {
+    return await api(`/api/v1/pos/sales/by-number/${encodeURIComponent(number)}`);
+  } catch (error) {
+    if (error.status !== 404 && error.status !== 405) throw error;
+    const answer = await api(`/api/v1/pos/sales?number=${encodeURIComponent(number)}`);
+    const found = (answer.items ?? []).find((sale) => sale.number === number);
+    if (!found) throw error;
+    return found.lines ? found : api(`/api/v1/pos/sales/${found.id}`);
+  }
+}
+
+export async function findRefundSale(event) {
+  event?.preventDefault();
+  const number = $('#refund-number').value.trim();
+  if (!number) return;
+  $('#refund-error').textContent = '';
+  $('#refund-result').textContent = '';
+  try {
+    state.refundSale = await saleByNumber(number);
+    state.refundKey = null;
+    renderRefund();
+    $('#refund-rows input[type=number]')?.focus();
+  } catch (error) {
+    $('#refund-sale').hidden = true;
+    $('#refund-error').textContent = error.status === 404 ? t('pos.refund_not_found', { number }) : errorText(error);
+    $('#refund-number').select();
+  }
+}
+
+function refundable(line) {
+  return line.quantity - (line.refunded_quantity ?? 0);
+}
+
+function renderRefund() {
+  const sale = state.refundSale;
+  $('#refund-sale').hidden = false;
+  $('#refund-info').textContent = t('pos.refund_info', {
+    number: sale.number, total: formatFen(sale.total_fen), at: stationTime(sale.created_at, true),
+  });
+  $('#refund-rows').replaceChildren(...sale.lines.map((line) => {
+    const left = refundable(line);
+    const input = element('input', { attributes: { type: 'number', min: '0', max: String(left), step: '1', value: '0', 'data-line': String(line.id), 'aria-label': `${line.name} ${t('pos.refund_qty')}` } });
+    input.disabled = left <= 0;
+    input.addEventListener('input', () => {
+      state.refundKey = null;  // another choice is another refund
+      updateRefundTotal();
+    });
+    const restock = element('input', { attributes: { type: 'checkbox', 'data-restock': String(line.id), 'aria-label': t('pos.refund_restock') } });
+    restock.checked = true;
+    const unit = line.unit === 'g' ? ' g' : '';
+    return element('tr', {}, [
+      element('td', { text: line.name }),
+      element('td', { className: 'num', text: `${line.quantity}${unit}` }),
+      element('td', { className: 'num', text: `${left}${unit}` }),
+      element('td', {}, [input]),
+      element('td', {}, [restock]),
+    ]);
+  }));
+  updateRefundTotal();
+}
+
+/** What the chosen quantities give back, in proportion to each line's gross (the server decides). */
+function refundChoice() {
+  const lines = [];
+  let estimate = 0;
+  for (const line of state.refundSale?.lines ?? []) {
+    const input = document.querySelector(`#refund-rows input[data-line="${line.id}"]`);
+    const quantity = Math.min(Number(input?.value) || 0, refundable(line));
+    if (quantity <= 0) continue;
+    const restock = document.querySelector(`#refund-rows input[data-restock="${line.id}"]`).checked;
+    lines.push({ line_id: line.id, quantity, restock });
+    estimate += Math.floor((line.gross_fen * quantity) / line.quantity);
+  }
+  return { lines, estimate };
+}
+
+function updateRefundTotal() {
+  const { lines, estimate } = refundChoice();
+  $('#refund-total').textContent = formatFen(estimate);
+  $('#refund-submit').disabled = lines.length === 0;
+}
+
+export async function submitRefund() {
+  const { lines } = refundChoice();
+  if (!state.refundSale || !lines.length) return;
+  const body = { sale_id: state.refundSale.id, lines };
+  const method = $('#refund-method').value;
+  if (method) body.method = method;
+  state.refundKey ??= newKey();  // kept while the same refund is retried
+  $('#refund-submit').disabled = true;
+  try {
+    const refund = await api('/api/v1/pos/refunds', { method: 'POST', body, headers: { 'Idempotency-Key': state.refundKey } });
+    state.refundKey = null;
+    $('#refund-result').textContent = t('pos.refund_done', { total: formatFen(refund.total_fen), method: t(`method.${refund.method ?? method ?? 'cash'}`) });
+    $('#refund-error').textContent = '';
+    state.refundSale = await api(`/api/v1/pos/sales/${state.refundSale.id}`).catch(() => state.refundSale);
+    renderRefund();
+    say(t('pos.refund_done', { total: formatFen(refund.total_fen), method: t(`method.${refund.method ?? method ?? 'cash'}`) }), 'ok');
+  } catch (error) {
+    $('#refund-error').textContent = error.status === 0 ? t('pos.needs_server') : errorText(error);
+    if (error.status !== 0 && error.status < 500) state.refundKey = null;
+    $('#refund-submit').disabled = false;
+  }
+}
