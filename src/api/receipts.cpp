@@ -36,7 +36,7 @@ body.paper-80.columns-42 { font-size: 3.4mm; }
 .double { font-size: 2em; line-height: 1.2; }
 .tall { font-size: 1.5em; line-height: 1.3; }
 .rule { border-top: 1px dashed #000; margin: 0.6em 0; }
-.qr { display: none; }
+.qr { display: block; width: 26mm; height: 26mm; margin: 1mm auto; }
 .actions { text-align: center; font-family: sans-serif; margin-top: 6mm; }
 .actions button { font-size: 16px; padding: 6px 18px; }
 @media print {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "yizhan/domain/error.hpp"
 
@@ -258,6 +259,325 @@ void ReceiptBuilder::blank() {
 
 void ReceiptBuilder::qr_code(std::string_view payload) {
   rows_.push_back({ReceiptRow::Kind::qr_code, printable_text(payload), {}, Align::centre});
+}
+
+// --- QR code (after ISO/IEC 18004 and Project Nayuki's reference implementation) -------------
+
+namespace {
+
+constexpr int kQrMaxVersion = 10;
+// Error correction level M, versions 1–10: codewords per block and number of blocks.
+constexpr int kQrEccPerBlock[kQrMaxVersion + 1] = {0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26};
+constexpr int kQrBlocks[kQrMaxVersion + 1] = {0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5};
+
+int qr_raw_modules(int version) {
+  int result = (16 * version + 128) * version + 64;
+  if (version >= 2) {
+    const int alignments = version / 7 + 2;
+    result -= (25 * alignments - 10) * alignments - 55;
+    if (version >= 7) result -= 36;
+  }
+  return result;
+}
+
+int qr_data_codewords(int version) {
+  return qr_raw_modules(version) / 8 - kQrEccPerBlock[version] * kQrBlocks[version];
+}
+
+std::uint8_t gf_multiply(std::uint8_t x, std::uint8_t y) {
+  int z = 0;
+  for (int i = 7; i >= 0; --i) {
+    z = (z << 1) ^ ((z >> 7) * 0x11D);
+    z ^= ((y >> i) & 1) * x;
+  }
+  return static_cast<std::uint8_t>(z);
+}
+
+std::vector<std::uint8_t> reed_solomon_divisor(int degree) {
+  std::vector<std::uint8_t> result(static_cast<std::size_t>(degree), 0);
+  result.back() = 1;
+  std::uint8_t root = 1;
+  for (int i = 0; i < degree; ++i) {
+    for (std::size_t j = 0; j < result.size(); ++j) {
+      result[j] = gf_multiply(result[j], root);
+      if (j + 1 < result.size()) result[j] ^= result[j + 1];
+    }
+    root = gf_multiply(root, 0x02);
+  }
+  return result;
+}
+
+std::vector<std::uint8_t> reed_solomon_remainder(const std::vector<std::uint8_t>& data,
+                                                 const std::vector<std::uint8_t>& divisor) {
+  std::vector<std::uint8_t> result(divisor.size(), 0);
+  for (const std::uint8_t b : data) {
+    const auto factor = static_cast<std::uint8_t>(b ^ result.front());
+    result.erase(result.begin());
+    result.push_back(0);
+    for (std::size_t i = 0; i < result.size(); ++i)
+      result[i] ^= gf_multiply(divisor[i], factor);
+  }
+  return result;
+}
+
+/// The module grid while it is drawn: modules and which of them are function patterns.
+struct QrGrid {
+  int size;
+  std::vector<bool> dark;
+  std::vector<bool> function;
+
+  explicit QrGrid(int n)
+      : size(n),
+        dark(static_cast<std::size_t>(n * n), false),
+        function(static_cast<std::size_t>(n * n), false) {}
+  [[nodiscard]] std::size_t at(int x, int y) const {
+    return static_cast<std::size_t>(y * size + x);
+  }
+  void set_function(int x, int y, bool is_dark) {
+    dark[at(x, y)] = is_dark;
+    function[at(x, y)] = true;
+  }
+};
+
+void draw_finder(QrGrid& grid, int x, int y) {
+  for (int dy = -4; dy <= 4; ++dy) {
+    for (int dx = -4; dx <= 4; ++dx) {
+      const int distance = std::max(std::abs(dx), std::abs(dy));
+      const int xx = x + dx, yy = y + dy;
+      if (xx >= 0 && xx < grid.size && yy >= 0 && yy < grid.size) {
+        grid.set_function(xx, yy, distance != 2 && distance != 4);
+      }
+    }
+  }
+}
+
+void draw_format_bits(QrGrid& grid, int mask) {
+  const int data = (0 << 3) | mask;  // level M is 00
+  int remainder = data;
+  for (int i = 0; i < 10; ++i)
+    remainder = (remainder << 1) ^ ((remainder >> 9) * 0x537);
+  const int bits = ((data << 10) | remainder) ^ 0x5412;
+  const auto bit = [&](int i) { return ((bits >> i) & 1) != 0; };
+  for (int i = 0; i <= 5; ++i)
+    grid.set_function(8, i, bit(i));
+  grid.set_function(8, 7, bit(6));
+  grid.set_function(8, 8, bit(7));
+  grid.set_function(7, 8, bit(8));
+  for (int i = 9; i < 15; ++i)
+    grid.set_function(14 - i, 8, bit(i));
+  for (int i = 0; i < 8; ++i)
+    grid.set_function(grid.size - 1 - i, 8, bit(i));
+  for (int i = 8; i < 15; ++i)
+    grid.set_function(8, grid.size - 15 + i, bit(i));
+  grid.set_function(8, grid.size - 8, true);  // the dark module
+}
+
+void draw_function_patterns(QrGrid& grid, int version) {
+  const int size = grid.size;
+  for (int i = 0; i < size; ++i) {
+    grid.set_function(6, i, i % 2 == 0);
+    grid.set_function(i, 6, i % 2 == 0);
+  }
+  draw_finder(grid, 3, 3);
+  draw_finder(grid, size - 4, 3);
+  draw_finder(grid, 3, size - 4);
+  if (version >= 2) {
+    const int count = version / 7 + 2;
+    const int step = (version * 4 + count * 2 + 1) / (count * 2 - 2) * 2;
+    std::vector<int> positions = {6};
+    for (int i = 0, position = size - 7; i < count - 1; ++i, position -= step) {
+      positions.insert(positions.begin() + 1, position);
+    }
+    for (int i = 0; i < count; ++i) {
+      for (int j = 0; j < count; ++j) {
+        if ((i == 0 && j == 0) || (i == 0 && j == count - 1) || (i == count - 1 && j == 0)) {
+          continue;
+        }
+        for (int dy = -2; dy <= 2; ++dy) {
+          for (int dx = -2; dx <= 2; ++dx) {
+            grid.set_function(positions[static_cast<std::size_t>(i)] + dx,
+                              positions[static_cast<std::size_t>(j)] + dy,
+                              std::max(std::abs(dx), std::abs(dy)) != 1);
+          }
+        }
+      }
+    }
+  }
+  draw_format_bits(grid, 0);  // reserves the format areas; redrawn with the chosen mask
+  if (version >= 7) {
+    int remainder = version;
+    for (int i = 0; i < 12; ++i)
+      remainder = (remainder << 1) ^ ((remainder >> 11) * 0x1F25);
+    const long bits = static_cast<long>(version) << 12 | remainder;
+    for (int i = 0; i < 18; ++i) {
+      const bool is_dark = ((bits >> i) & 1) != 0;
+      const int a = size - 11 + i % 3, b = i / 3;
+      grid.set_function(a, b, is_dark);
+      grid.set_function(b, a, is_dark);
+    }
+  }
+}
+
+void draw_codewords(QrGrid& grid, const std::vector<std::uint8_t>& codewords) {
+  std::size_t i = 0;
+  const std::size_t total_bits = codewords.size() * 8;
+  for (int right = grid.size - 1; right >= 1; right -= 2) {
+    if (right == 6) right = 5;
+    for (int vertical = 0; vertical < grid.size; ++vertical) {
+      for (int j = 0; j < 2; ++j) {
+        const int x = right - j;
+        const bool upward = ((right + 1) & 2) == 0;
+        const int y = upward ? grid.size - 1 - vertical : vertical;
+        if (!grid.function[grid.at(x, y)] && i < total_bits) {
+          grid.dark[grid.at(x, y)] = ((codewords[i >> 3] >> (7 - (i & 7))) & 1) != 0;
+          ++i;
+        }
+      }
+    }
+  }
+}
+
+void apply_mask(QrGrid& grid, int mask) {
+  for (int y = 0; y < grid.size; ++y) {
+    for (int x = 0; x < grid.size; ++x) {
+      bool invert = false;
+      switch (mask) {
+        case 0: invert = (x + y) % 2 == 0; break;
+        case 1: invert = y % 2 == 0; break;
+        case 2: invert = x % 3 == 0; break;
+        case 3: invert = (x + y) % 3 == 0; break;
+        case 4: invert = (x / 3 + y / 2) % 2 == 0; break;
+        case 5: invert = x * y % 2 + x * y % 3 == 0; break;
+        case 6: invert = (x * y % 2 + x * y % 3) % 2 == 0; break;
+        default: invert = ((x + y) % 2 + x * y % 3) % 2 == 0; break;
+      }
+      if (invert && !grid.function[grid.at(x, y)])
+        grid.dark[grid.at(x, y)] = !grid.dark[grid.at(x, y)];
+    }
+  }
+}
+
+/// Penalty rules 1 (runs of five or more), 2 (2×2 blocks) and 4 (dark/light balance).
+long qr_penalty(const QrGrid& grid) {
+  long penalty = 0;
+  const int size = grid.size;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int a = 0; a < size; ++a) {
+      int run = 0;
+      bool colour = false;
+      for (int b = 0; b < size; ++b) {
+        const bool d = pass == 0 ? grid.dark[grid.at(b, a)] : grid.dark[grid.at(a, b)];
+        if (b > 0 && d == colour) {
+          ++run;
+          if (run == 5) penalty += 3;
+          if (run > 5) penalty += 1;
+        } else {
+          colour = d;
+          run = 1;
+        }
+      }
+    }
+  }
+  for (int y = 0; y + 1 < size; ++y) {
+    for (int x = 0; x + 1 < size; ++x) {
+      const bool d = grid.dark[grid.at(x, y)];
+      if (d == grid.dark[grid.at(x + 1, y)] && d == grid.dark[grid.at(x, y + 1)] &&
+          d == grid.dark[grid.at(x + 1, y + 1)]) {
+        penalty += 3;
+      }
+    }
+  }
+  long dark = 0;
+  for (const bool d : grid.dark)
+    dark += d ? 1 : 0;
+  const long total = static_cast<long>(size) * size;
+  const long k = (std::abs(dark * 20 - total * 10) + total - 1) / total - 1;
+  return penalty + std::max(0L, k) * 10;
+}
+
+}  // namespace
+
+QrCode QrCode::encode(std::string_view data, std::optional<int> mask) {
+  int version = 1;
+  const auto needed_bits = [&](int v) {
+    return 4 + (v <= 9 ? 8 : 16) + 8 * static_cast<long>(data.size());
+  };
+  while (version <= kQrMaxVersion && needed_bits(version) > qr_data_codewords(version) * 8L) {
+    ++version;
+  }
+  if (version > kQrMaxVersion) throw Error::invalid_field("data", "too long for a QR code here");
+  if (mask && (*mask < 0 || *mask > 7)) throw Error::invalid_field("mask", "a mask is 0 to 7");
+
+  // Byte mode: mode indicator, count, the bytes, terminator, padding to the capacity.
+  std::vector<bool> bits;
+  const auto append_bits = [&](unsigned value, int count) {
+    for (int i = count - 1; i >= 0; --i)
+      bits.push_back(((value >> i) & 1) != 0);
+  };
+  append_bits(0x4, 4);
+  append_bits(static_cast<unsigned>(data.size()), version <= 9 ? 8 : 16);
+  for (const char c : data)
+    append_bits(static_cast<unsigned char>(c), 8);
+  const std::size_t capacity = static_cast<std::size_t>(qr_data_codewords(version)) * 8;
+  append_bits(0, static_cast<int>(std::min<std::size_t>(4, capacity - bits.size())));
+  append_bits(0, static_cast<int>((8 - bits.size() % 8) % 8));
+  for (unsigned pad = 0xEC; bits.size() < capacity; pad ^= 0xEC ^ 0x11)
+    append_bits(pad, 8);
+  std::vector<std::uint8_t> codewords(bits.size() / 8, 0);
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    if (bits[i]) codewords[i >> 3] |= static_cast<std::uint8_t>(1 << (7 - (i & 7)));
+  }
+
+  // Blocks with their error correction, interleaved.
+  const int blocks = kQrBlocks[version];
+  const int ecc_length = kQrEccPerBlock[version];
+  const int raw_codewords = qr_raw_modules(version) / 8;
+  const int short_blocks = blocks - raw_codewords % blocks;
+  const int short_length = raw_codewords / blocks;
+  const auto divisor = reed_solomon_divisor(ecc_length);
+  std::vector<std::vector<std::uint8_t>> parts;
+  std::size_t k = 0;
+  for (int i = 0; i < blocks; ++i) {
+    const auto length =
+        static_cast<std::size_t>(short_length - ecc_length + (i < short_blocks ? 0 : 1));
+    std::vector<std::uint8_t> block(codewords.begin() + static_cast<std::ptrdiff_t>(k),
+                                    codewords.begin() + static_cast<std::ptrdiff_t>(k + length));
+    k += length;
+    const auto ecc = reed_solomon_remainder(block, divisor);
+    if (i < short_blocks) block.push_back(0);
+    block.insert(block.end(), ecc.begin(), ecc.end());
+    parts.push_back(std::move(block));
+  }
+  std::vector<std::uint8_t> interleaved;
+  for (std::size_t i = 0; i < parts[0].size(); ++i) {
+    for (std::size_t j = 0; j < parts.size(); ++j) {
+      if (i != static_cast<std::size_t>(short_length - ecc_length) ||
+          j >= static_cast<std::size_t>(short_blocks)) {
+        interleaved.push_back(parts[j][i]);
+      }
+    }
+  }
+
+  QrGrid grid(17 + 4 * version);
+  draw_function_patterns(grid, version);
+  draw_codewords(grid, interleaved);
+  int chosen = mask.value_or(0);
+  if (!mask) {
+    long best = -1;
+    for (int candidate = 0; candidate < 8; ++candidate) {
+      QrGrid trial = grid;
+      apply_mask(trial, candidate);
+      draw_format_bits(trial, candidate);
+      const long penalty = qr_penalty(trial);
+      if (best < 0 || penalty < best) {
+        best = penalty;
+        chosen = candidate;
+      }
+    }
+  }
+  apply_mask(grid, chosen);
+  draw_format_bits(grid, chosen);
+  return QrCode(grid.size, chosen, std::move(grid.dark));
 }
 
 std::vector<ReceiptRow> layout_receipt(const ReceiptData& receipt, int columns) {

@@ -118,6 +118,25 @@ void escape_html(std::string& out, std::string_view text) {
   }
 }
 
+/// The QR code as inline SVG (one path, a 4-module quiet zone): a browser-printed receipt carries
+/// the same scannable code as one from a thermal printer.
+void append_qr_svg(std::string& out, std::string_view payload) {
+  const auto qr = domain::QrCode::encode(payload);
+  const std::string side = std::to_string(qr.size() + 8);
+  out += "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + side + " " +
+         side + "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR ";
+  escape_html(out, payload);
+  out += "\"><rect width=\"" + side + "\" height=\"" + side +
+         "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  for (int y = 0; y < qr.size(); ++y) {
+    for (int x = 0; x < qr.size(); ++x) {
+      if (qr.dark(x, y))
+        out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
+    }
+  }
+  out += "\"/></svg>\n";
+}
+
 std::string signed_amount(Fen amount) {
   return amount > Fen(0) ? "+" + amount.format() : amount.format();
 }
@@ -347,11 +366,7 @@ std::string render_receipt_html(const std::vector<ReceiptRow>& rows, int columns
     switch (row.kind) {
       case ReceiptRow::Kind::separator: out += "<div class=\"rule\"></div>\n"; break;
       case ReceiptRow::Kind::blank: out += "<div class=\"row\"> </div>\n"; break;
-      case ReceiptRow::Kind::qr_code:
-        out += "<div class=\"qr\" data-payload=\"";
-        escape_html(out, row.left);
-        out += "\"></div>\n";
-        break;
+      case ReceiptRow::Kind::qr_code: append_qr_svg(out, row.left); break;
       case ReceiptRow::Kind::text: {
         out += "<div class=\"row";
         if (!row.right.empty()) out += " pair";

@@ -357,6 +357,60 @@ TEST(ReceiptEscPos, ANameCannotSmuggleCommandsToThePrinter) {
   EXPECT_TRUE(contains(decoded.rows, "茶Vp"));
 }
 
+std::vector<std::string> qr_rows(const domain::QrCode& qr) {
+  std::vector<std::string> rows;
+  for (int y = 0; y < qr.size(); ++y) {
+    std::string row;
+    for (int x = 0; x < qr.size(); ++x)
+      row += qr.dark(x, y) ? '#' : '.';
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+TEST(ReceiptQrCode, MatchesACodeThatAScannerRead) {
+  // Read back as "20261202-1-42" by zbarimg (ZBar 0.23) from this encoder's output, as were
+  // payloads of 1 to 213 bytes (versions 1–10) under each of the 8 masks.
+  const std::vector<std::string> expected = {
+      "#######....##.#######", "#.....#..#.#..#.....#", "#.###.#.#..##.#.###.#",
+      "#.###.#.#####.#.###.#", "#.###.#.##..#.#.###.#", "#.....#.####..#.....#",
+      "#######.#.#.#.#######", "........#............", "#.#####...##..#####..",
+      "###.....#...#...#.###", "#..#..###.#.#.##..#..", "#.###.....#....#..#.#",
+      "#.#.#.##.##.#.##.#...", "........#.##.##.#.###", "#######...#.##.#.....",
+      "#.....#.##..#..##.##.", "#.###.#.########.#.##", "#.###.#.#.##....###..",
+      "#.###.#.#...##.#.....", "#.....#....##.....#..", "#######.#.##..##.#.#.",
+  };
+  const auto qr = domain::QrCode::encode("20261202-1-42");
+  EXPECT_EQ(qr.version(), 1);
+  EXPECT_EQ(qr.mask(), 2);
+  EXPECT_EQ(qr_rows(qr), expected);
+}
+
+TEST(ReceiptQrCode, PicksTheSmallestVersionForLevelM) {
+  // Byte-mode capacity at level M: 14, 26, 42, 62, 84, 106, 122, 152, 180, 213 bytes.
+  const int capacity[] = {14, 26, 42, 62, 84, 106, 122, 152, 180, 213};
+  for (int version = 1; version <= 10; ++version) {
+    const auto full = domain::QrCode::encode(std::string(capacity[version - 1], 'x'));
+    EXPECT_EQ(full.version(), version);
+    EXPECT_EQ(full.size(), 17 + 4 * version);
+    if (version < 10) {
+      EXPECT_EQ(domain::QrCode::encode(std::string(capacity[version - 1] + 1, 'x')).version(),
+                version + 1);
+    }
+  }
+  EXPECT_THROW(domain::QrCode::encode(std::string(214, 'x')), yizhan::domain::Error);
+  // Finder patterns in three corners, the dark module beside the lower one, timing rows.
+  const auto qr = domain::QrCode::encode("20261202-1-0042");
+  const int n = qr.size();
+  for (const auto& [x, y] : {std::pair{0, 0}, std::pair{n - 7, 0}, std::pair{0, n - 7}}) {
+    EXPECT_TRUE(qr.dark(x, y) && qr.dark(x + 6, y + 6) && qr.dark(x + 3, y + 3));
+    EXPECT_FALSE(qr.dark(x + 1, y + 1));
+  }
+  EXPECT_TRUE(qr.dark(8, n - 8));
+  for (int i = 8; i < n - 8; ++i)
+    EXPECT_EQ(qr.dark(i, 6), i % 2 == 0);
+}
+
 TEST(ReceiptColumns, PaperWidthPicksTheRegistersColumns) {
   const service::Register narrow{1, "柜台1", std::nullopt, std::nullopt, 32};
   const service::Register epson{2, "柜台2", std::string("10.0.0.9"), 9100, 42};
@@ -381,6 +435,10 @@ TEST(ReceiptHtml, EscapesTextAndNamesThePaper) {
   EXPECT_NE(html.find("补打 REPRINT"), std::string::npos);
   EXPECT_NE(html.find("<link rel=\"stylesheet\" href=\"/api/v1/pos/receipt.css\">"),
             std::string::npos);
+  // The sale number's QR code as inline SVG: 25 modules (version 2) and the quiet zone.
+  EXPECT_NE(html.find("<svg class=\"qr\""), std::string::npos);
+  EXPECT_NE(html.find("viewBox=\"0 0 33 33\""), std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"QR 20261202-1-0042\""), std::string::npos);
 }
 
 TEST(ShiftReportPrint, ZReportShowsTheDrawerAndTheDifference) {
