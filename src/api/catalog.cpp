@@ -81,7 +81,8 @@ std::string products_key(const service::ProductQuery& query, const Page& page) {
   };
   // The text goes last, so that whatever it contains cannot be mistaken for another field.
   return "products village=" + id(query.village_id) + " category=" + id(query.category_id) +
-         " featured=" + (query.featured_only ? "1" : "0") + " page=" + std::to_string(page.page) +
+         " featured=" + (query.featured_only ? "1" : "0") +
+         " counter=" + (query.counter ? "1" : "0") + " page=" + std::to_string(page.page) +
          " size=" + std::to_string(page.page_size) + " q=" + query.text;
 }
 
@@ -282,6 +283,15 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 query.featured_only =
                     request.query.count("featured") && request.query.at("featured") == "1";
                 query.include_hidden = is_admin(request);
+                // ?channel=counter: what the counter sells (its offline catalog), staff only.
+                if (const auto channel = request.query.find("channel");
+                    channel != request.query.end() && channel->second != "online") {
+                  if (channel->second != "counter")
+                    throw Error::invalid_field("channel", "channel is online or counter");
+                  if (!request.principal || request.principal->role == domain::Role::village)
+                    throw Error(ErrorCode::forbidden, "the counter's catalog is for staff");
+                  query.counter = true;
+                }
                 query.limit = page.page_size;
                 query.offset = page.offset();
                 return cache->serve(request, products_key(query, page), catalog.version(), [&] {

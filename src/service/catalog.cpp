@@ -374,7 +374,9 @@ ProductPage CatalogService::products(const ProductQuery& query) {
   filter.category_id = query.category_id;
   filter.text = query.text;
   filter.featured_only = query.featured_only;
-  if (!query.include_hidden) filter.required = domain::listing_requirement(domain::Channel::online);
+  if (!query.include_hidden)
+    filter.required = domain::listing_requirement(query.counter ? domain::Channel::counter
+                                                                : domain::Channel::online);
   filter.limit = query.limit;
   filter.offset = query.offset;
   return database_.transact([&](store::UnitOfWork& unit) {

@@ -530,3 +530,20 @@ TEST_F(CounterTest, HeldCartsWaitAtTheirRegisterAndResumeOnce) {
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 200);
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 404);
 }
+
+TEST_F(CounterTest, TheCountersCatalogListsProductsNotShownOnlineForStaffOnly) {
+  const auto shop_only = product("SHOP", "piece", 900, {{"online", false}});
+  const auto listed = [&](const std::string& target, const std::string& as) {
+    const auto reply = api.call("GET", target, as);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    for (const auto& item : reply.body["items"])
+      if (item["id"] == shop_only) return true;
+    return false;
+  };
+  EXPECT_TRUE(listed("/api/v1/products?channel=counter", "cashier1"));
+  EXPECT_FALSE(listed("/api/v1/products", "cashier1"));
+  EXPECT_FALSE(listed("/api/v1/products", ""));
+  EXPECT_EQ(api.call("GET", "/api/v1/products?channel=counter", "").status, 403);
+  EXPECT_EQ(api.call("GET", "/api/v1/products?channel=counter", "village1").status, 403);
+  EXPECT_EQ(api.call("GET", "/api/v1/products?channel=shelf", "cashier1").status, 422);
+}

@@ -69,6 +69,11 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/pos/held-carts", Access::staff},
     {"GET /api/v1/pos/held-carts", Access::staff},
     {"POST /api/v1/pos/held-carts/{id}/resume", Access::staff},
+    {"GET /api/v1/pos/sales/{id}/receipt", Access::staff},
+    {"POST /api/v1/pos/sales/{id}/print", Access::staff},
+    {"GET /api/v1/pos/shifts/{id}/report/print", Access::staff},
+    {"GET /api/v1/pos/receipt.css", Access::anyone},
+    {"GET /api/v1/pos/receipt.js", Access::anyone},
 };
 
 struct Fixture {

@@ -23,7 +23,7 @@ export async function loadCatalog() {
   try {
     const products = [];
     for (let page = 1; page <= 100; page++) {
-      const answer = await api(`/api/v1/products?page_size=100&page=${page}`);
+      const answer = await api(`/api/v1/products?channel=counter&page_size=100&page=${page}`);
       products.push(...answer.items);
       if (!answer.items.length || products.length >= answer.total) break;
     }

@@ -76,6 +76,7 @@ struct ProductQuery {
   std::string text;
   bool featured_only = false;
   bool include_hidden = false;  ///< admins: also delisted, offline and inactive villages' products
+  bool counter = false;         ///< what the counter sells: also products not shown online
   int limit = 20;
   int offset = 0;
 };
