@@ -5,7 +5,7 @@
 YIZHAN_BUILD_PACKAGES=(
   build-essential cmake pkg-config git
   libboost-dev libmysqlcppconn-dev nlohmann-json3-dev libspdlog-dev libtomlplusplus-dev
-  libcli11-dev libssl-dev zlib1g-dev libargon2-dev
+  libcli11-dev libssl-dev zlib1g-dev libargon2-dev libqrencode-dev
   mariadb-server mariadb-client openssl curl python3
 )
 YIZHAN_TEST_PACKAGES=(libgtest-dev chromium fonts-noto-cjk python3)

@@ -39,7 +39,7 @@ allowed_system() {
     domain) echo "" ;;
     config) echo "toml++/*" ;;
     store) echo "cppconn/* mysql_driver.h mysql_connection.h mysql_error.h openssl/* spdlog/* unistd.h" ;;
-    service) echo "openssl/* argon2.h sys/mman.h unistd.h spdlog/* iconv.h netdb.h poll.h sys/socket.h fcntl.h" ;;
+    service) echo "openssl/* argon2.h qrencode.h sys/mman.h unistd.h spdlog/* iconv.h netdb.h poll.h sys/socket.h fcntl.h" ;;
     api) echo "nlohmann/* spdlog/*" ;;
     http) echo "boost/* openssl/* zlib.h spdlog/* sys/* unistd.h fcntl.h netinet/* arpa/*" ;;
     main) echo "CLI/* spdlog/* sys/* unistd.h termios.h signal.h" ;;

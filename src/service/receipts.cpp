@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "yizhan/domain/error.hpp"
+#include "yizhan/service/qr.hpp"
 
 namespace yizhan::service {
 namespace {
@@ -118,19 +119,19 @@ void escape_html(std::string& out, std::string_view text) {
   }
 }
 
-/// The QR code as inline SVG (one path, a 4-module quiet zone): a browser-printed receipt carries
-/// the same scannable code as one from a thermal printer.
+/// The QR code (libqrencode) as inline SVG (one path, a 4-module quiet zone): a browser-printed
+/// receipt carries the same scannable code as one from a thermal printer.
 void append_qr_svg(std::string& out, std::string_view payload) {
-  const auto qr = domain::QrCode::encode(payload);
-  const std::string side = std::to_string(qr.size() + 8);
+  const QrMatrix qr = encode_qr(payload);
+  const std::string side = std::to_string(qr.size + 8);
   out += "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + side + " " +
          side + "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR ";
   escape_html(out, payload);
   out += "\"><rect width=\"" + side + "\" height=\"" + side +
          "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
-  for (int y = 0; y < qr.size(); ++y) {
-    for (int x = 0; x < qr.size(); ++x) {
-      if (qr.dark(x, y))
+  for (int y = 0; y < qr.size; ++y) {
+    for (int x = 0; x < qr.size; ++x) {
+      if (qr.at(x, y))
         out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
     }
   }

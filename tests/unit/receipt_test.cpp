@@ -2,6 +2,7 @@
 // text rows (commands stripped, GB18030 → UTF-8) with their widths, QR payload and cut.
 #include <gtest/gtest.h>
 #include <iconv.h>
+#include <qrencode.h>
 
 #include <cstdint>
 #include <random>
@@ -11,6 +12,7 @@
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/receipt.hpp"
 #include "yizhan/domain/text.hpp"
+#include "yizhan/service/qr.hpp"
 #include "yizhan/service/receipts.hpp"
 
 namespace {
@@ -357,58 +359,90 @@ TEST(ReceiptEscPos, ANameCannotSmuggleCommandsToThePrinter) {
   EXPECT_TRUE(contains(decoded.rows, "茶Vp"));
 }
 
-std::vector<std::string> qr_rows(const domain::QrCode& qr) {
+/// libqrencode's own modules for `data` (byte mode, level M), row by row, '#' dark.
+std::vector<std::string> libqrencode_rows(const std::string& data) {
+  QRcode* code =
+      QRcode_encodeData(static_cast<int>(data.size()),
+                        reinterpret_cast<const unsigned char*>(data.data()), 0, QR_ECLEVEL_M);
+  EXPECT_NE(code, nullptr);
   std::vector<std::string> rows;
-  for (int y = 0; y < qr.size(); ++y) {
+  if (code == nullptr) return rows;
+  for (int y = 0; y < code->width; ++y) {
     std::string row;
-    for (int x = 0; x < qr.size(); ++x)
-      row += qr.dark(x, y) ? '#' : '.';
+    for (int x = 0; x < code->width; ++x)
+      row += (code->data[y * code->width + x] & 1) != 0 ? '#' : '.';
+    rows.push_back(row);
+  }
+  QRcode_free(code);
+  return rows;
+}
+
+std::vector<std::string> qr_rows(const service::QrMatrix& qr) {
+  std::vector<std::string> rows;
+  for (int y = 0; y < qr.size; ++y) {
+    std::string row;
+    for (int x = 0; x < qr.size; ++x)
+      row += qr.at(x, y) ? '#' : '.';
     rows.push_back(row);
   }
   return rows;
 }
 
-TEST(ReceiptQrCode, MatchesACodeThatAScannerRead) {
-  // Read back as "20261202-1-42" by zbarimg (ZBar 0.23) from this encoder's output, as were
-  // payloads of 1 to 213 bytes (versions 1–10) under each of the 8 masks.
-  const std::vector<std::string> expected = {
-      "#######....##.#######", "#.....#..#.#..#.....#", "#.###.#.#..##.#.###.#",
-      "#.###.#.#####.#.###.#", "#.###.#.##..#.#.###.#", "#.....#.####..#.....#",
-      "#######.#.#.#.#######", "........#............", "#.#####...##..#####..",
-      "###.....#...#...#.###", "#..#..###.#.#.##..#..", "#.###.....#....#..#.#",
-      "#.#.#.##.##.#.##.#...", "........#.##.##.#.###", "#######...#.##.#.....",
-      "#.....#.##..#..##.##.", "#.###.#.########.#.##", "#.###.#.#.##....###..",
-      "#.###.#.#...##.#.....", "#.....#....##.....#..", "#######.#.##..##.#.#.",
-  };
-  const auto qr = domain::QrCode::encode("20261202-1-42");
-  EXPECT_EQ(qr.version(), 1);
-  EXPECT_EQ(qr.mask(), 2);
-  EXPECT_EQ(qr_rows(qr), expected);
+/// The modules an HTML receipt's <svg class="qr"> draws ("M x y h1v1h-1z" per dark module, a
+/// 4-module quiet zone), row by row as qr_rows() gives them.
+std::vector<std::string> svg_qr_rows(const std::string& html) {
+  const auto svg = html.find("<svg class=\"qr\"");
+  EXPECT_NE(svg, std::string::npos);
+  if (svg == std::string::npos) return {};
+  const auto view = html.find("viewBox=\"0 0 ", svg);
+  const int side = std::stoi(html.substr(view + 13));
+  const int size = side - 8;
+  std::vector<std::string> rows(static_cast<std::size_t>(size), std::string(size, '.'));
+  const auto begin = html.find(" d=\"", svg) + 4;
+  const auto end = html.find('"', begin);
+  std::size_t at = begin;
+  while (at < end) {
+    EXPECT_EQ(html[at], 'M');
+    std::size_t used = 0;
+    const int x = std::stoi(html.substr(at + 1), &used) - 4;
+    at += 1 + used + 1;
+    const int y = std::stoi(html.substr(at), &used) - 4;
+    at += used;
+    EXPECT_EQ(html.compare(at, 8, "h1v1h-1z"), 0);
+    at += 8;
+    EXPECT_TRUE(x >= 0 && y >= 0 && x < size && y < size) << "in the quiet zone: " << x << "," << y;
+    if (x >= 0 && y >= 0 && x < size && y < size)
+      rows[static_cast<std::size_t>(y)][static_cast<std::size_t>(x)] = '#';
+  }
+  return rows;
 }
 
-TEST(ReceiptQrCode, PicksTheSmallestVersionForLevelM) {
-  // Byte-mode capacity at level M: 14, 26, 42, 62, 84, 106, 122, 152, 180, 213 bytes.
-  const int capacity[] = {14, 26, 42, 62, 84, 106, 122, 152, 180, 213};
-  for (int version = 1; version <= 10; ++version) {
-    const auto full = domain::QrCode::encode(std::string(capacity[version - 1], 'x'));
-    EXPECT_EQ(full.version(), version);
-    EXPECT_EQ(full.size(), 17 + 4 * version);
-    if (version < 10) {
-      EXPECT_EQ(domain::QrCode::encode(std::string(capacity[version - 1] + 1, 'x')).version(),
-                version + 1);
-    }
-  }
-  EXPECT_THROW(domain::QrCode::encode(std::string(214, 'x')), yizhan::domain::Error);
+TEST(ReceiptQrCode, IsLibqrencodesCodeAtLevelM) {
+  const auto qr = service::encode_qr("20261202-1-42");
+  EXPECT_EQ(qr.size, 21);  // version 1
+  EXPECT_EQ(qr_rows(qr), libqrencode_rows("20261202-1-42"));
   // Finder patterns in three corners, the dark module beside the lower one, timing rows.
-  const auto qr = domain::QrCode::encode("20261202-1-0042");
-  const int n = qr.size();
+  const int n = qr.size;
   for (const auto& [x, y] : {std::pair{0, 0}, std::pair{n - 7, 0}, std::pair{0, n - 7}}) {
-    EXPECT_TRUE(qr.dark(x, y) && qr.dark(x + 6, y + 6) && qr.dark(x + 3, y + 3));
-    EXPECT_FALSE(qr.dark(x + 1, y + 1));
+    EXPECT_TRUE(qr.at(x, y) && qr.at(x + 6, y + 6) && qr.at(x + 3, y + 3));
+    EXPECT_FALSE(qr.at(x + 1, y + 1));
   }
-  EXPECT_TRUE(qr.dark(8, n - 8));
-  for (int i = 8; i < n - 8; ++i)
-    EXPECT_EQ(qr.dark(i, 6), i % 2 == 0);
+  EXPECT_TRUE(qr.at(8, n - 8));
+  for (int i = 8; i < n - 8; ++i) {
+    EXPECT_EQ(qr.at(i, 6), i % 2 == 0);
+    EXPECT_EQ(qr.at(6, i), i % 2 == 0);
+  }
+}
+
+TEST(ReceiptQrCode, PicksTheSmallestVersionInByteModeAtLevelM) {
+  // Byte-mode capacity at level M (ISO/IEC 18004 table 7) for versions 1, 2 and 10: were it
+  // level L the first would fit 17 bytes, were it numeric or alphanumeric far more.
+  for (const auto& [bytes, version] : {std::pair{14, 1}, std::pair{26, 2}, std::pair{213, 10}}) {
+    EXPECT_EQ(service::encode_qr(std::string(static_cast<std::size_t>(bytes), '1')).size,
+              17 + 4 * version);
+    EXPECT_EQ(service::encode_qr(std::string(static_cast<std::size_t>(bytes) + 1, '1')).size,
+              17 + 4 * (version + 1));
+  }
 }
 
 TEST(ReceiptColumns, PaperWidthPicksTheRegistersColumns) {
@@ -435,10 +469,12 @@ TEST(ReceiptHtml, EscapesTextAndNamesThePaper) {
   EXPECT_NE(html.find("补打 REPRINT"), std::string::npos);
   EXPECT_NE(html.find("<link rel=\"stylesheet\" href=\"/api/v1/pos/receipt.css\">"),
             std::string::npos);
-  // The sale number's QR code as inline SVG: 25 modules (version 2) and the quiet zone.
+  // The sale number's QR code as inline SVG: 25 modules (version 2) and the quiet zone, module
+  // for module libqrencode's code of the number.
   EXPECT_NE(html.find("<svg class=\"qr\""), std::string::npos);
   EXPECT_NE(html.find("viewBox=\"0 0 33 33\""), std::string::npos);
   EXPECT_NE(html.find("aria-label=\"QR 20261202-1-0042\""), std::string::npos);
+  EXPECT_EQ(svg_qr_rows(html), libqrencode_rows("20261202-1-0042"));
 }
 
 TEST(ShiftReportPrint, ZReportShowsTheDrawerAndTheDifference) {

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "yizhan/domain/money.hpp"
@@ -94,29 +93,6 @@ class ReceiptBuilder {
  private:
   int columns_;
   std::vector<ReceiptRow> rows_;
-};
-
-/// A QR code's modules (model 2, byte mode, error correction M), for printing it where the
-/// printer cannot draw one itself (an HTML receipt); ESC/POS printers draw their own.
-class QrCode {
- public:
-  /// The smallest version (1–10) that holds `data` (up to 213 bytes; more is 422 `data`), with
-  /// the mask of lowest penalty (ISO/IEC 18004 rules 1, 2 and 4), or the given mask (0–7).
-  static QrCode encode(std::string_view data, std::optional<int> mask = std::nullopt);
-
-  [[nodiscard]] int size() const { return size_; }  ///< modules per side: 17 + 4 × version
-  [[nodiscard]] int version() const { return (size_ - 17) / 4; }
-  [[nodiscard]] int mask() const { return mask_; }
-  [[nodiscard]] bool dark(int x, int y) const {
-    return modules_[static_cast<std::size_t>(y * size_ + x)];
-  }
-
- private:
-  QrCode(int size, int mask, std::vector<bool> modules)
-      : size_(size), mask_(mask), modules_(std::move(modules)) {}
-  int size_;
-  int mask_;
-  std::vector<bool> modules_;
 };
 
 /// One line of a sale as printed.
