@@ -19,11 +19,6 @@ bool is_admin(const Request& request) {
   return request.principal && request.principal->role == domain::Role::admin;
 }
 
-service::Actor actor_of(const Request& request) {
-  return {request.principal->user_id, request.principal->username, request.client_address,
-          request.method + " " + request.path};
-}
-
 // --- reading requests -----------------------------------------------------------------------
 
 service::VillageChanges village_changes(const json& body) {
@@ -102,11 +97,6 @@ json village_json(const service::Village& v, bool with_terms) {
 
 json category_json(const service::Category& c) {
   return {{"id", c.id}, {"code", c.code}, {"name", c.name}, {"name_en", c.name_en}};
-}
-
-template <class T>
-json nullable(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
 }
 
 json product_json(const service::Product& p) {

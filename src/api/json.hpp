@@ -11,6 +11,8 @@
 
 #include "yizhan/api/message.hpp"
 #include "yizhan/domain/error.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/service/accounts.hpp"
 
 namespace yizhan::api {
 
@@ -159,6 +161,23 @@ inline json user_json(const domain::Principal& user) {
           {"username", user.username},
           {"role", domain::to_string(user.role)},
           {"village_id", user.village_id ? json(*user.village_id) : json(nullptr)}};
+}
+
+/// The signed-in caller as the actor of an audited change (route and client address).
+inline service::Actor actor_of(const Request& request) {
+  return {request.principal->user_id, request.principal->username, request.client_address,
+          request.method + " " + request.path};
+}
+
+/// A value, or JSON null.
+template <class T>
+json nullable(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+/// A UTC instant as ISO 8601 in Asia/Shanghai.
+inline json time_json(std::int64_t unix_microseconds) {
+  return domain::format_shanghai_time(unix_microseconds);
 }
 
 }  // namespace yizhan::api

@@ -13,20 +13,6 @@ using domain::Error;
 using domain::ErrorCode;
 using domain::Fen;
 
-service::Actor actor_of(const Request& request) {
-  return {request.principal->user_id, request.principal->username, request.client_address,
-          request.method + " " + request.path};
-}
-
-template <class T>
-json nullable(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
-
-json time_json(std::int64_t micros) {
-  return domain::format_shanghai_time(micros);
-}
-
 json register_json(const service::Register& r) {
   return {{"id", r.id},
           {"name", r.name},
@@ -237,6 +223,13 @@ service::SaleRequest sale_request(const json& body) {
       const auto method = required_string(tender, "method", 32);
       const auto parsed = domain::parse_tender_method(method);
       if (!parsed) throw Error::invalid_field("method", "unknown tender method " + method);
+      // A scanned payment code is paid only when the provider confirms it (online payments).
+      if (*parsed == domain::TenderMethod::wechat_code ||
+          *parsed == domain::TenderMethod::alipay_code)
+        throw Error::invalid_field(
+            "method",
+            "付款码支付需要支付通道确认，尚未开通 / payment codes need the provider's "
+            "confirmation, not available yet");
       out.method = *parsed;
       out.amount = Fen(required_integer(tender, "amount_fen"));
       if (const auto tendered = integer_field(tender, "tendered_fen"))

@@ -16,11 +16,6 @@ namespace {
 using domain::Error;
 using domain::ErrorCode;
 
-service::Actor actor_of(const Request& request) {
-  return {request.principal->user_id, request.principal->username, request.client_address,
-          request.method + " " + request.path};
-}
-
 // --- reading requests -----------------------------------------------------------------------
 
 /// Runs `read` on line `index`; a 422 it throws names the field as "lines[index].field".
@@ -143,15 +138,6 @@ bool flag_query(const Request& request, const char* name) {
 }
 
 // --- writing responses ----------------------------------------------------------------------
-
-template <class T>
-json nullable(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
-
-json time_json(std::int64_t unix_microseconds) {
-  return domain::format_shanghai_time(unix_microseconds);
-}
 
 json lot_json(const service::Lot& lot) {
   return {{"lot_id", lot.lot_id},

@@ -1,6 +1,7 @@
 // Catalog use cases: every admin change is validated, written, audited and versioned in one
 // transaction.
 #include "yizhan/service/catalog.hpp"
+#include "audit_entry.hpp"
 
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/error.hpp"
@@ -65,17 +66,6 @@ store::AuditState product_state(const store::ProductRecord& p) {
           {"image_path", optional_text(p.image_path)},
           {"plu", optional_number(p.plu)},
           {"low_stock", p.low_stock ? std::to_string(*p.low_stock) : "null"}};
-}
-
-store::AuditEntry audit_entry(const Actor& actor, const char* type, std::int64_t id) {
-  store::AuditEntry entry;
-  entry.user_id = actor.user_id;
-  entry.actor = actor.name;
-  entry.action = actor.action;
-  entry.entity_type = type;
-  entry.entity_id = std::to_string(id);
-  entry.client_address = actor.client_address;
-  return entry;
 }
 
 /// Applies and validates village changes on top of `village`.

@@ -1,6 +1,7 @@
 // Counter use cases: each is one unit of work with its stock moves and journal entry; sales and
 // refunds run exactly once per Idempotency-Key.
 #include "yizhan/service/counter.hpp"
+#include "audit_entry.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -118,17 +119,6 @@ Sale load_sale(store::UnitOfWork& unit, std::int64_t id) {
   auto record = store::find_sale(unit, id);
   if (!record) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
   return to_sale(*record, register_of(unit, record->register_id));
-}
-
-store::AuditEntry audit_entry(const Actor& actor, const char* type, std::int64_t id) {
-  store::AuditEntry entry;
-  entry.user_id = actor.user_id;
-  entry.actor = actor.name;
-  entry.action = actor.action;
-  entry.entity_type = type;
-  entry.entity_id = std::to_string(id);
-  entry.client_address = actor.client_address;
-  return entry;
 }
 
 /// A shift the caller may act on: their own, or any for an admin; 404 otherwise.

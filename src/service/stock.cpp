@@ -1,6 +1,7 @@
 // Stock use cases: every change of what is on hand writes the ledger, the levels and the lots
 // in one transaction (levels locked in product id order, then lots), and the audit log.
 #include "yizhan/service/stock.hpp"
+#include "audit_entry.hpp"
 
 #include <algorithm>
 #include <map>
@@ -162,17 +163,6 @@ Receipt load_receipt(store::UnitOfWork& unit, const store::DocumentRecord& docum
   return receipt;
 }
 
-store::AuditEntry audit_entry(const Actor& actor, std::int64_t document_id) {
-  store::AuditEntry entry;
-  entry.user_id = actor.user_id;
-  entry.actor = actor.name;
-  entry.action = actor.action;
-  entry.entity_type = "stock_document";
-  entry.entity_id = std::to_string(document_id);
-  entry.client_address = actor.client_address;
-  return entry;
-}
-
 /// A document's lines for the audit log, one per line: "product 12 lot 7 -500 spoiled".
 std::string audit_lines(const std::vector<DocumentLine>& lines) {
   std::string text;
@@ -318,7 +308,7 @@ StockDocument book_lot_lines(store::UnitOfWork& unit, store::DocumentKind kind,
   }
   store::insert_document_lines(unit, document_id, records);
   store::append_to_ledger(unit, moves);
-  auto entry = audit_entry(actor, document_id);
+  auto entry = audit_entry(actor, "stock_document", document_id);
   entry.after = store::AuditState{{"kind", std::string(store::to_string(kind))},
                                   {"village_id", village_id ? std::to_string(*village_id) : ""},
                                   {"note", note},
@@ -436,7 +426,7 @@ StoredReply StockService::receive(const ReceiptRequest& request, const Actor& ac
                     (lot.expires_on ? " expires " + store::format_sql_date(*lot.expires_on) : "");
     }
     store::append_to_ledger(unit, moves);
-    auto entry = audit_entry(actor, receipt_id);
+    auto entry = audit_entry(actor, "stock_document", receipt_id);
     entry.after = store::AuditState{{"kind", "receipt"},
                                     {"village_id", std::to_string(village_id)},
                                     {"note", request.note},
@@ -752,7 +742,7 @@ StoredReply StockService::count(const CountRequest& request, const Actor& actor,
     }
     store::insert_document_lines(unit, document_id, records);
     store::append_to_ledger(unit, moves);
-    auto entry = audit_entry(actor, document_id);
+    auto entry = audit_entry(actor, "stock_document", document_id);
     entry.after =
         store::AuditState{{"kind", "count"}, {"note", request.note}, {"lines", audit_lines(lines)}};
     store::record_audit(unit, entry);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/store/database.hpp"
@@ -20,21 +21,6 @@ namespace {
 using domain::Error;
 using domain::ErrorCode;
 using Rows = std::unique_ptr<sql::ResultSet>;
-
-std::int64_t last_insert_id(UnitOfWork& unit) {
-  Rows id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  id->next();
-  return id->getInt64(1);
-}
-
-std::int64_t micros(sql::ResultSet& row, int column) {
-  return domain::parse_utc_datetime(std::string(row.getString(column))).value_or(0);
-}
-
-std::optional<std::int64_t> optional_int64(sql::ResultSet& row, int column) {
-  if (row.isNull(column)) return std::nullopt;
-  return row.getInt64(column);
-}
 
 void set_optional(sql::PreparedStatement& statement, int index,
                   const std::optional<std::int64_t>& value) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -14,12 +15,6 @@ namespace {
 
 using domain::Error;
 using domain::ErrorCode;
-
-std::int64_t last_insert_id(UnitOfWork& unit) {
-  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  id->next();
-  return id->getInt64(1);
-}
 
 /// One INSERT … SELECT for n postings: the account codes are joined to their ids, so an entry
 /// costs one statement whatever its size, and a posting to an unknown account inserts nothing.

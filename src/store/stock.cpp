@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "rows.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -14,21 +15,6 @@ namespace yizhan::store {
 namespace {
 
 using Rows = std::unique_ptr<sql::ResultSet>;
-
-std::int64_t last_insert_id(UnitOfWork& unit) {
-  Rows id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  id->next();
-  return id->getInt64(1);
-}
-
-std::int64_t micros(sql::ResultSet& row, int column) {
-  return domain::parse_utc_datetime(std::string(row.getString(column))).value_or(0);
-}
-
-std::optional<std::int64_t> optional_id(sql::ResultSet& row, int column) {
-  if (row.isNull(column)) return std::nullopt;
-  return row.getInt64(column);
-}
 
 std::optional<Date> optional_date(sql::ResultSet& row, int column) {
   if (row.isNull(column)) return std::nullopt;
@@ -108,7 +94,7 @@ StockLevelRecord read_level(sql::ResultSet& row) {
   r.category_id = row.getInt64(7);
   r.category_name = row.getString(8);
   r.active = row.getBoolean(9);
-  r.low_stock = optional_id(row, 10);
+  r.low_stock = optional_int64(row, 10);
   r.on_hand = row.getInt64(11);
   r.reserved = row.getInt64(12);
   r.next_expiry = optional_date(row, 13);
@@ -125,7 +111,7 @@ LotRecord read_lot(sql::ResultSet& row) {
   LotRecord lot;
   lot.id = row.getInt64(1);
   lot.product_id = row.getInt64(2);
-  lot.receipt_id = optional_id(row, 3);
+  lot.receipt_id = optional_int64(row, 3);
   lot.lot = row.getString(4);
   lot.produced_on = optional_date(row, 5);
   lot.expires_on = optional_date(row, 6);
@@ -170,10 +156,10 @@ DocumentRecord read_document(sql::ResultSet& row) {
   DocumentRecord d;
   d.id = row.getInt64(1);
   d.kind = parse_document_kind(row.getString(2));
-  d.village_id = optional_id(row, 3);
+  d.village_id = optional_int64(row, 3);
   if (!row.isNull(4)) d.village_name = row.getString(4);
   d.note = row.getString(5);
-  d.created_by = optional_id(row, 6);
+  d.created_by = optional_int64(row, 6);
   if (!row.isNull(7)) d.created_by_name = row.getString(7);
   d.created_at_us = micros(row, 8);
   d.line_count = row.getInt64(9);
@@ -484,13 +470,13 @@ std::vector<LedgerRow> list_moves(UnitOfWork& unit, std::int64_t product_id, int
   while (rows->next()) {
     LedgerRow m;
     m.id = rows->getInt64(1);
-    m.lot_id = optional_id(*rows, 2);
+    m.lot_id = optional_int64(*rows, 2);
     if (!rows->isNull(3)) m.lot = rows->getString(3);
     m.kind = rows->getString(4);
     m.quantity = rows->getInt64(5);
     m.document_kind = rows->getString(6);
     m.document_id = rows->getInt64(7);
-    m.created_by = optional_id(*rows, 8);
+    m.created_by = optional_int64(*rows, 8);
     if (!rows->isNull(9)) m.created_by_name = rows->getString(9);
     m.created_at_us = micros(*rows, 10);
     moves.push_back(std::move(m));

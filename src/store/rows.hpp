@@ -1,0 +1,34 @@
+// Private to src/store: reading result rows and generated ids.
+#pragma once
+
+#include <cppconn/resultset.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "yizhan/domain/time.hpp"
+#include "yizhan/store/database.hpp"
+
+namespace yizhan::store {
+
+/// The id the last INSERT of this unit of work generated.
+inline std::int64_t last_insert_id(UnitOfWork& unit) {
+  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  id->next();
+  return id->getInt64(1);
+}
+
+/// A UTC DATETIME column as microseconds since the epoch.
+inline std::int64_t micros(sql::ResultSet& row, int column) {
+  return domain::parse_utc_datetime(std::string(row.getString(column))).value_or(0);
+}
+
+/// A nullable BIGINT column.
+inline std::optional<std::int64_t> optional_int64(sql::ResultSet& row, int column) {
+  if (row.isNull(column)) return std::nullopt;
+  return row.getInt64(column);
+}
+
+}  // namespace yizhan::store
