@@ -439,6 +439,35 @@ void add_stock_routes(Router& router, service::StockService& stock) {
                                            {"page_size", page.page_size}});
               }});
 
+  // GET /api/v1/stock/shortfalls
+  router.add({"GET", "/api/v1/stock/shortfalls", Access::admin, Executor::database,
+              [&stock](const Request& request) {
+                int limit = 50;
+                if (const auto value = text_query(request, "limit")) {
+                  const auto parsed = positive_integer(*value);
+                  if (!parsed || *parsed > 100)
+                    throw Error::invalid_field("limit", "limit must be 1 to 100");
+                  limit = static_cast<int>(*parsed);
+                }
+                std::optional<std::int64_t> before;
+                if (const auto value = text_query(request, "before")) {
+                  before = positive_integer(*value);
+                  if (!before) throw Error::invalid_field("before", "before must be a move id");
+                }
+                const auto result = stock.shortfalls(before, limit);
+                json items = json::array();
+                for (const auto& move : result.items) {
+                  auto item = move_json(move);
+                  item.erase("balance");
+                  item.erase("reserved");
+                  item["product_id"] = move.product_id;
+                  item["product_name"] = move.product_name;
+                  items.push_back(std::move(item));
+                }
+                return json_response(
+                    200, {{"items", items}, {"next_before", nullable(result.next_before)}});
+              }});
+
   // GET /api/v1/stock/{id}
   router.add({"GET", "/api/v1/stock/{id}", Access::signed_in, Executor::database,
               [&stock](const Request& request) {

@@ -524,6 +524,33 @@ StockLevel StockService::level(const domain::Principal& caller, std::int64_t pro
   });
 }
 
+MovePage StockService::shortfalls(std::optional<std::int64_t> before, int limit) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto rows = store::list_moves_of_kind(unit, "shortfall", limit + 1, before);
+    MovePage page;
+    for (auto& row : rows) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_before = page.items.back().id;
+        break;
+      }
+      Move move;
+      move.id = row.id;
+      move.kind = row.kind;
+      move.quantity = row.quantity;
+      move.document_kind = row.document_kind;
+      move.document_id = row.document_id;
+      move.lot_id = row.lot_id;
+      move.lot = std::move(row.lot);
+      move.by = std::move(row.created_by_name);
+      move.at_us = row.created_at_us;
+      move.product_id = row.product_id;
+      move.product_name = std::move(row.product_name);
+      page.items.push_back(std::move(move));
+    }
+    return page;
+  });
+}
+
 MovePage StockService::moves(std::int64_t product_id, std::optional<std::int64_t> before,
                              int limit) {
   return database_.transact([&](store::UnitOfWork& unit) {

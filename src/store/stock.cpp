@@ -453,18 +453,15 @@ void append_to_ledger(UnitOfWork& unit, std::span<const LedgerEntry> entries) {
   }
 }
 
-std::vector<LedgerRow> list_moves(UnitOfWork& unit, std::int64_t product_id, int limit,
-                                  std::optional<std::int64_t> before_id) {
-  auto& statement = unit.statement(
-      "SELECT m.id, m.lot_id, t.lot, m.kind, m.quantity, m.document_kind, m.document_id, "
-      "       m.created_by, u.username, m.created_at "
-      "FROM stock_moves m LEFT JOIN stock_lots t ON t.id = m.lot_id "
-      "LEFT JOIN users u ON u.id = m.created_by "
-      "WHERE m.product_id = ? AND (? IS NULL OR m.id < ?) ORDER BY m.id DESC LIMIT ?");
-  statement.setInt64(1, product_id);
-  bind_id(statement, 2, before_id);
-  bind_id(statement, 3, before_id);
-  statement.setInt(4, limit);
+namespace {
+
+constexpr const char* kLedgerColumns =
+    "SELECT m.id, m.lot_id, t.lot, m.kind, m.quantity, m.document_kind, m.document_id, "
+    "       m.created_by, u.username, m.created_at, m.product_id, p.name "
+    "FROM stock_moves m LEFT JOIN stock_lots t ON t.id = m.lot_id "
+    "JOIN products p ON p.id = m.product_id LEFT JOIN users u ON u.id = m.created_by ";
+
+std::vector<LedgerRow> read_ledger_rows(sql::PreparedStatement& statement) {
   Rows rows(statement.executeQuery());
   std::vector<LedgerRow> moves;
   while (rows->next()) {
@@ -479,9 +476,37 @@ std::vector<LedgerRow> list_moves(UnitOfWork& unit, std::int64_t product_id, int
     m.created_by = optional_int64(*rows, 8);
     if (!rows->isNull(9)) m.created_by_name = rows->getString(9);
     m.created_at_us = micros(*rows, 10);
+    m.product_id = rows->getInt64(11);
+    m.product_name = rows->getString(12);
     moves.push_back(std::move(m));
   }
   return moves;
+}
+
+}  // namespace
+
+std::vector<LedgerRow> list_moves(UnitOfWork& unit, std::int64_t product_id, int limit,
+                                  std::optional<std::int64_t> before_id) {
+  auto& statement = unit.statement(
+      std::string(kLedgerColumns) +
+      "WHERE m.product_id = ? AND (? IS NULL OR m.id < ?) ORDER BY m.id DESC LIMIT ?");
+  statement.setInt64(1, product_id);
+  bind_id(statement, 2, before_id);
+  bind_id(statement, 3, before_id);
+  statement.setInt(4, limit);
+  return read_ledger_rows(statement);
+}
+
+std::vector<LedgerRow> list_moves_of_kind(UnitOfWork& unit, const std::string& kind, int limit,
+                                          std::optional<std::int64_t> before_id) {
+  auto& statement =
+      unit.statement(std::string(kLedgerColumns) +
+                     "WHERE m.kind = ? AND (? IS NULL OR m.id < ?) ORDER BY m.id DESC LIMIT ?");
+  statement.setString(1, kind);
+  bind_id(statement, 2, before_id);
+  bind_id(statement, 3, before_id);
+  statement.setInt(4, limit);
+  return read_ledger_rows(statement);
 }
 
 LedgerSums ledger_sums_through(UnitOfWork& unit, std::int64_t product_id, std::int64_t through_id) {

@@ -54,6 +54,7 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/stock", Access::signed_in},
     {"GET /api/v1/stock/{id}", Access::signed_in},
     {"GET /api/v1/stock/{id}/moves", Access::admin},
+    {"GET /api/v1/stock/shortfalls", Access::admin},
     {"GET /api/v1/pos/registers", Access::staff},
     {"POST /api/v1/pos/shifts", Access::staff},
     {"GET /api/v1/pos/shifts/current", Access::staff},

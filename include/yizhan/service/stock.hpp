@@ -144,6 +144,8 @@ struct Move {
   std::string lot;
   std::string by;  ///< username, or ""
   std::int64_t at_us = 0;
+  std::int64_t product_id = 0;
+  std::string product_name;
 };
 
 /// Moves newest first; pass `next_before` as `before` for the next (older) page.
@@ -246,6 +248,9 @@ class StockService {
   StockLevel level(const domain::Principal& caller, std::int64_t product_id);
   /// A product's ledger, newest first, with the running balance; 404 for no such product.
   MovePage moves(std::int64_t product_id, std::optional<std::int64_t> before, int limit);
+  /// Shortfalls booked by offline sales (goods that left the shop beyond the recorded stock),
+  /// newest first over all products: the manager's list to look into.
+  MovePage shortfalls(std::optional<std::int64_t> before, int limit);
 
   /// Writes goods off from the lots named (409 out_of_stock when a lot or the product's
   /// available does not cover it; nothing changes then).

@@ -179,7 +179,14 @@ struct LedgerRow {
   std::optional<std::int64_t> created_by;
   std::string created_by_name;
   std::int64_t created_at_us = 0;
+  std::int64_t product_id = 0;
+  std::string product_name;
 };
+
+/// Up to `limit` moves of one kind (e.g. "shortfall") over all products, ids below
+/// `before_id`, newest first.
+std::vector<LedgerRow> list_moves_of_kind(UnitOfWork& unit, const std::string& kind, int limit,
+                                          std::optional<std::int64_t> before_id);
 
 /// Up to `limit` of a product's moves with ids below `before_id` (all when none), newest
 /// first: paging by key.
