@@ -86,8 +86,7 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) {
   if (!micros || !parse_iso_date(text.substr(0, 10))) return std::nullopt;
   const auto rest = text.substr(pos);
   if (rest == "Z" || rest == "z") return micros;
-  if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':')
-    return std::nullopt;
+  if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':') return std::nullopt;
   for (std::size_t i : {1u, 2u, 4u, 5u})
     if (rest[i] < '0' || rest[i] > '9') return std::nullopt;
   const int hours = (rest[1] - '0') * 10 + (rest[2] - '0');

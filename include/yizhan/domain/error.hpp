@@ -17,7 +17,7 @@ enum class ErrorCode {
   duplicate,           // 409, unique key taken
   out_of_stock,        // 409
   conflict,            // 409, state does not allow it
-  idempotency_mismatch,  // 409, an Idempotency-Key reused with a different request
+  idempotency_mismatch,      // 409, an Idempotency-Key reused with a different request
   idempotency_key_required,  // 400, a POS or checkout write without an Idempotency-Key
   expired,                   // 409, only expired lots are left (write them off first)
   label_price_mismatch,      // 409, a scale label's amount disagrees with price × weight
@@ -26,16 +26,16 @@ enum class ErrorCode {
   refund_exceeds_sale,       // 409, refunding more than was sold (and not yet refunded)
   invalid_state,             // 409, a document's state does not allow the change
   discount_limit,            // 403, a cashier's discount beyond the configured limit
-  unauthorized,          // 401, not signed in
-  invalid_credentials,   // 401, wrong username or password
-  forbidden,             // 403
-  csrf,                  // 403
-  too_large,             // 413
-  unsupported_media,     // 415
-  too_many_attempts,     // 429
-  unavailable,           // 503, database down or overloaded
-  commit_unknown,        // 503, the connection was lost during COMMIT: retry with the same key
-  internal,              // 500, a bug of ours
+  unauthorized,              // 401, not signed in
+  invalid_credentials,       // 401, wrong username or password
+  forbidden,                 // 403
+  csrf,                      // 403
+  too_large,                 // 413
+  unsupported_media,         // 415
+  too_many_attempts,         // 429
+  unavailable,               // 503, database down or overloaded
+  commit_unknown,            // 503, the connection was lost during COMMIT: retry with the same key
+  internal,                  // 500, a bug of ours
 };
 
 /// The code as the client sees it in `error.code`.
