@@ -177,10 +177,7 @@ auto at_index(const char* array, std::size_t index, Read&& read) {
   try {
     return read();
   } catch (const Error& error) {
-    auto details = error.details();
-    if (const auto field = details.find("field"); field != details.end())
-      field->second = std::string(array) + "[" + std::to_string(index) + "]." + field->second;
-    throw Error(error.code(), error.what(), details, error.cause());
+    throw error.within(std::string(array) + "[" + std::to_string(index) + "]");
   }
 }
 

@@ -48,4 +48,17 @@ Error Error::invalid_field(std::string field, std::string message) {
   return Error(ErrorCode::invalid, std::move(message), {{"field", std::move(field)}});
 }
 
+Error Error::within(std::string_view prefix) const {
+  auto details = details_;
+  if (const auto field = details.find("field"); field != details.end())
+    field->second = std::string(prefix) + "." + field->second;
+  return Error(code_, what(), std::move(details), cause_);
+}
+
+Error Error::with_detail(std::string key, std::string value) const {
+  auto details = details_;
+  details[std::move(key)] = std::move(value);
+  return Error(code_, what(), std::move(details), cause_);
+}
+
 }  // namespace yizhan::domain

@@ -175,6 +175,10 @@ std::string checked_text(const std::string& text, const char* field, std::size_t
   return text;
 }
 
+HeldCart to_held(const store::HeldCartRecord& h) {
+  return {h.id, h.register_id, h.cashier, h.label, h.cart, h.created_at};
+}
+
 Error shift_open_error(const std::string& register_name) {
   return Error(ErrorCode::shift_open,
                "已有未结班次 / this cashier or register already has an open shift",
@@ -234,10 +238,7 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
         try {
           return domain::resolve_scale_label(*label, product->unit, product->price);
         } catch (const Error& error) {
-          auto details = error.details();
-          if (auto field = details.find("field"); field != details.end())
-            field->second = at + "." + field->second;
-          throw Error(error.code(), error.what(), details, error.cause());
+          throw error.within(at);
         }
       }();
       line.input.quantity = resolved.quantity;
@@ -660,10 +661,7 @@ HeldCart CounterService::hold_cart(const domain::Principal& caller, const std::s
     if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
     const auto id =
         store::insert_held_cart(unit, shift->register_id, caller.user_id, label, cart_json);
-    for (const auto& h : store::list_held_carts(unit, shift->register_id))
-      if (h.id == id)
-        return HeldCart{h.id, h.register_id, h.cashier, h.label, h.cart, h.created_at};
-    throw Error(ErrorCode::internal, "internal error", {}, "held cart vanished");
+    return to_held(*store::find_held_cart(unit, shift->register_id, id));
   });
 }
 
@@ -673,7 +671,7 @@ std::vector<HeldCart> CounterService::held_carts(const domain::Principal& caller
     if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
     std::vector<HeldCart> carts;
     for (const auto& h : store::list_held_carts(unit, shift->register_id))
-      carts.push_back({h.id, h.register_id, h.cashier, h.label, h.cart, h.created_at});
+      carts.push_back(to_held(h));
     return carts;
   });
 }
@@ -684,7 +682,7 @@ HeldCart CounterService::resume_cart(const domain::Principal& caller, std::int64
     if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
     auto h = store::take_held_cart(unit, shift->register_id, id);
     if (!h) throw Error(ErrorCode::not_found, "挂单已取走 / the held cart is gone");
-    return HeldCart{h->id, h->register_id, h->cashier, h->label, h->cart, h->created_at};
+    return to_held(*h);
   });
 }
 

@@ -322,8 +322,10 @@ Taken take_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantit
       throw Error(
           ErrorCode::out_of_stock, "库存不足 / not enough in stock",
           {{"product_id", std::to_string(product_id)}, {"available", std::to_string(available)}});
-    // The goods have left the shop: record what the shelf lacked, then sell it.
-    taken.shortfall = book_shortfall(unit, product_id, quantity - available, by);
+    // The goods have left the shop: record what the shelf lacked (if anything is still
+    // lacking now that the level is locked), then sell it.
+    if (available < quantity)
+      taken.shortfall = book_shortfall(unit, product_id, quantity - available, by);
     if (!take_on_hand(unit, product_id, quantity))
       throw Error(ErrorCode::internal, "internal error", {},
                   "shortfall booking left product " + std::to_string(product_id) + " short");
@@ -336,9 +338,7 @@ Taken take_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantit
   try {
     taken.lots = domain::pick_lots_fefo(lots, quantity, day);
   } catch (const Error& error) {
-    auto details = error.details();
-    details["product_id"] = std::to_string(product_id);
-    throw Error(error.code(), error.what(), details, error.cause());
+    throw error.with_detail("product_id", std::to_string(product_id));
   }
   for (const auto& lot : taken.lots)
     if (!take_from_lot(unit, lot.lot_id, product_id, lot.quantity))
@@ -387,8 +387,8 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   head.executeUpdate();
   sale.id = last_insert_id(unit);
 
-  // Lines in one statement: ids are consecutive from LAST_INSERT_ID() for a multi-row INSERT
-  // (innodb_autoinc_lock_mode is 1 or 2 with binlog off; the test asserts the line numbers).
+  // Lines in one statement; their ids are read back by line number below, since Galera sets
+  // auto_increment_increment to the cluster size (ids are not consecutive there).
   std::string query =
       "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
       "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
@@ -666,15 +666,21 @@ std::vector<HeldCartRecord> list_held_carts(UnitOfWork& unit, std::int64_t regis
   return carts;
 }
 
-std::optional<HeldCartRecord> take_held_cart(UnitOfWork& unit, std::int64_t register_id,
-                                             std::int64_t id) {
-  auto& statement =
-      unit.statement(std::string(kHeldColumns) + "WHERE h.id = ? AND h.register_id = ? FOR UPDATE");
+std::optional<HeldCartRecord> find_held_cart(UnitOfWork& unit, std::int64_t register_id,
+                                             std::int64_t id, RowLock lock) {
+  auto& statement = unit.statement(std::string(kHeldColumns) +
+                                   "WHERE h.id = ? AND h.register_id = ?" + lock_clause(lock));
   statement.setInt64(1, id);
   statement.setInt64(2, register_id);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
-  auto cart = read_held(*row);
+  return read_held(*row);
+}
+
+std::optional<HeldCartRecord> take_held_cart(UnitOfWork& unit, std::int64_t register_id,
+                                             std::int64_t id) {
+  auto cart = find_held_cart(unit, register_id, id, RowLock::update);
+  if (!cart) return std::nullopt;
   auto& remove = unit.statement("DELETE FROM held_carts WHERE id = ?");
   remove.setInt64(1, id);
   remove.executeUpdate();

@@ -588,3 +588,14 @@ TEST_F(CounterTest, ConcurrentSalesOfNeighbouringProductsNeverDeadlock) {
   EXPECT_EQ(api.station.database.stats().retries - retries_before, 0u);
   expect_books_agree();
 }
+
+TEST_F(CounterTest, AHeldCartIsAnsweredWhateverHowManyWaitAlready) {
+  ASSERT_EQ(open_shift().status, 201);
+  for (int i = 0; i < 101; ++i) {
+    const auto held =
+        api.call_json("POST", "/api/v1/pos/held-carts", "cashier1",
+                      {{"label", "单 " + std::to_string(i)}, {"cart", json::object()}});
+    ASSERT_EQ(held.status, 201) << i << ": " << held.body;
+    EXPECT_EQ(held.body["label"], "单 " + std::to_string(i));
+  }
+}

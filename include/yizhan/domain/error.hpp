@@ -55,6 +55,12 @@ class Error : public std::runtime_error {
   /// A 422 naming the field that is wrong.
   static Error invalid_field(std::string field, std::string message);
 
+  /// The same error with its field named inside `prefix` ("lines[2]" + "quantity" →
+  /// "lines[2].quantity"); unchanged when it names no field.
+  [[nodiscard]] Error within(std::string_view prefix) const;
+  /// The same error with one more detail.
+  [[nodiscard]] Error with_detail(std::string key, std::string value) const;
+
  private:
   ErrorCode code_;
   std::map<std::string, std::string> details_;

@@ -226,6 +226,9 @@ struct HeldCartRecord {
 std::int64_t insert_held_cart(UnitOfWork& unit, std::int64_t register_id, std::int64_t cashier_id,
                               const std::string& label, const std::string& cart);
 std::vector<HeldCartRecord> list_held_carts(UnitOfWork& unit, std::int64_t register_id);
+/// A held cart of the register, locked when asked; nothing when there is none.
+std::optional<HeldCartRecord> find_held_cart(UnitOfWork& unit, std::int64_t register_id,
+                                             std::int64_t id, RowLock lock = RowLock::none);
 /// Removes and returns a held cart of the register; nothing when it is gone.
 std::optional<HeldCartRecord> take_held_cart(UnitOfWork& unit, std::int64_t register_id,
                                              std::int64_t id);
