@@ -175,6 +175,12 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
             indexed("tenders", i, "tendered_fen"),
             "实收现金不能少于应付金额 / cash tendered must be at least the amount");
       }
+      // Change is counted out of the drawer: more than ¥10,000 is a typing mistake.
+      if (tendered - input.amount > kMaxChange) {
+        throw Error::invalid_field(
+            indexed("tenders", i, "tendered_fen"),
+            "找零超过一万元，请核对实收 / change above ¥10,000: check the cash tendered");
+      }
       tender.tendered = tendered;
       settled.change += tendered - input.amount;
     } else if (input.tendered && *input.tendered != input.amount) {

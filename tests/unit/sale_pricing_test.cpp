@@ -458,5 +458,17 @@ TEST(SalePricing, RandomSalesAlwaysSumToTheTotalWithNothingNegative) {
   }
 }
 
+TEST(Tenders, ChangeAboveTenThousandYuanIsRefusedAsATypingMistake) {
+  const TenderInput at_limit{TenderMethod::cash, Fen(500), Fen(500 + 1'000'000), ""};
+  EXPECT_EQ(settle_tenders(Fen(500), std::span(&at_limit, 1)).change, Fen(1'000'000));
+  const TenderInput beyond{TenderMethod::cash, Fen(500), Fen(9'223'372'036'854'775'807), ""};
+  try {
+    (void)settle_tenders(Fen(500), std::span(&beyond, 1));
+    FAIL() << "accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.details().at("field"), "tenders[0].tendered_fen");
+  }
+}
+
 }  // namespace
 }  // namespace yizhan::domain

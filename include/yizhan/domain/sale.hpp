@@ -93,6 +93,9 @@ struct SettledTenders {
 /// A settled cash tender always carries `tendered` (the amount when none was given).
 SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders);
 
+/// The most change one cash tender may give (¥10,000); more is refused as a typing mistake.
+inline constexpr Fen kMaxChange{1'000'000};
+
 /// A sale line's quantities and money, or the part of it already refunded.
 struct LineAmounts {
   std::int64_t quantity = 0;
