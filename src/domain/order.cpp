@@ -1,0 +1,1 @@
+// Order rules (to be written).

@@ -1,0 +1,2 @@
+// The payment simulator (to be written).
+int main() { return 0; }

@@ -1,0 +1,1 @@
+// Payment protocols: alipay (to be written).

@@ -1,0 +1,1 @@
+// Payment protocols: crypto (to be written).

@@ -1,0 +1,1 @@
+// Payment protocols: wechat_pay (to be written).

@@ -1,0 +1,2 @@
+// alipay tests (to be written).
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// order_rules tests (to be written).
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// wechat_pay tests (to be written).
+#include <gtest/gtest.h>
