@@ -12,6 +12,7 @@ layer_of() {
     src/service/* | include/yizhan/service/*) echo service ;;
     src/api/* | include/yizhan/api/*) echo api ;;
     src/http/* | include/yizhan/http/*) echo http ;;
+    src/payments/* | include/yizhan/payments/*) echo payments ;;
     src/config.cpp | include/yizhan/config.hpp) echo config ;;
     src/main.cpp) echo main ;;
     *) echo other ;;
@@ -24,10 +25,11 @@ allowed_layers() {
     domain) echo "domain" ;;
     config) echo "domain config" ;;
     store) echo "domain store config" ;;
-    service) echo "domain store service config" ;;
+    payments) echo "domain payments config" ;;
+    service) echo "domain store payments service config" ;;
     api) echo "domain service api config" ;;
     http) echo "domain api http config" ;;
-    main) echo "domain store service api http config" ;;
+    main) echo "domain store payments service api http config" ;;
   esac
 }
 
@@ -39,6 +41,7 @@ allowed_system() {
     domain) echo "" ;;
     config) echo "toml++/*" ;;
     store) echo "cppconn/* mysql_driver.h mysql_connection.h mysql_error.h openssl/* spdlog/* unistd.h" ;;
+    payments) echo "openssl/* nlohmann/* boost/* spdlog/* unistd.h" ;;
     service) echo "openssl/* argon2.h qrencode.h sys/mman.h unistd.h spdlog/* iconv.h netdb.h poll.h sys/socket.h fcntl.h" ;;
     api) echo "nlohmann/* spdlog/*" ;;
     http) echo "boost/* openssl/* zlib.h spdlog/* sys/* unistd.h fcntl.h netinet/* arpa/*" ;;
