@@ -1,2 +1,577 @@
-// wechat_pay tests (to be written).
+// WeChat Pay v3: wechatpay-go's published vectors byte for byte (signer, notification, AES-GCM),
+// the v2 signature example, and the provider against a scripted transport.
 #include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "yizhan/payments/crypto.hpp"
+#include "yizhan/payments/transport.hpp"
+#include "yizhan/payments/wechat_pay_protocol.hpp"
+
+namespace yizhan::payments {
+namespace {
+
+using nlohmann::json;
+// A scripted Transport: records each request, answers from a queue.
+class ScriptedTransport : public Transport {
+ public:
+  using Answer = std::function<HttpResponse(const HttpRequest&)>;
+  HttpResponse send(const HttpRequest& request, std::chrono::milliseconds) override {
+    requests.push_back(request);
+    if (answers.empty()) throw ProviderError(ProviderError::Kind::unreachable, "no answer");
+    Answer next = std::move(answers.front());
+    answers.pop_front();
+    return next(request);
+  }
+  std::deque<Answer> answers;
+  std::vector<HttpRequest> requests;
+};
+
+// wechatpay-go core/auth/signers/sha256withrsa_signer_test.go ("TESTING KEY" armour renamed).
+constexpr const char* kSignerKey = R"(-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
+fL0Mu+39XrZNXFFMQSy1V15FpncHeV47SmV0TzTqZc7hHB0ddqAdDi8Z5k3TKqb7
+6sOwYr5TcAfuR6PIPaleyE0/0KrljBum2Isa2Nyq7Dgc3ElBQ6YN4l/a+DpvKaz1
+FSKmKrhLNskqokWVSlu4g8OlKlbPXQ9ibII14MZRQrrkTmHYHzfi7GXXM0thAKuR
+0HNvyhTHBh4/lrYM3GaMvmWwkwvsMavnOex6+eioZHBOb1/EIZ/LzC6zuHArPpyW
+3daGaZ1rtQB1vVzTyERAVVFsXXgBHvfFud3w3ShsJYk8JvMwK2RpJ5/gV0QSARcm
+LDRUAlPzAgMBAAECggEBAMc7rDeUaXiWv6bMGbZ3BTXpg1FhdddnWUnYE8HfX/km
+OFI7XtBHXcgYFpcjYz4D5787pcsk7ezPidAj58zqenuclmjKnUmT3pfbI5eCA2v4
+C9HnbYDrmUPK1ZcADtka4D6ScDccpNYNa1g2TFHzkIrEa6H+q7S3O2fqxY/DRVtN
+0JIXalBb8daaqL5QVzSmM2BMVnHy+YITJWIkP2a3pKs9C0W65JGDsnG0wVrHinHF
++cnhFZIbaPEI//DAFMc9NkrWOKVRTEgcCUxCFaHOZVNxDWZD7A2ZfJB2rK6eg//y
+gEiFDR2h6mTaDowMB4YF2n2dsIO4/dCG8vPHI20jn4ECgYEA/ZGu6lEMlO0XZnam
+AZGtiNgLcCfM/C2ZERZE7QTRPZH1WdK92Al9ndldsswFw4baJrJLCmghjF/iG4zi
+hhBvLnOLksnZUfjdumxoHDWXo2QBWbI5QsWIE7AuTiWgWj1I7X4fCXSQf6i+M/y2
+6TogQ7d0ANpZFyOkTNMn/tiJvLECgYEA22XqlamG/yfAGWery5KNH2DGlTIyd6xJ
+WtJ9j3jU99lZ0bCQ5xhiBbU9ImxCi3zgTsoqLWgA/p00HhNFNoUcTl9ofc0G3zwT
+D1y0ZzcnVKxGJdZ6ohW52V0hJStAigtjYAsUgjm7//FH7PiQDBDP1Wa6xSRkDQU/
+aSbQxvEE8+MCgYEA3bb8krW7opyM0XL9RHH0oqsFlVO30Oit5lrqebS0oHl3Zsr2
+ZGgoBlWBsEzk3UqUhTFwm/DhJLTSJ/TQPRkxnhQ5/mewNhS9C7yua7wQkzVmWN+V
+YeUGTvDGDF6qDz12/vJAgSwDDRym8x4NcXD5tTw7mmNRcwIfL22SkysThIECgYAV
+BgccoEoXWS/HP2/u6fQr9ZIR6eV8Ij5FPbZacTG3LlS1Cz5XZra95UgebFFUHHtC
+EY1JHJY7z8SWvTH8r3Su7eWNaIAoFBGffzqqSVazfm6aYZsOvRY6BfqPHT3p/H1h
+Tq6AbBffxrcltgvXnCTORjHPglU0CjSxVs7awW3AEQKBgB5WtaC8VLROM7rkfVIq
++RXqE5vtJfa3e3N7W3RqxKp4zHFAPfr82FK5CX2bppEaxY7SEZVvVInKDc5gKdG/
+jWNRBmvvftZhY59PILHO2X5vO4FXh7suEjy6VIh0gsnK36mmRboYIBGsNuDHjXLe
+BDa+8mDLkWu5nHEhOxy2JJZl
+-----END PRIVATE KEY-----
+)";
+
+constexpr const char* kSignerExpected =
+    "BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6"
+    "pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZ"
+    "UguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJb"
+    "knXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg==";
+
+// wechatpay-go core/notify/notify_test.go: the platform certificate (its key is the signer's pair).
+constexpr const char* kPlatformCertificate = R"(-----BEGIN CERTIFICATE-----
+MIIDVzCCAj+gAwIBAgIJANfOWdH1ItcBMA0GCSqGSIb3DQEBCwUAMEIxCzAJBgNV
+BAYTAlhYMRUwEwYDVQQHDAxEZWZhdWx0IENpdHkxHDAaBgNVBAoME0RlZmF1bHQg
+Q29tcGFueSBMdGQwHhcNMjEwNDI3MDg1NTIzWhcNMzEwNDI1MDg1NTIzWjBCMQsw
+CQYDVQQGEwJYWDEVMBMGA1UEBwwMRGVmYXVsdCBDaXR5MRwwGgYDVQQKDBNEZWZh
+dWx0IENvbXBhbnkgTHRkMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA
+2VCTd91fnUn73Xy9DLvt/V62TVxRTEEstVdeRaZ3B3leO0pldE806mXO4RwdHXag
+HQ4vGeZN0yqm++rDsGK+U3AH7kejyD2pXshNP9Cq5YwbptiLGtjcquw4HNxJQUOm
+DeJf2vg6byms9RUipiq4SzbJKqJFlUpbuIPDpSpWz10PYmyCNeDGUUK65E5h2B83
+4uxl1zNLYQCrkdBzb8oUxwYeP5a2DNxmjL5lsJML7DGr5znsevnoqGRwTm9fxCGf
+y8wus7hwKz6clt3Whmmda7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtk
+aSef4FdEEgEXJiw0VAJT8wIDAQABo1AwTjAdBgNVHQ4EFgQUT1c7nd/SUO76HSoZ
+umNUJv1R5PwwHwYDVR0jBBgwFoAUT1c7nd/SUO76HSoZumNUJv1R5PwwDAYDVR0T
+BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAfTjxKRQMzNB/U6ZoCUS+BSNfa2Oh
+0plMN6ZuzwiVVZwg1jywvv5yv04koS7Pd4i9E4gt9ZBUQXlpq+A3oOCEEHNRR6b2
+kyazGRM7s0OP5X21WrbpSmKmU6K7hkfx30yYs08LVs/Q8DIhvaj1FCFeJzUCzYn/
+fHMq4tsbKO0dKAeydPM/nrUZBmaYQVKMVOORGLFjFKVO7JV6Kq/R86ouhjEPgJOe
+2xulNBUcjicqtZlBdEh/PWCYP2SpGVDclKm8jeo175T3EVAkdKzzmfpxtMmnMlmq
+cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
+-----END CERTIFICATE-----
+)";
+
+constexpr const char* kNotificationBody =
+    "{\"id\":\"3119dfba-e649-5eec-ab1e-3412bc4d2e17\","
+    "\"create_time\":\"2021-06-24T16:37:26+08:00\","
+    "\"resource_type\":\"encrypt-resource\","
+    "\"event_type\":\"PAYSCORE.USER_OPEN_SERVICE\","
+    "\"summary\":\"签约成功\","
+    "\"resource\":{"
+    "\"original_type\":\"payscore\","
+    "\"algorithm\":\"AEAD_AES_256_GCM\","
+    "\"ciphertext\":\"YDS3lKPaC4Y52Gf3uhft5qUBlIa8b428AWTtTauHQfQrRw+X1WpiuHIDy0vo1Vd6VEq67aVyqPdD"
+    "YMkRVSDaZL3iZttevRMOoPKMifozg6XPWjIZumks/GpT48lI4NizyeaqLBokNebthah3o1H76qSlO9NkDjp9bzmKLEYYH9"
+    "TEklFUpsvPqOTOcgSLgh21YJXYR7dEBXFgRLiNIKRgO5JdXh1hccRUAlyVWxE54PXpnQ==\","
+    "\"associated_data\":\"payscore\","
+    "\"nonce\":\"Kj7QIyUiYx1q\"}}";
+
+constexpr const char* kNotificationSignature =
+    "tJHIiIS9eB2hAYstmAmbbD3ZE5LiIm/Ug5tuL4fC0YOFRWIHV39UFIZXC0e9Wl6lBu6sKvkqDkzpqzBsVHyXF"
+    "lbYZTOQrVdG4b6LfTnK4mikv9++ixJMd3vTf2yCqvBkh98zs3Ds5zsYQakzbcwhmw4fMJs4nPLws28H0UW9FjDR//rxE"
+    "LLwXvV1VEA1IBLX70xptjL8hrfUjEE8kkry6yNJTHZRU8CAc7qHli2Ng1V1qb9ARbK8A3ThmFmPQvRGrapI/jS2laKKgYU"
+    "mfdEdkNO6B2Cke5e8VTxY406ArAmQ90GAihDwIcb16TQMnzCMBoutnwZKNiKRACrFmtxw2Q==";
+
+constexpr const char* kNotificationPlaintext =
+    R"({"mchid":"1234567890","appid":"054aa7d7a2a54ab5898df65bd96f001c",)"
+    R"("create_time":"2020-06-30T12:12:00+08:00","out_contract_code":"21640bdbd08e473e828f3206a2741c6e"})";
+
+const Clock::time_point kNotificationTime = Clock::time_point(std::chrono::seconds(1624523846));
+
+std::map<std::string, std::string> notification_headers() {
+  return {{"wechatpay-timestamp", "1624523846"},
+          {"wechatpay-nonce", "EcZ9Cmy4Xyx1i6RlJQzLcCyEqDa26NBz"},
+          {"wechatpay-serial", "D7CE59D1F522D701"},
+          {"wechatpay-signature", kNotificationSignature}};
+}
+
+TEST(WechatPayVectors, SignerReproducesWechatpayGoSignatureByteForByte) {
+  const PrivateKey key = PrivateKey::parse(kSignerKey);
+  EXPECT_EQ(key.sign_sha256("source"), kSignerExpected);
+}
+
+TEST(WechatPayVectors, PublishedNotificationVerifiesAndDecryptsToThePublishedPlaintext) {
+  const PublicKey platform = PublicKey::parse(kPlatformCertificate);
+  EXPECT_EQ(wechat::check_signature(notification_headers(), kNotificationBody, platform,
+                                    "D7CE59D1F522D701", kNotificationTime),
+            std::nullopt);
+  const auto envelope = wechat::open_notification(kNotificationBody, "testMchAPIv3Key0");
+  EXPECT_EQ(envelope.plaintext, kNotificationPlaintext);
+  EXPECT_EQ(envelope.id, "3119dfba-e649-5eec-ab1e-3412bc4d2e17");
+  EXPECT_EQ(envelope.event_type, "PAYSCORE.USER_OPEN_SERVICE");
+  EXPECT_EQ(envelope.summary, "签约成功");
+  EXPECT_EQ(envelope.associated_data, "payscore");
+}
+
+TEST(WechatPayVectors, AesGcmVectorDecryptsAndWrongKeyOrTamperingFails) {
+  EXPECT_EQ(aes_gcm_decrypt("testAPIv3Key0000", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8",
+                            "FsdXzxryWfKwvLJKf8LG/ToRPTRh8RN9wROC"),
+            "Hello World");
+  EXPECT_EQ(aes_gcm_decrypt("testAPIv3Key1111", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8",
+                            "FsdXzxryWfKwvLJKf8LG/ToRPTRh8RN9wROC"),
+            std::nullopt);
+  EXPECT_EQ(aes_gcm_decrypt("testAPIv3Key0000", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8",
+                            "GsdXzxryWfKwvLJKf8LG/ToRPTRh8RN9wROC"),
+            std::nullopt);
+  EXPECT_EQ(aes_gcm_decrypt("testAPIv3Key0000", "wCq51qZv4Yfg", "other associated data",
+                            "FsdXzxryWfKwvLJKf8LG/ToRPTRh8RN9wROC"),
+            std::nullopt);
+  EXPECT_EQ(aes_gcm_decrypt("testAPIv3Key0000", "wCq51qZv4Yfg", "", "invalid cipher"),
+            std::nullopt);
+  EXPECT_EQ(aes_gcm_decrypt("not a aes key", "wCq51qZv4Yfg", "", "SGVsbG8gV29ybGQK"), std::nullopt);
+}
+
+TEST(WechatPayVectors, AesGcmRoundTripsWithA32ByteApiV3Key) {
+  const std::string key = "0123456789abcdef0123456789abcdef";
+  const std::string sealed = aes_gcm_encrypt(key, "abcdefghijkl", "transaction", "{\"a\":1}");
+  EXPECT_EQ(aes_gcm_decrypt(key, "abcdefghijkl", "transaction", sealed), "{\"a\":1}");
+}
+
+TEST(WechatPayVectors, V2SignatureMatchesTheOfficialExample) {
+  const std::map<std::string, std::string> fields = {{"appid", "wxd930ea5d5a258f4f"},
+                                                     {"body", "test"},
+                                                     {"device_info", "1000"},
+                                                     {"mch_id", "10000100"},
+                                                     {"nonce_str", "ibuaiVcKdpRxkhJA"}};
+  EXPECT_EQ(wechat::v2_sign(fields, "192006250b4c09247ec02edce69f6a2d", false),
+            "9A0A8659F005D6984697E2CA0A9CF3B7");
+  EXPECT_EQ(wechat::v2_sign(fields, "192006250b4c09247ec02edce69f6a2d", true),
+            "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6");
+}
+
+TEST(WechatPayVectors, V2XmlRoundTrips) {
+  const std::map<std::string, std::string> fields = {{"a", "1"}, {"b", "x]]>y"}, {"c", "中文"}};
+  EXPECT_EQ(wechat::parse_v2_xml(wechat::v2_xml(fields)), fields);
+  EXPECT_EQ(wechat::parse_v2_xml("<xml><a>1</a><b><![CDATA[2]]></b></xml>"),
+            (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(wechat::parse_v2_xml("<xml><a>1</b></xml>"), std::nullopt);
+  EXPECT_EQ(wechat::parse_v2_xml("not xml"), std::nullopt);
+}
+
+class WechatPayVerification : public ::testing::Test {
+ protected:
+  PublicKey platform = PublicKey::parse(kPlatformCertificate);
+};
+
+TEST_F(WechatPayVerification, ForgedSignatureIsRefused) {
+  auto headers = notification_headers();
+  headers["wechatpay-signature"][10] = headers["wechatpay-signature"][10] == 'A' ? 'B' : 'A';
+  EXPECT_TRUE(wechat::check_signature(headers, kNotificationBody, platform, "D7CE59D1F522D701",
+                                      kNotificationTime));
+}
+
+TEST_F(WechatPayVerification, TamperedBodyIsRefused) {
+  std::string body = kNotificationBody;
+  body.replace(body.find("签约成功"), 12, "支付成功");
+  EXPECT_TRUE(wechat::check_signature(notification_headers(), body, platform, "D7CE59D1F522D701",
+                                      kNotificationTime));
+}
+
+TEST_F(WechatPayVerification, WrongSerialIsRefused) {
+  auto headers = notification_headers();
+  headers["wechatpay-serial"] = "PUB_KEY_ID_0000000000000000000000";
+  EXPECT_TRUE(wechat::check_signature(headers, kNotificationBody, platform, "D7CE59D1F522D701",
+                                      kNotificationTime));
+  EXPECT_TRUE(wechat::check_signature(notification_headers(), kNotificationBody, platform, "OTHER",
+                                      kNotificationTime));
+}
+
+TEST_F(WechatPayVerification, TimestampOutsideFiveMinutesIsRefusedInsideAccepted) {
+  using std::chrono::seconds;
+  const auto check = [&](Clock::time_point now) {
+    return wechat::check_signature(notification_headers(), kNotificationBody, platform,
+                                   "D7CE59D1F522D701", now);
+  };
+  EXPECT_EQ(check(kNotificationTime + seconds(299)), std::nullopt);
+  EXPECT_EQ(check(kNotificationTime - seconds(299)), std::nullopt);
+  EXPECT_TRUE(check(kNotificationTime + seconds(301)));
+  EXPECT_TRUE(check(kNotificationTime - seconds(301)));
+}
+
+TEST_F(WechatPayVerification, MissingHeadersAreRefused) {
+  for (const char* name :
+       {"wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial"}) {
+    auto headers = notification_headers();
+    headers.erase(name);
+    EXPECT_TRUE(wechat::check_signature(headers, kNotificationBody, platform, "D7CE59D1F522D701",
+                                        kNotificationTime))
+        << name;
+  }
+}
+
+TEST_F(WechatPayVerification, TamperedCiphertextOrWrongApiV3KeyDoesNotDecrypt) {
+  std::string body = kNotificationBody;
+  body[body.find("YDS3") + 2] = 'X';
+  EXPECT_THROW(wechat::open_notification(body, "testMchAPIv3Key0"), RejectedNotification);
+  EXPECT_THROW(wechat::open_notification(kNotificationBody, "testMchAPIv3Key1"),
+               RejectedNotification);
+  EXPECT_THROW(wechat::open_notification("not json", "testMchAPIv3Key0"), RejectedNotification);
+}
+
+TEST(WechatPayMessages, RequestMessageHasFiveLinesEachEndingInNewline) {
+  EXPECT_EQ(wechat::request_message("GET", "/v3/certificates", "1554208460",
+                                    "593BEC0C930BF1AFEB40B4A08C8FB242", ""),
+            "GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n");
+}
+
+TEST(WechatPayMessages, AuthorizationHeaderCarriesFiveItemsAndParsesBack) {
+  const PrivateKey key = PrivateKey::parse(kSignerKey);
+  const std::string header = wechat::sign_request(
+      key, "1900009191", "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C", "GET", "/v3/certificates", "",
+      "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242");
+  EXPECT_TRUE(header.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900009191\",nonce_str=\""));
+  const auto items = wechat::parse_authorization(header);
+  ASSERT_TRUE(items);
+  EXPECT_EQ(items->mchid, "1900009191");
+  EXPECT_EQ(items->serial_no, "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C");
+  EXPECT_EQ(items->timestamp, "1554208460");
+  EXPECT_EQ(
+      items->signature,
+      key.sign_sha256("GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n"));
+  EXPECT_EQ(wechat::parse_authorization("Bearer x"), std::nullopt);
+  EXPECT_EQ(wechat::parse_authorization("WECHATPAY2-SHA256-RSA2048 mchid=\"1\""), std::nullopt);
+}
+
+TEST(WechatPayMessages, JsapiPaySignIsOverTheFourLinesWithTheMerchantKey) {
+  const PrivateKey key = PrivateKey::parse(kSignerKey);
+  const auto parameters =
+      wechat::jsapi_parameters(key, "wx8888888888888888", "wx201410272009395522657a690389285100",
+                               "1414561699", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS");
+  EXPECT_EQ(parameters.package, "prepay_id=wx201410272009395522657a690389285100");
+  EXPECT_EQ(parameters.sign_type, "RSA");
+  EXPECT_EQ(parameters.pay_sign,
+            key.sign_sha256("wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\n"
+                            "prepay_id=wx201410272009395522657a690389285100\n"));
+  EXPECT_TRUE(
+      PublicKey::parse(kPlatformCertificate)
+          .verify_sha256("wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\n"
+                         "prepay_id=wx201410272009395522657a690389285100\n",
+                         parameters.pay_sign));
+}
+
+TEST(WechatPayMessages, TransactionStatesMapToPaymentStates) {
+  using S = PaymentState::State;
+  const auto state = wechat::parse_transaction(
+      R"({"appid":"wx1","mchid":"190","out_trade_no":"A1","transaction_id":"42",)"
+      R"("trade_state":"SUCCESS","success_time":"2026-12-02T20:00:00+08:00","amount":{"total":1230}})");
+  EXPECT_EQ(state.state, S::paid);
+  EXPECT_EQ(state.amount, domain::Fen(1230));
+  EXPECT_EQ(state.merchant_id, "190");
+  EXPECT_EQ(state.paid_at, wechat::parse_rfc3339("2026-12-02T12:00:00Z"));
+  EXPECT_EQ(wechat::parse_transaction(R"({"trade_state":"NOTPAY"})").state, S::not_paid);
+  EXPECT_EQ(wechat::parse_transaction(R"({"trade_state":"USERPAYING"})").state, S::paying);
+  EXPECT_EQ(wechat::parse_transaction(R"({"trade_state":"CLOSED"})").state, S::closed);
+  EXPECT_EQ(wechat::parse_transaction(R"({"trade_state":"REFUND"})").state, S::refunded);
+  EXPECT_EQ(wechat::parse_transaction(R"({"trade_state":"PAYERROR"})").state, S::failed);
+  EXPECT_THROW(wechat::parse_transaction(R"({"trade_state":"WHAT"})"), ProviderError);
+  EXPECT_THROW(wechat::parse_transaction("[]"), ProviderError);
+}
+
+// --- the provider against a scripted transport -------------------------------------------------
+
+class WechatPayProvider : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    settings.base_url = "https://api.example.test";
+    settings.mch_id = "1900000001";
+    settings.app_id = "wx0000000000000001";
+    settings.merchant_serial = "5157F09EFDC096DE15EBE81A47057A72";
+    settings.merchant_private_key = merchant().pem();
+    settings.api_v3_key = "0123456789abcdef0123456789abcdef";
+    settings.platform_public_key = platform().public_key_pem();
+    settings.platform_serial = "PUB_KEY_ID_0111";
+    settings.notify_url = "https://shop.example.test/api/v1/payments/wechat/notify";
+    transport = std::make_shared<ScriptedTransport>();
+    provider = make_wechat_pay(settings, transport);
+  }
+
+  static const PrivateKey& merchant() {
+    static const PrivateKey key = generate_rsa_key();
+    return key;
+  }
+  static const PrivateKey& platform() {
+    static const PrivateKey key = generate_rsa_key();
+    return key;
+  }
+
+  // An answer signed by the platform, as WeChat Pay sends it.
+  static ScriptedTransport::Answer signed_answer(int status, std::string body) {
+    return [status, body](const HttpRequest&) {
+      HttpResponse response;
+      response.status = status;
+      response.body = body;
+      for (auto& [name, value] :
+           wechat::sign_answer(platform(), "PUB_KEY_ID_0111", body, Clock::now())) {
+        std::string lower = name;
+        for (char& c : lower)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        response.headers[lower] = value;
+      }
+      return response;
+    };
+  }
+
+  WechatPaySettings settings;
+  std::shared_ptr<ScriptedTransport> transport;
+  std::unique_ptr<Provider> provider;
+};
+
+TEST_F(WechatPayProvider, NativeStartSendsASignedOrderAndReturnsTheCodeUrl) {
+  transport->answers.push_back(
+      signed_answer(200, R"({"code_url":"weixin://wxpay/bizpayurl?pr=x"})"));
+  PaymentRequest request;
+  request.out_trade_no = "20261202-0001";
+  request.amount = domain::Fen(1230);
+  request.description = "驿站订单 20261202-0001";
+  const auto start = provider->start(request);
+  EXPECT_EQ(start.qr_content, "weixin://wxpay/bizpayurl?pr=x");
+
+  const HttpRequest& sent = transport->requests.at(0);
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url, "https://api.example.test/v3/pay/transactions/native");
+  const json body = json::parse(sent.body);
+  EXPECT_EQ(body["amount"]["total"], 1230);
+  EXPECT_EQ(body["amount"]["currency"], "CNY");
+  EXPECT_EQ(body["mchid"], "1900000001");
+  EXPECT_EQ(body["notify_url"], settings.notify_url);
+  const auto items = wechat::parse_authorization(sent.headers.at("Authorization"));
+  ASSERT_TRUE(items);
+  EXPECT_EQ(items->serial_no, settings.merchant_serial);
+  EXPECT_TRUE(
+      PublicKey::parse(merchant().public_key_pem())
+          .verify_sha256(wechat::request_message("POST", "/v3/pay/transactions/native",
+                                                 items->timestamp, items->nonce_str, sent.body),
+                         items->signature));
+}
+
+TEST_F(WechatPayProvider, JsapiStartReturnsParametersSignedByTheMerchant) {
+  transport->answers.push_back(signed_answer(200, R"({"prepay_id":"wx2026"})"));
+  PaymentRequest request;
+  request.out_trade_no = "A2";
+  request.amount = domain::Fen(1);
+  request.channel = Channel::wechat_jsapi;
+  request.payer_openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
+  const auto start = provider->start(request);
+  ASSERT_TRUE(start.jsapi);
+  EXPECT_EQ(start.jsapi->package, "prepay_id=wx2026");
+  EXPECT_TRUE(PublicKey::parse(merchant().public_key_pem())
+                  .verify_sha256(start.jsapi->app_id + "\n" + start.jsapi->time_stamp + "\n" +
+                                     start.jsapi->nonce_str + "\n" + start.jsapi->package + "\n",
+                                 start.jsapi->pay_sign));
+  EXPECT_EQ(json::parse(transport->requests[0].body)["payer"]["openid"],
+            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+}
+
+TEST_F(WechatPayProvider, UnsignedOrForgedAnswerIsNotTrusted) {
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{200, {}, R"({"code_url":"weixin://evil"})"};
+  });
+  PaymentRequest request;
+  request.out_trade_no = "A3";
+  request.amount = domain::Fen(1);
+  try {
+    provider->start(request);
+    FAIL() << "an unsigned answer was trusted";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::bad_answer);
+  }
+}
+
+TEST_F(WechatPayProvider, ServerErrorsAndTransportFailuresAreUnreachable) {
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{503, {}, R"({"code":"SYSTEM_ERROR","message":"busy"})"};
+  });
+  try {
+    provider->query("A4");
+    FAIL();
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  try {
+    provider->query("A4");  // no answer scripted: the transport throws unreachable
+    FAIL();
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+}
+
+TEST_F(WechatPayProvider, QueryReadsTheStateAndUnknownOrderIsNotPaid) {
+  transport->answers.push_back(signed_answer(
+      200,
+      R"({"out_trade_no":"A5","trade_state":"SUCCESS","transaction_id":"4200","mchid":"1900000001","amount":{"total":500}})"));
+  const auto state = provider->query("A5");
+  EXPECT_EQ(state.state, PaymentState::State::paid);
+  EXPECT_EQ(state.amount, domain::Fen(500));
+  EXPECT_EQ(transport->requests[0].url,
+            "https://api.example.test/v3/pay/transactions/out-trade-no/A5?mchid=1900000001");
+  EXPECT_EQ(transport->requests[0].body, "");
+
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{404, {}, R"({"code":"ORDER_NOT_EXIST","message":"订单不存在"})"};
+  });
+  EXPECT_EQ(provider->query("A6").state, PaymentState::State::not_paid);
+}
+
+TEST_F(WechatPayProvider, RefusalCarriesTheProviderCode) {
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{400, {}, R"({"code":"ORDERPAID","message":"订单已支付"})"};
+  });
+  try {
+    provider->close("A7");
+    FAIL();
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(error.provider_code, "ORDERPAID");
+  }
+}
+
+TEST_F(WechatPayProvider, RefundSendsAmountsAndReadsTheStatus) {
+  transport->answers.push_back(
+      signed_answer(200, R"({"refund_id":"50000","out_refund_no":"R1","status":"PROCESSING"})"));
+  RefundRequest request{"A8", "R1", domain::Fen(300), domain::Fen(1000), "退货"};
+  const auto state = provider->refund(request);
+  EXPECT_EQ(state.state, RefundState::State::processing);
+  EXPECT_EQ(state.refund_id, "50000");
+  const json body = json::parse(transport->requests[0].body);
+  EXPECT_EQ(body["out_refund_no"], "R1");
+  EXPECT_EQ(body["amount"]["refund"], 300);
+  EXPECT_EQ(body["amount"]["total"], 1000);
+}
+
+TEST_F(WechatPayProvider, NotificationIsVerifiedDecryptedAndRead) {
+  const std::string body = wechat::seal_notification(
+      "n1", "TRANSACTION.SUCCESS", "支付成功", "transaction",
+      R"({"mchid":"1900000001","appid":"wx0000000000000001","out_trade_no":"A9","transaction_id":"4201","trade_state":"SUCCESS","amount":{"total":990}})",
+      settings.api_v3_key, Clock::now());
+  Notification notification;
+  notification.body = body;
+  for (auto& [name, value] :
+       wechat::sign_answer(platform(), "PUB_KEY_ID_0111", body, Clock::now())) {
+    std::string lower = name;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    notification.headers[lower] = value;
+  }
+  const auto state = provider->verify_notification(notification, Clock::now());
+  EXPECT_EQ(state.state, PaymentState::State::paid);
+  EXPECT_EQ(state.out_trade_no, "A9");
+  EXPECT_EQ(state.amount, domain::Fen(990));
+
+  Notification stale = notification;
+  EXPECT_THROW(provider->verify_notification(stale, Clock::now() + std::chrono::minutes(6)),
+               RejectedNotification);
+  Notification forged = notification;
+  forged.body.replace(forged.body.find("支付成功"), 12, "付款成功");
+  EXPECT_THROW(provider->verify_notification(forged, Clock::now()), RejectedNotification);
+}
+
+TEST_F(WechatPayProvider, NotificationSignedByAnotherKeyIsRejected) {
+  const std::string body =
+      wechat::seal_notification("n2", "TRANSACTION.SUCCESS", "支付成功", "transaction",
+                                R"({"trade_state":"SUCCESS"})", settings.api_v3_key, Clock::now());
+  Notification notification;
+  notification.body = body;
+  for (auto& [name, value] :
+       wechat::sign_answer(merchant(), "PUB_KEY_ID_0111", body, Clock::now())) {
+    std::string lower = name;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    notification.headers[lower] = value;
+  }
+  EXPECT_THROW(provider->verify_notification(notification, Clock::now()), RejectedNotification);
+}
+
+TEST_F(WechatPayProvider, NotificationAnswersAreWhatWechatExpects) {
+  EXPECT_EQ(provider->notification_answer(true),
+            (std::pair<int, std::string>{200, R"({"code":"SUCCESS"})"}));
+  const auto refused = provider->notification_answer(false);
+  EXPECT_GE(refused.first, 400);
+  EXPECT_EQ(json::parse(refused.second)["code"], "FAIL");
+}
+
+TEST_F(WechatPayProvider, CodePayUserPayingMeansPollAndRefusalMeansFailed) {
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{202, {}, R"({"code":"USERPAYING","message":"需要用户输入支付密码"})"};
+  });
+  EXPECT_EQ(provider->pay_with_code("C1", "134567890123456789", domain::Fen(100), "柜台").state,
+            PaymentState::State::paying);
+  EXPECT_EQ(json::parse(transport->requests[0].body)["payer"]["auth_code"], "134567890123456789");
+
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{403, {}, R"({"code":"NOT_ENOUGH","message":"余额不足"})"};
+  });
+  const auto failed = provider->pay_with_code("C2", "134567890123459999", domain::Fen(100), "柜台");
+  EXPECT_EQ(failed.state, PaymentState::State::failed);
+  EXPECT_EQ(failed.raw_state, "NOT_ENOUGH");
+}
+
+TEST_F(WechatPayProvider, V2MicropayIsSignedXmlAndItsAnswerSignatureChecked) {
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  transport->answers.push_back([this](const HttpRequest& request) {
+    auto fields = wechat::parse_v2_xml(request.body).value();
+    EXPECT_EQ(fields["sign"], wechat::v2_sign(fields, settings.api_v2_key, false));
+    std::map<std::string, std::string> answer = {
+        {"return_code", "SUCCESS"},   {"result_code", "SUCCESS"},
+        {"appid", fields["appid"]},   {"mch_id", fields["mch_id"]},
+        {"transaction_id", "4200v2"}, {"total_fee", fields["total_fee"]},
+        {"nonce_str", "abc"}};
+    answer["sign"] = wechat::v2_sign(answer, settings.api_v2_key, false);
+    return HttpResponse{200, {}, wechat::v2_xml(answer)};
+  });
+  const auto state = provider->pay_with_code("C3", "134567890123456789", domain::Fen(250), "柜台");
+  EXPECT_EQ(state.state, PaymentState::State::paid);
+  EXPECT_EQ(state.amount, domain::Fen(250));
+  EXPECT_EQ(transport->requests[0].url, "https://api.example.test/pay/micropay");
+
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{200,
+                        {},
+                        "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</"
+                        "result_code><sign>BAD</sign></xml>"};
+  });
+  EXPECT_THROW(provider->pay_with_code("C4", "134567890123456789", domain::Fen(250), "柜台"),
+               ProviderError);
+}
+
+}  // namespace
+}  // namespace yizhan::payments
