@@ -1,0 +1,254 @@
+// The payment and tracking page, /order.html?no=…&t=…: the state and its steps, the lines, the
+// pickup code and station or the waybill; while unpaid, the way to pay on this device (QR on a
+// desktop, the provider's page on a phone, JSAPI inside WeChat) and a cancel button. Asks the
+// server again every 3 s while the page is open and the order not finished.
+import { api, formatFen } from './api.js';
+import { element } from './catalog-view.js';
+import { t, translatePage } from './i18n.js';
+import { inWeChat, isPhone, rememberOrder } from './order-store.js';
+import {
+  errorText, formatTime, linesTable, renderStoreFrame, stateName, stepBar, terminalStates, totalsList,
+} from './order-view.js';
+
+const params = new URLSearchParams(location.search);
+const number = params.get('no') ?? '';
+const token = params.get('t') ?? '';
+const pollMs = 3000;
+let order = null;
+let config = null;
+let paymentDrawn = '';
+let timer = null;
+let countdown = null;
+
+const $ = (selector) => document.querySelector(selector);
+const orderPath = (suffix = '') =>
+  `/api/v1/orders/${encodeURIComponent(number)}${suffix}?token=${encodeURIComponent(token)}`;
+
+function showMessage(text) {
+  $('#order-message').textContent = text ?? '';
+  $('#order-message').hidden = !text;
+}
+
+/** Whether the customer may still cancel: nothing paid yet (online unpaid, cash before handover). */
+function mayCancel(o) {
+  return o.payment_method === 'cash_on_pickup'
+    ? ['confirmed', 'picking', 'ready'].includes(o.state)
+    : o.state === 'pending_payment';
+}
+
+function providerName(provider) {
+  return t(`method.${provider}`);
+}
+
+/** Calls WeChat's in-app payment with the server's signed parameters, then asks for the state. */
+function payInWeChat(jsapi) {
+  const invoke = () => window.WeixinJSBridge.invoke('getBrandWCPayRequest', jsapi, (result) => {
+    if (result?.err_msg === 'get_brand_wcpay_request:ok') load();
+    else if (result?.err_msg !== 'get_brand_wcpay_request:cancel') showMessage(t('pay.failed'));
+  });
+  if (window.WeixinJSBridge) invoke();
+  else document.addEventListener('WeixinJSBridgeReady', invoke, { once: true });
+}
+
+/** WeChat H5 returns to the page named in redirect_url after paying. */
+function withReturn(payment) {
+  if (payment.channel !== 'wechat_h5') return payment.redirect_url;
+  try {
+    const url = new URL(payment.redirect_url, location.href);
+    url.searchParams.set('redirect_url', location.href);
+    return url.href;
+  } catch {
+    return payment.redirect_url;
+  }
+}
+
+function drawCountdown(node, expiresAt) {
+  clearInterval(countdown);
+  if (!expiresAt) return;
+  const tick = () => {
+    const left = Math.max(0, Math.floor((new Date(expiresAt).getTime() - Date.now()) / 1000));
+    node.textContent = t('pay.time_left', { time: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` });
+    if (left === 0) clearInterval(countdown);
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+/** What pays the order on this device; drawn again only when the payment itself changes. */
+function drawPayment(o) {
+  const box = $('#payment-box');
+  const payment = o.state === 'pending_payment' ? o.payment : null;
+  const signature = JSON.stringify([payment, o.total_fen]);
+  box.hidden = !payment;
+  if (!payment) {
+    clearInterval(countdown);
+    paymentDrawn = '';
+    return;
+  }
+  if (signature === paymentDrawn) return;
+  paymentDrawn = signature;
+  const provider = providerName(payment.provider);
+  const phone = isPhone();
+  const parts = [
+    element('h2', { text: t('pay.title', { total: formatFen(o.total_fen) }) }),
+    element('p', { className: 'hint countdown', attributes: { id: 'pay-countdown' } }),
+  ];
+  const buttons = [];
+  if (payment.jsapi && inWeChat()) {
+    const button = element('button', { className: 'primary big-button pay-button', text: t('pay.jsapi'), attributes: { type: 'button', id: 'pay-jsapi' } });
+    button.addEventListener('click', () => payInWeChat(payment.jsapi));
+    buttons.push(button);
+  }
+  if (payment.redirect_url) {
+    buttons.push(element('a', {
+      className: 'primary big-button pay-button',
+      text: t('pay.open', { provider }),
+      attributes: { href: withReturn(payment), id: 'pay-redirect' },
+    }));
+  }
+  const qr = payment.qr_svg
+    ? element('figure', { className: 'pay-qr' }, [
+      element('img', { attributes: { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(payment.qr_svg)}`, alt: t('pay.qr_alt', { provider }), id: 'pay-qr' } }),
+      element('figcaption', { text: t('pay.scan', { provider }) }),
+    ])
+    : null;
+  // A phone shows its button first; a desktop its QR. Either shows the other when it is all there is.
+  if (phone) {
+    parts.push(...buttons);
+    if (qr && buttons.length === 0) parts.push(qr);
+  } else {
+    if (qr) parts.push(qr);
+    parts.push(...buttons);
+  }
+  if (!qr && buttons.length === 0 && /^https?:/.test(payment.qr_content ?? '')) {
+    parts.push(element('a', { className: 'primary big-button pay-button', text: t('pay.open', { provider }), attributes: { href: payment.qr_content, id: 'pay-redirect' } }));
+  }
+  parts.push(element('p', { className: 'hint', text: t('pay.after') }));
+  box.replaceChildren(...parts);
+  drawCountdown($('#pay-countdown'), o.expires_at);
+}
+
+function drawPickup(o) {
+  const box = $('#pickup-box');
+  box.hidden = o.fulfilment !== 'pickup';
+  if (box.hidden) return;
+  const parts = [element('h2', { text: t('order.pickup_title') })];
+  if (o.pickup_code && !terminalStates.includes(o.state)) {
+    parts.push(element('p', { className: 'pickup-code-label', text: t('order.pickup_code') }),
+               element('p', { className: 'pickup-code', text: o.pickup_code, attributes: { id: 'pickup-code' } }),
+               element('p', { className: 'hint', text: t('order.pickup_code_hint') }));
+  }
+  if (o.state === 'ready') parts.push(element('p', { className: 'notice', text: t('order.ready_hint') }));
+  if (o.payment_method === 'cash_on_pickup' && !terminalStates.includes(o.state)) {
+    parts.push(element('p', { className: 'notice', text: t('order.cash_due', { total: formatFen(o.total_fen) }) }));
+    if (o.expires_at) parts.push(element('p', { className: 'hint', text: t('order.collect_by', { at: formatTime(o.expires_at) }) }));
+  }
+  if (config?.pickup) {
+    parts.push(element('dl', { className: 'facts' }, [
+      element('dt', { text: t('order.station_address') }), element('dd', { text: config.pickup.address }),
+      element('dt', { text: t('order.station_hours') }), element('dd', { text: config.pickup.hours }),
+    ]));
+  }
+  box.replaceChildren(...parts);
+}
+
+function drawDelivery(o) {
+  const box = $('#delivery-box');
+  box.hidden = o.fulfilment !== 'delivery';
+  if (box.hidden) return;
+  const facts = [
+    [t('checkout.contact'), `${o.contact?.name ?? ''} ${o.contact?.phone ?? ''}`],
+    [t('checkout.address'), o.address ? `${o.address.area} ${o.address.detail}` : ''],
+    ...(o.carrier ? [[t('order.carrier'), o.carrier]] : []),
+    ...(o.waybill ? [[t('order.waybill'), o.waybill]] : []),
+  ];
+  box.replaceChildren(
+    element('h2', { text: t('order.delivery_title') }),
+    element('dl', { className: 'facts' }, facts.flatMap(([term, value]) => [
+      element('dt', { text: term }), element('dd', { text: value, attributes: term === t('order.waybill') ? { id: 'waybill' } : {} }),
+    ])));
+}
+
+function draw(o) {
+  order = o;
+  $('#order').hidden = false;
+  $('#order-number').textContent = o.number;
+  document.title = `${t('order.number')} ${o.number} · ${t('station.name')}`;
+  const state = $('#order-state');
+  state.textContent = o.state === 'confirmed' ? t('order.state.confirmed_long') : stateName(o.state);
+  state.className = `order-state state-${o.state}`;
+  $('#order-created').textContent = t('order.created', { at: formatTime(o.created_at) });
+  $('#order-steps').replaceChildren(stepBar(o));
+  drawPayment(o);
+  drawPickup(o);
+  drawDelivery(o);
+  $('#order-lines').replaceChildren(linesTable(o));
+  $('#order-totals').replaceChildren(totalsList(o));
+  $('#order-note').textContent = o.note ? `${t('order.note')}：${o.note}` : '';
+  $('#cancel-box').hidden = !mayCancel(o);
+  rememberOrder(o, token);
+}
+
+function schedule() {
+  clearTimeout(timer);
+  if (order && terminalStates.includes(order.state)) return;
+  if (document.hidden) return;  // picked up again when the page is shown
+  timer = setTimeout(load, pollMs);
+}
+
+async function load() {
+  clearTimeout(timer);
+  try {
+    draw(await api(orderPath()));
+    showMessage('');
+  } catch (error) {
+    if (error.status === 404 && error.code === 'not_found') {
+      showMessage(t('order.not_found'));
+      return;  // a wrong link stays wrong: stop asking
+    }
+    showMessage(order ? t('order.poll_failed') : errorText(error));
+  }
+  schedule();
+}
+
+$('#cancel-order').addEventListener('click', () => {
+  $('#cancel-confirm').hidden = false;
+  $('#cancel-order').hidden = true;
+});
+$('#cancel-no').addEventListener('click', () => {
+  $('#cancel-confirm').hidden = true;
+  $('#cancel-order').hidden = false;
+});
+$('#cancel-yes').addEventListener('click', async () => {
+  const button = $('#cancel-yes');
+  button.disabled = true;
+  try {
+    draw(await api(orderPath('/cancel'), { method: 'POST' }));
+    showMessage('');
+  } catch (error) {
+    showMessage(error.code === 'invalid_state' ? t('order.cancel_too_late') : errorText(error));
+    load();
+  } finally {
+    button.disabled = false;
+    $('#cancel-confirm').hidden = true;
+    $('#cancel-order').hidden = false;
+  }
+});
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) load();
+});
+
+renderStoreFrame(() => {
+  translatePage();
+  paymentDrawn = '';
+  if (order) draw(order);
+});
+if (!number || !token) {
+  showMessage(t('order.bad_link'));
+} else {
+  api('/api/v1/orders/config').then((answer) => {
+    config = answer;
+    if (order) drawPickup(order);
+  }).catch(() => {});
+  load();
+}

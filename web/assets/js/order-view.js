@@ -1,0 +1,169 @@
+// Pieces the order pages share: the storefront frame with the cart, state names and the step
+// bar, order lines, times, quantities and the errors shown beside a field.
+import { ApiError, formatFen } from './api.js';
+import { element } from './catalog-view.js';
+import { installLanguageSwitch, language, t, translatePage } from './i18n.js';
+import { cartCount, quantityLimits } from './order-store.js';
+
+/** States after which nothing more happens to an order (the tracking page stops asking). */
+export const terminalStates = ['completed', 'cancelled', 'expired', 'refunded'];
+
+export function stateName(state) {
+  return t(`order.state.${state}`);
+}
+
+/** A state as a coloured badge. */
+export function stateBadge(state) {
+  return element('span', { className: `state-badge state-${state}`, text: stateName(state), attributes: { 'data-state': state } });
+}
+
+/** The steps an order goes through, by how it is paid and delivered. */
+export function stepsOf(order) {
+  const last = order.fulfilment === 'delivery' ? 'shipped' : 'ready';
+  return order.payment_method === 'cash_on_pickup'
+    ? ['confirmed', 'picking', 'ready', 'completed']
+    : ['pending_payment', 'paid', 'picking', last, 'completed'];
+}
+
+/**
+ * The step bar: steps reached are done, the current one is marked; a cancelled, expired or
+ * refunded order shows how far it came, then its end.
+ */
+export function stepBar(order) {
+  const steps = stepsOf(order);
+  const reached = new Set((order.history ?? []).map((h) => h.state));
+  reached.add(order.state);
+  const at = new Map((order.history ?? []).map((h) => [h.state, h.at]));
+  let current = steps.indexOf(order.state);
+  if (current < 0) current = Math.max(-1, ...steps.map((s, i) => (reached.has(s) ? i : -1)));
+  const items = steps.map((step, i) => {
+    const status = i < current || (i === current && step === 'completed') ? 'done' : i === current ? 'current' : 'todo';
+    return element('li', { className: `step ${status}`, attributes: i === current ? { 'aria-current': 'step' } : {} }, [
+      element('span', { className: 'step-dot', text: status === 'done' ? '✓' : String(i + 1) }),
+      element('span', { className: 'step-name', text: stateName(step) }),
+      ...(at.has(step) ? [element('span', { className: 'step-time', text: formatTime(at.get(step), { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }) })] : []),
+    ]);
+  });
+  if (!steps.includes(order.state)) {
+    items.push(element('li', { className: 'step ended', attributes: { 'aria-current': 'step' } }, [
+      element('span', { className: 'step-dot', text: '×' }),
+      element('span', { className: 'step-name', text: stateName(order.state) }),
+    ]));
+  }
+  return element('ol', { className: 'step-bar', attributes: { 'aria-label': t('order.progress') } }, items);
+}
+
+/** A time as the station reads it (Asia/Shanghai), whatever the phone's zone. */
+export function formatTime(iso, options = { dateStyle: 'short', timeStyle: 'short' }) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  return date.toLocaleString(language() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', ...options });
+}
+
+/** "3 件" or "750 克" (a weighed line's quantity is grams). */
+export function quantityText(unit, quantity) {
+  return unit === 'g' ? t('order.grams', { grams: quantity }) : t('order.pieces', { count: quantity });
+}
+
+/** The lines of an order as a table: name and village, quantity, unit price, amount. */
+export function linesTable(order) {
+  return element('table', { className: 'order-lines' }, [
+    element('thead', {}, [element('tr', {}, [
+      element('th', { text: t('order.col_item') }),
+      element('th', { className: 'num', text: t('order.col_qty') }),
+      element('th', { className: 'num', text: t('order.col_amount') }),
+    ])]),
+    element('tbody', {}, order.lines.map((line) => element('tr', {}, [
+      element('td', {}, [
+        element('span', { className: 'line-name', text: line.name }),
+        element('small', { text: ` ${line.village_name ?? ''} · ${formatFen(line.unit_price_fen)}${line.unit === 'g' ? t('order.per_kg_short') : ''}` }),
+      ]),
+      element('td', { className: 'num', text: quantityText(line.unit, line.quantity) }),
+      element('td', { className: 'num', text: formatFen(line.gross_fen) }),
+    ]))),
+  ]);
+}
+
+/** Subtotal, delivery fee, total (and what was refunded) as a definition list. */
+export function totalsList(order) {
+  const rows = [
+    [t('order.subtotal'), formatFen(order.subtotal_fen)],
+    [t('order.delivery_fee'), formatFen(order.delivery_fee_fen ?? 0)],
+    [t('order.total'), formatFen(order.total_fen), 'total'],
+    ...(order.refunded_fen > 0 ? [[t('order.refunded'), formatFen(order.refunded_fen), 'refunded']] : []),
+  ];
+  return element('dl', { className: 'order-totals' }, rows.flatMap(([term, value, className]) => [
+    element('dt', { text: term, className }), element('dd', { text: value, className }),
+  ]));
+}
+
+/** The text for an API error that belongs to no field: Chinese first, by code. */
+export function errorText(error) {
+  if (!(error instanceof ApiError)) return t('error.generic');
+  if (error.status === 0) return t('order.error.network');
+  const key = `order.error.${error.code}`;
+  const text = t(key);
+  return text === key ? t('error.generic') : text;
+}
+
+/** Clears the errors shown beside fields in `root`. */
+export function clearFieldErrors(root) {
+  for (const node of root.querySelectorAll('.field-error')) node.textContent = '';
+  for (const node of root.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
+}
+
+/** Shows `text` beside the field named `name` (an API field path); false when there is no such slot. */
+export function showFieldError(root, name, text) {
+  const slot = root.querySelector(`.field-error[data-for="${CSS.escape(name)}"]`);
+  if (!slot) return false;
+  slot.textContent = text;
+  const input = root.querySelector(`[name="${CSS.escape(name)}"]`);
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus({ preventScroll: true });
+    input.scrollIntoView({ block: 'center' });
+  } else {
+    slot.scrollIntoView({ block: 'center' });
+  }
+  return true;
+}
+
+/** The storefront header (brand, search, nav with the cart count) and footer, for order pages. */
+export function renderStoreFrame(onLanguageChange = () => {}) {
+  const header = document.querySelector('#site-header');
+  const cartLink = element('a', { className: 'cart-link', attributes: { href: '/cart.html', id: 'cart-link' } });
+  const drawCount = () => {
+    const count = cartCount();
+    cartLink.textContent = count ? t('cart.nav_count', { count }) : t('cart.nav');
+  };
+  header.replaceChildren(
+    element('a', { className: 'brand', attributes: { href: '/', 'data-i18n': 'station.name' } }),
+    element('nav', { className: 'store-nav' }, [
+      element('a', { attributes: { href: '/products.html', 'data-i18n': 'nav.all_products' } }),
+      element('a', { attributes: { href: '/orders.html', 'data-i18n': 'orders.nav' } }),
+      cartLink,
+      element('button', { className: 'link-button', attributes: { type: 'button', id: 'lang-switch', 'data-i18n': 'lang.switch' } }),
+    ]));
+  document.querySelector('#site-footer')?.replaceChildren(element('p', { attributes: { 'data-i18n': 'footer.text' } }));
+  translatePage();
+  drawCount();
+  document.addEventListener('yz-cart', drawCount);
+  installLanguageSwitch(document.querySelector('#lang-switch'), () => {
+    drawCount();
+    onLanguageChange();
+  });
+}
+
+/** A − quantity + control; `onChange` gets the new quantity. */
+export function stepper(unit, quantity, onChange, { label = '' } = {}) {
+  const { step, min, max } = quantityLimits(unit);
+  const minus = element('button', { className: 'step-button', text: '−', attributes: { type: 'button', 'aria-label': t('cart.less', { name: label }) } });
+  const plus = element('button', { className: 'step-button', text: '+', attributes: { type: 'button', 'aria-label': t('cart.more', { name: label }) } });
+  const value = element('output', { className: 'step-value', text: quantityText(unit, quantity), attributes: { 'aria-live': 'polite' } });
+  if (quantity <= min) minus.disabled = true;
+  if (quantity >= max) plus.disabled = true;
+  minus.addEventListener('click', () => onChange(quantity - step));
+  plus.addEventListener('click', () => onChange(quantity + step));
+  return element('div', { className: 'stepper' }, [minus, value, plus]);
+}
