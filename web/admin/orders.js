@@ -1,0 +1,283 @@
+// The station's online-order queue (cashier and admin): orders by state, printable pick list and
+// packing slips, and the steps 开始拣货 / 备货完成 / 发货 / 交付 (pickup code) / 取消退款.
+import { api, ApiError, formatFen } from '/assets/js/api.js';
+import { element } from '/assets/js/catalog-view.js';
+import { t, translatePage } from '/assets/js/i18n.js';
+import { startStaffPage } from '/assets/js/staff.js';
+import {
+  errorText, formatTime, linesTable, quantityText, stateBadge, stateName, terminalStates, totalsList,
+} from '/assets/js/order-view.js';
+
+const tabs = ['paid', 'confirmed', 'picking', 'ready', 'shipped', 'pending_payment', 'completed', 'cancelled', 'expired', 'refunded', ''];
+const refreshMs = 20000;
+const view = { state: 'paid', page: 1, pages: 1, orders: [] };
+let refreshTimer = null;
+
+const $ = (selector) => document.querySelector(selector);
+
+function showMessage(text) {
+  $('#staff-message').textContent = text ?? '';
+  $('#staff-message').hidden = !text;
+}
+
+function status(text) {
+  $('#staff-status').textContent = text;
+}
+
+function drawTabs() {
+  $('#state-tabs').replaceChildren(...tabs.map((state) => {
+    const tab = element('button', {
+      className: `tab${state === view.state ? ' selected' : ''}`,
+      text: state ? stateName(state) : t('staff_orders.all'),
+      attributes: { type: 'button', role: 'tab', 'aria-selected': String(state === view.state), 'data-state': state },
+    });
+    tab.addEventListener('click', () => {
+      view.state = state;
+      view.page = 1;
+      drawTabs();
+      load();
+    });
+    return tab;
+  }));
+}
+
+/** POSTs a step and reloads the queue; errors go beside `slot` (a field) or at the top. */
+async function act(order, path, body, { slot, done }) {
+  showMessage('');
+  if (slot) slot.textContent = '';
+  try {
+    const updated = await api(`/api/v1/orders/${encodeURIComponent(order.number)}${path}`, { method: 'POST', body });
+    const state = updated?.state ?? body?.to;
+    status(state ? t(done, { number: order.number, state: stateName(state) }) : t('staff_orders.updated', { number: order.number }));
+    await load();
+  } catch (error) {
+    let text = errorText(error);
+    if (error instanceof ApiError && error.code === 'invalid_state') {
+      text = t('staff_orders.invalid_state', { number: order.number });
+      load();
+    } else if (error instanceof ApiError && error.code === 'invalid') {
+      text = error.details.field === 'pickup_code' ? t('staff_orders.wrong_code') : `${t('field.invalid')}（${error.message}）`;
+    }
+    if (slot) slot.textContent = text;
+    else showMessage(text);
+  }
+}
+
+function button(text, className, onClick) {
+  const node = element('button', { className, text, attributes: { type: 'button' } });
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+/** A small inline form (ship, hand over, cancel) shown under the order's buttons. */
+function inlineForm(order, fields, submitText, onSubmit, className = 'primary') {
+  const error = element('p', { className: 'field-error' });
+  const inputs = fields.map(({ name, label, attributes = {} }) => {
+    const id = `${name}-${order.number}`;
+    return [element('label', { text: label, attributes: { for: id } }),
+            element('input', { attributes: { id, name, ...attributes } })];
+  });
+  const form = element('form', { className: 'inline-form', attributes: { novalidate: '' } }, [
+    ...inputs.flat(), error,
+    element('div', { className: 'form-actions' }, [
+      element('button', { className, text: submitText, attributes: { type: 'submit' } }),
+    ]),
+  ]);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(fields.map(({ name }) => [name, form.elements[name].value.trim()]));
+    onSubmit(values, error);
+  });
+  return form;
+}
+
+/** The buttons for what may happen next to `order`, and the place their forms open. */
+function actions(order) {
+  const extra = element('div', { className: 'order-extra' });
+  const open = (form) => {
+    extra.replaceChildren(form);
+    form.querySelector('input')?.focus();
+  };
+  const list = [];
+  if (order.state === 'paid' || order.state === 'confirmed') {
+    list.push(button(t('staff_orders.start_picking'), 'primary', () => act(order, '/transition', { to: 'picking' }, { done: 'staff_orders.moved' })));
+  }
+  if (order.state === 'picking' && order.fulfilment === 'pickup') {
+    list.push(button(t('staff_orders.mark_ready'), 'primary', () => act(order, '/transition', { to: 'ready' }, { done: 'staff_orders.moved' })));
+  }
+  if (order.state === 'picking' && order.fulfilment === 'delivery') {
+    list.push(button(t('staff_orders.ship'), 'primary', () => open(inlineForm(order, [
+      { name: 'carrier', label: t('order.carrier'), attributes: { required: '', maxlength: '40' } },
+      { name: 'waybill', label: t('order.waybill'), attributes: { required: '', maxlength: '40', inputmode: 'latin' } },
+    ], t('staff_orders.ship_confirm'), ({ carrier, waybill }, slot) => {
+      if (!carrier || !waybill) {
+        slot.textContent = t('staff_orders.ship_missing');
+        return;
+      }
+      act(order, '/transition', { to: 'shipped', carrier, waybill }, { slot, done: 'staff_orders.moved' });
+    }))));
+  }
+  if (order.state === 'ready') {
+    list.push(button(t('staff_orders.hand_over'), 'primary', () => {
+      const form = inlineForm(order, [
+        { name: 'pickup_code', label: t('staff_orders.ask_code'), attributes: { inputmode: 'numeric', maxlength: '6', autocomplete: 'off', pattern: '[0-9]{6}' } },
+      ], t('staff_orders.hand_over_confirm'), ({ pickup_code: code }, slot) => {
+        if (!/^\d{6}$/.test(code)) {
+          slot.textContent = t('staff_orders.code_shape');
+          return;
+        }
+        act(order, '/transition', { to: 'completed', pickup_code: code }, { slot, done: 'staff_orders.moved' });
+      });
+      if (order.payment_method === 'cash_on_pickup') {
+        form.prepend(element('p', { className: 'notice', text: t('staff_orders.collect_cash', { total: formatFen(order.total_fen) }) }));
+      }
+      open(form);
+    }));
+  }
+  if (order.state === 'shipped') {
+    list.push(button(t('staff_orders.delivered'), 'primary', () => act(order, '/transition', { to: 'completed' }, { done: 'staff_orders.moved' })));
+  }
+  if (!terminalStates.includes(order.state)) {
+    const paid = ['paid', 'picking', 'ready', 'shipped'].includes(order.state) && order.payment_method !== 'cash_on_pickup';
+    list.push(button(paid ? t('staff_orders.cancel_refund') : t('staff_orders.cancel'), 'secondary danger-outline', () => {
+      const confirm = element('div', { className: 'confirm-box' }, [
+        element('p', { text: paid ? t('staff_orders.cancel_refund_confirm', { total: formatFen(order.total_fen - (order.refunded_fen ?? 0)) }) : t('staff_orders.cancel_confirm') }),
+      ]);
+      const slot = element('p', { className: 'field-error' });
+      confirm.append(button(paid ? t('staff_orders.cancel_refund') : t('staff_orders.cancel'), 'danger',
+        () => act(order, '/cancel', undefined, { slot, done: 'staff_orders.moved' })), slot);
+      open(confirm);
+    }));
+  }
+  list.push(button(t('staff_orders.print_slip'), 'secondary', () => printSlips([order])));
+  return [element('div', { className: 'order-actions' }, list), extra];
+}
+
+function orderCard(order) {
+  const payment = order.payment_method === 'cash_on_pickup' ? t('checkout.cash_on_pickup') : t(`method.${order.payment_method}`);
+  const where = order.fulfilment === 'delivery'
+    ? `${t('checkout.delivery')}：${order.address?.area ?? ''} ${order.address?.detail ?? ''}`
+    : t('checkout.pickup');
+  return element('article', { className: 'card staff-order', attributes: { 'data-number': order.number } }, [
+    element('header', { className: 'staff-order-head' }, [
+      element('h2', { text: order.number }), stateBadge(order.state),
+      element('span', { className: 'hint', text: formatTime(order.created_at) }),
+    ]),
+    element('p', { text: `${order.contact?.name ?? ''} · ${order.contact?.phone ?? ''} · ${where} · ${payment}` }),
+    ...(order.carrier ? [element('p', { text: `${t('order.carrier')}：${order.carrier} · ${t('order.waybill')}：${order.waybill ?? ''}` })] : []),
+    ...(order.note ? [element('p', { className: 'notice', text: `${t('order.note')}：${order.note}` })] : []),
+    linesTable(order),
+    totalsList(order),
+    ...actions(order),
+  ]);
+}
+
+function drawQueue() {
+  const queue = $('#order-queue');
+  queue.replaceChildren(...(view.orders.length ? view.orders.map(orderCard)
+    : [element('p', { className: 'hint', text: t('staff_orders.none') })]));
+  const pager = $('#queue-pager');
+  const go = (page, key) => button(t(key), 'secondary', () => {
+    view.page = page;
+    load();
+  });
+  pager.replaceChildren(
+    ...(view.page > 1 ? [go(view.page - 1, 'list.prev')] : []),
+    element('span', { text: t('list.page', { page: view.page, pages: view.pages }) }),
+    ...(view.page < view.pages ? [go(view.page + 1, 'list.next')] : []));
+}
+
+async function load() {
+  clearTimeout(refreshTimer);
+  const query = new URLSearchParams({ page: String(view.page) });
+  if (view.state) query.set('state', view.state);
+  try {
+    const answer = await api(`/api/v1/orders?${query}`);
+    view.orders = answer.items ?? [];
+    view.pages = Math.max(1, answer.pages ?? 1);
+    showMessage('');
+    // Keep an open form (a code being typed) unless the list changed under it.
+    const open = document.activeElement?.closest('.staff-order');
+    const same = open && view.orders.some((o) => o.number === open.dataset.number && o.state === open.querySelector('.state-badge')?.dataset.state);
+    if (!same) drawQueue();
+  } catch (error) {
+    showMessage(error.status === 404 ? t('order.error.not_open') : errorText(error));
+  }
+  refreshTimer = setTimeout(load, refreshMs);
+}
+
+// --- printing --------------------------------------------------------------------------------
+
+function printNow(className, content) {
+  const area = $('#print-area');
+  area.className = `print-area ${className}`;
+  area.replaceChildren(...content);
+  window.print();
+}
+
+/** One sheet for the picker: every product to fetch for the orders on screen, with the orders. */
+function printPickList() {
+  const orders = view.orders.filter((o) => ['paid', 'confirmed', 'picking'].includes(o.state));
+  if (!orders.length) {
+    status(t('staff_orders.nothing_to_pick'));
+    return;
+  }
+  const byProduct = new Map();
+  for (const order of orders) {
+    for (const line of order.lines) {
+      const entry = byProduct.get(line.product_id) ?? { line, quantity: 0, orders: [] };
+      entry.quantity += line.quantity;
+      entry.orders.push(`${order.number} × ${quantityText(line.unit, line.quantity)}`);
+      byProduct.set(line.product_id, entry);
+    }
+  }
+  const rows = [...byProduct.values()].sort((a, b) =>
+    `${a.line.village_name}${a.line.name}`.localeCompare(`${b.line.village_name}${b.line.name}`, 'zh-CN'));
+  printNow('pick-list', [
+    element('h1', { text: `${t('staff_orders.pick_list')} · ${formatTime(new Date().toISOString())}` }),
+    element('p', { text: t('staff_orders.pick_count', { orders: orders.length, products: rows.length }) }),
+    element('table', {}, [
+      element('thead', {}, [element('tr', {}, [
+        element('th', { text: '✓' }), element('th', { text: t('order.col_item') }), element('th', { text: t('product.village') }),
+        element('th', { className: 'num', text: t('order.col_qty') }), element('th', { text: t('staff_orders.for_orders') }),
+      ])]),
+      element('tbody', {}, rows.map(({ line, quantity, orders: numbers }) => element('tr', {}, [
+        element('td', { className: 'tick', text: '□' }), element('td', { text: line.name }), element('td', { text: line.village_name ?? '' }),
+        element('td', { className: 'num', text: quantityText(line.unit, quantity) }), element('td', { text: numbers.join('；') }),
+      ]))),
+    ]),
+  ]);
+}
+
+/** A packing slip per order, each on its own page: what is in the bag and for whom. */
+function printSlips(orders) {
+  printNow('packing-slips', orders.map((order) => element('div', { className: 'slip' }, [
+    element('h1', { text: `${t('station.name')} · ${t('staff_orders.packing_slip')}` }),
+    element('dl', {}, [
+      element('dt', { text: t('order.number') }), element('dd', { text: order.number }),
+      element('dt', { text: t('staff_orders.customer') }), element('dd', { text: `${order.contact?.name ?? ''} ${order.contact?.phone ?? ''}` }),
+      element('dt', { text: t('checkout.fulfilment') }),
+      element('dd', { text: order.fulfilment === 'delivery' ? `${t('checkout.delivery')}：${order.address?.area ?? ''} ${order.address?.detail ?? ''}` : t('checkout.pickup') }),
+      element('dt', { text: t('checkout.payment') }),
+      element('dd', { text: order.payment_method === 'cash_on_pickup' ? t('staff_orders.cash_due_slip', { total: formatFen(order.total_fen) }) : `${t(`method.${order.payment_method}`)} · ${stateName(order.state)}` }),
+      ...(order.note ? [element('dt', { text: t('order.note') }), element('dd', { text: order.note })] : []),
+    ]),
+    linesTable(order),
+    totalsList(order),
+    element('p', { className: 'signature', text: t('staff_orders.packed_by') }),
+  ])));
+}
+
+$('#refresh').addEventListener('click', load);
+$('#print-pick-list').addEventListener('click', printPickList);
+
+const user = await startStaffPage(['cashier', 'admin'], () => {
+  translatePage();
+  drawTabs();
+  drawQueue();
+});
+if (user) {
+  translatePage();
+  drawTabs();
+  load();
+}
