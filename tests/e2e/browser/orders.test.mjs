@@ -1,0 +1,411 @@
+// Online orders as a customer does them on a phone (390×844, an iPhone's browser): browse, cart
+// (kept across a reload), checkout with a wrong mobile number corrected beside its field; the
+// checkout's answers to every error of the contract and the payment and tracking pages, with the
+// orders API answered by the test (page.route) so they run before the server has it; the staff
+// queue likewise. The whole flow against the real server — pay through the simulator, staff
+// ready, handover with the pickup code — runs once POST /api/v1/orders is served (not 404).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { deliveryFee, lineFen, normalizeMobile, paymentChannel } from '../../../web/assets/js/order-store.js';
+
+const base = process.env.BASE_URL;
+const password = process.env.DEMO_PASSWORD;
+const artifacts = process.env.ARTIFACTS;
+const phone = { width: 390, height: 844 };
+const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
+  '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+
+// The server has the orders API once POST answers anything but 404 (an empty body: 4xx, no order).
+const ordersLive = (await fetch(`${base}/api/v1/orders`, {
+  method: 'POST', headers: { 'X-Requested-With': 'yizhan', 'Content-Type': 'application/json' }, body: '{}',
+})).status !== 404;
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+test('the checkout rules the page checks before the server: mobile numbers, channel, fee, line amounts', () => {
+  assert.equal(normalizeMobile('138 0013 8000'), '13800138000');
+  assert.equal(normalizeMobile('+86 138-0013-8000'), '13800138000');
+  assert.equal(normalizeMobile('8613800138000'), '13800138000');
+  assert.equal(normalizeMobile('12345678901'), null);   // 1 then 2: no mainland mobile
+  assert.equal(normalizeMobile('+1 3800138000'), null);
+  assert.equal(normalizeMobile('1380013800'), null);    // ten digits
+  assert.equal(normalizeMobile('138OO138000'), null);
+  const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36';
+  const weChat = `${android} MicroMessenger/8.0.49.2600(0x28003133) NetType/WIFI Language/zh_CN`;
+  const desktop = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
+  assert.deepEqual([paymentChannel('wechat', weChat), paymentChannel('wechat', android), paymentChannel('wechat', desktop)],
+                   ['wechat_jsapi', 'wechat_h5', 'wechat_native']);
+  assert.deepEqual([paymentChannel('alipay', iphone), paymentChannel('alipay', desktop)], ['alipay_wap', 'alipay_qr']);
+  assert.equal(paymentChannel('cash_on_pickup', iphone), null);
+  const rule = { delivery: { flat_fee_fen: 800, free_above_fen: 9900, areas: [] } };
+  assert.equal(deliveryFee(rule, 9899, 'delivery'), 800);
+  assert.equal(deliveryFee(rule, 9900, 'delivery'), 0);
+  assert.equal(deliveryFee(rule, 100, 'pickup'), 0);
+  assert.equal(deliveryFee({ delivery: { flat_fee_fen: 800, free_above_fen: null } }, 1e6, 'delivery'), 800);
+  assert.equal(lineFen({ unit: 'g', price_fen: 3333 }, 15), 50);  // 49.995 → 50, as the counter rounds
+  assert.equal(lineFen({ unit: 'piece', price_fen: 2500 }, 3), 7500);
+});
+
+async function newPage({ viewport = phone, userAgent = iphone } = {}) {
+  const context = await browser.newContext({ viewport, userAgent, locale: 'zh-CN', hasTouch: viewport === phone });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
+  return { context, page, problems };
+}
+
+/** From the home page to the product named `name`, then adds it `plus` steps above the least. */
+async function addFromProductPage(page, name, plus = 0) {
+  await page.goto(`${base}/products.html?q=${encodeURIComponent(name)}`);
+  await page.locator('#products .product-card', { hasText: name }).first().click();
+  await page.waitForURL(/product\.html\?id=\d+/);
+  const add = page.locator('#add-to-cart[data-ready]');
+  await add.waitFor();
+  for (let i = 0; i < plus; i++) await page.locator('.add-to-cart').getByRole('button', { name: /^增加/ }).click();
+  await add.click();
+  await page.getByText('已加入购物车。').waitFor();
+}
+
+test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile number beside the field', async () => {
+  const { page, problems } = await newPage();
+  await page.goto(`${base}/`);
+  await page.locator('#featured .product-card', { hasText: '土笋冻' }).click();
+  await page.waitForURL(/product\.html\?id=\d+/);
+  const add = page.locator('#add-to-cart[data-ready]');
+  await add.waitFor();
+  assert.equal(await add.textContent(), '加入购物车');
+  const box = await add.boundingBox();
+  assert.ok(box.height >= 44, `a big touch target (${box.height}px)`);
+  await page.getByRole('button', { name: /^增加/ }).click();
+  assert.equal(await page.locator('.add-to-cart .step-value').textContent(), '2 件');
+  await add.click();
+  await page.locator('#cart-link', { hasText: '购物车（2）' }).waitFor();
+  await addFromProductPage(page, '瑶前铁观音');  // weighed: 250 g at ¥360/kg = ¥90.00
+
+  await page.goto(`${base}/cart.html`);
+  await page.locator('.cart-line').nth(1).waitFor();
+  await page.reload();
+  const lines = page.locator('.cart-line');
+  await lines.nth(1).waitFor();
+  assert.equal(await lines.count(), 2, 'the cart survives a reload');
+  assert.equal(await lines.nth(0).locator('.line-total').textContent(), '¥50.00');
+  assert.equal(await lines.nth(1).locator('.step-value').textContent(), '250 克');
+  assert.equal(await lines.nth(1).locator('.line-total').textContent(), '¥90.00');
+  assert.equal(await page.locator('#cart-subtotal').textContent(), '¥140.00');
+  await lines.nth(1).getByRole('button', { name: /^增加/ }).click();
+  assert.equal(await lines.nth(1).locator('.line-total').textContent(), '¥180.00');
+  await lines.nth(1).getByRole('button', { name: /^减少/ }).click();
+  await page.screenshot({ path: `${artifacts}/orders-cart.png`, fullPage: true });
+
+  await page.getByRole('link', { name: '去结算' }).click();
+  await page.waitForURL(/checkout\.html/);
+  await page.locator('#sum-total', { hasText: '¥140.00' }).waitFor();
+  await page.getByLabel('姓名').fill('林小梅');
+  await page.getByLabel('手机号').fill('12345678901');
+  await page.getByRole('button', { name: '提交订单' }).click();
+  const phoneError = page.locator('.field-error[data-for="contact.phone"]');
+  await phoneError.filter({ hasText: '请填写 11 位大陆手机号' }).waitFor();
+  assert.equal(await page.getByLabel('手机号').getAttribute('aria-invalid'), 'true');
+  const errorBox = await phoneError.boundingBox();
+  const inputBox = await page.getByLabel('手机号').boundingBox();
+  assert.ok(errorBox.y > inputBox.y && errorBox.y - (inputBox.y + inputBox.height) < 40, 'the error sits right under the field');
+  await page.screenshot({ path: `${artifacts}/orders-checkout-phone-error.png`, fullPage: true });
+
+  await page.getByLabel('手机号').fill('+86 138-0013-8000');
+  assert.equal(await phoneError.textContent(), '', 'fixed: the error goes');
+  assert.equal(await page.getByLabel('手机号').getAttribute('aria-invalid'), null);
+  if (!ordersLive) {
+    await page.getByRole('button', { name: '提交订单' }).click();
+    await page.locator('#form-message', { hasText: '网上下单暂未开通，请稍后再来。' }).waitFor();
+  }
+  // English too.
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('button', { name: 'Place order' }).waitFor();
+  await page.getByRole('button', { name: '中文' }).click();
+  assert.deepEqual(problems, []);
+});
+
+// --- the pages against the contract, the server's answers played by the test ------------------
+
+const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><rect width="7" height="7"/></svg>';
+
+function contractOrder(overrides = {}) {
+  return {
+    number: 'W20261202-0007', state: 'pending_payment', fulfilment: 'pickup', payment_method: 'wechat',
+    contact: { name: '林小梅', phone: '13800138000' }, address: null, note: '',
+    subtotal_fen: 5000, delivery_fee_fen: 0, total_fen: 5000, refunded_fen: 0,
+    created_at: '2026-12-02T04:00:00Z', expires_at: new Date(Date.now() + 30 * 60000).toISOString(),
+    pickup_code: null, carrier: null, waybill: null,
+    lines: [{ product_id: 22, name: '兴胜土笋冻（6个装）', village_name: '兴胜村', unit: 'piece', quantity: 2, unit_price_fen: 2500, gross_fen: 5000 }],
+    history: [{ state: 'pending_payment', at: '2026-12-02T04:00:00Z' }],
+    payment: { provider: 'wechat', channel: 'wechat_h5', qr_svg: svg, qr_content: null, redirect_url: `${base}/paysim-h5?prepay_id=wx1`, jsapi: null },
+    ...overrides,
+  };
+}
+
+const config = {
+  delivery: { flat_fee_fen: 800, free_above_fen: 9900, areas: ['安海镇', '东石镇'] },
+  pickup: { address: '晋江市安海镇成功街 1 号', hours: '每天 8:30–20:30' },
+  payments: ['wechat', 'alipay', 'cash_on_pickup'],
+  unpaid_minutes: 30,
+};
+
+function json(route, status, body) {
+  return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+}
+
+test('checkout against the contract: same key after a network error, 422 beside its field, price_changed confirmed, then payment and tracking', async () => {
+  const { page, problems } = await newPage();
+  const posts = [];
+  let order = contractOrder();
+  await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (url.pathname === '/api/v1/orders/config') return json(route, 200, config);
+    if (request.method() === 'POST' && url.pathname === '/api/v1/orders') {
+      const body = request.postDataJSON();
+      posts.push({ key: request.headers()['idempotency-key'], csrf: request.headers()['x-requested-with'], body });
+      switch (posts.length) {
+        case 1: return route.abort('connectionreset');
+        case 2: return json(route, 422, { error: { code: 'invalid', message: 'not delivered there', details: { field: 'delivery.area' } } });
+        case 3: return json(route, 409, { error: { code: 'out_of_stock', message: 'short', details: { product_id: 22, available: 1 } } });
+        case 4: return json(route, 409, { error: { code: 'price_changed', message: 'changed', details: { total_fen: 3500, lines: [{ product_id: 22, unit_price_fen: 2700, quantity: 1, gross_fen: 2700 }] } } });
+        default: return json(route, 201, { ...order, token: 'tok-abc' });
+      }
+    }
+    if (url.pathname === `/api/v1/orders/${order.number}`) {
+      assert.equal(url.searchParams.get('token'), 'tok-abc');
+      return json(route, 200, order);
+    }
+    return route.continue();
+  });
+
+  await addFromProductPage(page, '土笋冻', 1);
+  await page.goto(`${base}/checkout.html`);
+  await page.locator('#pickup-info', { hasText: '成功街' }).waitFor();
+  await page.getByLabel('姓名').fill('林小梅');
+  await page.getByLabel('手机号').fill('138 0013 8000');
+  await page.locator('label.choice', { hasText: '送货上门' }).click();
+  assert.equal(await page.locator('[name=payment][value=cash_on_pickup]').isDisabled(), true, 'cash only for pickup');
+  await page.locator('#delivery-info', { hasText: '运费 ¥8.00，满 ¥99.00 包邮' }).waitFor();
+  await page.getByLabel('区域').selectOption('东石镇');
+  await page.getByLabel('详细地址').fill('东石镇白沙村 12 号');
+  assert.equal(await page.locator('#sum-total').textContent(), '¥58.00');
+
+  // 1: the network drops; 2: the retry carries the same key, and the 422 lands beside the area.
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByText('不会重复下单').waitFor();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.locator('.field-error[data-for="address.area"]', { hasText: 'not delivered there' }).waitFor();
+  assert.equal(posts[1].key, posts[0].key, 'a retry after a network error re-sends the key');
+  assert.match(posts[0].key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(posts[0].csrf, 'yizhan');
+  assert.deepEqual(posts[0].body, {
+    lines: [{ product_id: 22, quantity: 2 }], fulfilment: 'delivery',
+    contact: { name: '林小梅', phone: '13800138000' }, note: '', payment: 'wechat', channel: 'wechat_h5',
+    expected_total_fen: 5800, address: { area: '东石镇', detail: '东石镇白沙村 12 号' },
+  });
+
+  // 3: out of stock is shown on its line, with a way to take what is left.
+  await page.getByLabel('区域').selectOption('安海镇');
+  await page.getByRole('button', { name: '提交订单' }).click();
+  const lineError = page.locator('.field-error[data-for="lines[0]"]');
+  await lineError.filter({ hasText: '只剩 1 件' }).waitFor();
+  assert.notEqual(posts[2].key, posts[1].key, 'a changed order is a new attempt');
+  await lineError.getByRole('button', { name: '改为 1 件' }).click();
+  assert.equal(await page.locator('#sum-total').textContent(), '¥33.00');
+
+  // 4: the price changed: the new total is shown and the customer confirms it; 5: 201.
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.locator('#price-changed', { hasText: '合计由 ¥33.00 变为 ¥35.00' }).waitFor();
+  await page.screenshot({ path: `${artifacts}/orders-price-changed.png`, fullPage: true });
+  await page.getByRole('button', { name: '按新价格提交' }).click();
+  await page.waitForURL(/order\.html\?no=W20261202-0007&t=tok-abc/);
+  assert.equal(posts[4].body.expected_total_fen, 3500);
+
+  // The payment: on a phone browser, the provider's H5 page, coming back here afterwards.
+  await page.locator('#order-state', { hasText: '待支付' }).waitFor();
+  const pay = page.locator('#pay-redirect');
+  await pay.waitFor();
+  assert.equal(await pay.textContent(), '去微信付款');
+  const href = new URL(await pay.getAttribute('href'));
+  assert.equal(href.searchParams.get('prepay_id'), 'wx1');
+  assert.match(href.searchParams.get('redirect_url'), /\/order\.html\?no=/);
+  assert.equal(await page.locator('#pay-qr').count(), 0, 'no QR on a phone that has a button');
+  assert.match(await page.locator('#pay-countdown').textContent(), /请在 (29|30):\d\d 内完成支付/);
+  assert.equal(await page.locator('.step.current .step-name').textContent(), '待支付');
+  await page.getByRole('button', { name: '取消订单' }).waitFor();
+  await page.screenshot({ path: `${artifacts}/orders-pay-phone.png`, fullPage: true });
+
+  // Paid, then ready: the page asks again by itself and shows the pickup code big.
+  order = contractOrder({
+    state: 'ready', payment: null, pickup_code: '482913', expires_at: null,
+    history: [{ state: 'pending_payment', at: '2026-12-02T04:00:00Z' }, { state: 'paid', at: '2026-12-02T04:01:00Z' },
+              { state: 'picking', at: '2026-12-02T04:10:00Z' }, { state: 'ready', at: '2026-12-02T04:20:00Z' }],
+  });
+  await page.locator('#order-state', { hasText: '待取货' }).waitFor({ timeout: 8000 });
+  assert.equal(await page.locator('#payment-box').isHidden(), true);
+  assert.equal(await page.locator('#pickup-code').textContent(), '482913');
+  assert.match(await page.locator('#pickup-box').textContent(), /成功街 1 号.*8:30–20:30/);
+  assert.equal(await page.locator('.step.done').count(), 3);
+  assert.equal(await page.getByRole('button', { name: '取消订单' }).isHidden(), true, 'no cancel once paid');
+  await page.screenshot({ path: `${artifacts}/orders-ready.png`, fullPage: true });
+
+  await page.goto(`${base}/orders.html`);
+  const mine = page.locator('.my-order', { hasText: 'W20261202-0007' });
+  await mine.waitFor();
+  assert.match(await mine.textContent(), /待取货.*¥50\.00/);
+  assert.deepEqual(problems, []);
+});
+
+test('a desktop shows the QR; a customer cancels before paying', async () => {
+  const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
+  let order = contractOrder({ payment: { provider: 'alipay', channel: 'alipay_qr', qr_svg: svg, qr_content: 'https://qr.alipay.com/x', redirect_url: null, jsapi: null }, payment_method: 'alipay' });
+  let cancelled = false;
+  await page.route(/\/api\/v1\/orders\//, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/api/v1/orders/config') return json(route, 200, config);
+    if (url.pathname.endsWith('/cancel')) {
+      cancelled = true;
+      order = { ...order, state: 'cancelled', payment: null, history: [...order.history, { state: 'cancelled', at: '2026-12-02T04:05:00Z' }] };
+    }
+    return json(route, 200, order);
+  });
+  await page.goto(`${base}/order.html?no=W20261202-0007&t=tok-abc`);
+  const qr = page.locator('#pay-qr');
+  await qr.waitFor();
+  assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR is drawn');
+  assert.match(await page.locator('#payment-box').textContent(), /请用支付宝扫一扫付款/);
+  await page.getByRole('button', { name: '取消订单' }).click();
+  await page.getByRole('button', { name: '确定取消' }).click();
+  await page.locator('#order-state', { hasText: '已取消' }).waitFor();
+  assert.ok(cancelled);
+  assert.equal(await page.locator('.step.ended .step-name').textContent(), '已取消');
+  assert.equal(await page.locator('#payment-box').isHidden(), true);
+  assert.deepEqual(problems, []);
+});
+
+test('staff queue against the contract: hand over asks the pickup code, a wrong one is shown beside it; pick list prints', async () => {
+  const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
+  const ready = contractOrder({ state: 'ready', payment: null, pickup_code: null, expires_at: null });
+  const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800 });
+  const transitions = [];
+  await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (request.method() === 'POST') {
+      const body = request.postDataJSON();
+      transitions.push([url.pathname, body]);
+      if (body.pickup_code === '000000') {
+        return json(route, 422, { error: { code: 'invalid', message: 'wrong pickup code', details: { field: 'pickup_code' } } });
+      }
+      ready.state = 'completed';
+      return json(route, 200, ready);
+    }
+    const state = url.searchParams.get('state');
+    const items = [ready, paid].filter((o) => !state || o.state === state);
+    return json(route, 200, { items, page: 1, pages: 1 });
+  });
+  await page.goto(`${base}/admin/orders.html`);
+  await page.waitForURL(/login\.html\?next=/);
+  await page.getByLabel('账号').fill('cashier1');
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/admin\/orders\.html$/);
+  await page.locator('.staff-order', { hasText: 'W20261202-0008' }).waitFor();
+  assert.match(await page.locator('.staff-order').textContent(), /送货上门：安海镇 西垵村 3 号/);
+
+  await page.evaluate(() => { window.print = () => { window.printed = (window.printed ?? 0) + 1; }; });
+  await page.getByRole('button', { name: '打印拣货单' }).click();
+  assert.equal(await page.evaluate(() => window.printed), 1);
+  assert.match(await page.locator('#print-area').textContent(), /拣货单.*兴胜土笋冻（6个装）.*2 件.*W20261202-0008/);
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('main').isHidden(), true, 'only the sheet prints');
+  await page.screenshot({ path: `${artifacts}/orders-pick-list.png`, fullPage: true });
+  await page.emulateMedia({ media: 'screen' });
+  await page.locator('.staff-order', { hasText: 'W20261202-0008' }).getByRole('button', { name: '打印装箱单' }).click();
+  assert.match(await page.locator('#print-area .slip').textContent(), /装箱单.*W20261202-0008.*林小梅 13800138000.*送货上门：安海镇 西垵村 3 号.*¥58\.00/);
+
+  await page.getByRole('tab', { name: '待取货' }).click();
+  const card = page.locator('.staff-order', { hasText: 'W20261202-0007' });
+  await card.getByRole('button', { name: '交付' }).click();
+  await card.getByLabel('请顾客报 6 位取货码').fill('12');
+  await card.getByRole('button', { name: '确认交付' }).click();
+  await card.getByText('取货码是 6 位数字').waitFor();
+  await card.getByLabel('请顾客报 6 位取货码').fill('000000');
+  await card.getByRole('button', { name: '确认交付' }).click();
+  await card.getByText('取货码不对，请顾客再看一下').waitFor();
+  await page.screenshot({ path: `${artifacts}/orders-staff-handover.png`, fullPage: true });
+  await card.getByLabel('请顾客报 6 位取货码').fill('482913');
+  await card.getByRole('button', { name: '确认交付' }).click();
+  await page.getByText('订单 W20261202-0007：已完成').waitFor();
+  assert.deepEqual(transitions.at(-1), ['/api/v1/orders/W20261202-0007/transition', { to: 'completed', pickup_code: '482913' }]);
+  assert.deepEqual(problems, []);
+});
+
+// --- the whole flow against the real server -----------------------------------------------------
+
+test('pay through the simulator, tracking shows paid, staff marks ready, handover with the pickup code → completed',
+  { skip: !ordersLive && 'the server does not serve POST /api/v1/orders yet' }, async () => {
+    const { page, problems } = await newPage();
+    await addFromProductPage(page, '土笋冻');
+    await page.goto(`${base}/checkout.html`);
+    await page.getByLabel('姓名').fill('林小梅');
+    await page.getByLabel('手机号').fill('13800138000');
+    await page.locator('label.choice', { hasText: '到驿站自提' }).click();
+    await page.locator('label.choice', { hasText: '微信支付' }).click();
+    await page.getByRole('button', { name: '提交订单' }).click();
+    await page.waitForURL(/order\.html\?no=W\d{8}-\d{4,}&t=/);
+    const orderUrl = page.url();
+    await page.locator('#order-state', { hasText: '待支付' }).waitFor();
+    const pay = page.locator('#pay-redirect, #pay-qr').first();
+    await pay.waitFor();
+    await page.screenshot({ path: `${artifacts}/orders-live-pay.png`, fullPage: true });
+
+    // The simulator's page, linked by the payment (H5 on a phone).
+    const link = await page.locator('#pay-redirect').getAttribute('href');
+    await page.goto(link);
+    await page.getByRole('button', { name: /确认支付/ }).click();
+    await Promise.race([page.getByText('支付成功').waitFor(), page.waitForURL(/order\.html/)]);
+    await page.goto(orderUrl);
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
+    const number = new URL(orderUrl).searchParams.get('no');
+
+    const staff = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
+    await staff.page.goto(`${base}/login.html?next=/admin/orders.html`);
+    await staff.page.getByLabel('账号').fill('cashier1');
+    await staff.page.getByLabel('密码').fill(password);
+    await staff.page.getByRole('button', { name: '登录' }).click();
+    await staff.page.waitForURL(/\/admin\/orders\.html$/);
+    const card = staff.page.locator('.staff-order', { hasText: number });
+    await card.getByRole('button', { name: '开始拣货' }).click();
+    await staff.page.getByText(`订单 ${number}：拣货中`).waitFor();
+    await staff.page.getByRole('tab', { name: '拣货中' }).click();
+    await card.getByRole('button', { name: '备货完成' }).click();
+    await staff.page.getByText(`订单 ${number}：待取货`).waitFor();
+
+    await page.locator('#order-state', { hasText: '待取货' }).waitFor({ timeout: 8000 });
+    const code = await page.locator('#pickup-code').textContent();
+    assert.match(code, /^\d{6}$/);
+    await staff.page.getByRole('tab', { name: '待取货' }).click();
+    await card.getByRole('button', { name: '交付' }).click();
+    await card.getByLabel('请顾客报 6 位取货码').fill(code);
+    await card.getByRole('button', { name: '确认交付' }).click();
+    await staff.page.getByText(`订单 ${number}：已完成`).waitFor();
+    await page.locator('#order-state', { hasText: '已完成' }).waitFor({ timeout: 8000 });
+    await page.screenshot({ path: `${artifacts}/orders-live-completed.png`, fullPage: true });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(staff.problems, []);
+  });
