@@ -153,6 +153,60 @@ struct AccountService::Attempt {
   std::optional<HashingPool::Slot> slot;  ///< its place on the hashing pool
 };
 
+/// Sessions found live a moment ago, by token digest: a bounded map whose entries end after
+/// SessionPolicy::cache_seconds.
+class AccountService::LiveSessions {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit LiveSessions(double seconds)
+      : lifetime_(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(std::max(seconds, 0.0)))) {}
+
+  std::optional<domain::Principal> find(const std::string& digest) {
+    if (lifetime_ == Clock::duration::zero()) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    const auto found = live_.find(digest);
+    if (found == live_.end()) return std::nullopt;
+    if (found->second.until <= Clock::now()) {
+      live_.erase(found);
+      return std::nullopt;
+    }
+    return found->second.principal;
+  }
+
+  void remember(const std::string& digest, const domain::Principal& principal) {
+    if (lifetime_ == Clock::duration::zero()) return;
+    const auto now = Clock::now();
+    std::lock_guard lock(mutex_);
+    if (live_.size() >= kCapacity) {
+      std::erase_if(live_, [&](const auto& entry) { return entry.second.until <= now; });
+      if (live_.size() >= kCapacity) live_.clear();
+    }
+    live_[digest] = {principal, now + lifetime_};
+  }
+
+  void forget(const std::string& digest) {
+    std::lock_guard lock(mutex_);
+    live_.erase(digest);
+  }
+
+  void forget_all() {
+    std::lock_guard lock(mutex_);
+    live_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 10000;
+  struct Live {
+    domain::Principal principal;
+    Clock::time_point until;
+  };
+  const Clock::duration lifetime_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Live> live_;
+};
+
 AccountService::AccountService(store::Database& database, PasswordHasher hasher,
                                SessionPolicy policy, HashingLimits hashing)
     : database_(database),
@@ -160,6 +214,7 @@ AccountService::AccountService(store::Database& database, PasswordHasher hasher,
       policy_(policy),
       hashing_(std::make_unique<HashingPool>(hashing.threads, hashing.queue_limit)),
       recently_blocked_(std::make_unique<RecentlyBlocked>()),
+      live_sessions_(std::make_unique<LiveSessions>(policy_.cache_seconds)),
       decoy_hash_(hasher_.hash("decoy")) {}
 
 AccountService::~AccountService() = default;
@@ -304,20 +359,25 @@ LoginResult AccountService::login(std::string_view raw_username, std::string_vie
 
 void AccountService::logout(std::string_view token) {
   if (token.empty() || token.size() > kMaxTokenLength) return;
-  database_.transact(
-      [&](store::UnitOfWork& unit) { store::delete_session(unit, token_digest(token)); });
+  const auto digest = token_digest(token);
+  live_sessions_->forget(digest);
+  database_.transact([&](store::UnitOfWork& unit) { store::delete_session(unit, digest); });
 }
 
 std::optional<domain::Principal> AccountService::authenticate(std::string_view token) {
   if (token.empty() || token.size() > kMaxTokenLength) return std::nullopt;
   const auto digest = token_digest(token);
-  return database_.transact([&](store::UnitOfWork& unit) -> std::optional<domain::Principal> {
-    auto lookup =
-        store::find_live_session(unit, digest, policy_.idle_seconds, policy_.touch_after_seconds);
-    if (!lookup) return std::nullopt;
-    if (lookup->needs_touch) store::touch_session(unit, digest);
-    return lookup->principal;
-  });
+  if (auto principal = live_sessions_->find(digest)) return principal;
+  auto principal =
+      database_.transact([&](store::UnitOfWork& unit) -> std::optional<domain::Principal> {
+        auto lookup = store::find_live_session(unit, digest, policy_.idle_seconds,
+                                               policy_.touch_after_seconds);
+        if (!lookup) return std::nullopt;
+        if (lookup->needs_touch) store::touch_session(unit, digest);
+        return lookup->principal;
+      });
+  if (principal) live_sessions_->remember(digest, *principal);
+  return principal;
 }
 
 void AccountService::change_password(const domain::Principal& principal,
@@ -357,6 +417,7 @@ void AccountService::change_password(const domain::Principal& principal,
     entry.after = store::AuditState{{"password", "changed"}, {"other_sessions", "ended"}};
     store::record_audit(unit, entry);
   });
+  live_sessions_->forget_all();  // its other sessions may be remembered here
 }
 
 UserSummary AccountService::add_user(std::string_view raw_username, domain::Role role,
@@ -405,6 +466,7 @@ void AccountService::reset_password(std::string_view username, std::string_view 
     entry.after = store::AuditState{{"password", "reset"}, {"sessions", "ended"}};
     store::record_audit(unit, entry);
   });
+  live_sessions_->forget_all();  // its other sessions may be remembered here
 }
 
 void AccountService::disable_user(std::string_view username, const Actor& actor) {
@@ -419,6 +481,7 @@ void AccountService::disable_user(std::string_view username, const Actor& actor)
     entry.after = user_state(*user);
     store::record_audit(unit, entry);
   });
+  live_sessions_->forget_all();  // its other sessions may be remembered here
 }
 
 std::vector<UserSummary> AccountService::list_users() {

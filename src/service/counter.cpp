@@ -399,16 +399,17 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
     for (const auto& line : lines)
       wanted[line.product.id] += line.input.quantity.amount();
     std::map<std::int64_t, std::vector<domain::LotTake>> taken;
-    std::map<std::int64_t, std::int64_t> shortfalls;
+    std::map<std::int64_t, std::string> lot_names;
     for (const auto& [product_id, quantity] : wanted) {
       auto result =
           store::take_stock(unit, product_id, quantity, day, request.offline, caller.user_id);
       taken[product_id] = std::move(result.lots);
-      if (result.shortfall > 0) shortfalls[product_id] = result.shortfall;
+      lot_names.merge(result.lot_names);
     }
 
     store::SaleRecord record;
-    record.number = store::next_sale_number(unit, shift->register_id, day_text);
+    auto numbered = store::next_sale_number(unit, shift->register_id, day_text);
+    record.number = std::move(numbered.number);
     record.shift_id = shift->id;
     record.register_id = shift->register_id;
     record.cashier_id = caller.user_id;
@@ -429,6 +430,7 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
       l.line_no = static_cast<int>(i + 1);
       l.product_id = line.product.id;
       l.village_id = line.product.village_id;
+      l.village_name = line.product.village_name;
       l.name = line.product.name;
       l.unit = line.product.unit;
       l.quantity = line.input.quantity.amount();
@@ -447,7 +449,7 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
         if (need == 0) break;
         const std::int64_t q = std::min(need, lot.quantity);
         if (q == 0) continue;
-        l.lots.push_back({lot.lot_id, {}, q});
+        l.lots.push_back({lot.lot_id, lot_names[lot.lot_id], q});
         lot.quantity -= q;
         need -= q;
       }
@@ -470,7 +472,8 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
     store::post_entry(unit, "sale", sale_id, day_text,
                       domain::sale_postings(shift->register_id, settled.tenders, splits),
                       record.number);
-    return render(load_sale(unit, sale_id));
+    // The answer from what was just written (GET …/sales/{id} reads the same back).
+    return render(to_sale(record, numbered.register_));
   });
 }
 

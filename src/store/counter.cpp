@@ -33,7 +33,8 @@ void set_optional(sql::PreparedStatement& statement, int index,
 // --- registers ------------------------------------------------------------------------------
 
 constexpr const char* kRegisterColumns =
-    "SELECT id, name, printer_host, printer_port, receipt_columns FROM registers ";
+    "SELECT id, name, printer_host, printer_port, receipt_columns";
+constexpr int kRegisterColumnCount = 5;
 
 RegisterRecord read_register(sql::ResultSet& row) {
   RegisterRecord r;
@@ -80,7 +81,7 @@ const char* lock_clause(RowLock lock) {
 
 constexpr const char* kSellableColumns =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active "
+    "       v.commission_bps, p.active, v.active, v.name "
     "FROM products p JOIN villages v ON v.id = p.village_id ";
 
 std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) {
@@ -96,6 +97,7 @@ std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) 
   p.village_commission_bps = row->getInt(7);
   p.active = row->getBoolean(8);
   p.village_active = row->getBoolean(9);
+  p.village_name = row->getString(10);
   return p;
 }
 
@@ -131,7 +133,8 @@ SaleRecord read_sale(sql::ResultSet& row) {
 
 std::vector<RegisterRecord> list_registers(UnitOfWork& unit) {
   Rows rows(
-      unit.statement(std::string(kRegisterColumns) + "WHERE active ORDER BY id").executeQuery());
+      unit.statement(std::string(kRegisterColumns) + " FROM registers WHERE active ORDER BY id")
+          .executeQuery());
   std::vector<RegisterRecord> registers;
   while (rows->next())
     registers.push_back(read_register(*rows));
@@ -139,7 +142,7 @@ std::vector<RegisterRecord> list_registers(UnitOfWork& unit) {
 }
 
 std::optional<RegisterRecord> find_register(UnitOfWork& unit, std::int64_t id) {
-  auto& statement = unit.statement(std::string(kRegisterColumns) + "WHERE id = ?");
+  auto& statement = unit.statement(std::string(kRegisterColumns) + " FROM registers WHERE id = ?");
   statement.setInt64(1, id);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
@@ -147,7 +150,8 @@ std::optional<RegisterRecord> find_register(UnitOfWork& unit, std::int64_t id) {
 }
 
 std::optional<RegisterRecord> find_register_by_name(UnitOfWork& unit, const std::string& name) {
-  auto& statement = unit.statement(std::string(kRegisterColumns) + "WHERE name = ? AND active");
+  auto& statement =
+      unit.statement(std::string(kRegisterColumns) + " FROM registers WHERE name = ? AND active");
   statement.setString(1, name);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
@@ -344,11 +348,14 @@ Taken take_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantit
     if (!take_from_lot(unit, lot.lot_id, product_id, lot.quantity))
       throw Error(ErrorCode::internal, "internal error", {},
                   "lot " + std::to_string(lot.lot_id) + " changed under its lock");
+  for (const auto& lot : lots)
+    for (const auto& take : taken.lots)
+      if (take.lot_id == lot.lot_id) taken.lot_names[lot.lot_id] = lot.lot;
   return taken;
 }
 
-std::string next_sale_number(UnitOfWork& unit, std::int64_t register_id,
-                             const std::string& business_day) {
+NumberedRegister next_sale_number(UnitOfWork& unit, std::int64_t register_id,
+                                  const std::string& business_day) {
   auto& statement = unit.statement(
       "UPDATE registers SET sale_seq = LAST_INSERT_ID(IF(sale_day = ?, sale_seq + 1, 1)), "
       "sale_day = ? WHERE id = ?");
@@ -358,20 +365,29 @@ std::string next_sale_number(UnitOfWork& unit, std::int64_t register_id,
   if (statement.executeUpdate() != 1)
     throw Error(ErrorCode::internal, "internal error", {},
                 "register " + std::to_string(register_id) + " is gone");
-  const std::int64_t sequence = last_insert_id(unit);
+  // The register as the receipt shows it, and the sequence just taken, in one read.
+  auto& read = unit.statement(std::string(kRegisterColumns) +
+                              ", LAST_INSERT_ID() FROM registers WHERE id = ?");
+  read.setInt64(1, register_id);
+  Rows row(read.executeQuery());
+  row->next();
+  NumberedRegister numbered{{}, read_register(*row)};
+  const std::int64_t sequence = row->getInt64(kRegisterColumnCount + 1);
   std::string day = business_day;
   day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
   char number[48];
   std::snprintf(number, sizeof number, "%s-%lld-%04lld", day.c_str(),
                 static_cast<long long>(register_id), static_cast<long long>(sequence));
-  return number;
+  numbered.number = number;
+  return numbered;
 }
 
 std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   auto& head = unit.statement(
       "INSERT INTO sales (number, shift_id, register_id, cashier_id, business_day, subtotal_fen, "
       "discount_fen, rounding_fen, total_fen, change_fen, offline, rung_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000))");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000)) "
+      "RETURNING id, created_at");
   head.setString(1, sale.number);
   head.setInt64(2, sale.shift_id);
   head.setInt64(3, sale.register_id);
@@ -384,11 +400,15 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   head.setInt64(10, sale.change_fen);
   head.setBoolean(11, sale.offline);
   set_optional(head, 12, sale.rung_at);
-  head.executeUpdate();
-  sale.id = last_insert_id(unit);
+  {
+    Rows row(head.executeQuery());
+    row->next();
+    sale.id = row->getInt64(1);
+    sale.created_at = micros(*row, 2);
+  }
 
-  // Lines in one statement; their ids are read back by line number below, since Galera sets
-  // auto_increment_increment to the cluster size (ids are not consecutive there).
+  // Lines in one statement, returning the ids they got by line number (Galera sets
+  // auto_increment_increment to the cluster size, so ids are not consecutive there).
   std::string query =
       "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
       "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
@@ -396,6 +416,7 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   for (std::size_t i = 0; i < sale.lines.size(); ++i)
     query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  query += " RETURNING id, line_no";
   auto& lines = unit.statement(query);
   int index = 1;
   for (const auto& line : sale.lines) {
@@ -419,12 +440,8 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
     else
       lines.setNull(index++, 0);
   }
-  lines.executeUpdate();
   {
-    // The ids the lines got, by line number (no assumption about auto-increment steps).
-    auto& ids = unit.statement("SELECT id, line_no FROM sale_lines WHERE sale_id = ?");
-    ids.setInt64(1, sale.id);
-    Rows rows(ids.executeQuery());
+    Rows rows(lines.executeQuery());
     std::map<int, std::int64_t> by_number;
     while (rows->next())
       by_number[rows->getInt(2)] = rows->getInt64(1);

@@ -87,13 +87,17 @@ std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t 
     throw Error(ErrorCode::internal, "internal error", {},
                 "journal entry " + kind + " " + std::to_string(document_id) + " does not balance");
   auto& entry = unit.statement(
-      "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?)");
+      "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?) "
+      "RETURNING id");
   entry.setString(1, kind);
   entry.setInt64(2, document_id);
   entry.setString(3, business_day);
   entry.setString(4, memo);
-  entry.executeUpdate();
-  const std::int64_t entry_id = last_insert_id(unit);
+  const std::int64_t entry_id = [&] {
+    std::unique_ptr<sql::ResultSet> row(entry.executeQuery());
+    row->next();
+    return row->getInt64(1);
+  }();
   if (insert_postings(unit, entry_id, postings) == static_cast<int>(postings.size()))
     return entry_id;
   // Some account did not exist yet (a new village or register): create it and post again.

@@ -303,8 +303,8 @@ std::vector<LotRecord> receipt_lots(UnitOfWork& unit, std::int64_t receipt_id) {
 
 std::vector<domain::LotStock> lock_lots(UnitOfWork& unit, std::int64_t product_id) {
   auto& statement = unit.statement(
-      "SELECT id, expires_on, remaining FROM stock_lots WHERE product_id = ? AND remaining > 0 "
-      "ORDER BY expires_on IS NULL, expires_on, id FOR UPDATE");
+      "SELECT id, expires_on, remaining, lot FROM stock_lots WHERE product_id = ? "
+      "AND remaining > 0 ORDER BY expires_on IS NULL, expires_on, id FOR UPDATE");
   statement.setInt64(1, product_id);
   Rows rows(statement.executeQuery());
   std::vector<domain::LotStock> lots;
@@ -313,6 +313,7 @@ std::vector<domain::LotStock> lock_lots(UnitOfWork& unit, std::int64_t product_i
     lot.lot_id = rows->getInt64(1);
     lot.expires_on = optional_date(*rows, 2);
     lot.remaining = rows->getInt64(3);
+    lot.lot = rows->getString(4);
     lots.push_back(lot);
   }
   return lots;

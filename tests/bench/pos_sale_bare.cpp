@@ -76,15 +76,15 @@ constexpr const char* kOpenShift =
 // store/counter.cpp sellable_by_id
 constexpr const char* kSellable =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active "
+    "       v.commission_bps, p.active, v.active, v.name "
     "FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?";
 // store/stock.cpp take_on_hand, lock_lots, take_from_lot, append_to_ledger (one move)
 constexpr const char* kTakeOnHand =
     "UPDATE stock_levels SET on_hand = on_hand - ?, updated_at = UTC_TIMESTAMP(6) "
     "WHERE product_id = ? AND on_hand - reserved >= ?";
 constexpr const char* kLockLots =
-    "SELECT id, expires_on, remaining FROM stock_lots WHERE product_id = ? AND remaining > 0 "
-    "ORDER BY expires_on IS NULL, expires_on, id FOR UPDATE";
+    "SELECT id, expires_on, remaining, lot FROM stock_lots WHERE product_id = ? "
+    "AND remaining > 0 ORDER BY expires_on IS NULL, expires_on, id FOR UPDATE";
 constexpr const char* kTakeFromLot =
     "UPDATE stock_lots SET remaining = remaining - ? "
     "WHERE id = ? AND product_id = ? AND remaining >= ?";
@@ -95,16 +95,19 @@ constexpr const char* kInsertMove =
 constexpr const char* kNextSaleNumber =
     "UPDATE registers SET sale_seq = LAST_INSERT_ID(IF(sale_day = ?, sale_seq + 1, 1)), "
     "sale_day = ? WHERE id = ?";
-constexpr const char* kLastInsertId = "SELECT LAST_INSERT_ID()";
+constexpr const char* kSaleRegister =
+    "SELECT id, name, printer_host, printer_port, receipt_columns, LAST_INSERT_ID() "
+    "FROM registers WHERE id = ?";
 constexpr const char* kInsertSale =
     "INSERT INTO sales (number, shift_id, register_id, cashier_id, business_day, subtotal_fen, "
     "discount_fen, rounding_fen, total_fen, change_fen, offline, rung_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000))";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000)) "
+    "RETURNING id, created_at";
 constexpr const char* kInsertLine =
     "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
     "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
-    "fee_fen, share_fen, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr const char* kLineIds = "SELECT id, line_no FROM sale_lines WHERE sale_id = ?";
+    "fee_fen, share_fen, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id, line_no";
 constexpr const char* kInsertLineLot =
     "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES (?, ?, ?)";
 constexpr const char* kInsertTender =
@@ -112,38 +115,12 @@ constexpr const char* kInsertTender =
     "?, ?, ?, ?)";
 // store/journal.cpp post_entry with three postings
 constexpr const char* kInsertEntry =
-    "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?)";
+    "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?) "
+    "RETURNING id";
 constexpr const char* kInsertPostings =
     "INSERT INTO postings (entry_id, account_id, amount_fen) SELECT ?, a.id, v.amount FROM ("
     "SELECT ? AS code, ? AS amount UNION ALL SELECT ?, ? UNION ALL SELECT ?, ?"
     ") v JOIN ledger_accounts a ON a.code = v.code";
-// store/counter.cpp find_sale (lines not locked) and find_register: the answer is read back
-constexpr const char* kFindSale =
-    "SELECT s.id, s.number, s.shift_id, s.register_id, s.cashier_id, u.username, "
-    "s.business_day, "
-    "       s.subtotal_fen, s.discount_fen, s.rounding_fen, s.total_fen, s.change_fen, s.offline, "
-    "       s.rung_at, s.created_at "
-    "FROM sales s JOIN users u ON u.id = s.cashier_id WHERE s.id = ?";
-constexpr const char* kFindLines =
-    "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, "
-    "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
-    "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
-    "       l.refunded_quantity, l.code "
-    "FROM sale_lines l JOIN villages v ON v.id = l.village_id WHERE l.sale_id = ? "
-    "ORDER BY l.line_no";
-constexpr const char* kFindLineLots =
-    "SELECT ll.sale_line_id, ll.lot_id, sl.lot, ll.quantity FROM sale_line_lots ll "
-    "JOIN sale_lines l ON l.id = ll.sale_line_id JOIN stock_lots sl ON sl.id = ll.lot_id "
-    "WHERE l.sale_id = ? ORDER BY ll.sale_line_id, sl.expires_on IS NULL, sl.expires_on, "
-    "ll.lot_id";
-constexpr const char* kFindTenders =
-    "SELECT method, amount_fen, tendered_fen, reference FROM sale_tenders WHERE sale_id = ? "
-    "ORDER BY id";
-constexpr const char* kFindRefunds =
-    "SELECT id, method, total_fen, created_at FROM refunds WHERE sale_id = ? ORDER BY id";
-constexpr const char* kFindRegister =
-    "SELECT id, name, printer_host, printer_port, receipt_columns FROM registers WHERE id = ?";
-
 // --- the minimal shape: no lookups, no read-back; @sale carries the sale id between statements -
 
 constexpr const char* kMinimalSale =
@@ -261,12 +238,6 @@ class Connection {
     statement->execute("COMMIT");
   }
   void rollback() { connection_->rollback(); }
-
-  std::int64_t last_insert_id() {
-    Rows id(statement(kLastInsertId).executeQuery());
-    id->next();
-    return id->getInt64(1);
-  }
 
  private:
   std::unique_ptr<sql::Connection> connection_;
@@ -387,11 +358,17 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     next.setString(2, day);
     next.setInt64(3, register_id);
     if (next.executeUpdate() != 1) fail("register gone");
+    auto& read = c.statement(kSaleRegister);
+    read.setInt64(1, register_id);
+    Rows row(read.executeQuery());
+    if (!row->next()) fail("register gone");
+    (void)row->getString(2);
+    const std::int64_t sequence = row->getInt64(6);
     std::string compact = day;
     compact.erase(std::remove(compact.begin(), compact.end(), '-'), compact.end());
     char text[48];
     std::snprintf(text, sizeof text, "%s-%lld-%04lld", compact.c_str(),
-                  static_cast<long long>(register_id), static_cast<long long>(c.last_insert_id()));
+                  static_cast<long long>(register_id), static_cast<long long>(sequence));
     number = text;
   }
   std::int64_t sale_id = 0;
@@ -409,8 +386,10 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     head.setInt64(10, 0);
     head.setBoolean(11, false);
     head.setNull(12, 0);
-    head.executeUpdate();
-    sale_id = c.last_insert_id();
+    Rows row(head.executeQuery());
+    row->next();
+    sale_id = row->getInt64(1);
+    (void)row->getString(2);
   }
   std::int64_t line_id = 0;
   {
@@ -432,10 +411,7 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     line.setInt64(i++, fee);
     line.setInt64(i++, share);
     line.setNull(i++, 0);
-    line.executeUpdate();
-    auto& ids = c.statement(kLineIds);
-    ids.setInt64(1, sale_id);
-    Rows rows(ids.executeQuery());
+    Rows rows(line.executeQuery());
     std::map<int, std::int64_t> by_number;
     while (rows->next())
       by_number[rows->getInt(2)] = rows->getInt64(1);
@@ -474,8 +450,9 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     entry.setInt64(2, sale_id);
     entry.setString(3, day);
     entry.setString(4, number);
-    entry.executeUpdate();
-    const auto entry_id = c.last_insert_id();
+    Rows row(entry.executeQuery());
+    row->next();
+    const auto entry_id = row->getInt64(1);
     auto& postings = c.statement(kInsertPostings);
     postings.setInt64(1, entry_id);
     postings.setString(2, "cash_drawer:" + std::to_string(register_id));
@@ -487,48 +464,8 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     if (postings.executeUpdate() != 3) fail("a posting found no account");
   }
 
-  // The answer, read back as load_sale does, then stored as the key's reply.
-  std::string reply;
-  reply.reserve(reply_bytes);
-  {
-    auto& head = c.statement(kFindSale);
-    head.setInt64(1, sale_id);
-    Rows row(head.executeQuery());
-    if (!row->next()) fail("sale gone");
-    for (int column = 1; column <= 15; ++column) {
-      if (!row->isNull(column)) reply += row->getString(column);
-      reply += ',';
-    }
-  }
-  {
-    auto& lines = c.statement(kFindLines);
-    lines.setInt64(1, sale_id);
-    Rows rows(lines.executeQuery());
-    while (rows->next())
-      for (int column = 1; column <= 18; ++column) {
-        if (!rows->isNull(column)) reply += rows->getString(column);
-        reply += ',';
-      }
-  }
-  for (const char* query : {kFindLineLots, kFindTenders, kFindRefunds}) {
-    auto& statement = c.statement(query);
-    statement.setInt64(1, sale_id);
-    Rows rows(statement.executeQuery());
-    const auto columns = static_cast<int>(rows->getMetaData()->getColumnCount());
-    while (rows->next())
-      for (int column = 1; column <= columns; ++column) {
-        if (!rows->isNull(column)) reply += rows->getString(column);
-        reply += ',';
-      }
-  }
-  {
-    auto& r = c.statement(kFindRegister);
-    r.setInt64(1, register_id);
-    Rows row(r.executeQuery());
-    if (!row->next()) fail("register gone");
-    reply += row->getString(2);
-  }
-  if (reply.size() < reply_bytes) reply.resize(reply_bytes, ' ');
+  // The answer: the server renders it from what it wrote (no read-back), stored as the reply.
+  const std::string reply(reply_bytes, 'x');
   {
     auto& store = c.statement(kStoreReply);
     store.setInt(1, 201);

@@ -343,14 +343,40 @@ TEST(LoginThrottle, InvalidUtf8IsRefusedNamingTheFieldBeforeHashing) {
       << "refused input was not counted as a failure";
 }
 
-TEST(Accounts, LogoutEndsTheSessionForEveryProcess) {
+TEST(Accounts, LogoutEndsTheSessionAtOnceHereAndWithinTheCacheTimeInOtherProcesses) {
   Station station;
   const auto login = station.accounts.login("admin", kPassword, "10.0.4.1");
+  EXPECT_TRUE(station.accounts.authenticate(login.token));
   store::Database other_database(station.schema.config());
-  service::AccountService other_process(other_database, test_support::cheap_hasher());
+  service::SessionPolicy policy;
+  policy.cache_seconds = 0.3;
+  service::AccountService other_process(other_database, test_support::cheap_hasher(), policy);
   EXPECT_TRUE(other_process.authenticate(login.token)) << "sessions are shared";
   station.accounts.logout(login.token);
+  EXPECT_FALSE(station.accounts.authenticate(login.token)) << "remembered here, forgotten at once";
+  EXPECT_TRUE(other_process.authenticate(login.token)) << "the other process trusts it briefly";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
   EXPECT_FALSE(other_process.authenticate(login.token));
+}
+
+TEST(Accounts, ALiveSessionIsTrustedForTheCacheTimeWithoutAskingTheDatabase) {
+  Station station;
+  const auto login = station.accounts.login("admin", kPassword, "10.0.4.2");
+  EXPECT_TRUE(station.accounts.authenticate(login.token));
+  // Ended behind this process's back (another process, or an operator): trusted until the
+  // remembered answer runs out, then refused.
+  test_support::admin_execute("DELETE FROM " + station.schema.name() + ".sessions");
+  EXPECT_TRUE(station.accounts.authenticate(login.token));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_FALSE(station.accounts.authenticate(login.token));
+
+  service::SessionPolicy uncached;
+  uncached.cache_seconds = 0;
+  Station asking(uncached);
+  const auto again = asking.accounts.login("admin", kPassword, "10.0.4.3");
+  EXPECT_TRUE(asking.accounts.authenticate(again.token));
+  test_support::admin_execute("DELETE FROM " + asking.schema.name() + ".sessions");
+  EXPECT_FALSE(asking.accounts.authenticate(again.token)) << "cache_seconds = 0 asks every time";
 }
 
 TEST(Accounts, IdleSessionsExpire) {

@@ -212,6 +212,33 @@ TEST_F(CounterTest, ASplitTenderSaleWithAScaleLabelFreezesItsSplitAndBalances) {
   EXPECT_EQ(report.body["expected_cash_fen"], 50000 + 9110);
 }
 
+TEST_F(CounterTest, ASalesAnswerIsExactlyWhatReadingItBackGives) {
+  // The answer is built from what the sale wrote, not read back: it must not drift from GET.
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("RB1", "piece", 1000);
+  const auto q = product("RB2", "piece", 250);
+  receive(p, 2, "早批", day(5));
+  receive(p, 5, "晚批", day(30));
+  receive(q, 9, "Q1");
+  const json body = {
+      {"lines",
+       {{{"product_id", p}, {"quantity", 3}, {"discount_fen", 100}},
+        {{"product_id", q}, {"quantity", 2}},
+        {{"product_id", p}, {"quantity", 1}}}},
+      {"discount_fen", 55},
+      {"tenders", {{{"method", "cash"}, {"amount_fen", 4345}, {"tendered_fen", 5000}}}}};
+  const auto sold = sell(body, "k-readback");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  ASSERT_EQ(sold.body["lines"][0]["lots"].size(), 2u) << "3 from two lots, FEFO";
+  EXPECT_EQ(sold.body["lines"][0]["lots"][0]["lot"], "早批");
+  const auto read =
+      api.call("GET", "/api/v1/pos/sales/" + std::to_string(sold.body["id"].get<std::int64_t>()),
+               "cashier1");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(sold.body, read.body);
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ALabelWhoseAmountDisagreesWithPriceTimesWeightIsRefused) {
   ASSERT_EQ(open_shift().status, 201);
   const auto longan = product("LONGAN", "g", 4800, {{"plu", 10007}});

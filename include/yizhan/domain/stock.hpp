@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace yizhan::domain {
@@ -14,6 +15,7 @@ struct LotStock {
   std::int64_t lot_id = 0;
   std::optional<std::chrono::year_month_day> expires_on;  ///< nothing: does not expire
   std::int64_t remaining = 0;
+  std::string lot;  ///< its label as received (e.g. the village's batch number)
 };
 
 /// A quantity taken from one lot.

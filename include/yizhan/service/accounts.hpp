@@ -24,6 +24,11 @@ struct SessionPolicy {
   int absolute_seconds = 12 * 3600;  ///< a session ends this long after login, whatever happens
   int idle_seconds = 2 * 3600;       ///< … or this long after its last use
   int touch_after_seconds = 60;      ///< last-use time is written at most this often
+  /// A session found live is trusted this long without asking the database again, so a busy
+  /// counter's requests do not each pay a lookup. Ending a session in this process (logout,
+  /// password change, disabling) takes effect at once; in another process, within this time.
+  /// 0 asks every time.
+  double cache_seconds = 1;
   int failure_window_seconds = 15 * 60;
   /// One username from one client address: this many failures freely, then each further attempt
   /// waits first_delay, 2×, 4× … up to max_delay. The counter ends after a quiet window.
@@ -105,6 +110,7 @@ class AccountService {
  private:
   struct Attempt;
   class RecentlyBlocked;
+  class LiveSessions;
   /// Admission of one attempt for `username` from `client_address`: a block remembered in
   /// this process (429), a place on the hashing pool (503 when full), then the gate that checks
   /// and counts the throttle in the database (429, audited as `action`) and reads the user.
@@ -116,6 +122,7 @@ class AccountService {
   SessionPolicy policy_;
   std::unique_ptr<HashingPool> hashing_;
   std::unique_ptr<RecentlyBlocked> recently_blocked_;
+  std::unique_ptr<LiveSessions> live_sessions_;
   std::string decoy_hash_;  ///< verified against for unknown users, so timing does not tell
 };
 

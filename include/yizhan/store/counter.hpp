@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,7 @@ struct SellableProduct {
   int village_commission_bps = 0;
   bool active = true;
   bool village_active = true;
+  std::string village_name;
 };
 std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id);
 std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode);
@@ -107,14 +109,19 @@ std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu);
 struct Taken {
   std::vector<domain::LotTake> lots;
   std::int64_t shortfall = 0;  ///< booked as found missing before the sale (offline only)
+  std::map<std::int64_t, std::string> lot_names;  ///< of the lots taken, by id
 };
 Taken take_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity,
                  std::chrono::year_month_day today, bool offline, std::int64_t by);
 
 /// The next sale number of a register for a business day ("YYYYMMDD-<register>-<seq>"): the
-/// register's own per-day sequence (only its sales touch its row).
-std::string next_sale_number(UnitOfWork& unit, std::int64_t register_id,
-                             const std::string& business_day);
+/// register's own per-day sequence (only its sales touch its row); with the register itself.
+struct NumberedRegister {
+  std::string number;
+  RegisterRecord register_;
+};
+NumberedRegister next_sale_number(UnitOfWork& unit, std::int64_t register_id,
+                                  const std::string& business_day);
 
 struct SaleLineRecord {
   std::int64_t id = 0;
@@ -178,7 +185,8 @@ struct SaleRecord {
   std::vector<RefundSummaryRecord> refunds;
 };
 
-/// Inserts the sale, its lines (ids filled in), their lots and its tenders.
+/// Inserts the sale (id and created_at filled in), its lines (ids filled in), their lots and
+/// its tenders.
 std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale);
 /// A sale with its lines, lots, tenders and refunds; lines locked FOR UPDATE when asked.
 std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock_lines = false);
