@@ -150,6 +150,53 @@ Config load_config(const std::optional<std::string>& path) {
                  config.counter.cashier_discount_limit_bps);
       read_strings(table, "counter", "scale_labels", config.counter.scale_labels);
 
+      read_value(table, "orders", "unpaid_minutes", config.orders.unpaid_minutes);
+      read_value(table, "orders", "pickup_days", config.orders.pickup_days);
+      read_value(table, "orders", "delivery_fee_fen", config.orders.delivery_fee_fen);
+      read_value(table, "orders", "free_delivery_above_fen", config.orders.free_delivery_above_fen);
+      read_strings(table, "orders", "delivery_areas", config.orders.delivery_areas);
+      read_value(table, "orders", "pickup_address", config.orders.pickup_address);
+      read_value(table, "orders", "pickup_hours", config.orders.pickup_hours);
+
+      // [payments.wechat] and [payments.alipay]: a table of tables.
+      if (const auto* payments = table["payments"].as_table()) try {
+          auto& wechat = config.wechat_pay;
+          for (const auto& [key, target] :
+               std::initializer_list<std::pair<const char*, std::string*>>{
+                   {"base_url", &wechat.base_url},
+                   {"mch_id", &wechat.mch_id},
+                   {"app_id", &wechat.app_id},
+                   {"merchant_serial", &wechat.merchant_serial},
+                   {"platform_serial", &wechat.platform_serial},
+                   {"notify_url", &wechat.notify_url},
+                   {"merchant_private_key_file", &wechat.merchant_private_key_file},
+                   {"api_v3_key_file", &wechat.api_v3_key_file},
+                   {"platform_public_key_file", &wechat.platform_public_key_file},
+                   {"api_v2_key_file", &wechat.api_v2_key_file}})
+            read_value(*payments, "wechat", key, *target);
+          if (const auto v2 = (*payments)["wechat"]["code_pay_v2"]) {
+            if (!v2.is_boolean())
+              throw std::runtime_error("payments.wechat.code_pay_v2: expected true or false");
+            wechat.code_pay_v2 = v2.value_or(false);
+          }
+          read_millis(*payments, "wechat", "timeout_ms", wechat.timeout);
+          auto& alipay = config.alipay;
+          for (const auto& [key, target] :
+               std::initializer_list<std::pair<const char*, std::string*>>{
+                   {"gateway_url", &alipay.gateway_url},
+                   {"app_id", &alipay.app_id},
+                   {"seller_id", &alipay.seller_id},
+                   {"notify_url", &alipay.notify_url},
+                   {"return_url", &alipay.return_url},
+                   {"app_private_key_file", &alipay.app_private_key_file},
+                   {"alipay_public_key_file", &alipay.alipay_public_key_file}})
+            read_value(*payments, "alipay", key, *target);
+          read_millis(*payments, "alipay", "timeout_ms", alipay.timeout);
+        } catch (const std::runtime_error& error) {
+          const std::string what = error.what();
+          throw std::runtime_error(what.starts_with("payments.") ? what : "payments." + what);
+        }
+
       read_value(table, "log", "level", config.log_level);
     } catch (const std::runtime_error& error) {
       throw std::runtime_error(*path + ": " + error.what());
@@ -221,6 +268,30 @@ Config load_config(const std::optional<std::string>& path) {
                              config.business_time_zone +
                              "\" (use Asia/Shanghai, UTC or an offset like +08:00)");
   }
+  const auto& orders = config.orders;
+  if (orders.unpaid_minutes < 1 || orders.unpaid_minutes > 24 * 60)
+    throw std::runtime_error("orders.unpaid_minutes must be 1 to 1440");
+  if (orders.pickup_days < 1 || orders.pickup_days > 30)
+    throw std::runtime_error("orders.pickup_days must be 1 to 30");
+  if (orders.delivery_fee_fen < 0 || orders.delivery_fee_fen > 100'000)
+    throw std::runtime_error("orders.delivery_fee_fen must be 0 to 100000 (¥1000)");
+  if (orders.free_delivery_above_fen < 0)
+    throw std::runtime_error("orders.free_delivery_above_fen must not be negative");
+  const auto& wechat = config.wechat_pay;
+  if (wechat.configured() &&
+      (wechat.app_id.empty() || wechat.merchant_serial.empty() ||
+       wechat.merchant_private_key_file.empty() || wechat.api_v3_key_file.empty() ||
+       wechat.platform_public_key_file.empty() || wechat.platform_serial.empty() ||
+       wechat.notify_url.empty()))
+    throw std::runtime_error(
+        "payments.wechat: with mch_id set, app_id, merchant_serial, merchant_private_key_file, "
+        "api_v3_key_file, platform_public_key_file, platform_serial and notify_url are needed");
+  const auto& alipay = config.alipay;
+  if (alipay.configured() && (alipay.app_private_key_file.empty() ||
+                              alipay.alipay_public_key_file.empty() || alipay.notify_url.empty()))
+    throw std::runtime_error(
+        "payments.alipay: with app_id set, app_private_key_file, alipay_public_key_file and "
+        "notify_url are needed");
   if (config.counter.cashier_discount_limit_bps < 0 ||
       config.counter.cashier_discount_limit_bps > 10000)
     throw std::runtime_error("counter.cashier_discount_limit_bps must be 0 to 10000");

@@ -63,6 +63,39 @@ struct CounterConfig {
   std::vector<std::string> scale_labels;
 };
 
+/// A WeChat Pay merchant account (README "Payments"): ids, and the files that hold its keys,
+/// kept outside the repository. `yizhan-paysim keygen` writes one for the simulator. Not
+/// configured while mch_id is empty.
+struct WechatPayConfig {
+  std::string base_url = "https://api.mch.weixin.qq.com";
+  std::string mch_id, app_id, merchant_serial, platform_serial, notify_url;
+  std::string merchant_private_key_file, api_v3_key_file, platform_public_key_file;
+  bool code_pay_v2 = false;  ///< counter codes through v2 micropay instead of v3 codepay
+  std::string api_v2_key_file;
+  std::chrono::milliseconds timeout{5000};
+  [[nodiscard]] bool configured() const { return !mch_id.empty(); }
+};
+
+/// An Alipay application (README "Payments"), likewise; not configured while app_id is empty.
+struct AlipayConfig {
+  std::string gateway_url = "https://openapi.alipay.com/gateway.do";
+  std::string app_id, seller_id, notify_url, return_url;
+  std::string app_private_key_file, alipay_public_key_file;
+  std::chrono::milliseconds timeout{5000};
+  [[nodiscard]] bool configured() const { return !app_id.empty(); }
+};
+
+/// Online orders: how long an order waits, what delivery costs, where pickup happens.
+struct OrdersConfig {
+  int unpaid_minutes = 30;  ///< an unpaid online-payment order expires and frees its stock
+  int pickup_days = 2;      ///< a cash-on-pickup order not collected by then expires
+  std::int64_t delivery_fee_fen = 800;
+  std::int64_t free_delivery_above_fen = 9900;  ///< 满99包邮; 0 = never free
+  std::vector<std::string> delivery_areas;      ///< where the station delivers; empty = anywhere
+  std::string pickup_address = "安海镇乡村联盟驿站";
+  std::string pickup_hours = "每天 08:00–20:00";
+};
+
 /// Everything `yizhan serve` needs.
 struct Config {
   HttpConfig http;
@@ -71,6 +104,9 @@ struct Config {
   std::string business_time_zone = "Asia/Shanghai";  ///< the business day's time zone
   int password_hash_threads = 2;  ///< argon2 runs on its own pool, never on database workers
   CounterConfig counter;
+  OrdersConfig orders;
+  WechatPayConfig wechat_pay;
+  AlipayConfig alipay;
 };
 
 /// Loads `path` (TOML; empty = defaults only), then applies YIZHAN_* environment variables.

@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "yizhan/config.hpp"
 
@@ -63,4 +66,46 @@ TEST(Config, TheBusinessTimeZoneMustBeOneWeCanTrust) {
   setenv("YIZHAN_BUSINESS_TIME_ZONE", "Mars/Olympus", 1);
   EXPECT_THROW(yizhan::load_config(std::nullopt), std::runtime_error);
   unsetenv("YIZHAN_BUSINESS_TIME_ZONE");
+}
+
+TEST(Config, PaymentAccountsAndOrderRulesAreRead) {
+  const auto path =
+      write_temp("yizhan-config-payments.toml",
+                 "[orders]\nunpaid_minutes = 15\ndelivery_areas = [\"安海镇\", \"东石镇\"]\n"
+                 "[payments.wechat]\nmch_id = \"1900000001\"\napp_id = \"wx1\"\n"
+                 "merchant_serial = \"S1\"\nmerchant_private_key_file = \"/k/m.pem\"\n"
+                 "api_v3_key_file = \"/k/v3.txt\"\nplatform_public_key_file = \"/k/p.pem\"\n"
+                 "platform_serial = \"PUB_KEY_ID_1\"\nnotify_url = \"https://s/n\"\n"
+                 "code_pay_v2 = true\ntimeout_ms = 3000\n"
+                 "[payments.alipay]\napp_id = \"2021\"\napp_private_key_file = \"/k/a.pem\"\n"
+                 "alipay_public_key_file = \"/k/ap.pem\"\nnotify_url = \"https://s/a\"\n");
+  const auto config = yizhan::load_config(path);
+  EXPECT_EQ(config.orders.unpaid_minutes, 15);
+  EXPECT_EQ(config.orders.pickup_days, 2);
+  EXPECT_EQ(config.orders.delivery_areas, (std::vector<std::string>{"安海镇", "东石镇"}));
+  EXPECT_TRUE(config.wechat_pay.configured());
+  EXPECT_EQ(config.wechat_pay.platform_serial, "PUB_KEY_ID_1");
+  EXPECT_TRUE(config.wechat_pay.code_pay_v2);
+  EXPECT_EQ(config.wechat_pay.timeout, std::chrono::milliseconds(3000));
+  EXPECT_TRUE(config.alipay.configured());
+  EXPECT_EQ(config.alipay.gateway_url, "https://openapi.alipay.com/gateway.do");
+  EXPECT_FALSE(yizhan::load_config(std::nullopt).wechat_pay.configured())
+      << "no merchant account unless one is configured";
+}
+
+TEST(Config, AHalfConfiguredMerchantAccountOrBadOrderRuleIsRefusedNamingTheKey) {
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[payments.wechat]\nmch_id = \"1900000001\"\n", "payments.wechat"},
+           {"[payments.alipay]\napp_id = \"2021\"\n", "payments.alipay"},
+           {"[payments.wechat]\ncode_pay_v2 = \"yes\"\n", "payments.wechat.code_pay_v2"},
+           {"[orders]\nunpaid_minutes = 0\n", "orders.unpaid_minutes"},
+           {"[orders]\ndelivery_fee_fen = -1\n", "orders.delivery_fee_fen"}}) {
+    const auto path = write_temp("yizhan-config-bad-payments.toml", text);
+    try {
+      yizhan::load_config(path);
+      ADD_FAILURE() << text;
+    } catch (const std::runtime_error& error) {
+      EXPECT_NE(std::string(error.what()).find(key), std::string::npos) << error.what();
+    }
+  }
 }

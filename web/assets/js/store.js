@@ -16,6 +16,8 @@ function renderFrame() {
     search,
     element('nav', { className: 'store-nav' }, [
       element('a', { attributes: { href: '/products.html', 'data-i18n': 'nav.all_products' } }),
+      element('a', { attributes: { href: '/cart.html', 'data-i18n': 'cart.nav' } }),
+      element('a', { attributes: { href: '/orders.html', 'data-i18n': 'orders.nav' } }),
       element('button', { className: 'link-button', attributes: { type: 'button', id: 'lang-switch', 'data-i18n': 'lang.switch' } }),
       element('a', { attributes: { href: '/login.html', 'data-i18n': 'nav.login' } }),
     ]));
