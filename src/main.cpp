@@ -17,6 +17,7 @@
 #include "yizhan/http/metrics.hpp"
 #include "yizhan/http/server.hpp"
 #include "yizhan/http/static_files.hpp"
+#include "yizhan/payments/configured.hpp"
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/audit.hpp"
 #include "yizhan/service/catalog.hpp"
@@ -26,6 +27,7 @@
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/idempotency.hpp"
 #include "yizhan/service/maintenance.hpp"
+#include "yizhan/service/orders.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
@@ -76,6 +78,23 @@ yizhan::service::StockSettings stock_settings(const yizhan::Config& config) {
   return settings;
 }
 
+/// The online orders' settings from configuration.
+yizhan::service::OrderSettings order_settings(const yizhan::Config& config) {
+  yizhan::service::OrderSettings settings;
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  settings.unpaid_minutes = config.orders.unpaid_minutes;
+  settings.pickup_days = config.orders.pickup_days;
+  settings.delivery.flat_fee = yizhan::domain::Fen(config.orders.delivery_fee_fen);
+  settings.delivery.free_above =
+      config.orders.free_delivery_above_fen > 0
+          ? std::optional(yizhan::domain::Fen(config.orders.free_delivery_above_fen))
+          : std::nullopt;
+  settings.delivery.areas = config.orders.delivery_areas;
+  settings.pickup_address = config.orders.pickup_address;
+  settings.pickup_hours = config.orders.pickup_hours;
+  return settings;
+}
+
 /// The database, the services over it and the router: everything a request needs.
 struct Application {
   explicit Application(const yizhan::Config& config)
@@ -89,11 +108,17 @@ struct Application {
         idempotency(database, config.database.idempotency_retention_days),
         counter(database, counter_settings(config), config.database.idempotency_retention_days),
         stock(database, stock_settings(config), config.database.idempotency_retention_days),
+        wechat_pay(yizhan::payments::configured_wechat_pay(config.wechat_pay)),
+        alipay(yizhan::payments::configured_alipay(config.alipay)),
+        orders(database, order_settings(config),
+               {{"wechat", {wechat_pay.get(), config.wechat_pay.mch_id, config.wechat_pay.app_id}},
+                {"alipay", {alipay.get(), config.alipay.seller_id, config.alipay.app_id}}},
+               config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
-            {health, accounts, audit, catalog, &counter, &stock},
+            {health, accounts, audit, catalog, &counter, &stock, &orders},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -106,6 +131,9 @@ struct Application {
   yizhan::service::Idempotency idempotency;
   yizhan::service::CounterService counter;
   yizhan::service::StockService stock;
+  std::unique_ptr<yizhan::payments::Provider> wechat_pay;
+  std::unique_ptr<yizhan::payments::Provider> alipay;
+  yizhan::service::OrderService orders;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;
@@ -120,7 +148,15 @@ int serve(const yizhan::Config& config) {
       spdlog::info("purged {} expired idempotency keys", removed);
     }
   });
+  // Unpaid and uncollected orders expire and give their stock back (several processes may
+  // sweep at once: each order moves by a conditional update).
+  yizhan::service::Maintenance sweep(std::chrono::seconds(20));
+  sweep.add("expire due orders", [&application] {
+    if (const int expired = application.orders.expire_due(); expired > 0)
+      spdlog::info("expired {} orders", expired);
+  });
   maintenance.start();
+  sweep.start();
   yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);
   yizhan::http::Server server(config.http, {application.router, static_files, application.metrics,
                                             config.database.pool_size});

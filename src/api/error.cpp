@@ -26,6 +26,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::no_open_shift: return 409;
     case ErrorCode::refund_exceeds_sale: return 409;
     case ErrorCode::invalid_state: return 409;
+    case ErrorCode::price_changed: return 409;
     case ErrorCode::discount_limit: return 403;
     case ErrorCode::unauthorized: return 401;
     case ErrorCode::invalid_credentials: return 401;

@@ -5,6 +5,7 @@
 #include "auth.hpp"
 #include "catalog.hpp"
 #include "operations.hpp"
+#include "orders.hpp"
 #include "pos.hpp"
 #include "receipts.hpp"
 #include "stock.hpp"
@@ -25,6 +26,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   if (services.counter) add_pos_routes(router, *services.counter);
   if (services.counter) add_receipt_routes(router, *services.counter);
   if (services.stock) add_stock_routes(router, *services.stock);
+  if (services.orders) add_order_routes(router, *services.orders);
 
   // GET /metrics
   if (!endpoints.metrics) {

@@ -22,6 +22,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::no_open_shift: return "no_open_shift";
     case ErrorCode::refund_exceeds_sale: return "refund_exceeds_sale";
     case ErrorCode::invalid_state: return "invalid_state";
+    case ErrorCode::price_changed: return "price_changed";
     case ErrorCode::discount_limit: return "discount_limit";
     case ErrorCode::unauthorized: return "unauthorized";
     case ErrorCode::invalid_credentials: return "invalid_credentials";

@@ -87,6 +87,18 @@ std::vector<Posting> refund_postings(std::int64_t register_id, TenderMethod meth
   return postings;
 }
 
+std::vector<Posting> order_payment_postings(TenderMethod method, std::int64_t register_id,
+                                            std::span<const VillageSplit> lines, Fen delivery_fee) {
+  Fen goods;
+  for (const auto& line : lines)
+    goods += line.fee + line.share;
+  const Tender paid{method, goods, std::nullopt, {}};
+  auto postings = sale_postings(register_id, std::span<const Tender>(&paid, 1), lines);
+  post(postings, tender_account(method, register_id), delivery_fee);
+  post(postings, kDeliveryIncome, -delivery_fee);
+  return finish(std::move(postings), "order_payment_postings");
+}
+
 std::vector<Posting> cash_movement_postings(std::int64_t register_id, Fen amount) {
   return finish({{cash_drawer_account(register_id), amount}, {kStationCash, -amount}},
                 "cash_movement_postings");

@@ -97,6 +97,8 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::unbalanced_entries(unit); });
   checker.add("journal: village payable = shares − refunded shares",
               [](store::UnitOfWork& unit) { return store::village_payable_differences(unit); });
+  checker.add("orders: reservations match their state",
+              [](store::UnitOfWork& unit) { return store::order_reservation_differences(unit); });
   checker.add("sales: tenders = total",
               [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
 }

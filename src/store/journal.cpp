@@ -137,7 +137,7 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
   return lines_of(
       unit,
       "SELECT CONCAT('village ', v.id, ': payable ', -COALESCE(pay.balance, 0), ', shares ', "
-      "              COALESCE(s.shares, 0) - COALESCE(r.shares, 0)) "
+      "              COALESCE(s.shares, 0) + COALESCE(o.shares, 0) - COALESCE(r.shares, 0)) "
       "FROM villages v "
       "LEFT JOIN (SELECT a.village_id, SUM(p.amount_fen) AS balance FROM postings p "
       "           JOIN ledger_accounts a ON a.id = p.account_id "
@@ -148,8 +148,29 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
       "LEFT JOIN (SELECT l.village_id, SUM(rl.share_fen) AS shares FROM refund_lines rl "
       "           JOIN sale_lines l ON l.id = rl.sale_line_id GROUP BY l.village_id) r "
       "  ON r.village_id = v.id "
-      "WHERE -COALESCE(pay.balance, 0) <> COALESCE(s.shares, 0) - COALESCE(r.shares, 0) "
+      // Online orders owe their shares once paid (online, or in cash at handover).
+      "LEFT JOIN (SELECT l.village_id, SUM(l.share_fen) AS shares FROM order_lines l "
+      "           JOIN orders o ON o.id = l.order_id WHERE o.paid_fen > 0 "
+      "           GROUP BY l.village_id) o ON o.village_id = v.id "
+      "WHERE -COALESCE(pay.balance, 0) <> "
+      "      COALESCE(s.shares, 0) + COALESCE(o.shares, 0) - COALESCE(r.shares, 0) "
       "ORDER BY v.id");
+}
+
+std::vector<std::string> order_reservation_differences(UnitOfWork& unit) {
+  return lines_of(
+      unit,
+      "SELECT CONCAT('order ', o.number, ' (', o.state, '): reserved ', COALESCE(m.q, 0), "
+      "              ', should be ', IF(o.state IN ('pending_payment', 'confirmed', 'paid', "
+      "              'picking', 'ready'), l.q, 0)) "
+      "FROM orders o "
+      "JOIN (SELECT order_id, SUM(quantity) AS q FROM order_lines GROUP BY order_id) l "
+      "  ON l.order_id = o.id "
+      "LEFT JOIN (SELECT document_id, SUM(quantity) AS q FROM stock_moves "
+      "           WHERE document_kind = 'order' AND kind IN ('reserve', 'release') "
+      "           GROUP BY document_id) m ON m.document_id = o.id "
+      "WHERE COALESCE(m.q, 0) <> IF(o.state IN ('pending_payment', 'confirmed', 'paid', "
+      "      'picking', 'ready'), l.q, 0) ORDER BY o.id LIMIT 1000");
 }
 
 std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit) {

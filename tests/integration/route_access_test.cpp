@@ -12,6 +12,7 @@
 #include "yizhan/service/catalog.hpp"
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/health.hpp"
+#include "yizhan/service/orders.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/images.hpp"
 
@@ -75,6 +76,15 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/pos/shifts/{id}/report/print", Access::staff},
     {"GET /api/v1/pos/receipt.css", Access::anyone},
     {"GET /api/v1/pos/receipt.js", Access::anyone},
+    {"GET /api/v1/orders/config", Access::anyone},
+    {"POST /api/v1/orders", Access::anyone},
+    {"GET /api/v1/orders", Access::staff},
+    {"GET /api/v1/orders/{number}", Access::anyone},
+    {"POST /api/v1/orders/{number}/cancel", Access::anyone},
+    {"POST /api/v1/orders/{number}/transition", Access::staff},
+    {"POST /api/v1/orders/{number}/payment", Access::anyone},
+    {"POST /api/v1/payments/wechat/notify", Access::anyone},
+    {"POST /api/v1/payments/alipay/notify", Access::anyone},
 };
 
 struct Fixture {
@@ -86,8 +96,9 @@ struct Fixture {
   service::CatalogService catalog{station.database, images};
   service::StockService stock{station.database};
   service::CounterService counter{station.database, service::CounterSettings{}};
+  service::OrderService orders{station.database, service::OrderSettings{}, {}};
   api::Router router =
-      api::build_router({health, station.accounts, audit, catalog, &counter, &stock});
+      api::build_router({health, station.accounts, audit, catalog, &counter, &stock, &orders});
 };
 
 }  // namespace

@@ -9,6 +9,7 @@ class AccountService;
 class AuditService;
 class CatalogService;
 class CounterService;
+class OrderService;
 class StockService;
 }  // namespace yizhan::service
 
@@ -22,6 +23,7 @@ struct Services {
   service::CatalogService& catalog;
   service::CounterService* counter = nullptr;  ///< the counter's routes, when set
   service::StockService* stock = nullptr;      ///< the stock routes, when set
+  service::OrderService* orders = nullptr;     ///< the online orders' routes, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared

@@ -25,6 +25,7 @@ enum class ErrorCode {
   no_open_shift,             // 409, selling or paying out without an open shift
   refund_exceeds_sale,       // 409, refunding more than was sold (and not yet refunded)
   invalid_state,             // 409, a document's state does not allow the change
+  price_changed,             // 409, the checkout's total is not what the customer saw
   discount_limit,            // 403, a cashier's discount beyond the configured limit
   unauthorized,              // 401, not signed in
   invalid_credentials,       // 401, wrong username or password

@@ -48,6 +48,14 @@ std::vector<Posting> sale_postings(std::int64_t register_id, std::span<const Ten
 std::vector<Posting> refund_postings(std::int64_t register_id, TenderMethod method,
                                      std::span<const VillageSplit> lines);
 
+inline constexpr const char* kDeliveryIncome = "delivery_income";
+
+/// An online order paid (or a cash-on-pickup order paid at handover) through `method`: like a
+/// counter sale of its lines, plus the delivery fee as the station's income. The exact reverse
+/// (every amount negated) is a whole refund.
+std::vector<Posting> order_payment_postings(TenderMethod method, std::int64_t register_id,
+                                            std::span<const VillageSplit> lines, Fen delivery_fee);
+
 /// Cash put into (amount > 0) or taken out of (amount < 0) a drawer, against the station's cash.
 /// A shift's opening float is such a movement.
 std::vector<Posting> cash_movement_postings(std::int64_t register_id, Fen amount);

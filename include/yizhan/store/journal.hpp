@@ -29,6 +29,9 @@ std::vector<std::string> unbalanced_entries(UnitOfWork& unit);
 /// "village <id>: payable <x>, shares <y>".
 std::vector<std::string> village_payable_differences(UnitOfWork& unit);
 
+/// Orders whose reservation moves do not match their state: those holding a reservation
+/// (pending payment … ready) reserve their lines; every other none.
+std::vector<std::string> order_reservation_differences(UnitOfWork& unit);
 /// Sales whose tenders do not sum to their total: "sale <number>: …".
 std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit);
 

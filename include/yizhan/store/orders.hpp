@@ -1,0 +1,159 @@
+// Online orders in MariaDB (sql/008_orders.sql): orders with their frozen lines, history,
+// payments asked of providers, notifications received, and the reservation of stock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
+
+namespace yizhan::store {
+
+class UnitOfWork;
+
+struct OrderLineRecord {
+  std::int64_t id = 0;
+  int line_no = 0;
+  std::int64_t product_id = 0;
+  std::int64_t village_id = 0;
+  std::string village_name;
+  std::string name;
+  domain::Unit unit = domain::Unit::piece;
+  std::int64_t quantity = 0;
+  std::int64_t unit_price_fen = 0;
+  std::int64_t gross_fen = 0;
+  int commission_bps = 0;
+  std::int64_t fee_fen = 0;
+  std::int64_t share_fen = 0;
+};
+
+struct OrderEventRecord {
+  std::string state;
+  std::string by_kind;  ///< customer, staff, provider, sweep
+  std::optional<std::int64_t> by_user;
+  std::string note;
+  std::int64_t at = 0;  ///< unix microseconds
+};
+
+struct OrderPaymentRecord {
+  std::int64_t id = 0;
+  std::int64_t order_id = 0;
+  std::string provider;  ///< wechat, alipay
+  std::string channel;
+  std::string out_trade_no;
+  std::int64_t amount_fen = 0;
+  std::string state;  ///< started, paid, closed, refunded
+  std::optional<std::string> transaction_id;
+  std::optional<std::string> qr_content;
+  std::optional<std::string> redirect_url;
+  std::optional<std::string> jsapi;  ///< the JSAPI parameters as JSON text
+};
+
+struct OrderRecord {
+  std::int64_t id = 0;
+  std::string number;
+  std::string token_hash;  ///< 32 bytes
+  std::string state;
+  std::string fulfilment;
+  std::string payment_method;
+  std::string contact_name;
+  std::string contact_phone;
+  std::optional<std::string> address_area;
+  std::optional<std::string> address_detail;
+  std::string note;
+  std::string business_day;
+  std::int64_t subtotal_fen = 0;
+  std::int64_t delivery_fee_fen = 0;
+  std::int64_t total_fen = 0;
+  std::int64_t paid_fen = 0;
+  std::int64_t refunded_fen = 0;
+  std::string pickup_code;
+  std::optional<std::string> carrier;
+  std::optional<std::string> waybill;
+  std::optional<std::int64_t> expires_at;  ///< unix microseconds
+  std::optional<std::string> attention;
+  std::int64_t created_at = 0;
+  std::vector<OrderLineRecord> lines;
+  std::vector<OrderEventRecord> events;
+  std::optional<OrderPaymentRecord> payment;  ///< the latest one asked of a provider
+};
+
+/// A product as the online shop sells it: price, unit, village and its commission rates.
+struct OrderableProduct {
+  std::int64_t id = 0;
+  std::string name;
+  domain::Unit unit = domain::Unit::piece;
+  domain::Fen price;
+  std::optional<int> commission_bps;
+  std::int64_t village_id = 0;
+  std::string village_name;
+  int village_commission_bps = 0;
+  bool offered = false;  ///< listed, shown online, its village active
+};
+std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id);
+
+/// The register of the cashier's open shift, if any.
+std::optional<std::int64_t> open_shift_register(UnitOfWork& unit, std::int64_t cashier_id);
+
+/// Inserts the order (id, created_at and its number, `number_for(id)`, filled in) and its
+/// lines (ids filled in).
+void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_seconds,
+                  const std::function<std::string(std::int64_t)>& number_for);
+/// The order with its lines, history and latest payment; its row locked FOR UPDATE when asked.
+std::optional<OrderRecord> find_order(UnitOfWork& unit, const std::string& number,
+                                      bool lock = false);
+std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, bool lock = false);
+/// Orders newest first (lines included, no history), optionally of one state.
+std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::string>& state,
+                                     int offset, int limit);
+std::int64_t count_orders(UnitOfWork& unit, const std::optional<std::string>& state);
+
+/// Moves the order from `from` to `to` only if it is still in `from` (the sweep and the
+/// notifications race the staff): false when it was not. Records the event.
+bool move_order(UnitOfWork& unit, std::int64_t order_id, const std::string& from,
+                const std::string& to, const std::string& by_kind,
+                std::optional<std::int64_t> by_user, const std::string& note);
+/// The event of the order's first state.
+void record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
+                        const std::string& by_kind, std::optional<std::int64_t> by_user,
+                        const std::string& note);
+void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,
+                        const std::string& waybill);
+void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
+void add_order_refunded(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
+void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& attention);
+/// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
+std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
+
+/// Reserves `quantity` of a product only if available (on_hand − reserved) covers it.
+bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
+/// Gives a reservation back.
+void release_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
+/// The goods of a reservation leave: on_hand and reserved both fall by `quantity`.
+void sell_reserved(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
+/// What a product has available now (no lock).
+std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id);
+void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::int64_t lot_id,
+                            std::int64_t quantity);
+
+/// The payment of an order through one channel, if asked before.
+std::optional<OrderPaymentRecord> find_order_payment(UnitOfWork& unit, std::int64_t order_id,
+                                                     const std::string& channel);
+std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
+                                                        const std::string& provider,
+                                                        const std::string& out_trade_no, bool lock);
+std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& payment);
+void mark_payment(UnitOfWork& unit, std::int64_t payment_id, const std::string& state,
+                  const std::optional<std::string>& transaction_id);
+
+/// Every payment notification that reached us, with what became of it.
+void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
+                         const std::optional<std::string>& out_trade_no,
+                         const std::optional<std::string>& transaction_id,
+                         std::optional<std::int64_t> amount_fen, const std::string& reason);
+
+}  // namespace yizhan::store

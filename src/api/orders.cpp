@@ -1,0 +1,257 @@
+// Online orders (API.md "Online orders"): checkout, tracking, the staff queue, payments.
+#include "orders.hpp"
+
+#include "idempotency.hpp"
+#include "json.hpp"
+#include "yizhan/service/orders.hpp"
+#include "yizhan/service/qr.hpp"
+
+namespace yizhan::api {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+
+/// The payment's QR (libqrencode) as inline SVG with a 4-module quiet zone, for the page to show.
+std::string qr_svg(std::string_view content) {
+  const auto qr = service::encode_qr(content);
+  const std::string side = std::to_string(qr.size + 8);
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + side + " " + side +
+                    "\" shape-rendering=\"crispEdges\" role=\"img\" " +
+                    "aria-label=\"付款二维码 / payment QR\"><rect width=\"" + side +
+                    "\" height=\"" + side + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  for (int y = 0; y < qr.size; ++y)
+    for (int x = 0; x < qr.size; ++x)
+      if (qr.at(x, y))
+        out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
+  return out + "\"/></svg>";
+}
+
+std::int64_t required_integer(const json& body, const char* field) {
+  const auto value = integer_field(body, field);
+  if (!value) throw Error::invalid_field(field, std::string(field) + " is required");
+  return *value;
+}
+
+json order_json(const service::Order& o) {
+  json lines = json::array();
+  for (const auto& l : o.lines)
+    lines.push_back({{"line_no", l.line_no},
+                     {"product_id", l.product_id},
+                     {"name", l.name},
+                     {"village_id", l.village_id},
+                     {"village_name", l.village_name},
+                     {"unit", std::string(domain::to_string(l.unit))},
+                     {"quantity", l.quantity},
+                     {"unit_price_fen", l.unit_price.value()},
+                     {"gross_fen", l.gross.value()}});
+  json history = json::array();
+  for (const auto& e : o.history)
+    history.push_back(
+        {{"state", e.state}, {"by", e.by}, {"note", e.note}, {"at", time_json(e.at)}});
+  json payment = nullptr;
+  if (o.payment) {
+    json jsapi = nullptr;
+    if (o.payment->jsapi) jsapi = json::parse(*o.payment->jsapi, nullptr, false);
+    payment = {
+        {"provider", o.payment->provider},
+        {"channel", o.payment->channel},
+        {"state", o.payment->state},
+        {"qr_content", nullable(o.payment->qr_content)},
+        {"qr_svg", o.payment->qr_content ? json(qr_svg(*o.payment->qr_content)) : json(nullptr)},
+        {"redirect_url", nullable(o.payment->redirect_url)},
+        {"jsapi", jsapi.is_discarded() ? json(nullptr) : jsapi}};
+  }
+  json out = {{"number", o.number},
+              {"state", o.state},
+              {"fulfilment", o.fulfilment},
+              {"payment_method", o.payment_method},
+              {"contact", {{"name", o.contact_name}, {"phone", o.contact_phone}}},
+              {"address", o.address_area ? json{{"area", *o.address_area},
+                                                {"detail", o.address_detail.value_or("")}}
+                                         : json(nullptr)},
+              {"note", o.note},
+              {"subtotal_fen", o.subtotal.value()},
+              {"delivery_fee_fen", o.delivery_fee.value()},
+              {"total_fen", o.total.value()},
+              {"paid_fen", o.paid.value()},
+              {"refunded_fen", o.refunded.value()},
+              {"created_at", time_json(o.created_at)},
+              {"expires_at", o.expires_at ? time_json(*o.expires_at) : json(nullptr)},
+              {"pickup_code", nullable(o.pickup_code)},
+              {"carrier", nullable(o.carrier)},
+              {"waybill", nullable(o.waybill)},
+              {"lines", lines},
+              {"history", history},
+              {"payment", payment}};
+  if (o.token) out["token"] = *o.token;
+  if (o.attention) out["attention"] = *o.attention;
+  return out;
+}
+
+service::CheckoutRequest checkout_request(const json& body) {
+  reject_unknown_fields(body, {"lines", "fulfilment", "contact", "address", "note", "payment",
+                               "channel", "expected_total_fen"});
+  service::CheckoutRequest request;
+  const auto lines = body.find("lines");
+  if (lines == body.end() || !lines->is_array())
+    throw Error::invalid_field("lines", "lines is required (an array)");
+  if (lines->size() > 50) throw Error::invalid_field("lines", "at most 50 lines");
+  for (std::size_t i = 0; i < lines->size(); ++i) {
+    const auto& line = (*lines)[i];
+    const std::string at = "lines[" + std::to_string(i) + "]";
+    if (!line.is_object()) throw Error::invalid_field(at, "a line is an object");
+    try {
+      reject_unknown_fields(line, {"product_id", "quantity"});
+      request.lines.push_back(
+          {required_integer(line, "product_id"), required_integer(line, "quantity")});
+    } catch (const Error& error) {
+      throw error.within(at);
+    }
+  }
+  request.fulfilment = required_string(body, "fulfilment", 20);
+  const auto contact = body.find("contact");
+  if (contact == body.end() || !contact->is_object())
+    throw Error::invalid_field("contact", "contact is required ({name, phone})");
+  try {
+    reject_unknown_fields(*contact, {"name", "phone"});
+    request.contact_name = required_string(*contact, "name", 200);
+    request.contact_phone = required_string(*contact, "phone", 40);
+  } catch (const Error& error) {
+    throw error.within("contact");
+  }
+  if (const auto address = body.find("address"); address != body.end() && !address->is_null()) {
+    if (!address->is_object()) throw Error::invalid_field("address", "address is {area, detail}");
+    try {
+      reject_unknown_fields(*address, {"area", "detail"});
+      request.address_area = string_field(*address, "area");
+      request.address_detail = string_field(*address, "detail");
+    } catch (const Error& error) {
+      throw error.within("address");
+    }
+  }
+  request.note = string_field(body, "note").value_or("");
+  request.payment = required_string(body, "payment", 20);
+  request.expected_total_fen = integer_field(body, "expected_total_fen");
+  return request;
+}
+
+std::string query_value(const Request& request, const char* name) {
+  const auto found = request.query.find(name);
+  return found == request.query.end() ? std::string() : found->second;
+}
+
+}  // namespace
+
+void add_order_routes(Router& router, service::OrderService& orders) {
+  const auto db = Executor::database;
+
+  // GET /api/v1/orders/config
+  router.add(
+      {"GET", "/api/v1/orders/config", Access::anyone, db, [&orders](const Request&) {
+         const auto& s = orders.settings();
+         json areas = s.delivery.areas;
+         return json_response(
+             200, {{"delivery",
+                    {{"flat_fee_fen", s.delivery.flat_fee.value()},
+                     {"free_above_fen",
+                      s.delivery.free_above ? json(s.delivery.free_above->value()) : json(nullptr)},
+                     {"areas", areas}}},
+                   {"pickup", {{"address", s.pickup_address}, {"hours", s.pickup_hours}}},
+                   {"payments", orders.payment_methods()},
+                   {"unpaid_minutes", s.unpaid_minutes}});
+       }});
+
+  // POST /api/v1/orders
+  router.add({"POST", "/api/v1/orders", Access::anyone, db, [&orders](const Request& request) {
+                auto key = idempotency_key(request, "POST /api/v1/orders");
+                if (!key)
+                  throw Error(
+                      ErrorCode::idempotency_key_required,
+                      "需要 Idempotency-Key 请求头 / the Idempotency-Key header is required");
+                const auto checkout = checkout_request(parse_object(request));
+                return from_stored(orders.checkout(checkout, *key, [](const service::Order& o) {
+                  return to_stored(json_response(201, order_json(o)));
+                }));
+              }});
+
+  // GET /api/v1/orders
+  router.add({"GET", "/api/v1/orders", Access::staff, db, [&orders](const Request& request) {
+                const auto page = parse_page(request);
+                const auto state = query_value(request, "state");
+                const auto result = orders.list(state.empty() ? std::nullopt : std::optional(state),
+                                                page.page, page.page_size);
+                json items = json::array();
+                for (const auto& o : result.items)
+                  items.push_back(order_json(o));
+                return json_response(
+                    200, {{"items", items}, {"page", result.page}, {"pages", result.pages}});
+              }});
+
+  // GET /api/v1/orders/{number}
+  router.add(
+      {"GET", "/api/v1/orders/{number}", Access::anyone, db, [&orders](const Request& request) {
+         const auto& number = request.path_parameters.at("number");
+         const auto token = query_value(request, "token");
+         // Staff see any order; everyone else needs the order's token.
+         const bool staff = request.principal && (request.principal->role == domain::Role::admin ||
+                                                  request.principal->role == domain::Role::cashier);
+         return json_response(
+             200, order_json(staff && token.empty() ? orders.for_staff(number)
+                                                    : orders.for_customer(number, token)));
+       }});
+
+  // POST /api/v1/orders/{number}/cancel
+  router.add({"POST", "/api/v1/orders/{number}/cancel", Access::anyone, db,
+              [&orders](const Request& request) {
+                const auto& number = request.path_parameters.at("number");
+                const auto token = query_value(request, "token");
+                const bool staff =
+                    request.principal && (request.principal->role == domain::Role::admin ||
+                                          request.principal->role == domain::Role::cashier);
+                const auto order =
+                    orders.cancel(number, token.empty() ? std::nullopt : std::optional(token),
+                                  staff && token.empty() ? request.principal : std::nullopt);
+                return json_response(200, order_json(order));
+              }});
+
+  // POST /api/v1/orders/{number}/transition
+  router.add({"POST", "/api/v1/orders/{number}/transition", Access::staff, db,
+              [&orders](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"to", "pickup_code", "carrier", "waybill"});
+                const auto order = orders.transition(
+                    request.path_parameters.at("number"), required_string(body, "to", 20),
+                    string_field(body, "pickup_code"), string_field(body, "carrier"),
+                    string_field(body, "waybill"), *request.principal);
+                return json_response(200, order_json(order));
+              }});
+
+  // POST /api/v1/orders/{number}/payment
+  router.add({"POST", "/api/v1/orders/{number}/payment", Access::anyone, db,
+              [&orders](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"channel"});
+                const auto order = orders.start_payment(
+                    request.path_parameters.at("number"), query_value(request, "token"),
+                    required_string(body, "channel", 20), request.client_address);
+                return json_response(200, order_json(order));
+              }});
+
+  // POST /api/v1/payments/wechat/notify, POST /api/v1/payments/alipay/notify
+  for (const char* provider : {"wechat", "alipay"}) {
+    router.add({"POST", std::string("/api/v1/payments/") + provider + "/notify", Access::anyone, db,
+                [&orders, provider](const Request& request) {
+                  const auto answer = orders.notify(provider, request.headers, request.body);
+                  Response response;
+                  response.status = answer.status;
+                  response.body = answer.body;
+                  response.content_type = std::string(provider) == "alipay"
+                                              ? "text/plain; charset=utf-8"
+                                              : "application/json; charset=utf-8";
+                  return response;
+                }});
+  }
+}
+
+}  // namespace yizhan::api

@@ -1,0 +1,496 @@
+// Online orders in MariaDB: see include/yizhan/store/orders.hpp and sql/008_orders.sql.
+#include "yizhan/store/orders.hpp"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <memory>
+#include <sstream>
+
+#include "rows.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/text.hpp"
+#include "yizhan/store/database.hpp"
+
+namespace yizhan::store {
+namespace {
+
+using Rows = std::unique_ptr<sql::ResultSet>;
+using domain::Error;
+using domain::ErrorCode;
+
+void set_text(sql::PreparedStatement& statement, int index,
+              const std::optional<std::string>& value) {
+  if (value)
+    statement.setString(index, *value);
+  else
+    statement.setNull(index, 0);
+}
+
+std::optional<std::string> optional_text(sql::ResultSet& row, int column) {
+  if (row.isNull(column)) return std::nullopt;
+  return std::string(row.getString(column));
+}
+
+constexpr const char* kOrderColumns =
+    "SELECT id, number, token_hash, state, fulfilment, payment_method, contact_name, "
+    "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
+    "delivery_fee_fen, total_fen, paid_fen, refunded_fen, pickup_code, carrier, waybill, "
+    "expires_at, attention, created_at FROM orders ";
+
+OrderRecord read_order(sql::ResultSet& row) {
+  OrderRecord o;
+  o.id = row.getInt64(1);
+  o.number = row.isNull(2) ? std::string() : std::string(row.getString(2));
+  o.token_hash = row.getString(3);
+  o.state = row.getString(4);
+  o.fulfilment = row.getString(5);
+  o.payment_method = row.getString(6);
+  o.contact_name = row.getString(7);
+  o.contact_phone = row.getString(8);
+  o.address_area = optional_text(row, 9);
+  o.address_detail = optional_text(row, 10);
+  o.note = row.getString(11);
+  o.business_day = row.getString(12);
+  o.subtotal_fen = row.getInt64(13);
+  o.delivery_fee_fen = row.getInt64(14);
+  o.total_fen = row.getInt64(15);
+  o.paid_fen = row.getInt64(16);
+  o.refunded_fen = row.getInt64(17);
+  o.pickup_code = row.getString(18);
+  o.carrier = optional_text(row, 19);
+  o.waybill = optional_text(row, 20);
+  if (!row.isNull(21)) o.expires_at = micros(row, 21);
+  o.attention = optional_text(row, 22);
+  o.created_at = micros(row, 23);
+  return o;
+}
+
+std::vector<OrderLineRecord> order_lines(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
+      "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen "
+      "FROM order_lines l JOIN villages v ON v.id = l.village_id WHERE l.order_id = ? "
+      "ORDER BY l.line_no");
+  statement.setInt64(1, order_id);
+  Rows rows(statement.executeQuery());
+  std::vector<OrderLineRecord> lines;
+  while (rows->next()) {
+    OrderLineRecord l;
+    l.id = rows->getInt64(1);
+    l.line_no = rows->getInt(2);
+    l.product_id = rows->getInt64(3);
+    l.village_id = rows->getInt64(4);
+    l.village_name = rows->getString(5);
+    l.name = rows->getString(6);
+    l.unit = domain::parse_unit(std::string(rows->getString(7))).value_or(domain::Unit::piece);
+    l.quantity = rows->getInt64(8);
+    l.unit_price_fen = rows->getInt64(9);
+    l.gross_fen = rows->getInt64(10);
+    l.commission_bps = rows->getInt(11);
+    l.fee_fen = rows->getInt64(12);
+    l.share_fen = rows->getInt64(13);
+    lines.push_back(std::move(l));
+  }
+  return lines;
+}
+
+std::vector<OrderEventRecord> order_events(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "SELECT state, by_kind, by_user, note, created_at FROM order_events WHERE order_id = ? "
+      "ORDER BY id");
+  statement.setInt64(1, order_id);
+  Rows rows(statement.executeQuery());
+  std::vector<OrderEventRecord> events;
+  while (rows->next())
+    events.push_back({rows->getString(1), rows->getString(2), optional_int64(*rows, 3),
+                      rows->getString(4), micros(*rows, 5)});
+  return events;
+}
+
+constexpr const char* kPaymentColumns =
+    "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
+    "qr_content, redirect_url, jsapi FROM order_payments ";
+
+OrderPaymentRecord read_payment(sql::ResultSet& row) {
+  OrderPaymentRecord p;
+  p.id = row.getInt64(1);
+  p.order_id = row.getInt64(2);
+  p.provider = row.getString(3);
+  p.channel = row.getString(4);
+  p.out_trade_no = row.getString(5);
+  p.amount_fen = row.getInt64(6);
+  p.state = row.getString(7);
+  p.transaction_id = optional_text(row, 8);
+  p.qr_content = optional_text(row, 9);
+  p.redirect_url = optional_text(row, 10);
+  p.jsapi = optional_text(row, 11);
+  return p;
+}
+
+std::optional<OrderPaymentRecord> latest_payment(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) + "WHERE order_id = ? ORDER BY id DESC LIMIT 1");
+  statement.setInt64(1, order_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_payment(*row);
+}
+
+std::optional<OrderRecord> complete(UnitOfWork& unit, Rows row) {
+  if (!row->next()) return std::nullopt;
+  auto order = read_order(*row);
+  row.reset();
+  order.lines = order_lines(unit, order.id);
+  order.events = order_events(unit, order.id);
+  order.payment = latest_payment(unit, order.id);
+  return order;
+}
+
+}  // namespace
+
+std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement(
+      "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, v.name, "
+      "v.commission_bps, p.active AND p.online AND v.active "
+      "FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?");
+  statement.setInt64(1, id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  OrderableProduct p;
+  p.id = row->getInt64(1);
+  p.name = row->getString(2);
+  p.unit = domain::parse_unit(std::string(row->getString(3))).value_or(domain::Unit::piece);
+  p.price = domain::Fen(row->getInt64(4));
+  if (!row->isNull(5)) p.commission_bps = row->getInt(5);
+  p.village_id = row->getInt64(6);
+  p.village_name = row->getString(7);
+  p.village_commission_bps = row->getInt(8);
+  p.offered = row->getBoolean(9);
+  return p;
+}
+
+std::optional<std::int64_t> open_shift_register(UnitOfWork& unit, std::int64_t cashier_id) {
+  auto& statement =
+      unit.statement("SELECT register_id FROM shifts WHERE open_cashier_id = ? LOCK IN SHARE MODE");
+  statement.setInt64(1, cashier_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return row->getInt64(1);
+}
+
+void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_seconds,
+                  const std::function<std::string(std::int64_t)>& number_for) {
+  auto& head = unit.statement(
+      "INSERT INTO orders (token_hash, state, fulfilment, payment_method, contact_name, "
+      "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
+      "delivery_fee_fen, total_fen, pickup_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) RETURNING id, created_at, expires_at");
+  std::istringstream token(order.token_hash);
+  head.setBlob(1, &token);
+  head.setString(2, order.state);
+  head.setString(3, order.fulfilment);
+  head.setString(4, order.payment_method);
+  head.setString(5, order.contact_name);
+  head.setString(6, order.contact_phone);
+  set_text(head, 7, order.address_area);
+  set_text(head, 8, order.address_detail);
+  head.setString(9, order.note);
+  head.setString(10, order.business_day);
+  head.setInt64(11, order.subtotal_fen);
+  head.setInt64(12, order.delivery_fee_fen);
+  head.setInt64(13, order.total_fen);
+  head.setString(14, order.pickup_code);
+  head.setInt64(15, expires_in_seconds);
+  {
+    Rows row(head.executeQuery());
+    row->next();
+    order.id = row->getInt64(1);
+    order.created_at = micros(*row, 2);
+    order.expires_at = micros(*row, 3);
+  }
+  order.number = number_for(order.id);
+  auto& number = unit.statement("UPDATE orders SET number = ? WHERE id = ?");
+  number.setString(1, order.number);
+  number.setInt64(2, order.id);
+  number.executeUpdate();
+
+  std::string query =
+      "INSERT INTO order_lines (order_id, line_no, product_id, village_id, name, unit, quantity, "
+      "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen) VALUES ";
+  for (std::size_t i = 0; i < order.lines.size(); ++i)
+    query +=
+        i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  query += " RETURNING id, line_no";
+  auto& lines = unit.statement(query);
+  int index = 1;
+  for (const auto& line : order.lines) {
+    lines.setInt64(index++, order.id);
+    lines.setInt(index++, line.line_no);
+    lines.setInt64(index++, line.product_id);
+    lines.setInt64(index++, line.village_id);
+    lines.setString(index++, line.name);
+    lines.setString(index++, std::string(domain::to_string(line.unit)));
+    lines.setInt64(index++, line.quantity);
+    lines.setInt64(index++, line.unit_price_fen);
+    lines.setInt64(index++, line.gross_fen);
+    lines.setInt(index++, line.commission_bps);
+    lines.setInt64(index++, line.fee_fen);
+    lines.setInt64(index++, line.share_fen);
+  }
+  Rows ids(lines.executeQuery());
+  while (ids->next())
+    for (auto& line : order.lines)
+      if (line.line_no == ids->getInt(2)) line.id = ids->getInt64(1);
+}
+
+std::optional<OrderRecord> find_order(UnitOfWork& unit, const std::string& number, bool lock) {
+  auto& statement =
+      unit.statement(std::string(kOrderColumns) + "WHERE number = ?" + (lock ? " FOR UPDATE" : ""));
+  statement.setString(1, number);
+  return complete(unit, Rows(statement.executeQuery()));
+}
+
+std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, bool lock) {
+  auto& statement =
+      unit.statement(std::string(kOrderColumns) + "WHERE id = ?" + (lock ? " FOR UPDATE" : ""));
+  statement.setInt64(1, id);
+  return complete(unit, Rows(statement.executeQuery()));
+}
+
+std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::string>& state,
+                                     int offset, int limit) {
+  auto& statement = unit.statement(std::string(kOrderColumns) +
+                                   (state ? "WHERE state = ? ORDER BY id DESC LIMIT ? OFFSET ?"
+                                          : "ORDER BY id DESC LIMIT ? OFFSET ?"));
+  int index = 1;
+  if (state) statement.setString(index++, *state);
+  statement.setInt(index++, limit);
+  statement.setInt(index++, offset);
+  std::vector<OrderRecord> orders;
+  {
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      orders.push_back(read_order(*rows));
+  }
+  for (auto& order : orders) {
+    order.lines = order_lines(unit, order.id);
+    order.payment = latest_payment(unit, order.id);
+  }
+  return orders;
+}
+
+std::int64_t count_orders(UnitOfWork& unit, const std::optional<std::string>& state) {
+  auto& statement = unit.statement(state ? "SELECT COUNT(*) FROM orders WHERE state = ?"
+                                         : "SELECT COUNT(*) FROM orders");
+  if (state) statement.setString(1, *state);
+  Rows row(statement.executeQuery());
+  row->next();
+  return row->getInt64(1);
+}
+
+bool move_order(UnitOfWork& unit, std::int64_t order_id, const std::string& from,
+                const std::string& to, const std::string& by_kind,
+                std::optional<std::int64_t> by_user, const std::string& note) {
+  auto& statement = unit.statement(
+      "UPDATE orders SET state = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND state = ?");
+  statement.setString(1, to);
+  statement.setInt64(2, order_id);
+  statement.setString(3, from);
+  if (statement.executeUpdate() != 1) return false;
+  record_order_event(unit, order_id, to, by_kind, by_user, note);
+  return true;
+}
+
+void record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
+                        const std::string& by_kind, std::optional<std::int64_t> by_user,
+                        const std::string& note) {
+  auto& statement = unit.statement(
+      "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?)");
+  statement.setInt64(1, order_id);
+  statement.setString(2, state);
+  statement.setString(3, by_kind);
+  if (by_user)
+    statement.setInt64(4, *by_user);
+  else
+    statement.setNull(4, 0);
+  statement.setString(5, domain::storable_text(note, 200));
+  statement.executeUpdate();
+}
+
+void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,
+                        const std::string& waybill) {
+  auto& statement = unit.statement("UPDATE orders SET carrier = ?, waybill = ? WHERE id = ?");
+  statement.setString(1, carrier);
+  statement.setString(2, waybill);
+  statement.setInt64(3, order_id);
+  statement.executeUpdate();
+}
+
+void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen) {
+  auto& statement = unit.statement("UPDATE orders SET paid_fen = paid_fen + ? WHERE id = ?");
+  statement.setInt64(1, amount_fen);
+  statement.setInt64(2, order_id);
+  statement.executeUpdate();
+}
+
+void add_order_refunded(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen) {
+  auto& statement =
+      unit.statement("UPDATE orders SET refunded_fen = refunded_fen + ? WHERE id = ?");
+  statement.setInt64(1, amount_fen);
+  statement.setInt64(2, order_id);
+  statement.executeUpdate();
+}
+
+void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& attention) {
+  auto& statement = unit.statement("UPDATE orders SET attention = ? WHERE id = ?");
+  statement.setString(1, domain::storable_text(attention, 200));
+  statement.setInt64(2, order_id);
+  statement.executeUpdate();
+}
+
+std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
+  auto& statement = unit.statement(
+      "SELECT id FROM orders WHERE state IN ('pending_payment', 'confirmed') "
+      "AND expires_at < UTC_TIMESTAMP(6) ORDER BY expires_at LIMIT ?");
+  statement.setInt(1, limit);
+  Rows rows(statement.executeQuery());
+  std::vector<std::int64_t> ids;
+  while (rows->next())
+    ids.push_back(rows->getInt64(1));
+  return ids;
+}
+
+bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity) {
+  auto& statement = unit.statement(
+      "UPDATE stock_levels SET reserved = reserved + ?, updated_at = UTC_TIMESTAMP(6) "
+      "WHERE product_id = ? AND on_hand - reserved >= ?");
+  statement.setInt64(1, quantity);
+  statement.setInt64(2, product_id);
+  statement.setInt64(3, quantity);
+  return statement.executeUpdate() == 1;
+}
+
+void release_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity) {
+  auto& statement = unit.statement(
+      "UPDATE stock_levels SET reserved = reserved - ?, updated_at = UTC_TIMESTAMP(6) "
+      "WHERE product_id = ? AND reserved >= ?");
+  statement.setInt64(1, quantity);
+  statement.setInt64(2, product_id);
+  statement.setInt64(3, quantity);
+  if (statement.executeUpdate() != 1)
+    throw Error(ErrorCode::internal, "internal error", {},
+                "product " + std::to_string(product_id) + " has less reserved than released");
+}
+
+void sell_reserved(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity) {
+  auto& statement = unit.statement(
+      "UPDATE stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?, "
+      "updated_at = UTC_TIMESTAMP(6) WHERE product_id = ? AND reserved >= ? AND on_hand >= ?");
+  statement.setInt64(1, quantity);
+  statement.setInt64(2, quantity);
+  statement.setInt64(3, product_id);
+  statement.setInt64(4, quantity);
+  statement.setInt64(5, quantity);
+  if (statement.executeUpdate() != 1)
+    throw Error(ErrorCode::internal, "internal error", {},
+                "product " + std::to_string(product_id) + " lost its reservation");
+}
+
+std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id) {
+  auto& statement =
+      unit.statement("SELECT on_hand - reserved FROM stock_levels WHERE product_id = ?");
+  statement.setInt64(1, product_id);
+  Rows row(statement.executeQuery());
+  return row->next() ? row->getInt64(1) : 0;
+}
+
+void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::int64_t lot_id,
+                            std::int64_t quantity) {
+  auto& statement = unit.statement(
+      "INSERT INTO order_line_lots (order_line_id, lot_id, quantity) VALUES (?, ?, ?)");
+  statement.setInt64(1, order_line_id);
+  statement.setInt64(2, lot_id);
+  statement.setInt64(3, quantity);
+  statement.executeUpdate();
+}
+
+std::optional<OrderPaymentRecord> find_order_payment(UnitOfWork& unit, std::int64_t order_id,
+                                                     const std::string& channel) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) + "WHERE order_id = ? AND channel = ?");
+  statement.setInt64(1, order_id);
+  statement.setString(2, channel);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_payment(*row);
+}
+
+std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
+                                                        const std::string& provider,
+                                                        const std::string& out_trade_no,
+                                                        bool lock) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) + "WHERE provider = ? AND out_trade_no = ? " +
+                     "ORDER BY id DESC LIMIT 1" + (lock ? " FOR UPDATE" : ""));
+  statement.setString(1, provider);
+  statement.setString(2, out_trade_no);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_payment(*row);
+}
+
+std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& payment) {
+  auto& statement = unit.statement(
+      "INSERT INTO order_payments (order_id, provider, channel, out_trade_no, amount_fen, "
+      "qr_content, redirect_url, jsapi) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  statement.setInt64(1, payment.order_id);
+  statement.setString(2, payment.provider);
+  statement.setString(3, payment.channel);
+  statement.setString(4, payment.out_trade_no);
+  statement.setInt64(5, payment.amount_fen);
+  set_text(statement, 6, payment.qr_content);
+  set_text(statement, 7, payment.redirect_url);
+  set_text(statement, 8, payment.jsapi);
+  Rows row(statement.executeQuery());
+  row->next();
+  return row->getInt64(1);
+}
+
+void mark_payment(UnitOfWork& unit, std::int64_t payment_id, const std::string& state,
+                  const std::optional<std::string>& transaction_id) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET state = ?, transaction_id = COALESCE(?, transaction_id), "
+      "paid_at = IF(? = 'paid', UTC_TIMESTAMP(6), paid_at) WHERE id = ?");
+  statement.setString(1, state);
+  set_text(statement, 2, transaction_id);
+  statement.setString(3, state);
+  statement.setInt64(4, payment_id);
+  statement.executeUpdate();
+}
+
+void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
+                         const std::optional<std::string>& out_trade_no,
+                         const std::optional<std::string>& transaction_id,
+                         std::optional<std::int64_t> amount_fen, const std::string& reason) {
+  auto& statement = unit.statement(
+      "INSERT INTO payment_notifications (provider, verdict, out_trade_no, transaction_id, "
+      "amount_fen, reason) VALUES (?, ?, ?, ?, ?, ?)");
+  statement.setString(1, provider);
+  statement.setString(2, verdict);
+  // What a notification says is untrusted text until verified: stored cut and made valid.
+  const auto cut = [](const std::optional<std::string>& text) -> std::optional<std::string> {
+    if (!text) return std::nullopt;
+    return domain::storable_text(*text, 64);
+  };
+  set_text(statement, 3, cut(out_trade_no));
+  set_text(statement, 4, cut(transaction_id));
+  if (amount_fen)
+    statement.setInt64(5, *amount_fen);
+  else
+    statement.setNull(5, 0);
+  statement.setString(6, domain::storable_text(reason, 300));
+  statement.executeUpdate();
+}
+
+}  // namespace yizhan::store

@@ -1,0 +1,354 @@
+// Online orders on the real MariaDB: checkout reserves stock in its transaction and never
+// oversells (racing counter sales too), retries with one key make one order, a wrong total is
+// price_changed, bad input changes nothing, the customer's token guards the order, cancel and
+// expiry give the stock back, and handover sells from the lots with the books still agreeing.
+#include <gtest/gtest.h>
+
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/api_client.hpp"
+#include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/service/orders.hpp"
+#include "yizhan/service/stock.hpp"
+#include "yizhan/store/database.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using test_support::ApiFixture;
+
+namespace {
+
+class OrdersTest : public ::testing::Test {
+ protected:
+  OrdersTest() {
+    service::OrderSettings settings;
+    settings.delivery = {domain::Fen(800), domain::Fen(9900), {"安海镇", "东石镇"}};
+    orders = std::make_unique<service::OrderService>(
+        api.station.database, settings, std::map<std::string, service::PaymentAccount>{});
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
+  }
+
+  std::int64_t product(const std::string& sku, std::int64_t price_fen) {
+    const auto created = api.call_json("POST", "/api/v1/products", "admin",
+                                       {{"sku", sku},
+                                        {"name", "商品 " + sku},
+                                        {"village_id", api.station.village_a},
+                                        {"category_id", 3},
+                                        {"unit", "piece"},
+                                        {"price_fen", price_fen}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.body["id"].get<std::int64_t>();
+  }
+
+  void receive(std::int64_t product_id, std::int64_t quantity) {
+    const auto reply = api.call_json(
+        "POST", "/api/v1/stock/receipts", "admin",
+        {{"village_id", api.station.village_a},
+         {"lines", {{{"product_id", product_id}, {"quantity", quantity}, {"lot", "L1"}}}}});
+    ASSERT_EQ(reply.status, 201) << reply.body;
+  }
+
+  static json pickup_order(std::int64_t product_id, std::int64_t quantity,
+                           const std::string& payment = "cash_on_pickup") {
+    return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+            {"fulfilment", "pickup"},
+            {"contact", {{"name", "陈女士"}, {"phone", "138 0000 1234"}}},
+            {"payment", payment}};
+  }
+
+  ApiFixture::Reply checkout(const json& body, const std::string& key) {
+    return api.call("POST", "/api/v1/orders", "", body.dump(), {{"idempotency-key", key}});
+  }
+
+  std::int64_t scalar(const std::string& query) {
+    std::int64_t value = 0;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      if (!s->execute(query)) return;
+      std::unique_ptr<sql::ResultSet> rows(s->getResultSet());
+      if (rows->next()) value = rows->isNull(1) ? 0 : rows->getInt64(1);
+    });
+    return value;
+  }
+
+  std::int64_t reserved(std::int64_t product_id) {
+    return scalar("SELECT reserved FROM stock_levels WHERE product_id = " +
+                  std::to_string(product_id));
+  }
+  std::int64_t on_hand(std::int64_t product_id) {
+    return scalar("SELECT on_hand FROM stock_levels WHERE product_id = " +
+                  std::to_string(product_id));
+  }
+
+  std::string footprint() {
+    std::string out;
+    for (const char* table : {"orders", "order_lines", "order_events", "stock_moves",
+                              "journal_entries", "idempotency_keys"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    return out + "reserved=" + std::to_string(scalar("SELECT SUM(reserved) FROM stock_levels"));
+  }
+
+  void expect_books_agree() {
+    service::Checker checker(api.station.database);
+    service::add_stock_checks(checker);
+    service::add_journal_checks(checker);
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        ADD_FAILURE() << result.name << ": " << problem;
+  }
+
+  ApiFixture api;
+  service::StockService stock{api.station.database};
+  service::CounterService counter{api.station.database, service::CounterSettings{}};
+  std::unique_ptr<service::OrderService> orders;
+};
+
+}  // namespace
+
+TEST_F(OrdersTest, CheckoutReservesStockAndTheTokenShowsTheOrder) {
+  const auto p = product("O1", 1250);
+  receive(p, 5);
+  auto body = pickup_order(p, 2);
+  body["expected_total_fen"] = 2500;
+  const auto placed = checkout(body, "order-1");
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(placed.body["state"], "confirmed");
+  EXPECT_EQ(placed.body["total_fen"], 2500);
+  EXPECT_EQ(placed.body["contact"]["phone"], "13800001234");
+  EXPECT_EQ(placed.body["lines"][0]["village_name"].get<std::string>().empty(), false);
+  const std::string number = placed.body["number"];
+  const std::string token = placed.body["token"];
+  EXPECT_EQ(number.substr(0, 1), "W");
+  EXPECT_GE(token.size(), 22u) << "at least 128 random bits";
+  EXPECT_EQ(reserved(p), 2);
+  EXPECT_EQ(on_hand(p), 5);
+
+  const auto mine = api.call("GET", "/api/v1/orders/" + number + "?token=" + token);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.body["pickup_code"].get<std::string>().size(), 6u);
+  EXPECT_FALSE(mine.body.contains("token"));
+  EXPECT_FALSE(mine.body.contains("attention"));
+  EXPECT_EQ(api.call("GET", "/api/v1/orders/" + number + "?token=wrong").status, 404);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders/" + number).status, 404) << "no token, no staff";
+  EXPECT_EQ(api.call("GET", "/api/v1/orders/" + number, "cashier1").status, 200);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders?state=confirmed", "cashier1").body["items"].size(), 1u);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders", "village1").status, 403);
+  expect_books_agree();
+}
+
+TEST_F(OrdersTest, TheSameKeyMakesOneOrderAndAnotherBodyIsRefused) {
+  const auto p = product("O2", 1000);
+  receive(p, 10);
+  const auto first = checkout(pickup_order(p, 3), "same-key");
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto again = checkout(pickup_order(p, 3), "same-key");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.raw.payload(), first.raw.payload()) << "byte for byte, token included";
+  EXPECT_EQ(checkout(pickup_order(p, 4), "same-key").status, 409);
+  EXPECT_EQ(reserved(p), 3);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders"), 1);
+}
+
+TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
+  const auto p = product("O3", 1000);
+  receive(p, 10);
+  const auto before = footprint();
+  struct Case {
+    json body;
+    std::string field;
+  };
+  auto with = [&](const std::function<void(json&)>& change) {
+    auto body = pickup_order(p, 1);
+    change(body);
+    return body;
+  };
+  const std::vector<Case> cases{
+      {with([](json& b) { b["contact"]["phone"] = "12345678901"; }), "contact.phone"},
+      {with([](json& b) { b["contact"]["name"] = ""; }), "contact.name"},
+      {with([](json& b) { b["lines"] = json::array(); }), "lines"},
+      {with([](json& b) { b["lines"][0]["quantity"] = 0; }), "lines[0].quantity"},
+      {with([](json& b) { b["lines"][0]["quantity"] = "many"; }), "lines[0].quantity"},
+      {with([](json& b) { b["lines"][0]["product_id"] = 999999; }), "lines[0].product_id"},
+      {with([](json& b) { b["fulfilment"] = "drone"; }), "fulfilment"},
+      {with([](json& b) { b["payment"] = "wechat"; }), "payment"},
+      {with([](json& b) {
+         b["fulfilment"] = "delivery";
+         b["payment"] = "cash_on_pickup";
+         b["address"] = {{"area", "火星"}, {"detail", "1号"}};
+       }),
+       "payment"},
+      {with([](json& b) { b["surprise"] = 1; }), "surprise"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const auto reply = checkout(c.body, "bad-" + std::to_string(n++));
+    EXPECT_EQ(reply.status, 422) << c.body << " " << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], c.field) << c.body << " " << reply.body;
+  }
+  EXPECT_EQ(api.call("POST", "/api/v1/orders", "", "[1,2]", {{"idempotency-key", "k-arr"}}).status,
+            400);
+  EXPECT_EQ(api.call("POST", "/api/v1/orders", "", pickup_order(p, 1).dump()).status, 400)
+      << "the key is required";
+  auto seen = pickup_order(p, 2);
+  seen["expected_total_fen"] = 1999;
+  const auto changed = checkout(seen, "k-price");
+  EXPECT_EQ(changed.status, 409);
+  EXPECT_EQ(changed.body["error"]["code"], "price_changed");
+  EXPECT_EQ(changed.body["error"]["details"]["total_fen"], "2000");
+  EXPECT_EQ(footprint(), before);
+}
+
+TEST_F(OrdersTest, DeliveryNeedsAnOnlinePaymentAndTheConfigShowsItsFee) {
+  const auto p = product("O4", 5000);
+  receive(p, 10);
+  auto body = pickup_order(p, 1);
+  body["fulfilment"] = "delivery";
+  body["payment"] = "cash_on_pickup";
+  body["address"] = {{"area", "安海镇"}, {"detail", "中山路 1 号"}};
+  // Cash on pickup cannot be delivered: only online payment is (none configured here).
+  EXPECT_EQ(checkout(body, "k-del").status, 422);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders/config").body["delivery"]["flat_fee_fen"], 800);
+}
+
+TEST_F(OrdersTest, OutOfStockNamesTheProductAndWhatIsLeftAndChangesNothing) {
+  const auto p = product("O5", 1000);
+  const auto q = product("O6", 1000);
+  receive(p, 3);
+  receive(q, 1);
+  const auto before = footprint();
+  json body = pickup_order(p, 2);
+  body["lines"].push_back({{"product_id", q}, {"quantity", 2}});
+  const auto refused = checkout(body, "k-oos");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(refused.body["error"]["details"]["product_id"], std::to_string(q));
+  EXPECT_EQ(refused.body["error"]["details"]["available"], "1");
+  EXPECT_EQ(footprint(), before) << "the first line's reservation was rolled back too";
+}
+
+TEST_F(OrdersTest, OnlineCheckoutsAndCounterSalesRacingNeverOversell) {
+  const auto p = product("O7", 500);
+  receive(p, 10);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  std::atomic<int> ordered{0}, sold{0}, other{0};
+  std::vector<std::thread> buyers;
+  for (int i = 0; i < 24; ++i) {
+    buyers.emplace_back([&, i] {
+      if (i % 3 == 0) {
+        const json sale = {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+                           {"tenders", {{{"method", "cash"}, {"amount_fen", 500}}}}};
+        const auto reply = api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
+                                    {{"idempotency-key", "race-sale-" + std::to_string(i)}});
+        (reply.status == 201 ? sold : other) += 1;
+        if (reply.status != 201 && reply.status != 409) ADD_FAILURE() << reply.body;
+      } else {
+        // Every buyer retries once with the same key: still one order.
+        const auto key = "race-order-" + std::to_string(i);
+        const auto reply = checkout(pickup_order(p, 1), key);
+        const auto retry = checkout(pickup_order(p, 1), key);
+        EXPECT_EQ(reply.status, retry.status);
+        (reply.status == 201 ? ordered : other) += 1;
+        if (reply.status != 201 && reply.status != 409) ADD_FAILURE() << reply.body;
+      }
+    });
+  }
+  for (auto& buyer : buyers)
+    buyer.join();
+  EXPECT_EQ(ordered + sold, 10) << "exactly the stock, across web and counter";
+  EXPECT_EQ(other, 14);
+  EXPECT_EQ(reserved(p), ordered.load());
+  EXPECT_EQ(on_hand(p), 10 - sold.load());
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders"), ordered.load());
+  expect_books_agree();
+}
+
+TEST_F(OrdersTest, TheCustomerCancelsWithTheTokenAndTheStockComesBack) {
+  const auto p = product("O8", 1000);
+  receive(p, 4);
+  const auto placed = checkout(pickup_order(p, 3), "k-cancel");
+  ASSERT_EQ(placed.status, 201);
+  const std::string number = placed.body["number"];
+  EXPECT_EQ(api.call("POST", "/api/v1/orders/" + number + "/cancel?token=nope").status, 404);
+  EXPECT_EQ(reserved(p), 3);
+  const auto cancelled = api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" +
+                                              placed.body["token"].get<std::string>());
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.body["state"], "cancelled");
+  EXPECT_EQ(reserved(p), 0);
+  const auto twice = api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" +
+                                          placed.body["token"].get<std::string>());
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(twice.body["error"]["code"], "invalid_state");
+  expect_books_agree();
+}
+
+TEST_F(OrdersTest, TheSweepExpiresDueOrdersOnceEvenWhenTwoProcessesSweep) {
+  const auto p = product("O9", 1000);
+  receive(p, 5);
+  const auto placed = checkout(pickup_order(p, 2), "k-expire");
+  ASSERT_EQ(placed.status, 201);
+  EXPECT_EQ(orders->expire_due(), 0) << "not due yet";
+  scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND");
+  service::OrderService other_process(api.station.database, service::OrderSettings{}, {});
+  std::atomic<int> expired{0};
+  std::thread a([&] { expired += orders->expire_due(); });
+  std::thread b([&] { expired += other_process.expire_due(); });
+  a.join();
+  b.join();
+  EXPECT_EQ(expired, 1);
+  EXPECT_EQ(reserved(p), 0);
+  const auto order =
+      api.call("GET", "/api/v1/orders/" + placed.body["number"].get<std::string>(), "admin");
+  EXPECT_EQ(order.body["state"], "expired");
+  EXPECT_EQ(order.body["history"].back()["by"], "sweep");
+  expect_books_agree();
+}
+
+TEST_F(OrdersTest, HandoverChecksThePickupCodeTakesTheCashAndSellsFromTheLots) {
+  const auto p = product("O10", 1200);
+  receive(p, 5);
+  const auto placed = checkout(pickup_order(p, 2), "k-hand");
+  ASSERT_EQ(placed.status, 201);
+  const std::string number = placed.body["number"];
+  const auto code = api.call("GET", "/api/v1/orders/" + number, "cashier1")
+                        .body["pickup_code"]
+                        .get<std::string>();
+  auto move = [&](const json& body) {
+    return api.call("POST", "/api/v1/orders/" + number + "/transition", "cashier1", body.dump());
+  };
+  EXPECT_EQ(move({{"to", "shipped"}, {"carrier", "顺丰"}, {"waybill", "SF1"}}).status, 409)
+      << "a pickup order is never shipped";
+  EXPECT_EQ(move({{"to", "picking"}}).status, 200);
+  EXPECT_EQ(move({{"to", "ready"}}).status, 200);
+  const auto wrong =
+      move({{"to", "completed"}, {"pickup_code", code == "000000" ? "111111" : "000000"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_EQ(wrong.body["error"]["details"]["field"], "pickup_code");
+  EXPECT_EQ(move({{"to", "completed"}, {"pickup_code", code}}).status, 409)
+      << "cash needs the cashier's open shift";
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const auto done = move({{"to", "completed"}, {"pickup_code", code}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.body["state"], "completed");
+  EXPECT_EQ(done.body["paid_fen"], 2400);
+  EXPECT_EQ(reserved(p), 0);
+  EXPECT_EQ(on_hand(p), 3);
+  EXPECT_EQ(scalar("SELECT SUM(quantity) FROM order_line_lots"), 2);
+  EXPECT_EQ(scalar("SELECT SUM(amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
+                   "p.account_id WHERE a.code LIKE 'cash_drawer:%'"),
+            2400);
+  expect_books_agree();
+}
