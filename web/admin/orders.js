@@ -1,11 +1,12 @@
 // The station's online-order queue (cashier and admin): orders by state, printable pick list and
-// packing slips, and the steps 开始拣货 / 备货完成 / 发货 / 交付 (pickup code) / 取消退款.
+// packing slips, and the steps 开始拣货 / 备货完成 / 发货 / 交付 (pickup code) / 取消退款. Each
+// step answers the order; cash on pickup is taken into the cashier's open shift at handover.
 import { api, ApiError, formatFen } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { t, translatePage } from '/assets/js/i18n.js';
 import { startStaffPage } from '/assets/js/staff.js';
 import {
-  errorText, formatTime, linesTable, quantityText, stateBadge, stateName, terminalStates, totalsList,
+  errorText, formatTime, linesTable, orderText, quantityText, stateBadge, stateName, terminalStates, totalsList,
 } from '/assets/js/order-view.js';
 
 const tabs = ['paid', 'confirmed', 'picking', 'ready', 'shipped', 'pending_payment', 'completed', 'cancelled', 'expired', 'refunded', ''];
@@ -52,14 +53,22 @@ async function act(order, path, body, { slot, done }) {
     await load();
   } catch (error) {
     let text = errorText(error);
-    if (error instanceof ApiError && error.code === 'invalid_state') {
+    let extra = null;
+    const paid = (order.paid_fen ?? 0) > (order.refunded_fen ?? 0);
+    if (error instanceof ApiError && error.code === 'invalid_state' && path === '/cancel' && paid) {
+      // The server cannot refund online yet: say so rather than "the order changed".
+      text = orderText('staff_orders.refund_not_yet', { message: error.message });
+    } else if (error instanceof ApiError && error.code === 'invalid_state') {
       text = t('staff_orders.invalid_state', { number: order.number });
       load();
     } else if (error instanceof ApiError && error.code === 'invalid') {
       text = error.details.field === 'pickup_code' ? t('staff_orders.wrong_code') : `${t('field.invalid')}（${error.message}）`;
+    } else if (error instanceof ApiError && error.code === 'no_open_shift') {
+      extra = element('a', { text: orderText('staff_orders.open_pos'), attributes: { href: '/pos/', id: 'open-pos' } });
     }
-    if (slot) slot.textContent = text;
-    else showMessage(text);
+    const target = slot ?? $('#staff-message');
+    target.replaceChildren(element('span', { text }), ...(extra ? [' ', extra] : []));
+    target.hidden = false;
   }
 }
 
@@ -166,6 +175,7 @@ function orderCard(order) {
     element('p', { text: `${order.contact?.name ?? ''} · ${order.contact?.phone ?? ''} · ${where} · ${payment}` }),
     ...(order.carrier ? [element('p', { text: `${t('order.carrier')}：${order.carrier} · ${t('order.waybill')}：${order.waybill ?? ''}` })] : []),
     ...(order.note ? [element('p', { className: 'notice', text: `${t('order.note')}：${order.note}` })] : []),
+    ...(order.attention ? [element('p', { className: 'form-error attention', text: orderText('staff_orders.attention', { text: order.attention }) })] : []),
     linesTable(order),
     totalsList(order),
     ...actions(order),

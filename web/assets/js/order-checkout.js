@@ -1,14 +1,15 @@
 // Checkout: pickup or delivery, contact, address, note and payment; the total the customer sees
 // is the one sent. Errors are shown beside their field; a retry after a network error sends the
-// same Idempotency-Key, so it cannot make a second order.
+// same Idempotency-Key, so it cannot make a second order. The order comes back unpaid: the order
+// page starts the payment for the device it is on.
 import { api, ApiError, formatFen } from './api.js';
 import { element } from './catalog-view.js';
 import { localName, t, translatePage } from './i18n.js';
 import {
   cartSubtotal, clearCart, deliveryFee, keyForAttempt, lineFen, loadCart, loadContact, normalizeMobile,
-  paymentChannel, refreshCart, rememberOrder, saveCart, saveContact, setQuantity,
+  refreshCart, rememberOrder, saveContact, setQuantity,
 } from './order-store.js';
-import { clearFieldErrors, errorText, quantityText, renderStoreFrame, showFieldError } from './order-view.js';
+import { clearFieldErrors, errorText, orderText, quantityText, renderStoreFrame, showFieldError } from './order-view.js';
 
 const form = document.querySelector('#checkout-form');
 const submit = document.querySelector('#submit-order');
@@ -22,6 +23,8 @@ let acceptedTotal = null;
 const field = (name) => form.querySelector(`[name="${name}"]`);
 const fulfilment = () => form.querySelector('[name=fulfilment]:checked').value;
 const payment = () => form.querySelector('[name=payment]:checked')?.value;
+const fetchProduct = (id) => api(`/api/v1/products/${encodeURIComponent(id)}`);
+const onlineMethods = ['wechat', 'alipay'];
 
 function orderLines(cart) {
   return cart.lines.filter((l) => !l.gone);
@@ -56,8 +59,16 @@ function drawSummary(cart = loadCart()) {
   document.querySelector('#bar-total').textContent = formatFen(acceptedTotal ?? total);
 }
 
+/** Delivery is paid online; without an online method offered, only pickup remains. */
+function deliveryOffered() {
+  return !config || config.payments.some((method) => onlineMethods.includes(method));
+}
+
 /** Shows the parts that depend on pickup or delivery: address, fee, cash only for pickup. */
 function drawFulfilment() {
+  const deliveryChoice = form.querySelector('[name=fulfilment][value=delivery]');
+  deliveryChoice.disabled = !deliveryOffered();
+  if (deliveryChoice.disabled && deliveryChoice.checked) form.querySelector('[name=fulfilment][value=pickup]').checked = true;
   const delivery = fulfilment() === 'delivery';
   document.querySelector('#address-fields').hidden = !delivery;
   const cash = form.querySelector('[name=payment][value=cash_on_pickup]');
@@ -79,6 +90,8 @@ function drawConfig() {
       feeText += t('checkout.free_above', { amount: formatFen(delivery.free_above_fen) });
     }
   }
+  if (delivery) feeText += feeText ? `；${orderText('checkout.delivery_needs_online')}` : orderText('checkout.delivery_needs_online');
+  if (!deliveryOffered()) feeText = orderText('checkout.delivery_off');
   document.querySelector('#delivery-info').textContent = feeText;
   const areas = delivery?.areas ?? [];
   // No area list means anywhere: the customer types the area.
@@ -131,41 +144,33 @@ function requestBody(cart) {
     expected_total_fen: acceptedTotal ?? totals(cart).total,
   };
   if (how === 'delivery') body.address = { area: field('address.area').value.trim(), detail: field('address.detail').value.trim() };
-  const channel = paymentChannel(pay);
-  if (channel) body.channel = channel;
   return body;
 }
 
-/** The prices the server quoted in a 409 price_changed, put into the cart. */
-function takeNewPrices(details) {
-  const cart = loadCart();
-  for (const quoted of details.lines ?? []) {
-    const line = cart.lines.find((l) => l.product_id === quoted.product_id);
-    const price = quoted.unit_price_fen ?? quoted.price_fen;
-    if (line && Number.isInteger(price)) line.product.price_fen = price;
-  }
-  saveCart(cart);
-  return cart;
-}
-
-function showPriceChanged(error) {
-  const before = requestBody(loadCart()).expected_total_fen;
-  takeNewPrices(error.details);
+/**
+ * A 409 price_changed names the new total and the one sent (both decimal strings): the cart
+ * fetches its products again so the lines show the new prices, and the customer confirms.
+ */
+async function showPriceChanged(error) {
+  const now = Number(error.details.total_fen);
+  const before = Number(error.details.expected_total_fen ?? requestBody(loadCart()).expected_total_fen);
+  await refreshCart(fetchProduct);
   acceptedTotal = null;
   drawSummary();
   const box = document.querySelector('#price-changed');
   document.querySelector('#price-changed-text').textContent =
-    t('checkout.price_changed', { was: formatFen(before), now: formatFen(error.details.total_fen) });
+    t('checkout.price_changed', { was: formatFen(before), now: formatFen(now) });
   box.hidden = false;
-  box.dataset.total = String(error.details.total_fen);
+  box.dataset.total = String(now);
   box.scrollIntoView({ block: 'center' });
 }
 
+/** A 409 out_of_stock names the product and what is left (decimal strings) on that product's line. */
 function showOutOfStock(error) {
   const cart = loadCart();
   const lines = orderLines(cart);
-  const index = lines.findIndex((l) => l.product_id === error.details.product_id);
-  const available = Number(error.details.available ?? 0);
+  const index = lines.findIndex((l) => l.product_id === Number(error.details.product_id));
+  const available = Math.max(0, Number(error.details.available ?? 0) || 0);
   if (index < 0) return showMessage(t('order.error.out_of_stock'));
   const line = lines[index];
   const slot = form.querySelector(`.field-error[data-for="lines[${index}]"]`);
@@ -218,7 +223,7 @@ async function place() {
     return;
   } catch (error) {
     if (!(error instanceof ApiError)) showMessage(t('error.generic'));
-    else if (error.code === 'price_changed') showPriceChanged(error);
+    else if (error.code === 'price_changed') await showPriceChanged(error);
     else if (error.code === 'out_of_stock') showOutOfStock(error);
     else if (error.code === 'invalid' && error.details.field &&
              showFieldError(form, formField(error.details.field), `${t('field.invalid')}（${error.message}）`)) {
@@ -285,6 +290,6 @@ api('/api/v1/orders/config').then((answer) => {
 }).finally(async () => {
   drawConfig();
   drawFulfilment();
-  await refreshCart((id) => api(`/api/v1/products/${encodeURIComponent(id)}`));
+  await refreshCart(fetchProduct);
   drawSummary();
 });

@@ -162,15 +162,25 @@ export function clearCart() {
 }
 
 /**
- * The payment channel for this device: inside WeChat (MicroMessenger) JSAPI; other phones
- * WeChat H5 or Alipay wap; desktops a QR to scan. Null for cash on pickup.
+ * The payment channel for this device: inside WeChat (MicroMessenger) JSAPI for WeChat Pay and
+ * the QR for Alipay (WeChat blocks Alipay's pages); other phones WeChat H5 or Alipay wap;
+ * desktops a QR to scan. Null for cash on pickup.
  */
 export function paymentChannel(payment, userAgent = navigator.userAgent) {
   if (payment !== 'wechat' && payment !== 'alipay') return null;
   const inWeChat = /MicroMessenger/i.test(userAgent);
   const phone = inWeChat || isPhone(userAgent);
   if (payment === 'wechat') return inWeChat ? 'wechat_jsapi' : phone ? 'wechat_h5' : 'wechat_native';
-  return phone ? 'alipay_wap' : 'alipay_qr';
+  return phone && !inWeChat ? 'alipay_wap' : 'alipay_qr';
+}
+
+/**
+ * What to ask for when the server refuses `channel`: JSAPI needs the customer's WeChat sign-in
+ * (openid), which the station does not do yet, so inside WeChat the QR is paid by long-pressing
+ * it. Null when there is nothing else to try.
+ */
+export function fallbackChannel(channel) {
+  return channel === 'wechat_jsapi' ? 'wechat_native' : null;
 }
 
 export function isPhone(userAgent = navigator.userAgent) {

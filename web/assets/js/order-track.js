@@ -1,24 +1,30 @@
 // The payment and tracking page, /order.html?no=…&t=…: the state and its steps, the lines, the
 // pickup code and station or the waybill; while unpaid, the way to pay on this device (QR on a
-// desktop, the provider's page on a phone, JSAPI inside WeChat) and a cancel button. Asks the
-// server again every 3 s while the page is open and the order not finished.
+// desktop, the provider's page on a phone; inside WeChat the QR, long-pressed) and a cancel
+// button. An order comes from checkout unpaid: this page starts its payment (POST …/payment
+// with this device's channel; asking again for the same channel answers the same payment). Asks
+// the server again every 3 s while the page is open and the order not finished.
 import { api, formatFen } from './api.js';
 import { element } from './catalog-view.js';
 import { t, translatePage } from './i18n.js';
-import { inWeChat, isPhone, rememberOrder } from './order-store.js';
+import { fallbackChannel, inWeChat, isPhone, loadMyOrders, paymentChannel, rememberOrder } from './order-store.js';
 import {
-  errorText, formatTime, linesTable, renderStoreFrame, stateName, stepBar, terminalStates, totalsList,
+  errorText, formatTime, linesTable, orderText, renderStoreFrame, stateName, stepBar, terminalStates, totalsList,
 } from './order-view.js';
 
 const params = new URLSearchParams(location.search);
-const number = params.get('no') ?? '';
-const token = params.get('t') ?? '';
+// Alipay's return_url comes back with out_trade_no (the order number) and no token: the token
+// is the one this browser kept when it placed the order.
+const number = params.get('no') ?? params.get('out_trade_no') ?? '';
+const token = params.get('t') ?? loadMyOrders().find((o) => o.number === number)?.token ?? '';
 const pollMs = 3000;
 let order = null;
 let config = null;
 let paymentDrawn = '';
 let timer = null;
 let countdown = null;
+/** Starting the payment: 'idle', 'starting', or the error that stopped it (shown with a retry). */
+let paymentStart = 'idle';
 
 const $ = (selector) => document.querySelector(selector);
 const orderPath = (suffix = '') =>
@@ -74,32 +80,96 @@ function drawCountdown(node, expiresAt) {
   countdown = setInterval(tick, 1000);
 }
 
+function awaitsOnlinePayment(o) {
+  return o.state === 'pending_payment' && o.payment_method !== 'cash_on_pickup';
+}
+
+/**
+ * Asks the server to start the payment on this device's channel; inside WeChat, where JSAPI is
+ * refused until the station signs customers in with WeChat, on the QR instead.
+ */
+async function startPayment() {
+  const channel = paymentChannel(order.payment_method);
+  if (!channel || paymentStart === 'starting') return;
+  paymentStart = 'starting';
+  drawPayment(order);
+  const ask = (which) => api(orderPath('/payment'), { method: 'POST', body: { channel: which } });
+  try {
+    let answer;
+    try {
+      answer = await ask(channel);
+    } catch (error) {
+      const fallback = fallbackChannel(channel);
+      if (!fallback || error.code !== 'invalid' || error.details.field !== 'channel') throw error;
+      answer = await ask(fallback);
+    }
+    paymentStart = 'idle';
+    draw(answer);
+  } catch (error) {
+    paymentStart = error;
+    if (error.code === 'invalid_state') {
+      paymentStart = 'idle';
+      load();  // paid, expired or cancelled meanwhile: show what it is now
+      return;
+    }
+    paymentDrawn = '';
+    drawPayment(order);
+  }
+}
+
+/** While the payment is being started, or could not be: a line saying so and a retry. */
+function drawPaymentStart(o, box) {
+  const parts = [element('h2', { text: t('pay.title', { total: formatFen(o.total_fen) }) })];
+  if (paymentStart === 'starting' || paymentStart === 'idle') {
+    parts.push(element('p', { className: 'hint', text: orderText('pay.starting'), attributes: { id: 'pay-starting' } }));
+  } else {
+    const reason = errorText(paymentStart);
+    const retry = element('button', { className: 'primary big-button pay-button', text: orderText('pay.retry'), attributes: { type: 'button', id: 'pay-retry' } });
+    retry.addEventListener('click', startPayment);
+    parts.push(element('p', { className: 'form-error', text: orderText('pay.start_failed', { reason }), attributes: { role: 'alert' } }), retry);
+  }
+  box.replaceChildren(...parts);
+}
+
 /** What pays the order on this device; drawn again only when the payment itself changes. */
 function drawPayment(o) {
   const box = $('#payment-box');
   const payment = o.state === 'pending_payment' ? o.payment : null;
-  const signature = JSON.stringify([payment, o.total_fen]);
-  box.hidden = !payment;
-  if (!payment) {
+  const signature = JSON.stringify([payment, o.total_fen, payment ? '' : String(paymentStart?.code ?? paymentStart)]);
+  box.hidden = !awaitsOnlinePayment(o);
+  if (box.hidden) {
     clearInterval(countdown);
     paymentDrawn = '';
     return;
   }
   if (signature === paymentDrawn) return;
   paymentDrawn = signature;
+  if (!payment) {
+    clearInterval(countdown);
+    drawPaymentStart(o, box);
+    return;
+  }
   const provider = providerName(payment.provider);
   const phone = isPhone();
   const parts = [
     element('h2', { text: t('pay.title', { total: formatFen(o.total_fen) }) }),
     element('p', { className: 'hint countdown', attributes: { id: 'pay-countdown' } }),
   ];
+  // Inside WeChat the QR stands in for JSAPI, and Alipay's pages do not open at all: say how to pay.
+  if (inWeChat() && payment.channel !== 'wechat_jsapi') {
+    parts.push(element('p', {
+      className: 'notice',
+      text: orderText(payment.provider === 'alipay' ? 'pay.alipay_in_wechat' : 'pay.in_wechat'),
+      attributes: { id: 'pay-wechat-hint' },
+    }));
+  }
   const buttons = [];
   if (payment.jsapi && inWeChat()) {
     const button = element('button', { className: 'primary big-button pay-button', text: t('pay.jsapi'), attributes: { type: 'button', id: 'pay-jsapi' } });
     button.addEventListener('click', () => payInWeChat(payment.jsapi));
     buttons.push(button);
   }
-  if (payment.redirect_url) {
+  if (payment.redirect_url && !inWeChat()) {
     buttons.push(element('a', {
       className: 'primary big-button pay-button',
       text: t('pay.open', { provider }),
@@ -112,15 +182,16 @@ function drawPayment(o) {
       element('figcaption', { text: t('pay.scan', { provider }) }),
     ])
     : null;
-  // A phone shows its button first; a desktop its QR. Either shows the other when it is all there is.
-  if (phone) {
+  // A phone shows its button first; a desktop its QR (and WeChat, where it is long-pressed).
+  // Either shows the other when it is all there is.
+  if (phone && !inWeChat()) {
     parts.push(...buttons);
     if (qr && buttons.length === 0) parts.push(qr);
   } else {
     if (qr) parts.push(qr);
     parts.push(...buttons);
   }
-  if (!qr && buttons.length === 0 && /^https?:/.test(payment.qr_content ?? '')) {
+  if (!qr && buttons.length === 0 && /^https?:/.test(payment.qr_content ?? '') && !inWeChat()) {
     parts.push(element('a', { className: 'primary big-button pay-button', text: t('pay.open', { provider }), attributes: { href: payment.qr_content, id: 'pay-redirect' } }));
   }
   parts.push(element('p', { className: 'hint', text: t('pay.after') }));
@@ -187,6 +258,7 @@ function draw(o) {
   $('#order-note').textContent = o.note ? `${t('order.note')}：${o.note}` : '';
   $('#cancel-box').hidden = !mayCancel(o);
   rememberOrder(o, token);
+  if (awaitsOnlinePayment(o) && !o.payment && paymentStart === 'idle') startPayment();
 }
 
 function schedule() {

@@ -5,6 +5,49 @@ import { element } from './catalog-view.js';
 import { installLanguageSwitch, language, t, translatePage } from './i18n.js';
 import { cartCount, quantityLimits } from './order-store.js';
 
+/**
+ * Texts the order pages needed once the server served the orders API (starting the payment
+ * apart from checkout, WeChat's in-app browser, shifts for cash on pickup); they belong in
+ * i18n.js's dictionary, which these pages do not own, and move there when it is next edited.
+ */
+const orderTexts = {
+  zh: {
+    'pay.starting': '正在发起付款…',
+    'pay.start_failed': '暂时无法发起付款：{reason}',
+    'pay.retry': '重新发起付款',
+    'pay.in_wechat': '在微信里暂不能直接付款：请长按下面的二维码，选“识别图中二维码”付款；或点右上角“⋯”选“在浏览器打开”。',
+    'pay.alipay_in_wechat': '微信里打不开支付宝：请点右上角“⋯”选“在浏览器打开”，或截图后用支付宝扫一扫。',
+    'checkout.delivery_needs_online': '送货上门需要在线付款（微信或支付宝）。',
+    'checkout.delivery_off': '本站暂未开通在线付款，送货上门暂停，请选择到驿站自提。',
+    'order.error.no_open_shift': '到店付款要收进您当班的钱箱：请先在收银台页面开班，再交付。',
+    'order.error.idempotency_key_required': '页面版本过旧，请刷新后再提交。',
+    'staff_orders.open_pos': '去收银台开班',
+    'staff_orders.refund_not_yet': '已付款的订单暂不能在这里取消退款（系统尚未支持）：{message}',
+    'staff_orders.attention': '需要处理：{text}',
+  },
+  en: {
+    'pay.starting': 'Starting the payment…',
+    'pay.start_failed': 'The payment could not be started: {reason}',
+    'pay.retry': 'Try again',
+    'pay.in_wechat': 'Paying inside WeChat is not available yet: press and hold the QR below and choose “Scan QR code in image”, or choose “Open in browser” from the ⋯ menu.',
+    'pay.alipay_in_wechat': 'Alipay does not open inside WeChat: choose “Open in browser” from the ⋯ menu, or save the QR and scan it with Alipay.',
+    'checkout.delivery_needs_online': 'Delivery needs online payment (WeChat Pay or Alipay).',
+    'checkout.delivery_off': 'Online payment is not open here, so delivery is paused: please pick up at the station.',
+    'order.error.no_open_shift': 'Cash on pickup goes into your own drawer: open a shift on the counter page first, then hand over.',
+    'order.error.idempotency_key_required': 'This page is out of date; reload it and order again.',
+    'staff_orders.open_pos': 'Open a shift at the counter',
+    'staff_orders.refund_not_yet': 'A paid order cannot be cancelled and refunded here yet: {message}',
+    'staff_orders.attention': 'Needs attention: {text}',
+  },
+};
+
+/** The text for `key` from the order pages' own texts, else from the shared dictionary. */
+export function orderText(key, values = {}) {
+  const own = orderTexts[language()][key] ?? orderTexts.zh[key];
+  if (own === undefined) return t(key, values);
+  return own.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
+}
+
 /** States after which nothing more happens to an order (the tracking page stops asking). */
 export const terminalStates = ['completed', 'cancelled', 'expired', 'refunded'];
 
@@ -103,7 +146,7 @@ export function errorText(error) {
   if (!(error instanceof ApiError)) return t('error.generic');
   if (error.status === 0) return t('order.error.network');
   const key = `order.error.${error.code}`;
-  const text = t(key);
+  const text = orderText(key);
   return text === key ? t('error.generic') : text;
 }
 
