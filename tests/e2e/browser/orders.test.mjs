@@ -1,25 +1,24 @@
 // Online orders as a customer does them on a phone (390×844, an iPhone's browser): browse, cart
 // (kept across a reload), checkout with a wrong mobile number corrected beside its field; the
-// checkout's answers to every error of the contract and the payment and tracking pages, with the
-// orders API answered by the test (page.route) so they run before the server has it; the staff
-// queue likewise. The whole flow against the real server — pay through the simulator, staff
-// ready, handover with the pickup code — runs once POST /api/v1/orders is served (not 404).
+// checkout's answers to every error the server gives and the payment and tracking pages, with the
+// orders API answered by the test (page.route) so each answer is shown on demand; the staff queue
+// likewise. Then the whole flow against the real server and the payment simulator run.sh starts
+// (PAYSIM_URL): pay on the simulator's page, the tracking page turns paid by itself, staff pick,
+// ready and hand over with the pickup code; and an unpaid order expiring and freeing its stock.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { deliveryFee, lineFen, normalizeMobile, paymentChannel } from '../../../web/assets/js/order-store.js';
+import { deliveryFee, fallbackChannel, lineFen, normalizeMobile, paymentChannel } from '../../../web/assets/js/order-store.js';
 
 const base = process.env.BASE_URL;
+const paysim = process.env.PAYSIM_URL;
 const password = process.env.DEMO_PASSWORD;
 const artifacts = process.env.ARTIFACTS;
 const phone = { width: 390, height: 844 };
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
   '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-
-// The server has the orders API once POST answers anything but 404 (an empty body: 4xx, no order).
-const ordersLive = (await fetch(`${base}/api/v1/orders`, {
-  method: 'POST', headers: { 'X-Requested-With': 'yizhan', 'Content-Type': 'application/json' }, body: '{}',
-})).status !== 404;
+const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36';
+const weChat = `${android} MicroMessenger/8.0.49.2600(0x28003133) NetType/WIFI Language/zh_CN`;
 
 let browser;
 before(async () => {
@@ -39,12 +38,13 @@ test('the checkout rules the page checks before the server: mobile numbers, chan
   assert.equal(normalizeMobile('+1 3800138000'), null);
   assert.equal(normalizeMobile('1380013800'), null);    // ten digits
   assert.equal(normalizeMobile('138OO138000'), null);
-  const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36';
-  const weChat = `${android} MicroMessenger/8.0.49.2600(0x28003133) NetType/WIFI Language/zh_CN`;
   const desktop = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
   assert.deepEqual([paymentChannel('wechat', weChat), paymentChannel('wechat', android), paymentChannel('wechat', desktop)],
                    ['wechat_jsapi', 'wechat_h5', 'wechat_native']);
-  assert.deepEqual([paymentChannel('alipay', iphone), paymentChannel('alipay', desktop)], ['alipay_wap', 'alipay_qr']);
+  assert.deepEqual([paymentChannel('alipay', iphone), paymentChannel('alipay', desktop), paymentChannel('alipay', weChat)],
+                   ['alipay_wap', 'alipay_qr', 'alipay_qr']);
+  assert.equal(fallbackChannel('wechat_jsapi'), 'wechat_native', 'JSAPI needs a WeChat sign-in: the QR instead');
+  assert.equal(fallbackChannel('wechat_h5'), null);
   assert.equal(paymentChannel('cash_on_pickup', iphone), null);
   const rule = { delivery: { flat_fee_fen: 800, free_above_fen: 9900, areas: [] } };
   assert.equal(deliveryFee(rule, 9899, 'delivery'), 800);
@@ -126,10 +126,11 @@ test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile nu
   await page.getByLabel('手机号').fill('+86 138-0013-8000');
   assert.equal(await phoneError.textContent(), '', 'fixed: the error goes');
   assert.equal(await page.getByLabel('手机号').getAttribute('aria-invalid'), null);
-  if (!ordersLive) {
-    await page.getByRole('button', { name: '提交订单' }).click();
-    await page.locator('#form-message', { hasText: '网上下单暂未开通，请稍后再来。' }).waitFor();
-  }
+  // Delivery is paid online: cash on pickup is not offered with it.
+  await page.locator('label.choice', { hasText: '送货上门' }).click();
+  await page.locator('#delivery-info', { hasText: '送货上门需要在线付款' }).waitFor();
+  assert.equal(await page.locator('[name=payment][value=cash_on_pickup]').isDisabled(), true);
+  await page.locator('label.choice', { hasText: '到驿站自提' }).click();
   // English too.
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('button', { name: 'Place order' }).waitFor();
@@ -137,20 +138,24 @@ test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile nu
   assert.deepEqual(problems, []);
 });
 
-// --- the pages against the contract, the server's answers played by the test ------------------
+// --- the pages against the server's answers, played by the test ---------------------------------
 
 const svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><rect width="7" height="7"/></svg>';
+const h5Payment = {
+  provider: 'wechat', channel: 'wechat_h5', state: 'started', qr_svg: null, qr_content: null,
+  redirect_url: `${base}/paysim-h5?prepay_id=wx1`, jsapi: null,
+};
 
 function contractOrder(overrides = {}) {
   return {
     number: 'W20261202-0007', state: 'pending_payment', fulfilment: 'pickup', payment_method: 'wechat',
     contact: { name: '林小梅', phone: '13800138000' }, address: null, note: '',
-    subtotal_fen: 5000, delivery_fee_fen: 0, total_fen: 5000, refunded_fen: 0,
+    subtotal_fen: 5000, delivery_fee_fen: 0, total_fen: 5000, paid_fen: 0, refunded_fen: 0,
     created_at: '2026-12-02T04:00:00Z', expires_at: new Date(Date.now() + 30 * 60000).toISOString(),
     pickup_code: null, carrier: null, waybill: null,
     lines: [{ product_id: 22, name: '兴胜土笋冻（6个装）', village_name: '兴胜村', unit: 'piece', quantity: 2, unit_price_fen: 2500, gross_fen: 5000 }],
     history: [{ state: 'pending_payment', at: '2026-12-02T04:00:00Z' }],
-    payment: { provider: 'wechat', channel: 'wechat_h5', qr_svg: svg, qr_content: null, redirect_url: `${base}/paysim-h5?prepay_id=wx1`, jsapi: null },
+    payment: h5Payment,
     ...overrides,
   };
 }
@@ -166,10 +171,12 @@ function json(route, status, body) {
   return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
 }
 
-test('checkout against the contract: same key after a network error, 422 beside its field, price_changed confirmed, then payment and tracking', async () => {
+test('checkout against the server\'s answers: same key after a network error, 422 beside its field, price_changed confirmed, then the payment started and tracking', async () => {
   const { page, problems } = await newPage();
   const posts = [];
-  let order = contractOrder();
+  const payments = [];
+  // Checkout answers the order unpaid; the order page then starts the payment.
+  let order = contractOrder({ payment: null });
   await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
     const request = route.request();
     const url = new URL(request.url());
@@ -180,10 +187,15 @@ test('checkout against the contract: same key after a network error, 422 beside 
       switch (posts.length) {
         case 1: return route.abort('connectionreset');
         case 2: return json(route, 422, { error: { code: 'invalid', message: 'not delivered there', details: { field: 'delivery.area' } } });
-        case 3: return json(route, 409, { error: { code: 'out_of_stock', message: 'short', details: { product_id: 22, available: 1 } } });
-        case 4: return json(route, 409, { error: { code: 'price_changed', message: 'changed', details: { total_fen: 3500, lines: [{ product_id: 22, unit_price_fen: 2700, quantity: 1, gross_fen: 2700 }] } } });
+        case 3: return json(route, 409, { error: { code: 'out_of_stock', message: 'short', details: { product_id: '22', available: '1' } } });
+        case 4: return json(route, 409, { error: { code: 'price_changed', message: 'changed', details: { total_fen: '3500', expected_total_fen: '3300' } } });
         default: return json(route, 201, { ...order, token: 'tok-abc' });
       }
+    }
+    if (request.method() === 'POST' && url.pathname === `/api/v1/orders/${order.number}/payment`) {
+      payments.push({ token: url.searchParams.get('token'), csrf: request.headers()['x-requested-with'], body: request.postDataJSON() });
+      order = { ...order, payment: h5Payment };
+      return json(route, 200, order);
     }
     if (url.pathname === `/api/v1/orders/${order.number}`) {
       assert.equal(url.searchParams.get('token'), 'tok-abc');
@@ -192,6 +204,11 @@ test('checkout against the contract: same key after a network error, 422 beside 
     return route.continue();
   });
 
+  // The product's price goes up once the server has said price_changed.
+  await page.route(/\/api\/v1\/products\/22$/, async (route) => {
+    const product = await (await route.fetch()).json();
+    return json(route, 200, posts.length >= 4 ? { ...product, price_fen: 2700 } : product);
+  });
   await addFromProductPage(page, '土笋冻', 1);
   await page.goto(`${base}/checkout.html`);
   await page.locator('#pickup-info', { hasText: '成功街' }).waitFor();
@@ -214,7 +231,7 @@ test('checkout against the contract: same key after a network error, 422 beside 
   assert.equal(posts[0].csrf, 'yizhan');
   assert.deepEqual(posts[0].body, {
     lines: [{ product_id: 22, quantity: 2 }], fulfilment: 'delivery',
-    contact: { name: '林小梅', phone: '13800138000' }, note: '', payment: 'wechat', channel: 'wechat_h5',
+    contact: { name: '林小梅', phone: '13800138000' }, note: '', payment: 'wechat',
     expected_total_fen: 5800, address: { area: '东石镇', detail: '东石镇白沙村 12 号' },
   });
 
@@ -230,15 +247,17 @@ test('checkout against the contract: same key after a network error, 422 beside 
   // 4: the price changed: the new total is shown and the customer confirms it; 5: 201.
   await page.getByRole('button', { name: '提交订单' }).click();
   await page.locator('#price-changed', { hasText: '合计由 ¥33.00 变为 ¥35.00' }).waitFor();
+  assert.equal(await page.locator('#summary-lines .num').textContent(), '¥27.00', 'the line shows the new price');
   await page.screenshot({ path: `${artifacts}/orders-price-changed.png`, fullPage: true });
   await page.getByRole('button', { name: '按新价格提交' }).click();
   await page.waitForURL(/order\.html\?no=W20261202-0007&t=tok-abc/);
   assert.equal(posts[4].body.expected_total_fen, 3500);
 
-  // The payment: on a phone browser, the provider's H5 page, coming back here afterwards.
+  // The payment: started by the page for a phone browser (WeChat H5), coming back here afterwards.
   await page.locator('#order-state', { hasText: '待支付' }).waitFor();
   const pay = page.locator('#pay-redirect');
   await pay.waitFor();
+  assert.deepEqual(payments, [{ token: 'tok-abc', csrf: 'yizhan', body: { channel: 'wechat_h5' } }]);
   assert.equal(await pay.textContent(), '去微信付款');
   const href = new URL(await pay.getAttribute('href'));
   assert.equal(href.searchParams.get('prepay_id'), 'wx1');
@@ -256,6 +275,7 @@ test('checkout against the contract: same key after a network error, 422 beside 
               { state: 'picking', at: '2026-12-02T04:10:00Z' }, { state: 'ready', at: '2026-12-02T04:20:00Z' }],
   });
   await page.locator('#order-state', { hasText: '待取货' }).waitFor({ timeout: 8000 });
+  assert.equal(payments.length, 1, 'the payment is started once, not on every poll');
   assert.equal(await page.locator('#payment-box').isHidden(), true);
   assert.equal(await page.locator('#pickup-code').textContent(), '482913');
   assert.match(await page.locator('#pickup-box').textContent(), /成功街 1 号.*8:30–20:30/);
@@ -297,10 +317,43 @@ test('a desktop shows the QR; a customer cancels before paying', async () => {
   assert.deepEqual(problems, []);
 });
 
-test('staff queue against the contract: hand over asks the pickup code, a wrong one is shown beside it; pick list prints', async () => {
+test('inside WeChat: JSAPI is refused (no WeChat sign-in yet), so the page starts the QR and says how to pay it; a failed start offers a retry', async () => {
+  const { page, problems } = await newPage({ userAgent: weChat });
+  const channels = [];
+  let order = contractOrder({ payment: null });
+  await page.route(/\/api\/v1\/orders\//, async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (url.pathname === '/api/v1/orders/config') return json(route, 200, config);
+    if (url.pathname.endsWith('/payment')) {
+      const { channel } = request.postDataJSON();
+      channels.push(channel);
+      if (channel === 'wechat_jsapi') {
+        return json(route, 422, { error: { code: 'invalid', message: '公众号支付需要微信登录 / JSAPI needs a WeChat sign-in', details: { field: 'channel' } } });
+      }
+      if (channels.length === 2) {
+        return json(route, 503, { error: { code: 'unavailable', message: '支付渠道暂不可用，请稍后再试 / the payment provider did not answer: try again', details: {} } });
+      }
+      order = { ...order, payment: { provider: 'wechat', channel, state: 'started', qr_svg: svg, qr_content: 'weixin://wxpay/bizpayurl?pr=abc', redirect_url: null, jsapi: null } };
+    }
+    return json(route, 200, order);
+  });
+  await page.goto(`${base}/order.html?no=W20261202-0007&t=tok-abc`);
+  await page.locator('#payment-box', { hasText: '暂时无法发起付款' }).waitFor();
+  await page.getByRole('button', { name: '重新发起付款' }).click();
+  await page.locator('#pay-qr').waitFor();
+  assert.deepEqual(channels, ['wechat_jsapi', 'wechat_native', 'wechat_jsapi', 'wechat_native']);
+  assert.match(await page.locator('#pay-wechat-hint').textContent(), /长按下面的二维码/);
+  assert.equal(await page.locator('#pay-redirect').count(), 0);
+  await page.screenshot({ path: `${artifacts}/orders-pay-in-wechat.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test('staff queue against the server\'s answers: hand over asks the pickup code, a wrong one is shown beside it, cash needs an open shift; a paid order cannot be refunded here yet; pick list prints', async () => {
   const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
   const ready = contractOrder({ state: 'ready', payment: null, pickup_code: null, expires_at: null });
-  const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800 });
+  const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800, paid_fen: 5800 });
+  ready.payment_method = 'cash_on_pickup';
   const transitions = [];
   await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
     const request = route.request();
@@ -308,8 +361,14 @@ test('staff queue against the contract: hand over asks the pickup code, a wrong 
     if (request.method() === 'POST') {
       const body = request.postDataJSON();
       transitions.push([url.pathname, body]);
+      if (url.pathname.endsWith('/cancel')) {
+        return json(route, 409, { error: { code: 'invalid_state', message: '已付款的订单需先退款 / refund the payment first (not yet supported online)', details: { state: 'paid' } } });
+      }
       if (body.pickup_code === '000000') {
         return json(route, 422, { error: { code: 'invalid', message: 'wrong pickup code', details: { field: 'pickup_code' } } });
+      }
+      if (body.pickup_code === '111111') {
+        return json(route, 409, { error: { code: 'no_open_shift', message: '请先开班再收款 / open a shift to take the cash', details: {} } });
       }
       ready.state = 'completed';
       return json(route, 200, ready);
@@ -338,6 +397,11 @@ test('staff queue against the contract: hand over asks the pickup code, a wrong 
   await page.locator('.staff-order', { hasText: 'W20261202-0008' }).getByRole('button', { name: '打印装箱单' }).click();
   assert.match(await page.locator('#print-area .slip').textContent(), /装箱单.*W20261202-0008.*林小梅 13800138000.*送货上门：安海镇 西垵村 3 号.*¥58\.00/);
 
+  const paidCard = page.locator('.staff-order', { hasText: 'W20261202-0008' });
+  await paidCard.getByRole('button', { name: '取消退款' }).click();
+  await paidCard.locator('.confirm-box').getByRole('button', { name: '取消退款' }).click();
+  await paidCard.getByText('已付款的订单暂不能在这里取消退款').waitFor();
+
   await page.getByRole('tab', { name: '待取货' }).click();
   const card = page.locator('.staff-order', { hasText: 'W20261202-0007' });
   await card.getByRole('button', { name: '交付' }).click();
@@ -347,6 +411,11 @@ test('staff queue against the contract: hand over asks the pickup code, a wrong 
   await card.getByLabel('请顾客报 6 位取货码').fill('000000');
   await card.getByRole('button', { name: '确认交付' }).click();
   await card.getByText('取货码不对，请顾客再看一下').waitFor();
+  assert.match(await card.textContent(), /到店付款：请先在收银台收款 ¥50\.00/);
+  await card.getByLabel('请顾客报 6 位取货码').fill('111111');
+  await card.getByRole('button', { name: '确认交付' }).click();
+  await card.getByText('请先在收银台页面开班').waitFor();
+  assert.equal(await card.getByRole('link', { name: '去收银台开班' }).getAttribute('href'), '/pos/');
   await page.screenshot({ path: `${artifacts}/orders-staff-handover.png`, fullPage: true });
   await card.getByLabel('请顾客报 6 位取货码').fill('482913');
   await card.getByRole('button', { name: '确认交付' }).click();
@@ -355,57 +424,127 @@ test('staff queue against the contract: hand over asks the pickup code, a wrong 
   assert.deepEqual(problems, []);
 });
 
-// --- the whole flow against the real server -----------------------------------------------------
+// --- the whole flow against the real server and the payment simulator --------------------------
 
-test('pay through the simulator, tracking shows paid, staff marks ready, handover with the pickup code → completed',
-  { skip: !ordersLive && 'the server does not serve POST /api/v1/orders yet' }, async () => {
-    const { page, problems } = await newPage();
+const noSimulator = !paysim && 'PAYSIM_URL is not set: run.sh starts the payment simulator beside the server';
+
+/** A browser context signed in as `username` through the API (its pages share the cookie). */
+async function signedIn(username, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', baseURL: base });
+  let answer;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    answer = await context.request.post('/api/v1/auth/login', {
+      headers: { 'X-Requested-With': 'yizhan' }, data: { username, password },
+    });
+    if (answer.status() !== 429) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number(answer.headers()['retry-after']) || 2)));
+  }
+  assert.equal(answer.status(), 200, `${username} signs in`);
+  return context;
+}
+
+async function stockOf(context, productId) {
+  const response = await context.request.get(`/api/v1/stock/${productId}`, { headers: { 'X-Requested-With': 'yizhan' } });
+  assert.equal(response.status(), 200);
+  return response.json();
+}
+
+/** Checkout as 林小梅 for pickup, paying with `method`; resolves to the order page's URL. */
+async function placeOrder(page, method) {
+  await page.goto(`${base}/checkout.html`);
+  await page.locator('#pickup-info', { hasText: '驿站' }).waitFor();
+  await page.getByLabel('姓名').fill('林小梅');
+  await page.getByLabel('手机号').fill('13800138000');
+  await page.locator('label.choice', { hasText: '到驿站自提' }).click();
+  await page.locator('#payment-choices label.choice', { hasText: method }).click();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.waitForURL(/order\.html\?no=W\d{8}-\d{4,}&t=/);
+  return page.url();
+}
+
+test('pay through the simulator, the tracking page turns paid by itself, staff pick, ready and hand over with the pickup code → completed',
+  { skip: noSimulator }, async () => {
+    const { context, page, problems } = await newPage();
     await addFromProductPage(page, '土笋冻');
-    await page.goto(`${base}/checkout.html`);
-    await page.getByLabel('姓名').fill('林小梅');
-    await page.getByLabel('手机号').fill('13800138000');
-    await page.locator('label.choice', { hasText: '到驿站自提' }).click();
-    await page.locator('label.choice', { hasText: '微信支付' }).click();
-    await page.getByRole('button', { name: '提交订单' }).click();
-    await page.waitForURL(/order\.html\?no=W\d{8}-\d{4,}&t=/);
-    const orderUrl = page.url();
+    const orderUrl = await placeOrder(page, '微信支付');
+    const number = new URL(orderUrl).searchParams.get('no');
     await page.locator('#order-state', { hasText: '待支付' }).waitFor();
-    const pay = page.locator('#pay-redirect, #pay-qr').first();
+    // On a phone the page starts WeChat H5: a button to the provider's page (the simulator's).
+    const pay = page.locator('#pay-redirect');
     await pay.waitFor();
+    assert.equal(await pay.textContent(), '去微信付款');
+    const link = new URL(await pay.getAttribute('href'));
+    assert.equal(`${link.origin}${link.pathname}`, `${paysim}/sim/pay/wechat/${number}`);
+    assert.match(await page.locator('#pay-countdown').textContent(), /请在 [01]:\d\d 内完成支付/);
     await page.screenshot({ path: `${artifacts}/orders-live-pay.png`, fullPage: true });
 
-    // The simulator's page, linked by the payment (H5 on a phone).
-    const link = await page.locator('#pay-redirect').getAttribute('href');
-    await page.goto(link);
-    await page.getByRole('button', { name: /确认支付/ }).click();
-    await Promise.race([page.getByText('支付成功').waitFor(), page.waitForURL(/order\.html/)]);
-    await page.goto(orderUrl);
-    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
-    const number = new URL(orderUrl).searchParams.get('no');
+    // The customer pays in another tab; the order page, left open, notices by itself.
+    const payer = await context.newPage();
+    await payer.goto(link.href);
+    await payer.locator('#amount', { hasText: '¥25.00' }).waitFor();
+    await payer.locator('#pay').click();
+    await payer.locator('#result', { hasText: '支付成功' }).waitFor();
+    await payer.screenshot({ path: `${artifacts}/orders-live-simulator.png`, fullPage: true });
+    await payer.close();
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 20000 });
+    assert.equal(await page.locator('#payment-box').isHidden(), true);
+    const code = await page.locator('#pickup-code').textContent();
+    assert.match(code, /^\d{6}$/, 'paid: the pickup code shows');
 
-    const staff = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
-    await staff.page.goto(`${base}/login.html?next=/admin/orders.html`);
-    await staff.page.getByLabel('账号').fill('cashier1');
-    await staff.page.getByLabel('密码').fill(password);
-    await staff.page.getByRole('button', { name: '登录' }).click();
-    await staff.page.waitForURL(/\/admin\/orders\.html$/);
-    const card = staff.page.locator('.staff-order', { hasText: number });
+    const staffContext = await signedIn('cashier1');
+    const staff = await staffContext.newPage();
+    const staffProblems = [];
+    staff.on('pageerror', (error) => staffProblems.push(error.message));
+    await staff.goto(`${base}/admin/orders.html`);
+    const card = staff.locator('.staff-order', { hasText: number });
     await card.getByRole('button', { name: '开始拣货' }).click();
-    await staff.page.getByText(`订单 ${number}：拣货中`).waitFor();
-    await staff.page.getByRole('tab', { name: '拣货中' }).click();
+    await staff.getByText(`订单 ${number}：拣货中`).waitFor();
+    await staff.getByRole('tab', { name: '拣货中' }).click();
     await card.getByRole('button', { name: '备货完成' }).click();
-    await staff.page.getByText(`订单 ${number}：待取货`).waitFor();
+    await staff.getByText(`订单 ${number}：待取货`).waitFor();
 
     await page.locator('#order-state', { hasText: '待取货' }).waitFor({ timeout: 8000 });
-    const code = await page.locator('#pickup-code').textContent();
-    assert.match(code, /^\d{6}$/);
-    await staff.page.getByRole('tab', { name: '待取货' }).click();
+    assert.equal(await page.locator('#pickup-code').textContent(), code);
+    await staff.getByRole('tab', { name: '待取货' }).click();
     await card.getByRole('button', { name: '交付' }).click();
+    const wrong = code === '000000' ? '000001' : '000000';
+    await card.getByLabel('请顾客报 6 位取货码').fill(wrong);
+    await card.getByRole('button', { name: '确认交付' }).click();
+    await card.getByText('取货码不对，请顾客再看一下').waitFor();
     await card.getByLabel('请顾客报 6 位取货码').fill(code);
     await card.getByRole('button', { name: '确认交付' }).click();
-    await staff.page.getByText(`订单 ${number}：已完成`).waitFor();
+    await staff.getByText(`订单 ${number}：已完成`).waitFor();
     await page.locator('#order-state', { hasText: '已完成' }).waitFor({ timeout: 8000 });
     await page.screenshot({ path: `${artifacts}/orders-live-completed.png`, fullPage: true });
     assert.deepEqual(problems, []);
-    assert.deepEqual(staff.problems, []);
+    assert.deepEqual(staffProblems, []);
+    await staffContext.close();
+  });
+
+test('an order left unpaid expires by itself (unpaid_minutes = 1, swept every 20 s) and frees its stock',
+  { skip: noSimulator }, async () => {
+    const { page, problems } = await newPage();
+    await addFromProductPage(page, '瑶前铁观音');  // 250 g
+    const productId = Number(new URL(page.url()).searchParams.get('id'));
+    const admin = await signedIn('admin');
+    const before = await stockOf(admin, productId);
+    const orderUrl = await placeOrder(page, '支付宝');
+    await page.locator('#order-state', { hasText: '待支付' }).waitFor();
+    // On a phone Alipay opens its wap page: the simulator's, through its gateway.
+    assert.match(await page.locator('#pay-redirect').getAttribute('href'), new RegExp(`^${paysim}/`));
+    const held = await stockOf(admin, productId);
+    assert.equal(held.reserved, before.reserved + 250, 'the order holds its 250 g');
+    assert.equal(held.available, before.available - 250);
+
+    await page.locator('#order-state', { hasText: '已过期' }).waitFor({ timeout: 110000 });
+    assert.equal(await page.locator('#payment-box').isHidden(), true);
+    assert.equal(await page.locator('.step.ended .step-name').textContent(), '已过期');
+    const after = await stockOf(admin, productId);
+    assert.equal(after.reserved, before.reserved, 'the expired order gave its stock back');
+    assert.equal(after.available, before.available);
+    await page.screenshot({ path: `${artifacts}/orders-live-expired.png`, fullPage: true });
+    await page.goto(`${base}/orders.html`);
+    await page.locator('.my-order', { hasText: new URL(orderUrl).searchParams.get('no') }).filter({ hasText: '已过期' }).waitFor();
+    assert.deepEqual(problems, []);
+    await admin.close();
   });

@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Runs the page tests: the real yizhan (with demo data, on the test MariaDB) and Playwright
-# driving Debian's headless Chromium. Usage: run.sh YIZHAN_BINARY ARTIFACTS_DIR
+# Runs the page tests: the real yizhan (with demo data, on the test MariaDB), the payment
+# simulator beside it (yizhan-paysim from the same build directory, fresh keys, its merchant
+# sections in the server's config) and Playwright driving Debian's headless Chromium.
+# Usage: run.sh YIZHAN_BINARY ARTIFACTS_DIR [TEST_FILE…] (default: every *.test.mjs here)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../../.." && pwd)
 binary=$1
 artifacts=$2
+paysim=$(dirname "$binary")/yizhan-paysim
+[ -x "$paysim" ] || { echo "run.sh: no $paysim: build the yizhan-paysim target" >&2; exit 1; }
+tests=("${@:3}")
+[ ${#tests[@]} -gt 0 ] || tests=(./*.test.mjs)
 : "${YIZHAN_TEST_DB_SOCKET:?run ./deploy/test}"
 mkdir -p "$artifacts"
 
 [ -d "$here/node_modules/playwright-core" ] || (cd "$here" && npm ci --no-audit --no-fund >&2)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/yizhan-browser.XXXXXX")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+paysim_port=$(free_port)
 schema=yz_browser_$$
 cleanup() {
   [ -n "${server_pid:-}" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "${paysim_pid:-}" ] && kill -TERM "$paysim_pid" 2>/dev/null && wait "$paysim_pid" 2>/dev/null
   mariadb --no-defaults -uroot --socket="$YIZHAN_TEST_DB_SOCKET" -e "DROP DATABASE IF EXISTS $schema" || true
   rm -rf "$work"
 }
@@ -33,7 +42,16 @@ media_root = "$work/media"
 socket = "$YIZHAN_TEST_DB_SOCKET"
 user = "root"
 schema = "$schema"
+[orders]
+# The shortest the server allows, so the expiry test sees an unpaid order go within ~80 s (the
+# sweep runs every 20 s).
+unpaid_minutes = 1
 TOML
+# The simulator's keys, and the merchant's sections pointing its callbacks at this server.
+"$paysim" keygen "$work/paysim" --port "$paysim_port" >/dev/null
+sed "s#http://127.0.0.1:8080/#http://127.0.0.1:$port/#" "$work/paysim/yizhan-payments.toml" >>"$work/yizhan.toml"
+"$paysim" serve --keys "$work/paysim" --port "$paysim_port" >"$artifacts/yizhan-paysim.log" 2>&1 &
+paysim_pid=$!
 "$binary" migrate --config "$work/yizhan.toml" >/dev/null
 "$binary" seed-demo --config "$work/yizhan.toml" --password-file "$work/demo-password" >/dev/null
 "$binary" serve --config "$work/yizhan.toml" >"$artifacts/yizhan-browser.log" 2>&1 &
@@ -42,7 +60,11 @@ for _ in $(seq 1 100); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break
   sleep 0.1
 done
+for _ in $(seq 1 50); do
+  curl -sf -o /dev/null "http://127.0.0.1:$paysim_port/healthz" && break
+  sleep 0.1
+done
 
 cd "$here"
-BASE_URL="http://127.0.0.1:$port" DEMO_PASSWORD=$(cat "$work/demo-password") ARTIFACTS="$artifacts" \
-  node --test --test-concurrency=1 ./*.test.mjs
+BASE_URL="http://127.0.0.1:$port" PAYSIM_URL="http://127.0.0.1:$paysim_port" DEMO_PASSWORD=$(cat "$work/demo-password") ARTIFACTS="$artifacts" \
+  node --test --test-concurrency=1 "${tests[@]}"
