@@ -138,10 +138,15 @@ void reserve_all(store::UnitOfWork& unit, std::int64_t order_id,
                  std::optional<std::int64_t> by) {
   std::vector<store::LedgerEntry> moves;
   for (const auto& [product_id, quantity] : quantities) {
-    if (!store::reserve_stock(unit, product_id, quantity))
-      throw Error(ErrorCode::out_of_stock, "库存不足 / not enough in stock",
-                  {{"product_id", std::to_string(product_id)},
-                   {"available", std::to_string(store::available_stock(unit, product_id))}});
+    if (!store::reserve_stock(unit, product_id, quantity)) {
+      const auto available = store::available_stock(unit, product_id);
+      // A late payment catches this and commits: the lines reserved so far are given back.
+      for (const auto& move : moves)
+        store::release_stock(unit, move.product_id, move.quantity);
+      throw Error(
+          ErrorCode::out_of_stock, "库存不足 / not enough in stock",
+          {{"product_id", std::to_string(product_id)}, {"available", std::to_string(available)}});
+    }
     moves.push_back({product_id, std::nullopt, "reserve", quantity, "order", order_id, by});
   }
   store::append_to_ledger(unit, moves);

@@ -1,0 +1,704 @@
+// Payment notifications on the real MariaDB, through the real WeChat Pay and Alipay providers
+// with freshly generated keys (the gateway a scripted Transport that answers as the provider
+// does): a verified payment pays the order once and the books balance; forged, stale,
+// wrongly-addressed or undecryptable notifications change nothing; a wrong amount or merchant
+// is recorded and flagged, never paid; a payment after expiry restores the order while the
+// stock is there and is flagged when it is gone.
+#include <gtest/gtest.h>
+
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <mutex>
+
+#include "support/api_client.hpp"
+#include "yizhan/payments/alipay_protocol.hpp"
+#include "yizhan/payments/form.hpp"
+#include "yizhan/payments/transport.hpp"
+#include "yizhan/payments/wechat_pay_protocol.hpp"
+#include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/service/orders.hpp"
+#include "yizhan/service/stock.hpp"
+#include "yizhan/store/database.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using payments::Clock;
+using test_support::ApiFixture;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kMchId = "1900000109";
+constexpr const char* kWechatAppId = "wxd678efh567hg6787";
+constexpr const char* kPlatformSerial = "PUB_KEY_ID_0114232134912410000000000000";
+constexpr const char* kApiV3Key = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+constexpr const char* kSellerId = "2088102146225135";
+constexpr const char* kAlipayAppId = "2016091200494382";
+
+/// The keys of both sides, made once for the whole suite (RSA generation is slow in Debug).
+struct Keys {
+  payments::PrivateKey merchant = payments::generate_rsa_key();
+  payments::PrivateKey platform = payments::generate_rsa_key();  // WeChat Pay's signing key
+  payments::PrivateKey alipay_app = payments::generate_rsa_key();
+  payments::PrivateKey alipay = payments::generate_rsa_key();  // Alipay's signing key
+  payments::PrivateKey stranger = payments::generate_rsa_key();
+};
+
+const Keys& keys() {
+  static const Keys instance;
+  return instance;
+}
+
+std::map<std::string, std::string> lower_case(const std::map<std::string, std::string>& headers) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : headers) {
+    std::string lower = name;
+    for (char& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[lower] = value;
+  }
+  return out;
+}
+
+/// The providers' gateways as a scripted Transport: WeChat native/h5/close and Alipay
+/// precreate/close answered and signed as the real ones are; every request kept.
+class ScriptedGateway final : public payments::Transport {
+ public:
+  payments::HttpResponse send(const payments::HttpRequest& request,
+                              std::chrono::milliseconds) override {
+    {
+      std::lock_guard lock(mutex_);
+      seen_.push_back(request.method + " " + request.url);
+    }
+    if (request.url.ends_with("/gateway.do")) return alipay(request);
+    payments::HttpResponse response;
+    response.status = 200;
+    if (request.url.ends_with("/close")) {
+      response.status = 204;
+    } else if (request.url.ends_with("/v3/pay/transactions/native")) {
+      response.body =
+          json{{"code_url", "weixin://wxpay/bizpayurl?pr=" + payments::random_token(7)}}.dump();
+    } else if (request.url.ends_with("/v3/pay/transactions/h5")) {
+      response.body =
+          json{{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"}}
+              .dump();
+    } else {
+      response.status = 404;
+      response.body = R"({"code":"NOT_FOUND","message":"scripted gateway"})";
+    }
+    response.headers = lower_case(payments::wechat::sign_answer(keys().platform, kPlatformSerial,
+                                                                response.body, Clock::now()));
+    return response;
+  }
+
+  /// How many requests reached a URL ending with `suffix`.
+  int count(const std::string& suffix) {
+    std::lock_guard lock(mutex_);
+    int n = 0;
+    for (const auto& line : seen_)
+      n += line.ends_with(suffix) ? 1 : 0;
+    return n;
+  }
+
+  /// How many Alipay gateway calls were of `method`.
+  int alipay_calls(const std::string& method) {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(alipay_methods_.begin(), alipay_methods_.end(), method));
+  }
+
+ private:
+  payments::HttpResponse alipay(const payments::HttpRequest& request) {
+    std::map<std::string, std::string> fields;
+    const auto form = payments::parse_form(request.body);
+    EXPECT_TRUE(form.has_value()) << request.body;
+    for (const auto& [name, value] : form.value_or(decltype(form)::value_type{}))
+      fields[name] = value;
+    const auto method = fields["method"];
+    {
+      std::lock_guard lock(mutex_);
+      alipay_methods_.push_back(method);
+    }
+    EXPECT_TRUE(payments::alipay::verify_request(
+        fields, payments::PublicKey::parse(keys().alipay_app.public_key_pem())))
+        << "the merchant signs its gateway calls";
+    const auto biz = json::parse(fields["biz_content"]);
+    json node = {{"code", "10000"}, {"msg", "Success"}, {"out_trade_no", biz["out_trade_no"]}};
+    if (method == "alipay.trade.precreate")
+      node["qr_code"] = "https://qr.alipay.com/bax0" + payments::random_token(20);
+    payments::HttpResponse response;
+    response.status = 200;
+    response.body = payments::alipay::signed_answer(keys().alipay, method, node.dump());
+    return response;
+  }
+
+  std::mutex mutex_;
+  std::vector<std::string> seen_;
+  std::vector<std::string> alipay_methods_;
+};
+
+/// What a notification is made of, with the parts a test may spoil.
+struct WechatNotice {
+  std::string number;
+  std::int64_t total = 0;
+  std::string mchid = kMchId;
+  std::string trade_state = "SUCCESS";
+  std::string api_v3_key = kApiV3Key;
+  std::string serial = kPlatformSerial;
+  const payments::PrivateKey* signer = nullptr;  // the platform key when null
+  Clock::duration age{};                         // how long ago it was signed
+  bool tamper_ciphertext = false;
+  std::string transaction_id = "4200002026120212345678901234";
+};
+
+struct Delivered {
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+Delivered wechat_notice(const WechatNotice& n) {
+  const auto at = Clock::now() - n.age;
+  const json transaction = {{"appid", kWechatAppId},
+                            {"mchid", n.mchid},
+                            {"out_trade_no", n.number},
+                            {"transaction_id", n.transaction_id},
+                            {"trade_type", "NATIVE"},
+                            {"trade_state", n.trade_state},
+                            {"trade_state_desc", "支付成功"},
+                            {"bank_type", "OTHERS"},
+                            {"success_time", payments::wechat::rfc3339_beijing(at)},
+                            {"payer", {{"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}},
+                            {"amount",
+                             {{"total", n.total},
+                              {"payer_total", n.total},
+                              {"currency", "CNY"},
+                              {"payer_currency", "CNY"}}}};
+  Delivered out;
+  out.body = payments::wechat::seal_notification("EV-2018022511223320873", "TRANSACTION.SUCCESS",
+                                                 "支付成功", "transaction", transaction.dump(),
+                                                 n.api_v3_key, at);
+  if (n.tamper_ciphertext) {
+    auto document = json::parse(out.body);
+    auto ciphertext = document["resource"]["ciphertext"].get<std::string>();
+    ciphertext[4] = ciphertext[4] == 'A' ? 'B' : 'A';
+    document["resource"]["ciphertext"] = ciphertext;
+    out.body = document.dump();
+  }
+  out.headers = lower_case(payments::wechat::sign_answer(n.signer ? *n.signer : keys().platform,
+                                                         n.serial, out.body, at));
+  out.headers["content-type"] = "application/json";
+  return out;
+}
+
+struct AlipayNotice {
+  std::string number;
+  std::int64_t total = 0;
+  std::string trade_status = "TRADE_SUCCESS";
+  std::string seller_id = kSellerId;
+  const payments::PrivateKey* signer = nullptr;  // Alipay's key when null
+};
+
+std::string alipay_notice(const AlipayNotice& n) {
+  const auto now = Clock::now();
+  const auto amount = domain::Fen(n.total).format();
+  std::map<std::string, std::string> fields{
+      {"notify_time", payments::alipay::beijing_time(now)},
+      {"notify_type", "trade_status_sync"},
+      {"notify_id", "ac05099524730693a8b330c5ecf72da9786"},
+      {"charset", "utf-8"},
+      {"version", "1.0"},
+      {"sign_type", "RSA2"},
+      {"app_id", kAlipayAppId},
+      {"auth_app_id", kAlipayAppId},
+      {"seller_id", n.seller_id},
+      {"trade_no", "2026120222001400000000000001"},
+      {"out_trade_no", n.number},
+      {"trade_status", n.trade_status},
+      {"total_amount", amount},
+      {"receipt_amount", amount},
+      {"buyer_pay_amount", amount},
+      {"subject", "乡村联盟驿站订单 " + n.number},
+      {"gmt_create", payments::alipay::beijing_time(now - 1min)},
+      {"gmt_payment", payments::alipay::beijing_time(now)}};
+  fields["sign"] = (n.signer ? *n.signer : keys().alipay)
+                       .sign_sha256(payments::alipay::sign_content(fields, true));
+  return payments::build_form(fields);
+}
+
+class PaymentNotifyTest : public ::testing::Test {
+ protected:
+  PaymentNotifyTest() {
+    payments::WechatPaySettings wechat_settings;
+    wechat_settings.mch_id = kMchId;
+    wechat_settings.app_id = kWechatAppId;
+    wechat_settings.merchant_serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    wechat_settings.merchant_private_key = keys().merchant.pem();
+    wechat_settings.api_v3_key = kApiV3Key;
+    wechat_settings.platform_public_key = keys().platform.public_key_pem();
+    wechat_settings.platform_serial = kPlatformSerial;
+    wechat_settings.notify_url = "https://yizhan.example/api/v1/payments/wechat/notify";
+    wechat = payments::make_wechat_pay(wechat_settings, gateway);
+    payments::AlipaySettings alipay_settings;
+    alipay_settings.app_id = kAlipayAppId;
+    alipay_settings.seller_id = kSellerId;
+    alipay_settings.app_private_key = keys().alipay_app.pem();
+    alipay_settings.alipay_public_key = keys().alipay.public_key_pem();
+    alipay_settings.notify_url = "https://yizhan.example/api/v1/payments/alipay/notify";
+    alipay = payments::make_alipay(alipay_settings, gateway);
+
+    service::OrderSettings settings;
+    settings.delivery = {domain::Fen(800), domain::Fen(9900), {"安海镇"}};
+    orders = std::make_unique<service::OrderService>(
+        api.station.database, settings,
+        std::map<std::string, service::PaymentAccount>{
+            {"wechat", {wechat.get(), kMchId, kWechatAppId}},
+            {"alipay", {alipay.get(), kSellerId, kAlipayAppId}}});
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
+  }
+
+  std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t received) {
+    const auto created = api.call_json("POST", "/api/v1/products", "admin",
+                                       {{"sku", sku},
+                                        {"name", "商品 " + sku},
+                                        {"village_id", api.station.village_a},
+                                        {"category_id", 3},
+                                        {"unit", "piece"},
+                                        {"price_fen", price_fen}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    const auto id = created.body["id"].get<std::int64_t>();
+    const auto receipt =
+        api.call_json("POST", "/api/v1/stock/receipts", "admin",
+                      {{"village_id", api.station.village_a},
+                       {"lines", {{{"product_id", id}, {"quantity", received}, {"lot", "L1"}}}}});
+    EXPECT_EQ(receipt.status, 201) << receipt.body;
+    return id;
+  }
+
+  struct Placed {
+    std::string number, token;
+    std::int64_t total = 0;
+  };
+
+  /// Checks out an online order and starts its payment through `channel` (a QR or a link back).
+  Placed order(const json& lines, const std::string& payment, const std::string& channel,
+               bool delivery = false) {
+    json body = {{"lines", lines},
+                 {"fulfilment", delivery ? "delivery" : "pickup"},
+                 {"contact", {{"name", "陈女士"}, {"phone", "13800001234"}}},
+                 {"payment", payment}};
+    if (delivery) body["address"] = {{"area", "安海镇"}, {"detail", "中山路 1 号"}};
+    const auto placed = api.call("POST", "/api/v1/orders", "", body.dump(),
+                                 {{"idempotency-key", "k-" + std::to_string(++keys_used_)}});
+    EXPECT_EQ(placed.status, 201) << placed.body;
+    Placed out{placed.body["number"], placed.body["token"], placed.body["total_fen"]};
+    EXPECT_EQ(placed.body["state"], "pending_payment");
+    const auto started =
+        api.call_json("POST", "/api/v1/orders/" + out.number + "/payment?token=" + out.token, "",
+                      {{"channel", channel}});
+    EXPECT_EQ(started.status, 200) << started.body;
+    if (started.status == 200) {
+      EXPECT_EQ(started.body["payment"]["state"], "started") << started.body;
+    }
+    return out;
+  }
+
+  ApiFixture::Reply notify_wechat(const Delivered& d) {
+    return api.call("POST", "/api/v1/payments/wechat/notify", "", d.body, d.headers);
+  }
+  ApiFixture::Reply notify_alipay(const std::string& form) {
+    return api.call("POST", "/api/v1/payments/alipay/notify", "", form,
+                    {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}});
+  }
+
+  std::int64_t scalar(const std::string& query) {
+    std::int64_t value = 0;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      if (!s->execute(query)) return;
+      std::unique_ptr<sql::ResultSet> rows(s->getResultSet());
+      if (rows->next()) value = rows->isNull(1) ? 0 : rows->getInt64(1);
+    });
+    return value;
+  }
+
+  std::string text(const std::string& query) {
+    std::string value;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      std::unique_ptr<sql::ResultSet> rows(s->executeQuery(query));
+      if (rows->next() && !rows->isNull(1)) value = rows->getString(1);
+    });
+    return value;
+  }
+
+  std::int64_t reserved(std::int64_t product_id) {
+    return scalar("SELECT reserved FROM stock_levels WHERE product_id = " +
+                  std::to_string(product_id));
+  }
+
+  /// Everything a notification could change, in one line to compare before and after.
+  std::string footprint() {
+    std::string out;
+    for (const char* table :
+         {"order_events", "stock_moves", "journal_entries", "postings", "payment_notifications"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    out += "orders=" + text(
+                           "SELECT GROUP_CONCAT(CONCAT(number, ':', state, ':', paid_fen, ':', "
+                           "COALESCE(attention, '-')) ORDER BY id) FROM orders");
+    out += " payments=" + text(
+                              "SELECT GROUP_CONCAT(CONCAT(out_trade_no, ':', state, ':', "
+                              "COALESCE(transaction_id, '-')) ORDER BY id) FROM order_payments");
+    return out + " reserved=" + std::to_string(scalar("SELECT SUM(reserved) FROM stock_levels"));
+  }
+
+  /// The verdicts recorded for an order number, in order: "accepted,duplicate".
+  std::string verdicts(const std::string& number) {
+    return text(
+        "SELECT GROUP_CONCAT(verdict ORDER BY id) FROM payment_notifications WHERE "
+        "out_trade_no = '" +
+        number + "'");
+  }
+
+  json staff_view(const std::string& number) {
+    const auto reply = api.call("GET", "/api/v1/orders/" + number, "admin");
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return reply.body;
+  }
+
+  void expire(const std::string& number) {
+    scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+           number + "'");
+    ASSERT_EQ(orders->expire_due(), 1);
+    ASSERT_EQ(staff_view(number)["state"], "expired");
+  }
+
+  void expect_books_agree() {
+    service::Checker checker(api.station.database);
+    service::add_stock_checks(checker);
+    service::add_journal_checks(checker);
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        ADD_FAILURE() << result.name << ": " << problem;
+  }
+
+  std::shared_ptr<ScriptedGateway> gateway = std::make_shared<ScriptedGateway>();
+  std::unique_ptr<payments::Provider> wechat, alipay;
+  ApiFixture api;
+  service::StockService stock{api.station.database};
+  service::CounterService counter{api.station.database, service::CounterSettings{}};
+  std::unique_ptr<service::OrderService> orders;
+
+ private:
+  int keys_used_ = 0;
+};
+
+}  // namespace
+
+TEST_F(PaymentNotifyTest, AVerifiedWechatPaymentPaysTheOrderOnceAndTheBooksBalance) {
+  const auto p = product("N1", 1250, 5);
+  const auto placed = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native",
+                            /*delivery=*/true);
+  EXPECT_EQ(placed.total, 3300) << "2 × 12.50 and the 8.00 delivery fee";
+  EXPECT_EQ(gateway->count("/v3/pay/transactions/native"), 1);
+  const auto mine = api.call("GET", "/api/v1/orders/" + placed.number + "?token=" + placed.token);
+  EXPECT_TRUE(mine.body["payment"]["qr_content"].get<std::string>().starts_with("weixin://"));
+
+  const auto notice = wechat_notice({.number = placed.number, .total = placed.total});
+  const auto answer = notify_wechat(notice);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.body["code"], "SUCCESS");
+  const auto paid = staff_view(placed.number);
+  EXPECT_EQ(paid["state"], "paid");
+  EXPECT_EQ(paid["paid_fen"], 3300);
+  EXPECT_EQ(paid["payment"]["state"], "paid");
+  EXPECT_EQ(paid["history"].back()["by"], "provider");
+  EXPECT_FALSE(paid.contains("attention"));
+  EXPECT_EQ(reserved(p), 2) << "paid goods stay reserved until they leave";
+  EXPECT_EQ(verdicts(placed.number), "accepted");
+  EXPECT_EQ(text("SELECT transaction_id FROM order_payments"), "4200002026120212345678901234");
+  // One order_payment entry: the money in WeChat's clearing, the village's share, the
+  // station's commission and delivery income, summing to nothing.
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = "
+                   "p.entry_id WHERE e.kind = 'order_payment'"),
+            0);
+  EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
+                   "p.account_id WHERE a.code = 'tender_clearing:wechat'"),
+            3300);
+  EXPECT_EQ(scalar("SELECT -SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
+                   "p.account_id WHERE a.code = 'delivery_income'"),
+            800);
+  expect_books_agree();
+
+  // WeChat sends it again (our answer was lost): one payment, the duplicate only recorded.
+  const auto before = footprint();
+  const auto again = notify_wechat(wechat_notice({.number = placed.number, .total = placed.total}));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body["code"], "SUCCESS");
+  const auto after = footprint();
+  EXPECT_EQ(verdicts(placed.number), "accepted,duplicate");
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 3300);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payment_notifications"), 2);
+  EXPECT_NE(before, after) << "the duplicate is recorded";
+  expect_books_agree();
+}
+
+TEST_F(PaymentNotifyTest, RefusedWechatNotificationsChangeNothing) {
+  const auto p = product("N2", 990, 5);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto before = footprint();
+  const auto other_key = std::string("b7cde1ZJB1kG2e7VfTs3jQzaWizur8Gc");
+  struct Case {
+    std::string what;
+    Delivered delivered;
+  };
+  const WechatNotice good{.number = placed.number, .total = placed.total};
+  auto with = [&](const std::function<void(WechatNotice&)>& spoil) {
+    auto n = good;
+    spoil(n);
+    return wechat_notice(n);
+  };
+  std::vector<Case> cases{
+      {"signed by a stranger's key", with([&](auto& n) { n.signer = &keys().stranger; })},
+      {"signed by the merchant's own key", with([&](auto& n) { n.signer = &keys().merchant; })},
+      {"stale: signed six minutes ago", with([](auto& n) { n.age = 6min; })},
+      {"from the future: six minutes ahead", with([](auto& n) { n.age = -6min; })},
+      {"unknown platform serial", with([](auto& n) { n.serial = "PUB_KEY_ID_0000000000000000"; })},
+      {"ciphertext tampered (signature still good)",
+       with([](auto& n) { n.tamper_ciphertext = true; })},
+      {"sealed under another APIv3 key", with([&](auto& n) { n.api_v3_key = other_key; })},
+  };
+  // A body changed after it was signed: the good headers on another (sealed) body.
+  auto swapped = wechat_notice(good);
+  swapped.body = wechat_notice({.number = placed.number, .total = 1}).body;
+  cases.push_back({"body swapped under good headers", swapped});
+  auto missing = wechat_notice(good);
+  missing.headers.erase("wechatpay-signature");
+  cases.push_back({"no signature header", missing});
+  auto garbage = wechat_notice(good);
+  garbage.body = "{\"resource\":";
+  cases.push_back({"garbage body", garbage});
+
+  for (const auto& c : cases) {
+    const auto answer = notify_wechat(c.delivered);
+    EXPECT_EQ(answer.status, 401) << c.what << ": " << answer.body;
+    EXPECT_EQ(answer.body["code"], "FAIL") << c.what;
+    EXPECT_EQ(footprint(), before) << c.what;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payment_notifications"), 0)
+      << "unverified notifications are logged, not stored";
+  const auto unpaid = staff_view(placed.number);
+  EXPECT_EQ(unpaid["state"], "pending_payment");
+  EXPECT_EQ(unpaid["paid_fen"], 0);
+
+  // The genuine one still pays afterwards.
+  EXPECT_EQ(notify_wechat(wechat_notice(good)).status, 200);
+  EXPECT_EQ(staff_view(placed.number)["state"], "paid");
+  expect_books_agree();
+}
+
+TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid) {
+  const auto p = product("N3", 1500, 5);
+  const auto placed = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native");
+  ASSERT_EQ(placed.total, 3000);
+  const auto money = [&] {
+    return std::to_string(scalar("SELECT COUNT(*) FROM journal_entries")) + "/" +
+           std::to_string(scalar("SELECT COUNT(*) FROM postings")) + "/" +
+           std::to_string(scalar("SELECT COUNT(*) FROM stock_moves"));
+  };
+  const auto books = money();
+
+  for (const auto& [what, notice] : std::vector<std::pair<std::string, WechatNotice>>{
+           {"one fen short", {.number = placed.number, .total = 2999}},
+           {"one fen over", {.number = placed.number, .total = 3001}},
+           {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}}}) {
+    const auto answer = notify_wechat(wechat_notice(notice));
+    EXPECT_EQ(answer.status, 200) << what << " is verified, so it is acknowledged: " << answer.body;
+    const auto flagged = staff_view(placed.number);
+    EXPECT_EQ(flagged["state"], "pending_payment") << what;
+    EXPECT_EQ(flagged["paid_fen"], 0) << what;
+    EXPECT_EQ(flagged["payment"]["state"], "started") << what;
+    ASSERT_TRUE(flagged.contains("attention")) << what;
+    EXPECT_NE(flagged["attention"].get<std::string>().find("mismatch"), std::string::npos)
+        << flagged["attention"];
+    EXPECT_EQ(money(), books) << what << ": no money, no stock moved";
+  }
+  EXPECT_EQ(verdicts(placed.number), "mismatch,mismatch,mismatch");
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(amount_fen ORDER BY id) FROM payment_notifications"),
+            "2999,3001,3000");
+  EXPECT_NE(
+      text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1").find("merchant"),
+      std::string::npos);
+  const auto customer =
+      api.call("GET", "/api/v1/orders/" + placed.number + "?token=" + placed.token);
+  EXPECT_FALSE(customer.body.contains("attention")) << "the flag is for the staff";
+
+  // A payment for no order of ours is recorded too, and touches no order.
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = "W20261202-999999", .total = 3000})).status,
+            200);
+  EXPECT_EQ(verdicts("W20261202-999999"), "mismatch");
+  EXPECT_EQ(money(), books);
+  expect_books_agree();
+}
+
+TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesForgeries) {
+  const auto p = product("N4", 1234, 5);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "alipay", "alipay_qr");
+  EXPECT_EQ(gateway->alipay_calls("alipay.trade.precreate"), 1);
+  EXPECT_TRUE(staff_view(placed.number)["payment"]["qr_content"].get<std::string>().starts_with(
+      "https://qr.alipay.com/"));
+  const auto before = footprint();
+
+  // Forged: signed by someone else, or a field changed after signing. Alipay expects "fail".
+  for (const auto& [what,
+                    form] : std::vector<std::pair<std::string,
+                                                  std::string>>{{"signed by a stranger",
+                                                                 alipay_notice(
+                                                                     {.number = placed.number,
+                                                       .total = 1234,
+                                                       .signer = &keys().stranger})},
+                                                                {"signed by the merchant's app key",
+                                                                 alipay_notice(
+                                                                     {.number = placed.number,
+                                                       .total = 1234,
+                                                       .signer = &keys().alipay_app})},
+                                                                {"amount changed after signing",
+                                                                 [&] {
+                                                                   auto form = alipay_notice(
+                                                                       {.number = placed.number,
+                                                                        .total = 1234});
+                                                                   const auto at = form.find(
+                                                                       "total_amount=12.34");
+                                                                   form.replace(
+                                                                       at, 18,
+                                                                       "total_amount=00.01");
+                                                                   return form;
+                                                                 }()},
+                                                                {"not a form",
+                                                                 std::string("%zz=1")},
+                                                                {"the field twice",
+                                                                 alipay_notice(
+                                                                     {.number = placed.number,
+                                                       .total = 1234}) +
+                                                                     "&trade_status=TRADE_"
+                                                                     "SUCCESS"}}) {
+    const auto answer = notify_alipay(form);
+    EXPECT_EQ(answer.raw.payload(), "fail") << what;
+    EXPECT_EQ(footprint(), before) << what;
+  }
+
+  // Verified but not a payment: recorded as ignored, the order waits.
+  for (const char* status : {"WAIT_BUYER_PAY", "TRADE_CLOSED"}) {
+    const auto answer = notify_alipay(
+        alipay_notice({.number = placed.number, .total = 1234, .trade_status = status}));
+    EXPECT_EQ(answer.raw.payload(), "success") << status;
+    const auto waiting = staff_view(placed.number);
+    EXPECT_EQ(waiting["state"], "pending_payment") << status;
+    EXPECT_EQ(waiting["paid_fen"], 0) << status;
+  }
+  EXPECT_EQ(verdicts(placed.number), "ignored,ignored");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 0);
+
+  // Another seller is a mismatch.
+  EXPECT_EQ(
+      notify_alipay(
+          alipay_notice({.number = placed.number, .total = 1234, .seller_id = "2088000000000001"}))
+          .raw.payload(),
+      "success");
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 0);
+
+  const auto answer = notify_alipay(alipay_notice({.number = placed.number, .total = 1234}));
+  EXPECT_EQ(answer.raw.payload(), "success");
+  const auto paid = staff_view(placed.number);
+  EXPECT_EQ(paid["state"], "paid");
+  EXPECT_EQ(paid["paid_fen"], 1234);
+  // TRADE_FINISHED follows when the refund window closes: the same payment, once.
+  EXPECT_EQ(
+      notify_alipay(
+          alipay_notice({.number = placed.number, .total = 1234, .trade_status = "TRADE_FINISHED"}))
+          .raw.payload(),
+      "success");
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 1234);
+  EXPECT_EQ(verdicts(placed.number), "ignored,ignored,mismatch,accepted,duplicate");
+  EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
+                   "p.account_id WHERE a.code = 'tender_clearing:alipay'"),
+            1234);
+  expect_books_agree();
+}
+
+TEST_F(PaymentNotifyTest, APaymentAfterExpiryRestoresTheOrderWhileTheStockIsThere) {
+  const auto p = product("N5", 800, 3);
+  const auto placed = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native");
+  expire(placed.number);
+  EXPECT_EQ(reserved(p), 0);
+  EXPECT_EQ(gateway->count("/v3/pay/transactions/out-trade-no/" + placed.number + "/close"), 1)
+      << "the sweep closes the unpaid WeChat order";
+
+  // The payer was already on the password page: the money comes anyway.
+  const auto answer = notify_wechat(wechat_notice({.number = placed.number, .total = 1600}));
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  const auto restored = staff_view(placed.number);
+  EXPECT_EQ(restored["state"], "paid");
+  EXPECT_EQ(restored["paid_fen"], 1600);
+  ASSERT_TRUE(restored.contains("attention"));
+  EXPECT_NE(restored["attention"].get<std::string>().find("restored"), std::string::npos);
+  EXPECT_EQ(reserved(p), 2) << "reserved again";
+  EXPECT_EQ(verdicts(placed.number), "late");
+  // Again: one payment.
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number, .total = 1600})).status, 200);
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 1600);
+  EXPECT_EQ(reserved(p), 2);
+  EXPECT_EQ(verdicts(placed.number), "late,duplicate");
+  expect_books_agree();
+}
+
+TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsFlaggedWhenTheStockWasSoldMeanwhile) {
+  // Two products: the first still plentiful, the second sold at the counter after expiry.
+  const auto plenty = product("N6", 500, 10);
+  const auto scarce = product("N7", 700, 2);
+  ASSERT_LT(plenty, scarce) << "reserved in id order: the plentiful one first";
+  const auto placed =
+      order({{{"product_id", plenty}, {"quantity", 1}}, {{"product_id", scarce}, {"quantity", 2}}},
+            "wechat", "wechat_native");
+  ASSERT_EQ(placed.total, 1900);
+  expire(placed.number);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const json sale = {{"lines", {{{"product_id", scarce}, {"quantity", 1}}}},
+                     {"tenders", {{{"method", "cash"}, {"amount_fen", 700}}}}};
+  ASSERT_EQ(api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
+                     {{"idempotency-key", "counter-1"}})
+                .status,
+            201);
+
+  const auto answer = notify_wechat(wechat_notice({.number = placed.number, .total = 1900}));
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  const auto flagged = staff_view(placed.number);
+  EXPECT_EQ(flagged["state"], "expired") << "not restored: one of its goods is gone";
+  EXPECT_EQ(flagged["paid_fen"], 1900) << "the money came and is on the books, to refund";
+  ASSERT_TRUE(flagged.contains("attention"));
+  EXPECT_NE(flagged["attention"].get<std::string>().find("refund"), std::string::npos);
+  EXPECT_EQ(verdicts(placed.number), "late");
+  EXPECT_EQ(reserved(plenty), 0) << "nothing half-reserved for an order that stays expired";
+  EXPECT_EQ(reserved(scarce), 0);
+  expect_books_agree();
+
+  // Also when another online order took the stock: a single-product order, flagged alike.
+  const auto last = product("N8", 300, 1);
+  const auto first = order({{{"product_id", last}, {"quantity", 1}}}, "alipay", "alipay_qr");
+  expire(first.number);
+  const auto second = order({{{"product_id", last}, {"quantity", 1}}}, "alipay", "alipay_qr");
+  EXPECT_EQ(gateway->alipay_calls("alipay.trade.close"), 1);
+  EXPECT_EQ(notify_alipay(alipay_notice({.number = first.number, .total = 300})).raw.payload(),
+            "success");
+  EXPECT_EQ(staff_view(first.number)["state"], "expired");
+  EXPECT_EQ(staff_view(second.number)["state"], "pending_payment");
+  EXPECT_EQ(reserved(last), 1) << "the second order's reservation only";
+  expect_books_agree();
+}
