@@ -11,7 +11,7 @@ artifacts=$2
 paysim=$(dirname "$binary")/yizhan-paysim
 [ -x "$paysim" ] || { echo "run.sh: no $paysim: build the yizhan-paysim target" >&2; exit 1; }
 tests=("${@:3}")
-[ ${#tests[@]} -gt 0 ] || tests=(./*.test.mjs)
+[ ${#tests[@]} -gt 0 ] || tests=("$here"/*.test.mjs)
 : "${YIZHAN_TEST_DB_SOCKET:?run ./deploy/test}"
 mkdir -p "$artifacts"
 
