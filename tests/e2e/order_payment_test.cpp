@@ -1,0 +1,358 @@
+// The whole online payment on one machine with the real binaries: yizhan-paysim with fresh keys,
+// yizhan serving the demo station with those merchant accounts configured; a customer checks
+// out, asks for a QR (WeChat Native, H5, Alipay precreate), the simulator is paid and its signed
+// notification makes the order paid; an unpaid order expires in the server's own sweep, frees
+// its stock and has its provider order closed.
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"
+
+using namespace yizhan::e2e;
+using nlohmann::json;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+/// A child process whose output goes to a log file; killed and reaped at scope exit.
+class Child {
+ public:
+  Child(const std::vector<std::string>& arguments, const fs::path& log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      std::vector<char*> argv;
+      for (const auto& argument : arguments)
+        argv.push_back(const_cast<char*>(argument.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+void wait_for_port(int port, const std::string& what, const fs::path& log) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Connection(port, 1000ms).connected()) return;
+    std::this_thread::sleep_for(50ms);
+  }
+  throw std::runtime_error(what + " did not start; log:\n" + read_text(log));
+}
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::string raw;
+};
+
+/// yizhan-paysim (keys generated here) and yizhan on the demo station, its [payments.*] the
+/// toml that keygen wrote with the callbacks pointed at this yizhan.
+class PaymentStation {
+ public:
+  PaymentStation() {
+    const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
+    if (!socket) throw std::runtime_error("YIZHAN_TEST_DB_SOCKET is not set: run ./deploy/test");
+    socket_ = socket;
+    const auto keys = dir_.path() / "keys";
+    shell(std::string(YIZHAN_PAYSIM_BINARY) + " keygen '" + keys.string() + "' --port " +
+          std::to_string(sim_port_) + " 2>&1");
+    simulator_.emplace(std::vector<std::string>{YIZHAN_PAYSIM_BINARY, "serve", "--keys",
+                                                keys.string(), "--port", std::to_string(sim_port_)},
+                       dir_.path() / "paysim.log");
+    wait_for_port(sim_port_, "yizhan-paysim", dir_.path() / "paysim.log");
+
+    // The simulator's toml says where its callbacks go: to this server, not to :8080.
+    const auto payments =
+        replace_all(read_text(keys / "yizhan-payments.toml"), "http://127.0.0.1:8080/",
+                    "http://127.0.0.1:" + std::to_string(port_) + "/");
+    EXPECT_NE(payments.find("/api/v1/payments/wechat/notify"), std::string::npos) << payments;
+    fs::create_directories(dir_.path() / "web");
+    std::ofstream(dir_.path() / "web" / "index.html") << "<h1>驿站</h1>";
+    config_ = dir_.path() / "yizhan.toml";
+    std::ofstream(config_) << "[http]\naddress = \"127.0.0.1\"\nport = " << port_
+                           << "\nweb_root = \"" << (dir_.path() / "web").string()
+                           << "\"\n\n[database]\nsocket = \"" << socket_
+                           << "\"\nuser = \"root\"\nschema = \"" << schema_ << "\"\n\n"
+                           << payments << "\n";
+    create_schema(socket_, schema_);
+    command("migrate");
+    const auto password_file = dir_.path() / "demo-password";
+    command("seed-demo --password-file '" + password_file.string() + "'");
+    std::getline(std::ifstream(password_file), password_);
+    server_.emplace(std::vector<std::string>{YIZHAN_BINARY, "serve", "--config", config_.string()},
+                    dir_.path() / "yizhan.log");
+    wait_for_port(port_, "yizhan", dir_.path() / "yizhan.log");
+  }
+
+  ~PaymentStation() {
+    server_.reset();
+    try {
+      shell("mariadb --no-defaults -uroot --socket='" + socket_ + "' -e 'DROP DATABASE IF EXISTS " +
+            schema_ + "'");
+    } catch (const std::exception&) {
+    }
+  }
+
+  std::string command(const std::string& arguments) {
+    return shell(std::string(YIZHAN_BINARY) + " " + arguments + " --config '" + config_.string() +
+                 "' 2>&1");
+  }
+
+  /// `yizhan check`: its output and exit code.
+  std::pair<std::string, int> check() {
+    const auto output = shell(std::string(YIZHAN_BINARY) + " check --config '" + config_.string() +
+                              "' 2>&1; echo \"exit=$?\"");
+    const auto at = output.rfind("exit=");
+    return {output.substr(0, at), std::stoi(output.substr(at + 5))};
+  }
+
+  void sql(const std::string& statement) {
+    shell("mariadb --no-defaults -uroot --socket='" + socket_ + "' " + schema_ + " -e \"" +
+          statement + "\"");
+  }
+
+  Reply call(const std::string& method, const std::string& target, const std::string& as = "",
+             const std::string& body = {}, std::vector<std::string> headers = {}) {
+    headers.emplace_back("X-Requested-With: yizhan");
+    if (!as.empty()) headers.push_back(cookie(as));
+    if (!body.empty()) headers.emplace_back("Content-Type: application/json");
+    return to_reply(fetch(port_, method, target, headers, body));
+  }
+
+  /// The simulator's control API.
+  Reply simulator(const std::string& method, const std::string& target, const json& body = {}) {
+    return to_reply(fetch(sim_port_, method, target, {"Content-Type: application/json"},
+                          body.is_null() ? std::string() : body.dump()));
+  }
+
+  /// The simulator's record of a trade.
+  json simulated(const std::string& out_trade_no) {
+    for (const auto& order : simulator("GET", "/sim/orders").body)
+      if (order["out_trade_no"] == out_trade_no) return order;
+    return nullptr;
+  }
+
+  std::string log() { return read_text(dir_.path() / "yizhan.log"); }
+
+ private:
+  static Reply to_reply(const HttpResponse& response) {
+    return {response.status, json::parse(response.body, nullptr, false), response.body};
+  }
+
+  std::string cookie(const std::string& username) {
+    auto& cookie = cookies_[username];
+    if (cookie.empty()) {
+      const auto login = fetch(port_, "POST", "/api/v1/auth/login",
+                               {"Content-Type: application/json", "X-Requested-With: yizhan"},
+                               json{{"username", username}, {"password", password_}}.dump());
+      EXPECT_EQ(login.status, 200) << login.body;
+      const auto header = login.header("set-cookie");
+      cookie = "Cookie: " + header.substr(0, header.find(';'));
+    }
+    return cookie;
+  }
+
+  TempDir dir_;
+  int sim_port_ = free_port();
+  int port_ = free_port();
+  std::string socket_;
+  // A schema per process: ctest may run these tests side by side.
+  std::string schema_ = "yz_e2e_order_payment_" + std::to_string(::getpid());
+  fs::path config_;
+  std::string password_;
+  std::map<std::string, std::string> cookies_;
+  std::optional<Child> simulator_;
+  std::optional<Child> server_;
+};
+
+class OrderPaymentOverHttp : public ::testing::Test {
+ protected:
+  /// A demo product sold by the piece with at least `need` available, and its price.
+  std::pair<std::int64_t, std::int64_t> piece_product(std::int64_t need) {
+    const auto products = station.call("GET", "/api/v1/products?page_size=100");
+    EXPECT_EQ(products.status, 200) << products.raw;
+    for (const auto& p : products.body["items"]) {
+      if (p.value("unit", "") != "piece" || !p.value("active", true)) continue;
+      const auto id = p["id"].get<std::int64_t>();
+      if (available(id) >= need) return {id, p["price_fen"].get<std::int64_t>()};
+    }
+    ADD_FAILURE() << "no demo product by the piece with " << need << " available";
+    return {0, 0};
+  }
+
+  std::int64_t available(std::int64_t product_id) {
+    const auto level = station.call("GET", "/api/v1/stock/" + std::to_string(product_id), "admin");
+    EXPECT_EQ(level.status, 200) << level.raw;
+    return level.body["available"].get<std::int64_t>();
+  }
+
+  struct Placed {
+    std::string number, token;
+    std::int64_t total = 0;
+  };
+
+  Placed checkout(std::int64_t product_id, std::int64_t quantity, std::int64_t seen_total,
+                  const std::string& payment) {
+    const json body = {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+                       {"fulfilment", "pickup"},
+                       {"contact", {{"name", "陈女士"}, {"phone", "13800001234"}}},
+                       {"payment", payment},
+                       {"expected_total_fen", seen_total}};
+    const auto placed =
+        station.call("POST", "/api/v1/orders", "", body.dump(),
+                     {"Idempotency-Key: e2e-" + payment + "-" + std::to_string(++checkouts_)});
+    EXPECT_EQ(placed.status, 201) << placed.raw;
+    EXPECT_EQ(placed.body["state"], "pending_payment") << placed.raw;
+    return {placed.body.value("number", ""), placed.body.value("token", ""),
+            placed.body.value("total_fen", std::int64_t{0})};
+  }
+
+  Reply start_payment(const Placed& order, const std::string& channel) {
+    return station.call("POST", "/api/v1/orders/" + order.number + "/payment?token=" + order.token,
+                        "", json{{"channel", channel}}.dump());
+  }
+
+  /// The customer's view of the order, polled until its state is `state` or 10 s pass.
+  json wait_for_state(const Placed& order, const std::string& state,
+                      std::chrono::seconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    json seen;
+    while (std::chrono::steady_clock::now() < deadline) {
+      seen = station.call("GET", "/api/v1/orders/" + order.number + "?token=" + order.token).body;
+      if (seen["state"] == state) return seen;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << order.number << " never became " << state << ": " << seen << "\nserver log:\n"
+                  << station.log();
+    return seen;
+  }
+
+  /// Pays on the simulator and waits for its notification to make the order paid.
+  void pay_and_expect_paid(const Placed& order, const std::string& provider) {
+    const auto paid = station.simulator("POST", "/sim/pay",
+                                        {{"provider", provider}, {"out_trade_no", order.number}});
+    ASSERT_EQ(paid.status, 200) << paid.raw;
+    const auto seen = wait_for_state(order, "paid");
+    EXPECT_EQ(seen["paid_fen"], order.total);
+    EXPECT_EQ(seen["payment"]["state"], "paid");
+    EXPECT_EQ(seen["pickup_code"].get<std::string>().size(), 6u) << "shown once paid";
+    const auto simulated = station.simulated(order.number);
+    ASSERT_FALSE(simulated.is_null());
+    EXPECT_GE(simulated["notifications_acknowledged"].get<int>(), 1)
+        << "yizhan answered the notification as " << provider << " expects: " << simulated;
+  }
+
+  PaymentStation station;
+
+ private:
+  int checkouts_ = 0;
+};
+
+}  // namespace
+
+TEST_F(OrderPaymentOverHttp, WechatNativeAndH5ArePaidThroughTheSimulator) {
+  const auto config = station.call("GET", "/api/v1/orders/config");
+  EXPECT_EQ(config.body["payments"], json({"wechat", "alipay", "cash_on_pickup"})) << config.raw;
+  const auto [product, price] = piece_product(3);
+  const auto before = available(product);
+
+  const auto order = checkout(product, 2, 2 * price, "wechat");
+  const auto started = start_payment(order, "wechat_native");
+  ASSERT_EQ(started.status, 200) << started.raw;
+  EXPECT_EQ(started.body["payment"]["provider"], "wechat");
+  EXPECT_EQ(started.body["payment"]["state"], "started");
+  // The simulator's code_url is its own pay page (a phone scanning it pays there).
+  EXPECT_FALSE(started.body["payment"]["qr_content"].get<std::string>().empty())
+      << started.raw.substr(0, 500);
+  EXPECT_TRUE(started.body["payment"]["qr_svg"].get<std::string>().starts_with("<svg"));
+  EXPECT_EQ(started.body["pickup_code"], nullptr) << "not before payment";
+  const auto asked = station.simulated(order.number);
+  ASSERT_FALSE(asked.is_null()) << "the simulator has the trade";
+  EXPECT_EQ(asked["total_fen"], order.total);
+  EXPECT_EQ(asked["state"], "NOTPAY");
+  // Asking again gives the same QR, no second trade.
+  EXPECT_EQ(start_payment(order, "wechat_native").body["payment"]["qr_content"],
+            started.body["payment"]["qr_content"]);
+  EXPECT_EQ(available(product), before - 2);
+
+  pay_and_expect_paid(order, "wechat");
+  EXPECT_EQ(available(product), before - 2) << "paid goods stay reserved";
+
+  // H5 (a phone browser outside WeChat): a link to WeChat's page instead of a QR.
+  const auto phone = checkout(product, 1, price, "wechat");
+  const auto h5 = start_payment(phone, "wechat_h5");
+  ASSERT_EQ(h5.status, 200) << h5.raw;
+  EXPECT_FALSE(h5.body["payment"]["redirect_url"].get<std::string>().empty()) << h5.raw;
+  pay_and_expect_paid(phone, "wechat");
+
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+TEST_F(OrderPaymentOverHttp, AlipayQrIsPaidThroughTheSimulator) {
+  const auto [product, price] = piece_product(1);
+  const auto order = checkout(product, 1, price, "alipay");
+  EXPECT_EQ(start_payment(order, "wechat_native").status, 422) << "not the order's provider";
+  const auto started = start_payment(order, "alipay_qr");
+  ASSERT_EQ(started.status, 200) << started.raw;
+  EXPECT_EQ(started.body["payment"]["provider"], "alipay");
+  EXPECT_FALSE(started.body["payment"]["qr_content"].get<std::string>().empty()) << started.raw;
+  EXPECT_TRUE(started.body["payment"]["qr_svg"].get<std::string>().starts_with("<svg"));
+  pay_and_expect_paid(order, "alipay");
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) {
+  const auto [product, price] = piece_product(2);
+  const auto before = available(product);
+  const auto order = checkout(product, 2, 2 * price, "wechat");
+  ASSERT_EQ(start_payment(order, "wechat_native").status, 200);
+  EXPECT_EQ(available(product), before - 2);
+  // Thirty minutes are too long to wait for: the order is made due, the server's own sweep
+  // (every 20 s) does the rest.
+  station.sql(
+      "UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+      order.number + "'");
+  const auto expired = wait_for_state(order, "expired", 45s);
+  EXPECT_EQ(expired["history"].back()["by"], "sweep");
+  EXPECT_EQ(available(product), before) << "its stock is free again";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (station.simulated(order.number)["state"] != "CLOSED" &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(station.simulated(order.number)["state"], "CLOSED") << "the WeChat trade was closed";
+  const auto late = station.simulator("POST", "/sim/pay",
+                                      {{"provider", "wechat"}, {"out_trade_no", order.number}});
+  EXPECT_EQ(late.status, 409) << "a closed trade cannot be paid: " << late.raw;
+  EXPECT_EQ(start_payment(order, "wechat_native").status, 409) << "nor asked for again";
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
