@@ -4,7 +4,8 @@
 // orders API answered by the test (page.route) so each answer is shown on demand; the staff queue
 // likewise. Then the whole flow against the real server and the payment simulator run.sh starts
 // (PAYSIM_URL): pay on the simulator's page, the tracking page turns paid by itself, staff pick,
-// ready and hand over with the pickup code; and an unpaid order expiring and freeing its stock.
+// ready and hand over with the pickup code; cash on pickup, handed over once a shift is open;
+// Alipay's return to the shop; and an unpaid order expiring and freeing its stock.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -519,6 +520,85 @@ test('pay through the simulator, the tracking page turns paid by itself, staff p
     assert.deepEqual(problems, []);
     assert.deepEqual(staffProblems, []);
     await staffContext.close();
+  });
+
+/** The shift report after the cash-on-pickup handover, for the drawer check below. */
+let cashShift = null;
+
+test('cash on pickup: confirmed at once with its pickup code; handover refused until the staff member has a shift open, then completed',
+  { skip: noSimulator }, async () => {
+    const { page, problems } = await newPage();
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '到店付款');
+    const number = new URL(orderUrl).searchParams.get('no');
+    await page.locator('#order-state', { hasText: '已确认（到店付款）' }).waitFor();
+    assert.equal(await page.locator('#payment-box').isHidden(), true, 'nothing to pay online');
+    assert.match(await page.locator('#pickup-box').textContent(), /¥25\.00/);
+    const code = await page.locator('#pickup-code').textContent();
+
+    // The manager works this one, so the cashier's shifts in the counter tests are not touched.
+    const staffContext = await signedIn('admin');
+    const call = async (method, path, data) => {
+      const response = await staffContext.request.fetch(path, { method, data, headers: { 'X-Requested-With': 'yizhan' } });
+      return { status: response.status(), body: await response.json().catch(() => null) };
+    };
+    const open = await call('GET', '/api/v1/pos/shifts/current');
+    if (open.status === 200) {  // left open by a failed run before
+      const x = (await call('GET', `/api/v1/pos/shifts/${open.body.id}/report`)).body;
+      await call('POST', `/api/v1/pos/shifts/${open.body.id}/close`, { counted_cash_fen: x.expected_cash_fen });
+    }
+    const staff = await staffContext.newPage();
+    await staff.goto(`${base}/admin/orders.html`);
+    await staff.getByRole('tab', { name: '已确认' }).click();
+    const card = staff.locator('.staff-order', { hasText: number });
+    await card.getByRole('button', { name: '开始拣货' }).click();
+    await staff.getByText(`订单 ${number}：拣货中`).waitFor();
+    await staff.getByRole('tab', { name: '拣货中' }).click();
+    await card.getByRole('button', { name: '备货完成' }).click();
+    await staff.getByText(`订单 ${number}：待取货`).waitFor();
+    await staff.getByRole('tab', { name: '待取货' }).click();
+    await card.getByRole('button', { name: '交付' }).click();
+    await card.getByText('到店付款：请先在收银台收款 ¥25.00').waitFor();
+    await card.getByLabel('请顾客报 6 位取货码').fill(code);
+    await card.getByRole('button', { name: '确认交付' }).click();
+    await card.getByText('请先在收银台页面开班').waitFor();
+    assert.equal(await card.getByRole('link', { name: '去收银台开班' }).getAttribute('href'), '/pos/');
+
+    const shift = await call('POST', '/api/v1/pos/shifts', { register: '柜台2', float_fen: 10000 });
+    assert.equal(shift.status, 201, JSON.stringify(shift.body));
+    await card.getByRole('button', { name: '确认交付' }).click();
+    await staff.getByText(`订单 ${number}：已完成`).waitFor();
+    await page.locator('#order-state', { hasText: '已完成' }).waitFor({ timeout: 8000 });
+    const report = (await call('GET', `/api/v1/pos/shifts/${shift.body.id}/report`)).body;
+    cashShift = { report, float_fen: 10000, order_fen: 2500 };
+    await call('POST', `/api/v1/pos/shifts/${shift.body.id}/close`, { counted_cash_fen: report.expected_cash_fen });
+    assert.deepEqual(problems, []);
+    await staffContext.close();
+  });
+
+test('the cash taken for a cash-on-pickup order is in the drawer the shift report expects',
+  { skip: noSimulator, todo: 'the shift report (X/Z) counts counter sales only: cash taken for an online order at handover is posted to the journal but not expected in the drawer' }, () => {
+    assert.ok(cashShift, 'the cash-on-pickup test ran');
+    assert.equal(cashShift.report.expected_cash_fen, cashShift.float_fen + cashShift.order_fen);
+  });
+
+test('Alipay on a phone: the wap page on the simulator, paid, and its 返回商户 link (order number, no token) opens the paid order',
+  { skip: noSimulator }, async () => {
+    const { page, problems } = await newPage();
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '支付宝');
+    const number = new URL(orderUrl).searchParams.get('no');
+    const pay = page.locator('#pay-redirect');
+    await pay.waitFor();
+    assert.equal(await pay.textContent(), '去支付宝付款');
+    await pay.click();
+    await page.locator('#pay').click();
+    await page.locator('#result', { hasText: '支付成功' }).waitFor();
+    await page.locator('#back').click();
+    await page.waitForURL((url) => url.pathname === '/order.html' && url.searchParams.get('out_trade_no') === number);
+    await page.locator('#order-number', { hasText: number }).waitFor();
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
+    assert.deepEqual(problems, []);
   });
 
 test('an order left unpaid expires by itself (unpaid_minutes = 1, swept every 20 s) and frees its stock',
