@@ -135,8 +135,9 @@ class WechatPay final : public Provider {
         state.transaction_id = text(refund, "transaction_id");
         state.merchant_id = text(refund, "mchid");
         state.raw_state = text(refund, "refund_status");
+        // A refund that closed or went wrong leaves the payment as it was: never "paid" news.
         state.state = state.raw_state == "SUCCESS" ? PaymentState::State::refunded
-                                                   : PaymentState::State::paid;
+                                                   : PaymentState::State::failed;
         return state;
       }
       return wechat::parse_transaction(envelope.plaintext);

@@ -503,6 +503,29 @@ TEST_F(WechatPayProvider, NotificationIsVerifiedDecryptedAndRead) {
   EXPECT_THROW(provider->verify_notification(forged, Clock::now()), RejectedNotification);
 }
 
+TEST_F(WechatPayProvider, RefundNotificationsAreNeverReadAsPayments) {
+  for (const auto& [status, expected] : std::vector<std::pair<std::string, PaymentState::State>>{
+           {"SUCCESS", PaymentState::State::refunded},
+           {"CLOSED", PaymentState::State::failed},
+           {"ABNORMAL", PaymentState::State::failed}}) {
+    const std::string body = wechat::seal_notification(
+        "r-" + status, "REFUND." + status, "退款", "refund",
+        R"({"mchid":"1900000001","out_trade_no":"A9","transaction_id":"4201","refund_status":")" +
+            status + R"("})",
+        settings.api_v3_key, Clock::now());
+    Notification notification;
+    notification.body = body;
+    for (auto& [name, value] :
+         wechat::sign_answer(platform(), "PUB_KEY_ID_0111", body, Clock::now())) {
+      std::string lower = name;
+      for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      notification.headers[lower] = value;
+    }
+    EXPECT_EQ(provider->verify_notification(notification, Clock::now()).state, expected) << status;
+  }
+}
+
 TEST_F(WechatPayProvider, NotificationSignedByAnotherKeyIsRejected) {
   const std::string body =
       wechat::seal_notification("n2", "TRANSACTION.SUCCESS", "支付成功", "transaction",
