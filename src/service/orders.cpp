@@ -564,6 +564,9 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     else if (!account->second.merchant_id.empty() &&
              paid.merchant_id != account->second.merchant_id)
       problem = "merchant " + paid.merchant_id + " is not ours";
+    else if (!account->second.app_id.empty() && !paid.app_id.empty() &&
+             paid.app_id != account->second.app_id)
+      problem = "app " + paid.app_id + " is not ours";
     if (!problem.empty()) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
                                  amount, problem);

@@ -143,6 +143,7 @@ struct WechatNotice {
   std::string number;
   std::int64_t total = 0;
   std::string mchid = kMchId;
+  std::string appid = kWechatAppId;
   std::string trade_state = "SUCCESS";
   std::string api_v3_key = kApiV3Key;
   std::string serial = kPlatformSerial;
@@ -159,7 +160,7 @@ struct Delivered {
 
 Delivered wechat_notice(const WechatNotice& n) {
   const auto at = Clock::now() - n.age;
-  const json transaction = {{"appid", kWechatAppId},
+  const json transaction = {{"appid", n.appid},
                             {"mchid", n.mchid},
                             {"out_trade_no", n.number},
                             {"transaction_id", n.transaction_id},
@@ -515,6 +516,8 @@ TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid
   for (const auto& [what, notice] : std::vector<std::pair<std::string, WechatNotice>>{
            {"one fen short", {.number = placed.number, .total = 2999}},
            {"one fen over", {.number = placed.number, .total = 3001}},
+           {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}},
+           {"another app", {.number = placed.number, .total = 3000, .appid = "wx0000000000000009"}},
            {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}}}) {
     const auto answer = notify_wechat(wechat_notice(notice));
     EXPECT_EQ(answer.status, 200) << what << " is verified, so it is acknowledged: " << answer.body;
@@ -527,9 +530,9 @@ TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid
         << flagged["attention"];
     EXPECT_EQ(money(), books) << what << ": no money, no stock moved";
   }
-  EXPECT_EQ(verdicts(placed.number), "mismatch,mismatch,mismatch");
+  EXPECT_EQ(verdicts(placed.number), "mismatch,mismatch,mismatch,mismatch,mismatch");
   EXPECT_EQ(text("SELECT GROUP_CONCAT(amount_fen ORDER BY id) FROM payment_notifications"),
-            "2999,3001,3000");
+            "2999,3001,3000,3000,3000");
   EXPECT_NE(
       text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1").find("merchant"),
       std::string::npos);
