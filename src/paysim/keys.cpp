@@ -18,7 +18,8 @@ using payments::random_token;
 // Random digits and hex from the OpenSSL DRBG (random_token's characters, folded).
 std::string digits(std::size_t count) {
   std::string out = random_token(count);
-  for (char& c : out) c = static_cast<char>('0' + static_cast<unsigned char>(c) % 10);
+  for (char& c : out)
+    c = static_cast<char>('0' + static_cast<unsigned char>(c) % 10);
   if (out[0] == '0') out[0] = '1';
   return out;
 }
@@ -26,7 +27,8 @@ std::string digits(std::size_t count) {
 std::string upper_hex(std::size_t bytes) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = random_token(bytes * 2);
-  for (char& c : out) c = kHex[static_cast<unsigned char>(c) % 16];
+  for (char& c : out)
+    c = kHex[static_cast<unsigned char>(c) % 16];
   return out;
 }
 

@@ -25,7 +25,7 @@ enum class Channel { wechat_native, wechat_jsapi, wechat_h5, alipay_qr, alipay_w
 struct PaymentRequest {
   std::string out_trade_no;  ///< our order number (unique per merchant)
   domain::Fen amount;
-  std::string description;   ///< shown to the payer, e.g. "驿站订单 20261202-0001"
+  std::string description;  ///< shown to the payer, e.g. "驿站订单 20261202-0001"
   Channel channel = Channel::wechat_native;
   std::optional<std::string> payer_openid;  ///< JSAPI only
   std::string client_ip;                    ///< H5 / wap: the payer's address
@@ -127,13 +127,14 @@ class Provider {
 struct WechatPaySettings {
   std::string base_url = "https://api.mch.weixin.qq.com";
   std::string mch_id, app_id;
-  std::string merchant_serial;        ///< serial number of the merchant's API certificate
-  std::string merchant_private_key;   ///< PEM
-  std::string api_v3_key;             ///< 32 bytes
-  std::string platform_public_key;    ///< PEM: platform certificate's key or the WeChat Pay public key
-  std::string platform_serial;        ///< its serial / public key id (PUB_KEY_ID_…)
+  std::string merchant_serial;       ///< serial number of the merchant's API certificate
+  std::string merchant_private_key;  ///< PEM
+  std::string api_v3_key;            ///< 32 bytes
+  std::string
+      platform_public_key;      ///< PEM: platform certificate's key or the WeChat Pay public key
+  std::string platform_serial;  ///< its serial / public key id (PUB_KEY_ID_…)
   std::string notify_url;
-  bool code_pay_v2 = false;           ///< counter codes through v2 micropay (XML, MD5/HMAC key)
+  bool code_pay_v2 = false;  ///< counter codes through v2 micropay (XML, MD5/HMAC key)
   std::string api_v2_key;
   std::chrono::milliseconds timeout{5000};
 };
@@ -141,8 +142,8 @@ struct WechatPaySettings {
 struct AlipaySettings {
   std::string gateway_url = "https://openapi.alipay.com/gateway.do";
   std::string app_id, seller_id;
-  std::string app_private_key;     ///< PEM
-  std::string alipay_public_key;   ///< PEM
+  std::string app_private_key;    ///< PEM
+  std::string alipay_public_key;  ///< PEM
   std::string notify_url;
   std::string return_url;
   std::chrono::milliseconds timeout{5000};
