@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "support/scripted_transport.hpp"
 #include "yizhan/payments/alipay_protocol.hpp"
 #include "yizhan/payments/form.hpp"
 #include "yizhan/payments/transport.hpp"
@@ -14,20 +15,7 @@ namespace yizhan::payments {
 namespace {
 
 using nlohmann::json;
-// A scripted Transport: records each request, answers from a queue.
-class ScriptedTransport : public Transport {
- public:
-  using Answer = std::function<HttpResponse(const HttpRequest&)>;
-  HttpResponse send(const HttpRequest& request, std::chrono::milliseconds) override {
-    requests.push_back(request);
-    if (answers.empty()) throw ProviderError(ProviderError::Kind::unreachable, "no answer");
-    Answer next = std::move(answers.front());
-    answers.pop_front();
-    return next(request);
-  }
-  std::deque<Answer> answers;
-  std::vector<HttpRequest> requests;
-};
+using test_support::ScriptedTransport;
 
 // alipay/alipay-sdk-nodejs-all test/alipay.test.js, "without sign_type arguments verify success".
 constexpr const char* kNotifyPublicKey =

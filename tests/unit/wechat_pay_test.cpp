@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "support/scripted_transport.hpp"
 #include "yizhan/payments/crypto.hpp"
 #include "yizhan/payments/transport.hpp"
 #include "yizhan/payments/wechat_pay_protocol.hpp"
@@ -14,20 +15,7 @@ namespace yizhan::payments {
 namespace {
 
 using nlohmann::json;
-// A scripted Transport: records each request, answers from a queue.
-class ScriptedTransport : public Transport {
- public:
-  using Answer = std::function<HttpResponse(const HttpRequest&)>;
-  HttpResponse send(const HttpRequest& request, std::chrono::milliseconds) override {
-    requests.push_back(request);
-    if (answers.empty()) throw ProviderError(ProviderError::Kind::unreachable, "no answer");
-    Answer next = std::move(answers.front());
-    answers.pop_front();
-    return next(request);
-  }
-  std::deque<Answer> answers;
-  std::vector<HttpRequest> requests;
-};
+using test_support::ScriptedTransport;
 
 // wechatpay-go core/auth/signers/sha256withrsa_signer_test.go ("TESTING KEY" armour renamed).
 constexpr const char* kSignerKey = R"(-----BEGIN PRIVATE KEY-----
