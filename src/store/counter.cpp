@@ -413,9 +413,7 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
       "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
       "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
       "fee_fen, share_fen, code) VALUES ";
-  for (std::size_t i = 0; i < sale.lines.size(); ++i)
-    query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  query += value_rows(sale.lines.size(), 16);
   query += " RETURNING id, line_no";
   auto& lines = unit.statement(query);
   int index = 1;
@@ -454,8 +452,7 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
     lot_count += line.lots.size();
   if (lot_count > 0) {
     std::string lots_query = "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES ";
-    for (std::size_t i = 0; i < lot_count; ++i)
-      lots_query += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+    lots_query += value_rows(lot_count, 3);
     auto& lots = unit.statement(lots_query);
     index = 1;
     for (const auto& line : sale.lines)
@@ -470,8 +467,7 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   if (!sale.tenders.empty()) {
     std::string tenders_query =
         "INSERT INTO sale_tenders (sale_id, method, amount_fen, tendered_fen, reference) VALUES ";
-    for (std::size_t i = 0; i < sale.tenders.size(); ++i)
-      tenders_query += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    tenders_query += value_rows(sale.tenders.size(), 5);
     auto& tenders = unit.statement(tenders_query);
     index = 1;
     for (const auto& tender : sale.tenders) {
@@ -632,8 +628,7 @@ bool insert_refund(UnitOfWork& unit, RefundRecord& refund) {
   std::string query =
       "INSERT INTO refund_lines (refund_id, sale_line_id, quantity, gross_fen, fee_fen, "
       "share_fen, restock) VALUES ";
-  for (std::size_t i = 0; i < refund.lines.size(); ++i)
-    query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+  query += value_rows(refund.lines.size(), 7);
   auto& lines = unit.statement(query);
   int index = 1;
   for (const auto& line : refund.lines) {

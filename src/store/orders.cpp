@@ -218,9 +218,7 @@ void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_
   std::string query =
       "INSERT INTO order_lines (order_id, line_no, product_id, village_id, name, unit, quantity, "
       "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen) VALUES ";
-  for (std::size_t i = 0; i < order.lines.size(); ++i)
-    query +=
-        i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  query += value_rows(order.lines.size(), 12);
   query += " RETURNING id, line_no";
   auto& lines = unit.statement(query);
   int index = 1;

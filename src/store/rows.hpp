@@ -20,6 +20,18 @@ inline std::int64_t last_insert_id(UnitOfWork& unit) {
   return id->getInt64(1);
 }
 
+/// The placeholders of a multi-row INSERT: `rows` groups of `columns` "?", e.g. "(?, ?), (?, ?)".
+inline std::string value_rows(std::size_t rows, std::size_t columns) {
+  std::string group = "(";
+  for (std::size_t c = 0; c < columns; ++c)
+    group += c == 0 ? "?" : ", ?";
+  group += ")";
+  std::string out;
+  for (std::size_t r = 0; r < rows; ++r)
+    out += r == 0 ? group : ", " + group;
+  return out;
+}
+
 /// A UTC DATETIME column as microseconds since the epoch.
 inline std::int64_t micros(sql::ResultSet& row, int column) {
   return domain::parse_utc_datetime(std::string(row.getString(column))).value_or(0);

@@ -437,8 +437,7 @@ void append_to_ledger(UnitOfWork& unit, std::span<const LedgerEntry> entries) {
     std::string query =
         "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
         "created_by) VALUES ";
-    for (std::size_t i = 0; i < chunk.size(); ++i)
-      query += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+    query += value_rows(chunk.size(), 7);
     auto& statement = unit.statement(query);
     int index = 1;
     for (const auto& entry : chunk) {
