@@ -155,6 +155,11 @@ int serve(const yizhan::Config& config) {
     if (const int expired = application.orders.expire_due(); expired > 0)
       spdlog::info("expired {} orders", expired);
   });
+  // Provider refunds whose answer never came are asked about again (same out_refund_no).
+  sweep.add("finish processing refunds", [&application] {
+    if (const int finished = application.orders.finish_refunds(); finished > 0)
+      spdlog::info("finished {} order refunds", finished);
+  });
   maintenance.start();
   sweep.start();
   yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);

@@ -33,6 +33,29 @@ std::int64_t required_integer(const json& body, const char* field) {
   return *value;
 }
 
+json refund_json(const service::OrderRefund& r) {
+  json lines = json::array();
+  for (const auto& l : r.lines)
+    lines.push_back({{"line_no", l.line_no},
+                     {"name", l.name},
+                     {"quantity", l.quantity},
+                     {"gross_fen", l.gross.value()},
+                     {"stock", l.stock}});
+  return {{"id", r.id},
+          {"out_refund_no", r.out_refund_no},
+          {"method", r.method},
+          {"state", r.state},
+          {"origin", r.origin},
+          {"goods_fen", r.goods.value()},
+          {"delivery_fee_fen", r.delivery_fee.value()},
+          {"amount_fen", r.amount.value()},
+          {"reason", r.reason},
+          {"failure", nullable(r.failure)},
+          {"created_at", time_json(r.created_at)},
+          {"finished_at", r.finished_at ? time_json(*r.finished_at) : json(nullptr)},
+          {"lines", lines}};
+}
+
 json order_json(const service::Order& o) {
   json lines = json::array();
   for (const auto& l : o.lines)
@@ -44,7 +67,8 @@ json order_json(const service::Order& o) {
                      {"unit", std::string(domain::to_string(l.unit))},
                      {"quantity", l.quantity},
                      {"unit_price_fen", l.unit_price.value()},
-                     {"gross_fen", l.gross.value()}});
+                     {"gross_fen", l.gross.value()},
+                     {"refunded_quantity", l.refunded_quantity}});
   json history = json::array();
   for (const auto& e : o.history)
     history.push_back(
@@ -86,7 +110,44 @@ json order_json(const service::Order& o) {
               {"payment", payment}};
   if (o.token) out["token"] = *o.token;
   if (o.attention) out["attention"] = *o.attention;
+  if (o.refundable) {
+    out["refundable_fen"] = o.refundable->value();
+    out["delivery_fee_refunded"] = o.delivery_fee_refunded;
+    json refunds = json::array();
+    for (const auto& r : o.refunds)
+      refunds.push_back(refund_json(r));
+    out["refunds"] = refunds;
+  }
   return out;
+}
+
+service::OrderRefundRequest refund_request(const json& body) {
+  reject_unknown_fields(body, {"lines", "delivery_fee", "all", "method", "reason"});
+  service::OrderRefundRequest request;
+  if (const auto lines = body.find("lines"); lines != body.end() && !lines->is_null()) {
+    if (!lines->is_array()) throw Error::invalid_field("lines", "lines is an array");
+    if (lines->size() > 50) throw Error::invalid_field("lines", "at most 50 lines");
+    for (std::size_t i = 0; i < lines->size(); ++i) {
+      const auto& line = (*lines)[i];
+      const std::string at = "lines[" + std::to_string(i) + "]";
+      if (!line.is_object()) throw Error::invalid_field(at, "a line is an object");
+      try {
+        reject_unknown_fields(line, {"line_no", "quantity", "returned"});
+        const auto line_no = required_integer(line, "line_no");
+        if (line_no < 1 || line_no > 1000)
+          throw Error::invalid_field("line_no", "订单没有这一行 / no such line in the order");
+        request.lines.push_back({static_cast<int>(line_no), required_integer(line, "quantity"),
+                                 boolean_field(line, "returned").value_or(false)});
+      } catch (const Error& error) {
+        throw error.within(at);
+      }
+    }
+  }
+  request.delivery_fee = boolean_field(body, "delivery_fee").value_or(false);
+  request.all = boolean_field(body, "all").value_or(false);
+  request.method = string_field(body, "method");
+  request.reason = string_field(body, "reason").value_or("");
+  return request;
 }
 
 service::CheckoutRequest checkout_request(const json& body) {
@@ -226,6 +287,25 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                     string_field(body, "waybill"), *request.principal);
                 return json_response(200, order_json(order));
               }});
+
+  // POST /api/v1/orders/{number}/refunds
+  router.add(
+      {"POST", "/api/v1/orders/{number}/refunds", Access::staff, db,
+       [&orders](const Request& request) {
+         auto key = idempotency_key(request, "POST /api/v1/orders/{number}/refunds");
+         if (!key)
+           throw Error(ErrorCode::idempotency_key_required,
+                       "需要 Idempotency-Key 请求头 / the Idempotency-Key header is required");
+         const auto asked = refund_request(parse_object(request));
+         const auto result =
+             orders.refund(request.path_parameters.at("number"), asked, key, *request.principal);
+         // 201 made (succeeded or failed), 202 still processing, 200 a repeat of the key.
+         const int status = result.replayed ? 200 : result.refund.state == "processing" ? 202 : 201;
+         auto response = json_response(
+             status, {{"refund", refund_json(result.refund)}, {"order", order_json(result.order)}});
+         if (result.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+         return response;
+       }});
 
   // POST /api/v1/orders/{number}/payment
   router.add({"POST", "/api/v1/orders/{number}/payment", Access::anyone, db,

@@ -99,6 +99,10 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::village_payable_differences(unit); });
   checker.add("orders: reservations match their state",
               [](store::UnitOfWork& unit) { return store::order_reservation_differences(unit); });
+  checker.add("orders: refunds = refunded_fen = their journal",
+              [](store::UnitOfWork& unit) { return store::order_refund_differences(unit); });
+  checker.add("orders: payments held for refund = unsold payments not refunded",
+              [](store::UnitOfWork& unit) { return store::unsold_payment_differences(unit); });
   checker.add("sales: tenders = total",
               [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
 }

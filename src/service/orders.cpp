@@ -11,11 +11,13 @@
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/journal.hpp"
+#include "yizhan/domain/order_refund.hpp"
 #include "yizhan/domain/sale.hpp"
 #include "yizhan/domain/stock.hpp"
 #include "yizhan/domain/text.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/credentials.hpp"
+#include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
 #include "yizhan/store/orders.hpp"
@@ -156,9 +158,15 @@ domain::TenderMethod tender_of(const std::string& provider) {
   return provider == "alipay" ? domain::TenderMethod::alipay : domain::TenderMethod::wechat;
 }
 
-/// The goods leave the shelf: the reservation becomes a sale, lots taken FEFO.
-void goods_leave(store::UnitOfWork& unit, const store::OrderRecord& order,
+/// The goods leave the shelf: the reservation becomes a sale, lots taken FEFO. Units a refund
+/// released before (the customer no longer wanted them) do not leave.
+void goods_leave(store::UnitOfWork& unit, store::OrderRecord order,
                  std::chrono::year_month_day today, std::int64_t by) {
+  const auto released = store::released_by_refunds(unit, order.id);
+  for (auto& line : order.lines)
+    if (const auto found = released.find(line.id); found != released.end())
+      line.quantity -= found->second;
+  std::erase_if(order.lines, [](const auto& line) { return line.quantity <= 0; });
   std::vector<store::LedgerEntry> moves;
   for (const auto& [product_id, quantity] : per_product(order)) {
     store::sell_reserved(unit, product_id, quantity);
@@ -349,7 +357,7 @@ Order OrderService::for_staff(const std::string& number) {
   return database_.transact([&](store::UnitOfWork& unit) {
     auto order = store::find_order(unit, number);
     if (!order) throw no_such_order();
-    return to_order(*order, true, true);
+    return staff_view(unit, *order);
   });
 }
 
@@ -371,7 +379,10 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
                            const std::optional<domain::Principal>& staff) {
   if (!domain::is_order_number(number)) throw no_such_order();
   std::optional<store::OrderPaymentRecord> to_close;
+  std::vector<std::int64_t> to_drive;
   auto order = database_.transact([&](store::UnitOfWork& unit) {
+    to_close.reset();
+    to_drive.clear();
     auto order = store::find_order(unit, number, true);
     if (!order) throw no_such_order();
     if (!staff && (!token || order->token_hash != token_digest(*token))) throw no_such_order();
@@ -380,10 +391,26 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
       throw Error(ErrorCode::invalid_state,
                   "订单已付款，请联系驿站退款 / paid orders are cancelled by the station",
                   {{"state", order->state}});
-    if (order->paid_fen > order->refunded_fen)
-      throw Error(ErrorCode::invalid_state,
-                  "已付款的订单需先退款 / refund the payment first (not yet supported online)",
-                  {{"state", order->state}});
+    if (order->paid_fen > order->refunded_fen) {
+      // Staff cancel a paid order: everything left is refunded through the provider it was
+      // paid with, and the refund's success cancels it. Whatever refunds already hold (a retry
+      // of this cancel) is not asked twice: those are only asked about again.
+      // 409 invalid_state when the goods are gone (shipped): refund those instead.
+      next_state(*order, OrderEvent::cancel);
+      std::int64_t held = 0;
+      for (const auto& refund : store::order_refunds(unit, order->id)) {
+        if (refund.state == "failed") continue;
+        held += refund.amount_fen;
+        if (refund.state == "processing") to_drive.push_back(refund.id);
+      }
+      if (held < order->paid_fen) {
+        OrderRefundRequest everything;
+        everything.all = true;
+        everything.reason = "订单取消 / order cancelled";
+        to_drive.push_back(open_refund(unit, *order, everything, "cancel", staff));
+      }
+      return *store::find_order_by_id(unit, order->id);
+    }
     const auto next = next_state(*order, OrderEvent::cancel);
     if (!store::move_order(unit, order->id, order->state, std::string(domain::to_string(next)),
                            staff ? "staff" : "customer",
@@ -393,6 +420,8 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
     if (order->payment && order->payment->state == "started") to_close = order->payment;
     return *store::find_order_by_id(unit, order->id);
   });
+  for (const auto id : to_drive)
+    drive_refund(id);
   // An unpaid provider order is closed so it can no longer be paid (best effort: a payment
   // that still arrives is handled as a late one).
   if (to_close) {
@@ -403,7 +432,8 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
         spdlog::warn("closing payment {} failed: {}", to_close->out_trade_no, e.what());
       }
   }
-  return to_order(order, staff.has_value() || pickup_code_visible(order), staff.has_value());
+  if (staff) return for_staff(number);
+  return to_order(order, pickup_code_visible(order), false);
 }
 
 Order OrderService::transition(const std::string& number, const std::string& to,
@@ -426,7 +456,7 @@ Order OrderService::transition(const std::string& number, const std::string& to,
   if (*event == OrderEvent::hand_over && (!pickup_code || !domain::is_pickup_code(*pickup_code)))
     throw Error::invalid_field("pickup_code", "取货码为 6 位数字 / the pickup code has 6 digits");
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
-  auto order = database_.transact([&](store::UnitOfWork& unit) {
+  return database_.transact([&](store::UnitOfWork& unit) {
     auto order = store::find_order(unit, number, true);
     if (!order) throw no_such_order();
     const auto next = next_state(*order, *event);
@@ -437,7 +467,14 @@ Order OrderService::transition(const std::string& number, const std::string& to,
     // The goods leave when shipped (delivery) or handed over (pickup).
     const bool leaves = *event == OrderEvent::ship ||
                         (*event == OrderEvent::hand_over && order->fulfilment == "pickup");
-    if (leaves) goods_leave(unit, *order, day, staff.user_id);
+    if (leaves) {
+      for (const auto& refund : store::order_refunds(unit, order->id))
+        if (refund.state == "processing")
+          throw Error(ErrorCode::conflict,
+                      "退款处理中，请稍后再交付 / a refund of this order is in progress",
+                      {{"refund", refund.out_refund_no}});
+      goods_leave(unit, *order, day, staff.user_id);
+    }
     if (*event == OrderEvent::hand_over && order->payment_method == "cash_on_pickup") {
       // Paid now, in cash, into the drawer of the cashier's open shift.
       const auto shift = store::open_shift_register(unit, staff.user_id);
@@ -453,9 +490,8 @@ Order OrderService::transition(const std::string& number, const std::string& to,
     if (!store::move_order(unit, order->id, order->state, std::string(domain::to_string(next)),
                            "staff", staff.user_id, ""))
       throw Error(ErrorCode::conflict, "订单刚被改变，请重试 / the order just changed: retry");
-    return *store::find_order_by_id(unit, order->id);
+    return staff_view(unit, *store::find_order_by_id(unit, order->id));
   });
-  return to_order(order, true, true);
 }
 
 Order OrderService::start_payment(const std::string& number, const std::string& token,
@@ -549,7 +585,9 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     return ok();
   }
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
+  std::optional<std::int64_t> auto_refund;
   database_.transact([&](store::UnitOfWork& unit) {
+    auto_refund.reset();
     const auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
     if (!payment) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
@@ -580,12 +618,17 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     }
     store::mark_payment(unit, payment->id, "paid", transaction);
     store::add_order_paid(unit, order->id, payment->amount_fen);
-    store::post_entry(unit, "order_payment", order->id, domain::format_iso_date(day),
-                      domain::order_payment_postings(tender_of(provider_name), 0, splits_of(*order),
-                                                     Fen(order->delivery_fee_fen)),
-                      order->number);
+    // The goods are paid for (and the villages owed their shares) unless they are gone.
+    const auto paid_for_goods = [&] {
+      store::post_entry(
+          unit, "order_payment", order->id, domain::format_iso_date(day),
+          domain::order_payment_postings(tender_of(provider_name), 0, splits_of(*order),
+                                         Fen(order->delivery_fee_fen)),
+          order->number);
+    };
     const auto state = state_of(order->state);
     if (state == OrderState::pending_payment) {
+      paid_for_goods();
       store::move_order(unit, order->id, order->state, "paid", "provider", std::nullopt,
                         transaction.value_or(""));
       store::record_notification(unit, provider_name, "accepted", paid.out_trade_no, transaction,
@@ -597,20 +640,38 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     if (state == OrderState::expired || state == OrderState::cancelled) {
       try {
         reserve_all(unit, order->id, per_product(*order), std::nullopt);
+        paid_for_goods();
         store::move_order(unit, order->id, order->state, "paid", "provider", std::nullopt,
                           "迟到的付款，库存仍在 / late payment, stock still there");
         store::set_order_attention(unit, order->id,
                                    "过期后付款，已恢复订单 / paid after expiry: order restored");
       } catch (const Error& error) {
         if (error.code() != ErrorCode::out_of_stock) throw;
+        // Nothing was sold: the money is held for refund, owed to no village, and sent back
+        // at once through the same provider (issue 9).
+        store::set_order_unsold(unit, order->id);
+        store::post_entry(
+            unit, "order_payment", order->id, domain::format_iso_date(day),
+            domain::unsold_payment_postings(tender_of(provider_name), Fen(payment->amount_fen)),
+            order->number + " unsold");
         store::set_order_attention(
             unit, order->id,
-            "过期后付款但库存不足，请退款 / paid after expiry, stock gone: refund");
+            "过期后付款但库存已无，已自动退款 / paid after expiry, stock gone: refunded "
+            "automatically");
+        const auto unsold = store::find_order_by_id(unit, order->id, false);
+        OrderRefundRequest everything;
+        everything.all = true;
+        everything.reason = "订单已过期，库存已无 / order expired, goods gone";
+        auto_refund = open_refund(unit, *unsold, everything, "late_payment", std::nullopt);
       }
+    } else {
+      paid_for_goods();
     }
     store::record_notification(unit, provider_name, verdict, paid.out_trade_no, transaction, amount,
                                "order was " + order->state);
   });
+  // Outside the transaction: a crash before the answer leaves it for finish_refunds.
+  if (auto_refund) drive_refund(*auto_refund);
   return ok();
 }
 
@@ -642,6 +703,377 @@ int OrderService::expire_due(int limit) {
     }
   }
   return expired;
+}
+
+namespace {
+
+OrderRefund to_refund(const store::OrderRefundRecord& r, const store::OrderRecord& order) {
+  OrderRefund out;
+  out.id = r.id;
+  out.out_refund_no = r.out_refund_no;
+  out.method = r.method;
+  out.state = r.state;
+  out.origin = r.origin;
+  out.goods = Fen(r.goods_fen);
+  out.delivery_fee = Fen(r.delivery_fee_fen);
+  out.amount = Fen(r.amount_fen);
+  out.reason = r.reason;
+  out.failure = r.failure;
+  out.created_at = r.created_at;
+  out.finished_at = r.finished_at;
+  for (const auto& l : r.lines) {
+    std::string name;
+    for (const auto& line : order.lines)
+      if (line.id == l.order_line_id) name = line.name;
+    out.lines.push_back({l.line_no, name, l.quantity, Fen(l.gross_fen), l.stock});
+  }
+  return out;
+}
+
+/// What refunds succeeded or still processing hold of the order: they bound any new refund.
+struct Held {
+  std::int64_t amount = 0;
+  bool fee = false;
+  std::map<std::int64_t, std::int64_t> quantity;  ///< per order line id
+};
+
+Held held_by(const std::vector<store::OrderRefundRecord>& refunds) {
+  Held held;
+  for (const auto& refund : refunds) {
+    if (refund.state == "failed") continue;
+    held.amount += refund.amount_fen;
+    held.fee = held.fee || refund.delivery_fee_fen > 0;
+    for (const auto& line : refund.lines)
+      held.quantity[line.order_line_id] += line.quantity;
+  }
+  return held;
+}
+
+domain::TenderMethod refund_tender(const std::string& method) {
+  if (method == "cash") return domain::TenderMethod::cash;
+  return tender_of(method);
+}
+
+std::string yuan(std::int64_t fen) {
+  return "¥" + Fen(fen).format();
+}
+
+}  // namespace
+
+Order OrderService::staff_view(store::UnitOfWork& unit, const store::OrderRecord& record) {
+  auto order = to_order(record, true, true);
+  const auto refunds = store::order_refunds(unit, record.id);
+  const auto held = held_by(refunds);
+  for (std::size_t i = 0; i < record.lines.size() && i < order.lines.size(); ++i) {
+    const auto found = held.quantity.find(record.lines[i].id);
+    order.lines[i].refunded_quantity = found == held.quantity.end() ? 0 : found->second;
+  }
+  order.refundable = Fen(std::max<std::int64_t>(0, record.paid_fen - held.amount));
+  order.delivery_fee_refunded = held.fee;
+  for (const auto& refund : refunds)
+    order.refunds.push_back(to_refund(refund, record));
+  return order;
+}
+
+std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
+                                       const OrderRefundRequest& request, const std::string& origin,
+                                       const std::optional<domain::Principal>& staff) {
+  const auto state = state_of(order.state);
+  const auto mode = mode_of(order.payment_method);
+  if (!order.unsold_payment && !domain::holds_payment(state, mode))
+    throw Error(ErrorCode::invalid_state, "订单没有可退的付款 / the order holds no payment",
+                {{"state", order.state}, {"event", "refund"}});
+  const auto refunds = store::order_refunds(unit, order.id);
+  const auto held = held_by(refunds);
+
+  // Through the provider it was paid with, or cash at the counter.
+  const std::string original =
+      order.payment_method == "cash_on_pickup" ? "cash" : order.payment_method;
+  std::string method = original;
+  if (request.method && *request.method == "cash")
+    method = "cash";
+  else if (request.method && *request.method != "original")
+    throw Error::invalid_field("method", "退款方式为 original 或 cash / original or cash");
+  if (method != "cash") {
+    const auto account = providers_.find(method);
+    if (account == providers_.end() || !account->second.provider)
+      throw Error(ErrorCode::unavailable,
+                  "支付渠道未配置，请用现金退款 / the provider is not configured: refund in cash",
+                  {{"field", "method"}});
+  }
+  std::optional<store::ShiftRecord> shift;
+  if (method == "cash") {
+    if (staff) shift = store::open_shift_of(unit, staff->user_id, store::RowLock::share);
+    if (!shift)
+      throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
+  }
+
+  store::OrderRefundRecord refund;
+  refund.order_id = order.id;
+  refund.seq = static_cast<int>(refunds.size()) + 1;
+  refund.out_refund_no = order.number + "-R" + std::to_string(refund.seq);
+  refund.method = method;
+  refund.state = "processing";
+  refund.origin = origin;
+  refund.reason = request.reason;
+  if (shift) {
+    refund.shift_id = shift->id;
+    refund.register_id = shift->register_id;
+  }
+  if (staff) refund.created_by = staff->user_id;
+
+  const Fen refundable(order.paid_fen - held.amount);
+  if (order.unsold_payment) {
+    // Nothing was sold: the whole payment goes back, owed to no village.
+    if (refundable <= Fen(0))
+      throw Error(ErrorCode::refund_exceeds_sale,
+                  "这个订单已全部退款 / everything was refunded already", {{"field", "amount"}});
+    refund.unsold = true;
+    refund.amount_fen = refundable.value();
+  } else {
+    domain::OrderRefundInput input;
+    for (const auto& line : order.lines) {
+      const auto found = held.quantity.find(line.id);
+      input.lines.push_back(
+          {line.line_no,
+           line.village_id,
+           {line.quantity, Fen(line.gross_fen), Fen(line.fee_fen), Fen(line.share_fen)},
+           found == held.quantity.end() ? 0 : found->second});
+    }
+    input.delivery_fee = Fen(order.delivery_fee_fen);
+    input.fee_refunded = held.fee;
+    input.refundable = refundable;
+    // Goods still here give their reservation back whatever `returned` says.
+    const bool reserved = domain::holds_reservation(state);
+    for (const auto& ask : request.lines)
+      input.asks.push_back({ask.line_no, ask.quantity, ask.returned && !reserved});
+    input.refund_fee = request.delivery_fee;
+    input.everything = request.all;
+    const auto plan = domain::plan_order_refund(input);
+    // Goods gone come back only when returned.
+    for (const auto& part : plan.lines) {
+      const auto line = std::find_if(order.lines.begin(), order.lines.end(),
+                                     [&](const auto& l) { return l.line_no == part.line_no; });
+      refund.lines.push_back({line->id, line->line_no, line->product_id, line->village_id,
+                              part.part.quantity, part.part.gross.value(), part.part.fee.value(),
+                              part.part.share.value(),
+                              reserved ? "release" : (part.returned ? "return" : "none")});
+    }
+    refund.goods_fen = plan.goods.value();
+    refund.delivery_fee_fen = plan.delivery_fee.value();
+    refund.amount_fen = plan.total.value();
+  }
+  if (origin == "cancel" && refund.amount_fen != refundable.value())
+    throw Error(ErrorCode::internal, "internal error", {}, "a cancel refunds everything");
+  store::insert_order_refund(unit, refund);
+  if (method == "cash") {
+    // The cash leaves the drawer now: certain at once, so it succeeds in this transaction.
+    if (!store::finish_order_refund(unit, refund.id, "succeeded", std::nullopt, "cash",
+                                    std::nullopt))
+      throw Error(ErrorCode::internal, "internal error", {}, "a new refund is not processing");
+    refund.state = "succeeded";
+    apply_refund(unit, order, refund);
+  } else {
+    store::record_order_event(unit, order.id, order.state, staff ? "staff" : "provider",
+                              staff ? std::optional(staff->user_id) : std::nullopt,
+                              "退款处理中 " + yuan(refund.amount_fen) + " / refund " +
+                                  refund.out_refund_no + " processing");
+  }
+  return refund.id;
+}
+
+void OrderService::apply_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
+                                const store::OrderRefundRecord& refund) {
+  const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
+  const std::optional<std::int64_t> by = refund.created_by;
+  // Stock rows in ascending product id, each product's release and return together.
+  std::map<std::int64_t, std::vector<const store::OrderRefundLineRecord*>> by_product;
+  for (const auto& line : refund.lines)
+    if (line.stock != "none") by_product[line.product_id].push_back(&line);
+  std::vector<store::LedgerEntry> moves;
+  for (const auto& [product_id, lines] : by_product) {
+    for (const auto* line : lines) {
+      if (line->stock == "release") {
+        store::release_stock(unit, product_id, line->quantity);
+        moves.push_back(
+            {product_id, std::nullopt, "release", -line->quantity, "order", order.id, by});
+      } else if (const auto lot = store::last_lot_of_line(unit, line->order_line_id)) {
+        // Brought back: into the lot the line's goods came from last.
+        store::add_on_hand(unit, product_id, line->quantity);
+        store::add_to_lot(unit, *lot, line->quantity);
+        moves.push_back({product_id, *lot, "refund", line->quantity, "order", order.id, by});
+      }
+    }
+  }
+  if (!moves.empty()) store::append_to_ledger(unit, moves);
+
+  const auto tender = refund_tender(refund.method);
+  const std::int64_t register_id = refund.register_id.value_or(0);
+  std::vector<domain::Posting> postings;
+  if (refund.unsold) {
+    postings = domain::unsold_refund_postings(tender, register_id, Fen(refund.amount_fen));
+  } else {
+    std::vector<domain::VillageSplit> splits;
+    for (const auto& line : refund.lines)
+      splits.push_back({line.village_id, Fen(line.fee_fen), Fen(line.share_fen)});
+    postings =
+        domain::order_refund_postings(tender, register_id, splits, Fen(refund.delivery_fee_fen));
+  }
+  store::post_entry(unit, "order_refund", refund.id, domain::format_iso_date(day), postings,
+                    refund.out_refund_no);
+  if (refund.method == "cash" && refund.shift_id && by)
+    store::insert_cash_movement(unit, *refund.shift_id, -refund.amount_fen,
+                                "订单退款 " + order.number + " / order refund", *by);
+  store::add_order_refunded(unit, order.id, refund.amount_fen);
+
+  const std::string by_kind = by ? "staff" : "provider";
+  const std::string note = "退款 " + yuan(refund.amount_fen) + " / refunded " +
+                           refund.out_refund_no + (refund.reason.empty() ? "" : ": ") +
+                           refund.reason;
+  if (order.refunded_fen + refund.amount_fen >= order.paid_fen) {
+    // Everything paid went back: the order is refunded (a staff cancel by its own event).
+    const auto fulfilment = fulfilment_of(order.fulfilment);
+    const auto mode = mode_of(order.payment_method);
+    auto to = domain::next_order_state(
+        state_of(order.state),
+        refund.origin == "cancel" ? OrderEvent::cancel : OrderEvent::refund_all, fulfilment, mode);
+    if (!to)
+      to =
+          domain::next_order_state(state_of(order.state), OrderEvent::refund_all, fulfilment, mode);
+    if (!to || !store::move_order(unit, order.id, order.state, std::string(domain::to_string(*to)),
+                                  by_kind, by, note))
+      throw Error(ErrorCode::internal, "internal error", {},
+                  "order " + order.number + " in " + order.state + " cannot become refunded");
+  } else {
+    store::record_order_event(unit, order.id, order.state, by_kind, by, "部分" + note);
+  }
+  if (refund.origin == "late_payment")
+    store::set_order_attention(unit, order.id,
+                               "过期后付款但库存已无，已自动退款 / paid after expiry, stock gone: "
+                               "refunded automatically");
+}
+
+bool OrderService::drive_refund(std::int64_t refund_id) {
+  struct Ask {
+    store::OrderRefundRecord refund;
+    std::string out_trade_no;
+    std::int64_t payment_total = 0;
+  };
+  const auto ask = database_.transact([&](store::UnitOfWork& unit) -> std::optional<Ask> {
+    auto refund = store::find_order_refund(unit, refund_id);
+    if (!refund || refund->state != "processing" || refund->method == "cash") return std::nullopt;
+    const auto order = store::find_order_by_id(unit, refund->order_id);
+    const auto payment = store::find_payment_by_trade(unit, refund->method, order->number, false);
+    if (!payment) return std::nullopt;
+    return Ask{*refund, payment->out_trade_no, payment->amount_fen};
+  });
+  if (!ask) return false;
+  const auto account = providers_.find(ask->refund.method);
+  if (account == providers_.end() || !account->second.provider) {
+    spdlog::warn("refund {}: {} is not configured", ask->refund.out_refund_no, ask->refund.method);
+    return false;
+  }
+  payments::RefundRequest request;
+  request.out_trade_no = ask->out_trade_no;
+  request.out_refund_no = ask->refund.out_refund_no;
+  request.refund = Fen(ask->refund.amount_fen);
+  request.total = Fen(ask->payment_total);
+  request.reason = ask->refund.reason;
+
+  std::optional<payments::RefundState> answer;
+  std::string failure;
+  try {
+    answer = account->second.provider->refund(request);
+  } catch (const payments::ProviderError& e) {
+    if (e.kind != payments::ProviderError::Kind::refused) {
+      // The outcome is unknown: the sweep asks again with the same out_refund_no.
+      spdlog::warn("refund {}: {}", ask->refund.out_refund_no, e.what());
+      database_.transact([&](store::UnitOfWork& unit) {
+        store::note_refund_attempt(unit, refund_id, "unanswered");
+      });
+      return false;
+    }
+    failure = std::string(e.what()).substr(0, 250);
+  } catch (const std::exception& e) {
+    spdlog::warn("refund {}: {}", ask->refund.out_refund_no, e.what());
+    database_.transact(
+        [&](store::UnitOfWork& unit) { store::note_refund_attempt(unit, refund_id, "error"); });
+    return false;
+  }
+  if (answer && answer->state == payments::RefundState::State::processing) {
+    database_.transact([&](store::UnitOfWork& unit) {
+      store::note_refund_attempt(unit, refund_id, answer->raw_state);
+    });
+    return false;
+  }
+  const bool succeeded = answer && answer->state == payments::RefundState::State::succeeded;
+  if (answer && !succeeded) failure = "provider says " + answer->raw_state;
+  return database_.transact([&](store::UnitOfWork& unit) {
+    // The order first, as everywhere, then the refund by a conditional update: whoever moves
+    // it out of processing applies it, once.
+    const auto order = store::find_order_by_id(unit, ask->refund.order_id, true);
+    const std::optional<std::string> refund_id_at_provider =
+        answer && !answer->refund_id.empty() ? std::optional(answer->refund_id) : std::nullopt;
+    if (!store::finish_order_refund(unit, refund_id, succeeded ? "succeeded" : "failed",
+                                    refund_id_at_provider,
+                                    answer ? answer->raw_state : std::string("refused"),
+                                    succeeded ? std::nullopt : std::optional(failure)))
+      return false;
+    if (succeeded) {
+      apply_refund(unit, *order, *store::find_order_refund(unit, refund_id));
+    } else {
+      // Nothing moved while it was processing: only the refund and the staff's note change.
+      store::set_order_attention(
+          unit, order->id,
+          "退款失败，请处理 / refund " + ask->refund.out_refund_no + " failed: " + failure);
+      store::record_order_event(unit, order->id, order->state, "provider", std::nullopt,
+                                "退款失败 / refund " + ask->refund.out_refund_no + " failed");
+    }
+    return true;
+  });
+}
+
+OrderRefundResult OrderService::refund(const std::string& number, const OrderRefundRequest& request,
+                                       const std::optional<IdempotencyKey>& key,
+                                       const domain::Principal& staff) {
+  if (!domain::is_order_number(number)) throw no_such_order();
+  if (auto problem = domain::text_problem(request.reason, 0, 200))
+    throw Error::invalid_field("reason", *problem);
+  if (request.lines.size() > static_cast<std::size_t>(kMaxLines))
+    throw Error::invalid_field("lines", "商品行太多 / at most 50 lines");
+  if (request.all && (!request.lines.empty() || request.delivery_fee))
+    throw Error::invalid_field("all", "全部退款不再列商品 / all needs no lines or fee");
+  const auto stored = idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    auto order = store::find_order(unit, number, true);
+    if (!order) throw no_such_order();
+    const auto id = open_refund(unit, *order, request, "staff", staff);
+    return StoredReply{201, "text/plain", std::to_string(id)};
+  });
+  const std::int64_t refund_id = std::stoll(stored.body);
+  drive_refund(refund_id);
+  return database_.transact([&](store::UnitOfWork& unit) {
+    const auto refund = store::find_order_refund(unit, refund_id);
+    const auto order = store::find_order_by_id(unit, refund->order_id);
+    OrderRefundResult result;
+    result.refund = to_refund(*refund, *order);
+    result.order = staff_view(unit, *order);
+    result.replayed = stored.replayed;
+    return result;
+  });
+}
+
+int OrderService::finish_refunds(int limit, int idle_seconds) {
+  const auto due = database_.transact(
+      [&](store::UnitOfWork& unit) { return store::refunds_to_finish(unit, idle_seconds, limit); });
+  int finished = 0;
+  for (const auto id : due) {
+    try {
+      if (drive_refund(id)) ++finished;
+    } catch (const std::exception& e) {
+      spdlog::warn("finishing refund {} failed: {}", id, e.what());
+    }
+  }
+  return finished;
 }
 
 }  // namespace yizhan::service

@@ -137,7 +137,8 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
   return lines_of(
       unit,
       "SELECT CONCAT('village ', v.id, ': payable ', -COALESCE(pay.balance, 0), ', shares ', "
-      "              COALESCE(s.shares, 0) + COALESCE(o.shares, 0) - COALESCE(r.shares, 0)) "
+      "              COALESCE(s.shares, 0) + COALESCE(o.shares, 0) - COALESCE(r.shares, 0) "
+      "              - COALESCE(orf.shares, 0)) "
       "FROM villages v "
       "LEFT JOIN (SELECT a.village_id, SUM(p.amount_fen) AS balance FROM postings p "
       "           JOIN ledger_accounts a ON a.id = p.account_id "
@@ -148,29 +149,87 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
       "LEFT JOIN (SELECT l.village_id, SUM(rl.share_fen) AS shares FROM refund_lines rl "
       "           JOIN sale_lines l ON l.id = rl.sale_line_id GROUP BY l.village_id) r "
       "  ON r.village_id = v.id "
-      // Online orders owe their shares once paid (online, or in cash at handover).
+      // Online orders owe their shares once paid (online, or in cash at handover), less what
+      // their refunds gave back; a payment that came when the goods were gone owes nothing.
       "LEFT JOIN (SELECT l.village_id, SUM(l.share_fen) AS shares FROM order_lines l "
-      "           JOIN orders o ON o.id = l.order_id WHERE o.paid_fen > 0 "
+      "           JOIN orders o ON o.id = l.order_id "
+      "           WHERE o.paid_fen > 0 AND o.unsold_payment = 0 "
       "           GROUP BY l.village_id) o ON o.village_id = v.id "
-      "WHERE -COALESCE(pay.balance, 0) <> "
-      "      COALESCE(s.shares, 0) + COALESCE(o.shares, 0) - COALESCE(r.shares, 0) "
+      "LEFT JOIN (SELECT l.village_id, SUM(rl.share_fen) AS shares FROM order_refund_lines rl "
+      "           JOIN order_refunds rf ON rf.id = rl.refund_id AND rf.state = 'succeeded' "
+      "           JOIN order_lines l ON l.id = rl.order_line_id GROUP BY l.village_id) orf "
+      "  ON orf.village_id = v.id "
+      "WHERE -COALESCE(pay.balance, 0) <> COALESCE(s.shares, 0) + COALESCE(o.shares, 0) "
+      "      - COALESCE(r.shares, 0) - COALESCE(orf.shares, 0) "
       "ORDER BY v.id");
 }
 
 std::vector<std::string> order_reservation_differences(UnitOfWork& unit) {
+  // An order holding its reservation holds its lines less what refunds released.
   return lines_of(
       unit,
       "SELECT CONCAT('order ', o.number, ' (', o.state, '): reserved ', COALESCE(m.q, 0), "
       "              ', should be ', IF(o.state IN ('pending_payment', 'confirmed', 'paid', "
-      "              'picking', 'ready'), l.q, 0)) "
+      "              'picking', 'ready'), l.q - COALESCE(rel.q, 0), 0)) "
       "FROM orders o "
       "JOIN (SELECT order_id, SUM(quantity) AS q FROM order_lines GROUP BY order_id) l "
       "  ON l.order_id = o.id "
       "LEFT JOIN (SELECT document_id, SUM(quantity) AS q FROM stock_moves "
       "           WHERE document_kind = 'order' AND kind IN ('reserve', 'release') "
       "           GROUP BY document_id) m ON m.document_id = o.id "
+      "LEFT JOIN (SELECT rf.order_id, SUM(rl.quantity) AS q FROM order_refund_lines rl "
+      "           JOIN order_refunds rf ON rf.id = rl.refund_id "
+      "           WHERE rf.state = 'succeeded' AND rl.stock = 'release' GROUP BY rf.order_id) rel "
+      "  ON rel.order_id = o.id "
       "WHERE COALESCE(m.q, 0) <> IF(o.state IN ('pending_payment', 'confirmed', 'paid', "
-      "      'picking', 'ready'), l.q, 0) ORDER BY o.id LIMIT 1000");
+      "      'picking', 'ready'), l.q - COALESCE(rel.q, 0), 0) ORDER BY o.id LIMIT 1000");
+}
+
+std::vector<std::string> order_refund_differences(UnitOfWork& unit) {
+  // Per order: refunded_fen is what its succeeded refunds paid back, never more than paid;
+  // each succeeded refund's lines and fee make its amount, and it has one journal entry of
+  // that amount out of the tender (the sum of its postings' credits).
+  return lines_of(
+      unit,
+      "SELECT CONCAT('order ', o.number, ': refunded_fen ', o.refunded_fen, ', its refunds ', "
+      "              COALESCE(r.amount, 0), ', paid ', o.paid_fen) "
+      "FROM orders o LEFT JOIN (SELECT order_id, SUM(amount_fen) AS amount FROM order_refunds "
+      "                         WHERE state = 'succeeded' GROUP BY order_id) r "
+      "  ON r.order_id = o.id "
+      "WHERE o.refunded_fen <> COALESCE(r.amount, 0) OR o.refunded_fen > o.paid_fen "
+      "UNION ALL "
+      "SELECT CONCAT('refund ', rf.out_refund_no, ': amount ', rf.amount_fen, ', lines ', "
+      "              COALESCE(x.gross, 0), ' + fee ', rf.delivery_fee_fen) "
+      "FROM order_refunds rf LEFT JOIN (SELECT refund_id, SUM(gross_fen) AS gross "
+      "                                 FROM order_refund_lines GROUP BY refund_id) x "
+      "  ON x.refund_id = rf.id "
+      "WHERE rf.unsold = 0 AND rf.amount_fen <> COALESCE(x.gross, 0) + rf.delivery_fee_fen "
+      "UNION ALL "
+      "SELECT CONCAT('refund ', rf.out_refund_no, ' (', rf.state, '): journal ', "
+      "              COALESCE(j.credits, 0), ', amount ', IF(rf.state = 'succeeded', "
+      "              rf.amount_fen, 0)) "
+      "FROM order_refunds rf LEFT JOIN (SELECT e.document_id, "
+      "                                 -SUM(LEAST(p.amount_fen, 0)) AS credits "
+      "                                 FROM journal_entries e JOIN postings p ON p.entry_id = "
+      "e.id "
+      "                                 WHERE e.kind = 'order_refund' GROUP BY e.document_id) j "
+      "  ON j.document_id = rf.id "
+      "WHERE COALESCE(j.credits, 0) <> IF(rf.state = 'succeeded', rf.amount_fen, 0) "
+      "LIMIT 1000");
+}
+
+std::vector<std::string> unsold_payment_differences(UnitOfWork& unit) {
+  // Payments held for refund (order_refunds_due) = unsold payments not yet paid back.
+  return lines_of(
+      unit,
+      "SELECT CONCAT('order payments held for refund ', held, ', unsold payments not refunded ', "
+      "              owed) "
+      "FROM (SELECT (SELECT -COALESCE(SUM(p.amount_fen), 0) FROM postings p "
+      "              JOIN ledger_accounts a ON a.id = p.account_id "
+      "              WHERE a.code = 'order_refunds_due') AS held, "
+      "             (SELECT COALESCE(SUM(paid_fen - refunded_fen), 0) FROM orders "
+      "              WHERE unsold_payment = 1) AS owed) x "
+      "WHERE held <> owed");
 }
 
 std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit) {

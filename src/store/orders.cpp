@@ -36,7 +36,7 @@ constexpr const char* kOrderColumns =
     "SELECT id, number, token_hash, state, fulfilment, payment_method, contact_name, "
     "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
     "delivery_fee_fen, total_fen, paid_fen, refunded_fen, pickup_code, carrier, waybill, "
-    "expires_at, attention, created_at FROM orders ";
+    "expires_at, attention, created_at, unsold_payment FROM orders ";
 
 OrderRecord read_order(sql::ResultSet& row) {
   OrderRecord o;
@@ -63,6 +63,7 @@ OrderRecord read_order(sql::ResultSet& row) {
   if (!row.isNull(21)) o.expires_at = micros(row, 21);
   o.attention = optional_text(row, 22);
   o.created_at = micros(row, 23);
+  o.unsold_payment = row.getBoolean(24);
   return o;
 }
 
@@ -488,6 +489,200 @@ void record_notification(UnitOfWork& unit, const std::string& provider, const st
   else
     statement.setNull(5, 0);
   statement.setString(6, domain::storable_text(reason, 300));
+  statement.executeUpdate();
+}
+
+namespace {
+
+constexpr const char* kRefundColumns =
+    "SELECT id, order_id, seq, out_refund_no, method, state, origin, goods_fen, delivery_fee_fen, "
+    "amount_fen, unsold, reason, shift_id, register_id, created_by, provider_refund_id, "
+    "provider_state, failure, attempts, created_at, finished_at FROM order_refunds ";
+
+OrderRefundRecord read_refund(sql::ResultSet& row) {
+  OrderRefundRecord r;
+  r.id = row.getInt64(1);
+  r.order_id = row.getInt64(2);
+  r.seq = row.getInt(3);
+  r.out_refund_no = row.getString(4);
+  r.method = row.getString(5);
+  r.state = row.getString(6);
+  r.origin = row.getString(7);
+  r.goods_fen = row.getInt64(8);
+  r.delivery_fee_fen = row.getInt64(9);
+  r.amount_fen = row.getInt64(10);
+  r.unsold = row.getBoolean(11);
+  r.reason = row.getString(12);
+  r.shift_id = optional_int64(row, 13);
+  r.register_id = optional_int64(row, 14);
+  r.created_by = optional_int64(row, 15);
+  r.provider_refund_id = optional_text(row, 16);
+  r.provider_state = optional_text(row, 17);
+  r.failure = optional_text(row, 18);
+  r.attempts = row.getInt(19);
+  r.created_at = micros(row, 20);
+  if (!row.isNull(21)) r.finished_at = micros(row, 21);
+  return r;
+}
+
+void set_optional_int(sql::PreparedStatement& statement, int index,
+                      std::optional<std::int64_t> value) {
+  if (value)
+    statement.setInt64(index, *value);
+  else
+    statement.setNull(index, 0);
+}
+
+void load_refund_lines(UnitOfWork& unit, std::vector<OrderRefundRecord>& refunds) {
+  for (auto& refund : refunds) {
+    auto& statement = unit.statement(
+        "SELECT rl.order_line_id, l.line_no, l.product_id, l.village_id, rl.quantity, "
+        "rl.gross_fen, rl.fee_fen, rl.share_fen, rl.stock FROM order_refund_lines rl "
+        "JOIN order_lines l ON l.id = rl.order_line_id WHERE rl.refund_id = ? ORDER BY l.line_no");
+    statement.setInt64(1, refund.id);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      refund.lines.push_back({rows->getInt64(1), rows->getInt(2), rows->getInt64(3),
+                              rows->getInt64(4), rows->getInt64(5), rows->getInt64(6),
+                              rows->getInt64(7), rows->getInt64(8), rows->getString(9)});
+  }
+}
+
+}  // namespace
+
+void insert_order_refund(UnitOfWork& unit, OrderRefundRecord& refund) {
+  auto& statement = unit.statement(
+      "INSERT INTO order_refunds (order_id, seq, out_refund_no, method, state, origin, goods_fen, "
+      "delivery_fee_fen, amount_fen, unsold, reason, shift_id, register_id, created_by) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at");
+  statement.setInt64(1, refund.order_id);
+  statement.setInt(2, refund.seq);
+  statement.setString(3, refund.out_refund_no);
+  statement.setString(4, refund.method);
+  statement.setString(5, refund.state);
+  statement.setString(6, refund.origin);
+  statement.setInt64(7, refund.goods_fen);
+  statement.setInt64(8, refund.delivery_fee_fen);
+  statement.setInt64(9, refund.amount_fen);
+  statement.setBoolean(10, refund.unsold);
+  statement.setString(11, domain::storable_text(refund.reason, 200));
+  set_optional_int(statement, 12, refund.shift_id);
+  set_optional_int(statement, 13, refund.register_id);
+  set_optional_int(statement, 14, refund.created_by);
+  {
+    Rows row(statement.executeQuery());
+    row->next();
+    refund.id = row->getInt64(1);
+    refund.created_at = micros(*row, 2);
+  }
+  for (const auto& line : refund.lines) {
+    auto& insert = unit.statement(
+        "INSERT INTO order_refund_lines (refund_id, order_line_id, quantity, gross_fen, fee_fen, "
+        "share_fen, stock) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.setInt64(1, refund.id);
+    insert.setInt64(2, line.order_line_id);
+    insert.setInt64(3, line.quantity);
+    insert.setInt64(4, line.gross_fen);
+    insert.setInt64(5, line.fee_fen);
+    insert.setInt64(6, line.share_fen);
+    insert.setString(7, line.stock);
+    insert.executeUpdate();
+  }
+}
+
+std::vector<OrderRefundRecord> order_refunds(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(std::string(kRefundColumns) + "WHERE order_id = ? ORDER BY seq");
+  statement.setInt64(1, order_id);
+  std::vector<OrderRefundRecord> refunds;
+  {
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      refunds.push_back(read_refund(*rows));
+  }
+  load_refund_lines(unit, refunds);
+  return refunds;
+}
+
+std::optional<OrderRefundRecord> find_order_refund(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement(std::string(kRefundColumns) + "WHERE id = ?");
+  statement.setInt64(1, id);
+  std::vector<OrderRefundRecord> refunds;
+  {
+    Rows rows(statement.executeQuery());
+    if (rows->next()) refunds.push_back(read_refund(*rows));
+  }
+  if (refunds.empty()) return std::nullopt;
+  load_refund_lines(unit, refunds);
+  return refunds.front();
+}
+
+bool finish_order_refund(UnitOfWork& unit, std::int64_t id, const std::string& state,
+                         const std::optional<std::string>& provider_refund_id,
+                         const std::string& provider_state,
+                         const std::optional<std::string>& failure) {
+  auto& statement = unit.statement(
+      "UPDATE order_refunds SET state = ?, provider_refund_id = COALESCE(?, provider_refund_id), "
+      "provider_state = ?, failure = ?, finished_at = UTC_TIMESTAMP(6), "
+      "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND state = 'processing'");
+  statement.setString(1, state);
+  set_text(statement, 2, provider_refund_id);
+  statement.setString(3, domain::storable_text(provider_state, 64));
+  set_text(statement, 4,
+           failure ? std::optional(domain::storable_text(*failure, 300)) : std::nullopt);
+  statement.setInt64(5, id);
+  return statement.executeUpdate() == 1;
+}
+
+void note_refund_attempt(UnitOfWork& unit, std::int64_t id, const std::string& provider_state) {
+  auto& statement = unit.statement(
+      "UPDATE order_refunds SET attempts = attempts + 1, provider_state = ?, "
+      "updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND state = 'processing'");
+  statement.setString(1, domain::storable_text(provider_state, 64));
+  statement.setInt64(2, id);
+  statement.executeUpdate();
+}
+
+std::vector<std::int64_t> refunds_to_finish(UnitOfWork& unit, int idle_seconds, int limit) {
+  auto& statement = unit.statement(
+      "SELECT id FROM order_refunds WHERE state = 'processing' AND method <> 'cash' "
+      "AND updated_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND ORDER BY updated_at LIMIT ?");
+  statement.setInt(1, idle_seconds);
+  statement.setInt(2, limit);
+  Rows rows(statement.executeQuery());
+  std::vector<std::int64_t> ids;
+  while (rows->next())
+    ids.push_back(rows->getInt64(1));
+  return ids;
+}
+
+std::map<std::int64_t, std::int64_t> released_by_refunds(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "SELECT rl.order_line_id, SUM(rl.quantity) FROM order_refund_lines rl "
+      "JOIN order_refunds r ON r.id = rl.refund_id "
+      "WHERE r.order_id = ? AND r.state = 'succeeded' AND rl.stock = 'release' "
+      "GROUP BY rl.order_line_id");
+  statement.setInt64(1, order_id);
+  Rows rows(statement.executeQuery());
+  std::map<std::int64_t, std::int64_t> released;
+  while (rows->next())
+    released[rows->getInt64(1)] = rows->getInt64(2);
+  return released;
+}
+
+std::optional<std::int64_t> last_lot_of_line(UnitOfWork& unit, std::int64_t order_line_id) {
+  auto& statement = unit.statement(
+      "SELECT ll.lot_id FROM order_line_lots ll JOIN stock_lots s ON s.id = ll.lot_id "
+      "WHERE ll.order_line_id = ? ORDER BY s.expires_on IS NULL, s.expires_on DESC, ll.lot_id DESC "
+      "LIMIT 1");
+  statement.setInt64(1, order_line_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return row->getInt64(1);
+}
+
+void set_order_unsold(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement("UPDATE orders SET unsold_payment = 1 WHERE id = ?");
+  statement.setInt64(1, order_id);
   statement.executeUpdate();
 }
 

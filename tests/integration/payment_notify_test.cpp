@@ -80,6 +80,13 @@ class ScriptedGateway final : public payments::Transport {
     } else if (request.url.ends_with("/v3/pay/transactions/native")) {
       response.body =
           json{{"code_url", "weixin://wxpay/bizpayurl?pr=" + payments::random_token(7)}}.dump();
+    } else if (request.url.ends_with("/v3/refund/domestic/refunds")) {
+      const auto asked = json::parse(request.body);
+      response.body = json{{"refund_id", "50300" + asked["out_refund_no"].get<std::string>()},
+                           {"out_refund_no", asked["out_refund_no"]},
+                           {"status", "SUCCESS"},
+                           {"amount", asked["amount"]}}
+                          .dump();
     } else if (request.url.ends_with("/v3/pay/transactions/h5")) {
       response.body =
           json{{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"}}
@@ -127,6 +134,10 @@ class ScriptedGateway final : public payments::Transport {
     json node = {{"code", "10000"}, {"msg", "Success"}, {"out_trade_no", biz["out_trade_no"]}};
     if (method == "alipay.trade.precreate")
       node["qr_code"] = "https://qr.alipay.com/bax0" + payments::random_token(20);
+    if (method == "alipay.trade.refund") {
+      node["fund_change"] = "Y";
+      node["refund_fee"] = biz["refund_amount"];
+    }
     payments::HttpResponse response;
     response.status = 200;
     response.body = payments::alipay::signed_answer(keys().alipay, method, node.dump());
@@ -659,7 +670,7 @@ TEST_F(PaymentNotifyTest, APaymentAfterExpiryRestoresTheOrderWhileTheStockIsTher
   expect_books_agree();
 }
 
-TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsFlaggedWhenTheStockWasSoldMeanwhile) {
+TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsRefundedWhenTheStockWasSoldMeanwhile) {
   // Two products: the first still plentiful, the second sold at the counter after expiry.
   const auto plenty = product("N6", 500, 10);
   const auto scarce = product("N7", 700, 2);
@@ -683,10 +694,14 @@ TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsFlaggedWhenTheStockWasSoldMeanwhi
   const auto answer = notify_wechat(wechat_notice({.number = placed.number, .total = 1900}));
   EXPECT_EQ(answer.status, 200) << answer.body;
   const auto flagged = staff_view(placed.number);
-  EXPECT_EQ(flagged["state"], "expired") << "not restored: one of its goods is gone";
-  EXPECT_EQ(flagged["paid_fen"], 1900) << "the money came and is on the books, to refund";
+  EXPECT_EQ(flagged["state"], "refunded")
+      << "not restored: one of its goods is gone, so the money went back at once";
+  EXPECT_EQ(flagged["paid_fen"], 1900) << "the money came and is on the books";
+  EXPECT_EQ(flagged["refunded_fen"], 1900);
   ASSERT_TRUE(flagged.contains("attention"));
-  EXPECT_NE(flagged["attention"].get<std::string>().find("refund"), std::string::npos);
+  EXPECT_NE(flagged["attention"].get<std::string>().find("refunded automatically"),
+            std::string::npos);
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 1);
   EXPECT_EQ(verdicts(placed.number), "late");
   EXPECT_EQ(reserved(plenty), 0) << "nothing half-reserved for an order that stays expired";
   EXPECT_EQ(reserved(scarce), 0);
@@ -700,7 +715,8 @@ TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsFlaggedWhenTheStockWasSoldMeanwhi
   EXPECT_EQ(gateway->alipay_calls("alipay.trade.close"), 1);
   EXPECT_EQ(notify_alipay(alipay_notice({.number = first.number, .total = 300})).raw.payload(),
             "success");
-  EXPECT_EQ(staff_view(first.number)["state"], "expired");
+  EXPECT_EQ(staff_view(first.number)["state"], "refunded");
+  EXPECT_EQ(gateway->alipay_calls("alipay.trade.refund"), 1);
   EXPECT_EQ(staff_view(second.number)["state"], "pending_payment");
   EXPECT_EQ(reserved(last), 1) << "the second order's reservation only";
   expect_books_agree();

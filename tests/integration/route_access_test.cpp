@@ -83,6 +83,7 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/orders/{number}/cancel", Access::anyone},
     {"POST /api/v1/orders/{number}/transition", Access::staff},
     {"POST /api/v1/orders/{number}/payment", Access::anyone},
+    {"POST /api/v1/orders/{number}/refunds", Access::staff},
     {"POST /api/v1/payments/wechat/notify", Access::anyone},
     {"POST /api/v1/payments/alipay/notify", Access::anyone},
 };

@@ -1,5 +1,5 @@
 // The station's online-order queue (cashier and admin): orders by state, printable pick list and
-// packing slips, and the steps 开始拣货 / 备货完成 / 发货 / 交付 (pickup code) / 取消退款. Each
+// packing slips, and the steps 开始拣货 / 备货完成 / 发货 / 交付 (pickup code) / 取消退款 / 退款. Each
 // step answers the order; cash on pickup is taken into the cashier's open shift at handover.
 import { api, ApiError, formatFen } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
@@ -55,9 +55,8 @@ async function act(order, path, body, { slot, done }) {
     let text = errorText(error);
     let extra = null;
     const paid = (order.paid_fen ?? 0) > (order.refunded_fen ?? 0);
-    if (error instanceof ApiError && error.code === 'invalid_state' && path === '/cancel' && paid) {
-      // The server cannot refund online yet: say so rather than "the order changed".
-      text = orderText('staff_orders.refund_not_yet', { message: error.message });
+    if (error instanceof ApiError && error.code === 'invalid_state' && paid && path === '/cancel') {
+      text = error.message;
     } else if (error instanceof ApiError && error.code === 'invalid_state') {
       text = t('staff_orders.invalid_state', { number: order.number });
       load();
@@ -98,6 +97,81 @@ function inlineForm(order, fields, submitText, onSubmit, className = 'primary') 
     onSubmit(values, error);
   });
   return form;
+}
+
+/**
+ * The refund dialog (退款): what was paid, refunded and is refundable (from the staff view of
+ * the order), a quantity per line (and 货已退回 once the goods left), the delivery fee, the way
+ * back (the provider, or cash from the caller's drawer) and a reason. One Idempotency-Key per
+ * dialog, so a double click or a retry is one refund.
+ */
+async function openRefund(summary, open) {
+  let order;
+  try {
+    order = await api(`/api/v1/orders/${encodeURIComponent(summary.number)}`);
+  } catch (error) {
+    showMessage(errorText(error));
+    return;
+  }
+  const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  const gone = ['shipped', 'completed'].includes(order.state);
+  const slot = element('p', { className: 'field-error', attributes: { role: 'alert' } });
+  const rows = order.lines.map((line) => {
+    const left = line.quantity - (line.refunded_quantity ?? 0);
+    const id = `refund-${order.number}-${line.line_no}`;
+    return element('div', { className: 'refund-line' }, [
+      element('label', { text: orderText('refund.line', { name: line.name, quantity: quantityText(line.quantity, line.unit), refunded: quantityText(line.refunded_quantity ?? 0, line.unit) }), attributes: { for: id } }),
+      element('input', { attributes: { id, name: `q${line.line_no}`, type: 'number', min: '0', max: String(left), value: '0', inputmode: 'numeric', 'data-line': String(line.line_no), ...(left <= 0 ? { disabled: '' } : {}) } }),
+      ...(gone ? [element('label', { className: 'check' }, [element('input', { attributes: { type: 'checkbox', name: `r${line.line_no}` } }), orderText('refund.returned')])] : []),
+    ]);
+  });
+  const feeLeft = order.delivery_fee_fen > 0 && !order.delivery_fee_refunded;
+  const methodSelect = element('select', { attributes: { name: 'method', id: `refund-method-${order.number}` } }, [
+    ...(order.payment_method !== 'cash_on_pickup' ? [element('option', { text: orderText('refund.original'), attributes: { value: 'original' } })] : []),
+    element('option', { text: orderText('refund.cash'), attributes: { value: 'cash' } }),
+  ]);
+  const history = (order.refunds ?? []).map((r) => element('li', { text: orderText('refund.history', { no: r.out_refund_no, amount: formatFen(r.amount_fen), state: orderText(`refund.state.${r.state}`) }) + (r.failure ? `（${r.failure}）` : '') }));
+  const form = element('form', { className: 'inline-form refund-form', attributes: { novalidate: '' } }, [
+    element('h3', { text: orderText('refund.title') }),
+    element('p', { text: orderText('refund.paid', { paid: formatFen(order.paid_fen), refunded: formatFen(order.refunded_fen), refundable: formatFen(order.refundable_fen ?? 0) }) }),
+    ...(history.length ? [element('ul', { className: 'refund-history' }, history)] : []),
+    ...rows,
+    ...(feeLeft ? [element('label', { className: 'check' }, [element('input', { attributes: { type: 'checkbox', name: 'fee' } }), orderText('refund.fee', { fee: formatFen(order.delivery_fee_fen) })])] : []),
+    element('label', { text: orderText('refund.method'), attributes: { for: `refund-method-${order.number}` } }), methodSelect,
+    element('label', { text: orderText('refund.reason'), attributes: { for: `refund-reason-${order.number}` } }),
+    element('input', { attributes: { id: `refund-reason-${order.number}`, name: 'reason', maxlength: '200' } }),
+    slot,
+    element('div', { className: 'form-actions' }, [element('button', { className: 'danger', text: orderText('refund.submit'), attributes: { type: 'submit' } })]),
+  ]);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const lines = order.lines.map((line) => ({
+      line_no: line.line_no,
+      quantity: Number(form.elements[`q${line.line_no}`].value || 0),
+      returned: Boolean(form.elements[`r${line.line_no}`]?.checked),
+    })).filter((line) => line.quantity > 0);
+    const fee = Boolean(form.elements.fee?.checked);
+    if (!lines.length && !fee) {
+      slot.textContent = orderText('refund.nothing');
+      return;
+    }
+    slot.textContent = '';
+    try {
+      const answer = await api(`/api/v1/orders/${encodeURIComponent(order.number)}/refunds`, {
+        method: 'POST',
+        headers: { 'Idempotency-Key': key },
+        body: { lines, delivery_fee: fee, method: form.elements.method.value, reason: form.elements.reason.value.trim() },
+      });
+      const r = answer.refund;
+      const values = { number: order.number, amount: formatFen(r.amount_fen), failure: r.failure ?? '' };
+      status(orderText(r.state === 'succeeded' ? 'refund.done' : r.state === 'processing' ? 'refund.processing' : 'refund.failed', values));
+      await load();
+    } catch (error) {
+      const field = error instanceof ApiError ? error.details?.field : undefined;
+      slot.textContent = field ? `${errorText(error)}（${field}）` : errorText(error);
+    }
+  });
+  open(form);
 }
 
 /** The buttons for what may happen next to `order`, and the place their forms open. */
@@ -157,6 +231,9 @@ function actions(order) {
         () => act(order, '/cancel', undefined, { slot, done: 'staff_orders.moved' })), slot);
       open(confirm);
     }));
+  }
+  if ((order.paid_fen ?? 0) > (order.refunded_fen ?? 0)) {
+    list.push(button(orderText('refund.open'), 'secondary', () => openRefund(order, open)));
   }
   list.push(button(t('staff_orders.print_slip'), 'secondary', () => printSlips([order])));
   return [element('div', { className: 'order-actions' }, list), extra];

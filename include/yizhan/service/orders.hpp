@@ -20,7 +20,10 @@
 
 namespace yizhan::store {
 class Database;
-}
+class UnitOfWork;
+struct OrderRecord;
+struct OrderRefundRecord;
+}  // namespace yizhan::store
 namespace yizhan::payments {
 class Provider;
 }
@@ -70,6 +73,7 @@ struct OrderLine {
   std::int64_t quantity = 0;
   domain::Fen unit_price;
   domain::Fen gross;
+  std::int64_t refunded_quantity = 0;  ///< held by refunds succeeded or in progress (staff)
 };
 
 struct OrderHistoryEntry {
@@ -86,6 +90,29 @@ struct OrderPayment {
   std::optional<std::string> redirect_url;
   std::optional<std::string> jsapi;  ///< JSON text of the JSAPI parameters
   std::string state;
+};
+
+struct OrderRefundLine {
+  int line_no = 0;
+  std::string name;
+  std::int64_t quantity = 0;
+  domain::Fen gross;
+  std::string stock;  ///< release (not handed over), return (brought back), none (kept)
+};
+
+/// A refund of an order, as the staff see it.
+struct OrderRefund {
+  std::int64_t id = 0;
+  std::string out_refund_no;
+  std::string method;  ///< wechat, alipay, cash
+  std::string state;   ///< processing, succeeded, failed
+  std::string origin;  ///< staff, cancel, late_payment
+  domain::Fen goods, delivery_fee, amount;
+  std::string reason;
+  std::optional<std::string> failure;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> finished_at;
+  std::vector<OrderRefundLine> lines;
 };
 
 struct Order {
@@ -108,6 +135,31 @@ struct Order {
   std::vector<OrderLine> lines;
   std::vector<OrderHistoryEntry> history;
   std::optional<OrderPayment> payment;
+  /// Staff only: paid − what refunds succeeded or in progress hold, and the refunds.
+  std::optional<domain::Fen> refundable;
+  bool delivery_fee_refunded = false;
+  std::vector<OrderRefund> refunds;
+};
+
+struct OrderRefundLineRequest {
+  int line_no = 0;
+  std::int64_t quantity = 0;
+  bool returned = false;  ///< handed-over goods brought back: into stock again
+};
+
+/// What the staff ask to refund: lines and/or the delivery fee, or everything left.
+struct OrderRefundRequest {
+  std::vector<OrderRefundLineRequest> lines;
+  bool delivery_fee = false;
+  bool all = false;
+  std::optional<std::string> method;  ///< "original" (the provider paid with; default) or "cash"
+  std::string reason;
+};
+
+struct OrderRefundResult {
+  OrderRefund refund;
+  Order order;
+  bool replayed = false;  ///< the same Idempotency-Key asked before: its refund, as it is now
 };
 
 struct OrderPage {
@@ -171,7 +223,35 @@ class OrderService {
   /// conditional update, so several processes may sweep at once. Returns how many expired.
   int expire_due(int limit = 100);
 
+  /// Staff refund part or all of a paid order, through the provider it was paid with or in
+  /// cash from the caller's open-shift drawer (idempotent on `key`). The refund is recorded
+  /// `processing` in one transaction (what is left to refund is held by it), the provider is
+  /// asked outside any transaction with an out_refund_no derived from the order, and a second
+  /// transaction marks it `succeeded` and moves stock and journal (or `failed`, changing
+  /// nothing else). A cash refund is all one transaction. An answer that never came leaves it
+  /// processing for finish_refunds.
+  OrderRefundResult refund(const std::string& number, const OrderRefundRequest& request,
+                           const std::optional<IdempotencyKey>& key,
+                           const domain::Principal& staff);
+
+  /// The sweep: asks the provider again (same out_refund_no) about refunds left processing
+  /// for `idle_seconds`, and finishes them by conditional updates, so several processes may
+  /// sweep at once. Returns how many were finished (succeeded or failed).
+  int finish_refunds(int limit = 50, int idle_seconds = 30);
+
  private:
+  /// Records a refund (processing; a cash one succeeds at once) of the locked `order`; its id.
+  std::int64_t open_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
+                           const OrderRefundRequest& request, const std::string& origin,
+                           const std::optional<domain::Principal>& staff);
+  /// The refund's effects once certain: stock, journal, refunded_fen, the order's state.
+  void apply_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
+                    const store::OrderRefundRecord& refund);
+  /// Asks the provider about a processing refund and finishes it when the answer is certain;
+  /// true when it finished.
+  bool drive_refund(std::int64_t refund_id);
+  Order staff_view(store::UnitOfWork& unit, const store::OrderRecord& record);
+
   store::Database& database_;
   OrderSettings settings_;
   std::map<std::string, PaymentAccount> providers_;

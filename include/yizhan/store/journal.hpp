@@ -32,6 +32,11 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit);
 /// Orders whose reservation moves do not match their state: those holding a reservation
 /// (pending payment … ready) reserve their lines; every other none.
 std::vector<std::string> order_reservation_differences(UnitOfWork& unit);
+/// Orders whose refunded_fen is not their succeeded refunds' (or exceeds paid), refunds whose
+/// lines and fee do not make their amount, refunds whose journal entry is not their amount.
+std::vector<std::string> order_refund_differences(UnitOfWork& unit);
+/// Payments held for refund (account order_refunds_due) against unsold payments not refunded.
+std::vector<std::string> unsold_payment_differences(UnitOfWork& unit);
 /// Sales whose tenders do not sum to their total: "sale <number>: …".
 std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit);
 

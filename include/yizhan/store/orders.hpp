@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,7 @@ struct OrderRecord {
   std::optional<std::int64_t> expires_at;  ///< unix microseconds
   std::optional<std::string> attention;
   std::int64_t created_at = 0;
+  bool unsold_payment = false;  ///< paid after it was given up, goods gone: held for refund
   std::vector<OrderLineRecord> lines;
   std::vector<OrderEventRecord> events;
   std::optional<OrderPaymentRecord> payment;  ///< the latest one asked of a provider
@@ -155,5 +157,65 @@ void record_notification(UnitOfWork& unit, const std::string& provider, const st
                          const std::optional<std::string>& out_trade_no,
                          const std::optional<std::string>& transaction_id,
                          std::optional<std::int64_t> amount_fen, const std::string& reason);
+
+struct OrderRefundLineRecord {
+  std::int64_t order_line_id = 0;
+  int line_no = 0;
+  std::int64_t product_id = 0;
+  std::int64_t village_id = 0;
+  std::int64_t quantity = 0;
+  std::int64_t gross_fen = 0;
+  std::int64_t fee_fen = 0;
+  std::int64_t share_fen = 0;
+  std::string stock;  ///< release, return, none
+};
+
+/// A refund of an order (sql/009_order_refunds.sql).
+struct OrderRefundRecord {
+  std::int64_t id = 0;
+  std::int64_t order_id = 0;
+  int seq = 0;
+  std::string out_refund_no;
+  std::string method;  ///< wechat, alipay, cash
+  std::string state;   ///< processing, succeeded, failed
+  std::string origin;  ///< staff, cancel, late_payment
+  std::int64_t goods_fen = 0;
+  std::int64_t delivery_fee_fen = 0;
+  std::int64_t amount_fen = 0;
+  bool unsold = false;
+  std::string reason;
+  std::optional<std::int64_t> shift_id;
+  std::optional<std::int64_t> register_id;
+  std::optional<std::int64_t> created_by;
+  std::optional<std::string> provider_refund_id;
+  std::optional<std::string> provider_state;
+  std::optional<std::string> failure;
+  int attempts = 0;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> finished_at;
+  std::vector<OrderRefundLineRecord> lines;
+};
+
+/// Inserts the refund and its lines (id filled in); a second refund with the same
+/// out_refund_no or sequence is domain::Error duplicate.
+void insert_order_refund(UnitOfWork& unit, OrderRefundRecord& refund);
+/// The order's refunds, oldest first, with their lines.
+std::vector<OrderRefundRecord> order_refunds(UnitOfWork& unit, std::int64_t order_id);
+std::optional<OrderRefundRecord> find_order_refund(UnitOfWork& unit, std::int64_t id);
+/// Moves a refund out of `processing` to `succeeded` or `failed` only if it is still
+/// processing (the request, the sweep and other processes race): false when it was not.
+bool finish_order_refund(UnitOfWork& unit, std::int64_t id, const std::string& state,
+                         const std::optional<std::string>& provider_refund_id,
+                         const std::string& provider_state,
+                         const std::optional<std::string>& failure);
+/// Notes one more question to the provider about a refund still processing.
+void note_refund_attempt(UnitOfWork& unit, std::int64_t id, const std::string& provider_state);
+/// Provider refunds still processing and untouched for `idle_seconds`, oldest first.
+std::vector<std::int64_t> refunds_to_finish(UnitOfWork& unit, int idle_seconds, int limit);
+/// Per order line: what succeeded refunds released from its reservation.
+std::map<std::int64_t, std::int64_t> released_by_refunds(UnitOfWork& unit, std::int64_t order_id);
+/// The lot a line's goods came from last (the one that expires latest), if they left.
+std::optional<std::int64_t> last_lot_of_line(UnitOfWork& unit, std::int64_t order_line_id);
+void set_order_unsold(UnitOfWork& unit, std::int64_t order_id);
 
 }  // namespace yizhan::store

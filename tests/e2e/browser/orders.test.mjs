@@ -350,7 +350,7 @@ test('inside WeChat: JSAPI is refused (no WeChat sign-in yet), so the page start
   assert.deepEqual(problems, []);
 });
 
-test('staff queue against the server\'s answers: hand over asks the pickup code, a wrong one is shown beside it, cash needs an open shift; a paid order cannot be refunded here yet; pick list prints', async () => {
+test('staff queue against the server\'s answers: hand over asks the pickup code, a wrong one is shown beside it, cash needs an open shift; a refused cancel shows the server's reason; pick list prints', async () => {
   const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
   const ready = contractOrder({ state: 'ready', payment: null, pickup_code: null, expires_at: null });
   const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800, paid_fen: 5800 });
@@ -363,7 +363,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
       const body = request.postDataJSON();
       transitions.push([url.pathname, body]);
       if (url.pathname.endsWith('/cancel')) {
-        return json(route, 409, { error: { code: 'invalid_state', message: '已付款的订单需先退款 / refund the payment first (not yet supported online)', details: { state: 'paid' } } });
+        return json(route, 409, { error: { code: 'invalid_state', message: '已付款的订单需先退款 / refund the payment first', details: { state: 'paid' } } });
       }
       if (body.pickup_code === '000000') {
         return json(route, 422, { error: { code: 'invalid', message: 'wrong pickup code', details: { field: 'pickup_code' } } });
@@ -401,7 +401,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   const paidCard = page.locator('.staff-order', { hasText: 'W20261202-0008' });
   await paidCard.getByRole('button', { name: '取消退款' }).click();
   await paidCard.locator('.confirm-box').getByRole('button', { name: '取消退款' }).click();
-  await paidCard.getByText('已付款的订单暂不能在这里取消退款').waitFor();
+  await paidCard.getByText('已付款的订单需先退款').waitFor();  // the server's own refusal, shown as it says
 
   await page.getByRole('tab', { name: '待取货' }).click();
   const card = page.locator('.staff-order', { hasText: 'W20261202-0007' });
