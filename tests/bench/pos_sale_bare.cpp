@@ -40,18 +40,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bare_loop.hpp"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using Rows = std::unique_ptr<sql::ResultSet>;
+using namespace bench;
 
 // --- the server's SQL, verbatim (src/store/*.cpp), so that the same statements are prepared -----
 
-constexpr const char* kSessionSetup =
-    "SET SESSION time_zone = '+00:00', SESSION tx_isolation = 'READ-COMMITTED', "
-    "SESSION innodb_lock_wait_timeout = 3, SESSION sql_mode = "
-    "'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-    "NO_ENGINE_SUBSTITUTION'";
 // store/accounts.cpp find_live_session, touch_session
 constexpr const char* kFindSession =
     "SELECT u.id, u.username, u.role, u.village_id, "
@@ -168,85 +164,6 @@ struct Counter {
   std::int64_t cashier_id = 0, shift_id = 0, register_id = 0, drawer_account = 0;
   std::string token_hash;  // the cashier's latest session, for the session shape
 };
-
-std::string sha256(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("EVP_Digest failed");
-  return std::string(reinterpret_cast<const char*>(digest), length);
-}
-
-/// The business day in Asia/Shanghai (UTC+8 all year), as YYYY-MM-DD.
-std::string business_day() {
-  using namespace std::chrono;
-  const auto day = floor<days>(system_clock::now() + hours(8));
-  const year_month_day date{day};
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return text;
-}
-
-/// Binary parameters go as blobs, as store/idempotency.cpp sends them.
-class Blobs {
- public:
-  std::istream* operator()(const std::string& bytes) {
-    holders_.push_back(std::make_unique<std::istringstream>(bytes));
-    return holders_.back().get();
-  }
-
- private:
-  std::vector<std::unique_ptr<std::istringstream>> holders_;
-};
-
-/// One connection with its statements prepared once, as the server's pool keeps them.
-class Connection {
- public:
-  explicit Connection(const Options& options) {
-    sql::ConnectOptionsMap map;
-    map["hostName"] = sql::SQLString("unix://" + options.socket);
-    map["userName"] = sql::SQLString(options.user);
-    map["password"] = sql::SQLString(options.password);
-    map["schema"] = sql::SQLString(options.schema);
-    map["OPT_CONNECT_TIMEOUT"] = 2;
-    map["OPT_READ_TIMEOUT"] = 10;
-    map["OPT_WRITE_TIMEOUT"] = 10;
-    map["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-    map["OPT_RECONNECT"] = false;
-    connection_.reset(sql::mysql::get_mysql_driver_instance()->connect(map));
-    std::unique_ptr<sql::PreparedStatement> setup(connection_->prepareStatement(kSessionSetup));
-    setup->execute();
-    connection_->setAutoCommit(false);
-  }
-  ~Connection() { statements_.clear(); }
-
-  /// The prepared statement for `query`, parameters cleared (UnitOfWork::statement).
-  sql::PreparedStatement& statement(const std::string& query) {
-    auto found = statements_.find(query);
-    if (found == statements_.end()) {
-      std::unique_ptr<sql::PreparedStatement> prepared(connection_->prepareStatement(query));
-      found = statements_.emplace(query, std::move(prepared)).first;
-    }
-    found->second->clearParameters();
-    return *found->second;
-  }
-
-  /// COMMIT as store/database.cpp sends it: a text statement.
-  void commit() {
-    std::unique_ptr<sql::Statement> statement(connection_->createStatement());
-    statement->execute("COMMIT");
-  }
-  void rollback() { connection_->rollback(); }
-
- private:
-  std::unique_ptr<sql::Connection> connection_;
-  std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
-};
-
-[[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error(what);
-}
 
 /// AccountService::authenticate: the session lookup in its own transaction.
 void authenticate(Connection& c, const Counter& counter) {
@@ -609,14 +526,6 @@ class Worker {
   std::unique_ptr<Connection> connection_;
 };
 
-std::vector<std::int64_t> id_list(const std::string& text) {
-  std::vector<std::int64_t> ids;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) ids.push_back(std::stoll(item));
-  return ids;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   std::map<std::string, std::string> given;
@@ -704,12 +613,6 @@ void load(const Options& options, std::vector<Counter>& counters, std::vector<Pr
   }
   commission_account = account_id(c, "commission_income");
   c.commit();
-}
-
-double percentile_ms(const std::vector<std::uint32_t>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1));
-  return sorted[index] / 1000.0;
 }
 
 int run(const Options& options) {
