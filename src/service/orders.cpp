@@ -334,9 +334,12 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     store::insert_order(unit, order, expires_in,
                         [&](std::int64_t id) { return domain::format_order_number(day, id); });
     reserve_all(unit, order.id, quantities, std::nullopt);
-    store::record_order_event(unit, order.id, order.state, "customer", std::nullopt, "");
-    auto created = store::find_order_by_id(unit, order.id);
-    auto answer = to_order(*created, true, false);
+    const auto at =
+        store::record_order_event(unit, order.id, order.state, "customer", std::nullopt, "");
+    // The answer is what was written, not read back: four statements fewer per checkout
+    // (OrdersTest.TheCheckoutAnswerIsExactlyWhatReadingItBackGives keeps them equal).
+    order.events.push_back({order.state, "customer", std::nullopt, "", at});
+    auto answer = to_order(order, true, false);
     answer.token = token;
     return render(answer);
   });
@@ -594,7 +597,7 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
                                  amount, "no such payment");
       return;
     }
-    auto order = store::find_order_by_id(unit, payment->order_id, true);
+    auto order = store::find_order_by_id(unit, payment->order_id, true, store::OrderDetail::lines);
     std::string problem;
     if (!paid.amount || paid.amount->value() != payment->amount_fen)
       problem = "amount " + std::to_string(amount.value_or(-1)) + " is not " +
@@ -617,7 +620,6 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
       return;
     }
     store::mark_payment(unit, payment->id, "paid", transaction);
-    store::add_order_paid(unit, order->id, payment->amount_fen);
     // The goods are paid for (and the villages owed their shares) unless they are gone.
     const auto paid_for_goods = [&] {
       store::post_entry(
@@ -629,12 +631,13 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     const auto state = state_of(order->state);
     if (state == OrderState::pending_payment) {
       paid_for_goods();
-      store::move_order(unit, order->id, order->state, "paid", "provider", std::nullopt,
-                        transaction.value_or(""));
+      store::move_order_paid(unit, order->id, order->state, payment->amount_fen,
+                             transaction.value_or(""));
       store::record_notification(unit, provider_name, "accepted", paid.out_trade_no, transaction,
                                  amount, "");
       return;
     }
+    store::add_order_paid(unit, order->id, payment->amount_fen);
     // Paid after it expired or was cancelled: kept when the stock is still there.
     std::string verdict = "late";
     if (state == OrderState::expired || state == OrderState::cancelled) {

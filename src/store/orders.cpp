@@ -138,11 +138,13 @@ std::optional<OrderPaymentRecord> latest_payment(UnitOfWork& unit, std::int64_t 
   return read_payment(*row);
 }
 
-std::optional<OrderRecord> complete(UnitOfWork& unit, Rows row) {
+std::optional<OrderRecord> complete(UnitOfWork& unit, Rows row,
+                                    OrderDetail detail = OrderDetail::whole) {
   if (!row->next()) return std::nullopt;
   auto order = read_order(*row);
   row.reset();
   order.lines = order_lines(unit, order.id);
+  if (detail == OrderDetail::lines) return order;
   order.events = order_events(unit, order.id);
   order.payment = latest_payment(unit, order.id);
   return order;
@@ -250,11 +252,12 @@ std::optional<OrderRecord> find_order(UnitOfWork& unit, const std::string& numbe
   return complete(unit, Rows(statement.executeQuery()));
 }
 
-std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, bool lock) {
+std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, bool lock,
+                                            OrderDetail detail) {
   auto& statement =
       unit.statement(std::string(kOrderColumns) + "WHERE id = ?" + (lock ? " FOR UPDATE" : ""));
   statement.setInt64(1, id);
-  return complete(unit, Rows(statement.executeQuery()));
+  return complete(unit, Rows(statement.executeQuery()), detail);
 }
 
 std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::string>& state,
@@ -301,11 +304,25 @@ bool move_order(UnitOfWork& unit, std::int64_t order_id, const std::string& from
   return true;
 }
 
-void record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
-                        const std::string& by_kind, std::optional<std::int64_t> by_user,
-                        const std::string& note) {
+bool move_order_paid(UnitOfWork& unit, std::int64_t order_id, const std::string& from,
+                     std::int64_t amount_fen, const std::string& note) {
   auto& statement = unit.statement(
-      "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?)");
+      "UPDATE orders SET state = 'paid', paid_fen = paid_fen + ?, updated_at = UTC_TIMESTAMP(6) "
+      "WHERE id = ? AND state = ?");
+  statement.setInt64(1, amount_fen);
+  statement.setInt64(2, order_id);
+  statement.setString(3, from);
+  if (statement.executeUpdate() != 1) return false;
+  record_order_event(unit, order_id, "paid", "provider", std::nullopt, note);
+  return true;
+}
+
+std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
+                                const std::string& by_kind, std::optional<std::int64_t> by_user,
+                                const std::string& note) {
+  auto& statement = unit.statement(
+      "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?) "
+      "RETURNING created_at");
   statement.setInt64(1, order_id);
   statement.setString(2, state);
   statement.setString(3, by_kind);
@@ -314,7 +331,9 @@ void record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::stri
   else
     statement.setNull(4, 0);
   statement.setString(5, domain::storable_text(note, 200));
-  statement.executeUpdate();
+  Rows row(statement.executeQuery());
+  row->next();
+  return micros(*row, 1);
 }
 
 void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,

@@ -66,7 +66,8 @@ constexpr const char* kInsertMove =
     "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
     "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kInsertEvent =
-    "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?) "
+    "RETURNING created_at";
 constexpr const char* kOrderColumns =
     "SELECT id, number, token_hash, state, fulfilment, payment_method, contact_name, "
     "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
@@ -77,21 +78,18 @@ constexpr const char* kOrderLines =
     "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen "
     "FROM order_lines l JOIN villages v ON v.id = l.village_id WHERE l.order_id = ? "
     "ORDER BY l.line_no";
-constexpr const char* kOrderEvents =
-    "SELECT state, by_kind, by_user, note, created_at FROM order_events WHERE order_id = ? "
-    "ORDER BY id";
 constexpr const char* kPaymentColumns =
     "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
     "qr_content, redirect_url, jsapi FROM order_payments ";
 constexpr const char* kMarkPayment =
     "UPDATE order_payments SET state = ?, transaction_id = COALESCE(?, transaction_id), "
     "paid_at = IF(? = 'paid', UTC_TIMESTAMP(6), paid_at) WHERE id = ?";
-constexpr const char* kAddPaid = "UPDATE orders SET paid_fen = paid_fen + ? WHERE id = ?";
 constexpr const char* kInsertEntry =
     "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?) "
     "RETURNING id";
-constexpr const char* kMoveOrder =
-    "UPDATE orders SET state = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND state = ?";
+constexpr const char* kMovePaid =
+    "UPDATE orders SET state = 'paid', paid_fen = paid_fen + ?, updated_at = UTC_TIMESTAMP(6) "
+    "WHERE id = ? AND state = ?";
 constexpr const char* kRecordNotification =
     "INSERT INTO payment_notifications (provider, verdict, out_trade_no, transaction_id, "
     "amount_fen, reason) VALUES (?, ?, ?, ?, ?, ?)";
@@ -326,7 +324,8 @@ class Buyer {
     return out;
   }
 
-  /// The order read back as store::find_order_by_id does (lines, events, latest payment).
+  /// The order and its lines, locked, as the notification reads them (store::find_order_by_id
+  /// with OrderDetail::lines).
   void read_order(std::int64_t order_id, bool lock) {
     Connection& c = *db_;
     {
@@ -338,19 +337,11 @@ class Buyer {
       for (int column = 1; column <= 23; ++column)
         (void)row->getString(column);
     }
-    for (const char* query : {kOrderLines, kOrderEvents}) {
-      auto& rows = c.statement(query);
-      rows.setInt64(1, order_id);
-      Rows all(rows.executeQuery());
-      while (all->next())
-        (void)all->getString(1);
-    }
-    auto& payment =
-        c.statement(std::string(kPaymentColumns) + "WHERE order_id = ? ORDER BY id DESC LIMIT 1");
-    payment.setInt64(1, order_id);
-    Rows row(payment.executeQuery());
-    while (row->next())
-      (void)row->getString(1);
+    auto& lines = c.statement(kOrderLines);
+    lines.setInt64(1, order_id);
+    Rows all(lines.executeQuery());
+    while (all->next())
+      (void)all->getString(1);
   }
 
   /// OrderService::checkout of one piece, pickup, WeChat Pay.
@@ -457,7 +448,6 @@ class Buyer {
       move.executeUpdate();
     }
     event(order_id, "pending_payment", "customer", "");
-    read_order(order_id, false);
     {
       auto& store = c.statement(kStoreReply);
       store.setInt(1, 201);
@@ -477,7 +467,9 @@ class Buyer {
     insert.setString(3, by);
     insert.setNull(4, 0);
     insert.setString(5, note);
-    insert.executeUpdate();
+    Rows row(insert.executeQuery());
+    while (row->next())
+      (void)row->getString(1);
   }
 
   /// OrderService::notify of a verified WeChat payment of a pending order.
@@ -508,10 +500,6 @@ class Buyer {
       mark.setString(3, "paid");
       mark.setInt64(4, payment_id);
       mark.executeUpdate();
-      auto& paid = c.statement(kAddPaid);
-      paid.setInt64(1, amount);
-      paid.setInt64(2, order_id);
-      paid.executeUpdate();
     }
     {
       auto& entry = c.statement(kInsertEntry);
@@ -536,8 +524,8 @@ class Buyer {
         fail("a posting found no account");
     }
     {
-      auto& move = c.statement(kMoveOrder);
-      move.setString(1, "paid");
+      auto& move = c.statement(kMovePaid);
+      move.setInt64(1, amount);
       move.setInt64(2, order_id);
       move.setString(3, "pending_payment");
       if (move.executeUpdate() != 1) fail("the order moved");

@@ -143,6 +143,29 @@ TEST_F(OrdersTest, CheckoutReservesStockAndTheTokenShowsTheOrder) {
   expect_books_agree();
 }
 
+// The checkout answer is rendered from what the transaction wrote, not read back: it must be
+// exactly what reading the order gives (history times included), apart from the token.
+TEST_F(OrdersTest, TheCheckoutAnswerIsExactlyWhatReadingItBackGives) {
+  const auto p = product("O1A", 1250);
+  const auto q = product("O1B", 300);
+  receive(p, 5);
+  receive(q, 9);
+  auto body = pickup_order(p, 2);
+  body["lines"].push_back({{"product_id", q}, {"quantity", 3}});
+  body["note"] = "下午三点来取";
+  const auto placed = checkout(body, "order-echo");
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  auto answer = placed.body;
+  const std::string token = answer["token"];
+  answer.erase("token");
+  const auto read =
+      api.call("GET", "/api/v1/orders/" + answer["number"].get<std::string>() + "?token=" + token);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(answer, read.body);
+  EXPECT_EQ(answer["lines"].size(), 2u);
+  EXPECT_EQ(answer["history"].size(), 1u);
+}
+
 TEST_F(OrdersTest, TheSameKeyMakesOneOrderAndAnotherBodyIsRefused) {
   const auto p = product("O2", 1000);
   receive(p, 10);
