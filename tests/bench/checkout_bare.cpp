@@ -72,7 +72,7 @@ constexpr const char* kOrderColumns =
     "SELECT id, number, token_hash, state, fulfilment, payment_method, contact_name, "
     "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
     "delivery_fee_fen, total_fen, paid_fen, refunded_fen, pickup_code, carrier, waybill, "
-    "expires_at, attention, created_at FROM orders ";
+    "expires_at, attention, created_at, unsold_payment FROM orders ";
 constexpr const char* kOrderLines =
     "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
     "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen "
@@ -334,7 +334,7 @@ class Buyer {
       order.setInt64(1, order_id);
       Rows row(order.executeQuery());
       if (!row->next()) fail("no order " + std::to_string(order_id));
-      for (int column = 1; column <= 23; ++column)
+      for (int column = 1; column <= 24; ++column)
         (void)row->getString(column);
     }
     auto& lines = c.statement(kOrderLines);
