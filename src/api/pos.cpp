@@ -57,6 +57,8 @@ json report_json(const service::ShiftReport& r) {
               {"float_fen", r.shift.float_amount.value()},
               {"cash_in_fen", r.cash_in.value()},
               {"cash_out_fen", r.cash_out.value()},
+              {"orders_paid_count", r.orders_paid_count},
+              {"orders_paid_fen", r.orders_paid.value()},
               {"by_method", by_method},
               {"by_village", by_village},
               {"expected_cash_fen", r.expected_cash.value()}};

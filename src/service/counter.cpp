@@ -131,7 +131,8 @@ store::ShiftRecord shift_for(store::UnitOfWork& unit, const domain::Principal& c
 }
 
 ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) {
-  const auto totals = store::shift_totals(unit, shift.id);
+  const auto totals =
+      store::shift_totals(unit, shift.id, domain::cash_drawer_account(shift.register_id));
   ShiftReport report;
   report.shift = to_shift(shift, register_of(unit, shift.register_id));
   report.sales_count = totals.sales_count;
@@ -154,8 +155,10 @@ ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) 
   // The float is itself a cash movement (journalled as one) but reported on its own.
   report.cash_in = Fen(totals.cash_in_fen);
   report.cash_out = Fen(totals.cash_out_fen);
-  report.expected_cash =
-      Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in - report.cash_out;
+  report.orders_paid_count = totals.orders_paid_count;
+  report.orders_paid = Fen(totals.orders_paid_fen);
+  report.expected_cash = Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in -
+                         report.cash_out + report.orders_paid;
   if (shift.counted_cash_fen) {
     report.counted_cash = Fen(*shift.counted_cash_fen);
     report.difference = *report.counted_cash - report.expected_cash;

@@ -69,9 +69,11 @@ struct ShiftReport {
     domain::Fen share;
   };
   std::vector<ByVillage> by_village;
-  domain::Fen cash_in;        ///< cash movements in, after the float
-  domain::Fen cash_out;       ///< cash movements out (positive)
-  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out
+  domain::Fen cash_in;                 ///< cash movements in, after the float
+  domain::Fen cash_out;                ///< cash movements out (positive)
+  std::int64_t orders_paid_count = 0;  ///< cash-on-pickup orders paid into this drawer
+  domain::Fen orders_paid;             ///< their cash
+  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out + orders paid
   std::optional<domain::Fen> counted_cash;
   std::optional<domain::Fen> difference;  ///< counted − expected (over > 0, short < 0)
 };
