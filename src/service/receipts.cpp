@@ -191,7 +191,10 @@ domain::ReceiptData receipt_data(const Sale& sale, const CounterSettings& settin
   receipt.total = sale.total;
   for (const auto& tender : sale.tenders) {
     std::string label = tender_label(tender.method);
-    if (!tender.reference.empty()) label += " (" + tender.reference + ")";
+    if (domain::is_code_method(tender.method) && tender.reference.size() > 8)
+      label += " (…" + tender.reference.substr(tender.reference.size() - 8) + ")";
+    else if (!tender.reference.empty())
+      label += " (" + tender.reference + ")";
     receipt.tenders.push_back({label, tender.amount});
     if (tender.method == domain::TenderMethod::cash && tender.tendered) {
       receipt.cash_tendered = *tender.tendered;
