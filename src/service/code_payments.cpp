@@ -115,6 +115,7 @@ class Charger {
     }
     // Poll while the customer enters the password, or while the outcome is unknown.
     bool first_query = true;
+    bool seen_paying = known && state.state == PaymentState::State::paying;
     while (!known || state.state == PaymentState::State::paying) {
       const auto now = Steady::now();
       if (now >= deadline) break;
@@ -128,6 +129,12 @@ class Charger {
             !known && state.state == PaymentState::State::failed ? state.raw_state : std::string();
         state = c.provider->query(c.out_trade_no);
         known = true;
+        // A code trade that has not been paid yet is the payer typing: Alipay's query says
+        // WAIT_BUYER_PAY (for a QR trade: "not paid"), WeChat's USERPAYING.
+        if (state.state == PaymentState::State::not_paid &&
+            (seen_paying || state.raw_state == "WAIT_BUYER_PAY"))
+          state.state = PaymentState::State::paying;
+        seen_paying = seen_paying || state.state == PaymentState::State::paying;
         // A refused pay whose trade the provider does not know moved no money.
         if (!refused_code.empty() && state.state == PaymentState::State::not_paid) {
           state.state = PaymentState::State::failed;

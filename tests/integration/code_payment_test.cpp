@@ -263,6 +263,17 @@ TEST_F(CodePaymentTest, ACodePaidAtOnceSellsWithTheProvidersTransactionAndNeverS
       "cashier1");
   EXPECT_EQ(report.body["expected_cash_fen"], 10000);
   EXPECT_EQ(report.body["by_method"][0]["method"], "wechat_code");
+  // Refunds do not reach the provider yet: to the code is refused, in cash is taken.
+  const json to_code = {{"sale_id", sold.body["id"]}};
+  const auto refused = api.call("POST", "/api/v1/pos/refunds", "cashier1", to_code.dump(),
+                                {{"idempotency-key", "refund-code"}});
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "method");
+  const json in_cash = {{"sale_id", sold.body["id"]}, {"method", "cash"}};
+  EXPECT_EQ(api.call("POST", "/api/v1/pos/refunds", "cashier1", in_cash.dump(),
+                     {{"idempotency-key", "refund-cash"}})
+                .status,
+            201);
   expect_books_agree();
 }
 
