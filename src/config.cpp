@@ -149,6 +149,8 @@ Config load_config(const std::optional<std::string>& path) {
       read_value(table, "counter", "cashier_discount_limit_bps",
                  config.counter.cashier_discount_limit_bps);
       read_strings(table, "counter", "scale_labels", config.counter.scale_labels);
+      read_millis(table, "counter", "code_pay_deadline_ms", config.counter.code_pay_deadline);
+      read_millis(table, "counter", "code_pay_poll_ms", config.counter.code_pay_poll);
 
       read_value(table, "orders", "unpaid_minutes", config.orders.unpaid_minutes);
       read_value(table, "orders", "pickup_days", config.orders.pickup_days);
@@ -295,6 +297,12 @@ Config load_config(const std::optional<std::string>& path) {
   if (config.counter.cashier_discount_limit_bps < 0 ||
       config.counter.cashier_discount_limit_bps > 10000)
     throw std::runtime_error("counter.cashier_discount_limit_bps must be 0 to 10000");
+  if (config.counter.code_pay_deadline < std::chrono::seconds(1) ||
+      config.counter.code_pay_deadline > std::chrono::minutes(2))
+    throw std::runtime_error("counter.code_pay_deadline_ms must be 1000 to 120000");
+  if (config.counter.code_pay_poll < std::chrono::milliseconds(100) ||
+      config.counter.code_pay_poll > config.counter.code_pay_deadline)
+    throw std::runtime_error("counter.code_pay_poll_ms must be 100 to the deadline");
   for (const auto& format : config.counter.scale_labels)
     if (!domain::parse_scale_label_format(format))
       throw std::runtime_error("counter.scale_labels: bad layout \"" + format +

@@ -68,6 +68,8 @@ yizhan::service::CounterSettings counter_settings(const yizhan::Config& config) 
       settings.label_formats.push_back(*yizhan::domain::parse_scale_label_format(text));
   }
   settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  settings.code_pay.deadline = config.counter.code_pay_deadline;
+  settings.code_pay.poll_interval = config.counter.code_pay_poll;
   return settings;
 }
 
@@ -106,10 +108,11 @@ struct Application {
         images(config.http.media_root),
         catalog(database, images, config.database.idempotency_retention_days),
         idempotency(database, config.database.idempotency_retention_days),
-        counter(database, counter_settings(config), config.database.idempotency_retention_days),
-        stock(database, stock_settings(config), config.database.idempotency_retention_days),
         wechat_pay(yizhan::payments::configured_wechat_pay(config.wechat_pay)),
         alipay(yizhan::payments::configured_alipay(config.alipay)),
+        counter(database, counter_settings(config), config.database.idempotency_retention_days,
+                {{"wechat", wechat_pay.get()}, {"alipay", alipay.get()}}),
+        stock(database, stock_settings(config), config.database.idempotency_retention_days),
         orders(database, order_settings(config),
                {{"wechat", {wechat_pay.get(), config.wechat_pay.mch_id, config.wechat_pay.app_id}},
                 {"alipay", {alipay.get(), config.alipay.seller_id, config.alipay.app_id}}},
@@ -129,10 +132,10 @@ struct Application {
   yizhan::store::ImageStore images;
   yizhan::service::CatalogService catalog;
   yizhan::service::Idempotency idempotency;
-  yizhan::service::CounterService counter;
-  yizhan::service::StockService stock;
   std::unique_ptr<yizhan::payments::Provider> wechat_pay;
   std::unique_ptr<yizhan::payments::Provider> alipay;
+  yizhan::service::CounterService counter;
+  yizhan::service::StockService stock;
   yizhan::service::OrderService orders;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
@@ -159,6 +162,11 @@ int serve(const yizhan::Config& config) {
   sweep.add("finish processing refunds", [&application] {
     if (const int finished = application.orders.finish_refunds(); finished > 0)
       spdlog::info("finished {} order refunds", finished);
+  });
+  // Counter code payments whose request died between the charge and the sale are reversed.
+  sweep.add("reverse abandoned code payments", [&application] {
+    if (const int settled = application.counter.recover_code_payments(); settled > 0)
+      spdlog::info("reversed {} abandoned code payments", settled);
   });
   maintenance.start();
   sweep.start();

@@ -61,6 +61,10 @@ struct CounterConfig {
   /// Scale label layouts "FLAG:fields" (README "Scale labels"); empty = the defaults
   /// 21:amount, 22:weight, 26:amount+weight, 27:weight+amount.
   std::vector<std::string> scale_labels;
+  /// 付款码: how long the customer has to enter a password (polling meanwhile), and how often
+  /// the provider is asked; at the deadline the payment is reversed.
+  std::chrono::milliseconds code_pay_deadline{30000};
+  std::chrono::milliseconds code_pay_poll{3000};
 };
 
 /// A WeChat Pay merchant account (README "Payments"): ids, and the files that hold its keys,

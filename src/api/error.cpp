@@ -37,6 +37,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::too_many_attempts: return 429;
     case ErrorCode::unavailable: return 503;
     case ErrorCode::commit_unknown: return 503;
+    case ErrorCode::payment_declined: return 402;
+    case ErrorCode::payment_pending: return 409;
     case ErrorCode::internal: return 500;
   }
   return 500;

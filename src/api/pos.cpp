@@ -57,6 +57,8 @@ json report_json(const service::ShiftReport& r) {
               {"float_fen", r.shift.float_amount.value()},
               {"cash_in_fen", r.cash_in.value()},
               {"cash_out_fen", r.cash_out.value()},
+              {"orders_paid_count", r.orders_paid_count},
+              {"orders_paid_fen", r.orders_paid.value()},
               {"by_method", by_method},
               {"by_village", by_village},
               {"expected_cash_fen", r.expected_cash.value()}};
@@ -215,18 +217,27 @@ service::SaleRequest sale_request(const json& body) {
   for (std::size_t i = 0; i < tenders.size(); ++i) {
     request.tenders.push_back(at_index("tenders", i, [&] {
       const auto& tender = tenders[i];
-      reject_unknown_fields(tender, {"method", "amount_fen", "tendered_fen", "reference"});
+      reject_unknown_fields(tender,
+                            {"method", "amount_fen", "tendered_fen", "reference", "auth_code"});
       domain::TenderInput out;
       const auto method = required_string(tender, "method", 32);
       const auto parsed = domain::parse_tender_method(method);
       if (!parsed) throw Error::invalid_field("method", "unknown tender method " + method);
-      // A scanned payment code is paid only when the provider confirms it (online payments).
-      if (*parsed == domain::TenderMethod::wechat_code ||
-          *parsed == domain::TenderMethod::alipay_code)
-        throw Error::invalid_field(
-            "method",
-            "付款码支付需要支付通道确认，尚未开通 / payment codes need the provider's "
-            "confirmation, not available yet");
+      // A scanned 付款码 is charged through its provider before the sale is written.
+      const auto code = string_field(tender, "auth_code");
+      if (domain::is_code_method(*parsed)) {
+        if (!code || code->empty())
+          throw Error::invalid_field("auth_code",
+                                     "请扫顾客的付款码 / scan the customer's payment code");
+        if (code->size() > 32)
+          throw Error::invalid_field("auth_code", "付款码太长 / payment code too long");
+        if (auto problem = domain::payment_code_problem(*parsed, *code))
+          throw Error::invalid_field("auth_code", *problem);
+        request.payment_codes[i] = *code;
+      } else if (code) {
+        throw Error::invalid_field("auth_code",
+                                   "该付款方式不收付款码 / this tender takes no payment code");
+      }
       out.method = *parsed;
       out.amount = Fen(required_integer(tender, "amount_fen"));
       if (const auto tendered = integer_field(tender, "tendered_fen"))

@@ -33,6 +33,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::too_many_attempts: return "too_many_attempts";
     case ErrorCode::unavailable: return "unavailable";
     case ErrorCode::commit_unknown: return "commit_unknown";
+    case ErrorCode::payment_declined: return "payment_declined";
+    case ErrorCode::payment_pending: return "payment_pending";
     case ErrorCode::internal: return "internal";
   }
   return "internal";

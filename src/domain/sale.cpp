@@ -2,10 +2,12 @@
 // the cashier's discount limit, and the cumulative rule that makes partial refunds sum exactly.
 #include "yizhan/domain/sale.hpp"
 
+#include <cstdio>
 #include <string>
 
 #include "yizhan/domain/allocation.hpp"
 #include "yizhan/domain/error.hpp"
+#include "yizhan/domain/order.hpp"
 #include "yizhan/domain/text.hpp"
 
 namespace yizhan::domain {
@@ -242,6 +244,42 @@ LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
   part.fee = Fen(fee_after - fee_before);
   part.share = part.gross - part.fee;
   return part;
+}
+
+bool is_code_method(TenderMethod method) {
+  return method == TenderMethod::wechat_code || method == TenderMethod::alipay_code;
+}
+
+std::optional<std::string> payment_code_problem(TenderMethod method, std::string_view code) {
+  const auto kind = classify_payment_code(code);
+  if (method == TenderMethod::wechat_code && kind != PaymentCodeKind::wechat)
+    return kind == PaymentCodeKind::alipay
+               ? "这是支付宝付款码，请选支付宝 / this is an Alipay code"
+               : "微信付款码为 10–15 开头的 18 位数字 / a WeChat payment code has 18 digits "
+                 "starting 10–15";
+  if (method == TenderMethod::alipay_code && kind != PaymentCodeKind::alipay)
+    return kind == PaymentCodeKind::wechat
+               ? "这是微信付款码，请选微信 / this is a WeChat code"
+               : "支付宝付款码为 25–30 开头的 16–24 位数字 / an Alipay payment code has 16–24 "
+                 "digits starting 25–30";
+  if (!is_code_method(method)) return "该付款方式不收付款码 / this tender takes no payment code";
+  return std::nullopt;
+}
+
+std::string mask_payment_code(std::string_view code) {
+  if (code.size() <= 8) return std::string(code.size(), '*');
+  return std::string(code.substr(0, 4)) + std::string(code.size() - 8, '*') +
+         std::string(code.substr(code.size() - 4));
+}
+
+std::string code_trade_number(std::string_view key_digest_hex, std::size_t tender_index,
+                              int attempt) {
+  if (key_digest_hex.size() < 24 || tender_index > 9 || attempt < 1 || attempt > 99)
+    bug("code_trade_number: digest " + std::to_string(key_digest_hex.size()) + ", tender " +
+        std::to_string(tender_index) + ", attempt " + std::to_string(attempt));
+  char tail[16];
+  std::snprintf(tail, sizeof tail, "-%zu-%02d", tender_index, attempt);
+  return "Y" + std::string(key_digest_hex.substr(0, 24)) + tail;
 }
 
 }  // namespace yizhan::domain

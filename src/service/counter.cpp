@@ -12,6 +12,7 @@
 #include "yizhan/domain/journal.hpp"
 #include "yizhan/domain/stock.hpp"
 #include "yizhan/store/audit.hpp"
+#include "yizhan/store/code_payments.hpp"
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
@@ -131,7 +132,8 @@ store::ShiftRecord shift_for(store::UnitOfWork& unit, const domain::Principal& c
 }
 
 ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) {
-  const auto totals = store::shift_totals(unit, shift.id);
+  const auto totals =
+      store::shift_totals(unit, shift.id, domain::cash_drawer_account(shift.register_id));
   ShiftReport report;
   report.shift = to_shift(shift, register_of(unit, shift.register_id));
   report.sales_count = totals.sales_count;
@@ -154,8 +156,10 @@ ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) 
   // The float is itself a cash movement (journalled as one) but reported on its own.
   report.cash_in = Fen(totals.cash_in_fen);
   report.cash_out = Fen(totals.cash_out_fen);
-  report.expected_cash =
-      Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in - report.cash_out;
+  report.orders_paid_count = totals.orders_paid_count;
+  report.orders_paid = Fen(totals.orders_paid_fen);
+  report.expected_cash = Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in -
+                         report.cash_out + report.orders_paid;
   if (shift.counted_cash_fen) {
     report.counted_cash = Fen(*shift.counted_cash_fen);
     report.difference = *report.counted_cash - report.expected_cash;
@@ -258,10 +262,12 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
 }  // namespace
 
 CounterService::CounterService(store::Database& database, CounterSettings settings,
-                               int idempotency_retention_days)
+                               int idempotency_retention_days,
+                               std::map<std::string, payments::Provider*> payment_providers)
     : database_(database),
       settings_(std::move(settings)),
-      idempotency_(database, idempotency_retention_days) {}
+      idempotency_(database, idempotency_retention_days),
+      payment_providers_(std::move(payment_providers)) {}
 
 std::vector<Register> CounterService::registers() {
   const auto records =
@@ -378,10 +384,43 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
     throw Error::invalid_field("lines", "商品行太多 / at most 200 lines");
   if (request.tenders.size() > 10)
     throw Error::invalid_field("tenders", "支付方式太多 / at most 10 tenders");
+  for (std::size_t i = 0; i < request.tenders.size(); ++i)
+    if (domain::is_code_method(request.tenders[i].method))
+      return sell_with_codes(caller, request, key, render);
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    // The answer from what was just written (GET …/sales/{id} reads the same back).
+    return render(write_sale(unit, caller, request));
+  });
+}
+
+void CounterService::check_sale(store::UnitOfWork& unit, const domain::Principal& caller,
+                                const SaleRequest& request) {
+  if (!store::open_shift_of(unit, caller.user_id, store::RowLock::none))
+    throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
+  const auto lines = resolve_lines(unit, request, settings_.label_formats);
+  std::vector<domain::SaleLineInput> inputs;
+  for (const auto& line : lines)
+    inputs.push_back(line.input);
+  const auto priced = domain::price_sale(inputs, request.discount, request.rounding);
+  if (caller.role != domain::Role::admin)
+    domain::check_discount_limit(priced, settings_.cashier_discount_limit_bps);
+  domain::settle_tenders(priced.total, request.tenders);
+  std::map<std::int64_t, std::int64_t> wanted;
+  for (const auto& line : lines)
+    wanted[line.product.id] += line.input.quantity.amount();
+  // A first look, without locks: the sale's own transaction takes the stock for real.
+  for (const auto& [product_id, quantity] : wanted)
+    if (const auto available = store::available_to_sell(unit, product_id); available < quantity)
+      throw Error(
+          ErrorCode::out_of_stock, "库存不足 / not enough in stock",
+          {{"product_id", std::to_string(product_id)}, {"available", std::to_string(available)}});
+}
+
+Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal& caller,
+                                const SaleRequest& request) {
   const auto day = today(settings_.zone);
   const std::string day_text = iso_date(day);
-
-  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+  {
     auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
     if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
 
@@ -472,9 +511,10 @@ StoredReply CounterService::sell(const domain::Principal& caller, const SaleRequ
     store::post_entry(unit, "sale", sale_id, day_text,
                       domain::sale_postings(shift->register_id, settled.tenders, splits),
                       record.number);
-    // The answer from what was just written (GET …/sales/{id} reads the same back).
-    return render(to_sale(record, numbered.register_));
-  });
+    auto sale = to_sale(record, numbered.register_);
+    sale.id = sale_id;
+    return sale;
+  }
 }
 
 Sale CounterService::quote(const SaleRequest& request) {
@@ -566,6 +606,12 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
                             ? *request.method
                             : (sale->tenders.empty() ? domain::TenderMethod::cash
                                                      : method_of(sale->tenders.front().method));
+    // Money paid by a scanned code goes back only through its provider, which refunds do not
+    // call yet: booking it as refunded would leave the customer without it.
+    if (domain::is_code_method(method))
+      throw Error::invalid_field("method",
+                                 "付款码支付的退款暂不能原路退回，请选现金退款 / a payment-code "
+                                 "sale cannot be refunded to the code yet: refund in cash");
     auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
     if (method == domain::TenderMethod::cash && !shift)
       throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");

@@ -1,6 +1,9 @@
 // Idempotency-Key handling on top of store/idempotency: claim, compare, replay, store.
 #include "yizhan/service/idempotency.hpp"
 
+#include <random>
+#include <thread>
+
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/digest.hpp"
@@ -37,12 +40,77 @@ StoredReply Idempotency::run(const std::optional<IdempotencyKey>& key,
                     "this Idempotency-Key was already used for a different request",
                     {{"field", "Idempotency-Key"}});
       }
+      // A key still held by a code payment in progress has no answer yet.
+      if (stored->status == 0)
+        throw Error(ErrorCode::payment_pending,
+                    "这笔付款仍在进行，请稍候用同一请求重试 / this payment is still in progress: "
+                    "retry the same request shortly");
       return StoredReply{stored->status, stored->content_type, stored->body, true};
     }
     auto reply = work(unit);
     store::store_idempotent_reply(unit, key_hash, reply.status, reply.content_type, reply.body);
     reply.replayed = false;
     return reply;
+  });
+}
+
+std::variant<StoredReply, IdempotencyLease> Idempotency::claim_lease(
+    const IdempotencyKey& key, std::chrono::milliseconds lease, std::chrono::milliseconds wait) {
+  if (const auto problem = idempotency_key_problem(key.key))
+    throw Error::invalid_field("Idempotency-Key", "Idempotency-Key " + *problem);
+  IdempotencyLease held;
+  held.key_hash = store::sha256(key.scope + '\n' + key.key);
+  held.holder =
+      store::sha256_hex(held.key_hash + std::to_string(std::random_device{}()) +
+                        std::to_string(std::random_device{}()) +
+                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
+          .substr(0, 32);
+  const auto request_hash = store::sha256(key.request);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(lease).count();
+  const auto give_up = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    const auto claim = database_.transact([&](store::UnitOfWork& unit) {
+      return store::claim_idempotency_lease(unit, held.key_hash, key.scope.substr(0, 200), key.key,
+                                            request_hash, retention_days_, held.holder, micros);
+    });
+    if (claim.outcome != store::LeaseClaim::Outcome::claimed &&
+        claim.reply.request_hash != request_hash)
+      throw Error(ErrorCode::idempotency_mismatch,
+                  "this Idempotency-Key was already used for a different request",
+                  {{"field", "Idempotency-Key"}});
+    switch (claim.outcome) {
+      case store::LeaseClaim::Outcome::claimed: return held;
+      case store::LeaseClaim::Outcome::taken_over: held.taken_over = true; return held;
+      case store::LeaseClaim::Outcome::answered:
+        return StoredReply{claim.reply.status, claim.reply.content_type, claim.reply.body, true};
+      case store::LeaseClaim::Outcome::busy: break;
+    }
+    if (std::chrono::steady_clock::now() >= give_up)
+      throw Error(ErrorCode::payment_pending,
+                  "这笔付款仍在进行，请稍候用同一请求重试 / this payment is still in progress: "
+                  "retry the same request shortly");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void Idempotency::store_leased(store::UnitOfWork& unit, const IdempotencyLease& lease,
+                               const StoredReply& reply) {
+  if (!store::store_leased_reply(unit, lease.key_hash, lease.holder, reply.status,
+                                 reply.content_type, reply.body))
+    throw Error(ErrorCode::conflict,
+                "处理超时，请用同一请求重试 / this took too long: retry the same request", {},
+                "idempotency lease lost before the answer was stored");
+}
+
+void Idempotency::release(const IdempotencyLease& lease) {
+  database_.transact([&](store::UnitOfWork& unit) {
+    store::release_idempotency_lease(unit, lease.key_hash, lease.holder);
+  });
+}
+
+void Idempotency::expire(const IdempotencyLease& lease) {
+  database_.transact([&](store::UnitOfWork& unit) {
+    store::expire_idempotency_lease(unit, lease.key_hash, lease.holder);
   });
 }
 

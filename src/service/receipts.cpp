@@ -191,7 +191,10 @@ domain::ReceiptData receipt_data(const Sale& sale, const CounterSettings& settin
   receipt.total = sale.total;
   for (const auto& tender : sale.tenders) {
     std::string label = tender_label(tender.method);
-    if (!tender.reference.empty()) label += " (" + tender.reference + ")";
+    if (domain::is_code_method(tender.method) && tender.reference.size() > 8)
+      label += " (…" + tender.reference.substr(tender.reference.size() - 8) + ")";
+    else if (!tender.reference.empty())
+      label += " (" + tender.reference + ")";
     receipt.tenders.push_back({label, tender.amount});
     if (tender.method == domain::TenderMethod::cash && tender.tendered) {
       receipt.cash_tendered = *tender.tendered;
@@ -268,6 +271,9 @@ std::vector<ReceiptRow> shift_report_rows(const ShiftReport& report,
   out.pair("备用金 Float", shift.float_amount.format());
   out.pair("存入 Cash in", report.cash_in.format());
   out.pair("取出 Cash out", report.cash_out.format());
+  if (report.orders_paid_count > 0)
+    out.pair("到店付款订单 Paid at pickup (" + std::to_string(report.orders_paid_count) + ")",
+             report.orders_paid.format());
   out.pair("应有现金 Expected", report.expected_cash.format(), true);
   if (report.counted_cash) out.pair("实点现金 Counted", report.counted_cash->format(), true);
   if (report.difference) {

@@ -210,7 +210,8 @@ std::int64_t insert_cash_movement(UnitOfWork& unit, std::int64_t shift_id, std::
   return last_insert_id(unit);
 }
 
-ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id) {
+ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id,
+                         const std::string& drawer_account) {
   ShiftTotals totals;
   {
     auto& statement = unit.statement(
@@ -265,6 +266,24 @@ ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id) {
     row->next();
     totals.cash_in_fen = row->getInt64(1);
     totals.cash_out_fen = -row->getInt64(2);
+  }
+  {
+    // An order paid at handover names no shift: its cash went into the drawer of the register
+    // whose shift was open then. A handover holds the open shift in share mode, so a close waits
+    // for it and closed_at comes after every such entry.
+    auto& statement = unit.statement(
+        "SELECT COUNT(DISTINCT e.id), COALESCE(SUM(p.amount_fen), 0) FROM shifts s "
+        "JOIN journal_entries e ON e.kind = 'order_payment' AND e.created_at >= s.opened_at "
+        "  AND (s.closed_at IS NULL OR e.created_at <= s.closed_at) "
+        "JOIN postings p ON p.entry_id = e.id "
+        "JOIN ledger_accounts a ON a.id = p.account_id AND a.code = ? "
+        "WHERE s.id = ?");
+    statement.setString(1, drawer_account);
+    statement.setInt64(2, shift_id);
+    Rows row(statement.executeQuery());
+    row->next();
+    totals.orders_paid_count = row->getInt64(1);
+    totals.orders_paid_fen = row->getInt64(2);
   }
   return totals;
 }

@@ -110,6 +110,107 @@ void store_idempotent_reply(UnitOfWork& unit, const std::string& key_hash, int s
   statement.executeUpdate();
 }
 
+LeaseClaim claim_idempotency_lease(UnitOfWork& unit, const std::string& key_hash,
+                                   const std::string& scope, const std::string& key,
+                                   const std::string& request_hash, int retention_days,
+                                   const std::string& holder, std::int64_t lease_micros) {
+  Blobs blobs;
+  auto lease = [&](const char* query) {
+    auto& statement = unit.statement(query);
+    statement.setInt64(1, lease_micros);
+    statement.setString(2, holder);
+    statement.setBlob(3, blobs(key_hash));
+    return statement.executeUpdate();
+  };
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (insert(unit, key_hash, scope, key, request_hash, retention_days)) {
+      lease(
+          "UPDATE idempotency_keys SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, "
+          "lease_holder = ? WHERE key_hash = ?");
+      return {};
+    }
+    auto& select = unit.statement(
+        "SELECT request_hash, status, content_type, body, expires_at < UTC_TIMESTAMP(6), "
+        "lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6) FROM idempotency_keys "
+        "WHERE key_hash = ? FOR UPDATE");
+    select.setBlob(1, blobs(key_hash));
+    std::unique_ptr<sql::ResultSet> row(select.executeQuery());
+    if (!row->next()) continue;
+    LeaseClaim claim;
+    claim.reply.request_hash = read_blob(*row, 1);
+    claim.reply.status = row->getInt(2);
+    claim.reply.content_type = row->getString(3);
+    claim.reply.body = read_blob(*row, 4);
+    if (claim.reply.status != 0 && row->getBoolean(5)) {
+      auto& remove = unit.statement(kDeleteExpired);
+      remove.setBlob(1, blobs(key_hash));
+      remove.executeUpdate();
+      continue;
+    }
+    if (claim.reply.status != 0) {
+      claim.outcome = LeaseClaim::Outcome::answered;
+    } else if (claim.reply.request_hash == request_hash && row->getBoolean(6)) {
+      lease(
+          "UPDATE idempotency_keys SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, "
+          "lease_holder = ? WHERE key_hash = ?");
+      claim.outcome = LeaseClaim::Outcome::taken_over;
+    } else {
+      claim.outcome = LeaseClaim::Outcome::busy;
+    }
+    return claim;
+  }
+  throw domain::Error(domain::ErrorCode::unavailable, "busy, try again", {},
+                      "idempotency key kept changing under the lease claim");
+}
+
+bool store_leased_reply(UnitOfWork& unit, const std::string& key_hash, const std::string& holder,
+                        int status, const std::string& content_type, const std::string& body) {
+  Blobs blobs;
+  auto& statement = unit.statement(
+      "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ?, lease_until = NULL, "
+      "lease_holder = NULL WHERE key_hash = ? AND status = 0 AND lease_holder = ?");
+  statement.setInt(1, status);
+  statement.setString(2, content_type);
+  statement.setBlob(3, blobs(body));
+  statement.setBlob(4, blobs(key_hash));
+  statement.setString(5, holder);
+  return statement.executeUpdate() == 1;
+}
+
+void release_idempotency_lease(UnitOfWork& unit, const std::string& key_hash,
+                               const std::string& holder) {
+  Blobs blobs;
+  auto& statement = unit.statement(
+      "DELETE FROM idempotency_keys WHERE key_hash = ? AND status = 0 AND lease_holder = ?");
+  statement.setBlob(1, blobs(key_hash));
+  statement.setString(2, holder);
+  statement.executeUpdate();
+}
+
+void expire_idempotency_lease(UnitOfWork& unit, const std::string& key_hash,
+                              const std::string& holder) {
+  Blobs blobs;
+  auto& statement = unit.statement(
+      "UPDATE idempotency_keys SET lease_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+      "WHERE key_hash = ? AND status = 0 AND lease_holder = ?");
+  statement.setBlob(1, blobs(key_hash));
+  statement.setString(2, holder);
+  statement.executeUpdate();
+}
+
+bool take_over_idempotency_lease(UnitOfWork& unit, const std::string& key_hash,
+                                 const std::string& holder, std::int64_t lease_micros) {
+  Blobs blobs;
+  auto& statement = unit.statement(
+      "UPDATE idempotency_keys SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, "
+      "lease_holder = ? WHERE key_hash = ? AND status = 0 "
+      "AND (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))");
+  statement.setInt64(1, lease_micros);
+  statement.setString(2, holder);
+  statement.setBlob(3, blobs(key_hash));
+  return statement.executeUpdate() == 1;
+}
+
 int purge_expired_idempotency_keys(UnitOfWork& unit, int batch) {
   auto& statement = unit.statement(kPurge);
   statement.setInt(1, batch);

@@ -176,3 +176,49 @@ TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) 
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }
+
+// Counter 付款码 over HTTP: the real binary charges scanned codes at yizhan-paysim (WeChat v3
+// codepay, Alipay trade.pay), polls a payer typing the password, answers a declined code 402,
+// replays a retried key byte for byte, prints the transaction's tail and never logs the code.
+TEST_F(OrderPaymentOverHttp, CounterPaymentCodesArePaidThroughTheSimulator) {
+  const auto [product, price] = piece_product(3);
+  const auto before = available(product);
+  ASSERT_EQ(station
+                .call("POST", "/api/v1/pos/shifts", "cashier1",
+                      json{{"register", "柜台1"}, {"float_fen", 0}}.dump())
+                .status,
+            201);
+  auto sell = [&](const std::string& method, const std::string& code, const std::string& key) {
+    const json body = {
+        {"lines", {{{"product_id", product}, {"quantity", 1}}}},
+        {"tenders", {{{"method", method}, {"amount_fen", price}, {"auth_code", code}}}}};
+    return station.call("POST", "/api/v1/pos/sales", "cashier1", body.dump(),
+                        {"Idempotency-Key: " + key});
+  };
+  const std::string wechat_code = "134567890123456781";
+  const auto paid = sell("wechat_code", wechat_code, "e2e-code-1");
+  ASSERT_EQ(paid.status, 201) << paid.raw << station.log();
+  EXPECT_EQ(paid.body["tenders"][0]["method"], "wechat_code");
+  const std::string reference = paid.body["tenders"][0]["reference"];
+  ASSERT_GT(reference.size(), 8u);
+  EXPECT_EQ(sell("wechat_code", wechat_code, "e2e-code-1").raw, paid.raw) << "one charge";
+
+  const auto declined = sell("alipay_code", "281234567890129999", "e2e-code-2");
+  EXPECT_EQ(declined.status, 402) << declined.raw;
+  EXPECT_EQ(declined.body["error"]["details"]["provider_code"], "ACQ.BUYER_BALANCE_NOT_ENOUGH");
+
+  // The simulator's 0000 codes make the payer type a password for 5 s: polled, then paid.
+  const auto waited = sell("alipay_code", "281234567890120000", "e2e-code-3");
+  EXPECT_EQ(waited.status, 201) << waited.raw;
+  EXPECT_EQ(sell("wechat_code", "281234567890123456", "e2e-code-4").status, 422);
+  EXPECT_EQ(available(product), before - 2);
+
+  const auto receipt = station.call(
+      "GET",
+      "/api/v1/pos/sales/" + std::to_string(paid.body["id"].get<std::int64_t>()) + "/receipt",
+      "cashier1");
+  EXPECT_NE(receipt.raw.find(reference.substr(reference.size() - 8)), std::string::npos);
+  EXPECT_EQ(station.log().find(wechat_code), std::string::npos) << "never logged in full";
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}

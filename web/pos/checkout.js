@@ -3,7 +3,7 @@
 import { api, ApiError, fenToInput, formatFen, parseYuan } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { t } from '/assets/js/i18n.js';
-import { addTender, cartTotals, emptyCart, saleBody, settle, tenderMethods } from '/assets/js/pos-cart.js';
+import { addTender, cartTotals, emptyCart, paymentCodeMethod, saleBody, settle, tenderMethods } from '/assets/js/pos-cart.js';
 import { enqueueSale, outboxItem, removeItem, updateItem } from '/assets/js/pos-store.js';
 import { $, errorText, newKey, renderStatus, say, state, sync } from './common.js';
 import { renderCart } from './cart.js';
@@ -39,13 +39,15 @@ export function renderTender() {
   $('#tender-amount-label').textContent = t(state.tenderMethod === 'cash' ? 'pos.cash_tendered' : 'pos.tender_amount',
                                             { method: t(`method.${state.tenderMethod}`) });
   $('#tender-amount').placeholder = fenToInput(Math.max(settled.remaining_fen, 0));
-  $('#tender-reference-row').hidden = state.tenderMethod === 'cash';
+  $('#tender-reference-row').hidden = state.tenderMethod === 'cash' || state.tenderMethod === 'code';
+  $('#tender-code-row').hidden = state.tenderMethod !== 'code';
   $('#tender-list').replaceChildren(...settled.tenders.map((tender) => element('li', {}, [
     element('span', { text: t(`method.${tender.method}`) }),
     element('span', { className: 'num', text: tender.method === 'cash' && tender.tendered_fen !== tender.amount_fen
       ? t('pos.cash_line', { tendered: formatFen(tender.tendered_fen), amount: formatFen(tender.amount_fen) })
       : formatFen(tender.amount_fen) }),
     ...(tender.reference ? [element('small', { text: tender.reference })] : []),
+    ...(tender.auth_code ? [element('small', { text: maskCode(tender.auth_code) })] : []),
   ])));
 }
 
@@ -56,12 +58,20 @@ export function previewChange(total) {
   return settle(total, tenders).change_fen;
 }
 
+/** A payment code as the page may show it: the first and last four digits. */
+function maskCode(code) {
+  return code.length <= 8 ? '*'.repeat(code.length) : `${code.slice(0, 4)}${'*'.repeat(code.length - 8)}${code.slice(-4)}`;
+}
+
 export function chooseMethod(method) {
+  if (method === 'code' && !state.online) return say(t('pos.code_needs_server'), 'error');
   state.tenderMethod = method;
   $('#tender-error').textContent = '';
   renderTender();
-  $('#tender-amount').focus();
-  $('#tender-amount').select();
+  // The scanner types the code and Enter: the amount left is what the code pays.
+  const field = method === 'code' ? $('#tender-code') : $('#tender-amount');
+  field.focus();
+  field.select();
 }
 
 export async function submitTenderAmount(event) {
@@ -71,8 +81,22 @@ export async function submitTenderAmount(event) {
   const remaining = settle(total, state.tenders).remaining_fen;
   const text = $('#tender-amount').value;
   const amount = text.trim() ? parseYuan(text) : remaining;
-  const method = state.tenderMethod;
+  let method = state.tenderMethod;
   const reference = $('#tender-reference').value.trim();
+  const code = $('#tender-code').value.trim();
+  if (method === 'code') {
+    method = paymentCodeMethod(code);
+    if (!method) {
+      $('#tender-error').textContent = t('pos.payment_code_invalid');
+      $('#tender-code').focus();
+      $('#tender-code').select();
+      return;
+    }
+    if (text.trim() && amount !== remaining) {
+      $('#tender-error').textContent = t('pos.payment_code_last');
+      return;
+    }
+  }
   if (amount === null || (amount <= 0 && remaining > 0)) {
     $('#tender-error').textContent = t('field.price_invalid');
     return;
@@ -89,10 +113,11 @@ export async function submitTenderAmount(event) {
     }
     state.tenders = addTender(state.tenders, method === 'cash'
       ? { method, amount_fen: amount, tendered_fen: amount }
-      : { method, amount_fen: amount, ...(reference ? { reference } : {}) });
+      : { method, amount_fen: amount, ...(reference ? { reference } : {}), ...(code && method.endsWith('_code') ? { auth_code: code } : {}) });
   }
   $('#tender-amount').value = '';
   $('#tender-reference').value = '';
+  $('#tender-code').value = '';
   $('#tender-error').textContent = '';
   renderTender();
   if (settle(total, state.tenders).remaining_fen <= 0) await completeSale();
@@ -128,8 +153,12 @@ async function completeSale() {
       return;
     }
     const waiting = sync.outcomeOf(item.seq);
+    // A scanned code is charged by the provider: the customer may have to enter a password.
+    const charging = body.tenders.some((tender) => tender.auth_code);
+    $('#tender-waiting').hidden = !charging;
+    if (charging) say(t('pos.waiting_password'), 'warn');
     sync.kick();
-    const outcome = await waiting;
+    const outcome = await waiting.finally(() => { $('#tender-waiting').hidden = true; });
     if (outcome.kind === 'done') {
       finishSale({ sale: outcome.sale, summary });
     } else if (outcome.kind === 'rejected') {

@@ -143,7 +143,7 @@ function onKeyDown(event) {
 function dialogKey(dialog, name, event) {
   if (/^(Shift\+)?F\d+$/.test(name)) event.preventDefault();
   if (dialog.id === 'tender-dialog') {
-    const index = ['F1', 'F2', 'F3', 'F4', 'F5'].indexOf(name);
+    const index = ['F1', 'F2', 'F3', 'F4', 'F5', 'F6'].indexOf(name);
     if (index >= 0) chooseMethod(tenderMethods[index]);
     else if (name === 'Delete') {
       event.preventDefault();

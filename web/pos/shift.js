@@ -121,6 +121,9 @@ function reportRows(report) {
     rows.push([`${t(`method.${method.method}`)}`, formatFen(method.amount_fen ?? method.net_fen ?? 0)]);
   }
   if (report.float_fen !== undefined) rows.push([t('pos.float_short'), formatFen(report.float_fen)]);
+  if (report.orders_paid_count) {
+    rows.push([t('pos.report_orders_paid', { count: report.orders_paid_count }), formatFen(report.orders_paid_fen ?? 0)]);
+  }
   rows.push([t('pos.report_expected_cash'), formatFen(report.expected_cash_fen ?? 0)]);
   if (report.counted_cash_fen !== undefined && report.counted_cash_fen !== null) {
     rows.push([t('pos.report_counted_cash'), formatFen(report.counted_cash_fen)]);

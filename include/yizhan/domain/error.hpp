@@ -27,6 +27,8 @@ enum class ErrorCode {
   invalid_state,             // 409, a document's state does not allow the change
   price_changed,             // 409, the checkout's total is not what the customer saw
   discount_limit,            // 403, a cashier's discount beyond the configured limit
+  payment_declined,          // 402, the payer's provider declined a scanned code (or it timed out)
+  payment_pending,           // 409, this Idempotency-Key's code payment is still in progress
   unauthorized,              // 401, not signed in
   invalid_credentials,       // 401, wrong username or password
   forbidden,                 // 403

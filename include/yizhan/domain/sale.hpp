@@ -96,6 +96,23 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders);
 /// The most change one cash tender may give (¥10,000); more is refused as a typing mistake.
 inline constexpr Fen kMaxChange{1'000'000};
 
+/// Whether the tender is a scanned 付款码 that the provider must confirm before the sale.
+bool is_code_method(TenderMethod method);
+
+/// Why `code` cannot pay by `method` (wechat_code: 18 digits starting 10–15; alipay_code: 16–24
+/// digits starting 25–30), or nothing. The text names the code's shape, never the code.
+std::optional<std::string> payment_code_problem(TenderMethod method, std::string_view code);
+
+/// The code as it may be stored or logged: its first 4 and last 4 digits, the rest starred.
+std::string mask_payment_code(std::string_view code);
+
+/// The out_trade_no of a counter code payment: "Y", the first 24 hex digits of the sale's
+/// Idempotency-Key digest, the tender's index (0–9) and the attempt (1–99), e.g.
+/// "Y0123456789abcdef01234567-0-01" (at most 32 characters, as WeChat allows). The same sale's
+/// retry asks about the same payment; a new attempt is made only after one moved no money.
+std::string code_trade_number(std::string_view key_digest_hex, std::size_t tender_index,
+                              int attempt);
+
 /// A sale line's quantities and money, or the part of it already refunded.
 struct LineAmounts {
   std::int64_t quantity = 0;

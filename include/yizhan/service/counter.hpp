@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@
 
 namespace yizhan::store {
 class Database;
+}
+namespace yizhan::payments {
+class Provider;
 }
 
 namespace yizhan::service {
@@ -69,9 +73,11 @@ struct ShiftReport {
     domain::Fen share;
   };
   std::vector<ByVillage> by_village;
-  domain::Fen cash_in;        ///< cash movements in, after the float
-  domain::Fen cash_out;       ///< cash movements out (positive)
-  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out
+  domain::Fen cash_in;                 ///< cash movements in, after the float
+  domain::Fen cash_out;                ///< cash movements out (positive)
+  std::int64_t orders_paid_count = 0;  ///< cash-on-pickup orders paid into this drawer
+  domain::Fen orders_paid;             ///< their cash
+  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out + orders paid
   std::optional<domain::Fen> counted_cash;
   std::optional<domain::Fen> difference;  ///< counted − expected (over > 0, short < 0)
 };
@@ -89,6 +95,9 @@ struct SaleRequest {
   domain::Fen discount;
   domain::Rounding rounding = domain::Rounding::none;
   std::vector<domain::TenderInput> tenders;
+  /// Scanned 付款码 by tender index, for the wechat_code / alipay_code tenders: charged through
+  /// the provider before the sale is written. Never stored or logged in full.
+  std::map<std::size_t, std::string> payment_codes;
   bool offline = false;                 ///< rung up by an offline till, synced later
   std::optional<std::int64_t> rung_at;  ///< unix microseconds, for offline sales
 };
@@ -178,12 +187,21 @@ struct Refund {
   std::vector<RefundLine> lines;
 };
 
+/// How the counter waits for a scanned code's payment.
+struct CodePaySettings {
+  std::chrono::milliseconds deadline{30'000};      ///< the customer's time to enter a password
+  std::chrono::milliseconds poll_interval{3'000};  ///< between queries while they do
+  /// Beyond the deadline before a retry or the sweep may take over a request that died.
+  std::chrono::milliseconds lease_margin{60'000};
+};
+
 /// Counter settings from configuration.
 struct CounterSettings {
   int cashier_discount_limit_bps = 1000;  ///< a cashier may give at most 10 % off
   std::vector<domain::ScaleLabelFormat> label_formats = domain::default_scale_label_formats();
   domain::TimeZone zone = domain::TimeZone::shanghai();
   std::string station_name = "安海镇乡村联盟驿站";
+  CodePaySettings code_pay;
 };
 
 /// A cart put aside at a register (挂单); `cart` is the page's JSON, kept as it came.
@@ -207,8 +225,10 @@ struct SaleQuery {
 
 class CounterService {
  public:
+  /// `payment_providers`: "wechat" and "alipay" for 付款码 tenders (null or absent: not taken).
   CounterService(store::Database& database, CounterSettings settings,
-                 int idempotency_retention_days = 7);
+                 int idempotency_retention_days = 7,
+                 std::map<std::string, payments::Provider*> payment_providers = {});
 
   [[nodiscard]] const CounterSettings& settings() const { return settings_; }
 
@@ -229,10 +249,17 @@ class CounterService {
   ShiftReport close_shift(const domain::Principal& caller, std::int64_t shift_id,
                           domain::Fen counted_cash, const Actor& actor);
 
-  /// Rings up a sale on the caller's open shift, exactly once per Idempotency-Key.
+  /// Rings up a sale on the caller's open shift, exactly once per Idempotency-Key. A sale with
+  /// 付款码 tenders is checked (prices, stock), then each code is charged through its provider
+  /// (polled while the customer enters a password, reversed on timeout), then written; if the
+  /// write fails the charges are reversed. A declined code is 402 payment_declined, an
+  /// unreachable provider 503 unavailable; in both cases nothing is sold and no money kept.
   StoredReply sell(const domain::Principal& caller, const SaleRequest& request,
                    const IdempotencyKey& key,
                    const std::function<StoredReply(const Sale&)>& render);
+  /// Reverses the charges of requests that died between charging a code and writing the sale
+  /// (their lease ran out); returns how many charges were settled. Safe with several processes.
+  int recover_code_payments();
   /// Prices a cart as a sale would (codes and labels resolved, discounts spread, split per
   /// line) without selling anything or checking stock: for the counter page's display.
   Sale quote(const SaleRequest& request);
@@ -253,12 +280,22 @@ class CounterService {
   HeldCart resume_cart(const domain::Principal& caller, std::int64_t id);
 
  private:
+  StoredReply sell_with_codes(const domain::Principal& caller, const SaleRequest& request,
+                              const IdempotencyKey& key,
+                              const std::function<StoredReply(const Sale&)>& render);
+  /// What a sale would be refused for, without writing: shift, lines, prices, tenders, stock.
+  void check_sale(store::UnitOfWork& unit, const domain::Principal& caller,
+                  const SaleRequest& request);
+  /// Writes the sale: stock, sale, lines, tenders, moves and journal, in `unit`.
+  Sale write_sale(store::UnitOfWork& unit, const domain::Principal& caller,
+                  const SaleRequest& request);
   Shift open_shift_once(const domain::Principal& caller, const std::string& register_name,
                         domain::Fen float_amount, const Actor& actor, const std::string& day);
 
   store::Database& database_;
   CounterSettings settings_;
   Idempotency idempotency_;
+  std::map<std::string, payments::Provider*> payment_providers_;
 };
 
 }  // namespace yizhan::service

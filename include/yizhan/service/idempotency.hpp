@@ -2,10 +2,12 @@
 // claims the request's Idempotency-Key in the same transaction and stores the answer with it.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace yizhan::store {
 class Database;
@@ -32,6 +34,13 @@ struct StoredReply {
 /// Why a client's Idempotency-Key is unusable (1–200 visible ASCII characters), or nothing.
 std::optional<std::string> idempotency_key_problem(std::string_view key);
 
+/// A key held across several transactions (a sale that charges a payment code in between).
+struct IdempotencyLease {
+  std::string key_hash;     ///< 32 raw bytes, as idempotency_keys.key_hash
+  std::string holder;       ///< this request's random token
+  bool taken_over = false;  ///< an earlier request with this key died holding it
+};
+
 /// Runs units of work at most once per Idempotency-Key.
 class Idempotency {
  public:
@@ -45,6 +54,23 @@ class Idempotency {
   /// the same key. Without a key, `work` simply runs in a transaction.
   StoredReply run(const std::optional<IdempotencyKey>& key,
                   const std::function<StoredReply(store::UnitOfWork&)>& work);
+
+  /// Claims `key` for a work that spans several transactions: commits the claim with a lease
+  /// of `lease`, then returns it. A stored answer is returned instead (`replayed` set); the same
+  /// key with a different request is 409 idempotency_mismatch; while another request holds a
+  /// running lease, this one waits up to `wait` for its answer, then answers 409
+  /// payment_pending. `work` below finishes it; the holder must store an answer or release.
+  std::variant<StoredReply, IdempotencyLease> claim_lease(const IdempotencyKey& key,
+                                                          std::chrono::milliseconds lease,
+                                                          std::chrono::milliseconds wait);
+  /// Stores the answer of a leased key in `unit` (the work's own transaction); 409 conflict when
+  /// the lease was lost to a later retry (the unit of work then rolls back).
+  void store_leased(store::UnitOfWork& unit, const IdempotencyLease& lease,
+                    const StoredReply& reply);
+  /// Gives a leased key up: the request failed without moving money and may be sent again.
+  void release(const IdempotencyLease& lease);
+  /// Ends the lease now but keeps the claim (something is left for a retry or the sweep).
+  void expire(const IdempotencyLease& lease);
 
   /// Removes expired keys in batches of `batch` rows, each its own short transaction, until
   /// fewer than a batch remain or `max_batches` ran; returns how many were removed.

@@ -67,6 +67,10 @@ struct ShiftTotals {
   std::int64_t refund_fen = 0;
   std::int64_t cash_in_fen = 0;
   std::int64_t cash_out_fen = 0;
+  /// Cash-on-pickup orders paid at handover into this shift's drawer (journalled as
+  /// order_payment entries on the drawer while the shift was open; one open shift per register).
+  std::int64_t orders_paid_count = 0;
+  std::int64_t orders_paid_fen = 0;
   struct Method {
     std::string method;
     std::int64_t sales_fen = 0;
@@ -82,7 +86,9 @@ struct ShiftTotals {
   };
   std::vector<Village> by_village;
 };
-ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id);
+/// `drawer_account`: the code of the shift's register's cash drawer account.
+ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id,
+                         const std::string& drawer_account);
 
 /// A product as the counter sells it.
 struct SellableProduct {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   addTender, cartTotals, eanCheckDigit, emptyCart, isEan13, labelLine, makeScaleLabel, newLine,
-  parseScaleLabel, saleBody, settle, weighedFen,
+  parseScaleLabel, paymentCodeMethod, saleBody, settle, weighedFen,
 } from '../../../web/assets/js/pos-cart.js';
 import { ProductIndex } from '../../../web/assets/js/pos-search.js';
 
@@ -104,4 +104,17 @@ test('拼音 search: initials, syllables, Chinese and codes', { skip: !existsSyn
   assert.equal(index.byPlu(10007).id, 3);
   assert.equal(index.byBarcode('2000000000015').id, 1);
   assert.deepEqual(index.search('qqqqq'), []);
+});
+
+test('a scanned 付款码 is WeChat (18 digits, 10–15) or Alipay (16–24 digits, 25–30) and rides its tender', () => {
+  assert.equal(paymentCodeMethod('134567890123456789'), 'wechat_code');
+  assert.equal(paymentCodeMethod('2512345678901234'), 'alipay_code');
+  assert.equal(paymentCodeMethod('301234567890123456789012'), 'alipay_code');
+  assert.equal(paymentCodeMethod('164567890123456789'), null);
+  assert.equal(paymentCodeMethod('2110007035207'), null, 'a scale label is no payment code');
+  assert.equal(paymentCodeMethod('13456789012345678a'), null);
+  const cart = emptyCart();
+  cart.lines.push(newLine({ id: 7, price_fen: 1500, unit: 'piece' }, 1));
+  const body = saleBody(cart, [{ method: 'wechat_code', amount_fen: 1500, auth_code: '134567890123456789' }]);
+  assert.deepEqual(body.tenders, [{ method: 'wechat_code', amount_fen: 1500, auth_code: '134567890123456789' }]);
 });

@@ -348,3 +348,39 @@ test('counter offline: sales queue, one refused and kept, a lost answer, reload 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('counter 付款码: F6 takes the scanned code, the page waits for the password, then shows the refusal', async () => {
+  const { piece } = await prepareCatalog();
+  const context = await signedIn('admin');
+  const { page, problems } = await openPos(context);
+  await openShift(page, '柜台2', '0');
+  await scan(page, piece.barcode);
+  await page.locator('#cart-rows tr', { hasText: piece.name }).waitFor();
+
+  // The provider is the server's business: here the answer is held back, then a decline.
+  let sent = null;
+  await context.route('**/api/v1/pos/sales', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    sent = JSON.parse(route.request().postData());
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return route.fulfill({
+      status: 402, contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'payment_declined', message: '顾客余额不足，请换一种付款方式 / the customer\'s balance is not enough',
+                                      details: { field: 'tenders[0].auth_code', provider: 'wechat', provider_code: 'NOT_ENOUGH' } } }),
+    });
+  });
+  await page.keyboard.press('F10');
+  await page.locator('#tender-dialog').waitFor();
+  await page.keyboard.press('F6');
+  await page.locator('#tender-code').waitFor();
+  await scan(page, '1345');  // not a payment code: refused on the page, the field selected
+  await page.locator('#tender-error', { hasText: '不是微信或支付宝付款码' }).waitFor();
+  await scan(page, '134567890123456789');  // scanned again over the selection
+  await page.locator('#tender-waiting', { hasText: '等待顾客输入密码' }).waitFor();
+  await page.screenshot({ path: `${artifacts}/pos-code-waiting.png` });
+  await page.locator('#tender-error', { hasText: '顾客余额不足' }).waitFor();
+  assert.ok(await page.locator('#tender-waiting').isHidden());
+  assert.deepEqual(sent.tenders, [{ method: 'wechat_code', amount_fen: piece.price_fen, auth_code: '134567890123456789' }]);
+  assert.deepEqual(problems.filter((p) => !p.includes('402')), []);
+  await context.close();
+});

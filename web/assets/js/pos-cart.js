@@ -81,7 +81,19 @@ export function cartTotals(cart) {
   };
 }
 
-export const tenderMethods = ['cash', 'wechat', 'alipay', 'card', 'other'];
+export const tenderMethods = ['cash', 'wechat', 'alipay', 'card', 'other', 'code'];
+
+/**
+ * Whose 付款码 a scanned payment code is (the server's rule): WeChat 18 digits starting 10–15 →
+ * 'wechat_code'; Alipay 16–24 digits starting 25–30 → 'alipay_code'; anything else → null.
+ */
+export function paymentCodeMethod(code) {
+  if (!/^\d{16,24}$/.test(code)) return null;
+  const prefix = Number(code.slice(0, 2));
+  if (code.length === 18 && prefix >= 10 && prefix <= 15) return 'wechat_code';
+  if (prefix >= 25 && prefix <= 30) return 'alipay_code';
+  return null;
+}
 
 /**
  * What the tenders pay of `total`: non-cash amounts count as entered; cash pays what is left of
@@ -137,6 +149,7 @@ export function saleBody(cart, tenders, { offline = false, rungAt = null } = {})
       const out = { method: tender.method, amount_fen: tender.amount_fen };
       if (tender.method === 'cash') out.tendered_fen = tender.tendered_fen;
       if (tender.reference) out.reference = tender.reference;
+      if (tender.auth_code) out.auth_code = tender.auth_code;
       return out;
     }),
   };

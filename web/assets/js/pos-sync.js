@@ -16,8 +16,13 @@ export function classify(status) {
   return 'rejected';
 }
 
+/** A sale with a 付款码 waits for the customer's password (up to 30 s on the server). */
+function codeTimeout(item) {
+  return item?.body?.tenders?.some((tender) => tender.auth_code) ? 60000 : 10000;
+}
+
 /** One POST of a queued sale; resolves to {kind, status, sale?, error?, replayed?}. */
-export async function sendSale(item, timeoutMs = 10000) {
+export async function sendSale(item, timeoutMs = codeTimeout(item)) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {

@@ -1,0 +1,476 @@
+// Counter 付款码 tenders on the real MariaDB, with a scripted provider: paid at once, paying
+// then paid after polls, a timeout reversed with nothing sold, a declined code, one charge for a
+// retried (or concurrent) key with the first sale byte for byte, stock gone between the charge
+// and the sale (the payment is reversed), an unreachable provider, and a request that died
+// mid-payment recovered by the retry or by the sweep.
+#include <gtest/gtest.h>
+
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "support/api_client.hpp"
+#include "yizhan/payments/provider.hpp"
+#include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/service/stock.hpp"
+#include "yizhan/store/database.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using payments::PaymentState;
+using payments::ProviderError;
+using test_support::ApiFixture;
+
+namespace {
+
+constexpr const char* kWechatCode = "134567890123456789";
+constexpr const char* kAlipayCode = "281234567890123456";
+
+/// A provider that answers as a test tells it and counts what it was asked.
+class ScriptedProvider : public payments::Provider {
+ public:
+  enum class Pay { paid, paying, declined, unreachable };
+
+  Pay pay = Pay::paid;
+  int paying_polls = 0;  ///< queries answered "paying" before "paid"; < 0: forever
+  bool query_unreachable = false;
+  bool reverse_unreachable = false;
+  std::string decline_code = "NOT_ENOUGH";
+  std::function<void()> during_pay;  ///< runs inside pay_with_code (races, concurrent retries)
+
+  std::atomic<int> pays{0}, queries{0}, reverses{0};
+  std::vector<std::string> codes_seen;
+  std::vector<std::string> trades;
+
+  std::string name() const override { return "wechat"; }
+  payments::PaymentStart start(const payments::PaymentRequest&) override { return {}; }
+  void close(const std::string&) override {}
+  payments::RefundState refund(const payments::RefundRequest&) override { return {}; }
+  PaymentState verify_notification(const payments::Notification&,
+                                   payments::Clock::time_point) override {
+    throw payments::RejectedNotification("not here");
+  }
+  std::pair<int, std::string> notification_answer(bool) const override { return {200, ""}; }
+
+  PaymentState pay_with_code(const std::string& out_trade_no, const std::string& auth_code,
+                             domain::Fen amount, const std::string&) override {
+    ++pays;
+    {
+      std::lock_guard lock(mutex_);
+      codes_seen.push_back(auth_code);
+      trades.push_back(out_trade_no);
+      amounts_[out_trade_no] = amount;
+      polls_left_[out_trade_no] = paying_polls;
+    }
+    if (during_pay) during_pay();
+    if (pay == Pay::unreachable)
+      throw ProviderError(ProviderError::Kind::unreachable, "connection refused");
+    std::lock_guard lock(mutex_);
+    auto& state = states_[out_trade_no];
+    state = pay == Pay::paid     ? PaymentState::State::paid
+            : pay == Pay::paying ? PaymentState::State::paying
+                                 : PaymentState::State::failed;
+    return answer(out_trade_no, pay == Pay::declined ? decline_code : "");
+  }
+
+  PaymentState query(const std::string& out_trade_no) override {
+    ++queries;
+    if (query_unreachable) throw ProviderError(ProviderError::Kind::unreachable, "timeout");
+    std::lock_guard lock(mutex_);
+    const auto found = states_.find(out_trade_no);
+    if (found == states_.end()) {
+      PaymentState none;
+      none.out_trade_no = out_trade_no;
+      none.raw_state = "ORDER_NOT_EXIST";
+      return none;
+    }
+    if (found->second == PaymentState::State::paying) {
+      auto& left = polls_left_[out_trade_no];
+      if (left == 0) found->second = PaymentState::State::paid;
+      if (left > 0) --left;
+    }
+    return answer(out_trade_no, "");
+  }
+
+  void reverse(const std::string& out_trade_no) override {
+    ++reverses;
+    if (reverse_unreachable) throw ProviderError(ProviderError::Kind::unreachable, "timeout");
+    std::lock_guard lock(mutex_);
+    states_[out_trade_no] = PaymentState::State::closed;
+  }
+
+  /// Lets a trade asked before complete now (the payer entered the password meanwhile).
+  void complete(const std::string& out_trade_no) {
+    std::lock_guard lock(mutex_);
+    states_[out_trade_no] = PaymentState::State::paid;
+  }
+
+  PaymentState::State state_of(const std::string& out_trade_no) {
+    std::lock_guard lock(mutex_);
+    return states_[out_trade_no];
+  }
+
+ private:
+  PaymentState answer(const std::string& out_trade_no, const std::string& code) {
+    PaymentState out;
+    out.out_trade_no = out_trade_no;
+    out.state = states_[out_trade_no];
+    out.amount = amounts_[out_trade_no];
+    if (out.state == PaymentState::State::paid)
+      out.transaction_id = "4200001234202612020000" + std::to_string(1000 + pays.load());
+    out.raw_state = !code.empty()                              ? code
+                    : out.state == PaymentState::State::paid   ? "SUCCESS"
+                    : out.state == PaymentState::State::paying ? "USERPAYING"
+                                                               : "CLOSED";
+    return out;
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, PaymentState::State> states_;
+  std::map<std::string, domain::Fen> amounts_;
+  std::map<std::string, int> polls_left_;
+};
+
+service::CounterSettings fast_settings() {
+  service::CounterSettings settings;
+  settings.code_pay.deadline = std::chrono::milliseconds(600);
+  settings.code_pay.poll_interval = std::chrono::milliseconds(20);
+  settings.code_pay.lease_margin = std::chrono::milliseconds(300);
+  return settings;
+}
+
+class CodePaymentTest : public ::testing::Test {
+ protected:
+  CodePaymentTest() {
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock});
+    const auto shift = api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                                     {{"register", "柜台1"}, {"float_fen", 10000}});
+    EXPECT_EQ(shift.status, 201) << shift.body;
+    product_id = product("C1", 1500, 5);
+  }
+
+  std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t quantity) {
+    const auto created = api.call_json("POST", "/api/v1/products", "admin",
+                                       {{"sku", sku},
+                                        {"name", "商品 " + sku},
+                                        {"village_id", api.station.village_a},
+                                        {"category_id", 3},
+                                        {"unit", "piece"},
+                                        {"price_fen", price_fen}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    const auto id = created.body["id"].get<std::int64_t>();
+    const auto received =
+        api.call_json("POST", "/api/v1/stock/receipts", "admin",
+                      {{"village_id", api.station.village_a},
+                       {"lines", {{{"product_id", id}, {"quantity", quantity}, {"lot", "L1"}}}}});
+    EXPECT_EQ(received.status, 201) << received.body;
+    return id;
+  }
+
+  static json code_sale(std::int64_t product_id, std::int64_t quantity, std::int64_t amount,
+                        const std::string& method = "wechat_code",
+                        const std::string& code = kWechatCode) {
+    return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+            {"tenders", {{{"method", method}, {"amount_fen", amount}, {"auth_code", code}}}}};
+  }
+
+  ApiFixture::Reply sell(const json& body, const std::string& key) {
+    return api.call("POST", "/api/v1/pos/sales", "cashier1", body.dump(),
+                    {{"idempotency-key", key}});
+  }
+
+  std::int64_t scalar(const std::string& query) {
+    std::int64_t value = 0;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      if (!s->execute(query)) return;
+      std::unique_ptr<sql::ResultSet> rows(s->getResultSet());
+      if (rows->next()) value = rows->isNull(1) ? 0 : rows->getInt64(1);
+    });
+    return value;
+  }
+
+  std::string text(const std::string& query) {
+    std::string value;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      std::unique_ptr<sql::ResultSet> rows(s->executeQuery(query));
+      if (rows->next()) value = rows->getString(1);
+    });
+    return value;
+  }
+
+  std::string sold_footprint() {
+    std::string out;
+    for (const char* table : {"sales", "sale_tenders", "stock_moves", "journal_entries"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    return out + "on_hand=" + std::to_string(scalar("SELECT SUM(on_hand) FROM stock_levels"));
+  }
+
+  void expect_books_agree() {
+    service::Checker checker(api.station.database);
+    service::add_stock_checks(checker);
+    service::add_journal_checks(checker);
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        ADD_FAILURE() << result.name << ": " << problem;
+  }
+
+  ApiFixture api;
+  ScriptedProvider wechat;
+  ScriptedProvider alipay;
+  service::StockService stock{api.station.database};
+  service::CounterService counter{
+      api.station.database, fast_settings(), 7, {{"wechat", &wechat}, {"alipay", &alipay}}};
+  std::int64_t product_id = 0;
+};
+
+}  // namespace
+
+TEST_F(CodePaymentTest, ACodePaidAtOnceSellsWithTheProvidersTransactionAndNeverStoresTheCode) {
+  const auto sold = sell(code_sale(product_id, 2, 3000), "code-1");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  ASSERT_EQ(sold.body["tenders"].size(), 1u);
+  EXPECT_EQ(sold.body["tenders"][0]["method"], "wechat_code");
+  EXPECT_EQ(sold.body["tenders"][0]["amount_fen"], 3000);
+  EXPECT_EQ(sold.body["tenders"][0]["reference"].get<std::string>().substr(0, 4), "4200");
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_EQ(wechat.codes_seen.front(), kWechatCode);
+  const auto trade = wechat.trades.front();
+  EXPECT_EQ(trade.size(), 30u);
+  EXPECT_EQ(trade.substr(0, 1), "Y");
+  EXPECT_EQ(trade.substr(25), "-0-01");
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
+  EXPECT_EQ(scalar("SELECT sale_id FROM code_payments"), sold.body["id"].get<std::int64_t>());
+  EXPECT_EQ(text("SELECT code_masked FROM code_payments"), "1345**********6789");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments WHERE code_masked LIKE '%" +
+                   std::string(kWechatCode) + "%'"),
+            0);
+  EXPECT_EQ(sold.raw.payload().find(kWechatCode), std::string::npos);
+  EXPECT_EQ(scalar("SELECT SUM(amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
+                   "p.account_id WHERE a.code = 'tender_clearing:wechat_code'"),
+            3000);
+  // The shift report shows the tender method, not cash.
+  const auto report = api.call(
+      "GET", "/api/v1/pos/shifts/" + std::to_string(sold.body["shift_id"].get<int>()) + "/report",
+      "cashier1");
+  EXPECT_EQ(report.body["expected_cash_fen"], 10000);
+  EXPECT_EQ(report.body["by_method"][0]["method"], "wechat_code");
+  // Refunds do not reach the provider yet: to the code is refused, in cash is taken.
+  const json to_code = {{"sale_id", sold.body["id"]}};
+  const auto refused = api.call("POST", "/api/v1/pos/refunds", "cashier1", to_code.dump(),
+                                {{"idempotency-key", "refund-code"}});
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "method");
+  const json in_cash = {{"sale_id", sold.body["id"]}, {"method", "cash"}};
+  EXPECT_EQ(api.call("POST", "/api/v1/pos/refunds", "cashier1", in_cash.dump(),
+                     {{"idempotency-key", "refund-cash"}})
+                .status,
+            201);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, APayerStillTypingThePasswordIsPolledUntilPaid) {
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = 3;
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-poll");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_GE(wechat.queries, 4);
+  EXPECT_EQ(wechat.reverses, 0);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, APayerWhoNeverConfirmsIsReversedAtTheDeadlineAndNothingIsSold) {
+  const auto before = sold_footprint();
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = sell(code_sale(product_id, 1, 1500), "code-timeout");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "payment_declined");
+  EXPECT_EQ(refused.body["error"]["details"]["provider_code"], "USERPAYING");
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "tenders[0].auth_code");
+  EXPECT_EQ(wechat.reverses, 1);
+  EXPECT_EQ(wechat.state_of(wechat.trades.front()), PaymentState::State::closed);
+  EXPECT_EQ(sold_footprint(), before);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "reversed");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0) << "the key may be used again";
+
+  // The same sale again (the customer confirms quicker): a new attempt, never the old number.
+  wechat.pay = ScriptedProvider::Pay::paid;
+  const auto again = sell(code_sale(product_id, 1, 1500), "code-timeout");
+  ASSERT_EQ(again.status, 201) << again.body;
+  ASSERT_EQ(wechat.trades.size(), 2u);
+  EXPECT_NE(wechat.trades[0], wechat.trades[1]);
+  EXPECT_EQ(wechat.trades[1].substr(25), "-0-02");
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ADeclinedCodeIs402WithTheProvidersCodeAndNothingIsSold) {
+  const auto before = sold_footprint();
+  wechat.pay = ScriptedProvider::Pay::declined;
+  const auto refused = sell(code_sale(product_id, 1, 1500), "code-poor");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["provider_code"], "NOT_ENOUGH");
+  EXPECT_EQ(refused.body["error"]["details"]["provider"], "wechat");
+  const std::string message = refused.body["error"]["message"];
+  EXPECT_EQ(message.rfind("顾客余额不足", 0), 0u) << "Chinese first: " << message;
+  EXPECT_EQ(wechat.reverses, 0) << "a declined payment moved no money";
+  EXPECT_EQ(sold_footprint(), before);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "failed");
+}
+
+TEST_F(CodePaymentTest, ARetryOfTheSameKeyChargesOnceAndAnswersTheFirstSaleByteForByte) {
+  const auto body = code_sale(product_id, 1, 1500);
+  const auto first = sell(body, "code-retry");
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto again = sell(body, "code-retry");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.raw.payload(), first.raw.payload());
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
+  // The same key with another body is refused, and charges nothing.
+  const auto other = sell(code_sale(product_id, 2, 3000), "code-retry");
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(other.body["error"]["code"], "idempotency_mismatch");
+  EXPECT_EQ(wechat.pays, 1);
+}
+
+TEST_F(CodePaymentTest, ARetryWhileTheFirstIsStillPollingWaitsAndStartsNoSecondCharge) {
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = 10;  // about 200 ms of polling
+  const auto body = code_sale(product_id, 1, 1500);
+  ApiFixture::Reply first, second;
+  std::thread a([&] { first = sell(body, "code-race"); });
+  while (wechat.pays.load() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::thread b([&] { second = sell(body, "code-race"); });
+  a.join();
+  b.join();
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(second.raw.payload(), first.raw.payload());
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, StockSoldElsewhereBetweenTheChargeAndTheSaleReversesThePayment) {
+  const auto scarce = product("C2", 800, 1);
+  // The admin needs a shift of their own to sell: another register.
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "admin",
+                          {{"register", "柜台2"}, {"float_fen", 0}})
+                .status,
+            201);
+  alipay.during_pay = [&] {
+    // Another cashier sells the last one while this customer pays.
+    const json cash = {
+        {"lines", {{{"product_id", scarce}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 800}, {"tendered_fen", 800}}}}};
+    const auto other =
+        api.call("POST", "/api/v1/pos/sales", "admin", cash.dump(), {{"idempotency-key", "cash"}});
+    EXPECT_EQ(other.status, 201) << other.body;
+  };
+  const auto refused = sell(code_sale(scarce, 1, 800, "alipay_code", kAlipayCode), "code-race2");
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(alipay.pays, 1);
+  EXPECT_EQ(alipay.reverses, 1) << "the customer gets the money back";
+  EXPECT_EQ(alipay.state_of(alipay.trades.front()), PaymentState::State::closed);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "reversed");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1) << "only the other cashier's";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys WHERE status = 0"), 0);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, BadCodesAreRefusedNamingTheFieldAndAskNothing) {
+  auto expect_field = [&](const json& body, const std::string& field) {
+    const auto refused = sell(body, "code-bad-" + field + std::to_string(body.dump().size()));
+    EXPECT_EQ(refused.status, 422) << body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], field) << refused.body;
+  };
+  expect_field(code_sale(product_id, 1, 1500, "wechat_code", kAlipayCode), "tenders[0].auth_code");
+  expect_field(code_sale(product_id, 1, 1500, "alipay_code", kWechatCode), "tenders[0].auth_code");
+  expect_field(code_sale(product_id, 1, 1500, "wechat_code", "13456789012345678"),
+               "tenders[0].auth_code");
+  expect_field(code_sale(product_id, 1, 1500, "wechat_code", "16456789012345678x"),
+               "tenders[0].auth_code");
+  expect_field(code_sale(product_id, 1, 1500, "alipay_code", "2212345678901234"),
+               "tenders[0].auth_code");
+  auto missing = code_sale(product_id, 1, 1500);
+  missing["tenders"][0].erase("auth_code");
+  expect_field(missing, "tenders[0].auth_code");
+  const json on_cash = {{"lines", {{{"product_id", product_id}, {"quantity", 1}}}},
+                        {"tenders",
+                         {{{"method", "cash"},
+                           {"amount_fen", 1500},
+                           {"tendered_fen", 1500},
+                           {"auth_code", kWechatCode}}}}};
+  expect_field(on_cash, "tenders[0].auth_code");
+  // Right code, wrong amount: refused before the provider is asked.
+  expect_field(code_sale(product_id, 1, 1400), "tenders");
+  EXPECT_EQ(wechat.pays + alipay.pays, 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0);
+}
+
+TEST_F(CodePaymentTest, AnUnreachableProviderIs503WithThePaymentReversedAndNothingSold) {
+  const auto before = sold_footprint();
+  wechat.pay = ScriptedProvider::Pay::unreachable;
+  wechat.query_unreachable = true;
+  const auto refused = sell(code_sale(product_id, 1, 1500), "code-down");
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "unavailable");
+  EXPECT_EQ(refused.body["error"]["details"]["provider"], "wechat");
+  EXPECT_EQ(wechat.reverses, 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "reversed");
+  EXPECT_EQ(sold_footprint(), before);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0);
+}
+
+TEST_F(CodePaymentTest, AChargeLeftOpenIsCompletedByTheRetryWithoutASecondCharge) {
+  // The customer never confirms and the reverse cannot get through: the charge stays open.
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  wechat.reverse_unreachable = true;
+  const auto body = code_sale(product_id, 1, 1500);
+  const auto lost = sell(body, "code-open");
+  ASSERT_EQ(lost.status, 503) << lost.body;
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "charging");
+  EXPECT_EQ(sold_footprint().find("sales=0"), 0u);
+  // Meanwhile the payer did confirm. The retry asks about the same trade and sells with it.
+  wechat.complete(wechat.trades.front());
+  wechat.reverse_unreachable = false;
+  const auto retried = sell(body, "code-open");
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, TheSweepReversesAChargeWhoseRequestGaveUp) {
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  wechat.reverse_unreachable = true;
+  ASSERT_EQ(sell(code_sale(product_id, 1, 1500), "code-sweep").status, 503);
+  EXPECT_EQ(counter.recover_code_payments(), 0) << "not before its lease and margin ran out";
+  wechat.reverse_unreachable = false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(counter.recover_code_payments(), 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "reversed");
+  EXPECT_EQ(wechat.state_of(wechat.trades.front()), PaymentState::State::closed);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0);
+  EXPECT_EQ(counter.recover_code_payments(), 0) << "once";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 0);
+}
