@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS settlements (
   CONSTRAINT ck_settlements_total CHECK (total_fen = sales_share_fen + refund_share_fen
                                                      + adjustments_fen),
   CONSTRAINT ck_settlements_confirmed CHECK (state = 'draft' OR confirmed_at IS NOT NULL)
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- A statement line: a copy of the source line as it was frozen at sale, refund or adjustment
 -- (refund lines negative). `settled` is 1 exactly when its settlement is confirmed (or paid); the

@@ -56,7 +56,7 @@ struct AdjustmentRecord {
 
 /// The village's lines that no confirmed settlement holds, of business days up to `to_day`:
 /// counter sale lines, counter refund lines (negated), lines of paid online orders (on the day
-/// of their payment's journal entry) and adjustments; by day, kind and id.
+/// of their payment's journal entry) and adjustments; by day and id.
 std::vector<domain::StatementLine> unsettled_lines(UnitOfWork& unit, std::int64_t village_id,
                                                    const std::string& to_day);
 
