@@ -28,6 +28,7 @@
 #include "yizhan/service/idempotency.hpp"
 #include "yizhan/service/maintenance.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
@@ -97,6 +98,13 @@ yizhan::service::OrderSettings order_settings(const yizhan::Config& config) {
   return settings;
 }
 
+/// The settlements' settings from configuration.
+yizhan::service::SettlementSettings settlement_settings(const yizhan::Config& config) {
+  yizhan::service::SettlementSettings settings;
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  return settings;
+}
+
 /// The database, the services over it and the router: everything a request needs.
 struct Application {
   explicit Application(const yizhan::Config& config)
@@ -117,11 +125,13 @@ struct Application {
                {{"wechat", {wechat_pay.get(), config.wechat_pay.mch_id, config.wechat_pay.app_id}},
                 {"alipay", {alipay.get(), config.alipay.seller_id, config.alipay.app_id}}},
                config.database.idempotency_retention_days),
+        settlements(database, settlement_settings(config),
+                    config.database.idempotency_retention_days),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
-            {health, accounts, audit, catalog, &counter, &stock, &orders},
+            {health, accounts, audit, catalog, &counter, &stock, &orders, &settlements},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -137,6 +147,7 @@ struct Application {
   yizhan::service::CounterService counter;
   yizhan::service::StockService stock;
   yizhan::service::OrderService orders;
+  yizhan::service::SettlementService settlements;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;

@@ -8,6 +8,7 @@
 #include "orders.hpp"
 #include "pos.hpp"
 #include "receipts.hpp"
+#include "settlements.hpp"
 #include "stock.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
@@ -27,6 +28,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   if (services.counter) add_receipt_routes(router, *services.counter);
   if (services.stock) add_stock_routes(router, *services.stock);
   if (services.orders) add_order_routes(router, *services.orders);
+  if (services.settlements) add_settlement_routes(router, *services.settlements);
 
   // GET /metrics
   if (!endpoints.metrics) {

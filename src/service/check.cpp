@@ -5,6 +5,7 @@
 
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
+#include "yizhan/store/settlements.hpp"
 #include "yizhan/store/stock.hpp"
 
 namespace yizhan::service {
@@ -105,6 +106,15 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::unsold_payment_differences(unit); });
   checker.add("sales: tenders = total",
               [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
+  // Settlements (issue 10).
+  checker.add("journal: village payable = shares − refunded shares + adjustments − payouts",
+              [](store::UnitOfWork& unit) { return store::village_balance_differences(unit); });
+  checker.add("settlements: every line in at most one confirmed settlement",
+              [](store::UnitOfWork& unit) { return store::lines_settled_twice(unit); });
+  checker.add("settlements: confirmed totals = the sums of their frozen lines",
+              [](store::UnitOfWork& unit) { return store::settlement_total_differences(unit); });
+  checker.add("settlements: paid ones have one payout of their total",
+              [](store::UnitOfWork& unit) { return store::payout_differences(unit); });
 }
 
 }  // namespace yizhan::service

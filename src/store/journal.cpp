@@ -142,7 +142,10 @@ std::vector<std::string> village_payable_differences(UnitOfWork& unit) {
       "FROM villages v "
       "LEFT JOIN (SELECT a.village_id, SUM(p.amount_fen) AS balance FROM postings p "
       "           JOIN ledger_accounts a ON a.id = p.account_id "
-      "           WHERE a.village_id IS NOT NULL GROUP BY a.village_id) pay "
+      // Adjustments and payouts are checked against their own tables (store/settlements).
+      "           JOIN journal_entries e ON e.id = p.entry_id "
+      "           WHERE a.village_id IS NOT NULL AND e.kind NOT IN ('adjustment', 'payout') "
+      "           GROUP BY a.village_id) pay "
       "  ON pay.village_id = v.id "
       "LEFT JOIN (SELECT village_id, SUM(share_fen) AS shares FROM sale_lines "
       "           GROUP BY village_id) s ON s.village_id = v.id "

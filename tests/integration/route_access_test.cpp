@@ -13,6 +13,7 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/images.hpp"
 
@@ -86,6 +87,14 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/orders/{number}/refunds", Access::staff},
     {"POST /api/v1/payments/wechat/notify", Access::anyone},
     {"POST /api/v1/payments/alipay/notify", Access::anyone},
+    {"POST /api/v1/settlements", Access::admin},
+    {"GET /api/v1/settlements", Access::village},
+    {"GET /api/v1/settlements/{id}", Access::village},
+    {"POST /api/v1/settlements/{id}/confirm", Access::admin},
+    {"POST /api/v1/settlements/{id}/payouts", Access::admin},
+    {"GET /api/v1/settlements/{id}/statement", Access::village},
+    {"POST /api/v1/villages/{id}/adjustments", Access::admin},
+    {"GET /api/v1/villages/{id}/adjustments", Access::village},
 };
 
 struct Fixture {
@@ -98,8 +107,9 @@ struct Fixture {
   service::StockService stock{station.database};
   service::CounterService counter{station.database, service::CounterSettings{}};
   service::OrderService orders{station.database, service::OrderSettings{}, {}};
-  api::Router router =
-      api::build_router({health, station.accounts, audit, catalog, &counter, &stock, &orders});
+  service::SettlementService settlements{station.database};
+  api::Router router = api::build_router(
+      {health, station.accounts, audit, catalog, &counter, &stock, &orders, &settlements});
 };
 
 }  // namespace
@@ -191,4 +201,48 @@ TEST(RouteAccess, EveryRouteIsInTheOpenApiDescription) {
                 document["paths"][route.pattern].contains(method))
         << route.method << " " << route.pattern << " is missing from openapi/openapi.json";
   }
+}
+
+// A village account asks for another village's settlements, statements and adjustments by their
+// real ids: 403 or 404 on every village route, never the data.
+TEST(RouteAccess, AVillageAccountGetsNothingOfAnotherVillagesSettlements) {
+  Fixture fixture;
+  const service::Actor admin{std::nullopt, "test", "", "test"};
+  const auto today = domain::format_iso_date(
+      domain::business_day(std::chrono::system_clock::now(), domain::TimeZone::shanghai()));
+  const auto theirs =
+      fixture.settlements.create_draft({fixture.station.village_b, today, today}, admin);
+  fixture.settlements.adjust(fixture.station.village_b, {-300, std::string("乙村包装费")}, admin,
+                             std::nullopt,
+                             [](const service::Adjustment&) { return service::StoredReply{}; });
+  const auto login =
+      fixture.station.accounts.login("village1", test_support::kPassword, "10.2.0.3");
+  std::size_t asked = 0;
+  for (const auto& route : fixture.router.routes()) {
+    const bool settlement_route =
+        route.pattern.starts_with("/api/v1/settlements") || route.pattern.ends_with("/adjustments");
+    if (!settlement_route) continue;
+    api::Request request;
+    request.method = route.method;
+    request.path = route.pattern;
+    const bool village_path = route.pattern.starts_with("/api/v1/villages/");
+    const auto id = std::to_string(village_path ? fixture.station.village_b : theirs.id);
+    if (const auto at = request.path.find("{id}"); at != std::string::npos)
+      request.path.replace(at, 4, id);
+    if (route.pattern == "/api/v1/settlements")
+      request.query["village_id"] = std::to_string(fixture.station.village_b);
+    request.client_address = "10.2.0.3";
+    request.headers["x-requested-with"] = "yizhan";
+    request.headers["idempotency-key"] = "k" + std::to_string(asked);
+    request.headers["cookie"] = "yz_session=" + login.token;
+    request.body = R"({"amount_fen":1,"reason":"x","village_id":1,"from":"2026-01-01"})";
+    const auto response =
+        fixture.router.dispatch(fixture.router.match(request.method, request.path), request);
+    const auto label = route.method + " " + request.path;
+    EXPECT_TRUE(response.status == 403 || response.status == 404) << label << ": " << response.body;
+    EXPECT_EQ(response.body.find("乙村"), std::string::npos) << label;
+    EXPECT_EQ(response.body.find("vilb"), std::string::npos) << label;
+    ++asked;
+  }
+  EXPECT_EQ(asked, 8u);
 }

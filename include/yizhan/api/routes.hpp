@@ -10,6 +10,7 @@ class AuditService;
 class CatalogService;
 class CounterService;
 class OrderService;
+class SettlementService;
 class StockService;
 }  // namespace yizhan::service
 
@@ -21,9 +22,10 @@ struct Services {
   service::AccountService& accounts;
   service::AuditService& audit;
   service::CatalogService& catalog;
-  service::CounterService* counter = nullptr;  ///< the counter's routes, when set
-  service::StockService* stock = nullptr;      ///< the stock routes, when set
-  service::OrderService* orders = nullptr;     ///< the online orders' routes, when set
+  service::CounterService* counter = nullptr;         ///< the counter's routes, when set
+  service::StockService* stock = nullptr;             ///< the stock routes, when set
+  service::OrderService* orders = nullptr;            ///< the online orders' routes, when set
+  service::SettlementService* settlements = nullptr;  ///< settlements and adjustments, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared
