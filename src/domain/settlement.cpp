@@ -85,14 +85,16 @@ std::string_view to_string(StatementLineKind kind) {
     case StatementLineKind::sale: return "sale";
     case StatementLineKind::refund: return "refund";
     case StatementLineKind::order: return "order";
+    case StatementLineKind::order_refund: return "order_refund";
     case StatementLineKind::adjustment: return "adjustment";
   }
   return "sale";
 }
 
 std::optional<StatementLineKind> parse_statement_line_kind(std::string_view text) {
-  for (const auto kind : {StatementLineKind::sale, StatementLineKind::refund,
-                          StatementLineKind::order, StatementLineKind::adjustment}) {
+  for (const auto kind :
+       {StatementLineKind::sale, StatementLineKind::refund, StatementLineKind::order,
+        StatementLineKind::order_refund, StatementLineKind::adjustment}) {
     if (to_string(kind) == text) return kind;
   }
   return std::nullopt;
@@ -103,6 +105,7 @@ std::string_view label(StatementLineKind kind) {
     case StatementLineKind::sale: return "柜台销售 Counter sale";
     case StatementLineKind::refund: return "退款 Refund";
     case StatementLineKind::order: return "线上订单 Online order";
+    case StatementLineKind::order_refund: return "线上退款 Online refund";
     case StatementLineKind::adjustment: return "调整 Adjustment";
   }
   return "";
@@ -124,6 +127,7 @@ SettlementTotals totals_of(std::span<const StatementLine> lines) {
         totals.sales_share += line.share;
         break;
       case StatementLineKind::refund:
+      case StatementLineKind::order_refund:
         totals.refund_gross += line.gross;
         totals.refund_fee += line.fee;
         totals.refund_share += line.share;

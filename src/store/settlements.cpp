@@ -28,7 +28,7 @@ using domain::Fen;
   "' AND x.line_id = " id " AND x.settled = 1) "
 
 // Columns: kind, line id, business day, document, description, unit, quantity, gross, fee,
-// share. Parameters: (village, last day) four times.
+// share. Parameters: (village, last day) five times.
 constexpr const char* kUnsettledLines =
     "SELECT 'sale', l.id, s.business_day, s.number, l.name, l.unit, l.quantity, l.gross_fen, "
     "       l.fee_fen, l.share_fen "
@@ -48,8 +48,18 @@ constexpr const char* kUnsettledLines =
     "             l.share_fen, (SELECT MIN(e.business_day) FROM journal_entries e "
     "                           WHERE e.kind = 'order_payment' AND e.document_id = o.id) AS day "
     "      FROM order_lines l JOIN orders o ON o.id = l.order_id "
-    "      WHERE l.village_id = ? AND o.paid_fen > 0 AND" YZ_UNSETTLED("order", "l.id") ") y "
+    "      WHERE l.village_id = ? AND o.paid_fen > 0 AND o.unsold_payment = 0 AND"
+    YZ_UNSETTLED("order", "l.id") ") y "
     "WHERE y.day <= ? "
+    "UNION ALL "
+    // An online refund gives back its shares from the day it succeeded (its order_refund entry).
+    "SELECT 'order_refund', rl.id, e.business_day, rf.out_refund_no, l.name, l.unit, "
+    "       -rl.quantity, -rl.gross_fen, -rl.fee_fen, -rl.share_fen "
+    "FROM order_refund_lines rl "
+    "JOIN order_refunds rf ON rf.id = rl.refund_id AND rf.state = 'succeeded' "
+    "JOIN order_lines l ON l.id = rl.order_line_id JOIN orders o ON o.id = l.order_id "
+    "JOIN journal_entries e ON e.kind = 'order_refund' AND e.document_id = rf.id "
+    "WHERE l.village_id = ? AND e.business_day <= ? AND" YZ_UNSETTLED("order_refund", "rl.id")
     "UNION ALL "
     "SELECT 'adjustment', a.id, a.business_day, CONCAT('A', a.id), a.reason, NULL, 0, "
     "       a.amount_fen, 0, a.amount_fen "
@@ -203,7 +213,7 @@ AdjustmentRecord read_adjustment(sql::ResultSet& row) {
 std::vector<domain::StatementLine> unsettled_lines(UnitOfWork& unit, std::int64_t village_id,
                                                    const std::string& to_day) {
   auto& statement = unit.statement(kUnsettledLines);
-  for (int part = 0; part < 4; ++part) {
+  for (int part = 0; part < 5; ++part) {
     statement.setInt64(2 * part + 1, village_id);
     statement.setString(2 * part + 2, to_day);
   }
@@ -268,7 +278,8 @@ std::optional<SettlementRecord> find_settlement(UnitOfWork& unit, std::int64_t i
 std::vector<domain::StatementLine> settlement_lines(UnitOfWork& unit, std::int64_t settlement_id) {
   auto& statement = unit.statement(std::string(kLineColumns) +
                                    "WHERE settlement_id = ? ORDER BY business_day, "
-                                   "FIELD(line_kind, 'sale', 'order', 'refund', 'adjustment'), "
+                                   "FIELD(line_kind, 'sale', 'order', 'refund', 'order_refund', "
+                                   "'adjustment'), "
                                    "line_id");
   statement.setInt64(1, settlement_id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
@@ -459,9 +470,14 @@ std::vector<std::string> settlement_total_differences(UnitOfWork& unit) {
       "             COALESCE(SUM(IF(x.line_kind IN ('sale', 'order'), x.gross_fen, 0)), 0) AS sg, "
       "             COALESCE(SUM(IF(x.line_kind IN ('sale', 'order'), x.fee_fen, 0)), 0) AS sf, "
       "             COALESCE(SUM(IF(x.line_kind IN ('sale', 'order'), x.share_fen, 0)), 0) AS ss, "
-      "             COALESCE(SUM(IF(x.line_kind = 'refund', x.gross_fen, 0)), 0) AS rg, "
-      "             COALESCE(SUM(IF(x.line_kind = 'refund', x.fee_fen, 0)), 0) AS rf, "
-      "             COALESCE(SUM(IF(x.line_kind = 'refund', x.share_fen, 0)), 0) AS rs, "
+      "             COALESCE(SUM(IF(x.line_kind IN ('refund', 'order_refund'), x.gross_fen, 0)), "
+      "0) "
+      "               AS rg, "
+      "             COALESCE(SUM(IF(x.line_kind IN ('refund', 'order_refund'), x.fee_fen, 0)), 0) "
+      "               AS rf, "
+      "             COALESCE(SUM(IF(x.line_kind IN ('refund', 'order_refund'), x.share_fen, 0)), "
+      "0) "
+      "               AS rs, "
       "             COALESCE(SUM(IF(x.line_kind = 'adjustment', x.share_fen, 0)), 0) AS adj "
       "      FROM settlements s2 LEFT JOIN settlement_lines x ON x.settlement_id = s2.id "
       "      WHERE s2.state <> 'draft' GROUP BY s2.id) t ON t.id = s.id "

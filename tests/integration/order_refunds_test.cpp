@@ -348,6 +348,42 @@ TEST_F(OrderRefundsTest, PartialRefundsAfterPartialFulfilmentSumExactlyToTheFen)
   expect_books_agree();
 }
 
+// An online refund reaches the village's statement as a negative line of exactly the shares it
+// gave back, so the settlement's total is what the journal says the station owes.
+TEST_F(OrderRefundsTest, AnOnlineRefundIsANegativeLineOfTheVillagesSettlement) {
+  const auto tea = product("P9", 333, 10);
+  const auto placed = paid({{{"product_id", tea}, {"quantity", 3}}}, /*delivery=*/false);
+  auto partial = refund(placed.number, {{"lines", {{{"line_no", 1}, {"quantity", 1}}}}}, "s-1");
+  ASSERT_EQ(partial.status, 201) << partial.body;
+  const auto owed = payable(api.station.village_a);
+
+  const auto today = domain::format_iso_date(
+      domain::business_day(std::chrono::system_clock::now(), domain::TimeZone::shanghai()));
+  const auto draft =
+      api.call_json("POST", "/api/v1/settlements", "admin",
+                    {{"village_id", api.station.village_a}, {"from", today}, {"to", today}});
+  ASSERT_EQ(draft.status, 201) << draft.body;
+  std::int64_t order_share = 0, refund_share = 0, refund_lines = 0;
+  for (const auto& line : draft.body["lines"]) {
+    if (line["kind"] == "order") order_share += line["share_fen"].get<std::int64_t>();
+    if (line["kind"] == "order_refund") {
+      ++refund_lines;
+      refund_share += line["share_fen"].get<std::int64_t>();
+      EXPECT_EQ(line["quantity"], -1);
+      EXPECT_EQ(line["document"], placed.number + "-R1");
+    }
+  }
+  EXPECT_EQ(refund_lines, 1);
+  EXPECT_LT(refund_share, 0);
+  EXPECT_EQ(order_share + refund_share, owed);
+  EXPECT_EQ(draft.body["total_fen"], owed);
+  const auto id = draft.body["id"].get<std::int64_t>();
+  const auto confirmed =
+      api.call("POST", "/api/v1/settlements/" + std::to_string(id) + "/confirm", "admin");
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  expect_books_agree();
+}
+
 TEST_F(OrderRefundsTest, MoreThanIsLeftOrBadInputIsRefusedNamingTheFieldAndChangesNothing) {
   const auto tea = product("B1", 500, 5);
   const auto placed = paid({{{"product_id", tea}, {"quantity", 2}}});

@@ -52,10 +52,11 @@ void require_after_settled(const SettlementPeriod& period,
 
 /// What a statement line was copied from.
 enum class StatementLineKind {
-  sale,        ///< a counter sale line (sale_lines)
-  refund,      ///< a counter refund line (refund_lines), negative
-  order,       ///< an online order line (order_lines), once the order is paid
-  adjustment,  ///< a manager's adjustment (village_adjustments)
+  sale,          ///< a counter sale line (sale_lines)
+  refund,        ///< a counter refund line (refund_lines), negative
+  order,         ///< an online order line (order_lines), once the order is paid
+  order_refund,  ///< an online order refund line (order_refund_lines), once it succeeded, negative
+  adjustment,    ///< a manager's adjustment (village_adjustments)
 };
 
 std::string_view to_string(StatementLineKind kind);
