@@ -19,6 +19,7 @@
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -95,8 +96,8 @@ class OrderRefundsTest : public ::testing::Test {
     orders = std::make_unique<service::OrderService>(
         api.station.database, settings,
         std::map<std::string, service::PaymentAccount>{{"wechat", {&provider, "", ""}}});
-    api.router = api::build_router(
-        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
+    api.router = api::build_router({api.health, api.station.accounts, api.audit, api.catalog,
+                                    &counter, &stock, orders.get(), &settlements});
   }
 
   std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t received,
@@ -238,6 +239,10 @@ class OrderRefundsTest : public ::testing::Test {
   service::StockService stock{api.station.database};
   service::CounterService counter{api.station.database, service::CounterSettings{}};
   std::unique_ptr<service::OrderService> orders;
+  service::SettlementService settlements{
+      api.station.database, service::SettlementSettings{domain::TimeZone::shanghai(), "驿站", [] {
+                                                          return std::chrono::system_clock::now();
+                                                        }}};
   std::int64_t shift_id = 0;
 
  private:
