@@ -9,6 +9,7 @@
 #include "pos.hpp"
 #include "receipts.hpp"
 #include "stock.hpp"
+#include "village.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
 
@@ -27,6 +28,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   if (services.counter) add_receipt_routes(router, *services.counter);
   if (services.stock) add_stock_routes(router, *services.stock);
   if (services.orders) add_order_routes(router, *services.orders);
+  if (services.village_reports) add_village_routes(router, *services.village_reports);
 
   // GET /metrics
   if (!endpoints.metrics) {

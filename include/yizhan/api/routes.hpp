@@ -11,6 +11,7 @@ class CatalogService;
 class CounterService;
 class OrderService;
 class StockService;
+class VillageReportService;
 }  // namespace yizhan::service
 
 namespace yizhan::api {
@@ -24,6 +25,7 @@ struct Services {
   service::CounterService* counter = nullptr;  ///< the counter's routes, when set
   service::StockService* stock = nullptr;      ///< the stock routes, when set
   service::OrderService* orders = nullptr;     ///< the online orders' routes, when set
+  service::VillageReportService* village_reports = nullptr;  ///< the village portal, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared
