@@ -27,10 +27,13 @@ vendor_web_libraries() {
   say "installing the pages' libraries (web/package-lock.json)"
   mkdir -p "$work" && cp web/package.json web/package-lock.json "$work/"
   (cd "$work" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci for web/ failed"
-  rm -rf "$vendor" && mkdir -p "$vendor/idb" "$vendor/pinyin-pro"
+  rm -rf "$vendor" && mkdir -p "$vendor/idb" "$vendor/pinyin-pro" "$vendor/echarts"
   cp "$work/node_modules/idb/build/index.js" "$work/node_modules/idb/LICENSE" "$vendor/idb/"
   cp "$work/node_modules/pinyin-pro/dist/index.js" "$work/node_modules/pinyin-pro/LICENSE" \
     "$vendor/pinyin-pro/"
+  # The village portal's charts: the prebuilt bundle (sets window.echarts), with its licence.
+  cp "$work/node_modules/echarts/dist/echarts.min.js" "$work/node_modules/echarts/LICENSE" \
+    "$vendor/echarts/"
   echo "$stamp" >"$vendor/.lock-sha256"
 }
 

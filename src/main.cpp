@@ -30,6 +30,7 @@
 #include "yizhan/service/orders.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
+#include "yizhan/service/village_reports.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/migrations.hpp"
@@ -81,6 +82,13 @@ yizhan::service::StockSettings stock_settings(const yizhan::Config& config) {
   return settings;
 }
 
+/// The village portal's settings from configuration.
+yizhan::service::VillageReportSettings village_report_settings(const yizhan::Config& config) {
+  yizhan::service::VillageReportSettings settings;
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  return settings;
+}
+
 /// The online orders' settings from configuration.
 yizhan::service::OrderSettings order_settings(const yizhan::Config& config) {
   yizhan::service::OrderSettings settings;
@@ -127,11 +135,13 @@ struct Application {
                config.database.idempotency_retention_days),
         settlements(database, settlement_settings(config),
                     config.database.idempotency_retention_days),
+        village_reports(database, village_report_settings(config)),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
-            {health, accounts, audit, catalog, &counter, &stock, &orders, &settlements},
+            {health, accounts, audit, catalog, &counter, &stock, &orders, &settlements,
+             &village_reports},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -148,6 +158,7 @@ struct Application {
   yizhan::service::StockService stock;
   yizhan::service::OrderService orders;
   yizhan::service::SettlementService settlements;
+  yizhan::service::VillageReportService village_reports;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;

@@ -10,6 +10,7 @@
 #include "receipts.hpp"
 #include "settlements.hpp"
 #include "stock.hpp"
+#include "village.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/service/accounts.hpp"
 
@@ -29,6 +30,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   if (services.stock) add_stock_routes(router, *services.stock);
   if (services.orders) add_order_routes(router, *services.orders);
   if (services.settlements) add_settlement_routes(router, *services.settlements);
+  if (services.village_reports) add_village_routes(router, *services.village_reports);
 
   // GET /metrics
   if (!endpoints.metrics) {

@@ -15,6 +15,7 @@
 #include "yizhan/service/orders.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
+#include "yizhan/service/village_reports.hpp"
 #include "yizhan/store/images.hpp"
 
 using namespace yizhan;
@@ -35,6 +36,10 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/me/password", Access::signed_in},
     {"GET /api/v1/audit", Access::admin},
     {"GET /api/v1/villages/{id}/terms", Access::village},
+    {"GET /api/v1/villages/{id}/summary", Access::village},
+    {"GET /api/v1/villages/{id}/revenue", Access::village},
+    {"GET /api/v1/villages/{id}/balance", Access::village},
+    {"GET /api/v1/villages/{id}/stock", Access::village},
     {"GET /api/v1/villages", Access::anyone},
     {"GET /api/v1/villages/{id}", Access::anyone},
     {"POST /api/v1/villages", Access::admin},
@@ -108,8 +113,10 @@ struct Fixture {
   service::CounterService counter{station.database, service::CounterSettings{}};
   service::OrderService orders{station.database, service::OrderSettings{}, {}};
   service::SettlementService settlements{station.database};
+  service::VillageReportService village_reports{station.database};
   api::Router router = api::build_router(
-      {health, station.accounts, audit, catalog, &counter, &stock, &orders, &settlements});
+      {health, station.accounts, audit, catalog, &counter, &stock, &orders, &settlements,
+       &village_reports});
 };
 
 }  // namespace
@@ -167,6 +174,37 @@ TEST(RouteAccess, EachRoleGetsExactlyWhatEachRouteDeclares) {
       }
     }
   }
+}
+
+TEST(RouteAccess, AVillageAccountGetsNothingOfAnotherVillage) {
+  // Every route a village account may call, with the other village's id (and, for routes of
+  // other resources, ids of that village's things): 403 or 404, never data.
+  Fixture fixture;
+  const auto login =
+      fixture.station.accounts.login("village1", test_support::kPassword, "10.2.0.3");
+  const auto other_village = std::to_string(fixture.station.village_b);
+  std::size_t checked = 0;
+  for (const auto& route : fixture.router.routes()) {
+    if (route.access != Access::village || route.pattern.find("{id}") == std::string::npos)
+      continue;
+    api::Request request;
+    request.method = route.method;
+    request.path = route.pattern;
+    request.client_address = "10.2.0.3";
+    request.headers["x-requested-with"] = "yizhan";
+    request.headers["cookie"] = "yz_session=" + login.token;
+    for (auto at = request.path.find("{id}"); at != std::string::npos;
+         at = request.path.find("{id}"))
+      request.path.replace(at, 4, other_village);
+    const auto response =
+        fixture.router.dispatch(fixture.router.match(route.method, request.path), request);
+    const auto label = route.method + " " + request.path + " as village1";
+    EXPECT_TRUE(response.status == 403 || response.status == 404) << label << ": " << response.body;
+    EXPECT_NE(response.body.find(R"("error")"), std::string::npos)
+        << label << ": " << response.body;
+    ++checked;
+  }
+  EXPECT_GE(checked, 5u) << "the village routes are in the table";
 }
 
 TEST(RouteAccess, StateChangesWithACookieNeedTheCsrfHeader) {

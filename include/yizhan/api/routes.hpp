@@ -12,6 +12,7 @@ class CounterService;
 class OrderService;
 class SettlementService;
 class StockService;
+class VillageReportService;
 }  // namespace yizhan::service
 
 namespace yizhan::api {
@@ -26,6 +27,7 @@ struct Services {
   service::StockService* stock = nullptr;             ///< the stock routes, when set
   service::OrderService* orders = nullptr;            ///< the online orders' routes, when set
   service::SettlementService* settlements = nullptr;  ///< settlements and adjustments, when set
+  service::VillageReportService* village_reports = nullptr;  ///< the village portal, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared
