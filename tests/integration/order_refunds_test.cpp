@@ -21,6 +21,7 @@
 #include "yizhan/service/orders.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
+#include "yizhan/service/village_reports.hpp"
 #include "yizhan/store/database.hpp"
 
 using namespace yizhan;
@@ -96,8 +97,9 @@ class OrderRefundsTest : public ::testing::Test {
     orders = std::make_unique<service::OrderService>(
         api.station.database, settings,
         std::map<std::string, service::PaymentAccount>{{"wechat", {&provider, "", ""}}});
-    api.router = api::build_router({api.health, api.station.accounts, api.audit, api.catalog,
-                                    &counter, &stock, orders.get(), &settlements});
+    api.router =
+        api::build_router({api.health, api.station.accounts, api.audit, api.catalog, &counter,
+                           &stock, orders.get(), &settlements, &village_reports});
   }
 
   std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t received,
@@ -243,6 +245,7 @@ class OrderRefundsTest : public ::testing::Test {
       api.station.database, service::SettlementSettings{domain::TimeZone::shanghai(), "驿站", [] {
                                                           return std::chrono::system_clock::now();
                                                         }}};
+  service::VillageReportService village_reports{api.station.database};
   std::int64_t shift_id = 0;
 
  private:
@@ -382,6 +385,12 @@ TEST_F(OrderRefundsTest, AnOnlineRefundIsANegativeLineOfTheVillagesSettlement) {
   EXPECT_LT(refund_share, 0);
   EXPECT_EQ(order_share + refund_share, owed);
   EXPECT_EQ(draft.body["total_fen"], owed);
+  // The village portal counts the refund on its day too: today's share is what is owed.
+  const auto summary = api.call(
+      "GET", "/api/v1/villages/" + std::to_string(api.station.village_a) + "/summary", "admin");
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  EXPECT_EQ(summary.body["today"]["share_fen"], owed);
+  EXPECT_EQ(summary.body["today"]["refund_share_fen"], -refund_share);
   const auto id = draft.body["id"].get<std::int64_t>();
   const auto confirmed =
       api.call("POST", "/api/v1/settlements/" + std::to_string(id) + "/confirm", "admin");
