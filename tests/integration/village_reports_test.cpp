@@ -35,7 +35,7 @@ class VillageReportsTest : public ::testing::Test {
  protected:
   VillageReportsTest() {
     api.router = api::build_router({api.health, api.station.accounts, api.audit, api.catalog,
-                                    &counter, &stock, &orders, &reports});
+                                    &counter, &stock, &orders, nullptr, &reports});
   }
 
   std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t village_id,
