@@ -350,7 +350,7 @@ test('inside WeChat: JSAPI is refused (no WeChat sign-in yet), so the page start
   assert.deepEqual(problems, []);
 });
 
-test('staff queue against the server\'s answers: hand over asks the pickup code, a wrong one is shown beside it, cash needs an open shift; a refused cancel shows the server's reason; pick list prints', async () => {
+test('staff queue against the server\'s answers: hand over asks the pickup code, a wrong one is shown beside it, cash needs an open shift; a refused cancel shows the server\'s reason; pick list prints', async () => {
   const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
   const ready = contractOrder({ state: 'ready', payment: null, pickup_code: null, expires_at: null });
   const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800, paid_fen: 5800 });

@@ -145,6 +145,8 @@ test('a village collective sees its own terms', async () => {
   await page.getByRole('button', { name: '登录' }).click();
   await page.waitForURL(/\/village\/$/);
   await page.locator('#village-name', { hasText: '型厝村' }).waitFor();
+  // The terms arrive with the rest of the page, after the name.
+  await page.locator('body[data-ready="true"]').waitFor();
   assert.match(await page.locator('#village-terms').textContent(), /驿站服务费比例：15\.00%.*¥85\.00/);
   assert.equal(await page.locator('#village-picker').isHidden(), true, 'no other villages to pick');
   assert.deepEqual(problems, []);
