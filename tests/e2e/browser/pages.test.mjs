@@ -77,11 +77,15 @@ test('sign-in shows clear messages for a wrong password and for too many attempt
   await page.getByLabel('密码').fill('not the password');
   await page.getByRole('button', { name: '登录' }).click();
   await page.getByText('账号或密码不正确。').waitFor();
-  for (let i = 0; i < 5; i++) {
+  // One attempt at a time, each answered before the next: on a loaded machine answers to
+  // overlapping attempts can arrive out of order and a late 401 would hide the 429's message.
+  const tooMany = page.getByText(/失败次数过多，请 \d+ 分钟后再试。/);
+  for (let i = 0; i < 8 && !(await tooMany.isVisible()); i++) {
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
     await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForTimeout(150);
+    await answered;
   }
-  await page.getByText(/失败次数过多，请 \d+ 分钟后再试。/).waitFor();
+  await tooMany.waitFor();
 });
 
 test('admin creates a product, fixes a wrong barcode, uploads a photo; the storefront shows it', async () => {
