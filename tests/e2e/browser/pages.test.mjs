@@ -149,5 +149,9 @@ test('a village collective sees its own terms', async () => {
   await page.locator('body[data-ready="true"]').waitFor();
   assert.match(await page.locator('#village-terms').textContent(), /驿站服务费比例：15\.00%.*¥85\.00/);
   assert.equal(await page.locator('#village-picker').isHidden(), true, 'no other villages to pick');
+  // Its rate history: the term in force now, marked as current.
+  const current = page.locator('#terms-table tbody tr[data-status="current"]');
+  assert.equal(await current.count(), 1);
+  assert.match(await current.textContent(), /本村默认.*15\.00%.*现行/);
   assert.deepEqual(problems, []);
 });
