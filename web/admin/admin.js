@@ -76,80 +76,10 @@ async function loadProducts() {
       element('td', { text: product.village_name }),
       element('td', { text: `${formatFen(product.price_fen)}${product.unit === 'g' ? '/kg' : ''}` }),
       element('td', { text: status }),
-      element('td', {}, [edit, ' ', terms]),
+      element('td', {}, [edit]),
     ]);
   }));
 }
-
-// --- commission terms ------------------------------------------------------------------------
-
-const termsForm = document.querySelector('#terms-form');
-const termsDialog = document.querySelector('#terms-dialog');
-let termsKey = null;  // one Idempotency-Key per term being added: a retried submit adds it once
-
-function rateText(bps) {
-  return bps === null ? t('village.override_ended') : `${bps} (${(bps / 100).toFixed(2)}%)`;
-}
-
-async function loadTerms() {
-  const village = state.editingTerms;
-  const history = await api(`/api/v1/villages/${village.id}/commission`);
-  document.querySelector('#terms-rows').replaceChildren(...history.items.map((term) => {
-    const row = element('tr', {}, [
-      element('td', { text: term.effective_from }),
-      element('td', { text: term.product_id === null ? t('village.scope_default') : term.product_name }),
-      element('td', { text: rateText(term.bps) }),
-      element('td', { text: t(`village.status_${term.status}`) }),
-      element('td', { text: [term.note, term.created_by].filter(Boolean).join(' · ') }),
-    ]);
-    row.dataset.status = term.status;
-    return row;
-  }));
-  termsForm.elements.effective_from.min = history.today;
-  if (!termsForm.elements.effective_from.value) termsForm.elements.effective_from.value = history.today;
-}
-
-async function openTerms(village) {
-  state.editingTerms = village;
-  termsKey = null;
-  clearErrors(termsForm);
-  termsForm.reset();
-  document.querySelector('#terms-village').textContent = localName(village);
-  const { items } = await api(`/api/v1/products?village_id=${village.id}&page_size=100`);
-  termsForm.elements.product_id.replaceChildren(option('', t('village.scope_default')),
-    ...items.map((product) => option(product.id, `${product.sku} ${localName(product)}`)));
-  await loadTerms();
-  termsDialog.showModal();
-}
-
-termsForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  clearErrors(termsForm);
-  const f = termsForm.elements;
-  const productId = f.product_id.value ? Number(f.product_id.value) : null;
-  const ending = f.end_override.checked;
-  if (ending && productId === null) return showError(termsForm, 'product_id', t('field.invalid'));
-  const bps = ending ? null : wholeNumber(f.bps);
-  if (!ending && (bps === null || Number.isNaN(bps))) return showError(termsForm, 'bps', t('field.number_invalid'));
-  const body = { bps, product_id: productId, effective_from: f.effective_from.value, note: f.note.value.trim() };
-  termsKey ??= crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-  try {
-    await api(`/api/v1/villages/${state.editingTerms.id}/commission`,
-      { method: 'POST', body, headers: { 'Idempotency-Key': termsKey } });
-    termsKey = null;
-    f.bps.value = '';
-    f.note.value = '';
-    f.end_override.checked = false;
-    const message = termsForm.querySelector('.form-error[role=alert]');
-    message.textContent = t('admin.terms_added');
-    message.hidden = false;
-    await Promise.all([loadTerms(), loadVillages()]);
-  } catch (error) {
-    // The answer was a refusal, so the next submit is a different request with its own key.
-    if (error instanceof ApiError && error.status >= 400 && error.status < 500) termsKey = null;
-    showError(termsForm, error.details?.field, apiErrorText(error));
-  }
-});
 
 function openProduct(product) {
   state.editingProduct = product;
@@ -269,7 +199,7 @@ async function loadVillages() {
       element('td', { text: localName(village) }),
       element('td', { text: `${village.commission_bps} (${(village.commission_bps / 100).toFixed(2)}%)` }),
       element('td', { text: village.active ? t('field.active') : t('admin.inactive') }),
-      element('td', {}, [edit]),
+      element('td', {}, [edit, ' ', terms]),
     ]);
   }));
 }
@@ -309,6 +239,76 @@ villageForm.addEventListener('submit', async (event) => {
     await loadVillages();
   } catch (error) {
     showError(villageForm, error.details?.field, apiErrorText(error));
+  }
+});
+
+// --- commission terms ------------------------------------------------------------------------
+
+const termsForm = document.querySelector('#terms-form');
+const termsDialog = document.querySelector('#terms-dialog');
+let termsKey = null;  // one Idempotency-Key per term being added: a retried submit adds it once
+
+function rateText(bps) {
+  return bps === null ? t('village.override_ended') : `${bps} (${(bps / 100).toFixed(2)}%)`;
+}
+
+async function loadTerms() {
+  const village = state.editingTerms;
+  const history = await api(`/api/v1/villages/${village.id}/commission`);
+  document.querySelector('#terms-rows').replaceChildren(...history.items.map((term) => {
+    const row = element('tr', {}, [
+      element('td', { text: term.effective_from }),
+      element('td', { text: term.product_id === null ? t('village.scope_default') : term.product_name }),
+      element('td', { text: rateText(term.bps) }),
+      element('td', { text: t(`village.status_${term.status}`) }),
+      element('td', { text: [term.note, term.created_by].filter(Boolean).join(' · ') }),
+    ]);
+    row.dataset.status = term.status;
+    return row;
+  }));
+  termsForm.elements.effective_from.min = history.today;
+  if (!termsForm.elements.effective_from.value) termsForm.elements.effective_from.value = history.today;
+}
+
+async function openTerms(village) {
+  state.editingTerms = village;
+  termsKey = null;
+  clearErrors(termsForm);
+  termsForm.reset();
+  document.querySelector('#terms-village').textContent = localName(village);
+  const { items } = await api(`/api/v1/products?village_id=${village.id}&page_size=100`);
+  termsForm.elements.product_id.replaceChildren(option('', t('village.scope_default')),
+    ...items.map((product) => option(product.id, `${product.sku} ${localName(product)}`)));
+  await loadTerms();
+  termsDialog.showModal();
+}
+
+termsForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(termsForm);
+  const f = termsForm.elements;
+  const productId = f.product_id.value ? Number(f.product_id.value) : null;
+  const ending = f.end_override.checked;
+  if (ending && productId === null) return showError(termsForm, 'product_id', t('field.invalid'));
+  const bps = ending ? null : wholeNumber(f.bps);
+  if (!ending && (bps === null || Number.isNaN(bps))) return showError(termsForm, 'bps', t('field.number_invalid'));
+  const body = { bps, product_id: productId, effective_from: f.effective_from.value, note: f.note.value.trim() };
+  termsKey ??= crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  try {
+    await api(`/api/v1/villages/${state.editingTerms.id}/commission`,
+      { method: 'POST', body, headers: { 'Idempotency-Key': termsKey } });
+    termsKey = null;
+    f.bps.value = '';
+    f.note.value = '';
+    f.end_override.checked = false;
+    const message = termsForm.querySelector('.form-error[role=alert]');
+    message.textContent = t('admin.terms_added');
+    message.hidden = false;
+    await Promise.all([loadTerms(), loadVillages()]);
+  } catch (error) {
+    // The answer was a refusal, so the next submit is a different request with its own key.
+    if (error instanceof ApiError && error.status >= 400 && error.status < 500) termsKey = null;
+    showError(termsForm, error.details?.field, apiErrorText(error));
   }
 });
 
