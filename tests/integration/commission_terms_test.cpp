@@ -2,7 +2,8 @@
 // sales (counter and online) at the old rate and applies from its day with no job running, while
 // the lines already sold keep theirs; a product override and its end; the village reads its
 // history and no other village can; a past day, a bad rate or another village's product is 422
-// and changes nothing; a retried Idempotency-Key makes one term, even when retries race.
+// and changes nothing; a retried Idempotency-Key makes one term, even when retries race; the
+// migration carries today's rates over as terms, so nothing sellable changes.
 #include <gtest/gtest.h>
 
 #include <cppconn/resultset.h>
@@ -15,7 +16,10 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/orders.hpp"
 #include "yizhan/service/stock.hpp"
+#include "yizhan/store/commission_terms.hpp"
+#include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/migrations.hpp"
 
 using namespace yizhan;
 using nlohmann::json;
@@ -338,4 +342,45 @@ TEST_F(CommissionTermsTest, PatchingARateRecordsATermFromTodayAndIsAudited) {
   ASSERT_EQ(scheduled.status, 201);
   arrive_at_term(scheduled.body["id"].get<std::int64_t>());
   EXPECT_EQ(village_rate(a), 1100);
+}
+
+TEST(CommissionTermsMigration, TodaysRatesBecomeTermsFromLongAgoSoNothingChanges) {
+  test_support::FreshSchema schema;
+  store::Database database(schema.config());
+  auto before = store::bundled_migrations();
+  std::erase_if(before, [](const store::Migration& m) { return m.version >= 14; });
+  store::migrate(database, before);
+  database.with_connection([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+    s->execute(
+        "INSERT INTO villages (id, code, name, description, commission_bps) VALUES "
+        "(1, 'a', '甲村', '', 1500), (2, 'b', '乙村', '', 1200)");
+    s->execute(
+        "INSERT INTO products (id, sku, name, description, origin, village_id, category_id, unit, "
+        "price_fen, commission_bps) VALUES (1, 'own', '自有费率', '', '', 1, 1, 'piece', 100, "
+        "900), "
+        "(2, 'dflt', '村默认', '', '', 1, 1, 'piece', 100, NULL), "
+        "(3, 'other', '乙村货', '', '', 2, 1, 'piece', 100, NULL)");
+  });
+  store::migrate(database, store::bundled_migrations());
+  database.transact([&](store::UnitOfWork& unit) {
+    const auto terms = store::terms_in_force(unit, day(0));
+    EXPECT_EQ(terms.village_defaults, (std::map<std::int64_t, int>{{1, 1500}, {2, 1200}}));
+    EXPECT_EQ(terms.product_overrides,
+              (std::map<std::int64_t, std::optional<int>>{{1, std::optional<int>(900)}}));
+    const auto history = store::list_commission_terms(unit, 1);
+    ASSERT_EQ(history.size(), 2u);
+    for (const auto& term : history) {
+      EXPECT_EQ(term.effective_from, "2000-01-01");
+      EXPECT_EQ(term.created_by_name, "migration");
+    }
+    // What a sale today would take: the same rates as before the migration.
+    for (const auto& [product, rate] :
+         std::vector<std::pair<std::int64_t, int>>{{1, 900}, {2, 1500}, {3, 1200}}) {
+      const auto sellable = store::sellable_by_id(unit, product, day(0));
+      ASSERT_TRUE(sellable);
+      EXPECT_EQ(domain::rate_in_force(sellable->rates), rate) << "product " << product;
+      EXPECT_TRUE(sellable->rates.village_term) << "read from the terms, not the old column";
+    }
+  });
 }
