@@ -95,6 +95,37 @@ json village_json(const service::Village& v, bool with_terms) {
   return out;
 }
 
+json term_json(const service::CommissionTerm& t) {
+  return {{"id", t.id},
+          {"village_id", t.village_id},
+          {"bps", nullable(t.bps)},
+          {"product_id", nullable(t.product_id)},
+          {"product_name", t.product_id ? json(t.product_name) : json(nullptr)},
+          {"effective_from", t.effective_from},
+          {"created_at", time_json(t.created_at_us)},
+          {"created_by", t.created_by},
+          {"note", t.note},
+          {"status", t.status},
+          {"current", t.status == "current"},
+          {"scheduled", t.status == "scheduled"}};
+}
+
+/// The body of POST …/commission; 422 naming a field of the wrong type.
+service::NewCommissionTerm new_term(const json& body) {
+  reject_unknown_fields(body, {"bps", "product_id", "effective_from", "note"});
+  service::NewCommissionTerm term;
+  if (const auto bps = nullable_integer_field(body, "bps"); bps) term.bps = *bps;
+  if (const auto product = nullable_integer_field(body, "product_id"); product)
+    term.product_id = *product;
+  if (term.product_id && *term.product_id <= 0)
+    throw Error::invalid_field("product_id", "product_id must be a positive id");
+  if (!body.contains("bps") || (body["bps"].is_null() && !term.product_id))
+    throw Error::invalid_field("bps", "bps is required (null only ends a product's override)");
+  term.effective_from = string_field(body, "effective_from");
+  term.note = string_field(body, "note").value_or("");
+  return term;
+}
+
 json category_json(const service::Category& c) {
   return {{"id", c.id}, {"code", c.code}, {"name", c.name}, {"name_en", c.name_en}};
 }
@@ -225,6 +256,38 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                                            {"commission_bps", village.commission_bps}});
               }});
 
+  // GET /api/v1/villages/{id}/commission
+  router.add({"GET", "/api/v1/villages/{id}/commission", Access::village, Executor::database,
+              [&catalog](const Request& request) {
+                const auto terms = catalog.commission_terms(*request.principal, path_id(request));
+                json items = json::array();
+                json current = json::array();
+                json scheduled = json::array();
+                for (const auto& term : terms.items) {
+                  items.push_back(term_json(term));
+                  if (term.status == "current") current.push_back(items.back());
+                  if (term.status == "scheduled") scheduled.push_back(items.back());
+                }
+                return json_response(200, {{"village_id", terms.village_id},
+                                           {"today", terms.today},
+                                           {"commission_bps", terms.commission_bps},
+                                           {"current", current},
+                                           {"scheduled", scheduled},
+                                           {"items", items}});
+              }});
+
+  // POST /api/v1/villages/{id}/commission
+  router.add({"POST", "/api/v1/villages/{id}/commission", Access::admin, Executor::database,
+              [&catalog](const Request& request) {
+                const auto village_id = path_id(request);
+                return from_stored(catalog.add_commission_term(
+                    village_id, new_term(parse_object(request)), actor_of(request),
+                    idempotency_key(request, "POST /api/v1/villages/{id}/commission"),
+                    [](const service::CommissionTerm& term) {
+                      return to_stored(json_response(201, term_json(term)));
+                    }));
+              }});
+
   // POST /api/v1/villages
   router.add({"POST", "/api/v1/villages", Access::admin, Executor::database,
               [&catalog](const Request& request) {
@@ -284,16 +347,19 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                 }
                 query.limit = page.page_size;
                 query.offset = page.offset();
-                return cache->serve(request, products_key(query, page), catalog.version(), [&] {
-                  const auto result = catalog.products(query);
-                  json items = json::array();
-                  for (const auto& p : result.items)
-                    items.push_back(product_json(p));
-                  return json{{"items", items},
-                              {"total", result.total},
-                              {"page", page.page},
-                              {"page_size", page.page_size}};
-                });
+                // The day is in the key: a scheduled commission term changes the answer at
+                // midnight without a catalog write.
+                return cache->serve(request, products_key(query, page) + " day=" + catalog.today(),
+                                    catalog.version(), [&] {
+                                      const auto result = catalog.products(query);
+                                      json items = json::array();
+                                      for (const auto& p : result.items)
+                                        items.push_back(product_json(p));
+                                      return json{{"items", items},
+                                                  {"total", result.total},
+                                                  {"page", page.page},
+                                                  {"page_size", page.page_size}};
+                                    });
               }});
 
   // GET /api/v1/products/{id}
@@ -301,7 +367,8 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
               [&catalog, cache](const Request& request) {
                 const auto id = path_id(request);
                 return cache->serve(
-                    request, "product " + std::to_string(id), catalog.version(),
+                    request, "product " + std::to_string(id) + " day=" + catalog.today(),
+                    catalog.version(),
                     [&] { return product_json(catalog.product(id, is_admin(request))); });
               }});
 

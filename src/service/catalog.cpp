@@ -3,9 +3,12 @@
 #include "yizhan/service/catalog.hpp"
 #include "audit_entry.hpp"
 
+#include "yizhan/domain/access.hpp"
 #include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/audit.hpp"
+#include "yizhan/store/commission_terms.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/products.hpp"
@@ -222,6 +225,64 @@ Product to_product(const store::ProductRecord& p) {
   return out;
 }
 
+/// The village's default rate as in force today: a scheduled term takes effect on its day
+/// without anything being written then.
+void show_rates_in_force(const store::TermsInForce& terms, store::VillageRecord& village) {
+  if (const auto found = terms.village_defaults.find(village.id);
+      found != terms.village_defaults.end())
+    village.commission_bps = found->second;
+}
+
+/// The product's own override as in force today (nothing = its village's default applies).
+void show_rates_in_force(const store::TermsInForce& terms, store::ProductRecord& product) {
+  domain::RatesInForce rates;
+  rates.product_column = product.commission_bps;
+  if (const auto found = terms.product_overrides.find(product.id);
+      found != terms.product_overrides.end())
+    rates.product_term = found->second;
+  product.commission_bps = domain::product_override_in_force(rates);
+}
+
+/// A term as a record to insert, set by `actor` from `day`.
+store::CommissionTermRecord new_term(std::int64_t village_id,
+                                     std::optional<std::int64_t> product_id, std::optional<int> bps,
+                                     const std::string& day, const Actor& actor, std::string note) {
+  store::CommissionTermRecord term;
+  term.village_id = village_id;
+  term.product_id = product_id;
+  term.bps = bps;
+  term.effective_from = day;
+  term.created_by = actor.user_id;
+  term.created_by_name = actor.name;
+  term.note = std::move(note);
+  return term;
+}
+
+CommissionTerm to_term(const store::CommissionTermRecord& t, domain::TermStatus status) {
+  return {t.id,
+          t.village_id,
+          t.product_id,
+          t.product_name,
+          t.bps,
+          t.effective_from,
+          t.created_at_us,
+          t.created_by_name,
+          t.note,
+          domain::to_string(status)};
+}
+
+domain::CommissionTerm domain_term(const store::CommissionTermRecord& t) {
+  return {t.id, t.product_id, t.bps, *domain::parse_iso_date(t.effective_from)};
+}
+
+store::AuditState term_state(const store::CommissionTermRecord& t) {
+  return {{"village_id", std::to_string(t.village_id)},
+          {"product_id", t.product_id ? std::to_string(*t.product_id) : "null"},
+          {"bps", optional_number(t.bps)},
+          {"effective_from", t.effective_from},
+          {"note", t.note}};
+}
+
 domain::Listing listing_of(const store::ProductRecord& p) {
   return {.active = p.active, .online = p.online, .village_active = p.village_active};
 }
@@ -281,9 +342,18 @@ StoredReply CatalogService::write_once(const std::optional<IdempotencyKey>& key,
   }
 }
 
+std::string CatalogService::today() const {
+  return domain::format_iso_date(domain::business_day(std::chrono::system_clock::now(), zone_));
+}
+
 std::vector<Village> CatalogService::villages(bool include_inactive) {
-  const auto records = database_.transact(
-      [&](store::UnitOfWork& unit) { return store::list_villages(unit, include_inactive); });
+  const auto records = database_.transact([&](store::UnitOfWork& unit) {
+    auto villages = store::list_villages(unit, include_inactive);
+    const auto terms = store::terms_in_force(unit, today());
+    for (auto& village : villages)
+      show_rates_in_force(terms, village);
+    return villages;
+  });
   std::vector<Village> villages;
   villages.reserve(records.size());
   for (const auto& record : records)
@@ -292,8 +362,11 @@ std::vector<Village> CatalogService::villages(bool include_inactive) {
 }
 
 Village CatalogService::village(std::int64_t id, bool include_inactive) {
-  auto village =
-      database_.transact([&](store::UnitOfWork& unit) { return store::find_village(unit, id); });
+  auto village = database_.transact([&](store::UnitOfWork& unit) {
+    auto found = store::find_village(unit, id);
+    if (found) show_rates_in_force(store::terms_in_force(unit, today(), id), *found);
+    return found;
+  });
   if (!village || (!village->active && !include_inactive)) {
     throw Error(ErrorCode::not_found, "no such village");
   }
@@ -326,6 +399,9 @@ StoredReply CatalogService::create_village(const VillageChanges& fields, const A
   apply(fields, village);
   return write_once(key, [&](store::UnitOfWork& unit) {
     village.id = store::insert_village(unit, village);
+    auto term = new_term(village.id, std::nullopt, village.commission_bps, today(), actor,
+                         "开设时的费率 / rate when the village was added");
+    store::insert_commission_term(unit, term);
     auto entry = audit_entry(actor, "village", village.id);
     entry.after = village_state(village);
     store::record_audit(unit, entry);
@@ -338,10 +414,19 @@ Village CatalogService::update_village(std::int64_t id, const VillageChanges& ch
   return write([&](store::UnitOfWork& unit) {
     auto village = store::find_village(unit, id, true);
     if (!village) throw Error(ErrorCode::not_found, "no such village");
+    const auto day = today();
+    show_rates_in_force(store::terms_in_force(unit, day, id), *village);
+    const int rate_before = village->commission_bps;
     auto entry = audit_entry(actor, "village", id);
     entry.before = village_state(*village);
     apply(changes, *village);
     store::update_village(unit, *village);
+    // A new default rate is a term from today: sales already made keep theirs.
+    if (village->commission_bps != rate_before) {
+      auto term = new_term(id, std::nullopt, village->commission_bps, day, actor,
+                           "修改村信息时设定 / set with the village's details");
+      store::insert_commission_term(unit, term);
+    }
     entry.after = village_state(*village);
     store::record_audit(unit, entry);
     return to_village(*village);
@@ -371,6 +456,9 @@ ProductPage CatalogService::products(const ProductQuery& query) {
   filter.offset = query.offset;
   return database_.transact([&](store::UnitOfWork& unit) {
     auto [records, total] = store::search_products(unit, filter);
+    const auto terms = store::terms_in_force(unit, today(), query.village_id);
+    for (auto& record : records)
+      show_rates_in_force(terms, record);
     ProductPage page;
     page.total = total;
     page.items.reserve(records.size());
@@ -381,8 +469,11 @@ ProductPage CatalogService::products(const ProductQuery& query) {
 }
 
 Product CatalogService::product(std::int64_t id, bool include_hidden) {
-  const auto product =
-      database_.transact([&](store::UnitOfWork& unit) { return store::find_product(unit, id); });
+  const auto product = database_.transact([&](store::UnitOfWork& unit) {
+    auto found = store::find_product(unit, id);
+    if (found) show_rates_in_force(store::terms_in_force(unit, today(), found->village_id), *found);
+    return found;
+  });
   if (!product ||
       (!include_hidden && !domain::is_offered(listing_of(*product), domain::Channel::online))) {
     throw Error(ErrorCode::not_found, "no such product");
@@ -391,8 +482,11 @@ Product CatalogService::product(std::int64_t id, bool include_hidden) {
 }
 
 Product CatalogService::product_by_barcode(const std::string& barcode) {
-  const auto product = database_.transact(
-      [&](store::UnitOfWork& unit) { return store::find_product_by_barcode(unit, barcode); });
+  const auto product = database_.transact([&](store::UnitOfWork& unit) {
+    auto found = store::find_product_by_barcode(unit, barcode);
+    if (found) show_rates_in_force(store::terms_in_force(unit, today(), found->village_id), *found);
+    return found;
+  });
   if (!product || !domain::is_offered(listing_of(*product), domain::Channel::counter)) {
     throw Error(ErrorCode::not_found, "no product on sale has this barcode");
   }
@@ -422,6 +516,11 @@ StoredReply CatalogService::create_product(const ProductChanges& fields, const A
   return write_once(key, [&](store::UnitOfWork& unit) {
     check_references(unit, product);
     const auto id = store::insert_product(unit, product);
+    if (product.commission_bps) {
+      auto term = new_term(product.village_id, id, product.commission_bps, today(), actor,
+                           "上架时的费率 / rate when the product was added");
+      store::insert_commission_term(unit, term);
+    }
     auto stored = *store::find_product(unit, id);
     auto entry = audit_entry(actor, "product", id);
     entry.after = product_state(stored);
@@ -435,12 +534,22 @@ Product CatalogService::update_product(std::int64_t id, const ProductChanges& ch
   return write([&](store::UnitOfWork& unit) {
     auto product = store::find_product(unit, id, true);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
+    const auto day = today();
+    show_rates_in_force(store::terms_in_force(unit, day, product->village_id), *product);
+    const auto override_before = product->commission_bps;
     auto entry = audit_entry(actor, "product", id);
     entry.before = product_state(*product);
     apply(changes, *product);
     check_references(unit, *product);
     store::update_product(unit, *product);
+    // A new override (or its end) is a term from today: sales already made keep their rate.
+    if (product->commission_bps != override_before) {
+      auto term = new_term(product->village_id, id, product->commission_bps, day, actor,
+                           "修改商品信息时设定 / set with the product's details");
+      store::insert_commission_term(unit, term);
+    }
     auto stored = *store::find_product(unit, id);
+    show_rates_in_force(store::terms_in_force(unit, day, stored.village_id), stored);
     entry.after = product_state(stored);
     store::record_audit(unit, entry);
     return to_product(stored);
@@ -480,6 +589,76 @@ Product CatalogService::set_product_image(std::int64_t id, std::string_view byte
     entry.after = store::AuditState{{"image_path", path}};
     store::record_audit(unit, entry);
     return to_product(*product);
+  });
+}
+
+CommissionTerms CatalogService::commission_terms(const domain::Principal& caller,
+                                                 std::int64_t village_id) {
+  if (!domain::may_read_village(caller, village_id)) {
+    throw Error(ErrorCode::forbidden, "this village's data belongs to that village");
+  }
+  const auto day_text = today();
+  const auto day = *domain::parse_iso_date(day_text);
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto village = store::find_village(unit, village_id);
+    if (!village) throw Error(ErrorCode::not_found, "no such village");
+    const auto records = store::list_commission_terms(unit, village_id);
+    std::vector<domain::CommissionTerm> terms;
+    terms.reserve(records.size());
+    for (const auto& record : records)
+      terms.push_back(domain_term(record));
+    const auto statuses = domain::term_statuses(terms, day);
+    CommissionTerms out;
+    out.village_id = village_id;
+    out.today = day_text;
+    const auto in_force = domain::term_in_force(terms, std::nullopt, day);
+    out.commission_bps = in_force ? records[*in_force].bps.value_or(village->commission_bps)
+                                  : village->commission_bps;
+    for (std::size_t i = 0; i < records.size(); ++i)
+      out.items.push_back(to_term(records[i], statuses[i]));
+    return out;
+  });
+}
+
+StoredReply CatalogService::add_commission_term(std::int64_t village_id,
+                                                const NewCommissionTerm& asked, const Actor& actor,
+                                                const std::optional<IdempotencyKey>& key,
+                                                const Render<CommissionTerm>& render) {
+  const auto day_text = today();
+  const auto day = *domain::parse_iso_date(day_text);
+  domain::check_term_rate(asked.bps, asked.product_id.has_value());
+  const auto& from_text = required(asked.effective_from, "effective_from");
+  const auto from = domain::parse_iso_date(from_text);
+  if (!from)
+    throw Error::invalid_field("effective_from",
+                               "effective_from 应为 YYYY-MM-DD / must be a date YYYY-MM-DD");
+  domain::check_effective_from(*from, day);
+  check(domain::text_problem(asked.note, 0, 500), "note");
+  return write_once(key, [&](store::UnitOfWork& unit) {
+    if (!store::find_village(unit, village_id))
+      throw Error(ErrorCode::not_found, "no such village");
+    std::string product_name;
+    if (asked.product_id) {
+      const auto product = store::find_product(unit, *asked.product_id);
+      if (!product)
+        throw Error::invalid_field("product_id", "没有这个商品 / product_id names no product");
+      if (product->village_id != village_id)
+        throw Error::invalid_field("product_id",
+                                   "该商品属于另一个村 / the product belongs to another village");
+      product_name = product->name;
+    }
+    auto term =
+        new_term(village_id, asked.product_id,
+                 asked.bps ? std::optional<int>(static_cast<int>(*asked.bps)) : std::nullopt,
+                 domain::format_iso_date(*from), actor, asked.note);
+    store::insert_commission_term(unit, term);
+    term.product_name = product_name;
+    auto entry = audit_entry(actor, "commission_term", term.id);
+    entry.after = term_state(term);
+    store::record_audit(unit, entry);
+    // Just added, so the latest of its scope: in force now if it starts today.
+    return render(
+        to_term(term, *from > day ? domain::TermStatus::scheduled : domain::TermStatus::current));
   });
 }
 

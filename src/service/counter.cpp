@@ -199,7 +199,8 @@ struct ResolvedLine {
 /// Each asked line resolved to its product, quantity and price (a scanned code by its EAN-13
 /// or as a scale label's PLU); 422 naming the line's field for anything unknown or not for sale.
 std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleRequest& request,
-                                        const std::vector<domain::ScaleLabelFormat>& formats) {
+                                        const std::vector<domain::ScaleLabelFormat>& formats,
+                                        const std::string& day) {
   // Resolve each line to a product, a quantity and a price.
   std::vector<ResolvedLine> lines;
   lines.reserve(request.lines.size());
@@ -210,7 +211,7 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     std::optional<domain::ScaleLabel> label;
     std::optional<store::SellableProduct> product;
     if (asked.product_id) {
-      product = store::sellable_by_id(unit, *asked.product_id);
+      product = store::sellable_by_id(unit, *asked.product_id, day);
       if (!product)
         throw Error::invalid_field(at + ".product_id", "没有这个商品 / no such product");
     } else if (asked.code) {
@@ -218,9 +219,9 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
       line.code = code;
       label = domain::parse_scale_label(code, formats, at + ".code");
       if (label) {
-        product = store::sellable_by_plu(unit, label->plu);
+        product = store::sellable_by_plu(unit, label->plu, day);
       } else if (!domain::ean13_problem(code)) {
-        product = store::sellable_by_barcode(unit, code);
+        product = store::sellable_by_barcode(unit, code, day);
       }
       if (!product)
         throw Error::invalid_field(at + ".code", "无法识别的条码 / unknown code " + code);
@@ -232,8 +233,7 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
       throw Error::invalid_field(at + ".product_id", "该商品已下架 / the product is not for sale");
     line.product = *product;
     line.input.unit_price = product->price;
-    line.input.commission_bps =
-        domain::effective_commission_bps(product->commission_bps, product->village_commission_bps);
+    line.input.commission_bps = domain::rate_in_force(product->rates);
     if (asked.discount < Fen(0))
       throw Error::invalid_field(at + ".discount_fen", "折扣不能为负 / discount below zero");
     line.input.discount = asked.discount;
@@ -397,7 +397,8 @@ void CounterService::check_sale(store::UnitOfWork& unit, const domain::Principal
                                 const SaleRequest& request) {
   if (!store::open_shift_of(unit, caller.user_id, store::RowLock::none))
     throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
-  const auto lines = resolve_lines(unit, request, settings_.label_formats);
+  const auto lines =
+      resolve_lines(unit, request, settings_.label_formats, iso_date(today(settings_.zone)));
   std::vector<domain::SaleLineInput> inputs;
   for (const auto& line : lines)
     inputs.push_back(line.input);
@@ -424,7 +425,7 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
     auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
     if (!shift) throw Error(ErrorCode::no_open_shift, "请先开班 / open a shift first");
 
-    auto lines = resolve_lines(unit, request, settings_.label_formats);
+    auto lines = resolve_lines(unit, request, settings_.label_formats, day_text);
     std::vector<domain::SaleLineInput> inputs;
     for (const auto& line : lines)
       inputs.push_back(line.input);
@@ -522,7 +523,8 @@ Sale CounterService::quote(const SaleRequest& request) {
   if (request.lines.size() > 200)
     throw Error::invalid_field("lines", "商品行太多 / at most 200 lines");
   return database_.transact([&](store::UnitOfWork& unit) {
-    const auto lines = resolve_lines(unit, request, settings_.label_formats);
+    const auto lines =
+        resolve_lines(unit, request, settings_.label_formats, iso_date(today(settings_.zone)));
     std::vector<domain::SaleLineInput> inputs;
     for (const auto& line : lines)
       inputs.push_back(line.input);

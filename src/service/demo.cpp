@@ -10,6 +10,7 @@
 #include "yizhan/domain/time.hpp"
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/stock.hpp"
+#include "yizhan/store/commission_terms.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/products.hpp"
 #include "yizhan/store/stock.hpp"
@@ -135,6 +136,14 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       village_ids[village.code] = store::insert_village(
           unit, {0, village.code, village.name, village.story, village.commission_bps, true,
                  village.name_en, village.contact});
+      // The rate as a dated term, as the migration carried over existing villages' rates.
+      store::CommissionTermRecord term;
+      term.village_id = village_ids[village.code];
+      term.bps = village.commission_bps;
+      term.effective_from = "2000-01-01";
+      term.created_by_name = "demo";
+      term.note = "演示数据的费率 / demo rate";
+      store::insert_commission_term(unit, term);
     }
     std::map<std::string, std::int64_t> category_ids;
     for (const auto& category : store::list_categories(unit)) {

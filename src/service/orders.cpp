@@ -283,7 +283,7 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     for (std::size_t i = 0; i < request.lines.size(); ++i) {
       const auto& asked = request.lines[i];
       const std::string at = "lines[" + std::to_string(i) + "]";
-      const auto product = store::orderable_product(unit, asked.product_id);
+      const auto product = store::orderable_product(unit, asked.product_id, order.business_day);
       if (!product || !product->offered)
         throw Error::invalid_field(at + ".product_id", "该商品不在网店出售 / not sold online");
       const auto quantity =
@@ -291,8 +291,7 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
       domain::SaleLineInput input;
       input.quantity = quantity;
       input.unit_price = product->price;
-      input.commission_bps = domain::effective_commission_bps(product->commission_bps,
-                                                              product->village_commission_bps);
+      input.commission_bps = domain::rate_in_force(product->rates);
       inputs.push_back(input);
       store::OrderLineRecord line;
       line.line_no = static_cast<int>(i + 1);

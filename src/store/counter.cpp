@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "commission_terms_sql.hpp"
 #include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
@@ -81,8 +82,22 @@ const char* lock_clause(RowLock lock) {
 
 constexpr const char* kSellableColumns =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active, v.name "
-    "FROM products p JOIN villages v ON v.id = p.village_id ";
+    "       v.commission_bps, p.active, v.active, v.name, ";
+
+/// The rest of kSellableColumns: the terms in force on the day (two placeholders).
+std::string sellable_query(const char* where) {
+  return std::string(kSellableColumns) + kProductTermInForce + ", " + kVillageTermInForce +
+         " FROM products p JOIN villages v ON v.id = p.village_id " + where;
+}
+
+/// Reads the product term column (NULL none, -1 ended, else the rate) and the village's.
+void read_terms(sql::ResultSet& row, int column, domain::RatesInForce& rates) {
+  if (!row.isNull(column)) {
+    const int product = row.getInt(column);
+    rates.product_term = product < 0 ? std::optional<int>() : std::optional<int>(product);
+  }
+  if (!row.isNull(column + 1)) rates.village_term = row.getInt(column + 1);
+}
 
 std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) {
   Rows row(statement.executeQuery());
@@ -92,12 +107,13 @@ std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) 
   p.name = row->getString(2);
   p.unit = domain::parse_unit(std::string(row->getString(3))).value_or(domain::Unit::piece);
   p.price = domain::Fen(row->getInt64(4));
-  if (!row->isNull(5)) p.commission_bps = row->getInt(5);
+  if (!row->isNull(5)) p.rates.product_column = row->getInt(5);
   p.village_id = row->getInt64(6);
-  p.village_commission_bps = row->getInt(7);
+  p.rates.village_column = row->getInt(7);
   p.active = row->getBoolean(8);
   p.village_active = row->getBoolean(9);
   p.village_name = row->getString(10);
+  read_terms(*row, 11, p.rates);
   return p;
 }
 
@@ -288,21 +304,29 @@ ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id,
   return totals;
 }
 
-std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id) {
-  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.id = ?");
-  statement.setInt64(1, id);
+std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id,
+                                              const std::string& day) {
+  auto& statement = unit.statement(sellable_query("WHERE p.id = ?"));
+  statement.setString(1, day);
+  statement.setString(2, day);
+  statement.setInt64(3, id);
   return read_sellable(statement);
 }
 
-std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode) {
-  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.barcode = ?");
-  statement.setString(1, barcode);
+std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode,
+                                                   const std::string& day) {
+  auto& statement = unit.statement(sellable_query("WHERE p.barcode = ?"));
+  statement.setString(1, day);
+  statement.setString(2, day);
+  statement.setString(3, barcode);
   return read_sellable(statement);
 }
 
-std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu) {
-  auto& statement = unit.statement(std::string(kSellableColumns) + "WHERE p.plu = ?");
-  statement.setInt(1, plu);
+std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const std::string& day) {
+  auto& statement = unit.statement(sellable_query("WHERE p.plu = ?"));
+  statement.setString(1, day);
+  statement.setString(2, day);
+  statement.setInt(3, plu);
   return read_sellable(statement);
 }
 

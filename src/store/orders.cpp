@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "commission_terms_sql.hpp"
 #include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/text.hpp"
@@ -152,12 +153,16 @@ std::optional<OrderRecord> complete(UnitOfWork& unit, Rows row,
 
 }  // namespace
 
-std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id) {
+std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id,
+                                                  const std::string& day) {
   auto& statement = unit.statement(
-      "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, v.name, "
-      "v.commission_bps, p.active AND p.online AND v.active "
-      "FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?");
-  statement.setInt64(1, id);
+      std::string("SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
+                  "v.name, v.commission_bps, p.active AND p.online AND v.active, ") +
+      kProductTermInForce + ", " + kVillageTermInForce +
+      " FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?");
+  statement.setString(1, day);
+  statement.setString(2, day);
+  statement.setInt64(3, id);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
   OrderableProduct p;
@@ -165,11 +170,16 @@ std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t
   p.name = row->getString(2);
   p.unit = domain::parse_unit(std::string(row->getString(3))).value_or(domain::Unit::piece);
   p.price = domain::Fen(row->getInt64(4));
-  if (!row->isNull(5)) p.commission_bps = row->getInt(5);
+  if (!row->isNull(5)) p.rates.product_column = row->getInt(5);
   p.village_id = row->getInt64(6);
   p.village_name = row->getString(7);
-  p.village_commission_bps = row->getInt(8);
+  p.rates.village_column = row->getInt(8);
   p.offered = row->getBoolean(9);
+  if (!row->isNull(10)) {
+    const int product = row->getInt(10);  // -1: the override ended
+    p.rates.product_term = product < 0 ? std::optional<int>() : std::optional<int>(product);
+  }
+  if (!row->isNull(11)) p.rates.village_term = row->getInt(11);
   return p;
 }
 

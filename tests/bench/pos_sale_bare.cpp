@@ -72,7 +72,13 @@ constexpr const char* kOpenShift =
 // store/counter.cpp sellable_by_id
 constexpr const char* kSellable =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active, v.name "
+    "       v.commission_bps, p.active, v.active, v.name, "
+    "(SELECT COALESCE(t.bps, -1) FROM commission_terms t "
+    "  WHERE t.product_id = p.id AND t.effective_from <= ? "
+    "  ORDER BY t.effective_from DESC, t.id DESC LIMIT 1), "
+    "(SELECT t.bps FROM commission_terms t "
+    "  WHERE t.village_id = p.village_id AND t.product_id IS NULL AND t.effective_from <= ? "
+    "  ORDER BY t.effective_from DESC, t.id DESC LIMIT 1) "
     "FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?";
 // store/stock.cpp take_on_hand, lock_lots, take_from_lot, append_to_ledger (one move)
 constexpr const char* kTakeOnHand =
@@ -227,14 +233,24 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
   int bps = 0;
   {
     auto& product = c.statement(kSellable);
-    product.setInt64(1, product_id);
+    product.setString(1, day);
+    product.setString(2, day);
+    product.setInt64(3, product_id);
     Rows row(product.executeQuery());
     if (!row->next()) fail("no product " + std::to_string(product_id));
     name = row->getString(2);
     (void)row->getString(3);
     price = row->getInt64(4);
     village_id = row->getInt64(6);
-    bps = row->isNull(5) ? row->getInt(7) : row->getInt(5);
+    // The dated terms in force (domain::rate_in_force): the product's, else the village's.
+    const int product_term = row->isNull(11) ? -2 : row->getInt(11);
+    const int village_bps = row->isNull(12) ? row->getInt(7) : row->getInt(12);
+    if (product_term >= 0)
+      bps = product_term;
+    else if (product_term == -1 || row->isNull(5))
+      bps = village_bps;
+    else
+      bps = row->getInt(5);
     if (!row->getBoolean(8) || !row->getBoolean(9)) fail("product not for sale");
   }
   const std::int64_t quantity = 1, gross = price * quantity;

@@ -100,6 +100,8 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/settlements/{id}/statement", Access::village},
     {"POST /api/v1/villages/{id}/adjustments", Access::admin},
     {"GET /api/v1/villages/{id}/adjustments", Access::village},
+    {"GET /api/v1/villages/{id}/commission", Access::village},
+    {"POST /api/v1/villages/{id}/commission", Access::admin},
 };
 
 struct Fixture {
@@ -114,9 +116,8 @@ struct Fixture {
   service::OrderService orders{station.database, service::OrderSettings{}, {}};
   service::SettlementService settlements{station.database};
   service::VillageReportService village_reports{station.database};
-  api::Router router = api::build_router(
-      {health, station.accounts, audit, catalog, &counter, &stock, &orders, &settlements,
-       &village_reports});
+  api::Router router = api::build_router({health, station.accounts, audit, catalog, &counter,
+                                          &stock, &orders, &settlements, &village_reports});
 };
 
 }  // namespace

@@ -6,7 +6,9 @@ import { startStaffPage } from '/assets/js/staff.js';
 import { StockTab } from '/admin/stock.js';
 import { SettlementsTab } from '/admin/settlements.js';
 
-const state = { villages: [], categories: [], editingProduct: null, editingVillage: null };
+const state = {
+  villages: [], categories: [], editingProduct: null, editingVillage: null, editingTerms: null,
+};
 
 // --- forms -----------------------------------------------------------------------------------
 
@@ -189,12 +191,15 @@ async function loadVillages() {
   document.querySelector('#village-rows').replaceChildren(...state.villages.map((village) => {
     const edit = element('button', { className: 'link-button', text: t('admin.edit') });
     edit.addEventListener('click', () => openVillage(village));
+    const terms = element('button', { className: 'link-button', text: t('admin.terms_title') });
+    terms.dataset.terms = String(village.id);
+    terms.addEventListener('click', () => openTerms(village));
     return element('tr', {}, [
       element('td', { text: village.code }),
       element('td', { text: localName(village) }),
       element('td', { text: `${village.commission_bps} (${(village.commission_bps / 100).toFixed(2)}%)` }),
       element('td', { text: village.active ? t('field.active') : t('admin.inactive') }),
-      element('td', {}, [edit]),
+      element('td', {}, [edit, ' ', terms]),
     ]);
   }));
 }
@@ -237,6 +242,76 @@ villageForm.addEventListener('submit', async (event) => {
   }
 });
 
+// --- commission terms ------------------------------------------------------------------------
+
+const termsForm = document.querySelector('#terms-form');
+const termsDialog = document.querySelector('#terms-dialog');
+let termsKey = null;  // one Idempotency-Key per term being added: a retried submit adds it once
+
+function rateText(bps) {
+  return bps === null ? t('village.override_ended') : `${bps} (${(bps / 100).toFixed(2)}%)`;
+}
+
+async function loadTerms() {
+  const village = state.editingTerms;
+  const history = await api(`/api/v1/villages/${village.id}/commission`);
+  document.querySelector('#terms-rows').replaceChildren(...history.items.map((term) => {
+    const row = element('tr', {}, [
+      element('td', { text: term.effective_from }),
+      element('td', { text: term.product_id === null ? t('village.scope_default') : term.product_name }),
+      element('td', { text: rateText(term.bps) }),
+      element('td', { text: t(`village.status_${term.status}`) }),
+      element('td', { text: [term.note, term.created_by].filter(Boolean).join(' · ') }),
+    ]);
+    row.dataset.status = term.status;
+    return row;
+  }));
+  termsForm.elements.effective_from.min = history.today;
+  if (!termsForm.elements.effective_from.value) termsForm.elements.effective_from.value = history.today;
+}
+
+async function openTerms(village) {
+  state.editingTerms = village;
+  termsKey = null;
+  clearErrors(termsForm);
+  termsForm.reset();
+  document.querySelector('#terms-village').textContent = localName(village);
+  const { items } = await api(`/api/v1/products?village_id=${village.id}&page_size=100`);
+  termsForm.elements.product_id.replaceChildren(option('', t('village.scope_default')),
+    ...items.map((product) => option(product.id, `${product.sku} ${localName(product)}`)));
+  await loadTerms();
+  termsDialog.showModal();
+}
+
+termsForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(termsForm);
+  const f = termsForm.elements;
+  const productId = f.product_id.value ? Number(f.product_id.value) : null;
+  const ending = f.end_override.checked;
+  if (ending && productId === null) return showError(termsForm, 'product_id', t('field.invalid'));
+  const bps = ending ? null : wholeNumber(f.bps);
+  if (!ending && (bps === null || Number.isNaN(bps))) return showError(termsForm, 'bps', t('field.number_invalid'));
+  const body = { bps, product_id: productId, effective_from: f.effective_from.value, note: f.note.value.trim() };
+  termsKey ??= crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  try {
+    await api(`/api/v1/villages/${state.editingTerms.id}/commission`,
+      { method: 'POST', body, headers: { 'Idempotency-Key': termsKey } });
+    termsKey = null;
+    f.bps.value = '';
+    f.note.value = '';
+    f.end_override.checked = false;
+    const message = termsForm.querySelector('.form-error[role=alert]');
+    message.textContent = t('admin.terms_added');
+    message.hidden = false;
+    await Promise.all([loadTerms(), loadVillages()]);
+  } catch (error) {
+    // The answer was a refusal, so the next submit is a different request with its own key.
+    if (error instanceof ApiError && error.status >= 400 && error.status < 500) termsKey = null;
+    showError(termsForm, error.details?.field, apiErrorText(error));
+  }
+});
+
 // --- audit log -------------------------------------------------------------------------------
 
 let auditNext = null;  // the next (older) page's cursor, from the last answer
@@ -268,7 +343,7 @@ document.querySelector('#audit-more').addEventListener('click', () => loadAudit(
 
 // --- page ------------------------------------------------------------------------------------
 
-for (const dialog of [productDialog, villageDialog]) {
+for (const dialog of [productDialog, villageDialog, termsDialog]) {
   dialog.querySelector('[data-close]').addEventListener('click', () => dialog.close());
 }
 for (const tab of document.querySelectorAll('.tab')) {

@@ -176,11 +176,38 @@ async function showSettlements() {
   $('#settlements-empty').hidden = items.length > 0;
 }
 
+/** A rate in basis points as a percentage ("15.00%"); an ended override says so. */
+function rateText(bps) {
+  return bps === null ? t('village.override_ended') : `${(bps / 100).toFixed(2)}%`;
+}
+
+function scopeText(term) {
+  return term.product_id === null ? t('village.scope_default') : term.product_name;
+}
+
 async function showTerms() {
-  const terms = await api(`/api/v1/villages/${villageId}/terms`);
+  const [terms, history] = await Promise.all([
+    api(`/api/v1/villages/${villageId}/terms`),
+    api(`/api/v1/villages/${villageId}/commission`)]);
   const share = formatFen(10000 - terms.commission_bps).replace('¥', '');
   $('#village-terms').textContent =
     t('village.commission', { percent: (terms.commission_bps / 100).toFixed(2), share });
+  // Scheduled changes first, soonest first: what will change for the village.
+  const scheduled = [...history.scheduled].reverse();
+  $('#terms-scheduled').replaceChildren(...scheduled.map((term) => {
+    const li = document.createElement('li');
+    li.textContent = t('village.scheduled_notice',
+      { day: term.effective_from, scope: scopeText(term), rate: rateText(term.bps) });
+    return li;
+  }));
+  $('#terms-table tbody').replaceChildren(...history.items.map((term) => {
+    const row = document.createElement('tr');
+    row.className = term.status;
+    row.dataset.status = term.status;
+    row.append(cell(term.effective_from), cell(scopeText(term)), cell(rateText(term.bps)),
+               cell(t(`village.status_${term.status}`)), cell(term.note));
+    return row;
+  }));
 }
 
 async function showAll() {

@@ -12,6 +12,7 @@
 
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/money.hpp"
+#include "yizhan/domain/time.hpp"
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/idempotency.hpp"
 
@@ -99,6 +100,36 @@ struct ProductChanges {
   std::optional<bool> active, online, featured;
 };
 
+/// One commission term of a village: its default rate, or a product's override, from a day on.
+struct CommissionTerm {
+  std::int64_t id = 0;
+  std::int64_t village_id = 0;
+  std::optional<std::int64_t> product_id;  ///< nothing = the village's default
+  std::string product_name;
+  std::optional<int> bps;      ///< nothing = the product's override ends (village default again)
+  std::string effective_from;  ///< business day "YYYY-MM-DD" (Asia/Shanghai)
+  std::int64_t created_at_us = 0;
+  std::string created_by;  ///< username ("migration" for rates carried over)
+  std::string note;
+  std::string status;  ///< "current", "scheduled" or "past" on today's business day
+};
+
+/// A village's commission terms: the rates in force today and the whole history.
+struct CommissionTerms {
+  std::int64_t village_id = 0;
+  std::string today;                  ///< the business day the statuses refer to
+  int commission_bps = 0;             ///< the village's default rate in force today
+  std::vector<CommissionTerm> items;  ///< newest effective_from first
+};
+
+/// A new term as asked: `bps` nothing with a product ends its override.
+struct NewCommissionTerm {
+  std::optional<std::int64_t> bps;
+  std::optional<std::int64_t> product_id;
+  std::optional<std::string> effective_from;
+  std::string note;
+};
+
 /// A page of products.
 struct ProductPage {
   std::vector<Product> items;
@@ -108,8 +139,12 @@ struct ProductPage {
 class CatalogService {
  public:
   CatalogService(store::Database& database, store::ImageStore& images,
-                 int idempotency_retention_days = 7)
-      : database_(database), images_(images), idempotency_(database, idempotency_retention_days) {}
+                 int idempotency_retention_days = 7,
+                 domain::TimeZone zone = domain::TimeZone::shanghai())
+      : database_(database),
+        images_(images),
+        idempotency_(database, idempotency_retention_days),
+        zone_(std::move(zone)) {}
 
   /// Renders what a create made as the answer stored for its Idempotency-Key.
   template <class T>
@@ -131,6 +166,18 @@ class CatalogService {
                              const std::optional<IdempotencyKey>& key,
                              const Render<Village>& render);
   Village update_village(std::int64_t id, const VillageChanges& changes, const Actor& actor);
+
+  /// Today's business day in the station's zone, "YYYY-MM-DD" (the day rates are shown for).
+  std::string today() const;
+  /// A village's commission terms, current, scheduled and past: for that village's own account
+  /// or an admin; 403 for anyone else (before looking), 404 when no such village.
+  CommissionTerms commission_terms(const domain::Principal& caller, std::int64_t village_id);
+  /// Adds a term from `effective_from` (today or later; 422 naming the field for a past day, a
+  /// bad rate, or a product that is unknown or another village's), audited, at most once per
+  /// Idempotency-Key. 404 when no such village.
+  StoredReply add_commission_term(std::int64_t village_id, const NewCommissionTerm& term,
+                                  const Actor& actor, const std::optional<IdempotencyKey>& key,
+                                  const Render<CommissionTerm>& render);
 
   std::vector<Category> categories();
 
@@ -170,6 +217,7 @@ class CatalogService {
   store::Database& database_;
   store::ImageStore& images_;
   Idempotency idempotency_;
+  domain::TimeZone zone_;
   std::mutex version_mutex_;
   std::int64_t version_ = 0;
   std::chrono::steady_clock::time_point version_checked_{};

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
 #include "yizhan/domain/sale.hpp"
@@ -96,16 +97,19 @@ struct SellableProduct {
   std::string name;
   domain::Unit unit = domain::Unit::piece;
   domain::Fen price;
-  std::optional<int> commission_bps;
+  domain::RatesInForce rates;  ///< the commission terms in force on the day asked
   std::int64_t village_id = 0;
-  int village_commission_bps = 0;
   bool active = true;
   bool village_active = true;
   std::string village_name;
 };
-std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id);
-std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode);
-std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu);
+/// The product by id, barcode or scale code, with the commission terms in force on `day`
+/// ("YYYY-MM-DD", the sale's business day), all in one statement.
+std::optional<SellableProduct> sellable_by_id(UnitOfWork& unit, std::int64_t id,
+                                              const std::string& day);
+std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::string& barcode,
+                                                   const std::string& day);
+std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const std::string& day);
 
 /// Takes `quantity` of a product off the shelf for a sale: the level row first (a conditional
 /// update that keeps available ≥ 0; locking the rows of a sale in ascending product id is the

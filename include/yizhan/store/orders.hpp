@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
 
@@ -90,13 +91,15 @@ struct OrderableProduct {
   std::string name;
   domain::Unit unit = domain::Unit::piece;
   domain::Fen price;
-  std::optional<int> commission_bps;
+  domain::RatesInForce rates;  ///< the commission terms in force on the day asked
   std::int64_t village_id = 0;
   std::string village_name;
-  int village_commission_bps = 0;
   bool offered = false;  ///< listed, shown online, its village active
 };
-std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id);
+/// The product with the commission terms in force on `day` ("YYYY-MM-DD", the order's
+/// business day), in one statement.
+std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t id,
+                                                  const std::string& day);
 
 /// The register of the cashier's open shift, if any.
 std::optional<std::int64_t> open_shift_register(UnitOfWork& unit, std::int64_t cashier_id);

@@ -153,5 +153,41 @@ test('a village collective sees its own terms', async () => {
   await page.locator('body[data-ready="true"]').waitFor();
   assert.match(await page.locator('#village-terms').textContent(), /驿站服务费比例：15\.00%.*¥85\.00/);
   assert.equal(await page.locator('#village-picker').isHidden(), true, 'no other villages to pick');
+  // Its rate history: the term in force now, marked as current.
+  const current = page.locator('#terms-table tbody tr[data-status="current"]');
+  assert.equal(await current.count(), 1);
+  assert.match(await current.textContent(), /本村默认.*15\.00%.*现行/);
+  assert.deepEqual(problems, []);
+});
+
+test('admin schedules a commission change from a date; a past date is refused', async () => {
+  const { page, problems } = await newPage();
+  await page.goto(`${base}/admin/`);
+  await page.waitForURL(/login\.html\?next=/);
+  await page.getByLabel('账号').fill('admin');
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/admin\/$/);
+  await page.getByRole('button', { name: '成员村', exact: true }).click();
+  const row = page.locator('#village-rows tr', { hasText: '瑶前村' });
+  await row.getByRole('button', { name: '佣金条款（按日期生效）' }).click();
+  const form = page.locator('#terms-form');
+  await form.locator('#terms-rows tr[data-status="current"]').first().waitFor();
+  // Tomorrow in Beijing time, the station's business day.
+  const tomorrow = new Date(Date.now() + (8 + 24) * 3600 * 1000).toISOString().slice(0, 10);
+  await form.getByLabel('费率（基点，1500 = 15%）').fill('1200');
+  await form.getByLabel('生效日期（今天或以后）').fill(tomorrow);
+  await form.getByLabel('备注', { exact: true }).fill('浏览器测试');
+  await form.getByRole('button', { name: '添加条款' }).click();
+  await form.getByText('条款已添加。').waitFor();
+  const scheduled = form.locator('#terms-rows tr[data-status="scheduled"]').first();
+  await scheduled.waitFor();
+  assert.match(await scheduled.textContent(), new RegExp(`${tomorrow}本村默认1200 \\(12\\.00%\\)待生效`));
+
+  await form.getByLabel('费率（基点，1500 = 15%）').fill('1100');
+  await form.getByLabel('生效日期（今天或以后）').fill('2020-01-01');
+  await form.getByRole('button', { name: '添加条款' }).click();
+  await form.locator('.field-error[data-for="effective_from"]').filter({ hasText: /before today/ }).waitFor();
+  assert.equal(await form.locator('#terms-rows tr[data-status="scheduled"]').count(), 1, 'nothing added');
   assert.deepEqual(problems, []);
 });
