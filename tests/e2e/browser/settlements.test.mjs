@@ -25,6 +25,7 @@ before(async () => {
 });
 after(async () => browser?.close());
 
+const shanghaiToday = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
 const yuan = (fen) => `${fen < 0 ? '-' : ''}${Math.trunc(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`;
 const money = (fen) => `${fen < 0 ? '-' : ''}¥${yuan(Math.abs(fen))}`;
 
@@ -110,7 +111,7 @@ test('the manager drafts, confirms and pays a settlement in two parts; the villa
   // A counter sale for the village, a moment ago.
   const received = await call(admin, 'POST', '/api/v1/stock/receipts', {
     village_id: village.id, note: 'settlement page test',
-    lines: [{ product_id: product.id, quantity: 10, lot: `ST-${Date.now()}` }],
+    lines: [{ product_id: product.id, quantity: 10, lot: `ST-${Date.now()}`, produced_on: shanghaiToday() }],
   });
   assert.equal(received.status, 201, JSON.stringify(received.body));
   const { shift, opened } = await openShift(admin);
@@ -253,7 +254,7 @@ test("a village account cannot reach another village's settlement", async () => 
   const theirs = villages.find((v) => !settled.has(v.id));
   const mine = villages.find((v) => v.id !== theirs.id);
   // A settlement of the other village (a draft of today: it may hold nothing, it still exists).
-  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  const today = shanghaiToday();
   const made = await call(admin, 'POST', '/api/v1/settlements', { village_id: theirs.id, from: today, to: today },
                           { 'Idempotency-Key': `other-village-${Date.now()}` });
   assert.equal(made.status, 201, JSON.stringify(made.body));
