@@ -53,13 +53,18 @@ json settlement_json(const service::Settlement& s, bool with_lines) {
               {"total_fen", t.total.value()},
               {"created_at", time_json(s.created_at_us)},
               {"confirmed_at", s.confirmed_at_us ? time_json(*s.confirmed_at_us) : json(nullptr)},
-              {"payout", nullptr}};
-  if (s.payout) {
-    out["payout"] = {
-        {"id", s.payout->id},           {"amount_fen", s.payout->amount_fen},
-        {"method", s.payout->method},   {"reference", s.payout->reference},
-        {"paid_on", s.payout->paid_on}, {"created_at", time_json(s.payout->created_at_us)}};
+              {"paid_fen", s.paid_fen()},
+              {"remaining_fen", s.remaining_fen()}};
+  json payouts = json::array();
+  for (const auto& p : s.payouts) {
+    payouts.push_back({{"id", p.id},
+                       {"amount_fen", p.amount_fen},
+                       {"method", p.method},
+                       {"reference", p.reference},
+                       {"paid_on", p.paid_on},
+                       {"created_at", time_json(p.created_at_us)}});
   }
+  out["payouts"] = std::move(payouts);
   if (with_lines) {
     json lines = json::array();
     for (const auto& line : s.lines)

@@ -2,6 +2,7 @@
 #include "yizhan/domain/settlement.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
@@ -149,17 +150,34 @@ std::optional<PayoutMethod> parse_payout_method(std::string_view text) {
   return std::nullopt;
 }
 
-void require_payout_amount(Fen amount, Fen total) {
+bool payouts_cover(Fen total, Fen paid) {
+  return total > Fen(0) && paid >= total;
+}
+
+bool require_payout_amount(Fen amount, Fen total, Fen paid) {
+  const auto remaining = total - paid;
+  const std::map<std::string, std::string> figures = {
+      {"total_fen", std::to_string(total.value())},
+      {"paid_fen", std::to_string(paid.value())},
+      {"remaining_fen", std::to_string(std::max(remaining, Fen(0)).value())}};
   if (total <= Fen(0))
     throw Error(ErrorCode::conflict,
                 "本期应付为 " + total.format() + " 元，无需付款 / the settlement's total is " +
                     total.format() + ": there is nothing to pay",
-                {{"total_fen", std::to_string(total.value())}});
-  if (amount != total)
+                figures);
+  if (remaining <= Fen(0))
+    throw Error(ErrorCode::conflict, "本期应付已全部付清 / the settlement's total is already paid",
+                figures);
+  if (amount <= Fen(0) || amount > remaining) {
+    auto details = figures;
+    details["field"] = "amount_fen";
     throw Error(ErrorCode::invalid,
-                "付款金额须等于本期应付 " + total.format() +
-                    " 元 / amount_fen must equal the settlement's total",
-                {{"field", "amount_fen"}, {"total_fen", std::to_string(total.value())}});
+                "付款金额须大于零且不超过未付的 " + remaining.format() +
+                    " 元 / amount_fen must be positive and at most the remaining " +
+                    remaining.format(),
+                std::move(details));
+  }
+  return payouts_cover(total, paid + amount);
 }
 
 std::vector<Posting> payout_postings(std::int64_t village_id, PayoutMethod method, Fen amount) {
@@ -277,6 +295,19 @@ std::string statement_csv(const StatementView& s) {
   out += total_row("调整合计 Adjustments", t.adjustments, Fen(0), t.adjustments);
   out += total_row("本期应付 Total payable", t.sales_gross + t.refund_gross + t.adjustments,
                    t.sales_fee + t.refund_fee, t.total);
+  if (s.payouts.empty()) return out;
+  // Every payout (date, method and reference in the document and description columns), then
+  // what was paid and what remains, in the share column.
+  Fen paid;
+  for (const auto& payout : s.payouts) {
+    paid += payout.amount;
+    out +=
+        csv_row({"", payout.paid_on, csv_text("付款 Payout"), csv_text(method_label(payout.method)),
+                 csv_text(payout.reference), "", "", "", "", payout.amount.format()});
+  }
+  out += csv_row({"", "", csv_text("已付合计 Paid"), "", "", "", "", "", "", paid.format()});
+  out += csv_row(
+      {"", "", csv_text("未付 Remaining"), "", "", "", "", "", "", (t.total - paid).format()});
   return out;
 }
 
@@ -305,13 +336,32 @@ std::string statement_html(const StatementView& s, std::string_view stylesheet) 
            "</td><td class=\"num\">" + fee.format() + "</td><td class=\"num\">" + share.format() +
            "</td></tr>\n";
   };
-  std::string payout;
-  if (s.payout) {
-    payout =
-        "<dt>付款 Paid</dt><dd>" + html_escape(s.payout->paid_on) + " · " +
-        html_escape(method_label(s.payout->method)) +
-        (s.payout->reference.empty() ? std::string() : " · " + html_escape(s.payout->reference)) +
-        " · ¥" + s.payout->amount.format() + "</dd>\n";
+  // The payouts: each on a row of their own, then what was paid and what remains.
+  std::string payouts;
+  if (s.state != SettlementState::draft) {
+    Fen paid;
+    std::string payout_rows;
+    int payout_number = 0;
+    for (const auto& p : s.payouts) {
+      paid += p.amount;
+      payout_rows += "<tr><td class=\"num\">" + std::to_string(++payout_number) + "</td><td>" +
+                     html_escape(p.paid_on) + "</td><td>" + html_escape(method_label(p.method)) +
+                     "</td><td>" + html_escape(p.reference) + "</td><td class=\"num\">" +
+                     p.amount.format() + "</td></tr>\n";
+    }
+    if (s.payouts.empty())
+      payout_rows = "<tr><td colspan=\"5\">尚未付款 No payouts yet</td></tr>\n";
+    payouts =
+        "<section class=\"payouts\">\n<h2>付款记录 Payouts</h2>\n<table>\n<thead><tr><th>#</th>"
+        "<th>付款日期 Paid on</th><th>方式 Method</th><th>凭证号 Reference</th><th>金额 "
+        "Amount</th></tr></thead>\n<tbody>\n" +
+        payout_rows +
+        "</tbody>\n<tfoot>\n<tr class=\"subtotal\"><td colspan=\"4\">已付合计 "
+        "Paid</td><td class=\"num\">" +
+        paid.format() +
+        "</td></tr>\n<tr class=\"total\"><td colspan=\"4\">未付 Remaining</td><td "
+        "class=\"num\">" +
+        (t.total - paid).format() + "</td></tr>\n</tfoot>\n</table>\n</section>\n";
   }
   return "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
          html_escape(title) + "</title>\n<link rel=\"stylesheet\" href=\"" +
@@ -330,7 +380,6 @@ std::string statement_html(const StatementView& s, std::string_view stylesheet) 
          (s.confirmed_at.empty()
               ? std::string()
               : "<dt>确认时间 Confirmed</dt><dd>" + html_escape(s.confirmed_at) + "</dd>\n") +
-         payout +
          "</dl>\n</header>\n<table>\n<thead><tr><th>#</th><th>日期 Date</th><th>类型 "
          "Kind</th><th>单据 Document</th><th>商品/事由 Product or reason</th><th>数量 "
          "Qty</th><th>销售额 Gross</th><th>佣金 Commission</th><th>村集体所得 "
@@ -342,8 +391,8 @@ std::string statement_html(const StatementView& s, std::string_view stylesheet) 
          total_row("本期应付 Total payable", t.sales_gross + t.refund_gross + t.adjustments,
                    t.sales_fee + t.refund_fee, t.total, true) +
          "</tfoot>\n</table>\n<p class=\"count\">共 " + std::to_string(t.line_count) + " 行 · " +
-         std::to_string(t.line_count) +
-         " line(s) · 金额单位：元 Amounts in yuan (¥)</p>\n"
+         std::to_string(t.line_count) + " line(s) · 金额单位：元 Amounts in yuan (¥)</p>\n" +
+         payouts +
          "<section class=\"signatures\">\n<div><p>驿站经办人（签字） For the station</p><p "
          "class=\"line\"></p><p>日期 Date</p><p class=\"line\"></p></div>\n"
          "<div><p>村集体负责人（签字） For the village collective</p><p "

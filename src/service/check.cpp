@@ -113,7 +113,7 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::lines_settled_twice(unit); });
   checker.add("settlements: confirmed totals = the sums of their frozen lines",
               [](store::UnitOfWork& unit) { return store::settlement_total_differences(unit); });
-  checker.add("settlements: paid ones have one payout of their total",
+  checker.add("settlements: payouts ≤ total, and paid ⇔ the payouts cover the total",
               [](store::UnitOfWork& unit) { return store::payout_differences(unit); });
 }
 

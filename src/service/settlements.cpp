@@ -2,6 +2,8 @@
 // its audit entry; a payout posts its journal entry in the same transaction as the state change.
 #include "yizhan/service/settlements.hpp"
 
+#include <algorithm>
+
 #include "audit_entry.hpp"
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/error.hpp"
@@ -66,16 +68,21 @@ Settlement to_settlement(const store::SettlementRecord& r) {
   return s;
 }
 
-/// One settlement with its lines and payout, read in `unit`.
+std::vector<Payout> to_payouts(const std::vector<store::PayoutRecord>& records) {
+  std::vector<Payout> out;
+  out.reserve(records.size());
+  for (const auto& p : records)
+    out.push_back({p.id, p.amount_fen, p.method, p.reference, p.paid_on, p.created_at_us});
+  return out;
+}
+
+/// One settlement with its lines and payouts, read in `unit`.
 Settlement load(store::UnitOfWork& unit, std::int64_t id) {
   const auto record = store::find_settlement(unit, id);
   if (!record) throw no_such_settlement();
   auto settlement = to_settlement(*record);
   settlement.lines = store::settlement_lines(unit, id);
-  if (const auto payout = store::find_payout(unit, id)) {
-    settlement.payout = Payout{payout->id,        payout->amount_fen, payout->method,
-                               payout->reference, payout->paid_on,    payout->created_at_us};
-  }
+  settlement.payouts = to_payouts(store::list_payouts(unit, id));
   return settlement;
 }
 
@@ -98,6 +105,17 @@ bool visible_to(const domain::Principal& caller, std::int64_t village_id) {
 }
 
 }  // namespace
+
+std::int64_t Settlement::paid_fen() const {
+  std::int64_t paid = 0;
+  for (const auto& payout : payouts)
+    paid += payout.amount_fen;
+  return paid;
+}
+
+std::int64_t Settlement::remaining_fen() const {
+  return std::max<std::int64_t>(totals.total.value() - paid_fen(), 0);
+}
 
 SettlementService::SettlementService(store::Database& database, SettlementSettings settings,
                                      int idempotency_retention_days)
@@ -201,6 +219,8 @@ StoredReply SettlementService::pay(std::int64_t id, const PayoutRequest& request
     throw Error::invalid_field("paid_on", "付款日期不能在未来 / paid_on cannot be in the future");
 
   return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    // The settlement's row first: concurrent payouts of it wait here, one at a time, and each
+    // then sees the payouts committed before it (a locking read, not the snapshot).
     const auto record = store::find_settlement(unit, id, true);
     if (!record) throw no_such_settlement();
     const auto state =
@@ -209,7 +229,10 @@ StoredReply SettlementService::pay(std::int64_t id, const PayoutRequest& request
     if (*paid_on < stored_date(record->period_to))
       throw Error::invalid_field("paid_on",
                                  "付款日期早于结算期结束 / paid_on is before the period ends");
-    domain::require_payout_amount(amount, record->totals.total);
+    Fen paid_before;
+    for (const auto& earlier : store::list_payouts(unit, id, true))
+      paid_before += Fen(earlier.amount_fen);
+    const bool covers = domain::require_payout_amount(amount, record->totals.total, paid_before);
     store::PayoutRecord payout;
     payout.settlement_id = id;
     payout.village_id = record->village_id;
@@ -222,15 +245,20 @@ StoredReply SettlementService::pay(std::int64_t id, const PayoutRequest& request
     store::post_entry(unit, "payout", payout_id, paid_on_text,
                       domain::payout_postings(record->village_id, *method, amount),
                       "结算付款 S" + std::to_string(id) + " / settlement payout");
-    store::mark_settlement_paid(unit, id);
+    if (covers) store::mark_settlement_paid(unit, id);
+    const auto paid_after = paid_before + amount;
     auto entry = audit_entry(actor, "settlement", id);
-    entry.before = store::AuditState{{"state", "confirmed"}};
-    entry.after = store::AuditState{{"state", "paid"},
-                                    {"payout_id", std::to_string(payout_id)},
-                                    {"amount_fen", std::to_string(amount.value())},
-                                    {"method", payout.method},
-                                    {"reference", reference},
-                                    {"paid_on", paid_on_text}};
+    entry.before = store::AuditState{{"state", "confirmed"},
+                                     {"paid_fen", std::to_string(paid_before.value())}};
+    entry.after = store::AuditState{
+        {"state", covers ? "paid" : "confirmed"},
+        {"paid_fen", std::to_string(paid_after.value())},
+        {"remaining_fen", std::to_string((record->totals.total - paid_after).value())},
+        {"payout_id", std::to_string(payout_id)},
+        {"amount_fen", std::to_string(amount.value())},
+        {"method", payout.method},
+        {"reference", reference},
+        {"paid_on", paid_on_text}};
     store::record_audit(unit, entry);
     return render(load(unit, id));
   });
@@ -257,13 +285,11 @@ SettlementList SettlementService::list(const domain::Principal& caller,
     out.total = page.total;
     for (const auto& record : page.items)
       out.items.push_back(to_settlement(record));
-    // The payouts of the paid ones, so that a list shows when and how each was paid.
+    // The payouts of the confirmed and paid ones, so that a list shows what was paid, when
+    // and how, and what remains.
     for (auto& item : out.items) {
-      if (item.state != SettlementState::paid) continue;
-      if (const auto payout = store::find_payout(unit, item.id)) {
-        item.payout = Payout{payout->id,        payout->amount_fen, payout->method,
-                             payout->reference, payout->paid_on,    payout->created_at_us};
-      }
+      if (item.state == SettlementState::draft) continue;
+      item.payouts = to_payouts(store::list_payouts(unit, item.id));
     }
     return out;
   });
@@ -289,10 +315,10 @@ domain::StatementView SettlementService::statement(const domain::Principal& call
   if (s.confirmed_at_us) view.confirmed_at = local_minute(*s.confirmed_at_us);
   view.lines = s.lines;
   view.totals = s.totals;
-  if (s.payout) {
-    view.payout = domain::StatementView::Payout{
-        domain::parse_payout_method(s.payout->method).value_or(domain::PayoutMethod::bank),
-        s.payout->reference, s.payout->paid_on, Fen(s.payout->amount_fen)};
+  for (const auto& payout : s.payouts) {
+    view.payouts.push_back(domain::StatementView::Payout{
+        domain::parse_payout_method(payout.method).value_or(domain::PayoutMethod::bank),
+        payout.reference, payout.paid_on, Fen(payout.amount_fen)});
   }
   return view;
 }

@@ -383,14 +383,19 @@ std::int64_t insert_payout(UnitOfWork& unit, const PayoutRecord& payout) {
   return row->getInt64(1);
 }
 
-std::optional<PayoutRecord> find_payout(UnitOfWork& unit, std::int64_t settlement_id) {
+std::vector<PayoutRecord> list_payouts(UnitOfWork& unit, std::int64_t settlement_id,
+                                       bool for_update) {
   auto& statement = unit.statement(
-      "SELECT id, settlement_id, village_id, amount_fen, method, reference, paid_on, created_by, "
-      "created_at FROM settlement_payouts WHERE settlement_id = ?");
+      std::string("SELECT id, settlement_id, village_id, amount_fen, method, reference, paid_on, "
+                  "created_by, created_at FROM settlement_payouts WHERE settlement_id = ? "
+                  "ORDER BY id") +
+      (for_update ? " FOR UPDATE" : ""));
   statement.setInt64(1, settlement_id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
-  if (!rows->next()) return std::nullopt;
-  return read_payout(*rows);
+  std::vector<PayoutRecord> out;
+  while (rows->next())
+    out.push_back(read_payout(*rows));
+  return out;
 }
 
 std::int64_t insert_adjustment(UnitOfWork& unit, const AdjustmentRecord& adjustment) {
@@ -488,14 +493,27 @@ std::vector<std::string> settlement_total_differences(UnitOfWork& unit) {
 }
 
 std::vector<std::string> payout_differences(UnitOfWork& unit) {
-  return lines_of(unit,
-                  "SELECT CONCAT('settlement ', s.id, ' (', s.state, '): payout ', "
-                  "              COALESCE(p.amount_fen, 'none'), ', total ', s.total_fen) "
-                  "FROM settlements s LEFT JOIN settlement_payouts p ON p.settlement_id = s.id "
-                  "WHERE (s.state = 'paid' AND (p.id IS NULL OR p.amount_fen <> s.total_fen "
-                  "                             OR p.village_id <> s.village_id)) "
-                  "   OR (s.state <> 'paid' AND p.id IS NOT NULL) "
-                  "ORDER BY s.id LIMIT 1000");
+  // paid <=> covered: something was owed and the payouts sum to it; never more than the total.
+  auto problems = lines_of(
+      unit,
+      "SELECT CONCAT('settlement ', s.id, ' (', s.state, '): payouts ', COALESCE(p.paid, 0), "
+      "              ' in ', COALESCE(p.n, 0), ', total ', s.total_fen) "
+      "FROM settlements s "
+      "LEFT JOIN (SELECT settlement_id, SUM(amount_fen) AS paid, COUNT(*) AS n "
+      "           FROM settlement_payouts GROUP BY settlement_id) p ON p.settlement_id = s.id "
+      "WHERE COALESCE(p.paid, 0) > GREATEST(s.total_fen, 0) "
+      "   OR (s.state = 'paid' AND (s.total_fen <= 0 OR COALESCE(p.paid, 0) <> s.total_fen)) "
+      "   OR (s.state = 'confirmed' AND s.total_fen > 0 AND COALESCE(p.paid, 0) >= s.total_fen) "
+      "   OR (s.state = 'draft' AND p.n IS NOT NULL) "
+      "ORDER BY s.id LIMIT 1000");
+  for (auto& problem :
+       lines_of(unit,
+                "SELECT CONCAT('payout ', p.id, ': booked to village ', p.village_id, "
+                "              ', its settlement ', s.id, ' is of village ', s.village_id) "
+                "FROM settlement_payouts p JOIN settlements s ON s.id = p.settlement_id "
+                "WHERE p.village_id <> s.village_id ORDER BY p.id LIMIT 1000"))
+    problems.push_back(std::move(problem));
+  return problems;
 }
 
 std::vector<std::string> village_balance_differences(UnitOfWork& unit) {

@@ -1,12 +1,14 @@
 // Settlements on the real MariaDB through the API: draft → confirm → pay with the journal
-// balanced, a refund after settlement on the next statement, racing confirmations, adjustments,
-// bad input that changes nothing, payouts exactly once per key, a village sees only its own, and
-// `yizhan check` catching a broken settlement.
+// balanced, partial payouts (never more than remains, racing payouts never overpay), a refund
+// after settlement on the next statement, racing confirmations, adjustments, bad input that
+// changes nothing, payouts exactly once per key, a village sees only its own, and `yizhan check`
+// catching a broken settlement.
 #include <gtest/gtest.h>
 
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -227,9 +229,12 @@ TEST_F(SettlementTest, DraftConfirmAndPayWithTheJournalBalanced) {
   const auto paid = pay(id, bank_payout(17000), "pay-1");
   ASSERT_EQ(paid.status, 201) << paid.body;
   EXPECT_EQ(paid.body["state"], "paid");
-  EXPECT_EQ(paid.body["payout"]["amount_fen"], 17000);
-  EXPECT_EQ(paid.body["payout"]["method"], "bank");
-  EXPECT_EQ(paid.body["payout"]["paid_on"], day(0));
+  ASSERT_EQ(paid.body["payouts"].size(), 1u);
+  EXPECT_EQ(paid.body["payouts"][0]["amount_fen"], 17000);
+  EXPECT_EQ(paid.body["payouts"][0]["method"], "bank");
+  EXPECT_EQ(paid.body["payouts"][0]["paid_on"], day(0));
+  EXPECT_EQ(paid.body["paid_fen"], 17000);
+  EXPECT_EQ(paid.body["remaining_fen"], 0);
   // The payable is down by the payout (the later sale's 8500 is still owed), the bank paid it.
   EXPECT_EQ(balance("village_payable:" + std::to_string(api.station.village_a)), -8500);
   EXPECT_EQ(balance("station_bank"), -17000);
@@ -447,7 +452,8 @@ TEST_F(SettlementTest, BadInputNamesTheFieldAndChangesNothing) {
                  422, "x");
   expect_refused(api.call("POST", "/api/v1/settlements", "admin", "[1]"), 400, "");
 
-  // Payouts: of a draft, of the wrong amount, by an unknown method, without a reference or key.
+  // Payouts: of a draft, of no or too much money, by an unknown method, without a reference or
+  // key.
   expect_refused(pay(draft_id, bank_payout(8500), "k1"), 409, "");
   expect_refused(confirm(999999), 404, "");
   ASSERT_EQ(confirm(draft_id).status, 200);
@@ -460,7 +466,9 @@ TEST_F(SettlementTest, BadInputNamesTheFieldAndChangesNothing) {
     }
     EXPECT_EQ(footprint(), confirmed) << reply.body;
   };
-  expect_payout_refused(bank_payout(8499), 422, "amount_fen");
+  expect_payout_refused(bank_payout(8501), 422, "amount_fen");
+  expect_payout_refused(bank_payout(0), 422, "amount_fen");
+  expect_payout_refused(bank_payout(-100), 422, "amount_fen");
   auto body = bank_payout(8500);
   body["method"] = "wechat";
   expect_payout_refused(body, 422, "method");
@@ -560,7 +568,7 @@ TEST_F(SettlementTest, CheckCatchesABrokenSettlement) {
   execute("UPDATE settlement_payouts SET amount_fen = amount_fen - 1");
   auto found = problems();
   EXPECT_TRUE(contains(found, "payable = shares − refunded shares + adjustments − payouts"));
-  EXPECT_TRUE(contains(found, "paid ones have one payout of their total"));
+  EXPECT_TRUE(contains(found, "paid ⇔ the payouts cover the total"));
   execute("UPDATE settlement_payouts SET amount_fen = amount_fen + 1");
   ASSERT_TRUE(problems().empty());
 
@@ -587,4 +595,191 @@ TEST_F(SettlementTest, CheckCatchesABrokenSettlement) {
   found = problems();
   EXPECT_TRUE(contains(found, "in 2 confirmed settlements"));
   EXPECT_TRUE(contains(found, "settled flag disagrees"));
+}
+
+TEST_F(SettlementTest, TwoPartialPayoutsPayTheSettlementAndNeverMoreThanRemains) {
+  sell(tea, 2, 10000);
+  const auto id = draft(api.station.village_a, day(0), day(0)).body["id"].get<std::int64_t>();
+  ASSERT_EQ(confirm(id).status, 200);
+  const auto payable = "village_payable:" + std::to_string(api.station.village_a);
+
+  // A first part by bank: still confirmed, 120.00 remaining, the journal shows the part paid.
+  const auto first = pay(id, bank_payout(5000), "part-1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(first.body["state"], "confirmed");
+  EXPECT_EQ(first.body["paid_fen"], 5000);
+  EXPECT_EQ(first.body["remaining_fen"], 12000);
+  ASSERT_EQ(first.body["payouts"].size(), 1u);
+  EXPECT_EQ(balance(payable), -12000);
+  EXPECT_EQ(balance("station_bank"), -5000);
+  expect_books_agree();
+
+  // More than remains is refused, naming amount_fen and saying what remains; nothing changes.
+  const auto before = footprint();
+  const auto over = pay(id, bank_payout(12001), "part-over");
+  EXPECT_EQ(over.status, 422) << over.body;
+  EXPECT_EQ(over.body["error"]["details"]["field"], "amount_fen");
+  EXPECT_EQ(over.body["error"]["details"]["remaining_fen"], "12000");
+  EXPECT_EQ(footprint(), before);
+
+  // The rest in cash: paid, both payouts listed in order, two journal and audit entries.
+  const json rest = {{"amount_fen", 12000}, {"method", "cash"}, {"paid_on", day(0)}};
+  const auto second = pay(id, rest, "part-2");
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(second.body["state"], "paid");
+  EXPECT_EQ(second.body["paid_fen"], 17000);
+  EXPECT_EQ(second.body["remaining_fen"], 0);
+  ASSERT_EQ(second.body["payouts"].size(), 2u);
+  EXPECT_EQ(second.body["payouts"][0]["amount_fen"], 5000);
+  EXPECT_EQ(second.body["payouts"][0]["method"], "bank");
+  EXPECT_EQ(second.body["payouts"][1]["amount_fen"], 12000);
+  EXPECT_EQ(second.body["payouts"][1]["method"], "cash");
+  EXPECT_EQ(balance(payable), 0);
+  EXPECT_EQ(balance("station_bank"), -5000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'payout'"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'settlement'"), 4)
+      << "draft, confirm and two payouts";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries e JOIN settlement_payouts p "
+                   "ON e.kind = 'payout' AND e.document_id = p.id"),
+            2)
+      << "each payout has its own journal entry";
+
+  // Paid: a third is refused, by another key; the first key again is the first payout's reply.
+  const auto third = pay(id, bank_payout(1), "part-3");
+  EXPECT_EQ(third.status, 409) << third.body;
+  EXPECT_EQ(third.body["error"]["code"], "invalid_state");
+  const auto replay = pay(id, bank_payout(5000), "part-1");
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.raw.payload(), first.raw.payload());
+  const auto reused = pay(id, bank_payout(4000), "part-1");
+  EXPECT_EQ(reused.status, 409) << "a key reused for another amount";
+  EXPECT_EQ(reused.body["error"]["code"], "idempotency_mismatch");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlement_payouts"), 2);
+
+  // The list, the village's view and both statements show both payouts.
+  const auto listed = api.call("GET", "/api/v1/settlements", "village1");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body["items"][0]["payouts"].size(), 2u);
+  EXPECT_EQ(listed.body["items"][0]["paid_fen"], 17000);
+  const auto csv = api.call(
+      "GET", "/api/v1/settlements/" + std::to_string(id) + "/statement?format=csv", "village1");
+  ASSERT_EQ(csv.status, 200);
+  const std::string text(csv.raw.payload());
+  EXPECT_NE(text.find(",付款 Payout,银行转账 Bank transfer,农商行 转账 0042,,,,,50.00\r\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(",付款 Payout,现金 Cash,,,,,,120.00\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(",,已付合计 Paid,,,,,,,170.00\r\n"), std::string::npos) << text;
+  EXPECT_TRUE(text.ends_with(",,未付 Remaining,,,,,,,0.00\r\n")) << text;
+  const auto html =
+      api.call("GET", "/api/v1/settlements/" + std::to_string(id) + "/statement", "village1");
+  ASSERT_EQ(html.status, 200);
+  const std::string page(html.raw.payload());
+  EXPECT_NE(page.find("农商行 转账 0042"), std::string::npos);
+  EXPECT_NE(page.find("<td>现金 Cash</td>"), std::string::npos);
+  expect_books_agree();
+}
+
+TEST_F(SettlementTest, ConcurrentPayoutsNeverPayMoreThanTheTotal) {
+  sell(tea, 2, 10000);  // 170.00 owed
+  const auto id = draft(api.station.village_a, day(0), day(0)).body["id"].get<std::int64_t>();
+  ASSERT_EQ(confirm(id).status, 200);
+
+  // Four managers pay 50.00 each at once, each with a key of its own: three fit, one does not.
+  const auto race = [&](int threads, std::int64_t amount, const std::string& prefix) {
+    std::atomic<int> go{0};
+    std::vector<int> statuses(threads, 0);
+    std::vector<std::thread> running;
+    for (int i = 0; i < threads; ++i) {
+      running.emplace_back([&, i] {
+        while (go.load() == 0) {
+        }
+        statuses[i] = pay(id, bank_payout(amount), prefix + std::to_string(i)).status;
+      });
+    }
+    go = 1;
+    for (auto& thread : running)
+      thread.join();
+    std::sort(statuses.begin(), statuses.end());
+    return statuses;
+  };
+  EXPECT_EQ(race(4, 5000, "race-a-"), (std::vector<int>{201, 201, 201, 422}));
+  EXPECT_EQ(scalar("SELECT SUM(amount_fen) FROM settlement_payouts"), 15000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements WHERE state = 'confirmed'"), 1);
+
+  // Two pay the last 20.00 at once: one pays it, the other finds the settlement paid.
+  EXPECT_EQ(race(2, 2000, "race-b-"), (std::vector<int>{201, 409}));
+  EXPECT_EQ(scalar("SELECT SUM(amount_fen) FROM settlement_payouts"), 17000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements WHERE state = 'paid'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'payout'"), 4);
+  EXPECT_EQ(balance("village_payable:" + std::to_string(api.station.village_a)), 0);
+  expect_books_agree();
+}
+
+TEST_F(SettlementTest, ARetriedPayoutIsOnePayoutEvenWhenTheRetriesRace) {
+  sell(tea, 2, 10000);
+  const auto id = draft(api.station.village_a, day(0), day(0)).body["id"].get<std::int64_t>();
+  ASSERT_EQ(confirm(id).status, 200);
+  // A phone that lost the answer sends the same request with the same key, twice at once.
+  std::atomic<int> go{0};
+  ApiFixture::Reply replies[2];
+  std::vector<std::thread> running;
+  for (int i = 0; i < 2; ++i) {
+    running.emplace_back([&, i] {
+      while (go.load() == 0) {
+      }
+      replies[i] = pay(id, bank_payout(6000), "retried");
+    });
+  }
+  go = 1;
+  for (auto& thread : running)
+    thread.join();
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlement_payouts"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'payout'"), 1);
+  int created = 0;
+  for (const auto& reply : replies) {
+    if (reply.status == 201) {
+      ++created;
+      EXPECT_EQ(reply.body["paid_fen"], 6000);
+    } else {
+      // Only "still in progress, retry" may come back instead of the payout.
+      EXPECT_EQ(reply.status, 409) << reply.body;
+    }
+  }
+  EXPECT_GE(created, 1);
+  // And once more later: the same payout, not a second one.
+  const auto again = pay(id, bank_payout(6000), "retried");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body["paid_fen"], 6000);
+  EXPECT_EQ(again.body["payouts"].size(), 1u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlement_payouts"), 1);
+  expect_books_agree();
+}
+
+TEST_F(SettlementTest, CheckCatchesOverpaidAndMislabelledSettlements) {
+  sell(tea, 2, 10000);
+  const auto id = draft(api.station.village_a, day(0), day(0)).body["id"].get<std::int64_t>();
+  ASSERT_EQ(confirm(id).status, 200);
+  ASSERT_EQ(pay(id, bank_payout(5000), "c1").status, 201);
+  ASSERT_TRUE(problems().empty());
+  const auto contains = [](const std::vector<std::string>& found, const std::string& what) {
+    for (const auto& problem : found)
+      if (problem.find(what) != std::string::npos) return true;
+    return false;
+  };
+  const auto settlement = "settlement " + std::to_string(id);
+  // Marked paid while 120.00 remains.
+  execute("UPDATE settlements SET state = 'paid' WHERE id = " + std::to_string(id));
+  EXPECT_TRUE(contains(problems(), settlement + " (paid): payouts 5000 in 1, total 17000"));
+  execute("UPDATE settlements SET state = 'confirmed' WHERE id = " + std::to_string(id));
+  ASSERT_TRUE(problems().empty());
+  // A second payout behind the code's back that pays more than the total.
+  execute(
+      "INSERT INTO settlement_payouts (settlement_id, village_id, amount_fen, method, paid_on) "
+      "SELECT id, village_id, 13000, 'cash', period_to FROM settlements WHERE id = " +
+      std::to_string(id));
+  auto found = problems();
+  EXPECT_TRUE(contains(found, settlement + " (confirmed): payouts 18000 in 2, total 17000"));
+  EXPECT_TRUE(contains(found, "payable = shares − refunded shares + adjustments − payouts"))
+      << "and it has no journal entry";
 }

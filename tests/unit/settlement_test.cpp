@@ -159,13 +159,71 @@ TEST(SettlementTotals, ALineWhoseSplitDoesNotMakeItsGrossIsABug) {
   EXPECT_EQ(refusal([&] { totals_of(std::vector{broken}); }), "internal");
 }
 
-TEST(Payout, PaysExactlyTheTotalOfSomethingOwed) {
-  EXPECT_EQ(refusal([] { require_payout_amount(Fen(9350), Fen(9350)); }), "accepted");
-  EXPECT_EQ(refusal([] { require_payout_amount(Fen(9351), Fen(9350)); }), "invalid:amount_fen");
-  EXPECT_EQ(refusal([] { require_payout_amount(Fen(0), Fen(0)); }), "conflict");
-  EXPECT_EQ(refusal([] { require_payout_amount(Fen(-10), Fen(-10)); }), "conflict");
+TEST(Payout, PaysTheWholeTotalOrPartOfWhatRemains) {
+  EXPECT_TRUE(require_payout_amount(Fen(9350), Fen(9350), Fen(0))) << "all at once covers it";
+  EXPECT_FALSE(require_payout_amount(Fen(5000), Fen(9350), Fen(0))) << "a part leaves the rest";
+  EXPECT_FALSE(require_payout_amount(Fen(1), Fen(9350), Fen(5000)));
+  EXPECT_TRUE(require_payout_amount(Fen(4350), Fen(9350), Fen(5000))) << "the rest covers it";
   EXPECT_EQ(parse_payout_method("bank"), PayoutMethod::bank);
   EXPECT_FALSE(parse_payout_method("wechat"));
+}
+
+TEST(Payout, NeverZeroNegativeOrMoreThanRemains) {
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(0), Fen(9350), Fen(0)); }),
+            "invalid:amount_fen");
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(-1), Fen(9350), Fen(0)); }),
+            "invalid:amount_fen");
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(9351), Fen(9350), Fen(0)); }),
+            "invalid:amount_fen");
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(4351), Fen(9350), Fen(5000)); }),
+            "invalid:amount_fen");
+  // The refusal says what remains, so that the client can offer it.
+  try {
+    require_payout_amount(Fen(5000), Fen(9350), Fen(5000));
+    ADD_FAILURE() << "overpaying was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid);
+    EXPECT_EQ(e.details().at("field"), "amount_fen");
+    EXPECT_EQ(e.details().at("remaining_fen"), "4350");
+    EXPECT_EQ(e.details().at("paid_fen"), "5000");
+    EXPECT_EQ(e.details().at("total_fen"), "9350");
+  }
+}
+
+TEST(Payout, NothingToPayWhenNothingIsOwedOrAllIsPaid) {
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(0), Fen(0), Fen(0)); }), "conflict");
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(-10), Fen(-10), Fen(0)); }), "conflict");
+  EXPECT_EQ(refusal([] { require_payout_amount(Fen(1), Fen(9350), Fen(9350)); }), "conflict");
+}
+
+TEST(Payout, PaidExactlyWhenThePayoutsCoverSomethingOwed) {
+  EXPECT_TRUE(payouts_cover(Fen(9350), Fen(9350)));
+  EXPECT_FALSE(payouts_cover(Fen(9350), Fen(9349)));
+  EXPECT_FALSE(payouts_cover(Fen(9350), Fen(0)));
+  EXPECT_FALSE(payouts_cover(Fen(0), Fen(0))) << "nothing owed is never paid";
+  EXPECT_FALSE(payouts_cover(Fen(-500), Fen(0)));
+}
+
+TEST(Payout, PartsAddUpToTheTotalWhateverTheSplit) {
+  // Random splits of random totals: each part accepted, the last one covers, one fen more is
+  // refused.
+  std::mt19937_64 random(20261206);
+  for (int round = 0; round < 500; ++round) {
+    const Fen total(std::uniform_int_distribution<std::int64_t>(1, 5'000'000)(random));
+    Fen paid;
+    int parts = 0;
+    while (paid < total) {
+      const auto remaining = (total - paid).value();
+      const Fen part(std::uniform_int_distribution<std::int64_t>(1, remaining)(random));
+      const bool covers = require_payout_amount(part, total, paid);
+      paid += part;
+      ++parts;
+      ASSERT_EQ(covers, paid == total);
+      ASSERT_LE(parts, 100000);
+    }
+    ASSERT_EQ(paid, total);
+    ASSERT_EQ(refusal([&] { require_payout_amount(Fen(1), total, paid); }), "conflict");
+  }
 }
 
 TEST(Payout, PostsThePayableAgainstBankOrCashAndBalances) {
@@ -248,10 +306,23 @@ TEST(StatementCsv, OpensInExcelWithYuanAndTotals) {
       << "the total row is the sum of each amount column";
 }
 
+TEST(StatementCsv, ListsEveryPayoutThenWhatWasPaidAndWhatRemains) {
+  auto statement = sample_statement();
+  statement.payouts = {{PayoutMethod::bank, "=ICBC 0042", "2026-12-05", Fen(5000)},
+                       {PayoutMethod::cash, "", "2026-12-06", Fen(1000)}};
+  const auto rows = rows_of(statement_csv(statement).substr(3));
+  ASSERT_EQ(rows.size(), 1u + 3u + 4u + 2u + 2u) << "then two payouts, paid and remaining";
+  EXPECT_EQ(rows[7], ",,本期应付 Total payable,,,,,98.45,15.52,82.93");
+  EXPECT_EQ(rows[8], ",2026-12-05,付款 Payout,银行转账 Bank transfer,'=ICBC 0042,,,,,50.00");
+  EXPECT_EQ(rows[9], ",2026-12-06,付款 Payout,现金 Cash,,,,,,10.00");
+  EXPECT_EQ(rows[10], ",,已付合计 Paid,,,,,,,60.00");
+  EXPECT_EQ(rows[11], ",,未付 Remaining,,,,,,,22.93");
+}
+
 TEST(StatementHtml, IsAPrintablePageWithBothSignaturesAndEscapedText) {
   auto statement = sample_statement();
-  statement.payout = StatementView::Payout{PayoutMethod::bank, "<b>ICBC</b> 0042", "2026-12-05",
-                                           statement.totals.total};
+  statement.payouts = {{PayoutMethod::bank, "<b>ICBC</b> 0042", "2026-12-05", Fen(5000)},
+                       {PayoutMethod::cash, "", "2026-12-06", statement.totals.total - Fen(5000)}};
   statement.state = SettlementState::paid;
   const auto html = statement_html(statement, "/assets/css/statement.css");
   EXPECT_NE(html.find("<html lang=\"zh-CN\">"), std::string::npos);
@@ -265,6 +336,13 @@ TEST(StatementHtml, IsAPrintablePageWithBothSignaturesAndEscapedText) {
   EXPECT_NE(html.find("&lt;b&gt;ICBC&lt;/b&gt; 0042"), std::string::npos);
   EXPECT_EQ(html.find("<b>ICBC"), std::string::npos);
   EXPECT_EQ(html.find("草稿"), std::string::npos) << "a paid statement is not marked draft";
+  // Both payouts, then what was paid and what remains.
+  EXPECT_NE(html.find("<td>2026-12-05</td><td>银行转账 Bank transfer</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>2026-12-06</td><td>现金 Cash</td><td></td><td class=\"num\">32.93"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("已付合计 Paid</td><td class=\"num\">82.93"), std::string::npos);
+  EXPECT_NE(html.find("未付 Remaining</td><td class=\"num\">0.00"), std::string::npos);
   statement.state = SettlementState::draft;
   EXPECT_NE(statement_html(statement, "/s.css").find("草稿"), std::string::npos);
 }

@@ -1,5 +1,6 @@
 // The manager's settlements tab (结算): list, a draft for a village and a month, confirm, record
-// the payout, open or print the statement, download the CSV; and manual adjustments.
+// payouts (the whole remaining total or part of it), open or print the statement, download the
+// CSV; and manual adjustments.
 import { api, ApiError, formatFen, parseYuan } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { language } from '/assets/js/i18n.js';
@@ -13,7 +14,9 @@ const words = {
     confirm_question: '确认后结算单冻结，明细和金额不再改变。确认？', amount: '金额（元）', method: '付款方式',
     bank: '银行转账', cash: '现金', reference: '转账凭证号', paid_on: '付款日期', save: '提交', cancel: '取消',
     adjust: '记一笔调整', reason: '事由', adjust_hint: '正数：驿站多付给村；负数：向村扣回（如包装费）',
-    saved: '已保存。', error: '出错了：', none: '还没有结算单。', more: '下一页', paid_info: '已付 {paid_on}',
+    saved: '已保存。', error: '出错了：', none: '还没有结算单。', more: '下一页',
+    paid_info: '已付 {paid}，未付 {remaining}', payout_info: '{paid_on} {method} {amount}',
+    remaining: '未付 {remaining}；可分次付款，每次不超过未付金额。',
   },
   en: {
     village: 'Village', all_villages: 'All villages', month: 'Month', state: 'State', all_states: 'All states',
@@ -24,7 +27,9 @@ const words = {
     amount: 'Amount (yuan)', method: 'Method', bank: 'Bank transfer', cash: 'Cash', reference: 'Reference',
     paid_on: 'Paid on', save: 'Submit', cancel: 'Cancel', adjust: 'Record an adjustment', reason: 'Reason',
     adjust_hint: 'Positive: the station owes the village more; negative: charged back (e.g. packaging)',
-    saved: 'Saved.', error: 'Error: ', none: 'No settlements yet.', more: 'Next page', paid_info: 'paid {paid_on}',
+    saved: 'Saved.', error: 'Error: ', none: 'No settlements yet.', more: 'Next page',
+    paid_info: 'paid {paid}, remaining {remaining}', payout_info: '{paid_on} {method} {amount}',
+    remaining: 'Remaining {remaining}; pay it at once or in parts, each at most what remains.',
   },
 };
 
@@ -134,13 +139,23 @@ export class SettlementsTab {
       element('a', { text: w('csv'), attributes: { href: `${statement}?format=csv`, download: '' } }),
     ];
     if (s.state === 'draft') actions.push(button('confirm', () => this.confirm(s), 'primary'));
-    if (s.state === 'confirmed' && s.total_fen > 0) actions.push(button('pay', () => this.openPayout(s), 'primary'));
-    const state = w(`state.${s.state}`) + (s.payout ? ` · ${w('paid_info', s.payout)}` : '');
+    if (s.state === 'confirmed' && s.remaining_fen > 0) actions.push(button('pay', () => this.openPayout(s), 'primary'));
+    const payouts = s.payouts ?? [];
+    const state = element('td', { className: 'state', attributes: {
+      'data-state': s.state, 'data-paid-fen': String(s.paid_fen), 'data-remaining-fen': String(s.remaining_fen) } }, [
+      element('span', { text: w(`state.${s.state}`) +
+        (payouts.length ? ` · ${w('paid_info', { paid: formatFen(s.paid_fen), remaining: formatFen(s.remaining_fen) })}` : '') }),
+      ...(payouts.length ? [element('ul', { className: 'payouts' }, payouts.map((p) => element('li', {
+        attributes: { 'data-payout': String(p.id) },
+        text: w('payout_info', { paid_on: p.paid_on, method: w(p.method), amount: formatFen(p.amount_fen) }) +
+          (p.reference ? ` · ${p.reference}` : ''),
+      })))] : []),
+    ]);
     return element('tr', { attributes: { 'data-settlement': String(s.id) } }, [
       element('td', { text: `S${s.id}` }),
       element('td', { text: s.village_name }),
       element('td', { text: `${s.from} ~ ${s.to}` }),
-      element('td', { text: state }),
+      state,
       element('td', { text: String(s.line_count) }),
       element('td', { className: 'num', text: formatFen(s.sales_share_fen) }),
       element('td', { className: 'num', text: formatFen(s.refund_share_fen) }),
@@ -212,19 +227,25 @@ export class SettlementsTab {
   }
 
   openPayout(s) {
-    const amount = element('input', { attributes: { name: 'amount', inputmode: 'decimal', readonly: '' } });
-    amount.value = formatFen(s.total_fen).replace('¥', '');
+    // The whole remaining total by default; the manager may pay less (a partial payout).
+    const amount = element('input', { attributes: { name: 'amount', inputmode: 'decimal' } });
+    amount.value = formatFen(s.remaining_fen).replace('¥', '');
     const method = element('select', { attributes: { name: 'method' } }, [option('bank', w('bank')), option('cash', w('cash'))]);
     const reference = element('input', { attributes: { name: 'reference', maxlength: '100' } });
     const paidOn = element('input', { attributes: { name: 'paid_on', type: 'date', min: s.to, max: shanghaiToday() } });
     paidOn.value = shanghaiToday();
     this.dialog(`${w('pay')} · S${s.id} · ${s.village_name}`,
-      [labelled('amount', amount), labelled('method', method), labelled('reference', reference), labelled('paid_on', paidOn)],
-      (form, key) => api(`/api/v1/settlements/${s.id}/payouts`, {
-        method: 'POST',
-        headers: { 'Idempotency-Key': key },
-        body: { amount_fen: parseYuan(amount.value), method: method.value, reference: reference.value, paid_on: paidOn.value },
-      }));
+      [element('p', { className: 'hint', text: w('remaining', { remaining: formatFen(s.remaining_fen) }) }),
+       labelled('amount', amount), labelled('method', method), labelled('reference', reference), labelled('paid_on', paidOn)],
+      (form, key) => {
+        const fen = parseYuan(amount.value.trim());
+        if (fen === null) throw new ApiError(422, 'invalid', w('amount'), { field: 'amount_fen' });
+        return api(`/api/v1/settlements/${s.id}/payouts`, {
+          method: 'POST',
+          headers: { 'Idempotency-Key': key },
+          body: { amount_fen: fen, method: method.value, reference: reference.value, paid_on: paidOn.value },
+        });
+      });
   }
 
   openAdjustment() {

@@ -161,7 +161,13 @@ async function showSettlements() {
   }
   $('#settlement-list').replaceChildren(...items.map((settlement) => {
     const li = document.createElement('li');
-    li.textContent = `${settlement.from} – ${settlement.to} · ${t(`village.state_${settlement.state}`)} · ${formatFen(settlement.total_fen)} `;
+    li.dataset.settlement = String(settlement.id);
+    li.dataset.state = settlement.state;
+    const payouts = settlement.payouts ?? [];
+    const paid = payouts.length
+      ? ` · ${t('village.paid_remaining', { paid: formatFen(settlement.paid_fen), remaining: formatFen(settlement.remaining_fen) })}`
+      : '';
+    li.textContent = `${settlement.from} – ${settlement.to} · ${t(`village.state_${settlement.state}`)} · ${formatFen(settlement.total_fen)}${paid} `;
     for (const [key, href] of [
       ['village.statement_csv', `/api/v1/settlements/${settlement.id}/statement?format=csv`],
       ['village.statement_print', `/api/v1/settlements/${settlement.id}/statement`]]) {
@@ -170,6 +176,19 @@ async function showSettlements() {
       link.textContent = t(key);
       link.className = 'statement-link';
       li.append(' ', link);
+    }
+    // Each payout the station made against it: when, how, how much.
+    if (payouts.length) {
+      const list = document.createElement('ul');
+      list.className = 'payout-list';
+      list.append(...payouts.map((payout) => {
+        const item = document.createElement('li');
+        item.dataset.payout = String(payout.id);
+        item.textContent = t('village.payout', {
+          paid_on: payout.paid_on, method: t(`village.payout_${payout.method}`), amount: formatFen(payout.amount_fen) });
+        return item;
+      }));
+      li.append(list);
     }
     return li;
   }));

@@ -103,9 +103,16 @@ enum class PayoutMethod { bank, cash };
 std::string_view to_string(PayoutMethod method);
 std::optional<PayoutMethod> parse_payout_method(std::string_view text);
 
-/// A payout pays a confirmed settlement's total, exactly, once: a total of zero or less has
-/// nothing to pay (409 conflict), another amount is 422 naming "amount_fen".
-void require_payout_amount(Fen amount, Fen total);
+/// A confirmed settlement's total is paid in one payout or several (partial payouts). Given what
+/// earlier payouts paid (`paid`): a total of zero or less, or one already covered, has nothing
+/// to pay (409 conflict with total_fen, paid_fen and remaining_fen); an amount of zero or less,
+/// or more than the remaining total − paid, is 422 naming "amount_fen" with remaining_fen in the
+/// details. Returns whether the payout covers the total (the settlement becomes paid).
+bool require_payout_amount(Fen amount, Fen total, Fen paid);
+
+/// Whether payouts of `paid` cover a settlement of `total`: something was owed and all of it
+/// is paid. A confirmed settlement is paid exactly when its payouts cover it.
+bool payouts_cover(Fen total, Fen paid);
 
 /// A payout: the village's payable is debited (the station owes that much less) against the
 /// station's bank account or its cash.
@@ -141,11 +148,13 @@ struct StatementView {
     std::string paid_on;  ///< "YYYY-MM-DD"
     Fen amount;
   };
-  std::optional<Payout> payout;
+  std::vector<Payout> payouts;  ///< in the order they were recorded
 };
 
 /// The statement as CSV that Excel opens correctly: UTF-8 with a BOM, CRLF rows, a header row
-/// (Chinese first), one row per line, then the totals; amounts as yuan with two decimals.
+/// (Chinese first), one row per line, then the totals ("本期应付 Total payable" last of them);
+/// when something was paid, a row per payout, then what was paid and what remains; amounts as
+/// yuan with two decimals.
 /// Text that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '.
 std::string statement_csv(const StatementView& statement);
 

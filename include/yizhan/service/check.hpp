@@ -52,8 +52,9 @@ void add_stock_checks(Checker& checker);
 /// The money checks: every journal entry balances (and has postings); each village's payable
 /// balance equals its shares sold minus its shares refunded; every sale's tenders equal its
 /// total; per village, payable = shares − refunded shares + adjustments − payouts; every line is
-/// in at most one confirmed settlement, whose totals are the sums of its frozen lines, and a paid
-/// settlement has one payout of its total.
+/// in at most one confirmed settlement, whose totals are the sums of its frozen lines; a
+/// settlement's payouts never sum to more than its total, and it is paid exactly when they cover
+/// it.
 void add_journal_checks(Checker& checker);
 
 }  // namespace yizhan::service

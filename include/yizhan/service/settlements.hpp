@@ -72,8 +72,12 @@ struct Settlement {
   domain::SettlementTotals totals;
   std::int64_t created_at_us = 0;
   std::optional<std::int64_t> confirmed_at_us;
-  std::optional<Payout> payout;
+  std::vector<Payout> payouts;  ///< in the order they were recorded
   std::vector<domain::StatementLine> lines;
+
+  /// What the payouts paid so far, and what remains of the total (never below zero).
+  [[nodiscard]] std::int64_t paid_fen() const;
+  [[nodiscard]] std::int64_t remaining_fen() const;
 };
 
 struct SettlementList {
@@ -112,16 +116,20 @@ class SettlementService {
   /// period overlaps a settled one or a line is already in another confirmed settlement.
   Settlement confirm(std::int64_t id, const Actor& actor);
 
-  /// Pays a confirmed settlement's total, once: the payout and its journal entry (village
-  /// payable against bank or cash) in one transaction with the state change. 422 naming the
-  /// field; 409 invalid_state when not confirmed.
+  /// Records a payout of a confirmed settlement, the whole remaining total or part of it: the
+  /// payout, its journal entry (village payable against bank or cash) and its audit entry in one
+  /// transaction, which makes the settlement paid when its payouts cover the total. The
+  /// settlement's row is locked first, so that concurrent payouts never pay more than the
+  /// total. 422 naming the field (amount_fen above what remains: remaining_fen in the details);
+  /// 409 invalid_state when not confirmed (a paid one is covered). One payout per
+  /// Idempotency-Key.
   StoredReply pay(std::int64_t id, const PayoutRequest& request, const Actor& actor,
                   const std::optional<IdempotencyKey>& key, const Render<Settlement>& render);
 
   /// Newest first. A village account sees its own village's only (403 for another).
   SettlementList list(const domain::Principal& caller, std::optional<std::int64_t> village_id,
                       std::optional<std::string> state, int limit, int offset);
-  /// One settlement with its lines and payout; 404 when none or another village's.
+  /// One settlement with its lines and payouts; 404 when none or another village's.
   Settlement get(const domain::Principal& caller, std::int64_t id);
   /// What its statement shows; 404 like get.
   domain::StatementView statement(const domain::Principal& caller, std::int64_t id);

@@ -92,7 +92,10 @@ void confirm_settlement(UnitOfWork& unit, std::int64_t id, std::optional<std::in
 void mark_settlement_paid(UnitOfWork& unit, std::int64_t id);
 
 std::int64_t insert_payout(UnitOfWork& unit, const PayoutRecord& payout);
-std::optional<PayoutRecord> find_payout(UnitOfWork& unit, std::int64_t settlement_id);
+/// A settlement's payouts in the order they were recorded. `for_update` reads them with a
+/// locking read (the latest committed rows, whatever the transaction's snapshot).
+std::vector<PayoutRecord> list_payouts(UnitOfWork& unit, std::int64_t settlement_id,
+                                       bool for_update = false);
 
 std::int64_t insert_adjustment(UnitOfWork& unit, const AdjustmentRecord& adjustment);
 std::optional<AdjustmentRecord> find_adjustment(UnitOfWork& unit, std::int64_t id);
@@ -112,7 +115,9 @@ std::vector<std::string> lines_settled_twice(UnitOfWork& unit);
 /// Confirmed or paid settlements whose stored totals are not the sums of their frozen lines.
 std::vector<std::string> settlement_total_differences(UnitOfWork& unit);
 
-/// Paid settlements without a payout of exactly their total, and payouts of unpaid ones.
+/// Settlements whose payouts sum to more than their total, paid ones that their payouts do not
+/// cover, confirmed ones that they do, drafts with payouts, and payouts booked to another
+/// village than their settlement's.
 std::vector<std::string> payout_differences(UnitOfWork& unit);
 
 /// Per village: the payable's balance against shares − refunded shares + adjustments − payouts,
