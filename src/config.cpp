@@ -174,7 +174,11 @@ Config load_config(const std::optional<std::string>& path) {
                    {"merchant_private_key_file", &wechat.merchant_private_key_file},
                    {"api_v3_key_file", &wechat.api_v3_key_file},
                    {"platform_public_key_file", &wechat.platform_public_key_file},
-                   {"api_v2_key_file", &wechat.api_v2_key_file}})
+                   {"api_v2_key_file", &wechat.api_v2_key_file},
+                   {"app_secret_file", &wechat.app_secret_file},
+                   {"sign_in_base_url", &wechat.sign_in_base_url},
+                   {"sns_base_url", &wechat.sns_base_url},
+                   {"sign_in_redirect_url", &wechat.sign_in_redirect_url}})
             read_value(*payments, "wechat", key, *target);
           if (const auto v2 = (*payments)["wechat"]["code_pay_v2"]) {
             if (!v2.is_boolean())

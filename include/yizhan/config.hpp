@@ -76,6 +76,12 @@ struct WechatPayConfig {
   std::string merchant_private_key_file, api_v3_key_file, platform_public_key_file;
   bool code_pay_v2 = false;  ///< counter codes through v2 micropay instead of v3 codepay
   std::string api_v2_key_file;
+  /// JSAPI inside WeChat: the official account's secret (a file) and the sign-in's hosts and
+  /// return address; JSAPI is offered only when app_secret_file and sign_in_redirect_url are set.
+  std::string app_secret_file;
+  std::string sign_in_base_url = "https://open.weixin.qq.com";
+  std::string sns_base_url = "https://api.weixin.qq.com";
+  std::string sign_in_redirect_url;
   std::chrono::milliseconds timeout{5000};
   [[nodiscard]] bool configured() const { return !mch_id.empty(); }
 };

@@ -33,6 +33,16 @@ std::int64_t required_integer(const json& body, const char* field) {
   return *value;
 }
 
+/// 302 to `location`, never cached (the sign-in's steps are one-off).
+Response redirect_to(const std::string& location) {
+  Response response;
+  response.status = 302;
+  response.headers.emplace_back("Location", location);
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.body = json{{"location", location}}.dump();
+  return response;
+}
+
 json refund_json(const service::OrderRefund& r) {
   json lines = json::array();
   for (const auto& l : r.lines)
@@ -316,6 +326,34 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                     request.path_parameters.at("number"), query_value(request, "token"),
                     required_string(body, "channel", 20), request.client_address);
                 return json_response(200, order_json(order));
+              }});
+
+  // GET /api/v1/orders/{number}/wechat-sign-in?token=…: the browser, inside WeChat, goes on to
+  // WeChat's sign-in (snsapi_base), which comes back to /api/v1/payments/wechat/sign-in.
+  router.add({"GET", "/api/v1/orders/{number}/wechat-sign-in", Access::anyone, db,
+              [&orders](const Request& request) {
+                return redirect_to(orders.wechat_sign_in(request.path_parameters.at("number"),
+                                                         query_value(request, "token")));
+              }});
+
+  // GET /api/v1/payments/wechat/sign-in?code=…&state=…: WeChat's redirect back. The JSAPI
+  // payment is started and the browser returns to the order's page, which offers 微信支付;
+  // when the sign-in failed after the order was known, the page is told so and shows the QR.
+  router.add({"GET", "/api/v1/payments/wechat/sign-in", Access::anyone, db,
+              [&orders](const Request& request) {
+                const auto state = query_value(request, "state");
+                const auto number = service::OrderService::order_of_sign_in_state(state);
+                if (!number)
+                  throw Error::invalid_field("state", "微信授权参数无效 / malformed state");
+                const std::string page = "/order.html?no=" + *number;
+                try {
+                  orders.finish_wechat_sign_in(query_value(request, "code"), state,
+                                               request.client_address);
+                  return redirect_to(page);
+                } catch (const Error& e) {
+                  if (e.code() == ErrorCode::invalid_state) return redirect_to(page);
+                  return redirect_to(page + "&sign_in=failed");
+                }
               }});
 
   // POST /api/v1/payments/wechat/notify, POST /api/v1/payments/alipay/notify

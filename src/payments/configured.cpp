@@ -42,6 +42,11 @@ std::unique_ptr<Provider> configured_wechat_pay(const WechatPayConfig& config) {
   settings.code_pay_v2 = config.code_pay_v2;
   settings.api_v2_key =
       read_key_file(config.api_v2_key_file, "payments.wechat.api_v2_key_file", true);
+  settings.app_secret =
+      read_key_file(config.app_secret_file, "payments.wechat.app_secret_file", true);
+  settings.sign_in_base_url = config.sign_in_base_url;
+  settings.sns_base_url = config.sns_base_url;
+  settings.sign_in_redirect_url = config.sign_in_redirect_url;
   settings.timeout = config.timeout;
   return make_wechat_pay(settings);
 }

@@ -35,8 +35,10 @@ class WechatPay final : public Provider {
         merchant_key_(PrivateKey::parse(settings.merchant_private_key)),
         platform_key_(PublicKey::parse(settings.platform_public_key)),
         transport_(std::move(transport)) {
-    while (settings_.base_url.ends_with('/'))
-      settings_.base_url.pop_back();
+    for (std::string* url :
+         {&settings_.base_url, &settings_.sign_in_base_url, &settings_.sns_base_url})
+      while (url->ends_with('/'))
+        url->pop_back();
     if (settings_.api_v3_key.size() != 32)
       throw CryptoError("the WeChat Pay APIv3 key must be 32 characters");
   }
@@ -192,6 +194,30 @@ class WechatPay final : public Provider {
     }
     call("POST", "/v3/pay/transactions/out-trade-no/" + url_encode(out_trade_no) + "/reverse",
          json{{"appid", settings_.app_id}, {"mchid", settings_.mch_id}}.dump());
+  }
+
+  // 网页授权: BASE/connect/oauth2/authorize?…&scope=snsapi_base…#wechat_redirect
+  std::string sign_in_url(const std::string& state) const override {
+    if (settings_.app_secret.empty() || settings_.sign_in_redirect_url.empty()) return {};
+    return wechat::sign_in_url(settings_.sign_in_base_url, settings_.app_id,
+                               settings_.sign_in_redirect_url, state);
+  }
+
+  // GET SNS/sns/oauth2/access_token?appid=…&secret=…&code=…&grant_type=authorization_code
+  std::string openid_for_code(const std::string& code) override {
+    if (settings_.app_secret.empty())
+      throw ProviderError(Kind::refused, "no WeChat official account secret configured");
+    HttpRequest request;
+    request.method = "GET";
+    request.url = settings_.sns_base_url +
+                  wechat::sns_access_token_path(settings_.app_id, settings_.app_secret, code);
+    request.headers["Accept"] = "application/json";
+    request.headers["User-Agent"] = "Yizhan/0.1";
+    const HttpResponse response = transport_->send(request, settings_.timeout);
+    if (response.status >= 500 || response.status == 0)
+      throw ProviderError(Kind::unreachable,
+                          "WeChat sign-in answered " + std::to_string(response.status));
+    return wechat::parse_sns_openid(response.body);
   }
 
  private:

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "yizhan/payments/form.hpp"
+
 namespace yizhan::payments::wechat {
 namespace {
 
@@ -200,6 +202,40 @@ JsapiParameters jsapi_parameters(const PrivateKey& merchant_key, std::string_vie
       merchant_key.sign_sha256(parameters.app_id + "\n" + parameters.time_stamp + "\n" +
                                parameters.nonce_str + "\n" + parameters.package + "\n");
   return parameters;
+}
+
+std::string sign_in_url(std::string_view base_url, std::string_view app_id,
+                        std::string_view redirect_url, std::string_view state) {
+  return std::string(base_url) + "/connect/oauth2/authorize?appid=" + url_encode(app_id) +
+         "&redirect_uri=" + url_encode(redirect_url) +
+         "&response_type=code&scope=snsapi_base&state=" + url_encode(state) + "#wechat_redirect";
+}
+
+std::string sns_access_token_path(std::string_view app_id, std::string_view secret,
+                                  std::string_view code) {
+  return "/sns/oauth2/access_token?appid=" + url_encode(app_id) + "&secret=" + url_encode(secret) +
+         "&code=" + url_encode(code) + "&grant_type=authorization_code";
+}
+
+std::string parse_sns_openid(std::string_view body) {
+  const auto answer = nlohmann::json::parse(body, nullptr, false);
+  if (!answer.is_object())
+    throw ProviderError(ProviderError::Kind::bad_answer, "WeChat sign-in answered no JSON object");
+  if (const auto code = answer.find("errcode");
+      code != answer.end() && code->is_number_integer() && code->get<long long>() != 0) {
+    const auto message = answer.find("errmsg");
+    throw ProviderError(
+        ProviderError::Kind::refused,
+        "WeChat sign-in refused: " + (message != answer.end() && message->is_string()
+                                          ? message->get<std::string>()
+                                          : std::string("no errmsg")),
+        std::to_string(code->get<long long>()));
+  }
+  const auto openid = answer.find("openid");
+  if (openid == answer.end() || !openid->is_string() || openid->get<std::string>().empty() ||
+      openid->get<std::string>().size() > 128)
+    throw ProviderError(ProviderError::Kind::bad_answer, "WeChat sign-in answer lacks openid");
+  return openid->get<std::string>();
 }
 
 std::string v2_sign(const std::map<std::string, std::string>& fields, std::string_view key,

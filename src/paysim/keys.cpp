@@ -67,6 +67,7 @@ constexpr Entry kFiles[] = {
     {"wechat_merchant_serial.txt", &SimKeys::merchant_serial},
     {"wechat_api_v3_key.txt", &SimKeys::api_v3_key},
     {"wechat_api_v2_key.txt", &SimKeys::api_v2_key},
+    {"wechat_app_secret.txt", &SimKeys::wechat_app_secret},
     {"wechat_pay_private_key.pem", &SimKeys::wechat_pay_private_key},
     {"wechat_pay_public_key.pem", &SimKeys::wechat_pay_public_key},
     {"wechat_pay_public_key_id.txt", &SimKeys::wechat_pay_serial},
@@ -94,6 +95,7 @@ SimKeys generate_keys() {
   keys.merchant_serial = upper_hex(20);
   keys.api_v3_key = random_token(32);
   keys.api_v2_key = random_token(32);
+  keys.wechat_app_secret = payments::hex_lower(random_token(16));
   const auto platform = payments::generate_rsa_key();
   keys.wechat_pay_private_key = platform.pem();
   keys.wechat_pay_public_key = platform.public_key_pem();
@@ -135,6 +137,11 @@ void write_keys(const SimKeys& keys, const fs::path& dir, int port) {
        << "notify_url = \"http://127.0.0.1:8080/api/v1/payments/wechat/notify\"\n"
        << "code_pay_v2 = false\n"
        << "api_v2_key_file = \"" << (absolute / "wechat_api_v2_key.txt").string() << "\"\n"
+       << "# JSAPI inside WeChat: 网页授权 at the simulator, back to this yizhan server.\n"
+       << "app_secret_file = \"" << (absolute / "wechat_app_secret.txt").string() << "\"\n"
+       << "sign_in_base_url = \"" << base << "\"\n"
+       << "sns_base_url = \"" << base << "\"\n"
+       << "sign_in_redirect_url = \"http://127.0.0.1:8080/api/v1/payments/wechat/sign-in\"\n"
        << "timeout_ms = 5000\n\n"
        << "[payments.alipay]\n"
        << "gateway_url = \"" << base << "/gateway.do\"\n"

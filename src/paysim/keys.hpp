@@ -13,6 +13,7 @@ struct SimKeys {
   std::string merchant_private_key, merchant_public_key;  ///< PEM (apiclient_key.pem and its pair)
   std::string merchant_serial;
   std::string api_v3_key, api_v2_key;
+  std::string wechat_app_secret;  ///< the official account's AppSecret (网页授权, JSAPI)
   // … and what WeChat Pay holds (its "WeChat Pay public key" mode).
   std::string wechat_pay_private_key, wechat_pay_public_key;  ///< PEM
   std::string wechat_pay_serial;                              ///< PUB_KEY_ID_…

@@ -47,6 +47,10 @@ SimResponse Simulator::route(const SimRequest& request) {
       return pay_page(provider, *out_trade_no, request.method == "POST");
     }
   }
+  if (path == "/connect/oauth2/authorize" && request.method == "GET") return sign_in(request);
+  if (path == "/sns/oauth2/access_token" && request.method == "GET")
+    return sns_access_token(request);
+  if (path == "/sim/jsapi" && request.method == "POST") return jsapi_pay(request);
   if (path == "/sim/pay" && request.method == "POST") return control_pay(request);
   if (path == "/sim/orders" && request.method == "GET") return list_orders();
   if (path == "/healthz") return SimResponse{200, "text/plain", {}, "ok\n"};

@@ -62,6 +62,7 @@ struct SimOrder {
   State state = State::unpaid;
   std::string failure;  ///< provider code when failed
   std::string notify_url, return_url;
+  std::string payer_openid;  ///< JSAPI: who pays
   Clock::time_point created;
   std::optional<Clock::time_point> expires_at, paid_at, completes_at;
   std::vector<SimRefund> refunds;
@@ -88,6 +89,10 @@ class Simulator {
   SimResponse control_pay(const SimRequest& request);
   SimResponse list_orders();
   SimResponse pay_page(const std::string& provider, const std::string& out_trade_no, bool pay_now);
+  // 网页授权 and the WeChat client's JSAPI payment (wechat_sign_in.cpp).
+  SimResponse sign_in(const SimRequest& request);
+  SimResponse sns_access_token(const SimRequest& request);
+  SimResponse jsapi_pay(const SimRequest& request);
 
   // With mutex_ held.
   SimOrder* find(const std::string& provider, const std::string& out_trade_no);
@@ -103,7 +108,17 @@ class Simulator {
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, SimOrder> orders_;
   std::uint64_t sequence_ = 0;
+  struct SignIn {
+    std::string openid;
+    Clock::time_point expires;
+  };
+  std::map<std::string, SignIn> sign_in_codes_;  ///< one use each, 5 minutes
 };
+
+/// The openid of the simulated payer for an app (stable, like WeChat's per-app openid).
+std::string simulated_openid(const std::string& app_id);
+/// The JSAPI prepay_id the simulator gives an order.
+std::string simulated_prepay_id(const std::string& out_trade_no);
 
 /// WeChat's trade_state and Alipay's trade_status for an order.
 std::string wechat_trade_state(const SimOrder& order);

@@ -78,7 +78,8 @@ json WechatRoutes::transaction(const SimOrder& order) {
     body["transaction_id"] = order.transaction_id;
     body["bank_type"] = "OTHERS";
     body["success_time"] = wechat::rfc3339_beijing(*order.paid_at);
-    body["payer"] = {{"openid", "oSimulatedPayer000000000000"}};
+    body["payer"] = {{"openid", order.payer_openid.empty() ? simulated_openid(order.app_id)
+                                                           : order.payer_openid}};
     body["amount"]["payer_total"] = order.total;
     body["amount"]["payer_currency"] = "CNY";
   }
@@ -193,8 +194,8 @@ SimResponse WechatRoutes::create(const SimRequest& request, const std::string& k
       sim.public_url_ + "/sim/pay/wechat/" + payments::url_encode(out_trade_no);
   if (kind == "native") return signed_json(200, json{{"code_url", page}}.dump());
   if (kind == "h5") return signed_json(200, json{{"h5_url", page}}.dump());
-  return signed_json(
-      200, json{{"prepay_id", "wx" + payments::hex_lower(out_trade_no).substr(0, 30)}}.dump());
+  if (SimOrder* order = sim.find("wechat", out_trade_no)) order->payer_openid = openid;
+  return signed_json(200, json{{"prepay_id", simulated_prepay_id(out_trade_no)}}.dump());
 }
 
 // GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=…

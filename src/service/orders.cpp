@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -15,6 +16,7 @@
 #include "yizhan/domain/sale.hpp"
 #include "yizhan/domain/stock.hpp"
 #include "yizhan/domain/text.hpp"
+#include "yizhan/payments/crypto.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/credentials.hpp"
 #include "yizhan/store/counter.hpp"
@@ -496,6 +498,57 @@ Order OrderService::transition(const std::string& number, const std::string& to,
   });
 }
 
+namespace {
+
+/// The state of a WeChat sign-in: the order number in hex, then a MAC keyed by the order's
+/// token digest (which only the server holds), so that the answer names the order it began
+/// for and nobody without the order's token can make one. [0-9a-z] only, as WeChat requires.
+std::string sign_in_state(const std::string& number, const std::string& token_hash) {
+  return payments::hex_lower(number) + "z" +
+         payments::hmac_sha256_upper_hex(token_hash, "wechat-sign-in|" + number).substr(0, 32);
+}
+
+}  // namespace
+
+std::optional<std::string> OrderService::order_of_sign_in_state(std::string_view state) {
+  const auto z = state.find('z');
+  if (z == std::string_view::npos || z == 0 || z % 2 != 0 || z > 64 || state.size() != z + 1 + 32)
+    return std::nullopt;
+  std::string number;
+  for (std::size_t i = 0; i < z; i += 2) {
+    int value = 0;
+    for (const char c : state.substr(i, 2)) {
+      value *= 16;
+      if (c >= '0' && c <= '9')
+        value += c - '0';
+      else if (c >= 'a' && c <= 'f')
+        value += c - 'a' + 10;
+      else
+        return std::nullopt;
+    }
+    number.push_back(static_cast<char>(value));
+  }
+  if (!domain::is_order_number(number)) return std::nullopt;
+  return number;
+}
+
+namespace {
+
+bool plain_code(std::string_view code) {
+  return !code.empty() && code.size() <= 128 && std::all_of(code.begin(), code.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+std::string jsapi_json(const payments::JsapiParameters& p) {
+  return nlohmann::json{{"appId", p.app_id},       {"timeStamp", p.time_stamp},
+                        {"nonceStr", p.nonce_str}, {"package", p.package},
+                        {"signType", p.sign_type}, {"paySign", p.pay_sign}}
+      .dump();
+}
+
+}  // namespace
+
 Order OrderService::start_payment(const std::string& number, const std::string& token,
                                   const std::string& channel, const std::string& client_address) {
   static const std::map<std::string, std::pair<std::string, payments::Channel>> kChannels{
@@ -509,29 +562,100 @@ Order OrderService::start_payment(const std::string& number, const std::string& 
     throw Error::invalid_field("channel", "不支持的支付渠道 / unknown channel " + channel);
   const auto& [provider_name, provider_channel] = found_channel->second;
   auto order = for_customer(number, token);
+  require_awaiting(order, provider_name);
+  if (order.payment && order.payment->channel == channel) return order;
+  auto& provider = provider_for(provider_name);
+  if (provider_channel == payments::Channel::wechat_jsapi) {
+    // JSAPI pays as a WeChat user: the page first signs the payer in (GET …/wechat-sign-in),
+    // which comes back through finish_wechat_sign_in and starts the payment there.
+    if (provider.sign_in_url("x").empty())
+      throw Error::invalid_field("channel",
+                                 "公众号支付需要微信登录 / JSAPI needs a WeChat sign-in");
+    throw Error(
+        ErrorCode::invalid, "请先微信授权 / sign in with WeChat first",
+        {{"field", "channel"}, {"sign_in", "/api/v1/orders/" + number + "/wechat-sign-in"}});
+  }
+  begin_payment(number, channel, provider_name, provider_channel, client_address, std::nullopt);
+  return for_customer(number, token);
+}
+
+void OrderService::require_awaiting(const Order& order, const std::string& provider_name) const {
   if (order.state != "pending_payment")
     throw Error(ErrorCode::invalid_state, "订单不在待支付状态 / the order is not awaiting payment",
                 {{"state", order.state}});
   if (order.payment_method != provider_name)
     throw Error::invalid_field("channel", "渠道与付款方式不符 / the channel is not the order's");
-  if (order.payment && order.payment->channel == channel) return order;
+}
+
+payments::Provider& OrderService::provider_for(const std::string& provider_name) const {
   const auto account = providers_.find(provider_name);
   if (account == providers_.end() || !account->second.provider)
     throw Error(ErrorCode::unavailable, "支付暂不可用 / payments are not available");
-  if (provider_channel == payments::Channel::wechat_jsapi)
-    throw Error::invalid_field("channel", "公众号支付需要微信登录 / JSAPI needs a WeChat sign-in");
+  return *account->second.provider;
+}
 
+std::string OrderService::wechat_sign_in(const std::string& number, const std::string& token) {
+  const auto order = for_customer(number, token);
+  require_awaiting(order, "wechat");
+  const std::string url =
+      provider_for("wechat").sign_in_url(sign_in_state(number, token_digest(token)));
+  if (url.empty())
+    throw Error(ErrorCode::unavailable, "本站未开通公众号支付 / WeChat sign-in is not configured");
+  return url;
+}
+
+std::string OrderService::finish_wechat_sign_in(const std::string& code, const std::string& state,
+                                                const std::string& client_address) {
+  const auto number = order_of_sign_in_state(state);
+  if (!number) throw Error::invalid_field("state", "微信授权参数无效 / malformed state");
+  if (!plain_code(code)) throw Error::invalid_field("code", "微信授权码无效 / malformed code");
+  const auto order = database_.transact([&](store::UnitOfWork& unit) {
+    auto found = store::find_order(unit, *number);
+    if (!found || !payments::constant_time_equal(sign_in_state(*number, found->token_hash), state))
+      throw Error::invalid_field("state", "微信授权参数无效 / the state does not match an order");
+    return to_order(*found, false, false);
+  });
+  require_awaiting(order, "wechat");
+  // Asked again (a reload of WeChat's redirect): the payment started the first time stands.
+  if (order.payment && order.payment->channel == "wechat_jsapi") return *number;
+  std::string openid;
+  try {
+    openid = provider_for("wechat").openid_for_code(code);
+  } catch (const payments::ProviderError& e) {
+    spdlog::warn("WeChat sign-in for {} failed: {}", *number, e.what());
+    if (e.kind == payments::ProviderError::Kind::refused)
+      throw Error::invalid_field("code", "微信授权已失效，请重试 / the sign-in code was refused");
+    throw Error(ErrorCode::unavailable,
+                "微信暂不可用，请稍后再试 / WeChat did not answer: try again");
+  }
+  begin_payment(*number, "wechat_jsapi", "wechat", payments::Channel::wechat_jsapi, client_address,
+                openid);
+  return *number;
+}
+
+void OrderService::begin_payment(const std::string& number, const std::string& channel,
+                                 const std::string& provider_name,
+                                 payments::Channel provider_channel,
+                                 const std::string& client_address,
+                                 const std::optional<std::string>& payer_openid) {
+  auto& provider = provider_for(provider_name);
+  const auto order = database_.transact([&](store::UnitOfWork& unit) {
+    auto found = store::find_order(unit, number);
+    if (!found) throw no_such_order();
+    return to_order(*found, false, false);
+  });
   payments::PaymentRequest ask;
   ask.out_trade_no = number;
   ask.amount = order.total;
   ask.description = "乡村联盟驿站订单 " + number;
   ask.channel = provider_channel;
   ask.client_ip = client_address;
+  ask.payer_openid = payer_openid;
   ask.expires_at = std::chrono::system_clock::time_point(
       std::chrono::microseconds(order.expires_at.value_or(0)));
   payments::PaymentStart started;
   try {
-    started = account->second.provider->start(ask);
+    started = provider.start(ask);
   } catch (const payments::ProviderError& e) {
     spdlog::warn("starting payment of {} with {} failed: {}", number, provider_name, e.what());
     throw Error(ErrorCode::unavailable,
@@ -550,9 +674,9 @@ Order OrderService::start_payment(const std::string& number, const std::string& 
     payment.amount_fen = current->total_fen;
     payment.qr_content = started.qr_content;
     payment.redirect_url = started.redirect_url;
+    if (started.jsapi) payment.jsapi = jsapi_json(*started.jsapi);
     store::insert_order_payment(unit, payment);
   });
-  return for_customer(number, token);
 }
 
 NotificationAnswer OrderService::notify(const std::string& provider_name,

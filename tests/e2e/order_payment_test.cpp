@@ -136,6 +136,110 @@ TEST_F(OrderPaymentOverHttp, WechatNativeAndH5ArePaidThroughTheSimulator) {
   EXPECT_EQ(code, 0) << report;
 }
 
+namespace {
+
+/// "http://127.0.0.1:PORT/path?query#fragment" → {PORT, "/path?query"}.
+std::pair<int, std::string> local_target(const std::string& url) {
+  const std::string prefix = "http://127.0.0.1:";
+  if (!url.starts_with(prefix)) return {0, ""};
+  const auto slash = url.find('/', prefix.size());
+  std::string target = url.substr(slash);
+  if (const auto hash = target.find('#'); hash != std::string::npos) target.resize(hash);
+  return {std::stoi(url.substr(prefix.size(), slash - prefix.size())), target};
+}
+
+}  // namespace
+
+// JSAPI inside WeChat: the order page is told to sign the payer in, the browser goes through
+// WeChat's 网页授权 (the simulator's) and back to yizhan, which exchanges the code for the openid
+// and starts the JSAPI payment; WeChat's client verifies paySign and pays. The state binds the
+// sign-in to the order; a forged state or a used code starts nothing.
+TEST_F(OrderPaymentOverHttp, WechatJsapiSignsThePayerInAndIsPaidInsideWeChat) {
+  const auto [product, price] = piece_product(2);
+  const auto order = checkout(product, 1, price, "wechat");
+
+  const auto asked = start_payment(order, "wechat_jsapi");
+  ASSERT_EQ(asked.status, 422) << asked.raw;
+  EXPECT_EQ(asked.body["error"]["details"]["field"], "channel");
+  const std::string sign_in = asked.body["error"]["details"].value("sign_in", "");
+  ASSERT_EQ(sign_in, "/api/v1/orders/" + order.number + "/wechat-sign-in") << asked.raw;
+
+  EXPECT_EQ(fetch(station.port(), "GET", sign_in + "?token=not-the-token").status, 404)
+      << "only the order's holder starts its sign-in";
+  const auto to_wechat = fetch(station.port(), "GET", sign_in + "?token=" + order.token);
+  ASSERT_EQ(to_wechat.status, 302) << to_wechat.body;
+  const std::string authorize = to_wechat.header("location");
+  EXPECT_NE(authorize.find("/connect/oauth2/authorize?appid=wx"), std::string::npos) << authorize;
+  EXPECT_NE(authorize.find("&response_type=code&scope=snsapi_base&state="), std::string::npos);
+  EXPECT_TRUE(authorize.ends_with("#wechat_redirect")) << authorize;
+  EXPECT_EQ(authorize.find(order.token), std::string::npos) << "the token never goes to WeChat";
+
+  const auto [wechat_port, wechat_target] = local_target(authorize);
+  ASSERT_EQ(wechat_port, station.simulator_port()) << authorize;
+  const auto back = fetch(wechat_port, "GET", wechat_target);
+  ASSERT_EQ(back.status, 302) << back.body;
+  const auto [our_port, callback] = local_target(back.header("location"));
+  ASSERT_EQ(our_port, station.port()) << back.header("location");
+  ASSERT_TRUE(callback.starts_with("/api/v1/payments/wechat/sign-in?code=")) << callback;
+
+  // A state that is not this order's (its MAC changed) starts nothing and says so to the page.
+  std::string forged = callback;
+  char& last = forged.back();
+  last = last == '0' ? '1' : '0';
+  const auto refused = fetch(station.port(), "GET", forged);
+  EXPECT_EQ(refused.status, 302);
+  EXPECT_EQ(refused.header("location"), "/order.html?no=" + order.number + "&sign_in=failed");
+  EXPECT_EQ(fetch(station.port(), "GET", "/api/v1/payments/wechat/sign-in?code=x&state=zz").status,
+            422);
+  EXPECT_TRUE(station.simulated(order.number).is_null()) << "no trade before a good sign-in";
+
+  const auto signed_in = fetch(station.port(), "GET", callback);
+  ASSERT_EQ(signed_in.status, 302) << signed_in.body << station.log();
+  EXPECT_EQ(signed_in.header("location"), "/order.html?no=" + order.number);
+  // WeChat's redirect loaded twice (the code is used up): the payment started once stands.
+  EXPECT_EQ(fetch(station.port(), "GET", callback).header("location"),
+            "/order.html?no=" + order.number);
+
+  const auto started = start_payment(order, "wechat_jsapi");
+  ASSERT_EQ(started.status, 200) << started.raw;
+  const auto jsapi = started.body["payment"]["jsapi"];
+  ASSERT_TRUE(jsapi.is_object()) << started.raw;
+  EXPECT_EQ(jsapi["signType"], "RSA");
+  EXPECT_TRUE(jsapi["package"].get<std::string>().starts_with("prepay_id=wx")) << jsapi;
+  const auto trade = station.simulated(order.number);
+  ASSERT_FALSE(trade.is_null());
+  EXPECT_EQ(trade["state"], "NOTPAY");
+
+  // WeChat's client checks paySign: one changed parameter and it refuses to pay.
+  auto tampered = jsapi;
+  tampered["nonceStr"] = jsapi["nonceStr"].get<std::string>() + "x";
+  EXPECT_EQ(station.simulator("POST", "/sim/jsapi", tampered).status, 400);
+  const auto paid = station.simulator("POST", "/sim/jsapi", jsapi);
+  ASSERT_EQ(paid.status, 200) << paid.raw;
+  EXPECT_EQ(paid.body["err_msg"], "get_brand_wcpay_request:ok");
+  const auto seen = wait_for_state(order, "paid");
+  EXPECT_EQ(seen["paid_fen"], order.total);
+
+  // A used code on another order: WeChat refuses it, the page is told, nothing starts.
+  const auto other = checkout(product, 1, price, "wechat");
+  const auto other_state =
+      local_target(fetch(station.port(), "GET",
+                         "/api/v1/orders/" + other.number + "/wechat-sign-in?token=" + other.token)
+                       .header("location"));
+  const auto state_at = other_state.second.find("&state=");
+  ASSERT_NE(state_at, std::string::npos);
+  const std::string code =
+      callback.substr(callback.find("code=") + 5, callback.find('&') - callback.find("code=") - 5);
+  const auto reused = fetch(station.port(), "GET",
+                            "/api/v1/payments/wechat/sign-in?code=" + code +
+                                "&state=" + other_state.second.substr(state_at + 7));
+  EXPECT_EQ(reused.header("location"), "/order.html?no=" + other.number + "&sign_in=failed");
+  EXPECT_TRUE(station.simulated(other.number).is_null());
+
+  const auto [report, exit_code] = station.check();
+  EXPECT_EQ(exit_code, 0) << report;
+}
+
 TEST_F(OrderPaymentOverHttp, AlipayQrIsPaidThroughTheSimulator) {
   const auto [product, price] = piece_product(1);
   const auto order = checkout(product, 1, price, "alipay");

@@ -191,6 +191,7 @@ class PaymentStation {
   [[nodiscard]] const std::string& socket() const { return socket_; }
   [[nodiscard]] const std::string& schema() const { return schema_; }
   [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int simulator_port() const { return sim_port_; }
 
  private:
   void start_server() {

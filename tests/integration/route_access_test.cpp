@@ -90,6 +90,8 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/orders/{number}/transition", Access::staff},
     {"POST /api/v1/orders/{number}/payment", Access::anyone},
     {"POST /api/v1/orders/{number}/refunds", Access::staff},
+    {"GET /api/v1/orders/{number}/wechat-sign-in", Access::anyone},
+    {"GET /api/v1/payments/wechat/sign-in", Access::anyone},
     {"POST /api/v1/payments/wechat/notify", Access::anyone},
     {"POST /api/v1/payments/alipay/notify", Access::anyone},
     {"POST /api/v1/settlements", Access::admin},

@@ -388,6 +388,68 @@ TEST_F(WechatPayProvider, JsapiStartReturnsParametersSignedByTheMerchant) {
             "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
 }
 
+TEST(WechatSignIn, AuthorizeUrlHasWechatsParameterOrderAndEncodesTheRedirect) {
+  EXPECT_EQ(
+      wechat::sign_in_url("https://open.weixin.qq.com", "wx520c15f417810387",
+                          "https://shop.example.test/api/v1/payments/wechat/sign-in", "573230z0A"),
+      "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx520c15f417810387"
+      "&redirect_uri=https%3A%2F%2Fshop.example.test%2Fapi%2Fv1%2Fpayments%2Fwechat%2Fsign-in"
+      "&response_type=code&scope=snsapi_base&state=573230z0A#wechat_redirect");
+  EXPECT_EQ(wechat::sns_access_token_path("wx1", "s&cret", "c0de"),
+            "/sns/oauth2/access_token?appid=wx1&secret=s%26cret&code=c0de"
+            "&grant_type=authorization_code");
+}
+
+TEST(WechatSignIn, TheOpenidIsReadAndErrcodesAreRefusals) {
+  EXPECT_EQ(
+      wechat::parse_sns_openid(R"({"access_token":"AT","expires_in":7200,"refresh_token":"RT",)"
+                               R"("openid":"oLVPpjqs9BhvzwPj5A-vTYAX3GLc","scope":"snsapi_base"})"),
+      "oLVPpjqs9BhvzwPj5A-vTYAX3GLc");
+  try {
+    (void)wechat::parse_sns_openid(R"({"errcode":40029,"errmsg":"invalid code"})");
+    FAIL() << "an errcode is a refusal";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(e.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(e.provider_code, "40029");
+  }
+  for (const char* bad : {"", "[]", R"({"openid":""})", R"({"openid":7})", "<html>"}) {
+    try {
+      (void)wechat::parse_sns_openid(bad);
+      FAIL() << "accepted " << bad;
+    } catch (const ProviderError& e) {
+      EXPECT_EQ(e.kind, ProviderError::Kind::bad_answer) << bad;
+    }
+  }
+}
+
+TEST_F(WechatPayProvider, SignInIsOfferedOnlyWithASecretAndARedirect) {
+  EXPECT_EQ(provider->sign_in_url("s"), "") << "no official account configured";
+  settings.app_secret = "0123456789abcdef0123456789abcdef";
+  settings.sign_in_base_url = "https://open.example.test/";
+  settings.sns_base_url = "https://sns.example.test";
+  settings.sign_in_redirect_url = "https://shop.example.test/api/v1/payments/wechat/sign-in";
+  provider = make_wechat_pay(settings, transport);
+  EXPECT_TRUE(provider->sign_in_url("s").starts_with(
+      "https://open.example.test/connect/oauth2/authorize?appid=wx0000000000000001&"));
+
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{200, {}, R"({"access_token":"A","openid":"oPayer","scope":"snsapi_base"})"};
+  });
+  EXPECT_EQ(provider->openid_for_code("CODE1"), "oPayer");
+  EXPECT_EQ(transport->requests.at(0).url,
+            "https://sns.example.test/sns/oauth2/access_token?appid=wx0000000000000001&secret="
+            "0123456789abcdef0123456789abcdef&code=CODE1&grant_type=authorization_code");
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{502, {}, "bad gateway"};
+  });
+  try {
+    (void)provider->openid_for_code("CODE2");
+    FAIL() << "a 5xx is unknown";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(e.kind, ProviderError::Kind::unreachable);
+  }
+}
+
 TEST_F(WechatPayProvider, UnsignedOrForgedAnswerIsNotTrusted) {
   transport->answers.push_back([](const HttpRequest&) {
     return HttpResponse{200, {}, R"({"code_url":"weixin://evil"})"};

@@ -121,6 +121,20 @@ class Provider {
                                      domain::Fen amount, const std::string& description) = 0;
   /// Cancels a code payment whose outcome never came (撤销 / reverse).
   virtual void reverse(const std::string& out_trade_no) = 0;
+
+  /// JSAPI needs the payer's openid, which only a WeChat sign-in (网页授权, snsapi_base) gives:
+  /// where to send the payer's browser to sign in, coming back to the configured redirect with
+  /// `?code=…&state=state`. Empty when this provider cannot sign payers in (not configured).
+  virtual std::string sign_in_url(const std::string& state) const {
+    (void)state;
+    return {};
+  }
+  /// Exchanges a sign-in's code for the payer's openid (one use per code). Throws
+  /// ProviderError: refused for a bad or used code, unreachable when the outcome is unknown.
+  virtual std::string openid_for_code(const std::string& code) {
+    (void)code;
+    throw ProviderError(ProviderError::Kind::refused, name() + " cannot sign payers in");
+  }
 };
 
 /// Where and how to reach a provider, and the merchant's keys (read from files outside the repo).
@@ -136,6 +150,12 @@ struct WechatPaySettings {
   std::string notify_url;
   bool code_pay_v2 = false;  ///< counter codes through v2 micropay (XML, MD5/HMAC key)
   std::string api_v2_key;
+  // JSAPI (inside WeChat): the official account's secret for 网页授权, WeChat's sign-in and API
+  // hosts, and where WeChat sends the payer back (our GET /api/v1/payments/wechat/sign-in).
+  std::string app_secret;
+  std::string sign_in_base_url = "https://open.weixin.qq.com";
+  std::string sns_base_url = "https://api.weixin.qq.com";
+  std::string sign_in_redirect_url;
   std::chrono::milliseconds timeout{5000};
 };
 

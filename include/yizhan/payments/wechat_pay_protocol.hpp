@@ -73,6 +73,21 @@ JsapiParameters jsapi_parameters(const PrivateKey& merchant_key, std::string_vie
                                  std::string_view prepay_id, std::string_view time_stamp,
                                  std::string_view nonce_str);
 
+/// 网页授权 (snsapi_base): the address that signs a payer in silently inside WeChat and sends the
+/// browser to `redirect_url?code=…&state=…`:
+/// BASE/connect/oauth2/authorize?appid=…&redirect_uri=…&response_type=code&scope=snsapi_base
+/// &state=…#wechat_redirect (the parameters in this order, as WeChat requires).
+std::string sign_in_url(std::string_view base_url, std::string_view app_id,
+                        std::string_view redirect_url, std::string_view state);
+/// The path and query that exchange a sign-in's code for the openid:
+/// /sns/oauth2/access_token?appid=…&secret=…&code=…&grant_type=authorization_code
+std::string sns_access_token_path(std::string_view app_id, std::string_view secret,
+                                  std::string_view code);
+/// The openid in /sns/oauth2/access_token's answer. WeChat answers errors with HTTP 200 and
+/// {"errcode":40029,"errmsg":"invalid code"}: throws ProviderError(refused) with the errcode
+/// then, and ProviderError(bad_answer) for anything that is not JSON with an openid.
+std::string parse_sns_openid(std::string_view body);
+
 /// The v2 API's signature: non-empty fields but `sign` sorted, `k=v&…&key=KEY`, MD5 or
 /// HMAC-SHA256, upper-case hex.
 std::string v2_sign(const std::map<std::string, std::string>& fields, std::string_view key,

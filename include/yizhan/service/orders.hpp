@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "yizhan/domain/access.hpp"
@@ -26,7 +27,8 @@ struct OrderRefundRecord;
 }  // namespace yizhan::store
 namespace yizhan::payments {
 class Provider;
-}
+enum class Channel;
+}  // namespace yizhan::payments
 
 namespace yizhan::service {
 
@@ -213,6 +215,18 @@ class OrderService {
   Order start_payment(const std::string& number, const std::string& token,
                       const std::string& channel, const std::string& client_address);
 
+  /// JSAPI inside WeChat: where to send the customer's browser to sign in with WeChat (a
+  /// redirect that comes back to finish_wechat_sign_in). 503 when no sign-in is configured.
+  std::string wechat_sign_in(const std::string& number, const std::string& token);
+  /// WeChat's redirect back with `code` and our `state`: the state is checked against the order,
+  /// the code exchanged for the payer's openid and the JSAPI payment started (once). Returns the
+  /// order's number, for the page to show.
+  std::string finish_wechat_sign_in(const std::string& code, const std::string& state,
+                                    const std::string& client_address);
+  /// The order number a sign-in's state names (not yet checked against the order), when the
+  /// state is well formed.
+  static std::optional<std::string> order_of_sign_in_state(std::string_view state);
+
   /// A provider's notification: verified before anything is read from it; a verified payment
   /// of the right amount to the right merchant pays the order once.
   NotificationAnswer notify(const std::string& provider,
@@ -251,6 +265,17 @@ class OrderService {
   /// true when it finished.
   bool drive_refund(std::int64_t refund_id);
   Order staff_view(store::UnitOfWork& unit, const store::OrderRecord& record);
+  /// 409 invalid_state unless the order awaits payment; 422 channel unless it is paid with
+  /// `provider_name`.
+  void require_awaiting(const Order& order, const std::string& provider_name) const;
+  /// The configured provider; 503 unavailable when there is none.
+  payments::Provider& provider_for(const std::string& provider_name) const;
+  /// Asks the provider for a payment through `channel` outside any transaction and records it
+  /// (once per channel: a second ask keeps the first).
+  void begin_payment(const std::string& number, const std::string& channel,
+                     const std::string& provider_name, payments::Channel provider_channel,
+                     const std::string& client_address,
+                     const std::optional<std::string>& payer_openid);
 
   store::Database& database_;
   OrderSettings settings_;

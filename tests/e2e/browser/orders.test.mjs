@@ -318,7 +318,7 @@ test('a desktop shows the QR; a customer cancels before paying', async () => {
   assert.deepEqual(problems, []);
 });
 
-test('inside WeChat: JSAPI is refused (no WeChat sign-in yet), so the page starts the QR and says how to pay it; a failed start offers a retry', async () => {
+test('inside WeChat at a station without WeChat sign-in: JSAPI is refused, so the page starts the QR and says how to pay it; a failed start offers a retry', async () => {
   const { page, problems } = await newPage({ userAgent: weChat });
   const channels = [];
   let order = contractOrder({ payment: null });
@@ -598,6 +598,51 @@ test('Alipay on a phone: the wap page on the simulator, paid, and its 返回商�
     await page.waitForURL((url) => url.pathname === '/order.html' && url.searchParams.get('out_trade_no') === number);
     await page.locator('#order-number', { hasText: number }).waitFor();
     await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
+    assert.deepEqual(problems, []);
+  });
+
+test("inside WeChat: the page signs the payer in through WeChat (the simulator's 网页授权), comes back with JSAPI started, and 微信支付 pays with the server's paySign",
+  { skip: noSimulator }, async () => {
+    const { context, page, problems } = await newPage({ userAgent: weChat });
+    // WeChat's client: getBrandWCPayRequest hands the parameters to WeChat Pay, which checks
+    // paySign against the merchant's key (the simulator's /sim/jsapi does what the app does).
+    const bridged = [];
+    await context.exposeFunction('__weChatPay', async (params) => {
+      bridged.push(params);
+      const answer = await fetch(`${paysim}/sim/jsapi`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params),
+      });
+      return answer.json();
+    });
+    await context.addInitScript(() => {
+      window.WeixinJSBridge = {
+        invoke: (name, params, done) => {
+          if (name !== 'getBrandWCPayRequest') return;
+          window.__weChatPay(params).then(done);
+        },
+      };
+    });
+    const visited = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest()) visited.push(request.url());
+    });
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '微信支付');
+    const number = new URL(orderUrl).searchParams.get('no');
+    // Through WeChat's sign-in and back to the order's page (its token stays on this device).
+    await page.waitForURL((url) => url.pathname === '/order.html' && url.searchParams.get('no') === number && !url.searchParams.has('t'));
+    assert.ok(visited.some((url) => url.startsWith(`${paysim}/connect/oauth2/authorize?`)), visited.join('\n'));
+    assert.ok(visited.every((url) => !url.startsWith(paysim) || !url.includes(new URL(orderUrl).searchParams.get('t'))), 'the token never goes to WeChat');
+    const pay = page.locator('#pay-jsapi');
+    await pay.waitFor();
+    assert.equal(await pay.textContent(), '微信支付');
+    assert.equal(await page.locator('#pay-wechat-hint').count(), 0, 'no long-press hint: JSAPI works here');
+    await page.screenshot({ path: `${artifacts}/orders-live-jsapi.png`, fullPage: true });
+    await pay.click();
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 20000 });
+    assert.equal(bridged.length, 1);
+    assert.equal(bridged[0].signType, 'RSA');
+    assert.match(bridged[0].package, /^prepay_id=wx/);
     assert.deepEqual(problems, []);
   });
 

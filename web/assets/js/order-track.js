@@ -17,6 +17,7 @@ const params = new URLSearchParams(location.search);
 // is the one this browser kept when it placed the order.
 const number = params.get('no') ?? params.get('out_trade_no') ?? '';
 const token = params.get('t') ?? loadMyOrders().find((o) => o.number === number)?.token ?? '';
+const signInFailed = params.get('sign_in') === 'failed';
 const pollMs = 3000;
 let order = null;
 let config = null;
@@ -85,8 +86,9 @@ function awaitsOnlinePayment(o) {
 }
 
 /**
- * Asks the server to start the payment on this device's channel; inside WeChat, where JSAPI is
- * refused until the station signs customers in with WeChat, on the QR instead.
+ * Asks the server to start the payment on this device's channel. Inside WeChat JSAPI first needs
+ * a WeChat sign-in: the server names where (details.sign_in) and the browser goes there and comes
+ * back with the payment started; a station without WeChat sign-in (or a failed one) gets the QR.
  */
 async function startPayment() {
   const channel = paymentChannel(order.payment_method);
@@ -97,10 +99,17 @@ async function startPayment() {
   try {
     let answer;
     try {
-      answer = await ask(channel);
+      // Back from a WeChat sign-in that failed: the QR instead of asking to sign in again.
+      answer = await ask(signInFailed ? fallbackChannel(channel) ?? channel : channel);
     } catch (error) {
       const fallback = fallbackChannel(channel);
       if (!fallback || error.code !== 'invalid' || error.details.field !== 'channel') throw error;
+      // JSAPI pays as a WeChat user: sign in with WeChat (a round trip through WeChat that comes
+      // back to this page with the payment started), when the station has it configured.
+      if (error.details.sign_in && !signInFailed) {
+        location.assign(`${error.details.sign_in}?token=${encodeURIComponent(token)}`);
+        return;
+      }
       answer = await ask(fallback);
     }
     paymentStart = 'idle';
@@ -159,7 +168,7 @@ function drawPayment(o) {
   if (inWeChat() && payment.channel !== 'wechat_jsapi') {
     parts.push(element('p', {
       className: 'notice',
-      text: orderText(payment.provider === 'alipay' ? 'pay.alipay_in_wechat' : 'pay.in_wechat'),
+      text: orderText(payment.provider === 'alipay' ? 'pay.alipay_in_wechat' : signInFailed ? 'pay.sign_in_failed' : 'pay.in_wechat'),
       attributes: { id: 'pay-wechat-hint' },
     }));
   }
