@@ -204,6 +204,12 @@ JsapiParameters jsapi_parameters(const PrivateKey& merchant_key, std::string_vie
   return parameters;
 }
 
+std::string jsapi_json(const JsapiParameters& p) {
+  return json{{"appId", p.app_id},    {"timeStamp", p.time_stamp}, {"nonceStr", p.nonce_str},
+              {"package", p.package}, {"signType", p.sign_type},   {"paySign", p.pay_sign}}
+      .dump();
+}
+
 std::string sign_in_url(std::string_view base_url, std::string_view app_id,
                         std::string_view redirect_url, std::string_view state) {
   return std::string(base_url) + "/connect/oauth2/authorize?appid=" + url_encode(app_id) +

@@ -3,7 +3,6 @@
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -18,6 +17,7 @@
 #include "yizhan/domain/text.hpp"
 #include "yizhan/payments/crypto.hpp"
 #include "yizhan/payments/provider.hpp"
+#include "yizhan/payments/wechat_pay_protocol.hpp"
 #include "yizhan/service/credentials.hpp"
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
@@ -540,13 +540,6 @@ bool plain_code(std::string_view code) {
   });
 }
 
-std::string jsapi_json(const payments::JsapiParameters& p) {
-  return nlohmann::json{{"appId", p.app_id},       {"timeStamp", p.time_stamp},
-                        {"nonceStr", p.nonce_str}, {"package", p.package},
-                        {"signType", p.sign_type}, {"paySign", p.pay_sign}}
-      .dump();
-}
-
 }  // namespace
 
 Order OrderService::start_payment(const std::string& number, const std::string& token,
@@ -674,7 +667,7 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
     payment.amount_fen = current->total_fen;
     payment.qr_content = started.qr_content;
     payment.redirect_url = started.redirect_url;
-    if (started.jsapi) payment.jsapi = jsapi_json(*started.jsapi);
+    if (started.jsapi) payment.jsapi = payments::wechat::jsapi_json(*started.jsapi);
     store::insert_order_payment(unit, payment);
   });
 }

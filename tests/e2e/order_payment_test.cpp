@@ -240,6 +240,52 @@ TEST_F(OrderPaymentOverHttp, WechatJsapiSignsThePayerInAndIsPaidInsideWeChat) {
   EXPECT_EQ(exit_code, 0) << report;
 }
 
+// Staff refund a paid order back through the provider it was paid with, in two parts and over
+// the real binaries: the simulator's trade shows each refund, a retry with the same key is one
+// refund, more than is left is refused, the order ends refunded and its stock comes back.
+TEST_F(OrderPaymentOverHttp, StaffRefundAPaidOrderThroughTheProviderInParts) {
+  for (const std::string provider : {"wechat", "alipay"}) {
+    SCOPED_TRACE(provider);
+    const auto [product, price] = piece_product(3);
+    const auto before = available(product);
+    const auto order = checkout(product, 2, 2 * price, provider);
+    ASSERT_EQ(start_payment(order, provider == "wechat" ? "wechat_native" : "alipay_qr").status,
+              200);
+    pay_and_expect_paid(order, provider);
+
+    const std::string path = "/api/v1/orders/" + order.number + "/refunds";
+    const json one = {{"lines", {{{"line_no", 1}, {"quantity", 1}}}},
+                      {"method", "original"},
+                      {"reason", "一盒破损 / one box broken"}};
+    const std::string key = "Idempotency-Key: e2e-refund-" + provider + "-1";
+    const auto first = station.call("POST", path, "admin", one.dump(), {key});
+    ASSERT_EQ(first.status, 201) << first.raw << station.log();
+    EXPECT_EQ(first.body["refund"]["state"], "succeeded") << first.raw;
+    EXPECT_EQ(first.body["refund"]["amount_fen"], price);
+    const auto again = station.call("POST", path, "admin", one.dump(), {key});
+    EXPECT_EQ(again.status, 200) << "a retry is the same refund: " << again.raw;
+    EXPECT_EQ(again.body["refund"]["id"], first.body["refund"]["id"]);
+    EXPECT_EQ(station.simulated(order.number)["refunded_fen"], price)
+        << "the provider refunded once";
+    EXPECT_EQ(available(product), before - 1) << "the refunded piece is free again";
+
+    const auto rest = station.call("POST", path, "admin", json{{"all", true}}.dump(),
+                                   {"Idempotency-Key: e2e-refund-" + provider + "-2"});
+    ASSERT_EQ(rest.status, 201) << rest.raw;
+    EXPECT_EQ(rest.body["refund"]["amount_fen"], order.total - price);
+    EXPECT_EQ(rest.body["order"]["state"], "refunded") << rest.raw;
+    EXPECT_EQ(station.simulated(order.number)["refunded_fen"], order.total);
+    EXPECT_EQ(available(product), before);
+
+    const auto more = station.call("POST", path, "admin", one.dump(),
+                                   {"Idempotency-Key: e2e-refund-" + provider + "-3"});
+    EXPECT_EQ(more.status, 409) << more.raw;
+    EXPECT_EQ(station.simulated(order.number)["refunded_fen"], order.total) << "nothing more";
+  }
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
 TEST_F(OrderPaymentOverHttp, AlipayQrIsPaidThroughTheSimulator) {
   const auto [product, price] = piece_product(1);
   const auto order = checkout(product, 1, price, "alipay");

@@ -73,6 +73,10 @@ JsapiParameters jsapi_parameters(const PrivateKey& merchant_key, std::string_vie
                                  std::string_view prepay_id, std::string_view time_stamp,
                                  std::string_view nonce_str);
 
+/// The parameters as WeixinJSBridge takes them: {"appId","timeStamp","nonceStr","package",
+/// "signType","paySign"}.
+std::string jsapi_json(const JsapiParameters& parameters);
+
 /// 网页授权 (snsapi_base): the address that signs a payer in silently inside WeChat and sends the
 /// browser to `redirect_url?code=…&state=…`:
 /// BASE/connect/oauth2/authorize?appid=…&redirect_uri=…&response_type=code&scope=snsapi_base
