@@ -13,6 +13,7 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/reports.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/service/village_reports.hpp"
@@ -100,6 +101,12 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/settlements/{id}/statement", Access::village},
     {"POST /api/v1/villages/{id}/adjustments", Access::admin},
     {"GET /api/v1/villages/{id}/adjustments", Access::village},
+    {"GET /api/v1/reports/sales", Access::admin},
+    {"GET /api/v1/reports/top-sellers", Access::admin},
+    {"GET /api/v1/reports/commission", Access::admin},
+    {"GET /api/v1/reports/stock-value", Access::admin},
+    {"GET /api/v1/reports/slow-movers", Access::admin},
+    {"GET /api/v1/reports/expiring", Access::admin},
 };
 
 struct Fixture {
@@ -114,9 +121,10 @@ struct Fixture {
   service::OrderService orders{station.database, service::OrderSettings{}, {}};
   service::SettlementService settlements{station.database};
   service::VillageReportService village_reports{station.database};
-  api::Router router = api::build_router(
-      {health, station.accounts, audit, catalog, &counter, &stock, &orders, &settlements,
-       &village_reports});
+  service::ReportService reports{station.database};
+  api::Router router =
+      api::build_router({health, station.accounts, audit, catalog, &counter, &stock, &orders,
+                         &settlements, &village_reports, &reports});
 };
 
 }  // namespace
