@@ -100,15 +100,10 @@ SalesReport ReportService::grouped(const ReportQuery& query, SalesGroup fallback
     const bool by_method = group == SalesGroup::method;
     const auto rows = store::sales_by_group(unit, by_method ? SalesGroup::channel : group,
                                             report.from, report.to);
-    // Totals: distinct sales per channel. Days (and months) part the sales, so their rows add
-    // up; a sale spans several villages, products or categories, so those need the channel rows.
-    const bool rows_part_sales = group == SalesGroup::day || group == SalesGroup::month ||
-                                 group == SalesGroup::channel || by_method;
-    const auto total_rows =
-        rows_part_sales ? rows
-                        : store::sales_by_group(unit, SalesGroup::channel, report.from, report.to);
-    for (const auto& row : total_rows)
-      add_row(report.totals, report.refunds, row);
+    // Totals from each part's total row: a sale spans several villages, products or
+    // categories, so the groups' counts do not add up to the sales.
+    for (const auto& row : rows)
+      if (row.total) add_row(report.totals, report.refunds, row);
     if (by_method) {
       for (const auto& row : store::sales_by_method(unit, report.from, report.to)) {
         auto& target = item(row.method);
@@ -121,6 +116,7 @@ SalesReport ReportService::grouped(const ReportQuery& query, SalesGroup fallback
       }
     } else {
       for (const auto& row : rows) {
+        if (row.total) continue;
         const auto key =
             group == SalesGroup::channel ? std::string(domain::to_string(row.channel)) : row.key;
         auto& target = item(key);
@@ -236,6 +232,7 @@ SlowMoversReport ReportService::slow_movers(const ReportQuery& query) {
     std::map<std::int64_t, std::int64_t> sold;
     for (const auto& row :
          store::sales_by_group(unit, SalesGroup::product, report.from, report.to)) {
+      if (row.total) continue;
       const auto id = id_of(row.key).value_or(0);
       const auto quantity = row.pieces + row.grams;  // a product has one unit
       sold[id] += row.refund ? -quantity : quantity;

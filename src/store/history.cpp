@@ -38,8 +38,9 @@ TableSpec spec_of(HistoryTable table) {
           "document_id, created_by, created_at) VALUES ",
           "(?, ?, ?, ?, ?, ?, ?, ?)", "", 8};
     case HistoryTable::stock_levels:
-      return {"INSERT INTO stock_levels (product_id, on_hand) VALUES ", "(?, ?)",
-              " ON DUPLICATE KEY UPDATE on_hand = on_hand + VALUES(on_hand)", 2};
+      // An UPDATE per product (see flush): an upsert's row would meet the on_hand >= 0 check
+      // with the day's (possibly negative) change before it met the existing row.
+      return {"", "", "", 2};
     case HistoryTable::shifts:
       return {
           "INSERT INTO shifts (id, register_id, cashier_id, state, float_fen, opened_at, "
@@ -139,13 +140,17 @@ constexpr std::size_t kBatchSizes[] = {256, 64, 16, 4, 1};
 
 void BulkInsert::flush(UnitOfWork& unit) const {
   if (rows_.empty()) return;
-  if (table_ == HistoryTable::refunded_quantities) {
+  if (table_ == HistoryTable::refunded_quantities || table_ == HistoryTable::stock_levels) {
     auto& statement = unit.statement(
-        "UPDATE sale_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ?");
+        table_ == HistoryTable::stock_levels
+            ? "UPDATE stock_levels SET on_hand = on_hand + ? WHERE product_id = ?"
+            : "UPDATE sale_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ?");
     for (const auto& row : rows_) {
       bind(statement, 1, row.at(1));
       bind(statement, 2, row.at(0));
-      statement.executeUpdate();
+      if (statement.executeUpdate() != 1)
+        throw domain::Error(domain::ErrorCode::internal, "internal error", {},
+                            "history: no row to update");
     }
     return;
   }
@@ -213,6 +218,18 @@ bool history_present(UnitOfWork& unit, const std::string& from, const std::strin
 }
 
 std::map<std::string, std::int64_t> account_ids(UnitOfWork& unit) {
+  // The per-village and per-register accounts, as the journal makes them on a first posting
+  // (store/journal.cpp): history posts to all of them.
+  auto& villages = unit.statement(
+      "INSERT IGNORE INTO ledger_accounts (code, kind, name, name_en, village_id) "
+      "SELECT CONCAT('village_payable:', id), 'liability', CONCAT('应付', name), "
+      "       CONCAT('Payable to ', code), id FROM villages");
+  villages.executeUpdate();
+  auto& registers = unit.statement(
+      "INSERT IGNORE INTO ledger_accounts (code, kind, name, name_en, register_id) "
+      "SELECT CONCAT('cash_drawer:', id), 'asset', CONCAT(name, '钱箱'), "
+      "       CONCAT('Cash drawer ', id), id FROM registers");
+  registers.executeUpdate();
   auto& statement = unit.statement("SELECT code, id FROM ledger_accounts");
   Rows rows(statement.executeQuery());
   std::map<std::string, std::int64_t> out;

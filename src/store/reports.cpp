@@ -32,8 +32,9 @@ const char* key_expression(domain::SalesGroup group) {
   return "''";
 }
 
-/// The four parts: counter sales by their day, counter refunds by theirs, online orders by
-/// the day of their one order_payment entry (unless the goods were gone), online refunds by the
+/// The four parts (each WITH ROLLUP, so that its distinct sales are counted once in its total
+/// row, not once per group): counter sales by their day, counter refunds by theirs, online orders
+/// by the day of their one order_payment entry (unless the goods were gone), online refunds by the
 /// day of their order_refund entry (sql/012's ix_journal_entries_kind_day finds both).
 std::string sales_query(domain::SalesGroup group) {
   const std::string key = key_expression(group);
@@ -45,14 +46,14 @@ std::string sales_query(domain::SalesGroup group) {
            "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
            "COUNT(DISTINCT x.id) "
            "FROM sales x JOIN sale_lines l ON l.sale_id = x.id" +
-           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 ";
+           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
   query += "UNION ALL SELECT " + key + ", 'counter', 1" +
            ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "
            "SUM(IF(l.unit = 'piece', rl.quantity, 0)), SUM(IF(l.unit = 'g', rl.quantity, 0)), "
            "COUNT(DISTINCT x.id) "
            "FROM refunds x JOIN refund_lines rl ON rl.refund_id = x.id "
            "JOIN sale_lines l ON l.id = rl.sale_line_id" +
-           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 ";
+           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
   query += "UNION ALL SELECT " + key + ", 'online', 0" +
            ", SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen), "
            "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
@@ -61,13 +62,15 @@ std::string sales_query(domain::SalesGroup group) {
            "JOIN order_lines l ON l.order_id = o.id" +
            product +
            "WHERE x.kind = 'order_payment' AND x.business_day BETWEEN ? AND ? GROUP BY 1 ";
-  query += "UNION ALL SELECT " + key + ", 'online', 1" +
-           ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "
-           "SUM(IF(l.unit = 'piece', rl.quantity, 0)), SUM(IF(l.unit = 'g', rl.quantity, 0)), "
-           "COUNT(DISTINCT x.document_id) "
-           "FROM journal_entries x JOIN order_refund_lines rl ON rl.refund_id = x.document_id "
-           "JOIN order_lines l ON l.id = rl.order_line_id" +
-           product + "WHERE x.kind = 'order_refund' AND x.business_day BETWEEN ? AND ? GROUP BY 1";
+  query +=
+      "UNION ALL SELECT " + key + ", 'online', 1" +
+      ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "
+      "SUM(IF(l.unit = 'piece', rl.quantity, 0)), SUM(IF(l.unit = 'g', rl.quantity, 0)), "
+      "COUNT(DISTINCT x.document_id) "
+      "FROM journal_entries x JOIN order_refund_lines rl ON rl.refund_id = x.document_id "
+      "JOIN order_lines l ON l.id = rl.order_line_id" +
+      product +
+      "WHERE x.kind = 'order_refund' AND x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP";
   return query;
 }
 
@@ -122,7 +125,9 @@ std::vector<SalesGroupRow> sales_by_group(UnitOfWork& unit, domain::SalesGroup g
   std::vector<SalesGroupRow> out;
   while (rows->next()) {
     SalesGroupRow row;
-    row.key = rows->isNull(1) ? std::string() : std::string(rows->getString(1));
+    // WITH ROLLUP: each part ends with its total, whose key is NULL.
+    row.total = rows->isNull(1);
+    if (!row.total) row.key = rows->getString(1);
     row.channel = channel_of(rows->getString(2));
     row.refund = rows->getInt(3) != 0;
     row.gross = domain::Fen(rows->getInt64(4));

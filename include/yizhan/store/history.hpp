@@ -81,7 +81,8 @@ std::map<std::string, std::int64_t> next_ids(UnitOfWork& unit);
 /// Whether any sale, refund or order has a business day in [from, to].
 bool history_present(UnitOfWork& unit, const std::string& from, const std::string& to);
 
-/// The ledger accounts' ids by code.
+/// The ledger accounts' ids by code, after creating any village's payable and register's
+/// drawer account not made yet.
 std::map<std::string, std::int64_t> account_ids(UnitOfWork& unit);
 
 /// The active registers' ids.

@@ -17,7 +17,8 @@ class UnitOfWork;
 
 /// One group's lines of one channel and kind (sales or refunds), summed.
 struct SalesGroupRow {
-  std::string key;  ///< the day, "YYYY-MM", or the village, product or category id as text
+  std::string key;     ///< the day, "YYYY-MM", or the village, product or category id as text
+  bool total = false;  ///< the channel and kind's total over every group (key empty)
   domain::Channel channel = domain::Channel::counter;
   bool refund = false;
   domain::Fen gross;
@@ -30,7 +31,8 @@ struct SalesGroupRow {
 
 /// Counter sales and refunds by their business day, online orders by the day they were paid and
 /// online refunds by the day they succeeded (as the village portal and the settlements count),
-/// in [from, to], summed per `group` (not `method`: see sales_by_method).
+/// in [from, to], summed per `group` (not `method`: see sales_by_method), and per channel and
+/// kind in all (`total` rows, whose counts are distinct sales over every group).
 std::vector<SalesGroupRow> sales_by_group(UnitOfWork& unit, domain::SalesGroup group,
                                           const std::string& from, const std::string& to);
 
