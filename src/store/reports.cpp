@@ -54,14 +54,15 @@ std::string sales_query(domain::SalesGroup group) {
            "FROM refunds x JOIN refund_lines rl ON rl.refund_id = x.id "
            "JOIN sale_lines l ON l.id = rl.sale_line_id" +
            product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
-  query += "UNION ALL SELECT " + key + ", 'online', 0" +
-           ", SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen), "
-           "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
-           "COUNT(DISTINCT x.document_id) "
-           "FROM journal_entries x JOIN orders o ON o.id = x.document_id AND o.unsold_payment = 0 "
-           "JOIN order_lines l ON l.order_id = o.id" +
-           product +
-           "WHERE x.kind = 'order_payment' AND x.business_day BETWEEN ? AND ? GROUP BY 1 ";
+  query +=
+      "UNION ALL SELECT " + key + ", 'online', 0" +
+      ", SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen), "
+      "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
+      "COUNT(DISTINCT x.document_id) "
+      "FROM journal_entries x JOIN orders o ON o.id = x.document_id AND o.unsold_payment = 0 "
+      "JOIN order_lines l ON l.order_id = o.id" +
+      product +
+      "WHERE x.kind = 'order_payment' AND x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
   query +=
       "UNION ALL SELECT " + key + ", 'online', 1" +
       ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "

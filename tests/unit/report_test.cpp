@@ -38,10 +38,10 @@ TEST(ReportPeriod, RefusesBadDatesReversedAndLongPeriodsNamingTheField) {
   EXPECT_EQ(field_of([&] { report_period("2026-02-30", std::nullopt, today, 30); }), "from");
   EXPECT_EQ(field_of([&] { report_period(std::nullopt, "12/06/2026", today, 30); }), "to");
   EXPECT_EQ(field_of([&] { report_period("2026-12-06", "2026-12-05", today, 30); }), "from");
-  EXPECT_EQ(field_of([&] { report_period("2025-11-01", "2026-12-05", today, 30); }), "to");
-  EXPECT_EQ(field_of([&] { report_period("2025-11-02", "2026-12-05", today, 30); }), "(accepted)")
+  EXPECT_EQ(field_of([&] { report_period("2025-10-31", "2026-12-05", today, 30); }), "to");
+  EXPECT_EQ(field_of([&] { report_period("2025-11-01", "2026-12-05", today, 30); }), "(accepted)")
       << "exactly 400 days";
-  EXPECT_EQ(report_period("2025-11-02", "2026-12-05", today, 30).days(), kMaxReportDays);
+  EXPECT_EQ(report_period("2025-11-01", "2026-12-05", today, 30).days(), kMaxReportDays);
 }
 
 TEST(ReportParameters, WholeNumbersWithinBounds) {
