@@ -50,6 +50,52 @@ std::vector<std::string> calendar(const domain::ReportPeriod& period, bool month
   return keys;
 }
 
+/// The period's closed days (before today: read from their sums, sql/016) and its open part
+/// (today, read live), either possibly empty.
+struct SplitPeriod {
+  std::vector<std::string> closed_days;
+  std::optional<std::pair<std::string, std::string>> open;
+};
+
+SplitPeriod split(const domain::ReportPeriod& period, year_month_day today) {
+  SplitPeriod out;
+  for (auto d = sys_days(period.from); d <= sys_days(period.to); d += days(1)) {
+    if (d >= sys_days(today)) {
+      out.open = {domain::format_iso_date(year_month_day{d}), domain::format_iso_date(period.to)};
+      break;
+    }
+    out.closed_days.push_back(domain::format_iso_date(year_month_day{d}));
+  }
+  return out;
+}
+
+/// The sales rows of a period: closed days from their sums, the rest live.
+std::vector<store::SalesGroupRow> period_rows(store::UnitOfWork& unit, SalesGroup group,
+                                              const SplitPeriod& parts) {
+  std::vector<store::SalesGroupRow> rows;
+  if (!parts.closed_days.empty()) {
+    store::refresh_report_days(unit, parts.closed_days);
+    rows = store::summed_sales_by_group(unit, group, parts.closed_days.front(),
+                                        parts.closed_days.back());
+  }
+  if (parts.open) {
+    auto live = store::sales_by_group(unit, group, parts.open->first, parts.open->second);
+    rows.insert(rows.end(), live.begin(), live.end());
+  }
+  return rows;
+}
+
+std::vector<store::MethodRow> period_methods(store::UnitOfWork& unit, const SplitPeriod& parts) {
+  std::vector<store::MethodRow> rows;
+  if (!parts.closed_days.empty())
+    rows = store::summed_sales_by_method(unit, parts.closed_days.front(), parts.closed_days.back());
+  if (parts.open) {
+    auto live = store::sales_by_method(unit, parts.open->first, parts.open->second);
+    rows.insert(rows.end(), live.begin(), live.end());
+  }
+  return rows;
+}
+
 bool sold_more(const SalesItem& a, const SalesItem& b) {
   return a.figures.all.gross > b.figures.all.gross;
 }
@@ -98,14 +144,14 @@ SalesReport ReportService::grouped(const ReportQuery& query, SalesGroup fallback
       item("online");
     }
     const bool by_method = group == SalesGroup::method;
-    const auto rows = store::sales_by_group(unit, by_method ? SalesGroup::channel : group,
-                                            report.from, report.to);
+    const auto parts = split(period, today());
+    const auto rows = period_rows(unit, by_method ? SalesGroup::channel : group, parts);
     // Totals from each part's total row: a sale spans several villages, products or
     // categories, so the groups' counts do not add up to the sales.
     for (const auto& row : rows)
       if (row.total) add_row(report.totals, report.refunds, row);
     if (by_method) {
-      for (const auto& row : store::sales_by_method(unit, report.from, report.to)) {
+      for (const auto& row : period_methods(unit, parts)) {
         auto& target = item(row.method);
         target.figures.add({row.channel, row.refund, domain::Unit::piece, row.amount,
                             domain::Fen(0), domain::Fen(0), 0});
@@ -230,8 +276,7 @@ SlowMoversReport ReportService::slow_movers(const ReportQuery& query) {
   report.days = period.days();
   database_.transact([&](store::UnitOfWork& unit) {
     std::map<std::int64_t, std::int64_t> sold;
-    for (const auto& row :
-         store::sales_by_group(unit, SalesGroup::product, report.from, report.to)) {
+    for (const auto& row : period_rows(unit, SalesGroup::product, split(period, today()))) {
       if (row.total) continue;
       const auto id = id_of(row.key).value_or(0);
       const auto quantity = row.pieces + row.grams;  // a product has one unit

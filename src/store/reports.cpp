@@ -8,6 +8,8 @@
 
 #include <map>
 #include <memory>
+#include <tuple>
+#include <vector>
 
 #include "yizhan/store/database.hpp"
 
@@ -32,51 +34,50 @@ const char* key_expression(domain::SalesGroup group) {
   return "''";
 }
 
-/// The four parts (each WITH ROLLUP, so that its distinct sales are counted once in its total
-/// row, not once per group): counter sales by their day, counter refunds by theirs, online orders
-/// by the day of their one order_payment entry (unless the goods were gone), online refunds by the
-/// day of their order_refund entry (sql/012's ix_journal_entries_kind_day finds both).
+/// The four parts of every sales sum, each selecting `keys` (over `x`, the part's dated row —
+/// sale, refund or journal entry —, `l`, the frozen line, and `p`, the product, joined when
+/// `with_product`), then channel, refund, gross, fee, share, pieces, grams and the distinct
+/// documents, grouped by `group_by`: counter sales by their day, counter refunds by theirs,
+/// online orders by the day of their one order_payment entry (unless the goods were gone),
+/// online refunds by the day of their order_refund entry (sql/012's
+/// ix_journal_entries_kind_day finds both). Columns are named c1, c2, … after the keys.
+std::string parts_query(const std::string& keys, const std::string& group_by, bool with_product) {
+  const std::string product = with_product ? " JOIN products p ON p.id = l.product_id " : " ";
+  auto part = [&](const char* channel, const char* refund, const char* q, const char* counted,
+                  const std::string& from) {
+    return "SELECT " + keys + ", '" + channel + "' AS ch, " + refund + " AS rf, SUM(" + q +
+           ".gross_fen) AS gross, SUM(" + q + ".fee_fen) AS fee, SUM(" + q +
+           ".share_fen) AS share, SUM(IF(l.unit = 'piece', " + q +
+           ".quantity, 0)) AS pieces, SUM(IF(l.unit = 'g', " + q +
+           ".quantity, 0)) AS grams, COUNT(DISTINCT " + counted + ") AS docs " + from + product;
+  };
+  return part("counter", "0", "l", "x.id", "FROM sales x JOIN sale_lines l ON l.sale_id = x.id") +
+         "WHERE x.business_day BETWEEN ? AND ? GROUP BY " + group_by + " UNION ALL " +
+         part("counter", "1", "rl", "x.id",
+              "FROM refunds x JOIN refund_lines rl ON rl.refund_id = x.id "
+              "JOIN sale_lines l ON l.id = rl.sale_line_id") +
+         "WHERE x.business_day BETWEEN ? AND ? GROUP BY " + group_by + " UNION ALL " +
+         part("online", "0", "l", "x.document_id",
+              "FROM journal_entries x JOIN orders o ON o.id = x.document_id AND "
+              "o.unsold_payment = 0 JOIN order_lines l ON l.order_id = o.id") +
+         "WHERE x.kind = 'order_payment' AND x.business_day BETWEEN ? AND ? GROUP BY " + group_by +
+         " UNION ALL " +
+         part("online", "1", "rl", "x.document_id",
+              "FROM journal_entries x JOIN order_refund_lines rl ON rl.refund_id = x.document_id "
+              "JOIN order_lines l ON l.id = rl.order_line_id") +
+         "WHERE x.kind = 'order_refund' AND x.business_day BETWEEN ? AND ? GROUP BY " + group_by;
+}
+
+/// A sales sum per group, each part WITH ROLLUP so that its distinct documents are counted once
+/// in its total row (key NULL), not once per group.
 std::string sales_query(domain::SalesGroup group) {
-  const std::string key = key_expression(group);
-  const std::string product =
-      group == domain::SalesGroup::category ? " JOIN products p ON p.id = l.product_id " : " ";
-  std::string query;
-  query += "SELECT " + key + " AS k, 'counter', 0" +
-           ", SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen), "
-           "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
-           "COUNT(DISTINCT x.id) "
-           "FROM sales x JOIN sale_lines l ON l.sale_id = x.id" +
-           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
-  query += "UNION ALL SELECT " + key + ", 'counter', 1" +
-           ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "
-           "SUM(IF(l.unit = 'piece', rl.quantity, 0)), SUM(IF(l.unit = 'g', rl.quantity, 0)), "
-           "COUNT(DISTINCT x.id) "
-           "FROM refunds x JOIN refund_lines rl ON rl.refund_id = x.id "
-           "JOIN sale_lines l ON l.id = rl.sale_line_id" +
-           product + "WHERE x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
-  query +=
-      "UNION ALL SELECT " + key + ", 'online', 0" +
-      ", SUM(l.gross_fen), SUM(l.fee_fen), SUM(l.share_fen), "
-      "SUM(IF(l.unit = 'piece', l.quantity, 0)), SUM(IF(l.unit = 'g', l.quantity, 0)), "
-      "COUNT(DISTINCT x.document_id) "
-      "FROM journal_entries x JOIN orders o ON o.id = x.document_id AND o.unsold_payment = 0 "
-      "JOIN order_lines l ON l.order_id = o.id" +
-      product +
-      "WHERE x.kind = 'order_payment' AND x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP ";
-  query +=
-      "UNION ALL SELECT " + key + ", 'online', 1" +
-      ", SUM(rl.gross_fen), SUM(rl.fee_fen), SUM(rl.share_fen), "
-      "SUM(IF(l.unit = 'piece', rl.quantity, 0)), SUM(IF(l.unit = 'g', rl.quantity, 0)), "
-      "COUNT(DISTINCT x.document_id) "
-      "FROM journal_entries x JOIN order_refund_lines rl ON rl.refund_id = x.document_id "
-      "JOIN order_lines l ON l.id = rl.order_line_id" +
-      product +
-      "WHERE x.kind = 'order_refund' AND x.business_day BETWEEN ? AND ? GROUP BY 1 WITH ROLLUP";
-  return query;
+  return parts_query(std::string(key_expression(group)) + " AS k", "1 WITH ROLLUP",
+                     group == domain::SalesGroup::category);
 }
 
 constexpr const char* kMethods =
-    "SELECT t.method, 'counter', 0, SUM(t.amount_fen), COUNT(DISTINCT x.id) "
+    "SELECT t.method AS m, 'counter' AS ch, 0 AS rf, SUM(t.amount_fen) AS amount, "
+    "       COUNT(DISTINCT x.id) AS docs "
     "FROM sales x JOIN sale_tenders t ON t.sale_id = x.id "
     "WHERE x.business_day BETWEEN ? AND ? GROUP BY t.method "
     "UNION ALL "
@@ -211,6 +212,248 @@ std::vector<ReportLotRow> lots_expiring(UnitOfWork& unit, const std::string& unt
   while (rows->next()) {
     out.push_back({rows->getInt64(1), rows->getInt64(2), rows->getString(3), rows->getString(4),
                    rows->getInt64(5)});
+  }
+  return out;
+}
+
+// --- closed days, summed once (sql/016) ---------------------------------------------------------
+
+namespace {
+
+/// A day's fingerprint: how many sales, refunds and online payment and refund entries it has,
+/// and their largest ids (all index-only reads).
+constexpr const char* kFingerprints =
+    "SELECT d, GROUP_CONCAT(part, ':', n, ':', m ORDER BY part SEPARATOR ' ') FROM ("
+    "  SELECT business_day AS d, 1 AS part, COUNT(*) AS n, MAX(id) AS m FROM sales "
+    "  WHERE business_day BETWEEN ? AND ? GROUP BY business_day "
+    "  UNION ALL SELECT business_day, 2, COUNT(*), MAX(id) FROM refunds "
+    "  WHERE business_day BETWEEN ? AND ? GROUP BY business_day "
+    "  UNION ALL SELECT business_day, 3, COUNT(*), MAX(id) FROM journal_entries "
+    "  WHERE kind = 'order_payment' AND business_day BETWEEN ? AND ? GROUP BY business_day "
+    "  UNION ALL SELECT business_day, 4, COUNT(*), MAX(id) FROM journal_entries "
+    "  WHERE kind = 'order_refund' AND business_day BETWEEN ? AND ? GROUP BY business_day"
+    ") t GROUP BY d";
+
+void bind_day(sql::PreparedStatement& statement, const std::string& day, int pairs) {
+  statement.setString(1, day);
+  for (int i = 0; i < pairs * 2; ++i)
+    statement.setString(i + 2, day);
+}
+
+/// Sums one day into the report_day_* tables (after removing what they held of it).
+void sum_day(UnitOfWork& unit, const std::string& day, const std::string& fingerprint) {
+  for (const char* query : {"DELETE FROM report_day_lines WHERE business_day = ?",
+                            "DELETE FROM report_day_counts WHERE business_day = ?",
+                            "DELETE FROM report_day_methods WHERE business_day = ?"}) {
+    auto& statement = unit.statement(query);
+    statement.setString(1, day);
+    statement.executeUpdate();
+  }
+  static const std::string kLines =
+      "INSERT INTO report_day_lines (business_day, product_id, village_id, category_id, channel, "
+      "refund, gross_fen, fee_fen, share_fen, pieces, grams) "
+      "SELECT ?, product_id, village_id, category_id, ch, rf, gross, fee, share, pieces, grams "
+      "FROM (" +
+      parts_query(
+          "l.product_id AS product_id, l.village_id AS village_id, "
+          "p.category_id AS category_id",
+          "l.product_id, l.village_id, p.category_id", true) +
+      ") t";
+  auto& lines = unit.statement(kLines);
+  bind_day(lines, day, 4);
+  lines.executeUpdate();
+  static const std::vector<std::string> kCounts = [] {
+    std::vector<std::string> queries;
+    for (const auto& [scope, key, product] :
+         {std::tuple<const char*, const char*, bool>{"all", "0", false},
+          {"village", "l.village_id", false},
+          {"product", "l.product_id", false},
+          {"category", "p.category_id", true}}) {
+      queries.push_back(
+          std::string("INSERT INTO report_day_counts (business_day, channel, refund, scope, "
+                      "scope_id, documents) SELECT ?, ch, rf, '") +
+          scope + "', sid, docs FROM (" + parts_query(std::string(key) + " AS sid", "1", product) +
+          ") t");
+    }
+    return queries;
+  }();
+  for (const auto& query : kCounts) {
+    auto& counts = unit.statement(query);
+    bind_day(counts, day, 4);
+    counts.executeUpdate();
+  }
+  static const std::string kDayMethods =
+      std::string(
+          "INSERT INTO report_day_methods (business_day, channel, refund, method, "
+          "amount_fen, documents) SELECT ?, ch, rf, m, amount, docs FROM (") +
+      kMethods + ") t";
+  auto& methods = unit.statement(kDayMethods);
+  bind_day(methods, day, 4);
+  methods.executeUpdate();
+  auto& done = unit.statement(
+      "REPLACE INTO report_days (business_day, fingerprint, built_at) "
+      "VALUES (?, ?, UTC_TIMESTAMP(6))");
+  done.setString(1, day);
+  done.setString(2, fingerprint);
+  done.executeUpdate();
+}
+
+const char* summary_key(domain::SalesGroup group, bool counts) {
+  switch (group) {
+    case domain::SalesGroup::day: return "CAST(business_day AS CHAR)";
+    case domain::SalesGroup::month: return "DATE_FORMAT(business_day, '%Y-%m')";
+    case domain::SalesGroup::village:
+      return counts ? "CAST(scope_id AS CHAR)" : "CAST(village_id AS CHAR)";
+    case domain::SalesGroup::product:
+      return counts ? "CAST(scope_id AS CHAR)" : "CAST(product_id AS CHAR)";
+    case domain::SalesGroup::category:
+      return counts ? "CAST(scope_id AS CHAR)" : "CAST(category_id AS CHAR)";
+    case domain::SalesGroup::channel:
+    case domain::SalesGroup::method: return "''";
+  }
+  return "''";
+}
+
+const char* summary_scope(domain::SalesGroup group) {
+  switch (group) {
+    case domain::SalesGroup::village: return "village";
+    case domain::SalesGroup::product: return "product";
+    case domain::SalesGroup::category: return "category";
+    default: return "all";
+  }
+}
+
+}  // namespace
+
+int refresh_report_days(UnitOfWork& unit, const std::vector<std::string>& days) {
+  if (days.empty()) return 0;
+  const auto& from = days.front();
+  const auto& to = days.back();
+  std::map<std::string, std::string> now;
+  {
+    auto& statement = unit.statement(kFingerprints);
+    for (int i = 0; i < 4; ++i) {
+      statement.setString(i * 2 + 1, from);
+      statement.setString(i * 2 + 2, to);
+    }
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      now[rows->getString(1)] = rows->getString(2);
+  }
+  std::map<std::string, std::string> summed;
+  {
+    auto& statement = unit.statement(
+        "SELECT business_day, fingerprint FROM report_days WHERE business_day BETWEEN ? AND ?");
+    statement.setString(1, from);
+    statement.setString(2, to);
+    Rows rows(statement.executeQuery());
+    while (rows->next())
+      summed[rows->getString(1)] = rows->getString(2);
+  }
+  int done = 0;
+  for (const auto& day : days) {
+    const auto found = now.find(day);
+    const std::string fingerprint = found == now.end() ? std::string() : found->second;
+    const auto have = summed.find(day);
+    if (have != summed.end() && have->second == fingerprint) continue;
+    sum_day(unit, day, fingerprint);
+    ++done;
+  }
+  return done;
+}
+
+std::vector<SalesGroupRow> summed_sales_by_group(UnitOfWork& unit, domain::SalesGroup group,
+                                                 const std::string& from, const std::string& to) {
+  struct Queries {
+    std::string amounts, counts;
+  };
+  static const std::map<domain::SalesGroup, Queries> kQueries = [] {
+    std::map<domain::SalesGroup, Queries> queries;
+    for (const auto g :
+         {domain::SalesGroup::day, domain::SalesGroup::month, domain::SalesGroup::village,
+          domain::SalesGroup::product, domain::SalesGroup::category, domain::SalesGroup::channel}) {
+      queries[g] = {std::string("SELECT ") + summary_key(g, false) +
+                        ", channel, refund, SUM(gross_fen), SUM(fee_fen), SUM(share_fen), "
+                        "SUM(pieces), SUM(grams) FROM report_day_lines "
+                        "WHERE business_day BETWEEN ? AND ? GROUP BY 1, channel, refund",
+                    std::string("SELECT ") + summary_key(g, true) +
+                        ", channel, refund, SUM(documents) FROM report_day_counts "
+                        "WHERE scope = '" +
+                        summary_scope(g) +
+                        "' AND business_day BETWEEN ? AND ? GROUP BY 1, channel, refund"};
+    }
+    return queries;
+  }();
+  const auto& queries =
+      kQueries.at(group == domain::SalesGroup::method ? domain::SalesGroup::channel : group);
+  std::map<std::tuple<std::string, int, int, bool>, SalesGroupRow> rows;
+  auto row_of = [&](std::string key, const sql::SQLString& channel, int refund,
+                    bool total) -> SalesGroupRow& {
+    const auto parsed = channel_of(channel);
+    auto& row = rows[{key, static_cast<int>(parsed), refund, total}];
+    row.key = std::move(key);
+    row.channel = parsed;
+    row.refund = refund != 0;
+    row.total = total;
+    return row;
+  };
+  auto read_amounts = [&](const std::string& query, bool total) {
+    auto& statement = unit.statement(query);
+    statement.setString(1, from);
+    statement.setString(2, to);
+    Rows result(statement.executeQuery());
+    while (result->next()) {
+      const int shift = total ? 0 : 1;
+      auto& row = row_of(total ? std::string() : std::string(result->getString(1)),
+                         result->getString(1 + shift), result->getInt(2 + shift), total);
+      row.gross = domain::Fen(result->getInt64(3 + shift));
+      row.fee = domain::Fen(result->getInt64(4 + shift));
+      row.share = domain::Fen(result->getInt64(5 + shift));
+      row.pieces = result->getInt64(6 + shift);
+      row.grams = result->getInt64(7 + shift);
+    }
+  };
+  auto read_counts = [&](const std::string& query, bool total) {
+    auto& statement = unit.statement(query);
+    statement.setString(1, from);
+    statement.setString(2, to);
+    Rows result(statement.executeQuery());
+    while (result->next()) {
+      const int shift = total ? 0 : 1;
+      auto& row = row_of(total ? std::string() : std::string(result->getString(1)),
+                         result->getString(1 + shift), result->getInt(2 + shift), total);
+      row.count = result->getInt64(3 + shift);
+    }
+  };
+  read_amounts(queries.amounts, false);
+  read_counts(queries.counts, false);
+  read_amounts(
+      "SELECT channel, refund, SUM(gross_fen), SUM(fee_fen), SUM(share_fen), SUM(pieces), "
+      "SUM(grams) FROM report_day_lines WHERE business_day BETWEEN ? AND ? "
+      "GROUP BY channel, refund",
+      true);
+  read_counts(
+      "SELECT channel, refund, SUM(documents) FROM report_day_counts "
+      "WHERE scope = 'all' AND business_day BETWEEN ? AND ? GROUP BY channel, refund",
+      true);
+  std::vector<SalesGroupRow> out;
+  for (auto& [key, row] : rows)
+    out.push_back(std::move(row));
+  return out;
+}
+
+std::vector<MethodRow> summed_sales_by_method(UnitOfWork& unit, const std::string& from,
+                                              const std::string& to) {
+  auto& statement = unit.statement(
+      "SELECT method, channel, refund, SUM(amount_fen), SUM(documents) FROM report_day_methods "
+      "WHERE business_day BETWEEN ? AND ? GROUP BY method, channel, refund");
+  statement.setString(1, from);
+  statement.setString(2, to);
+  Rows rows(statement.executeQuery());
+  std::vector<MethodRow> out;
+  while (rows->next()) {
+    out.push_back({rows->getString(1), channel_of(rows->getString(2)), rows->getInt(3) != 0,
+                   domain::Fen(rows->getInt64(4)), rows->getInt64(5)});
   }
   return out;
 }

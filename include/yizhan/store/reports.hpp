@@ -51,6 +51,20 @@ struct MethodRow {
 std::vector<MethodRow> sales_by_method(UnitOfWork& unit, const std::string& from,
                                        const std::string& to);
 
+/// Sums each of `days` (closed business days, "YYYY-MM-DD", ascending) into the report_day_*
+/// tables (sql/016) unless already summed with the same fingerprint (its sales, refunds and
+/// online payment and refund entries: how many, and the largest id). Returns how many days it
+/// summed.
+int refresh_report_days(UnitOfWork& unit, const std::vector<std::string>& days);
+
+/// sales_by_group read from the summed days (refresh them first), with the same rows.
+std::vector<SalesGroupRow> summed_sales_by_group(UnitOfWork& unit, domain::SalesGroup group,
+                                                 const std::string& from, const std::string& to);
+
+/// sales_by_method read from the summed days.
+std::vector<MethodRow> summed_sales_by_method(UnitOfWork& unit, const std::string& from,
+                                              const std::string& to);
+
 /// A product as the reports name, group and value it: names and price as now in the catalog.
 struct ReportProductRow {
   std::int64_t id = 0;
