@@ -444,6 +444,23 @@ TEST_F(ReportsTest, SeedHistoryKeepsTheBooksConsistentAndRefusesToRunTwice) {
     methods += i["gross_fen"].get<std::int64_t>();
   EXPECT_EQ(methods, sales.body["gross_fen"].get<std::int64_t>());
 
+  // Closed days are read from their sums (sql/016). A day whose fingerprint no longer matches
+  // (here: a stale cache, as after an offline sale rung up on that day) is summed again.
+  const auto village_query =
+      "/api/v1/reports/sales?group=village&from=" + report.from + "&to=" + report.to;
+  EXPECT_EQ(scalar(api.station.database, "SELECT COUNT(*) FROM report_days"), options.days);
+  api.station.database.transact([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> statement(unit.connection().createStatement());
+    statement->execute("UPDATE report_day_lines SET gross_fen = gross_fen + 1000000");
+    statement->execute("UPDATE report_days SET fingerprint = 'stale'");
+  });
+  EXPECT_EQ(get(village_query).body, sales.body) << "every stale day summed again";
+  api.station.database.transact([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> statement(unit.connection().createStatement());
+    statement->execute("DELETE FROM report_days");
+  });
+  EXPECT_EQ(get(village_query).body, sales.body) << "the sums are a cache";
+
   // Twice over the same days: refused, nothing written.
   try {
     service::seed_history(api.station.database, options);
