@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -300,7 +301,8 @@ void sum_day(UnitOfWork& unit, const std::string& day, const std::string& finger
 
 const char* summary_key(domain::SalesGroup group, bool counts) {
   switch (group) {
-    case domain::SalesGroup::day: return "CAST(business_day AS CHAR)";
+    // The day as it is (its index order, no temporary table); read as "YYYY-MM-DD".
+    case domain::SalesGroup::day: return "business_day";
     case domain::SalesGroup::month: return "DATE_FORMAT(business_day, '%Y-%m')";
     case domain::SalesGroup::village:
       return counts ? "CAST(scope_id AS CHAR)" : "CAST(village_id AS CHAR)";
@@ -427,17 +429,43 @@ std::vector<SalesGroupRow> summed_sales_by_group(UnitOfWork& unit, domain::Sales
   };
   read_amounts(queries.amounts, false);
   read_counts(queries.counts, false);
-  read_amounts(
-      "SELECT channel, refund, SUM(gross_fen), SUM(fee_fen), SUM(share_fen), SUM(pieces), "
-      "SUM(grams) FROM report_day_lines WHERE business_day BETWEEN ? AND ? "
-      "GROUP BY channel, refund",
-      true);
-  read_counts(
-      "SELECT channel, refund, SUM(documents) FROM report_day_counts "
-      "WHERE scope = 'all' AND business_day BETWEEN ? AND ? GROUP BY channel, refund",
-      true);
+  // Totals: the amounts add up over any grouping (a line is in one group); the distinct sales
+  // do over days and months, not over villages, products or categories (a sale spans several).
+  const bool counts_add_up = std::string_view(summary_scope(group)) == "all";
+  std::map<std::pair<int, int>, SalesGroupRow> totals;
+  for (const auto& [key, row] : rows) {
+    auto& total = totals[{static_cast<int>(row.channel), row.refund ? 1 : 0}];
+    total.channel = row.channel;
+    total.refund = row.refund;
+    total.total = true;
+    total.gross += row.gross;
+    total.fee += row.fee;
+    total.share += row.share;
+    total.pieces += row.pieces;
+    total.grams += row.grams;
+    if (counts_add_up) total.count += row.count;
+  }
+  if (!counts_add_up) {
+    auto& statement = unit.statement(
+        "SELECT channel, refund, SUM(documents) FROM report_day_counts "
+        "WHERE scope = 'all' AND business_day BETWEEN ? AND ? GROUP BY channel, refund");
+    statement.setString(1, from);
+    statement.setString(2, to);
+    Rows result(statement.executeQuery());
+    while (result->next()) {
+      const auto channel = channel_of(result->getString(1));
+      const int refund = result->getInt(2);
+      auto& total = totals[{static_cast<int>(channel), refund}];
+      total.channel = channel;
+      total.refund = refund != 0;
+      total.total = true;
+      total.count = result->getInt64(3);
+    }
+  }
   std::vector<SalesGroupRow> out;
   for (auto& [key, row] : rows)
+    out.push_back(std::move(row));
+  for (auto& [key, row] : totals)
     out.push_back(std::move(row));
   return out;
 }
