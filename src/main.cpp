@@ -25,9 +25,11 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/demo.hpp"
 #include "yizhan/service/health.hpp"
+#include "yizhan/service/history.hpp"
 #include "yizhan/service/idempotency.hpp"
 #include "yizhan/service/maintenance.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/reports.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/service/village_reports.hpp"
@@ -89,6 +91,13 @@ yizhan::service::VillageReportSettings village_report_settings(const yizhan::Con
   return settings;
 }
 
+/// The manager's reports' settings from configuration.
+yizhan::service::ReportSettings report_settings(const yizhan::Config& config) {
+  yizhan::service::ReportSettings settings;
+  settings.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  return settings;
+}
+
 /// The online orders' settings from configuration.
 yizhan::service::OrderSettings order_settings(const yizhan::Config& config) {
   yizhan::service::OrderSettings settings;
@@ -137,12 +146,13 @@ struct Application {
         settlements(database, settlement_settings(config),
                     config.database.idempotency_retention_days),
         village_reports(database, village_report_settings(config)),
+        reports(database, report_settings(config)),
         // Upload names carry a hash of their bytes, so a name never changes meaning.
         media(config.http.media_root, "public, max-age=31536000, immutable",
               config.http.static_cache_bytes),
         router(yizhan::api::build_router(
             {health, accounts, audit, catalog, &counter, &stock, &orders, &settlements,
-             &village_reports},
+             &village_reports, &reports},
             {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -160,6 +170,7 @@ struct Application {
   yizhan::service::OrderService orders;
   yizhan::service::SettlementService settlements;
   yizhan::service::VillageReportService village_reports;
+  yizhan::service::ReportService reports;
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;
@@ -296,6 +307,22 @@ int check(const yizhan::Config& config) {
   return consistent ? 0 : 2;
 }
 
+/// `yizhan seed-history`: a year (or --days) of demo sales, orders and refunds, in bulk.
+int seed_history(const yizhan::Config& config, yizhan::service::HistoryOptions options) {
+  yizhan::store::Database database(config.database);
+  options.zone = *yizhan::domain::TimeZone::parse(config.business_time_zone);
+  const auto started = std::chrono::steady_clock::now();
+  const auto report = yizhan::service::seed_history(database, options);
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "history 历史 " << report.from << " – " << report.to << ": " << report.sales
+            << " sales (" << report.sale_lines << " lines), " << report.refunds << " refunds, "
+            << report.orders << " orders, " << report.order_refunds << " order refunds, "
+            << report.receipts << " deliveries; busiest day " << report.busiest_day << " ("
+            << report.busiest_day_sales << " counter sales); " << seconds << " s\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -331,8 +358,14 @@ int main(int argc, char** argv) {
   auto* check_command = app.add_subcommand(
       "check", "verify the books (stock levels = ledger = lots); exit 2 on differences");
   app.add_subcommand("version", "print the version");
-  for (auto* command :
-       {serve_command, migrate_command, seed_command, user_command, check_command}) {
+  yizhan::service::HistoryOptions history;
+  auto* history_command = app.add_subcommand(
+      "seed-history", "write a year of demo sales, orders and refunds (refuses to run twice)");
+  history_command->add_option("--days", history.days, "business days of history (1–800)");
+  history_command->add_option("--scale", history.scale, "volume factor (1 = a busy station)");
+  history_command->add_option("--seed", history.seed, "random seed (same seed, same history)");
+  for (auto* command : {serve_command, migrate_command, seed_command, user_command, check_command,
+                        history_command}) {
     command->add_option("-c,--config", config_path, "TOML config file");
   }
   CLI11_PARSE(app, argc, argv);
@@ -349,6 +382,7 @@ int main(int argc, char** argv) {
     if (migrate_command->parsed()) return migrate(config);
     if (seed_command->parsed()) return seed_demo(config, password_file);
     if (check_command->parsed()) return check(config);
+    if (history_command->parsed()) return seed_history(config, history);
 
     yizhan::store::Database database(config.database);
     yizhan::service::AccountService accounts(database);

@@ -8,6 +8,7 @@
 #include "orders.hpp"
 #include "pos.hpp"
 #include "receipts.hpp"
+#include "reports.hpp"
 #include "settlements.hpp"
 #include "stock.hpp"
 #include "village.hpp"
@@ -31,6 +32,7 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   if (services.orders) add_order_routes(router, *services.orders);
   if (services.settlements) add_settlement_routes(router, *services.settlements);
   if (services.village_reports) add_village_routes(router, *services.village_reports);
+  if (services.reports) add_report_routes(router, *services.reports);
 
   // GET /metrics
   if (!endpoints.metrics) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "yizhan/domain/csv.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
 
@@ -203,32 +204,6 @@ std::vector<Posting> adjustment_postings(std::int64_t village_id, Fen amount) {
 
 namespace {
 
-/// A CSV field, quoted when it needs to be; text a spreadsheet would take for a formula is
-/// prefixed with ' (OWASP "CSV injection").
-std::string csv_text(std::string_view text) {
-  std::string value(text);
-  if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos)
-    value.insert(value.begin(), '\'');
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (const char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
-std::string csv_row(std::initializer_list<std::string> fields) {
-  std::string row;
-  bool first = true;
-  for (const auto& field : fields) {
-    if (!first) row += ',';
-    row += field;
-    first = false;
-  }
-  return row + "\r\n";
-}
-
 std::string unit_text(const std::optional<Unit>& unit) {
   if (!unit) return "";
   return *unit == Unit::gram ? "克 g" : "件 pcs";
@@ -270,7 +245,7 @@ std::string period_text(const SettlementPeriod& period) {
 }  // namespace
 
 std::string statement_csv(const StatementView& s) {
-  std::string out = "\xEF\xBB\xBF";  // the BOM: without it Excel reads UTF-8 as the local code page
+  std::string out(kCsvBom);
   out += csv_row({csv_text("序号 No."), csv_text("日期 Date"), csv_text("类型 Kind"),
                   csv_text("单据 Document"), csv_text("商品/事由 Product or reason"),
                   csv_text("数量 Quantity"), csv_text("单位 Unit"),

@@ -13,6 +13,7 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/health.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/reports.hpp"
 #include "yizhan/service/settlements.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/service/village_reports.hpp"
@@ -104,6 +105,12 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/villages/{id}/adjustments", Access::village},
     {"GET /api/v1/villages/{id}/commission", Access::village},
     {"POST /api/v1/villages/{id}/commission", Access::admin},
+    {"GET /api/v1/reports/sales", Access::admin},
+    {"GET /api/v1/reports/top-sellers", Access::admin},
+    {"GET /api/v1/reports/commission", Access::admin},
+    {"GET /api/v1/reports/stock-value", Access::admin},
+    {"GET /api/v1/reports/slow-movers", Access::admin},
+    {"GET /api/v1/reports/expiring", Access::admin},
 };
 
 struct Fixture {
@@ -118,8 +125,10 @@ struct Fixture {
   service::OrderService orders{station.database, service::OrderSettings{}, {}};
   service::SettlementService settlements{station.database};
   service::VillageReportService village_reports{station.database};
-  api::Router router = api::build_router({health, station.accounts, audit, catalog, &counter,
-                                          &stock, &orders, &settlements, &village_reports});
+  service::ReportService reports{station.database};
+  api::Router router =
+      api::build_router({health, station.accounts, audit, catalog, &counter, &stock, &orders,
+                         &settlements, &village_reports, &reports});
 };
 
 }  // namespace

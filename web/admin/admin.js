@@ -5,6 +5,7 @@ import { localName, t, translatePage } from '/assets/js/i18n.js';
 import { startStaffPage } from '/assets/js/staff.js';
 import { StockTab } from '/admin/stock.js';
 import { SettlementsTab } from '/admin/settlements.js';
+import { ReportsTab } from '/admin/reports.js';
 
 const state = {
   villages: [], categories: [], editingProduct: null, editingVillage: null, editingTerms: null,
@@ -349,16 +350,18 @@ for (const dialog of [productDialog, villageDialog, termsDialog]) {
 for (const tab of document.querySelectorAll('.tab')) {
   tab.addEventListener('click', () => {
     for (const other of document.querySelectorAll('.tab')) other.classList.toggle('selected', other === tab);
-    for (const name of ['products', 'villages', 'stock', 'settlements', 'audit']) {
+    for (const name of ['products', 'villages', 'stock', 'settlements', 'audit', 'reports']) {
       document.querySelector(`#tab-${name}`).hidden = tab.dataset.tab !== name;
     }
     if (tab.dataset.tab === 'audit') loadAudit(null);
     if (tab.dataset.tab === 'stock') stockTab.show(state.villages);
     if (tab.dataset.tab === 'settlements') settlementsTab.show(state.villages);
+    if (tab.dataset.tab === 'reports') reportsTab.show();
   });
 }
 const stockTab = new StockTab(document.querySelector('#tab-stock'), state.villages);
 const settlementsTab = new SettlementsTab(document.querySelector('#tab-settlements'));
+const reportsTab = new ReportsTab(document.querySelector('#tab-reports'));
 let searchTimer;
 document.querySelector('#product-search').addEventListener('input', () => {
   clearTimeout(searchTimer);

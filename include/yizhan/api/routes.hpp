@@ -13,6 +13,7 @@ class OrderService;
 class SettlementService;
 class StockService;
 class VillageReportService;
+class ReportService;
 }  // namespace yizhan::service
 
 namespace yizhan::api {
@@ -28,6 +29,7 @@ struct Services {
   service::OrderService* orders = nullptr;            ///< the online orders' routes, when set
   service::SettlementService* settlements = nullptr;  ///< settlements and adjustments, when set
   service::VillageReportService* village_reports = nullptr;  ///< the village portal, when set
+  service::ReportService* reports = nullptr;                 ///< the manager's reports, when set
 };
 
 /// The routes whose work lives in the HTTP layer (it owns the counters and the files), declared

@@ -1,0 +1,78 @@
+// The manager's reports (issue 10): what a report query may ask (period, grouping, limits), the
+// small rules the reports apply (effective commission rate, stock value, days of cover), and a
+// report as a table that becomes CSV for Excel.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
+
+namespace yizhan::domain {
+
+/// How a sales report groups its lines.
+enum class SalesGroup { day, month, village, product, category, channel, method };
+
+std::string_view to_string(SalesGroup group);
+std::optional<SalesGroup> parse_sales_group(std::string_view text);
+
+/// The longest period a report may cover, in days (a year and a month: a year against the last).
+inline constexpr int kMaxReportDays = 400;
+
+/// A report's period: business days [from, to], both included.
+struct ReportPeriod {
+  std::chrono::year_month_day from;
+  std::chrono::year_month_day to;
+
+  [[nodiscard]] std::int64_t days() const;  ///< how many business days, ≥ 1
+};
+
+/// The period a client asked for: `to` defaults to `today`, `from` to `default_days` − 1 days
+/// before `to`. 422 naming `from` or `to` for a bad date, `from` after `to`, or a period longer
+/// than kMaxReportDays.
+ReportPeriod report_period(const std::optional<std::string>& from,
+                           const std::optional<std::string>& to, std::chrono::year_month_day today,
+                           int default_days);
+
+/// A whole number query parameter in [low, high], or `fallback` when absent; 422 naming `field`.
+std::int64_t bounded_parameter(const std::optional<std::string>& text, std::string_view field,
+                               std::int64_t low, std::int64_t high, std::int64_t fallback);
+
+/// The commission actually earned as basis points of gross, rounded half-up; 0 when no gross.
+std::int64_t effective_bps(Fen fee, Fen gross);
+
+/// What `quantity` (pieces, or grams) is worth at `price` (per piece, or per kilogram).
+Fen stock_value(Unit unit, Fen price, std::int64_t quantity);
+
+/// How many days the stock on hand lasts at the period's pace of sales; nothing when nothing
+/// sold (it does not move at all). Rounded down.
+std::optional<std::int64_t> days_of_cover(std::int64_t on_hand, std::int64_t sold,
+                                          std::int64_t period_days);
+
+/// A report as a table: what CSV (and a generic viewer) needs.
+enum class CellKind { text, money, integer, basis_points };
+
+struct ReportColumn {
+  std::string header;  ///< Chinese first, then English: "销售额(元) Gross (yuan)"
+  CellKind kind = CellKind::text;
+};
+
+/// A cell: text, or a number whose meaning its column's kind gives; monostate = empty.
+using ReportCell = std::variant<std::monostate, std::string, std::int64_t>;
+
+struct ReportTable {
+  std::vector<ReportColumn> columns;
+  std::vector<std::vector<ReportCell>> rows;
+};
+
+/// The table as CSV that Excel opens correctly: UTF-8 with a BOM, CRLF rows, the header row,
+/// money as yuan with two decimals, basis points as a percentage with two decimals.
+std::string report_csv(const ReportTable& table);
+
+}  // namespace yizhan::domain

@@ -1,0 +1,314 @@
+// The manager's reports (issue 10), admin only: each as JSON, or with format=csv as a CSV file
+// that Excel opens (UTF-8 with a BOM, yuan with two decimals: domain::report_csv).
+#include "reports.hpp"
+
+#include "json.hpp"
+#include "yizhan/domain/report.hpp"
+#include "yizhan/service/reports.hpp"
+
+namespace yizhan::api {
+namespace {
+
+using domain::CellKind;
+using domain::Error;
+using domain::ReportCell;
+using domain::ReportTable;
+using domain::SalesGroup;
+
+std::optional<std::string> text_query(const Request& request, const char* name) {
+  const auto found = request.query.find(name);
+  if (found == request.query.end() || found->second.empty()) return std::nullopt;
+  return found->second;
+}
+
+service::ReportQuery query_of(const Request& request) {
+  return {text_query(request, "from"), text_query(request, "to"), text_query(request, "group"),
+          text_query(request, "limit"), text_query(request, "days")};
+}
+
+/// True for CSV, false for JSON; 422 naming `format` for anything else.
+bool wants_csv(const Request& request) {
+  const auto format = text_query(request, "format").value_or("json");
+  if (format != "json" && format != "csv")
+    throw Error::invalid_field("format", "format 应为 json 或 csv / format must be json or csv");
+  return format == "csv";
+}
+
+Response csv_response(const ReportTable& table, const std::string& name) {
+  Response response;
+  response.content_type = "text/csv; charset=utf-8";
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
+  response.body = domain::report_csv(table);
+  return response;
+}
+
+json figures_json(const domain::RevenueFigures& f) {
+  return {{"gross_fen", f.gross.value()},
+          {"fee_fen", f.fee.value()},
+          {"share_fen", f.share.value()},
+          {"refund_fen", f.refund_gross.value()},
+          {"refund_share_fen", f.refund_share.value()},
+          {"pieces", f.pieces},
+          {"grams", f.grams},
+          {"sales_count", f.sales},
+          {"effective_bps", domain::effective_bps(f.fee, f.gross)}};
+}
+
+json totals_json(const domain::RevenueTotals& totals, std::int64_t refunds) {
+  auto out = figures_json(totals.all);
+  out["refund_count"] = refunds;
+  out["channels"] = {{"counter", figures_json(totals.counter)},
+                     {"online", figures_json(totals.online)}};
+  return out;
+}
+
+json sales_json(const service::SalesReport& report) {
+  auto out = totals_json(report.totals, report.refunds);
+  out["from"] = report.from;
+  out["to"] = report.to;
+  out["group"] = domain::to_string(report.group);
+  json items = json::array();
+  for (const auto& item : report.items) {
+    auto row = totals_json(item.figures, item.refunds);
+    row["key"] = item.key;
+    if (item.id) row["id"] = *item.id;
+    if (!item.name.empty() || item.id) {
+      row["code"] = item.code;
+      row["name"] = item.name;
+      row["name_en"] = item.name_en;
+    }
+    if (item.village_id) row["village_id"] = *item.village_id;
+    if (item.unit) {
+      row["unit"] = domain::to_string(*item.unit);
+      row["quantity"] =
+          *item.unit == domain::Unit::gram ? item.figures.all.grams : item.figures.all.pieces;
+    }
+    items.push_back(std::move(row));
+  }
+  out["items"] = std::move(items);
+  return out;
+}
+
+std::string group_header(SalesGroup group) {
+  switch (group) {
+    case SalesGroup::day: return "日期 Day";
+    case SalesGroup::month: return "月份 Month";
+    case SalesGroup::village: return "村 Village";
+    case SalesGroup::product: return "商品 Product";
+    case SalesGroup::category: return "品类 Category";
+    case SalesGroup::channel: return "渠道 Channel";
+    case SalesGroup::method: return "支付方式 Payment method";
+  }
+  return "";
+}
+
+std::string item_label(const service::SalesItem& item) {
+  if (item.name.empty()) {
+    if (item.key == "counter") return "柜台 Counter";
+    if (item.key == "online") return "网店 Online";
+    return item.key;
+  }
+  return item.name_en.empty() ? item.name : item.name + " " + item.name_en;
+}
+
+/// The sales (or commission) report as a table: one row per group, then the totals.
+ReportTable sales_table(const service::SalesReport& report) {
+  ReportTable table;
+  table.columns = {{group_header(report.group), CellKind::text},
+                   {"编码 Code", CellKind::text},
+                   {"销售额(元) Gross (yuan)", CellKind::money},
+                   {"其中退款(元) Refunded (yuan)", CellKind::money},
+                   {"佣金(元) Commission (yuan)", CellKind::money},
+                   {"村集体所得(元) Village share (yuan)", CellKind::money},
+                   {"佣金率 Commission rate", CellKind::basis_points},
+                   {"柜台(元) Counter (yuan)", CellKind::money},
+                   {"网店(元) Online (yuan)", CellKind::money},
+                   {"件数 Pieces", CellKind::integer},
+                   {"克 Grams", CellKind::integer},
+                   {"笔数 Sales", CellKind::integer},
+                   {"退款笔数 Refunds", CellKind::integer}};
+  auto row = [](std::string label, std::string code, const domain::RevenueTotals& f,
+                std::int64_t refunds) {
+    return std::vector<ReportCell>{std::move(label),
+                                   std::move(code),
+                                   f.all.gross.value(),
+                                   f.all.refund_gross.value(),
+                                   f.all.fee.value(),
+                                   f.all.share.value(),
+                                   domain::effective_bps(f.all.fee, f.all.gross),
+                                   f.counter.gross.value(),
+                                   f.online.gross.value(),
+                                   f.all.pieces,
+                                   f.all.grams,
+                                   f.all.sales,
+                                   refunds};
+  };
+  for (const auto& item : report.items)
+    table.rows.push_back(row(item_label(item), item.code, item.figures, item.refunds));
+  table.rows.push_back(row("合计 Total", "", report.totals, report.refunds));
+  return table;
+}
+
+Response sales_response(const Request& request, const service::SalesReport& report,
+                        const std::string& name) {
+  if (wants_csv(request))
+    return csv_response(sales_table(report), name + "-" +
+                                                 std::string(domain::to_string(report.group)) +
+                                                 "-" + report.from + "-" + report.to);
+  return json_response(200, sales_json(report));
+}
+
+}  // namespace
+
+void add_report_routes(Router& router, service::ReportService& reports) {
+  // GET /api/v1/reports/sales
+  router.add({"GET", "/api/v1/reports/sales", Access::admin, Executor::database,
+              [&reports](const Request& request) {
+                wants_csv(request);
+                return sales_response(request, reports.sales(query_of(request)), "sales");
+              }});
+
+  // GET /api/v1/reports/top-sellers
+  router.add({"GET", "/api/v1/reports/top-sellers", Access::admin, Executor::database,
+              [&reports](const Request& request) {
+                wants_csv(request);
+                return sales_response(request, reports.top_sellers(query_of(request)),
+                                      "top-sellers");
+              }});
+
+  // GET /api/v1/reports/commission
+  router.add({"GET", "/api/v1/reports/commission", Access::admin, Executor::database,
+              [&reports](const Request& request) {
+                wants_csv(request);
+                return sales_response(request, reports.commission(query_of(request)), "commission");
+              }});
+
+  // GET /api/v1/reports/stock-value
+  router.add({"GET", "/api/v1/reports/stock-value", Access::admin, Executor::database,
+              [&reports](const Request& request) {
+                const bool csv = wants_csv(request);
+                const auto report = reports.stock_value();
+                if (csv) {
+                  ReportTable table;
+                  table.columns = {{"村 Village", CellKind::text},
+                                   {"编码 Code", CellKind::text},
+                                   {"有货商品 Products", CellKind::integer},
+                                   {"件数 Pieces", CellKind::integer},
+                                   {"克 Grams", CellKind::integer},
+                                   {"货值(元) Value (yuan)", CellKind::money}};
+                  for (const auto& item : report.items)
+                    table.rows.push_back(
+                        {item.name_en.empty() ? item.name : item.name + " " + item.name_en,
+                         item.code, item.products, item.pieces, item.grams, item.value.value()});
+                  table.rows.push_back({std::string("合计 Total"), std::string(), std::monostate{},
+                                        report.pieces, report.grams, report.value.value()});
+                  return csv_response(table, "stock-value-" + report.business_day);
+                }
+                json items = json::array();
+                for (const auto& item : report.items) {
+                  items.push_back({{"village_id", item.village_id},
+                                   {"code", item.code},
+                                   {"name", item.name},
+                                   {"name_en", item.name_en},
+                                   {"products", item.products},
+                                   {"pieces", item.pieces},
+                                   {"grams", item.grams},
+                                   {"reserved_pieces", item.reserved_pieces},
+                                   {"reserved_grams", item.reserved_grams},
+                                   {"value_fen", item.value.value()}});
+                }
+                return json_response(200, {{"business_day", report.business_day},
+                                           {"value_fen", report.value.value()},
+                                           {"pieces", report.pieces},
+                                           {"grams", report.grams},
+                                           {"items", items}});
+              }});
+
+  // GET /api/v1/reports/slow-movers
+  router.add(
+      {"GET", "/api/v1/reports/slow-movers", Access::admin, Executor::database,
+       [&reports](const Request& request) {
+         const bool csv = wants_csv(request);
+         const auto report = reports.slow_movers(query_of(request));
+         if (csv) {
+           ReportTable table;
+           table.columns = {{"商品 Product", CellKind::text},
+                            {"编码 SKU", CellKind::text},
+                            {"村 Village", CellKind::text},
+                            {"单位 Unit", CellKind::text},
+                            {"库存 On hand", CellKind::integer},
+                            {"期间销量 Sold", CellKind::integer},
+                            {"可售天数 Days of cover", CellKind::integer},
+                            {"货值(元) Value (yuan)", CellKind::money}};
+           for (const auto& item : report.items) {
+             table.rows.push_back(
+                 {item.name, item.sku, item.village_name,
+                  std::string(item.unit == domain::Unit::gram ? "克 g" : "件 pcs"), item.on_hand,
+                  item.sold, item.days_of_cover ? ReportCell(*item.days_of_cover) : ReportCell(),
+                  item.value.value()});
+           }
+           return csv_response(table, "slow-movers-" + report.from + "-" + report.to);
+         }
+         json items = json::array();
+         for (const auto& item : report.items) {
+           items.push_back({{"product_id", item.product_id},
+                            {"sku", item.sku},
+                            {"name", item.name},
+                            {"name_en", item.name_en},
+                            {"village_id", item.village_id},
+                            {"village_name", item.village_name},
+                            {"unit", domain::to_string(item.unit)},
+                            {"on_hand", item.on_hand},
+                            {"sold", item.sold},
+                            {"days_of_cover", nullable(item.days_of_cover)},
+                            {"value_fen", item.value.value()}});
+         }
+         return json_response(
+             200,
+             {{"from", report.from}, {"to", report.to}, {"days", report.days}, {"items", items}});
+       }});
+
+  // GET /api/v1/reports/expiring
+  router.add(
+      {"GET", "/api/v1/reports/expiring", Access::admin, Executor::database,
+       [&reports](const Request& request) {
+         const bool csv = wants_csv(request);
+         const auto report = reports.expiring(query_of(request));
+         if (csv) {
+           ReportTable table;
+           table.columns = {
+               {"商品 Product", CellKind::text},      {"编码 SKU", CellKind::text},
+               {"村 Village", CellKind::text},        {"批次 Lot", CellKind::text},
+               {"到期日 Expires", CellKind::text},    {"剩余天数 Days left", CellKind::integer},
+               {"剩余 Remaining", CellKind::integer}, {"货值(元) Value (yuan)", CellKind::money}};
+           for (const auto& item : report.items)
+             table.rows.push_back({item.name, item.sku, item.village_name, item.lot,
+                                   item.expires_on, item.days_left, item.remaining,
+                                   item.value.value()});
+           return csv_response(table, "expiring-" + report.business_day);
+         }
+         json items = json::array();
+         for (const auto& item : report.items) {
+           items.push_back({{"lot_id", item.lot_id},
+                            {"lot", item.lot},
+                            {"product_id", item.product_id},
+                            {"sku", item.sku},
+                            {"name", item.name},
+                            {"name_en", item.name_en},
+                            {"village_id", item.village_id},
+                            {"village_name", item.village_name},
+                            {"unit", domain::to_string(item.unit)},
+                            {"expires_on", item.expires_on},
+                            {"days_left", item.days_left},
+                            {"remaining", item.remaining},
+                            {"value_fen", item.value.value()}});
+         }
+         return json_response(200, {{"business_day", report.business_day},
+                                    {"days", report.within_days},
+                                    {"value_fen", report.value.value()},
+                                    {"items", items}});
+       }});
+}
+
+}  // namespace yizhan::api

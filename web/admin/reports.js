@@ -1,0 +1,243 @@
+// The manager's reports tab (报表): sales by day, month, village, product, category, channel or
+// payment method with a chart (Apache ECharts, loaded by index.html as window.echarts), top
+// sellers, commission, stock value by village, slow movers and expiring lots; every table has
+// its CSV (for Excel) beside it. Amounts arrive in fen and are shown by formatFen.
+import { api, ApiError, formatFen } from '/assets/js/api.js';
+import { element } from '/assets/js/catalog-view.js';
+import { language } from '/assets/js/i18n.js';
+
+const words = {
+  zh: {
+    from: '开始日期', to: '结束日期', group: '分组', show: '查询', csv: '下载 CSV',
+    'group.day': '按日', 'group.month': '按月', 'group.village': '按村', 'group.product': '按商品',
+    'group.category': '按品类', 'group.channel': '按渠道', 'group.method': '按支付方式',
+    sales: '销售', gross: '销售额', fee: '佣金', share: '村集体所得', refunds: '退款', count: '笔数',
+    rate: '佣金率', counter: '柜台', online: '网店', total: '合计', name: '名称', quantity: '数量',
+    top: '畅销商品', commission: '佣金收入（按月）', stock_value: '各村库存货值', value: '货值',
+    pieces: '件数', grams: '克', products: '有货商品', slow: '滞销商品（期间销量最少）', on_hand: '库存',
+    sold: '期间销量', cover: '可售天数', never: '未售出', expiring: '临期批次（60天内）', lot: '批次',
+    expires: '到期日', days_left: '剩余天数', village: '村', error: '出错了：',
+    'method.cash': '现金', 'method.wechat': '微信支付', 'method.alipay': '支付宝', 'method.card': '银行卡',
+    'method.other': '其他', 'method.wechat_code': '微信付款码', 'method.alipay_code': '支付宝付款码',
+  },
+  en: {
+    from: 'From', to: 'To', group: 'Group', show: 'Show', csv: 'Download CSV',
+    'group.day': 'By day', 'group.month': 'By month', 'group.village': 'By village',
+    'group.product': 'By product', 'group.category': 'By category', 'group.channel': 'By channel',
+    'group.method': 'By payment method', sales: 'Sales', gross: 'Gross', fee: 'Commission',
+    share: 'Village share', refunds: 'Refunds', count: 'Sales', rate: 'Rate', counter: 'Counter',
+    online: 'Online', total: 'Total', name: 'Name', quantity: 'Quantity', top: 'Top sellers',
+    commission: 'Commission earned (by month)', stock_value: 'Stock value by village', value: 'Value',
+    pieces: 'Pieces', grams: 'Grams', products: 'Products in stock', slow: 'Slow movers (least sold)',
+    on_hand: 'On hand', sold: 'Sold', cover: 'Days of cover', never: 'not sold',
+    expiring: 'Lots expiring within 60 days', lot: 'Lot', expires: 'Expires', days_left: 'Days left',
+    village: 'Village', error: 'Error: ', 'method.cash': 'Cash', 'method.wechat': 'WeChat Pay',
+    'method.alipay': 'Alipay', 'method.card': 'Card', 'method.other': 'Other',
+    'method.wechat_code': 'WeChat code', 'method.alipay_code': 'Alipay code',
+  },
+};
+
+const GROUPS = ['day', 'month', 'village', 'product', 'category', 'channel', 'method'];
+
+function w(key) {
+  return words[language()][key] ?? words.zh[key] ?? key;
+}
+
+/** Today's business date in Asia/Shanghai, "YYYY-MM-DD". */
+function shanghaiToday() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+function daysBefore(day, n) {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - n * 86400000).toISOString().slice(0, 10);
+}
+
+const option = (value, text) => element('option', { text, attributes: { value } });
+const labelled = (key, control) =>
+  element('label', { className: 'stock-field' }, [element('span', { text: w(key) }), control]);
+const cell = (text) => element('td', { text: String(text) });
+const percent = (bps) => `${(bps / 100).toFixed(2)}%`;
+
+/** What a report row is called: a village's or product's name, a channel, a method or a day. */
+function label(item) {
+  if (item.name) return language() === 'en' && item.name_en ? item.name_en : item.name;
+  if (item.key === 'counter' || item.key === 'online') return w(item.key);
+  if (words.zh[`method.${item.key}`]) return w(`method.${item.key}`);
+  return item.key;
+}
+
+function table(headers, rows) {
+  return element('table', { className: 'data-table' }, [
+    element('thead', {}, [element('tr', {}, headers.map((h) => element('th', { text: h })))]),
+    element('tbody', {}, rows),
+  ]);
+}
+
+export class ReportsTab {
+  constructor(root) {
+    this.root = root;
+    this.charts = {};
+  }
+
+  /** (Re)builds the tab: the sales report with its chart, then the other reports. */
+  async show() {
+    const today = shanghaiToday();
+    this.from = element('input', { attributes: { type: 'date', name: 'from', max: today } });
+    this.to = element('input', { attributes: { type: 'date', name: 'to', max: today } });
+    this.from.value = daysBefore(today, 29);
+    this.to.value = today;
+    this.group = element('select', { attributes: { name: 'group' } },
+                         GROUPS.map((g) => option(g, w(`group.${g}`))));
+    const go = element('button', { className: 'primary', text: w('show'), attributes: { type: 'button' } });
+    go.addEventListener('click', () => this.load());
+    this.message = element('p', { className: 'form-error', attributes: { role: 'alert', hidden: '' } });
+    this.sections = element('div');
+    this.root.replaceChildren(
+      element('div', { className: 'toolbar' }, [labelled('from', this.from), labelled('to', this.to),
+                                                 labelled('group', this.group), go]),
+      this.message, this.sections);
+    await this.load();
+  }
+
+  fail(error) {
+    const field = error instanceof ApiError ? error.details?.field : undefined;
+    this.message.textContent = `${w('error')}${error.message}${field ? ` (${field})` : ''}`;
+    this.message.hidden = false;
+  }
+
+  /** A chart in a new block, made by ECharts (never drawn by hand). */
+  chart(id, options, height = '20rem') {
+    const box = element('div', { className: 'report-chart', attributes: { id, role: 'img', 'aria-label': id } });
+    box.style.height = height;
+    box.style.width = '100%';
+    requestAnimationFrame(() => {
+      this.charts[id]?.dispose();
+      this.charts[id] = window.echarts.init(box, null, { renderer: 'canvas' });
+      this.charts[id].setOption({ animation: false, ...options });
+      box.dataset.ready = 'true';
+    });
+    return box;
+  }
+
+  section(title, csvPath, children) {
+    const link = element('a', { text: w('csv'), attributes: { href: csvPath, download: '' } });
+    return element('section', { className: 'report' }, [
+      element('h2', { text: title }), element('p', {}, [link]), ...children]);
+  }
+
+  async load() {
+    this.message.hidden = true;
+    const period = new URLSearchParams({ from: this.from.value, to: this.to.value });
+    const group = this.group.value;
+    const sales = new URLSearchParams(period);
+    sales.set('group', group);
+    try {
+      const [report, top, commission, value, slow, expiring] = await Promise.all([
+        api(`/api/v1/reports/sales?${sales}`),
+        api(`/api/v1/reports/top-sellers?${period}&limit=10`),
+        api(`/api/v1/reports/commission?${period}&group=month`),
+        api('/api/v1/reports/stock-value'),
+        api(`/api/v1/reports/slow-movers?${period}&limit=15`),
+        api('/api/v1/reports/expiring?days=60'),
+      ]);
+      this.sections.replaceChildren(
+        this.salesSection(report, sales), this.topSection(top, period),
+        this.commissionSection(commission, period), this.stockSection(value),
+        this.slowSection(slow, period), this.expiringSection(expiring));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  salesSection(report, query) {
+    const items = report.items;
+    const dated = report.group === 'day' || report.group === 'month';
+    const names = items.map((item) => (report.group === 'day' ? item.key.slice(5) : label(item)));
+    const chart = this.chart('chart-sales', {
+      tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
+      xAxis: { type: 'category', data: names, axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
+      series: dated || report.group === 'channel' || report.group === 'method'
+        ? [
+          { name: w('counter'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.counter.gross_fen) },
+          { name: w('online'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.online.gross_fen) },
+          ...(report.group === 'method' ? [] : [{ name: w('fee'), type: 'line', data: items.map((i) => i.fee_fen) }]),
+        ]
+        : [
+          { name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) },
+          { name: w('share'), type: 'bar', data: items.map((i) => i.share_fen) },
+        ],
+    });
+    const rows = items.map((i) => element('tr', {}, [
+      cell(label(i)), cell(formatFen(i.gross_fen)), cell(formatFen(i.refund_fen)), cell(formatFen(i.fee_fen)),
+      cell(formatFen(i.share_fen)), cell(percent(i.effective_bps)), cell(i.sales_count)]));
+    rows.push(element('tr', { className: 'total' }, [
+      cell(w('total')), cell(formatFen(report.gross_fen)), cell(formatFen(report.refund_fen)),
+      cell(formatFen(report.fee_fen)), cell(formatFen(report.share_fen)), cell(percent(report.effective_bps)),
+      cell(report.sales_count)]));
+    return this.section(`${w('sales')} · ${w(`group.${report.group}`)} (${report.from} – ${report.to})`,
+      `/api/v1/reports/sales?${query}&format=csv`,
+      [chart, table([w('name'), w('gross'), w('refunds'), w('fee'), w('share'), w('rate'), w('count')], rows)]);
+  }
+
+  topSection(report, period) {
+    const items = [...report.items].reverse();
+    return this.section(w('top'), `/api/v1/reports/top-sellers?${period}&limit=10&format=csv`, [
+      this.chart('chart-top', {
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (fen) => formatFen(fen) },
+        grid: { left: 8, right: 16, bottom: 8, top: 8, containLabel: true },
+        xAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen), hideOverlap: true } },
+        yAxis: { type: 'category', data: items.map(label), axisLabel: { width: 120, overflow: 'truncate' } },
+        series: [{ name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) }],
+      }, `${Math.max(8, 2 + items.length * 2)}rem`),
+    ]);
+  }
+
+  commissionSection(report, period) {
+    return this.section(w('commission'), `/api/v1/reports/commission?${period}&group=month&format=csv`, [
+      this.chart('chart-commission', {
+        tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
+        grid: { left: 8, right: 8, bottom: 8, top: 16, containLabel: true },
+        xAxis: { type: 'category', data: report.items.map((i) => i.key) },
+        yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
+        series: [{ name: w('fee'), type: 'bar', data: report.items.map((i) => i.fee_fen) }],
+      }, '14rem'),
+      element('p', { text: `${w('total')}: ${formatFen(report.fee_fen)} · ${w('rate')} ${percent(report.effective_bps)}` }),
+    ]);
+  }
+
+  stockSection(report) {
+    const rows = report.items.map((v) => element('tr', {}, [
+      cell(label(v)), cell(v.products), cell(v.pieces), cell(v.grams), cell(formatFen(v.value_fen))]));
+    rows.push(element('tr', { className: 'total' }, [cell(w('total')), cell(''), cell(report.pieces),
+                                                     cell(report.grams), cell(formatFen(report.value_fen))]));
+    return this.section(w('stock_value'), '/api/v1/reports/stock-value?format=csv', [
+      this.chart('chart-stock', {
+        tooltip: { trigger: 'item', valueFormatter: (fen) => formatFen(fen) },
+        series: [{ type: 'pie', radius: ['35%', '70%'],
+                   data: report.items.filter((v) => v.value_fen > 0).map((v) => ({ name: label(v), value: v.value_fen })) }],
+      }, '16rem'),
+      table([w('village'), w('products'), w('pieces'), w('grams'), w('value')], rows),
+    ]);
+  }
+
+  slowSection(report, period) {
+    return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [
+      table([w('name'), w('village'), w('on_hand'), w('sold'), w('cover'), w('value')],
+        report.items.map((p) => element('tr', {}, [
+          cell(label(p)), cell(p.village_name), cell(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), cell(p.sold),
+          cell(p.days_of_cover ?? w('never')), cell(formatFen(p.value_fen))]))),
+    ]);
+  }
+
+  expiringSection(report) {
+    return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [
+      table([w('name'), w('village'), w('lot'), w('expires'), w('days_left'), w('on_hand'), w('value')],
+        report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
+          cell(label(l)), cell(l.village_name), cell(l.lot), cell(l.expires_on), cell(l.days_left),
+          cell(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), cell(formatFen(l.value_fen))]))),
+    ]);
+  }
+}
