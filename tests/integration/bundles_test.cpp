@@ -409,3 +409,82 @@ TEST_F(BundlesTest, ConcurrentBoxAndComponentSalesNeverOversell) {
   EXPECT_EQ(on_hand(tea), 10 - 2 * boxes_sold);
   expect_books_agree();
 }
+
+namespace {
+
+json box_order(std::int64_t product_id, std::int64_t quantity) {
+  return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+          {"fulfilment", "pickup"},
+          {"contact", {{"name", "陈女士"}, {"phone", "138 0000 1234"}}},
+          {"payment", "cash_on_pickup"}};
+}
+
+}  // namespace
+
+TEST_F(BundlesTest, CheckingOutBoxesReservesEachComponentAndShowsTheBoxAsOneLine) {
+  stock_a_box();
+  const auto placed = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                               {{"idempotency-key", "order-box"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(placed.body["total_fen"], 9000);
+  EXPECT_EQ(reserved(tea), 4);
+  EXPECT_EQ(reserved(peanuts), 2);
+  EXPECT_EQ(on_hand(tea), 10);
+  EXPECT_EQ(available(box), 1);  // min(6 / 2, 1 / 1)
+  ASSERT_EQ(placed.body["lines"].size(), 1u);
+  const auto line = placed.body["lines"][0];
+  EXPECT_EQ(line["kind"], "bundle");
+  EXPECT_EQ(line["quantity"], 2);
+  EXPECT_EQ(line["gross_fen"], 9000);
+  ASSERT_EQ(line["components"].size(), 2u);
+  EXPECT_EQ(line["components"][0]["village_id"], api.station.village_a);
+  EXPECT_EQ(line["components"][1]["village_id"], api.station.village_b);
+  EXPECT_EQ(line["components"][0]["gross_fen"].get<std::int64_t>() +
+                line["components"][1]["gross_fen"].get<std::int64_t>(),
+            9000);
+  EXPECT_EQ(scalar("SELECT SUM(fee_fen + share_fen) FROM order_lines"), 9000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_lines WHERE bundle_product_id IS NOT NULL"), 2);
+
+  // Only one box's peanuts are left to promise: two more are refused and change nothing.
+  const auto before = footprint();
+  const auto refused = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                                {{"idempotency-key", "order-box-2"}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(footprint(), before);
+
+  // Cancelling gives the components' reservations back.
+  const auto number = placed.body["number"].get<std::string>();
+  const auto token = placed.body["token"].get<std::string>();
+  const auto cancelled =
+      api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" + token, "", "{}");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(reserved(tea), 0);
+  EXPECT_EQ(reserved(peanuts), 0);
+  EXPECT_EQ(available(box), 3);
+  expect_books_agree();
+}
+
+TEST_F(BundlesTest, ConcurrentCheckoutsOfBoxesAndTheirComponentsNeverOversell) {
+  stock_a_box();  // peanuts for 3 boxes
+  std::atomic<int> boxes{0}, singles{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 10; ++t)
+    threads.emplace_back([&, t] {
+      const bool box_order_t = t % 2 == 0;
+      const auto reply =
+          api.call("POST", "/api/v1/orders", "", box_order(box_order_t ? box : peanuts, 1).dump(),
+                   {{"idempotency-key", "race-order-" + std::to_string(t)}});
+      if (reply.status == 201)
+        ++(box_order_t ? boxes : singles);
+      else
+        EXPECT_EQ(reply.status, 409) << reply.body;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(boxes + singles, 3);
+  EXPECT_EQ(reserved(peanuts), 3);
+  EXPECT_EQ(reserved(tea), 2 * boxes);
+  EXPECT_EQ(available(box), 0);
+  expect_books_agree();
+}
