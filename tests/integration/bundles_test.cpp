@@ -488,3 +488,53 @@ TEST_F(BundlesTest, ConcurrentCheckoutsOfBoxesAndTheirComponentsNeverOversell) {
   EXPECT_EQ(available(box), 0);
   expect_books_agree();
 }
+
+TEST_F(BundlesTest, RefundingABoxOfAHandedOverOrderGivesEachVillageBackExactlyItsPart) {
+  stock_a_box();
+  const auto placed = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                               {{"idempotency-key", "order-refund-box"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const auto number = placed.body["number"].get<std::string>();
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 20000}})
+                .status,
+            201);
+  for (const char* to : {"picking", "ready"})
+    ASSERT_EQ(
+        api.call_json("POST", "/api/v1/orders/" + number + "/transition", "admin", {{"to", to}})
+            .status,
+        200);
+  const auto code =
+      api.call("GET", "/api/v1/orders/" + number, "admin").body["pickup_code"].get<std::string>();
+  const auto handed = api.call_json("POST", "/api/v1/orders/" + number + "/transition", "cashier1",
+                                    {{"to", "completed"}, {"pickup_code", code}});
+  ASSERT_EQ(handed.status, 200) << handed.body;
+  EXPECT_EQ(on_hand(tea), 6);
+  EXPECT_EQ(on_hand(peanuts), 1);
+  EXPECT_EQ(reserved(tea), 0);
+  const auto owed_a = payable(api.station.village_a);
+  const auto owed_b = payable(api.station.village_b);
+  EXPECT_LT(owed_a, 0);
+  EXPECT_LT(owed_b, 0);
+
+  auto refund_order = [&](const json& body, const std::string& key) {
+    return api.call("POST", "/api/v1/orders/" + number + "/refunds", "cashier1", body.dump(),
+                    {{"idempotency-key", key}});
+  };
+  // One box back (line 1 names the box): 2 tea and 1 peanuts return to the shelf.
+  const auto one = refund_order(
+      {{"lines", {{{"line_no", 1}, {"quantity", 1}, {"returned", true}}}}}, "order-r1");
+  ASSERT_EQ(one.status, 201) << one.body;
+  EXPECT_EQ(on_hand(tea), 8);
+  EXPECT_EQ(on_hand(peanuts), 2);
+  const auto too_many = refund_order({{"lines", {{{"line_no", 2}, {"quantity", 2}}}}}, "order-r2");
+  EXPECT_EQ(too_many.status, 409) << too_many.body;
+  // The rest: the villages are owed nothing for this order any more.
+  const auto rest = refund_order({{"all", true}}, "order-r3");
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  EXPECT_EQ(payable(api.station.village_a), 0);
+  EXPECT_EQ(payable(api.station.village_b), 0);
+  const auto shown = api.call("GET", "/api/v1/orders/" + number, "admin");
+  EXPECT_EQ(shown.body["lines"][0]["refunded_quantity"], 2);
+  expect_books_agree();
+}
