@@ -207,7 +207,7 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       product.name = box.name;
       product.name_en = box.name_en;
       product.description = box.description;
-      product.origin = "驿站组合包装 / packed by the station";
+      product.origin = "新店村青年团队把各村好物组合包装 / packed by Xindian's young team";
       product.village_id = village_ids.at("xindian");
       product.category_id = category_ids.at("gift-boxes");
       product.unit = domain::Unit::piece;
