@@ -40,3 +40,68 @@ test('a gift box page shows its contents, their villages and the boxes available
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+async function call(context, method, path, data) {
+  const response = await context.request.fetch(path, {
+    method, data, headers: { 'X-Requested-With': 'yizhan' },
+  });
+  const text = await response.text();
+  return { status: response.status(), body: text ? JSON.parse(text) : null };
+}
+
+test('the counter shows the villages and contents of a box and sells it as one line', async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', baseURL: base });
+  let answer;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    answer = await context.request.post('/api/v1/auth/login', {
+      headers: { 'X-Requested-With': 'yizhan' }, data: { username: 'admin', password: process.env.DEMO_PASSWORD },
+    });
+    if (answer.status() !== 429) break;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  assert.equal(answer.status(), 200);
+  await context.addInitScript(() => { window.print = () => {}; });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto('/pos/');
+  await page.locator('body[data-ready="true"]').waitFor();
+  const dialog = page.locator('#shift-dialog');
+  await dialog.waitFor();
+  await dialog.getByLabel('收银台').fill('柜台2');
+  await dialog.getByLabel('备用金（元）').fill('0');
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'hidden' });
+  try {
+    await page.keyboard.type('安海伴手礼');
+    const result = page.locator('#results li', { hasText: '安海伴手礼' }).first();
+    await result.waitFor();
+    assert.match(await result.textContent(), /礼盒 · .*东鲤村/);
+    await page.keyboard.press('Enter');
+    const row = page.locator('#cart-rows tr', { hasText: '安海伴手礼' });
+    await row.waitFor();
+    assert.match(await row.textContent(), /礼盒内含 .*仁寿红色文创徽章×2（仁寿村）/);
+    await page.screenshot({ path: `${artifacts}/pos-gift-box.png` });
+
+    await page.keyboard.press('F10');
+    await page.locator('#tender-dialog').waitFor();
+    await page.keyboard.press('F1');
+    await page.keyboard.type('56');
+    await page.keyboard.press('Enter');
+    await page.locator('#done-dialog').waitFor();
+    const sales = await call(context, 'GET', '/api/v1/pos/sales');
+    const sale = (await call(context, 'GET', `/api/v1/pos/sales/${sales.body.items[0].id}`)).body;
+    assert.equal(sale.lines.length, 1);
+    assert.equal(sale.lines[0].kind, 'bundle');
+    assert.equal(sale.lines[0].gross_fen, 5600);
+    assert.equal(sale.lines[0].components.length, 3);
+    assert.deepEqual(problems, []);
+  } finally {
+    const shift = await call(context, 'GET', '/api/v1/pos/shifts/current');
+    if (shift.status === 200) {
+      const x = (await call(context, 'GET', `/api/v1/pos/shifts/${shift.body.id}/report`)).body;
+      await call(context, 'POST', `/api/v1/pos/shifts/${shift.body.id}/close`, { counted_cash_fen: x.expected_cash_fen });
+    }
+    await context.close();
+  }
+});
