@@ -39,8 +39,33 @@ service::ProductChanges product_changes(const json& body) {
   reject_unknown_fields(
       body, {"sku", "barcode", "name", "name_en", "description", "origin", "village_id",
              "category_id", "unit", "price_fen", "commission_bps", "shelf_life_days", "active",
-             "online", "featured", "plu", "low_stock"});
+             "online", "featured", "plu", "low_stock", "kind", "components"});
   service::ProductChanges changes;
+  changes.kind = string_field(body, "kind");
+  if (const auto found = body.find("components"); found != body.end()) {
+    if (!found->is_array()) throw Error::invalid_field("components", "components must be a list");
+    std::vector<domain::BundleComponent> components;
+    for (std::size_t i = 0; i < found->size(); ++i) {
+      const auto& item = (*found)[i];
+      const std::string at = "components[" + std::to_string(i) + "]";
+      if (!item.is_object()) throw Error::invalid_field(at, at + " must be an object");
+      for (const auto& [name, value] : item.items())
+        if (name != "product_id" && name != "quantity")
+          throw Error::invalid_field(at + "." + name, "unknown field " + name);
+      domain::BundleComponent component;
+      try {
+        const auto product_id = integer_field(item, "product_id");
+        const auto quantity = integer_field(item, "quantity");
+        if (!product_id) throw Error::invalid_field("product_id", "product_id is required");
+        component.product_id = *product_id;
+        component.quantity = quantity.value_or(1);
+      } catch (const Error& error) {
+        throw error.within(at);
+      }
+      components.push_back(component);
+    }
+    changes.components = std::move(components);
+  }
   changes.sku = string_field(body, "sku");
   changes.barcode = nullable_string_field(body, "barcode");
   changes.name = string_field(body, "name");
@@ -130,28 +155,42 @@ json category_json(const service::Category& c) {
   return {{"id", c.id}, {"code", c.code}, {"name", c.name}, {"name_en", c.name_en}};
 }
 
-json product_json(const service::Product& p) {
-  return {{"id", p.id},
-          {"sku", p.sku},
-          {"barcode", nullable(p.barcode)},
-          {"name", p.name},
-          {"name_en", p.name_en},
-          {"description", p.description},
-          {"origin", p.origin},
-          {"village_id", p.village_id},
-          {"village_name", p.village_name},
-          {"category_id", p.category_id},
-          {"category_name", p.category_name},
-          {"unit", domain::to_string(p.unit)},
-          {"price_fen", p.price.value()},
-          {"commission_bps", nullable(p.commission_bps)},
-          {"shelf_life_days", nullable(p.shelf_life_days)},
-          {"active", p.active},
-          {"online", p.online},
-          {"featured", p.featured},
-          {"plu", nullable(p.plu)},
-          {"low_stock", nullable(p.low_stock)},
-          {"image_url", p.image_path ? json("/media/" + *p.image_path) : json(nullptr)}};
+json product_json(const service::Product& p, std::optional<std::int64_t> available = std::nullopt) {
+  json components = json::array();
+  for (const auto& c : p.components)
+    components.push_back({{"product_id", c.product_id},
+                          {"quantity", c.quantity},
+                          {"name", c.name},
+                          {"name_en", c.name_en},
+                          {"village_id", c.village_id},
+                          {"village_name", c.village_name},
+                          {"price_fen", c.price.value()},
+                          {"active", c.active}});
+  json out = {{"id", p.id},
+              {"kind", domain::to_string(p.kind)},
+              {"components", std::move(components)},
+              {"sku", p.sku},
+              {"barcode", nullable(p.barcode)},
+              {"name", p.name},
+              {"name_en", p.name_en},
+              {"description", p.description},
+              {"origin", p.origin},
+              {"village_id", p.village_id},
+              {"village_name", p.village_name},
+              {"category_id", p.category_id},
+              {"category_name", p.category_name},
+              {"unit", domain::to_string(p.unit)},
+              {"price_fen", p.price.value()},
+              {"commission_bps", nullable(p.commission_bps)},
+              {"shelf_life_days", nullable(p.shelf_life_days)},
+              {"active", p.active},
+              {"online", p.online},
+              {"featured", p.featured},
+              {"plu", nullable(p.plu)},
+              {"low_stock", nullable(p.low_stock)},
+              {"image_url", p.image_path ? json("/media/" + *p.image_path) : json(nullptr)}};
+  if (available) out["available"] = *available;
+  return out;
 }
 
 /// Public catalog responses, serialized once per catalog version and bounded in entries. Admin
@@ -372,12 +411,26 @@ void add_catalog_routes(Router& router, service::CatalogService& catalog) {
                     [&] { return product_json(catalog.product(id, is_admin(request))); });
               }});
 
+  // GET /api/v1/products/{id}/availability (never cached: it follows the stock)
+  router.add({"GET", "/api/v1/products/{id}/availability", Access::anyone, Executor::database,
+              [&catalog](const Request& request) {
+                const auto id = path_id(request);
+                auto response = json_response(
+                    200,
+                    {{"product_id", id}, {"available", catalog.available(id, is_admin(request))}});
+                response.headers.emplace_back("Cache-Control", "no-store");
+                return response;
+              }});
+
   // GET /api/v1/products/by-barcode/{code}
   router.add({"GET", "/api/v1/products/by-barcode/{code}", Access::staff, Executor::database,
               [&catalog](const Request& request) {
+                const auto product = catalog.product_by_barcode(request.path_parameters.at("code"));
                 return json_response(
                     200,
-                    product_json(catalog.product_by_barcode(request.path_parameters.at("code"))));
+                    product_json(product, product.kind == domain::ProductKind::bundle
+                                              ? std::optional(catalog.available(product.id, true))
+                                              : std::nullopt));
               }});
 
   // POST /api/v1/products

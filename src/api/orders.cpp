@@ -66,19 +66,66 @@ json refund_json(const service::OrderRefund& r) {
           {"lines", lines}};
 }
 
+json order_line_json(const service::OrderLine& l) {
+  return {{"line_no", l.line_no},
+          {"kind", "item"},
+          {"product_id", l.product_id},
+          {"name", l.name},
+          {"village_id", l.village_id},
+          {"village_name", l.village_name},
+          {"unit", std::string(domain::to_string(l.unit))},
+          {"quantity", l.quantity},
+          {"unit_price_fen", l.unit_price.value()},
+          {"gross_fen", l.gross.value()},
+          {"refunded_quantity", l.refunded_quantity}};
+}
+
+/// A gift box's lines as one line of the order (its line_no is its first line's, which a refund
+/// takes for the whole box; quantities count boxes), its contents under "components".
+json order_bundle_json(const std::vector<const service::OrderLine*>& parts) {
+  const auto& first = *parts.front();
+  domain::Fen gross;
+  std::string villages;
+  json components = json::array();
+  for (const auto* part : parts) {
+    gross += part->gross;
+    auto component = order_line_json(*part);
+    component["quantity_per_box"] = part->quantity / part->bundle_quantity;
+    components.push_back(std::move(component));
+    if (villages.find(part->village_name) == std::string::npos)
+      villages += (villages.empty() ? "" : "、") + part->village_name;
+  }
+  const std::int64_t per_box = first.quantity / first.bundle_quantity;
+  return {{"line_no", first.line_no},
+          {"kind", "bundle"},
+          {"product_id", *first.bundle_product_id},
+          {"name", first.bundle_name},
+          {"village_id", nullptr},
+          {"village_name", villages},
+          {"unit", "piece"},
+          {"quantity", first.bundle_quantity},
+          {"unit_price_fen", gross.value() / first.bundle_quantity},
+          {"gross_fen", gross.value()},
+          {"refunded_quantity", first.refunded_quantity / per_box},
+          {"components", components}};
+}
+
 json order_json(const service::Order& o) {
   json lines = json::array();
-  for (const auto& l : o.lines)
-    lines.push_back({{"line_no", l.line_no},
-                     {"product_id", l.product_id},
-                     {"name", l.name},
-                     {"village_id", l.village_id},
-                     {"village_name", l.village_name},
-                     {"unit", std::string(domain::to_string(l.unit))},
-                     {"quantity", l.quantity},
-                     {"unit_price_fen", l.unit_price.value()},
-                     {"gross_fen", l.gross.value()},
-                     {"refunded_quantity", l.refunded_quantity}});
+  for (std::size_t i = 0; i < o.lines.size();) {
+    const auto& l = o.lines[i];
+    if (!l.bundle_product_id) {
+      lines.push_back(order_line_json(l));
+      ++i;
+      continue;
+    }
+    std::vector<const service::OrderLine*> parts;
+    for (; i < o.lines.size() && o.lines[i].bundle_product_id &&
+           o.lines[i].bundle_group == l.bundle_group;
+         ++i)
+      parts.push_back(&o.lines[i]);
+    lines.push_back(order_bundle_json(parts));
+  }
   json history = json::array();
   for (const auto& e : o.history)
     history.push_back(

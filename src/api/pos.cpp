@@ -76,31 +76,92 @@ json tender_json(const domain::Tender& t) {
           {"reference", t.reference}};
 }
 
+json sale_line_json(const service::SaleLine& l) {
+  json lots = json::array();
+  for (const auto& lot : l.lots)
+    lots.push_back({{"lot_id", lot.lot_id}, {"lot", lot.lot}, {"quantity", lot.quantity}});
+  return {{"id", l.id},
+          {"line_no", l.line_no},
+          {"kind", "item"},
+          {"product_id", l.product_id},
+          {"name", l.name},
+          {"village_id", l.village_id},
+          {"village_name", l.village_name},
+          {"unit", domain::to_string(l.unit)},
+          {"quantity", l.quantity},
+          {"unit_price_fen", l.unit_price.value()},
+          {"list_fen", l.list.value()},
+          {"discount_fen", l.line_discount.value()},
+          {"sale_discount_fen", l.sale_discount.value()},
+          {"gross_fen", l.gross.value()},
+          {"commission_bps", l.commission_bps},
+          {"fee_fen", l.fee.value()},
+          {"share_fen", l.share.value()},
+          {"refunded_quantity", l.refunded_quantity},
+          {"code", nullable(l.code)},
+          {"lots", lots}};
+}
+
+/// A gift box's lines as one line of the sale: its amounts are the sums of its component
+/// lines (each in its own village, listed under "components"); its id is its first line's,
+/// which refunds take for the whole box, and its quantities count boxes.
+json bundle_line_json(const std::vector<const service::SaleLine*>& parts) {
+  const auto& first = *parts.front();
+  domain::Fen list, line_discount, sale_discount, gross, fee, share;
+  json components = json::array();
+  std::string villages;
+  for (const auto* part : parts) {
+    list += part->list;
+    line_discount += part->line_discount;
+    sale_discount += part->sale_discount;
+    gross += part->gross;
+    fee += part->fee;
+    share += part->share;
+    auto component = sale_line_json(*part);
+    component["quantity_per_box"] = part->quantity / part->bundle_quantity;
+    components.push_back(std::move(component));
+    if (villages.find(part->village_name) == std::string::npos)
+      villages += (villages.empty() ? "" : "、") + part->village_name;
+  }
+  const std::int64_t per_box = first.quantity / first.bundle_quantity;
+  return {{"id", first.id},
+          {"line_no", first.line_no},
+          {"kind", "bundle"},
+          {"product_id", *first.bundle_product_id},
+          {"name", first.bundle_name},
+          {"village_id", nullptr},
+          {"village_name", villages},
+          {"unit", "piece"},
+          {"quantity", first.bundle_quantity},
+          {"unit_price_fen", list.value() / first.bundle_quantity},
+          {"list_fen", list.value()},
+          {"discount_fen", line_discount.value()},
+          {"sale_discount_fen", sale_discount.value()},
+          {"gross_fen", gross.value()},
+          {"commission_bps", nullptr},
+          {"fee_fen", fee.value()},
+          {"share_fen", share.value()},
+          {"refunded_quantity", first.refunded_quantity / per_box},
+          {"code", nullable(first.code)},
+          {"lots", json::array()},
+          {"components", components}};
+}
+
 json sale_json(const service::Sale& s) {
   json lines = json::array();
-  for (const auto& l : s.lines) {
-    json lots = json::array();
-    for (const auto& lot : l.lots)
-      lots.push_back({{"lot_id", lot.lot_id}, {"lot", lot.lot}, {"quantity", lot.quantity}});
-    lines.push_back({{"id", l.id},
-                     {"line_no", l.line_no},
-                     {"product_id", l.product_id},
-                     {"name", l.name},
-                     {"village_id", l.village_id},
-                     {"village_name", l.village_name},
-                     {"unit", domain::to_string(l.unit)},
-                     {"quantity", l.quantity},
-                     {"unit_price_fen", l.unit_price.value()},
-                     {"list_fen", l.list.value()},
-                     {"discount_fen", l.line_discount.value()},
-                     {"sale_discount_fen", l.sale_discount.value()},
-                     {"gross_fen", l.gross.value()},
-                     {"commission_bps", l.commission_bps},
-                     {"fee_fen", l.fee.value()},
-                     {"share_fen", l.share.value()},
-                     {"refunded_quantity", l.refunded_quantity},
-                     {"code", nullable(l.code)},
-                     {"lots", lots}});
+  for (std::size_t i = 0; i < s.lines.size();) {
+    const auto& l = s.lines[i];
+    if (!l.bundle_product_id) {
+      lines.push_back(sale_line_json(l));
+      ++i;
+      continue;
+    }
+    std::vector<const service::SaleLine*> parts;
+    for (; i < s.lines.size() && s.lines[i].bundle_product_id &&
+           s.lines[i].bundle_group == l.bundle_group;
+         ++i)
+      parts.push_back(&s.lines[i]);
+    lines.push_back(bundle_line_json(parts));
   }
   json tenders = json::array();
   for (const auto& t : s.tenders)

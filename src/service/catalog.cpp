@@ -8,10 +8,12 @@
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/audit.hpp"
+#include "yizhan/store/code_payments.hpp"
 #include "yizhan/store/commission_terms.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
 #include "yizhan/store/products.hpp"
+#include "yizhan/store/stock.hpp"
 #include "yizhan/store/villages.hpp"
 
 namespace yizhan::service {
@@ -53,6 +55,15 @@ store::AuditState village_state(const store::VillageRecord& v) {
           {"active", v.active ? "true" : "false"}};
 }
 
+/// A box's contents for the audit log: "id×quantity" in order, comma separated.
+std::string components_text(const std::vector<store::ComponentRecord>& components) {
+  std::string text;
+  for (const auto& c : components)
+    text +=
+        (text.empty() ? "" : ",") + std::to_string(c.product_id) + "x" + std::to_string(c.quantity);
+  return text;
+}
+
 store::AuditState product_state(const store::ProductRecord& p) {
   return {{"sku", p.sku},
           {"barcode", optional_text(p.barcode)},
@@ -68,7 +79,9 @@ store::AuditState product_state(const store::ProductRecord& p) {
           {"featured", p.featured ? "true" : "false"},
           {"image_path", optional_text(p.image_path)},
           {"plu", optional_number(p.plu)},
-          {"low_stock", p.low_stock ? std::to_string(*p.low_stock) : "null"}};
+          {"low_stock", p.low_stock ? std::to_string(*p.low_stock) : "null"},
+          {"kind", std::string(domain::to_string(p.kind))},
+          {"components", components_text(p.components)}};
 }
 
 /// Applies and validates village changes on top of `village`.
@@ -164,6 +177,18 @@ void apply(const ProductChanges& changes, store::ProductRecord& product) {
     }
     product.low_stock = *changes.low_stock;
   }
+  if (changes.kind) {
+    const auto kind = domain::parse_product_kind(*changes.kind);
+    if (!kind) throw Error::invalid_field("kind", "kind must be \"item\" or \"bundle\"");
+    product.kind = *kind;
+  }
+  if (changes.components && product.kind != domain::ProductKind::bundle)
+    throw Error::invalid_field("components", "只有礼盒有组成商品 / only a bundle has components");
+  if (product.kind == domain::ProductKind::bundle) {
+    if (product.unit != domain::Unit::piece)
+      throw Error::invalid_field("unit", "礼盒按件卖 / a bundle is sold by the piece");
+    if (changes.components) domain::check_bundle_components(*changes.components, product.id);
+  }
   if (changes.village_id) product.village_id = *changes.village_id;
   if (changes.category_id) product.category_id = *changes.category_id;
   if (changes.active) product.active = *changes.active;
@@ -179,6 +204,39 @@ void check_references(store::UnitOfWork& unit, const store::ProductRecord& produ
   if (!store::category_exists(unit, product.category_id)) {
     throw Error::invalid_field("category_id", "category_id names no category");
   }
+}
+
+/// Checks a box's contents against the catalog and writes them, inside the transaction that
+/// writes the box; a product becoming an item loses its contents. A box holds no stock and is
+/// no other box's component; its components are active ordinary products sold by the piece.
+void write_components(store::UnitOfWork& unit, const ProductChanges& changes,
+                      const store::ProductRecord& product, domain::ProductKind was) {
+  if (product.kind != domain::ProductKind::bundle) {
+    if (was == domain::ProductKind::bundle) store::replace_bundle_components(unit, product.id, {});
+    return;
+  }
+  if (was != domain::ProductKind::bundle) {
+    if (!changes.components)
+      throw Error::invalid_field("components", "礼盒需要组成商品 / a bundle needs components");
+    if (store::is_bundle_component(unit, product.id))
+      throw Error::invalid_field("kind", "它是别的礼盒的组成商品 / it is inside another bundle");
+    if (const auto level = store::find_stock(unit, product.id); level && level->on_hand > 0)
+      throw Error::invalid_field("kind", "有库存的商品不能改为礼盒 / it holds stock");
+  }
+  if (!changes.components) return;
+  const auto& components = *changes.components;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const std::string field = "components[" + std::to_string(i) + "].product_id";
+    const auto component = store::find_product(unit, components[i].product_id);
+    if (!component) throw Error::invalid_field(field, "没有这个商品 / no such product");
+    if (component->kind != domain::ProductKind::item)
+      throw Error::invalid_field(field, "礼盒不能装礼盒 / a bundle cannot hold a bundle");
+    if (component->unit != domain::Unit::piece)
+      throw Error::invalid_field(field, "称重商品不能装盒 / goods sold by weight cannot be boxed");
+    if (!component->active)
+      throw Error::invalid_field(field, "该商品已下架 / the product is not for sale");
+  }
+  store::replace_bundle_components(unit, product.id, components);
 }
 
 /// A unique-key collision as 409 naming the field.
@@ -222,6 +280,10 @@ Product to_product(const store::ProductRecord& p) {
   out.image_path = p.image_path;
   out.plu = p.plu;
   out.low_stock = p.low_stock;
+  out.kind = p.kind;
+  for (const auto& c : p.components)
+    out.components.push_back({c.product_id, c.quantity, c.name, c.name_en, c.village_id,
+                              c.village_name, c.price, c.active && c.village_active});
   return out;
 }
 
@@ -481,6 +543,26 @@ Product CatalogService::product(std::int64_t id, bool include_hidden) {
   return to_product(*product);
 }
 
+std::int64_t CatalogService::available(std::int64_t id, bool include_hidden) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    const auto product = store::find_product(unit, id);
+    if (!product ||
+        (!include_hidden && !domain::is_offered(listing_of(*product), domain::Channel::online)))
+      throw Error(ErrorCode::not_found, "no such product");
+    if (product->kind != domain::ProductKind::bundle) return store::available_to_sell(unit, id);
+    std::vector<domain::BundleComponent> components;
+    std::vector<std::int64_t> available;
+    for (const auto& c : product->components) {
+      components.push_back({c.product_id, c.quantity});
+      // A component no longer offered makes the box unsellable.
+      available.push_back(
+          c.active && c.village_active ? store::available_to_sell(unit, c.product_id) : 0);
+    }
+    if (components.empty()) return std::int64_t{0};
+    return domain::bundle_available(components, available);
+  });
+}
+
 Product CatalogService::product_by_barcode(const std::string& barcode) {
   const auto product = database_.transact([&](store::UnitOfWork& unit) {
     auto found = store::find_product_by_barcode(unit, barcode);
@@ -516,6 +598,8 @@ StoredReply CatalogService::create_product(const ProductChanges& fields, const A
   return write_once(key, [&](store::UnitOfWork& unit) {
     check_references(unit, product);
     const auto id = store::insert_product(unit, product);
+    product.id = id;
+    write_components(unit, fields, product, domain::ProductKind::item);
     if (product.commission_bps) {
       auto term = new_term(product.village_id, id, product.commission_bps, today(), actor,
                            "上架时的费率 / rate when the product was added");
@@ -539,6 +623,7 @@ Product CatalogService::update_product(std::int64_t id, const ProductChanges& ch
     const auto override_before = product->commission_bps;
     auto entry = audit_entry(actor, "product", id);
     entry.before = product_state(*product);
+    const auto was = product->kind;
     apply(changes, *product);
     check_references(unit, *product);
     store::update_product(unit, *product);
@@ -548,6 +633,7 @@ Product CatalogService::update_product(std::int64_t id, const ProductChanges& ch
                            "修改商品信息时设定 / set with the product's details");
       store::insert_commission_term(unit, term);
     }
+    write_components(unit, changes, *product, was);
     auto stored = *store::find_product(unit, id);
     show_rates_in_force(store::terms_in_force(unit, day, stored.village_id), stored);
     entry.after = product_state(stored);

@@ -16,6 +16,7 @@
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
+#include "yizhan/store/products.hpp"
 #include "yizhan/store/stock.hpp"
 
 namespace yizhan::service {
@@ -99,6 +100,10 @@ Sale to_sale(const store::SaleRecord& s, const store::RegisterRecord& r) {
     line.share = Fen(l.share_fen);
     line.refunded_quantity = l.refunded_quantity;
     line.code = l.code;
+    line.bundle_product_id = l.bundle_product_id;
+    line.bundle_name = l.bundle_name;
+    line.bundle_quantity = l.bundle_quantity;
+    line.bundle_group = l.bundle_group;
     for (const auto& lot : l.lots)
       line.lots.push_back({lot.lot_id, lot.lot, lot.quantity});
     sale.lines.push_back(std::move(line));
@@ -189,11 +194,12 @@ Error shift_open_error(const std::string& register_name) {
                {{"register", register_name}});
 }
 
-/// A line resolved to its product, quantity and price.
+/// A line resolved to its product, quantity and price; a gift box with its components.
 struct ResolvedLine {
   store::SellableProduct product;
   domain::SaleLineInput input;
   std::optional<std::string> code;
+  std::vector<store::ComponentRecord> components;
 };
 
 /// Each asked line resolved to its product, quantity and price (a scanned code by its EAN-13
@@ -231,6 +237,17 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     if (!domain::is_offered({product->active, true, product->village_active},
                             domain::Channel::counter))
       throw Error::invalid_field(at + ".product_id", "该商品已下架 / the product is not for sale");
+    if (product->kind == domain::ProductKind::bundle) {
+      if (label)
+        throw Error::invalid_field(at + ".code", "礼盒不称重 / a bundle has no scale label");
+      line.components = store::bundle_components(unit, product->id, day);
+      if (line.components.empty())
+        throw Error::invalid_field(at + ".product_id", "礼盒是空的 / the bundle is empty");
+      for (const auto& c : line.components)
+        if (!domain::is_offered({c.active, true, c.village_active}, domain::Channel::counter))
+          throw Error::invalid_field(at + ".product_id",
+                                     "礼盒里的" + c.name + "已下架 / a component is not for sale");
+    }
     line.product = *product;
     line.input.unit_price = product->price;
     line.input.commission_bps = domain::rate_in_force(product->rates);
@@ -257,6 +274,83 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
   }
 
   return lines;
+}
+
+/// The sale's lines as written: one per product line, and one per component for a gift box,
+/// each with its part of the box's price split by the components' list prices (domain::
+/// split_bundle_line) and that part split by the component's own commission rate. Numbered
+/// from 1; the lines of a box share the number of its first line as their group.
+std::vector<store::SaleLineRecord> sale_lines_of(const std::vector<ResolvedLine>& lines,
+                                                 const domain::PricedSale& priced) {
+  std::vector<store::SaleLineRecord> records;
+  records.reserve(lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    const auto& p = priced.lines[i];
+    if (line.components.empty()) {
+      store::SaleLineRecord l;
+      l.line_no = static_cast<int>(records.size() + 1);
+      l.product_id = line.product.id;
+      l.village_id = line.product.village_id;
+      l.village_name = line.product.village_name;
+      l.name = line.product.name;
+      l.unit = line.product.unit;
+      l.quantity = line.input.quantity.amount();
+      l.unit_price_fen = line.product.price.value();
+      l.list_fen = p.list.value();
+      l.line_discount_fen = p.line_discount.value();
+      l.sale_discount_fen = p.sale_discount.value();
+      l.gross_fen = p.gross.value();
+      l.commission_bps = p.commission_bps;
+      l.fee_fen = p.split.fee.value();
+      l.share_fen = p.split.share.value();
+      l.code = line.code;
+      records.push_back(std::move(l));
+      continue;
+    }
+    const std::int64_t boxes = line.input.quantity.amount();
+    std::vector<domain::BundleComponentTerms> terms;
+    terms.reserve(line.components.size());
+    for (const auto& c : line.components)
+      terms.push_back({c.quantity, c.price, domain::rate_in_force(c.rates)});
+    const auto parts = domain::split_bundle_line(p, boxes, terms);
+    const int group = static_cast<int>(records.size() + 1);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const auto& c = line.components[k];
+      const auto& part = parts[k];
+      store::SaleLineRecord l;
+      l.line_no = static_cast<int>(records.size() + 1);
+      l.product_id = c.product_id;
+      l.village_id = c.village_id;
+      l.village_name = c.village_name;
+      l.name = c.name;
+      l.unit = c.unit;
+      l.quantity = part.quantity;
+      l.unit_price_fen = c.price.value();
+      l.list_fen = part.list.value();
+      l.line_discount_fen = part.line_discount.value();
+      l.sale_discount_fen = part.sale_discount.value();
+      l.gross_fen = part.gross.value();
+      l.commission_bps = part.commission_bps;
+      l.fee_fen = part.split.fee.value();
+      l.share_fen = part.split.share.value();
+      l.code = line.code;
+      l.bundle_product_id = line.product.id;
+      l.bundle_name = line.product.name;
+      l.bundle_quantity = boxes;
+      l.bundle_group = group;
+      records.push_back(std::move(l));
+    }
+  }
+  return records;
+}
+
+/// What the lines take from the shelf, by product (a box: each component × the boxes).
+std::map<std::int64_t, std::int64_t> wanted_stock(const std::vector<store::SaleLineRecord>& lines) {
+  std::map<std::int64_t, std::int64_t> wanted;
+  for (const auto& line : lines)
+    wanted[line.product_id] += line.quantity;
+  return wanted;
 }
 
 }  // namespace
@@ -406,9 +500,7 @@ void CounterService::check_sale(store::UnitOfWork& unit, const domain::Principal
   if (caller.role != domain::Role::admin)
     domain::check_discount_limit(priced, settings_.cashier_discount_limit_bps);
   domain::settle_tenders(priced.total, request.tenders);
-  std::map<std::int64_t, std::int64_t> wanted;
-  for (const auto& line : lines)
-    wanted[line.product.id] += line.input.quantity.amount();
+  const auto wanted = wanted_stock(sale_lines_of(lines, priced));
   // A first look, without locks: the sale's own transaction takes the stock for real.
   for (const auto& [product_id, quantity] : wanted)
     if (const auto available = store::available_to_sell(unit, product_id); available < quantity)
@@ -434,10 +526,9 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
       domain::check_discount_limit(priced, settings_.cashier_discount_limit_bps);
     const auto settled = domain::settle_tenders(priced.total, request.tenders);
 
+    auto line_records = sale_lines_of(lines, priced);
     // Take stock in ascending product id, so concurrent sales never deadlock each other.
-    std::map<std::int64_t, std::int64_t> wanted;
-    for (const auto& line : lines)
-      wanted[line.product.id] += line.input.quantity.amount();
+    const auto wanted = wanted_stock(line_records);
     std::map<std::int64_t, std::vector<domain::LotTake>> taken;
     std::map<std::int64_t, std::string> lot_names;
     for (const auto& [product_id, quantity] : wanted) {
@@ -463,29 +554,10 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
     record.offline = request.offline;
     record.rung_at = request.rung_at;
     std::vector<domain::VillageSplit> splits;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const auto& line = lines[i];
-      const auto& p = priced.lines[i];
-      store::SaleLineRecord l;
-      l.line_no = static_cast<int>(i + 1);
-      l.product_id = line.product.id;
-      l.village_id = line.product.village_id;
-      l.village_name = line.product.village_name;
-      l.name = line.product.name;
-      l.unit = line.product.unit;
-      l.quantity = line.input.quantity.amount();
-      l.unit_price_fen = line.product.price.value();
-      l.list_fen = p.list.value();
-      l.line_discount_fen = p.line_discount.value();
-      l.sale_discount_fen = p.sale_discount.value();
-      l.gross_fen = p.gross.value();
-      l.commission_bps = p.commission_bps;
-      l.fee_fen = p.split.fee.value();
-      l.share_fen = p.split.share.value();
-      l.code = line.code;
+    for (auto& l : line_records) {
       // This line's part of what was taken from the product's lots, in FEFO order.
       std::int64_t need = l.quantity;
-      for (auto& lot : taken[line.product.id]) {
+      for (auto& lot : taken[l.product_id]) {
         if (need == 0) break;
         const std::int64_t q = std::min(need, lot.quantity);
         if (q == 0) continue;
@@ -493,9 +565,9 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
         lot.quantity -= q;
         need -= q;
       }
-      splits.push_back({l.village_id, p.split.fee, p.split.share});
-      record.lines.push_back(std::move(l));
+      splits.push_back({l.village_id, Fen(l.fee_fen), Fen(l.share_fen)});
     }
+    record.lines = std::move(line_records);
     for (const auto& t : settled.tenders)
       record.tenders.push_back({std::string(domain::to_string(t.method)), t.amount.value(),
                                 t.tendered ? std::optional(t.tendered->value()) : std::nullopt,
@@ -534,26 +606,9 @@ Sale CounterService::quote(const SaleRequest& request) {
     sale.discount = priced.discount;
     sale.rounding = priced.rounding;
     sale.total = priced.total;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const auto& p = priced.lines[i];
-      SaleLine line;
-      line.line_no = static_cast<int>(i + 1);
-      line.product_id = lines[i].product.id;
-      line.name = lines[i].product.name;
-      line.village_id = lines[i].product.village_id;
-      line.unit = lines[i].product.unit;
-      line.quantity = lines[i].input.quantity.amount();
-      line.unit_price = lines[i].product.price;
-      line.list = p.list;
-      line.line_discount = p.line_discount;
-      line.sale_discount = p.sale_discount;
-      line.gross = p.gross;
-      line.commission_bps = p.commission_bps;
-      line.fee = p.split.fee;
-      line.share = p.split.share;
-      line.code = lines[i].code;
-      sale.lines.push_back(std::move(line));
-    }
+    store::SaleRecord record;
+    record.lines = sale_lines_of(lines, priced);
+    sale.lines = to_sale(record, {}).lines;
     return sale;
   });
 }
@@ -628,19 +683,51 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
 
     std::vector<RefundLineRequest> asked = request.lines;
     if (asked.empty()) {  // the whole sale: everything not refunded yet
-      for (const auto& line : sale->lines)
-        if (line.quantity > line.refunded_quantity)
+      for (const auto& line : sale->lines) {
+        if (line.quantity <= line.refunded_quantity) continue;
+        if (!line.bundle_product_id) {
           asked.push_back({line.id, line.quantity - line.refunded_quantity, true});
+        } else if (line.line_no == line.bundle_group) {  // a box: once, in boxes
+          const std::int64_t per_box = line.quantity / line.bundle_quantity;
+          asked.push_back({line.id, (line.quantity - line.refunded_quantity) / per_box, true});
+        }
+      }
       if (asked.empty())
         throw Error(ErrorCode::refund_exceeds_sale, "这笔销售已全部退货 / already fully refunded");
+    }
+    // A gift box goes back whole: a line of a box stands for every line of that box, and its
+    // quantity counts boxes. Each component line then refunds its own part (refund_part), so
+    // the box's refunds reverse exactly the parts its sale gave each village.
+    std::vector<std::pair<std::size_t, RefundLineRequest>> per_line;
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      const auto& a = asked[i];
+      const auto line = std::find_if(sale->lines.begin(), sale->lines.end(),
+                                     [&](const auto& l) { return l.id == a.line_id; });
+      if (line == sale->lines.end() || !line->bundle_product_id) {
+        per_line.emplace_back(i, a);
+        continue;
+      }
+      if (a.quantity <= 0)
+        throw Error::invalid_field("lines[" + std::to_string(i) + "].quantity",
+                                   "数量须大于零 / quantity > 0");
+      if (a.quantity > line->bundle_quantity)
+        throw Error(ErrorCode::refund_exceeds_sale,
+                    "退货盒数超过售出盒数 / more boxes than were sold",
+                    {{"line_quantity", std::to_string(line->bundle_quantity)},
+                     {"asked", std::to_string(a.quantity)}});
+      for (const auto& component : sale->lines)
+        if (component.bundle_group == line->bundle_group && component.bundle_product_id)
+          per_line.emplace_back(
+              i, RefundLineRequest{component.id,
+                                   a.quantity * (component.quantity / component.bundle_quantity),
+                                   a.restock});
     }
     std::map<std::int64_t, std::int64_t> asked_per_line;
     std::vector<domain::VillageSplit> splits;
     std::vector<store::LedgerEntry> moves;
     std::vector<std::pair<const store::SaleLineRecord*, std::int64_t>> restocks;
-    for (std::size_t i = 0; i < asked.size(); ++i) {
-      const auto& a = asked[i];
-      const std::string at = "lines[" + std::to_string(i) + "]";
+    for (const auto& [index, a] : per_line) {
+      const std::string at = "lines[" + std::to_string(index) + "]";
       const auto line = std::find_if(sale->lines.begin(), sale->lines.end(),
                                      [&](const auto& l) { return l.id == a.line_id; });
       if (line == sale->lines.end())

@@ -60,6 +60,37 @@ constexpr DemoVillage kVillages[] = {
      "Batou Xibian Economic Cooperative", "村委会服务点"},
 };
 
+/// A demo gift box of several villages' goods: components by their demo product's name.
+struct DemoBundle {
+  const char* sku;
+  const char* name;
+  const char* name_en;
+  domain::Fen price;
+  const char* description;
+  std::vector<std::pair<const char*, std::int64_t>> components;
+};
+
+const std::vector<DemoBundle>& demo_bundles() {
+  static const std::vector<DemoBundle> bundles = {
+      {"YZ-BOX-CJ",
+       "春节礼盒",
+       "Spring Festival gift box",
+       domain::Fen(21800),
+       "瑶前手工乌龙茶、瑶前五香花生、型厝头水紫菜和东鲤蜜饯橄榄，一盒装下三个村的年味。",
+       {{"瑶前手工乌龙茶礼罐 250g", 1},
+        {"瑶前五香花生 500g", 1},
+        {"型厝头水紫菜 100g", 2},
+        {"东鲤蜜饯橄榄 250g", 1}}},
+      {"YZ-BOX-AH",
+       "安海伴手礼",
+       "Anhai souvenir box",
+       domain::Fen(5600),
+       "东鲤陈皮梅、仁寿红色文创徽章和安平桥明信片，带一份安海回家。",
+       {{"东鲤陈皮梅 200g", 1}, {"仁寿红色文创徽章", 2}, {"安平桥明信片套装", 1}}},
+  };
+  return bundles;
+}
+
 /// Weighed demo products get scale codes from here on, in catalog order (README "Scale labels").
 constexpr int kFirstDemoPlu = 10001;
 
@@ -173,6 +204,28 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
       if (product.unit == domain::Unit::gram) product.plu = plu++;
       product.low_stock = product.unit == domain::Unit::gram ? 2000 : 8;
       product_ids.push_back(store::insert_product(unit, product));
+    }
+    // Gift boxes (礼盒) of several villages: no stock of their own, sold from their components'.
+    std::map<std::string, std::int64_t> ids_by_name;
+    for (std::size_t i = 0; i < demo_products().size(); ++i)
+      ids_by_name[demo_products()[i].name] = product_ids[i];
+    for (const auto& box : demo_bundles()) {
+      store::ProductRecord product;
+      product.sku = box.sku;
+      product.kind = domain::ProductKind::bundle;
+      product.name = box.name;
+      product.name_en = box.name_en;
+      product.description = box.description;
+      product.origin = "新店村青年团队把各村好物组合包装 / packed by Xindian's young team";
+      product.village_id = village_ids.at("xindian");
+      product.category_id = category_ids.at("gift-boxes");
+      product.unit = domain::Unit::piece;
+      product.price = box.price;
+      product.featured = true;
+      std::vector<domain::BundleComponent> components;
+      for (const auto& [name, quantity] : box.components)
+        components.push_back({ids_by_name.at(name), quantity});
+      store::replace_bundle_components(unit, store::insert_product(unit, product), components);
     }
     store::bump_catalog_version(unit);
   });

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/error.hpp"
@@ -23,6 +24,7 @@
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
 #include "yizhan/store/orders.hpp"
+#include "yizhan/store/products.hpp"
 #include "yizhan/store/stock.hpp"
 
 namespace yizhan::service {
@@ -93,7 +95,8 @@ Order to_order(const store::OrderRecord& r, bool show_pickup_code, bool for_staf
   o.created_at = r.created_at;
   for (const auto& l : r.lines)
     o.lines.push_back({l.line_no, l.product_id, l.name, l.village_id, l.village_name, l.unit,
-                       l.quantity, Fen(l.unit_price_fen), Fen(l.gross_fen)});
+                       l.quantity, Fen(l.unit_price_fen), Fen(l.gross_fen), 0, l.bundle_product_id,
+                       l.bundle_name, l.bundle_quantity, l.bundle_group});
   for (const auto& e : r.events)
     o.history.push_back({e.state, e.by_kind, e.note, e.at});
   if (r.payment)
@@ -281,7 +284,8 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     order.pickup_code = six_digits();
 
     std::vector<domain::SaleLineInput> inputs;
-    std::map<std::int64_t, std::int64_t> quantities;
+    std::vector<store::OrderableProduct> products;
+    std::vector<std::vector<store::ComponentRecord>> contents;  // a box's, per asked line
     for (std::size_t i = 0; i < request.lines.size(); ++i) {
       const auto& asked = request.lines[i];
       const std::string at = "lines[" + std::to_string(i) + "]";
@@ -290,32 +294,79 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
         throw Error::invalid_field(at + ".product_id", "该商品不在网店出售 / not sold online");
       const auto quantity =
           domain::Quantity::from_client(product->unit, asked.quantity, at + ".quantity");
+      std::vector<store::ComponentRecord> components;
+      if (product->kind == domain::ProductKind::bundle) {
+        components = store::bundle_components(unit, product->id, order.business_day);
+        if (components.empty())
+          throw Error::invalid_field(at + ".product_id", "礼盒是空的 / the bundle is empty");
+        for (const auto& c : components)
+          if (!c.active || !c.village_active)
+            throw Error::invalid_field(
+                at + ".product_id", "礼盒里的" + c.name + "已下架 / a component is not for sale");
+      }
       domain::SaleLineInput input;
       input.quantity = quantity;
       input.unit_price = product->price;
       input.commission_bps = domain::rate_in_force(product->rates);
       inputs.push_back(input);
-      store::OrderLineRecord line;
-      line.line_no = static_cast<int>(i + 1);
-      line.product_id = product->id;
-      line.village_id = product->village_id;
-      line.village_name = product->village_name;
-      line.name = product->name;
-      line.unit = product->unit;
-      line.quantity = quantity.amount();
-      line.unit_price_fen = product->price.value();
-      order.lines.push_back(std::move(line));
-      quantities[product->id] += quantity.amount();
+      products.push_back(*product);
+      contents.push_back(std::move(components));
     }
     const auto priced = domain::price_sale(inputs, Fen(0), domain::Rounding::none);
     std::vector<Fen> totals;
+    // One order line per product line, and one per component of a gift box with its part of
+    // the box's price (split by the components' list prices, each part by its own rate).
+    std::map<std::int64_t, std::int64_t> quantities;
     for (std::size_t i = 0; i < priced.lines.size(); ++i) {
-      auto& line = order.lines[i];
-      line.gross_fen = priced.lines[i].gross.value();
-      line.commission_bps = priced.lines[i].commission_bps;
-      line.fee_fen = priced.lines[i].split.fee.value();
-      line.share_fen = priced.lines[i].split.share.value();
-      totals.push_back(priced.lines[i].gross);
+      const auto& product = products[i];
+      const auto& p = priced.lines[i];
+      totals.push_back(p.gross);
+      if (contents[i].empty()) {
+        store::OrderLineRecord line;
+        line.line_no = static_cast<int>(order.lines.size() + 1);
+        line.product_id = product.id;
+        line.village_id = product.village_id;
+        line.village_name = product.village_name;
+        line.name = product.name;
+        line.unit = product.unit;
+        line.quantity = inputs[i].quantity.amount();
+        line.unit_price_fen = product.price.value();
+        line.gross_fen = p.gross.value();
+        line.commission_bps = p.commission_bps;
+        line.fee_fen = p.split.fee.value();
+        line.share_fen = p.split.share.value();
+        quantities[line.product_id] += line.quantity;
+        order.lines.push_back(std::move(line));
+        continue;
+      }
+      const std::int64_t boxes = inputs[i].quantity.amount();
+      std::vector<domain::BundleComponentTerms> terms;
+      for (const auto& c : contents[i])
+        terms.push_back({c.quantity, c.price, domain::rate_in_force(c.rates)});
+      const auto parts = domain::split_bundle_line(p, boxes, terms);
+      const int group = static_cast<int>(order.lines.size() + 1);
+      for (std::size_t k = 0; k < parts.size(); ++k) {
+        const auto& c = contents[i][k];
+        store::OrderLineRecord line;
+        line.line_no = static_cast<int>(order.lines.size() + 1);
+        line.product_id = c.product_id;
+        line.village_id = c.village_id;
+        line.village_name = c.village_name;
+        line.name = c.name;
+        line.unit = c.unit;
+        line.quantity = parts[k].quantity;
+        line.unit_price_fen = c.price.value();
+        line.gross_fen = parts[k].gross.value();
+        line.commission_bps = parts[k].commission_bps;
+        line.fee_fen = parts[k].split.fee.value();
+        line.share_fen = parts[k].split.share.value();
+        line.bundle_product_id = product.id;
+        line.bundle_name = product.name;
+        line.bundle_quantity = boxes;
+        line.bundle_group = group;
+        quantities[line.product_id] += line.quantity;
+        order.lines.push_back(std::move(line));
+      }
     }
     const Fen fee =
         domain::delivery_fee(settings_.delivery, priced.total, *fulfilment, area.value_or(""));
@@ -964,8 +1015,25 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
     input.refundable = refundable;
     // Goods still here give their reservation back whatever `returned` says.
     const bool reserved = domain::holds_reservation(state);
-    for (const auto& ask : request.lines)
-      input.asks.push_back({ask.line_no, ask.quantity, ask.returned && !reserved});
+    for (const auto& ask : request.lines) {
+      // A line of a gift box stands for the whole box: that many boxes of each of its lines.
+      const auto box = std::find_if(order.lines.begin(), order.lines.end(), [&](const auto& l) {
+        return l.line_no == ask.line_no && l.bundle_product_id;
+      });
+      if (box == order.lines.end() || ask.quantity <= 0) {
+        input.asks.push_back({ask.line_no, ask.quantity, ask.returned && !reserved});
+        continue;
+      }
+      if (ask.quantity > box->bundle_quantity)
+        throw Error(ErrorCode::refund_exceeds_sale,
+                    "退款盒数超过所购盒数 / more boxes than were bought",
+                    {{"line_quantity", std::to_string(box->bundle_quantity)},
+                     {"asked", std::to_string(ask.quantity)}});
+      for (const auto& line : order.lines)
+        if (line.bundle_product_id && line.bundle_group == box->bundle_group)
+          input.asks.push_back({line.line_no, ask.quantity * (line.quantity / line.bundle_quantity),
+                                ask.returned && !reserved});
+    }
     input.refund_fee = request.delivery_fee;
     input.everything = request.all;
     const auto plan = domain::plan_order_refund(input);

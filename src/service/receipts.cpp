@@ -169,7 +169,33 @@ domain::ReceiptData receipt_data(const Sale& sale, const CounterSettings& settin
   receipt.reprint = reprint;
   receipt.offline = sale.offline;
   Fen line_discounts;
-  for (const auto& line : sale.lines) {
+  for (std::size_t i = 0; i < sale.lines.size();) {
+    const auto& line = sale.lines[i];
+    if (line.bundle_product_id) {
+      // A gift box prints as one item with what is inside (each part is its village's line).
+      domain::ReceiptItem item;
+      item.name = line.bundle_name;
+      std::string contents;
+      std::int64_t refunded_boxes = 0;
+      for (; i < sale.lines.size() && sale.lines[i].bundle_product_id &&
+             sale.lines[i].bundle_group == line.bundle_group;
+           ++i) {
+        const auto& part = sale.lines[i];
+        item.amount += part.list;
+        item.discount += part.line_discount;
+        contents += (contents.empty() ? "" : "、") + part.name + "×" +
+                    std::to_string(part.quantity / part.bundle_quantity);
+        refunded_boxes = part.refunded_quantity / (part.quantity / part.bundle_quantity);
+      }
+      item.quantity = domain::quantity_text(quantity_of(domain::Unit::piece, line.bundle_quantity),
+                                            Fen(item.amount.value() / line.bundle_quantity));
+      item.note = "内含 Contents: " + contents;
+      if (refunded_boxes > 0) item.note += "；已退 Refunded " + std::to_string(refunded_boxes);
+      line_discounts += item.discount;
+      receipt.items.push_back(std::move(item));
+      continue;
+    }
+    ++i;
     domain::ReceiptItem item;
     item.name = line.name;
     item.quantity = domain::quantity_text(quantity_of(line.unit, line.quantity), line.unit_price);

@@ -363,6 +363,11 @@ StoredReply StockService::receive(const ReceiptRequest& request, const Actor& ac
       if (!product) {
         throw Error::invalid_field(at(i, "product_id"), "没有这个商品 / no such product");
       }
+      if (product->kind == domain::ProductKind::bundle) {
+        throw Error::invalid_field(at(i, "product_id"),
+                                   "礼盒没有自己的库存，请收它的组成商品 / a bundle holds no "
+                                   "stock: receive its components");
+      }
       if (product->village_id != village_id) {
         throw Error::invalid_field(at(i, "product_id"),
                                    "该商品不属于这个村 / the product is not this village's");
@@ -698,6 +703,10 @@ StoredReply StockService::count(const CountRequest& request, const Actor& actor,
       const auto product = store::find_product(unit, product_id);
       if (!product) {
         throw Error::invalid_field(at(index, "product_id"), "没有这个商品 / no such product");
+      }
+      if (product->kind == domain::ProductKind::bundle) {
+        throw Error::invalid_field(at(index, "product_id"),
+                                   "礼盒没有自己的库存 / a bundle holds no stock to count");
       }
       const auto level = store::lock_level(unit, product_id);
       if (!level) {

@@ -82,7 +82,7 @@ const char* lock_clause(RowLock lock) {
 
 constexpr const char* kSellableColumns =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active, v.name, ";
+    "       v.commission_bps, p.active, v.active, v.name, p.kind, ";
 
 /// The rest of kSellableColumns: the terms in force on the day (two placeholders).
 std::string sellable_query(const char* where) {
@@ -113,7 +113,9 @@ std::optional<SellableProduct> read_sellable(sql::PreparedStatement& statement) 
   p.active = row->getBoolean(8);
   p.village_active = row->getBoolean(9);
   p.village_name = row->getString(10);
-  read_terms(*row, 11, p.rates);
+  p.kind = domain::parse_product_kind(std::string(row->getString(11)))
+               .value_or(domain::ProductKind::item);
+  read_terms(*row, 12, p.rates);
   return p;
 }
 
@@ -455,8 +457,9 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   std::string query =
       "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
       "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
-      "fee_fen, share_fen, code) VALUES ";
-  query += value_rows(sale.lines.size(), 16);
+      "fee_fen, share_fen, code, bundle_product_id, bundle_name, bundle_quantity, bundle_group) "
+      "VALUES ";
+  query += value_rows(sale.lines.size(), 20);
   query += " RETURNING id, line_no";
   auto& lines = unit.statement(query);
   int index = 1;
@@ -480,6 +483,15 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
       lines.setString(index++, *line.code);
     else
       lines.setNull(index++, 0);
+    if (line.bundle_product_id) {
+      lines.setInt64(index++, *line.bundle_product_id);
+      lines.setString(index++, line.bundle_name);
+      lines.setInt64(index++, line.bundle_quantity);
+      lines.setInt(index++, line.bundle_group);
+    } else {
+      for (int i = 0; i < 4; ++i)
+        lines.setNull(index++, 0);
+    }
   }
   {
     Rows rows(lines.executeQuery());
@@ -540,7 +552,8 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
             "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, "
             "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
             "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
-            "       l.refunded_quantity, l.code "
+            "       l.refunded_quantity, l.code, l.bundle_product_id, l.bundle_name, "
+            "       l.bundle_quantity, l.bundle_group "
             "FROM sale_lines l JOIN villages v ON v.id = l.village_id WHERE l.sale_id = ? "
             "ORDER BY l.line_no") +
         (lock_lines ? " FOR UPDATE" : ""));
@@ -566,6 +579,12 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
       line.share_fen = rows->getInt64(16);
       line.refunded_quantity = rows->getInt64(17);
       if (!rows->isNull(18)) line.code = rows->getString(18);
+      if (!rows->isNull(19)) {
+        line.bundle_product_id = rows->getInt64(19);
+        line.bundle_name = rows->getString(20);
+        line.bundle_quantity = rows->getInt64(21);
+        line.bundle_group = rows->getInt(22);
+      }
       sale.lines.push_back(std::move(line));
     }
   }

@@ -71,7 +71,8 @@ OrderRecord read_order(sql::ResultSet& row) {
 std::vector<OrderLineRecord> order_lines(UnitOfWork& unit, std::int64_t order_id) {
   auto& statement = unit.statement(
       "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
-      "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen "
+      "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
+      "l.bundle_product_id, l.bundle_name, l.bundle_quantity, l.bundle_group "
       "FROM order_lines l JOIN villages v ON v.id = l.village_id WHERE l.order_id = ? "
       "ORDER BY l.line_no");
   statement.setInt64(1, order_id);
@@ -92,6 +93,12 @@ std::vector<OrderLineRecord> order_lines(UnitOfWork& unit, std::int64_t order_id
     l.commission_bps = rows->getInt(11);
     l.fee_fen = rows->getInt64(12);
     l.share_fen = rows->getInt64(13);
+    if (!rows->isNull(14)) {
+      l.bundle_product_id = rows->getInt64(14);
+      l.bundle_name = rows->getString(15);
+      l.bundle_quantity = rows->getInt64(16);
+      l.bundle_group = rows->getInt(17);
+    }
     lines.push_back(std::move(l));
   }
   return lines;
@@ -157,7 +164,7 @@ std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t
                                                   const std::string& day) {
   auto& statement = unit.statement(
       std::string("SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-                  "v.name, v.commission_bps, p.active AND p.online AND v.active, ") +
+                  "v.name, v.commission_bps, p.active AND p.online AND v.active, p.kind, ") +
       kProductTermInForce + ", " + kVillageTermInForce +
       " FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?");
   statement.setString(1, day);
@@ -175,11 +182,13 @@ std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t
   p.village_name = row->getString(7);
   p.rates.village_column = row->getInt(8);
   p.offered = row->getBoolean(9);
-  if (!row->isNull(10)) {
-    const int product = row->getInt(10);  // -1: the override ended
+  p.kind = domain::parse_product_kind(std::string(row->getString(10)))
+               .value_or(domain::ProductKind::item);
+  if (!row->isNull(11)) {
+    const int product = row->getInt(11);  // -1: the override ended
     p.rates.product_term = product < 0 ? std::optional<int>() : std::optional<int>(product);
   }
-  if (!row->isNull(11)) p.rates.village_term = row->getInt(11);
+  if (!row->isNull(12)) p.rates.village_term = row->getInt(12);
   return p;
 }
 
@@ -230,8 +239,9 @@ void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_
 
   std::string query =
       "INSERT INTO order_lines (order_id, line_no, product_id, village_id, name, unit, quantity, "
-      "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen) VALUES ";
-  query += value_rows(order.lines.size(), 12);
+      "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen, bundle_product_id, "
+      "bundle_name, bundle_quantity, bundle_group) VALUES ";
+  query += value_rows(order.lines.size(), 16);
   query += " RETURNING id, line_no";
   auto& lines = unit.statement(query);
   int index = 1;
@@ -248,6 +258,15 @@ void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_
     lines.setInt(index++, line.commission_bps);
     lines.setInt64(index++, line.fee_fen);
     lines.setInt64(index++, line.share_fen);
+    if (line.bundle_product_id) {
+      lines.setInt64(index++, *line.bundle_product_id);
+      lines.setString(index++, line.bundle_name);
+      lines.setInt64(index++, line.bundle_quantity);
+      lines.setInt(index++, line.bundle_group);
+    } else {
+      for (int i = 0; i < 4; ++i)
+        lines.setNull(index++, 0);
+    }
   }
   Rows ids(lines.executeQuery());
   while (ids->next())

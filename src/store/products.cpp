@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "commission_terms_sql.hpp"
+#include "rows.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/stock.hpp"
 
@@ -15,7 +17,8 @@ namespace {
 constexpr const char* kProductColumns =
     "SELECT p.id, p.sku, p.barcode, p.name, p.name_en, p.description, p.origin, p.village_id, "
     "       p.category_id, p.unit, p.price_fen, p.commission_bps, p.shelf_life_days, p.active, "
-    "       p.online, p.featured, p.image_path, v.name, c.name, v.active, p.plu, p.low_stock "
+    "       p.online, p.featured, p.image_path, v.name, c.name, v.active, p.plu, p.low_stock, "
+    "       p.kind "
     "FROM products p JOIN villages v ON v.id = p.village_id "
     "JOIN categories c ON c.id = p.category_id ";
 
@@ -51,6 +54,8 @@ ProductRecord read_product(sql::ResultSet& row) {
   p.village_active = row.getBoolean(20);
   if (!row.isNull(21)) p.plu = row.getInt(21);
   if (!row.isNull(22)) p.low_stock = row.getInt64(22);
+  p.kind = domain::parse_product_kind(std::string(row.getString(23)))
+               .value_or(domain::ProductKind::item);
   return p;
 }
 
@@ -112,7 +117,7 @@ void bind_nullable(sql::PreparedStatement& statement, int index, const std::opti
   }
 }
 
-/// Binds the 18 writable columns in the order of the INSERT and UPDATE below.
+/// Binds the 19 writable columns in the order of the INSERT and UPDATE below.
 void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
   statement.setString(1, p.sku);
   bind_nullable(statement, 2, p.barcode);
@@ -132,6 +137,7 @@ void bind_product(sql::PreparedStatement& statement, const ProductRecord& p) {
   bind_nullable(statement, 16, p.image_path);
   bind_nullable(statement, 17, p.plu);
   bind_nullable(statement, 18, p.low_stock);
+  statement.setString(19, std::string(domain::to_string(p.kind)));
 }
 
 }  // namespace
@@ -184,6 +190,10 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& 
   std::vector<ProductRecord> products;
   while (rows->next())
     products.push_back(read_product(*rows));
+  rows.reset();
+  for (auto& product : products)
+    if (product.kind == domain::ProductKind::bundle)
+      product.components = bundle_components(unit, product.id);
   return {std::move(products), total};
 }
 
@@ -193,7 +203,11 @@ std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, boo
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
-  return read_product(*rows);
+  auto product = read_product(*rows);
+  rows.reset();
+  if (product.kind == domain::ProductKind::bundle)
+    product.components = bundle_components(unit, product.id);
+  return product;
 }
 
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode) {
@@ -201,14 +215,19 @@ std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std
   statement.setString(1, barcode);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;
-  return read_product(*rows);
+  auto product = read_product(*rows);
+  rows.reset();
+  if (product.kind == domain::ProductKind::bundle)
+    product.components = bundle_components(unit, product.id);
+  return product;
 }
 
 std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product) {
   auto& statement = unit.statement(
       "INSERT INTO products (sku, barcode, name, name_en, description, origin, village_id, "
       "category_id, unit, price_fen, commission_bps, shelf_life_days, active, online, featured, "
-      "image_path, plu, low_stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "image_path, plu, low_stock, kind) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   bind_product(statement, product);
   statement.executeUpdate();
   std::unique_ptr<sql::ResultSet> rows(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
@@ -224,10 +243,96 @@ void update_product(UnitOfWork& unit, const ProductRecord& product) {
       "UPDATE products SET sku = ?, barcode = ?, name = ?, name_en = ?, description = ?, "
       "origin = ?, village_id = ?, category_id = ?, unit = ?, price_fen = ?, commission_bps = ?, "
       "shelf_life_days = ?, active = ?, online = ?, featured = ?, image_path = ?, plu = ?, "
-      "low_stock = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
+      "low_stock = ?, kind = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ?");
   bind_product(statement, product);
-  statement.setInt64(19, product.id);
+  statement.setInt64(20, product.id);
   statement.executeUpdate();
+}
+
+namespace {
+
+std::vector<ComponentRecord> read_components(UnitOfWork& unit, std::int64_t bundle_id,
+                                             const std::string* day) {
+  const std::string terms =
+      day ? std::string(", ") + kProductTermInForce + ", " + kVillageTermInForce : std::string();
+  auto& statement = unit.statement(
+      "SELECT pc.component_id, pc.quantity, p.name, p.name_en, p.kind, p.unit, p.price_fen, "
+      "       p.commission_bps, p.village_id, v.name, v.commission_bps, p.active, v.active" +
+      terms +
+      " FROM product_components pc JOIN products p ON p.id = pc.component_id "
+      "JOIN villages v ON v.id = p.village_id WHERE pc.bundle_id = ? ORDER BY pc.position");
+  int index = 1;
+  if (day) {
+    statement.setString(index++, *day);
+    statement.setString(index++, *day);
+  }
+  statement.setInt64(index, bundle_id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  std::vector<ComponentRecord> components;
+  while (rows->next()) {
+    ComponentRecord c;
+    c.product_id = rows->getInt64(1);
+    c.quantity = rows->getInt64(2);
+    c.name = rows->getString(3);
+    c.name_en = rows->getString(4);
+    c.kind = domain::parse_product_kind(std::string(rows->getString(5)))
+                 .value_or(domain::ProductKind::item);
+    c.unit = domain::parse_unit(std::string(rows->getString(6))).value_or(domain::Unit::piece);
+    c.price = domain::Fen(rows->getInt64(7));
+    if (!rows->isNull(8)) c.rates.product_column = rows->getInt(8);
+    c.village_id = rows->getInt64(9);
+    c.village_name = rows->getString(10);
+    c.rates.village_column = rows->getInt(11);
+    c.active = rows->getBoolean(12);
+    c.village_active = rows->getBoolean(13);
+    if (day) {
+      if (!rows->isNull(14)) {
+        const int product = rows->getInt(14);  // -1: the override ended
+        c.rates.product_term = product < 0 ? std::optional<int>() : std::optional<int>(product);
+      }
+      if (!rows->isNull(15)) c.rates.village_term = rows->getInt(15);
+    }
+    components.push_back(std::move(c));
+  }
+  return components;
+}
+
+}  // namespace
+
+std::vector<ComponentRecord> bundle_components(UnitOfWork& unit, std::int64_t bundle_id) {
+  return read_components(unit, bundle_id, nullptr);
+}
+
+std::vector<ComponentRecord> bundle_components(UnitOfWork& unit, std::int64_t bundle_id,
+                                               const std::string& day) {
+  return read_components(unit, bundle_id, &day);
+}
+
+void replace_bundle_components(UnitOfWork& unit, std::int64_t bundle_id,
+                               const std::vector<domain::BundleComponent>& components) {
+  auto& remove = unit.statement("DELETE FROM product_components WHERE bundle_id = ?");
+  remove.setInt64(1, bundle_id);
+  remove.executeUpdate();
+  if (components.empty()) return;
+  auto& insert = unit.statement(
+      "INSERT INTO product_components (bundle_id, component_id, position, quantity) VALUES " +
+      value_rows(components.size(), 4));
+  int index = 1;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    insert.setInt64(index++, bundle_id);
+    insert.setInt64(index++, components[i].product_id);
+    insert.setInt(index++, static_cast<int>(i + 1));
+    insert.setInt64(index++, components[i].quantity);
+  }
+  insert.executeUpdate();
+}
+
+bool is_bundle_component(UnitOfWork& unit, std::int64_t product_id) {
+  auto& statement =
+      unit.statement("SELECT 1 FROM product_components WHERE component_id = ? LIMIT 1");
+  statement.setInt64(1, product_id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  return rows->next();
 }
 
 std::int64_t catalog_version(UnitOfWork& unit) {

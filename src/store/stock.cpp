@@ -66,8 +66,10 @@ constexpr const char* kLevelColumns =
 
 // One statement text for every filter combination, so it is prepared once per connection.
 // "Low" is available (on hand less reserved) at or below the product's threshold.
+// Gift boxes hold no stock of their own (their components do): they have no level to list.
 constexpr const char* kLevelFilter =
-    "WHERE (? IS NULL OR p.village_id = ?) AND (? IS NULL OR p.category_id = ?) "
+    "WHERE p.kind = 'item' AND (? IS NULL OR p.village_id = ?) AND (? IS NULL OR p.category_id = "
+    "?) "
     "  AND (? = 0 OR (p.low_stock IS NOT NULL AND l.on_hand - l.reserved <= p.low_stock)) "
     "  AND (? IS NULL OR EXISTS (SELECT 1 FROM stock_lots e WHERE e.product_id = p.id "
     "       AND e.remaining > 0 AND e.expires_on <= ?)) ";

@@ -116,7 +116,9 @@ TEST(StockOverHttp, ReceiveWriteOffCountAndCheckOverHttp) {
   ASSERT_EQ(products.status, 200);
   json basket;
   for (const auto& product : products.body["items"]) {
-    if (product["shelf_life_days"].is_null() && product["unit"] == "piece") basket = product;
+    if (product["shelf_life_days"].is_null() && product["unit"] == "piece" &&
+        product["kind"] == "item")
+      basket = product;
   }
   ASSERT_FALSE(basket.is_null());
   const auto id = basket["id"].get<int>();

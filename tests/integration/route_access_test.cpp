@@ -48,6 +48,7 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/categories", Access::anyone},
     {"GET /api/v1/products", Access::anyone},
     {"GET /api/v1/products/{id}", Access::anyone},
+    {"GET /api/v1/products/{id}/availability", Access::anyone},
     {"GET /api/v1/products/by-barcode/{code}", Access::staff},
     {"POST /api/v1/products", Access::admin},
     {"PATCH /api/v1/products/{id}", Access::admin},

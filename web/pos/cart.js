@@ -38,6 +38,18 @@ export async function loadCatalog() {
 
 // --- the cart --------------------------------------------------------------------------------
 
+/** A gift box's contents on the counter: "内含 瑶前乌龙茶×1（瑶前村）、…". */
+export function bundleContentsText(product) {
+  const items = (product.components ?? []).map((c) => `${localName(c)}×${c.quantity}（${c.village_name}）`);
+  return ` ${t('pos.bundle_contents', { items: items.join('、') })}`;
+}
+
+/** The villages a gift box's money goes to, for the search list. */
+function bundleVillagesText(product) {
+  const villages = [...new Set((product.components ?? []).map((c) => c.village_name))];
+  return t('pos.bundle_villages', { villages: villages.join('、') });
+}
+
 export function renderCart() {
   const rows = state.cart.lines.map((line, index) => {
     const row = element('tr', { attributes: { 'data-index': String(index) } }, [
@@ -45,6 +57,7 @@ export function renderCart() {
       element('td', { className: 'name' }, [
         element('span', { text: lineName(line) }),
         ...(line.code ? [element('small', { className: 'code', text: ` ${line.code}` })] : []),
+        ...(line.product.kind === 'bundle' ? [element('small', { className: 'bundle-contents', text: bundleContentsText(line.product) })] : []),
       ]),
       element('td', { className: 'num', text: quantityText(line) }),
       element('td', { className: 'num', text: unitPriceText(line.product) }),
@@ -201,7 +214,7 @@ export function renderResults() {
       attributes: { role: 'option', 'aria-selected': String(index === state.resultIndex) },
     }, [
       element('span', { className: 'name', text: localName(product) }),
-      element('span', { className: 'village', text: product.village_name ?? '' }),
+      element('span', { className: 'village', text: product.kind === 'bundle' ? bundleVillagesText(product) : product.village_name ?? '' }),
       element('span', { className: 'price', text: unitPriceText(product) }),
     ]);
     item.addEventListener('mousedown', (event) => {

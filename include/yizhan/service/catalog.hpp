@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/time.hpp"
@@ -44,10 +45,24 @@ struct Category {
   std::string name_en;
 };
 
+/// One component of a gift box as the catalog shows it.
+struct ProductComponent {
+  std::int64_t product_id = 0;
+  std::int64_t quantity = 0;  ///< in one box
+  std::string name;
+  std::string name_en;
+  std::int64_t village_id = 0;
+  std::string village_name;
+  domain::Fen price;  ///< its list price now
+  bool active = true;
+};
+
 /// A product as the catalog shows it.
 struct Product {
   std::int64_t id = 0;
   std::string sku;
+  domain::ProductKind kind = domain::ProductKind::item;
+  std::vector<ProductComponent> components;  ///< a box's contents; empty for an item
   std::optional<std::string> barcode;
   std::string name;
   std::string name_en;
@@ -92,8 +107,10 @@ struct VillageChanges {
 /// Fields of a product to create or change. For nullable fields the outer optional says
 /// "given", the inner one the value (nothing = set to null).
 struct ProductChanges {
-  std::optional<std::string> sku, name, name_en, description, origin, unit;
+  std::optional<std::string> sku, name, name_en, description, origin, unit, kind;
   std::optional<std::optional<std::string>> barcode;
+  /// A box's contents (with kind "bundle"); replaces the whole list.
+  std::optional<std::vector<domain::BundleComponent>> components;
   std::optional<std::int64_t> village_id, category_id;
   std::optional<domain::Fen> price;
   std::optional<std::optional<std::int64_t>> commission_bps, shelf_life_days, plu, low_stock;
@@ -187,6 +204,9 @@ class CatalogService {
   /// The product a cashier scanned: 404 unless it is offered at the counter (a delisted
   /// product, or one of an inactive village, cannot be sold by scanning).
   Product product_by_barcode(const std::string& barcode);
+  /// What can be sold of a product now (on hand − reserved; for a box the minimum over its
+  /// components of floor(available / quantity)); 404 as product() for hidden ones.
+  std::int64_t available(std::int64_t id, bool include_hidden);
   Product create_product(const ProductChanges& fields, const Actor& actor);
   /// Creates a product at most once per Idempotency-Key: a repeat replays the first answer.
   StoredReply create_product(const ProductChanges& fields, const Actor& actor,

@@ -121,6 +121,13 @@ struct SaleLine {
   domain::Fen share;
   std::int64_t refunded_quantity = 0;
   std::optional<std::string> code;
+  /// A component line of a gift box (礼盒): the box, its name, how many boxes, and the line
+  /// number of the box's first component line, which all its lines share. A box is refunded
+  /// whole: refunding any of its lines refunds that many boxes of every component.
+  std::optional<std::int64_t> bundle_product_id;
+  std::string bundle_name;
+  std::int64_t bundle_quantity = 0;
+  int bundle_group = 0;
   struct Lot {
     std::int64_t lot_id = 0;
     std::string lot;
@@ -155,6 +162,8 @@ struct Sale {
   std::vector<SaleRefundSummary> refunds;
 };
 
+/// A line to refund; for a line of a gift box, `quantity` counts boxes and every line of the
+/// box is refunded with it.
 struct RefundLineRequest {
   std::int64_t line_id = 0;
   std::int64_t quantity = 0;

@@ -76,6 +76,12 @@ struct OrderLine {
   domain::Fen unit_price;
   domain::Fen gross;
   std::int64_t refunded_quantity = 0;  ///< held by refunds succeeded or in progress (staff)
+  /// A component line of a gift box: the box, its name, how many boxes, the box's first line.
+  /// Refunding any line of a box refunds that many boxes of every line of it.
+  std::optional<std::int64_t> bundle_product_id;
+  std::string bundle_name;
+  std::int64_t bundle_quantity = 0;
+  int bundle_group = 0;
 };
 
 struct OrderHistoryEntry {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
@@ -102,6 +103,7 @@ struct SellableProduct {
   bool active = true;
   bool village_active = true;
   std::string village_name;
+  domain::ProductKind kind = domain::ProductKind::item;
 };
 /// The product by id, barcode or scale code, with the commission terms in force on `day`
 /// ("YYYY-MM-DD", the sale's business day), all in one statement.
@@ -152,6 +154,12 @@ struct SaleLineRecord {
   std::int64_t share_fen = 0;
   std::int64_t refunded_quantity = 0;
   std::optional<std::string> code;
+  /// A component line of a gift box: the box's product and name, how many boxes, and the
+  /// line number of the box's first component line (what ties the box's lines together).
+  std::optional<std::int64_t> bundle_product_id;
+  std::string bundle_name;
+  std::int64_t bundle_quantity = 0;
+  int bundle_group = 0;
   struct Lot {
     std::int64_t lot_id = 0;
     std::string lot;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
@@ -31,6 +32,12 @@ struct OrderLineRecord {
   int commission_bps = 0;
   std::int64_t fee_fen = 0;
   std::int64_t share_fen = 0;
+  /// A component line of a gift box (as on sale_lines): the box, its name, how many boxes,
+  /// and the line number of the box's first line.
+  std::optional<std::int64_t> bundle_product_id;
+  std::string bundle_name;
+  std::int64_t bundle_quantity = 0;
+  int bundle_group = 0;
 };
 
 struct OrderEventRecord {
@@ -95,6 +102,7 @@ struct OrderableProduct {
   std::int64_t village_id = 0;
   std::string village_name;
   bool offered = false;  ///< listed, shown online, its village active
+  domain::ProductKind kind = domain::ProductKind::item;
 };
 /// The product with the commission terms in force on `day` ("YYYY-MM-DD", the order's
 /// business day), in one statement.

@@ -20,6 +20,12 @@ export function newLine(product, quantity, { code = null, label_fen = null } = {
       unit: product.unit,
       price_fen: product.price_fen,
       barcode: product.barcode ?? null,
+      // A gift box keeps what is inside and from which villages, for the cart line to show.
+      ...(product.kind === 'bundle' ? {
+        kind: 'bundle',
+        components: (product.components ?? []).map(({ product_id, name, name_en, quantity, village_name }) => (
+          { product_id, name, name_en, quantity, village_name })),
+      } : {}),
     },
     quantity,
     discount_fen: 0,

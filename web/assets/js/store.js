@@ -106,13 +106,34 @@ async function renderList() {
     ...(page < pages ? [link(page + 1, 'list.next')] : []));
 }
 
+/** A gift box's contents, each with its village, and how many boxes can be sold now. */
+function bundleContents(product) {
+  const villages = [...new Set(product.components.map((c) => c.village_name))].join('、');
+  const availability = element('p', { className: 'hint', attributes: { id: 'bundle-available' } });
+  api(`/api/v1/products/${product.id}/availability`).then((answer) => {
+    availability.textContent = answer.available > 0
+      ? t('product.bundle_available', { count: answer.available })
+      : t('product.bundle_sold_out');
+  }).catch(() => {});
+  return [
+    element('h2', { text: t('product.bundle_contents') }),
+    element('ul', { className: 'bundle-contents', attributes: { id: 'bundle-contents' } }, product.components.map((c) => element('li', {}, [
+      element('a', { text: t('product.bundle_item', { name: localName(c), quantity: c.quantity }), attributes: { href: `/product.html?id=${c.product_id}` } }),
+      element('span', { className: 'hint', text: ` · ${c.village_name}` }),
+    ]))),
+    element('p', { className: 'hint', text: t('product.bundle_villages', { villages }) }),
+    availability,
+  ];
+}
+
 async function renderProduct() {
   const container = document.querySelector('#product');
   try {
     const product = await api(`/api/v1/products/${encodeURIComponent(params.get('id'))}`);
     document.title = `${localName(product)} · ${t('station.name')}`;
+    const bundle = product.kind === 'bundle';
     const facts = [
-      [t('product.village'), element('a', { text: product.village_name, attributes: { href: `/village.html?id=${product.village_id}` } })],
+      [t(bundle ? 'product.bundle_packer' : 'product.village'), element('a', { text: product.village_name, attributes: { href: `/village.html?id=${product.village_id}` } })],
       [t('product.category'), element('a', { text: product.category_name, attributes: { href: `/products.html?category_id=${product.category_id}` } })],
       [t('product.shelf_life'), product.shelf_life_days ? t('product.days', { days: product.shelf_life_days }) : t('product.no_shelf_life')],
       [t('product.sku'), product.sku],
@@ -126,6 +147,7 @@ async function renderProduct() {
         element('p', { className: 'price big', text: priceLabel(product) }),
         ...(product.unit === 'g' ? [element('p', { className: 'hint', text: `${t('product.by_weight')} · ${t('product.per_kg', { price: formatFen(product.price_fen) })}` })] : []),
         element('p', { text: product.description }),
+        ...(bundle ? bundleContents(product) : []),
         element('h2', { text: t('product.origin') }),
         element('p', { text: product.origin }),
         element('dl', { className: 'facts' }, facts.flatMap(([term, value]) => [

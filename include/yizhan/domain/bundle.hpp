@@ -1,0 +1,72 @@
+// Gift boxes (礼盒): what a box may hold, how many can be sold, and how its price splits across
+// the villages of its components (by their list prices, with the one allocation function).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "yizhan/domain/commission.hpp"
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/sale.hpp"
+
+namespace yizhan::domain {
+
+/// A product's kind: an ordinary item with stock of its own, or a box made of items.
+enum class ProductKind { item, bundle };
+std::string_view to_string(ProductKind kind);
+std::optional<ProductKind> parse_product_kind(std::string_view text);
+
+/// One component of a box as defined: `quantity` of `product_id` in each box.
+struct BundleComponent {
+  std::int64_t product_id = 0;
+  std::int64_t quantity = 0;
+  friend bool operator==(const BundleComponent&, const BundleComponent&) = default;
+};
+
+inline constexpr std::int64_t kMaxComponentQuantity = 1000;
+inline constexpr std::size_t kMaxComponents = 20;
+
+/// Checks a box's definition without the database: at least two components, or one with
+/// quantity ≥ 2; quantities 1–1000; no product twice; not the box itself (`bundle_id`, 0 when
+/// it is being created). 422 naming the field ("components", "components[i].quantity",
+/// "components[i].product_id").
+void check_bundle_components(std::span<const BundleComponent> components, std::int64_t bundle_id);
+
+/// How many boxes can be sold: the minimum over components of floor(available / quantity),
+/// never below 0. `available[i]` belongs to `components[i]`.
+std::int64_t bundle_available(std::span<const BundleComponent> components,
+                              std::span<const std::int64_t> available);
+
+/// What the split needs of a component: its quantity in one box, its list price now and the
+/// commission rate in force for it (as a sale of it alone would take).
+struct BundleComponentTerms {
+  std::int64_t quantity = 0;  ///< per box
+  Fen unit_price;             ///< the component's list price (per piece)
+  int commission_bps = 0;
+};
+
+/// A box line's part for one component: the component line of the sale.
+struct BundleComponentPart {
+  std::int64_t quantity = 0;  ///< boxes × quantity per box
+  Fen list;                   ///< gross + line_discount + sale_discount
+  Fen line_discount;
+  Fen sale_discount;
+  Fen gross;
+  int commission_bps = 0;
+  CommissionSplit split;  ///< fee + share == gross, at the component's rate
+};
+
+/// Splits a priced box line (`boxes` boxes) across its components. The gross and the discount
+/// are each split by the components' list amounts (quantity × list price) with allocate(); the
+/// line's own discount is spread over the components' discount parts, so that every part is
+/// ≥ 0 and gross = list − line discount − sale discount per component. The parts of each of
+/// list, discounts, gross, fee and share sum exactly to the box line's (fee and share: as each
+/// component's gross splits by its own rate). No components, boxes ≤ 0 or a part that would be
+/// negative is `internal`.
+std::vector<BundleComponentPart> split_bundle_line(
+    const PricedLine& line, std::int64_t boxes, std::span<const BundleComponentTerms> components);
+
+}  // namespace yizhan::domain

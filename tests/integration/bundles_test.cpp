@@ -1,0 +1,540 @@
+// Gift boxes (礼盒, issue 10) on the real MariaDB through the API: defining a box (and every bad
+// definition refused naming its field), its availability as the minimum over its components,
+// selling boxes at the counter (each component's stock falls, each village's line carries its
+// part, the journal balances), refunding them exactly, and online checkout reserving component
+// stock without overselling; `yizhan check` after each.
+#include <gtest/gtest.h>
+
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/api_client.hpp"
+#include "yizhan/service/check.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/service/orders.hpp"
+#include "yizhan/service/stock.hpp"
+#include "yizhan/store/database.hpp"
+
+using namespace yizhan;
+using nlohmann::json;
+using test_support::ApiFixture;
+
+namespace {
+
+constexpr std::int64_t kGiftBoxes = 7;  // the gift-boxes category of sql/003
+
+class BundlesTest : public ::testing::Test {
+ protected:
+  BundlesTest() {
+    service::OrderSettings settings;
+    settings.delivery = {domain::Fen(800), domain::Fen(9900), {"安海镇"}};
+    orders = std::make_unique<service::OrderService>(
+        api.station.database, settings, std::map<std::string, service::PaymentAccount>{});
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
+  }
+
+  std::int64_t product(const std::string& sku, std::int64_t village_id, std::int64_t price_fen,
+                       json extra = json::object()) {
+    json body = {{"sku", sku},       {"name", "商品 " + sku}, {"village_id", village_id},
+                 {"category_id", 3}, {"unit", "piece"},       {"price_fen", price_fen}};
+    body.update(extra);
+    const auto created = api.call_json("POST", "/api/v1/products", "admin", body);
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.body.value("id", std::int64_t{0});
+  }
+
+  ApiFixture::Reply create_box(const json& components, json extra = json::object()) {
+    json body = {{"sku", "BOX-" + std::to_string(++boxes_made)},
+                 {"name", "春节礼盒"},
+                 {"kind", "bundle"},
+                 {"village_id", api.station.village_a},
+                 {"category_id", kGiftBoxes},
+                 {"unit", "piece"},
+                 {"price_fen", 4500},
+                 {"components", components}};
+    body.update(extra);
+    return api.call_json("POST", "/api/v1/products", "admin", body);
+  }
+
+  void receive(std::int64_t product_id, std::int64_t village_id, std::int64_t quantity) {
+    const auto reply = api.call_json(
+        "POST", "/api/v1/stock/receipts", "admin",
+        {{"village_id", village_id},
+         {"lines", {{{"product_id", product_id}, {"quantity", quantity}, {"lot", "L1"}}}}});
+    ASSERT_EQ(reply.status, 201) << reply.body;
+  }
+
+  std::int64_t scalar(const std::string& query) {
+    std::int64_t value = 0;
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      if (!s->execute(query)) return;
+      std::unique_ptr<sql::ResultSet> rows(s->getResultSet());
+      if (rows->next()) value = rows->isNull(1) ? 0 : rows->getInt64(1);
+    });
+    return value;
+  }
+
+  std::int64_t on_hand(std::int64_t product_id) {
+    return scalar("SELECT on_hand FROM stock_levels WHERE product_id = " +
+                  std::to_string(product_id));
+  }
+  std::int64_t reserved(std::int64_t product_id) {
+    return scalar("SELECT reserved FROM stock_levels WHERE product_id = " +
+                  std::to_string(product_id));
+  }
+  std::int64_t payable(std::int64_t village_id) {
+    return scalar(
+        "SELECT COALESCE(SUM(p.amount_fen), 0) FROM postings p JOIN ledger_accounts a ON "
+        "a.id = p.account_id WHERE a.code = 'village_payable:" +
+        std::to_string(village_id) + "'");
+  }
+
+  std::int64_t available(std::int64_t product_id) {
+    const auto reply =
+        api.call("GET", "/api/v1/products/" + std::to_string(product_id) + "/availability");
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return reply.body.value("available", std::int64_t{-1});
+  }
+
+  std::string footprint() {
+    std::string out;
+    for (const char* table :
+         {"products", "product_components", "sales", "sale_lines", "sale_line_lots", "refunds",
+          "refund_lines", "stock_moves", "journal_entries", "postings", "orders", "order_lines"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    out += "on_hand=" + std::to_string(scalar("SELECT SUM(on_hand) FROM stock_levels"));
+    out += " reserved=" + std::to_string(scalar("SELECT SUM(reserved) FROM stock_levels"));
+    return out;
+  }
+
+  void expect_books_agree() {
+    service::Checker checker(api.station.database);
+    service::add_stock_checks(checker);
+    service::add_journal_checks(checker);
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        ADD_FAILURE() << result.name << ": " << problem;
+  }
+
+  ApiFixture::Reply sell(const json& body, const std::string& key) {
+    return api.call("POST", "/api/v1/pos/sales", "cashier1", body.dump(),
+                    {{"idempotency-key", key}});
+  }
+
+  ApiFixture::Reply refund(std::int64_t sale_id, const json& lines, const std::string& key) {
+    json body = {{"sale_id", sale_id}, {"method", "cash"}};
+    if (!lines.is_null()) body["lines"] = lines;
+    return api.call("POST", "/api/v1/pos/refunds", "cashier1", body.dump(),
+                    {{"idempotency-key", key}});
+  }
+
+  /// Tea of village A at ¥10 (15 %), peanuts of village B at ¥30 (12 %), a box of 2 tea and
+  /// 1 peanuts at ¥45, 10 tea and 3 peanuts on the shelf.
+  void stock_a_box() {
+    tea = product("TEA", api.station.village_a, 1000);
+    peanuts = product("PEANUT", api.station.village_b, 3000);
+    receive(tea, api.station.village_a, 10);
+    receive(peanuts, api.station.village_b, 3);
+    const auto box_reply = create_box(
+        {{{"product_id", tea}, {"quantity", 2}}, {{"product_id", peanuts}, {"quantity", 1}}});
+    ASSERT_EQ(box_reply.status, 201) << box_reply.body;
+    box = box_reply.body["id"].get<std::int64_t>();
+  }
+
+  ApiFixture api;
+  service::StockService stock{api.station.database};
+  service::CounterService counter{api.station.database, service::CounterSettings{}};
+  std::unique_ptr<service::OrderService> orders;
+  int boxes_made = 0;
+  std::int64_t tea = 0, peanuts = 0, box = 0;
+};
+
+}  // namespace
+
+TEST_F(BundlesTest, ABoxShowsItsContentsAndVillagesAndSellsAsManyAsItsScarcestComponent) {
+  stock_a_box();
+  const auto shown = api.call("GET", "/api/v1/products/" + std::to_string(box));
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(shown.body["kind"], "bundle");
+  ASSERT_EQ(shown.body["components"].size(), 2u);
+  EXPECT_EQ(shown.body["components"][0]["product_id"], tea);
+  EXPECT_EQ(shown.body["components"][0]["quantity"], 2);
+  EXPECT_EQ(shown.body["components"][0]["village_name"], "甲村");
+  EXPECT_EQ(shown.body["components"][1]["village_name"], "乙村");
+  EXPECT_EQ(shown.body["components"][1]["name"], "商品 PEANUT");
+  // min(10 / 2, 3 / 1) = 3
+  EXPECT_EQ(available(box), 3);
+  receive(peanuts, api.station.village_b, 10);
+  EXPECT_EQ(available(box), 5);
+  const auto item = api.call("GET", "/api/v1/products/" + std::to_string(tea));
+  EXPECT_EQ(item.body["kind"], "item");
+  EXPECT_TRUE(item.body["components"].empty());
+  EXPECT_EQ(available(tea), 10);
+  // A bundle holds no stock of its own: receiving into it is refused.
+  const auto into_box =
+      api.call_json("POST", "/api/v1/stock/receipts", "admin",
+                    {{"village_id", api.station.village_a},
+                     {"lines", {{{"product_id", box}, {"quantity", 5}, {"lot", "X"}}}}});
+  EXPECT_EQ(into_box.status, 422) << into_box.body;
+  EXPECT_EQ(into_box.body["error"]["details"]["field"], "lines[0].product_id");
+  EXPECT_EQ(on_hand(box), 0);
+}
+
+TEST_F(BundlesTest, BadBoxDefinitionsAreRefusedNamingTheFieldAndChangeNothing) {
+  stock_a_box();
+  const auto weighed = product("W", api.station.village_a, 5000, {{"unit", "g"}});
+  const auto delisted = product("OFF", api.station.village_b, 500, {{"active", false}});
+  const auto before = footprint();
+  auto field_of = [&](const json& components, json extra = json::object()) {
+    const auto reply = create_box(components, extra);
+    EXPECT_EQ(reply.status, 422) << reply.body;
+    return reply.body["error"]["details"].value("field", std::string());
+  };
+  const json one_tea = {{"product_id", tea}, {"quantity", 1}};
+  EXPECT_EQ(field_of(json::array()), "components");
+  EXPECT_EQ(field_of({one_tea}), "components");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}, {"quantity", 0}}}),
+            "components[1].quantity");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}, {"quantity", -1}}}),
+            "components[1].quantity");
+  EXPECT_EQ(field_of({{{"product_id", box}, {"quantity", 1}}, one_tea}),
+            "components[0].product_id");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", weighed}, {"quantity", 1}}}),
+            "components[1].product_id");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", delisted}, {"quantity", 1}}}),
+            "components[1].product_id");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", 999999}, {"quantity", 1}}}),
+            "components[1].product_id");
+  EXPECT_EQ(field_of({one_tea, one_tea}), "components[1].product_id");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", "x"}, {"quantity", 1}}}),
+            "components[1].product_id");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}, {"quantity", 1}, {"price", 3}}}),
+            "components[1].price");
+  EXPECT_EQ(field_of(json::object()), "components");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}}}, {{"unit", "g"}}), "unit");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}}}, {{"kind", "box"}}), "kind");
+  EXPECT_EQ(field_of({one_tea, {{"product_id", peanuts}}}, {{"kind", "item"}}), "components");
+  const auto no_components = api.call_json("POST", "/api/v1/products", "admin",
+                                           {{"sku", "BOX-NONE"},
+                                            {"name", "空盒"},
+                                            {"kind", "bundle"},
+                                            {"village_id", api.station.village_a},
+                                            {"category_id", kGiftBoxes},
+                                            {"unit", "piece"},
+                                            {"price_fen", 100}});
+  EXPECT_EQ(no_components.status, 422);
+  EXPECT_EQ(no_components.body["error"]["details"]["field"], "components");
+  // An item with stock cannot become a box; a component cannot become a box.
+  const auto stocked = api.call_json(
+      "PATCH", "/api/v1/products/" + std::to_string(peanuts), "admin",
+      {{"kind", "bundle"}, {"components", {one_tea, {{"product_id", weighed}, {"quantity", 1}}}}});
+  EXPECT_EQ(stocked.status, 422) << stocked.body;
+  EXPECT_EQ(footprint(), before);
+
+  // A good change: the box's contents replaced by PATCH.
+  const auto changed =
+      api.call_json("PATCH", "/api/v1/products/" + std::to_string(box), "admin",
+                    {{"components", {{{"product_id", peanuts}, {"quantity", 3}}}}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  ASSERT_EQ(changed.body["components"].size(), 1u);
+  EXPECT_EQ(changed.body["components"][0]["quantity"], 3);
+  EXPECT_EQ(available(box), 1);
+}
+
+TEST_F(BundlesTest, SellingBoxesTakesEachComponentAndGivesEachVillageItsPartThenRefundsExactly) {
+  stock_a_box();
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 10000}})
+                .status,
+            201);
+  // 2 boxes (¥90, less ¥3 on the line) and 1 tea (¥10), less ¥1.37 on the sale, 抹零 to jiao.
+  const json body = {
+      {"lines",
+       {{{"product_id", box}, {"quantity", 2}, {"discount_fen", 300}},
+        {{"product_id", tea}, {"quantity", 1}}}},
+      {"discount_fen", 137},
+      {"rounding", "jiao"},
+      {"tenders", {{{"method", "cash"}, {"amount_fen", 9560}, {"tendered_fen", 10000}}}}};
+  const auto sale = sell(body, "box-sale");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  EXPECT_EQ(sale.body["total_fen"], 9560);
+  // Each component's stock fell by its quantity: 2 boxes × 2 tea + 1 tea, 2 × 1 peanuts.
+  EXPECT_EQ(on_hand(tea), 5);
+  EXPECT_EQ(on_hand(peanuts), 1);
+  EXPECT_EQ(available(box), 1);
+
+  // The box is one line of the sale with its contents, each in its own village.
+  ASSERT_EQ(sale.body["lines"].size(), 2u);
+  const auto box_line = sale.body["lines"][0];
+  EXPECT_EQ(box_line["kind"], "bundle");
+  EXPECT_EQ(box_line["product_id"], box);
+  EXPECT_EQ(box_line["quantity"], 2);
+  EXPECT_EQ(box_line["list_fen"], 9000);
+  EXPECT_EQ(box_line["discount_fen"], 300);
+  ASSERT_EQ(box_line["components"].size(), 2u);
+  std::int64_t gross = 0, fee = 0, share = 0;
+  for (const auto& c : box_line["components"]) {
+    gross += c["gross_fen"].get<std::int64_t>();
+    fee += c["fee_fen"].get<std::int64_t>();
+    share += c["share_fen"].get<std::int64_t>();
+    EXPECT_EQ(c["fee_fen"].get<std::int64_t>() + c["share_fen"].get<std::int64_t>(),
+              c["gross_fen"].get<std::int64_t>());
+    EXPECT_FALSE(c["lots"].empty());
+  }
+  EXPECT_EQ(gross, box_line["gross_fen"].get<std::int64_t>());
+  EXPECT_EQ(fee, box_line["fee_fen"].get<std::int64_t>());
+  EXPECT_EQ(share, box_line["share_fen"].get<std::int64_t>());
+  const auto tea_part = box_line["components"][0];
+  const auto peanut_part = box_line["components"][1];
+  EXPECT_EQ(tea_part["village_id"], api.station.village_a);
+  EXPECT_EQ(tea_part["quantity"], 4);
+  EXPECT_EQ(tea_part["commission_bps"], 1500);
+  EXPECT_EQ(peanut_part["village_id"], api.station.village_b);
+  EXPECT_EQ(peanut_part["quantity"], 2);
+  EXPECT_EQ(peanut_part["commission_bps"], 1200);
+  // Split by list prices: tea 2 × ¥10 against peanuts ¥30, i.e. 40 % and 60 % of the box.
+  EXPECT_NEAR(tea_part["gross_fen"].get<double>(), 0.4 * box_line["gross_fen"].get<double>(), 1);
+  EXPECT_EQ(sale.body["lines"][0]["gross_fen"].get<std::int64_t>() +
+                sale.body["lines"][1]["gross_fen"].get<std::int64_t>(),
+            9560);
+  // The villages are owed their shares (payable is a credit: negative).
+  const auto tea_line_share = sale.body["lines"][1]["share_fen"].get<std::int64_t>();
+  EXPECT_EQ(payable(api.station.village_a),
+            -(tea_part["share_fen"].get<std::int64_t>() + tea_line_share));
+  EXPECT_EQ(payable(api.station.village_b), -peanut_part["share_fen"].get<std::int64_t>());
+  EXPECT_EQ(
+      scalar("SELECT COUNT(*) FROM sale_lines WHERE bundle_product_id = " + std::to_string(box)),
+      2);
+  // Reading it back gives the same answer.
+  const auto read = api.call("GET", "/api/v1/pos/sales/" + sale.body["id"].dump(), "cashier1");
+  EXPECT_EQ(read.body["lines"], sale.body["lines"]);
+  expect_books_agree();
+
+  // One box back: both of its component lines, 2 tea and 1 peanuts.
+  const auto sale_id = sale.body["id"].get<std::int64_t>();
+  const auto one = refund(sale_id, {{{"line_id", box_line["id"]}, {"quantity", 1}}}, "r1");
+  ASSERT_EQ(one.status, 201) << one.body;
+  ASSERT_EQ(one.body["lines"].size(), 2u);
+  EXPECT_EQ(on_hand(tea), 7);
+  EXPECT_EQ(on_hand(peanuts), 2);
+  // Naming the box by its second line is the same box; asking more than is left is refused.
+  const auto too_many =
+      refund(sale_id, {{{"line_id", box_line["components"][1]["id"]}, {"quantity", 2}}}, "r-over");
+  EXPECT_EQ(too_many.status, 409) << too_many.body;
+  const auto zero = refund(sale_id, {{{"line_id", box_line["id"]}, {"quantity", 0}}}, "r-zero");
+  EXPECT_EQ(zero.status, 422) << zero.body;
+  const auto after_one =
+      api.call("GET", "/api/v1/pos/sales/" + std::to_string(sale_id), "cashier1");
+  EXPECT_EQ(after_one.body["lines"][0]["refunded_quantity"], 1);
+
+  // The rest of the sale (the other box and the tea) with no lines named.
+  const auto rest = refund(sale_id, nullptr, "r2");
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  EXPECT_EQ(one.body["total_fen"].get<std::int64_t>() + rest.body["total_fen"].get<std::int64_t>(),
+            9560);
+  EXPECT_EQ(on_hand(tea), 10);
+  EXPECT_EQ(on_hand(peanuts), 3);
+  EXPECT_EQ(payable(api.station.village_a), 0);
+  EXPECT_EQ(payable(api.station.village_b), 0);
+  EXPECT_EQ(refund(sale_id, nullptr, "r3").status, 409);
+  expect_books_agree();
+}
+
+TEST_F(BundlesTest, ABoxBeyondItsScarcestComponentIsOutOfStockAndChangesNothing) {
+  stock_a_box();
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const auto before = footprint();
+  const json body = {{"lines", {{{"product_id", box}, {"quantity", 4}}}},
+                     {"tenders", {{{"method", "cash"}, {"amount_fen", 18000}}}}};
+  const auto refused = sell(body, "too-many-boxes");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(refused.body["error"]["details"]["product_id"], std::to_string(peanuts));
+  EXPECT_EQ(footprint(), before);
+  // A delisted component makes the box unsellable.
+  ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + std::to_string(peanuts), "admin",
+                          {{"active", false}})
+                .status,
+            200);
+  const json one = {{"lines", {{{"product_id", box}, {"quantity", 1}}}},
+                    {"tenders", {{{"method", "cash"}, {"amount_fen", 4500}}}}};
+  const auto delisted = sell(one, "delisted-box");
+  EXPECT_EQ(delisted.status, 422) << delisted.body;
+  EXPECT_EQ(delisted.body["error"]["details"]["field"], "lines[0].product_id");
+  EXPECT_EQ(available(box), 0);
+}
+
+TEST_F(BundlesTest, ConcurrentBoxAndComponentSalesNeverOversell) {
+  stock_a_box();  // 3 boxes' worth of peanuts
+  std::vector<std::string> cashiers;
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = "racer" + std::to_string(i);
+    api.station.accounts.add_user(name, domain::Role::cashier, std::nullopt,
+                                  test_support::kPassword, {std::nullopt, "test", "", "setup"});
+    const std::string register_name = i == 0 ? "柜台1" : "柜台2";
+    ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", name,
+                            {{"register", register_name}, {"float_fen", 0}})
+                  .status,
+              201);
+    cashiers.push_back(name);
+  }
+  std::atomic<int> boxes_sold{0}, peanuts_sold{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      const bool box_sale = t % 2 == 0;
+      const json body = {
+          {"lines", {{{"product_id", box_sale ? box : peanuts}, {"quantity", 1}}}},
+          {"tenders", {{{"method", "card"}, {"amount_fen", box_sale ? 4500 : 3000}}}}};
+      const auto reply = api.call("POST", "/api/v1/pos/sales", cashiers[t % 2], body.dump(),
+                                  {{"idempotency-key", "race-" + std::to_string(t)}});
+      if (reply.status == 201)
+        ++(box_sale ? boxes_sold : peanuts_sold);
+      else
+        EXPECT_EQ(reply.status, 409) << reply.body;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(boxes_sold + peanuts_sold, 3);
+  EXPECT_EQ(on_hand(peanuts), 0);
+  EXPECT_EQ(on_hand(tea), 10 - 2 * boxes_sold);
+  expect_books_agree();
+}
+
+namespace {
+
+json box_order(std::int64_t product_id, std::int64_t quantity) {
+  return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
+          {"fulfilment", "pickup"},
+          {"contact", {{"name", "陈女士"}, {"phone", "138 0000 1234"}}},
+          {"payment", "cash_on_pickup"}};
+}
+
+}  // namespace
+
+TEST_F(BundlesTest, CheckingOutBoxesReservesEachComponentAndShowsTheBoxAsOneLine) {
+  stock_a_box();
+  const auto placed = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                               {{"idempotency-key", "order-box"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(placed.body["total_fen"], 9000);
+  EXPECT_EQ(reserved(tea), 4);
+  EXPECT_EQ(reserved(peanuts), 2);
+  EXPECT_EQ(on_hand(tea), 10);
+  EXPECT_EQ(available(box), 1);  // min(6 / 2, 1 / 1)
+  ASSERT_EQ(placed.body["lines"].size(), 1u);
+  const auto line = placed.body["lines"][0];
+  EXPECT_EQ(line["kind"], "bundle");
+  EXPECT_EQ(line["quantity"], 2);
+  EXPECT_EQ(line["gross_fen"], 9000);
+  ASSERT_EQ(line["components"].size(), 2u);
+  EXPECT_EQ(line["components"][0]["village_id"], api.station.village_a);
+  EXPECT_EQ(line["components"][1]["village_id"], api.station.village_b);
+  EXPECT_EQ(line["components"][0]["gross_fen"].get<std::int64_t>() +
+                line["components"][1]["gross_fen"].get<std::int64_t>(),
+            9000);
+  EXPECT_EQ(scalar("SELECT SUM(fee_fen + share_fen) FROM order_lines"), 9000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_lines WHERE bundle_product_id IS NOT NULL"), 2);
+
+  // Only one box's peanuts are left to promise: two more are refused and change nothing.
+  const auto before = footprint();
+  const auto refused = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                                {{"idempotency-key", "order-box-2"}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(footprint(), before);
+
+  // Cancelling gives the components' reservations back.
+  const auto number = placed.body["number"].get<std::string>();
+  const auto token = placed.body["token"].get<std::string>();
+  const auto cancelled =
+      api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" + token, "", "{}");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(reserved(tea), 0);
+  EXPECT_EQ(reserved(peanuts), 0);
+  EXPECT_EQ(available(box), 3);
+  expect_books_agree();
+}
+
+TEST_F(BundlesTest, ConcurrentCheckoutsOfBoxesAndTheirComponentsNeverOversell) {
+  stock_a_box();  // peanuts for 3 boxes
+  std::atomic<int> boxes{0}, singles{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 10; ++t)
+    threads.emplace_back([&, t] {
+      const bool box_order_t = t % 2 == 0;
+      const auto reply =
+          api.call("POST", "/api/v1/orders", "", box_order(box_order_t ? box : peanuts, 1).dump(),
+                   {{"idempotency-key", "race-order-" + std::to_string(t)}});
+      if (reply.status == 201)
+        ++(box_order_t ? boxes : singles);
+      else
+        EXPECT_EQ(reply.status, 409) << reply.body;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(boxes + singles, 3);
+  EXPECT_EQ(reserved(peanuts), 3);
+  EXPECT_EQ(reserved(tea), 2 * boxes);
+  EXPECT_EQ(available(box), 0);
+  expect_books_agree();
+}
+
+TEST_F(BundlesTest, RefundingABoxOfAHandedOverOrderGivesEachVillageBackExactlyItsPart) {
+  stock_a_box();
+  const auto placed = api.call("POST", "/api/v1/orders", "", box_order(box, 2).dump(),
+                               {{"idempotency-key", "order-refund-box"}});
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const auto number = placed.body["number"].get<std::string>();
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 20000}})
+                .status,
+            201);
+  for (const char* to : {"picking", "ready"})
+    ASSERT_EQ(
+        api.call_json("POST", "/api/v1/orders/" + number + "/transition", "admin", {{"to", to}})
+            .status,
+        200);
+  const auto code =
+      api.call("GET", "/api/v1/orders/" + number, "admin").body["pickup_code"].get<std::string>();
+  const auto handed = api.call_json("POST", "/api/v1/orders/" + number + "/transition", "cashier1",
+                                    {{"to", "completed"}, {"pickup_code", code}});
+  ASSERT_EQ(handed.status, 200) << handed.body;
+  EXPECT_EQ(on_hand(tea), 6);
+  EXPECT_EQ(on_hand(peanuts), 1);
+  EXPECT_EQ(reserved(tea), 0);
+  const auto owed_a = payable(api.station.village_a);
+  const auto owed_b = payable(api.station.village_b);
+  EXPECT_LT(owed_a, 0);
+  EXPECT_LT(owed_b, 0);
+
+  auto refund_order = [&](const json& body, const std::string& key) {
+    return api.call("POST", "/api/v1/orders/" + number + "/refunds", "cashier1", body.dump(),
+                    {{"idempotency-key", key}});
+  };
+  // One box back (line 1 names the box): 2 tea and 1 peanuts return to the shelf.
+  const auto one = refund_order(
+      {{"lines", {{{"line_no", 1}, {"quantity", 1}, {"returned", true}}}}}, "order-r1");
+  ASSERT_EQ(one.status, 201) << one.body;
+  EXPECT_EQ(on_hand(tea), 8);
+  EXPECT_EQ(on_hand(peanuts), 2);
+  const auto too_many = refund_order({{"lines", {{{"line_no", 2}, {"quantity", 2}}}}}, "order-r2");
+  EXPECT_EQ(too_many.status, 409) << too_many.body;
+  // The rest: the villages are owed nothing for this order any more.
+  const auto rest = refund_order({{"all", true}}, "order-r3");
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  EXPECT_EQ(payable(api.station.village_a), 0);
+  EXPECT_EQ(payable(api.station.village_b), 0);
+  const auto shown = api.call("GET", "/api/v1/orders/" + number, "admin");
+  EXPECT_EQ(shown.body["lines"][0]["refunded_quantity"], 2);
+  expect_books_agree();
+}

@@ -1,0 +1,192 @@
+// Gift boxes (礼盒): the split of a box's price across its components' villages, always exact and
+// never negative; availability as the minimum over components; the definition rules; and
+// refunds of boxes, in any order, reversing exactly what the sale gave each village.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "yizhan/domain/bundle.hpp"
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/sale.hpp"
+
+namespace yizhan::domain {
+namespace {
+
+template <class F>
+Error error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no domain::Error thrown";
+  return Error(ErrorCode::internal, "none");
+}
+
+/// A box line priced as the counter prices it: `boxes` at `price`, a line discount, and the
+/// sale discount spread over it and a second, ordinary line.
+PricedLine priced_box(std::int64_t boxes, std::int64_t price, std::int64_t line_discount,
+                      std::int64_t sale_discount, std::int64_t other_line) {
+  std::vector<SaleLineInput> inputs(2);
+  inputs[0].quantity = Quantity::pieces(boxes);
+  inputs[0].unit_price = Fen(price);
+  inputs[0].discount = Fen(line_discount);
+  inputs[1].quantity = Quantity::pieces(1);
+  inputs[1].unit_price = Fen(other_line);
+  inputs[1].commission_bps = 1500;
+  return price_sale(inputs, Fen(sale_discount), Rounding::jiao).lines[0];
+}
+
+TEST(BundleSplit, TheBoxPriceSplitsByTheComponentsListPricesAndEachByItsOwnRate) {
+  // 100 yuan box: tea 60 (1500 bps), peanuts 2 × 10 (1200 bps), seafood 20 (1000 bps): list 100.
+  PricedLine line;
+  line.list = line.gross = Fen(10000);
+  const std::vector<BundleComponentTerms> terms = {
+      {1, Fen(6000), 1500}, {2, Fen(1000), 1200}, {1, Fen(2000), 1000}};
+  const auto parts = split_bundle_line(line, 3, terms);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].gross, Fen(6000));
+  EXPECT_EQ(parts[1].gross, Fen(2000));
+  EXPECT_EQ(parts[2].gross, Fen(2000));
+  EXPECT_EQ(parts[0].quantity, 3);
+  EXPECT_EQ(parts[1].quantity, 6);
+  EXPECT_EQ(parts[0].split, commission(Fen(6000), 1500));
+  EXPECT_EQ(parts[1].split, commission(Fen(2000), 1200));
+  EXPECT_EQ(parts[2].split.fee, Fen(200));
+}
+
+TEST(BundleSplit, RandomBoxesWithDiscountsSplitExactlyAndNeverNegative) {
+  std::mt19937_64 random(20261206);
+  auto between = [&](std::int64_t low, std::int64_t high) {
+    return std::uniform_int_distribution<std::int64_t>(low, high)(random);
+  };
+  for (int round = 0; round < 20000; ++round) {
+    const std::int64_t boxes = between(1, 12);
+    const std::int64_t price = between(1, 200000);
+    const std::int64_t list = boxes * price;
+    const std::int64_t line_discount = between(0, 3) == 0 ? 0 : between(0, list);
+    const std::int64_t other = between(1, 50000);
+    const std::int64_t sale_discount = between(0, list - line_discount + other);
+    const auto line = priced_box(boxes, price, line_discount, sale_discount, other);
+    std::vector<BundleComponentTerms> terms(static_cast<std::size_t>(between(1, 6)));
+    for (auto& t : terms)
+      t = {between(1, 5), Fen(between(1, 100000)), static_cast<int>(between(0, 10000))};
+
+    const auto parts = split_bundle_line(line, boxes, terms);
+    ASSERT_EQ(parts.size(), terms.size());
+    Fen list_sum, line_discount_sum, sale_discount_sum, gross_sum, fee_sum, share_sum;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto& p = parts[i];
+      ASSERT_GE(p.gross, Fen(0));
+      ASSERT_GE(p.line_discount, Fen(0));
+      ASSERT_GE(p.sale_discount, Fen(0));
+      ASSERT_GE(p.split.fee, Fen(0));
+      ASSERT_GE(p.split.share, Fen(0));
+      ASSERT_EQ(p.list - p.line_discount - p.sale_discount, p.gross);
+      ASSERT_EQ(p.split.fee + p.split.share, p.gross);
+      ASSERT_EQ(p.quantity, boxes * terms[i].quantity);
+      list_sum += p.list;
+      line_discount_sum += p.line_discount;
+      sale_discount_sum += p.sale_discount;
+      gross_sum += p.gross;
+      fee_sum += p.split.fee;
+      share_sum += p.split.share;
+    }
+    ASSERT_EQ(list_sum, line.list);
+    ASSERT_EQ(line_discount_sum, line.line_discount);
+    ASSERT_EQ(sale_discount_sum, line.sale_discount);
+    ASSERT_EQ(gross_sum, line.gross);
+    ASSERT_EQ(fee_sum + share_sum, line.gross);
+  }
+}
+
+TEST(BundleSplit, PartialRefundsOfBoxesInAnyOrderReverseExactlyTheirParts) {
+  std::mt19937_64 random(7);
+  auto between = [&](std::int64_t low, std::int64_t high) {
+    return std::uniform_int_distribution<std::int64_t>(low, high)(random);
+  };
+  for (int round = 0; round < 3000; ++round) {
+    const std::int64_t boxes = between(1, 9);
+    const std::int64_t price = between(100, 50000);
+    const auto line = priced_box(boxes, price, between(0, boxes * price / 3), between(0, 999),
+                                 between(1000, 5000));
+    std::vector<BundleComponentTerms> terms(static_cast<std::size_t>(between(2, 5)));
+    for (auto& t : terms)
+      t = {between(1, 4), Fen(between(1, 30000)), static_cast<int>(between(0, 3000))};
+    const auto parts = split_bundle_line(line, boxes, terms);
+
+    // Refund the boxes in random batches: each batch refunds that many boxes of every
+    // component line (as the counter does), by refund_part of each component line.
+    std::vector<LineAmounts> refunded(parts.size());
+    std::int64_t left = boxes;
+    while (left > 0) {
+      const std::int64_t batch = between(1, left);
+      Fen batch_gross;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const LineAmounts whole{parts[i].quantity, parts[i].gross, parts[i].split.fee,
+                                parts[i].split.share};
+        const auto part = refund_part(whole, refunded[i], batch * terms[i].quantity);
+        ASSERT_GE(part.gross, Fen(0));
+        ASSERT_GE(part.fee, Fen(0));
+        ASSERT_GE(part.share, Fen(0));
+        ASSERT_EQ(part.fee + part.share, part.gross);
+        refunded[i].quantity += part.quantity;
+        refunded[i].gross += part.gross;
+        refunded[i].fee += part.fee;
+        refunded[i].share += part.share;
+        batch_gross += part.gross;
+      }
+      ASSERT_GE(batch_gross, Fen(0));
+      left -= batch;
+    }
+    // Everything refunded: each village got back exactly what the sale gave it.
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      ASSERT_EQ(refunded[i].quantity, parts[i].quantity);
+      ASSERT_EQ(refunded[i].gross, parts[i].gross);
+      ASSERT_EQ(refunded[i].fee, parts[i].split.fee);
+      ASSERT_EQ(refunded[i].share, parts[i].split.share);
+    }
+  }
+}
+
+TEST(BundleSplit, AnInconsistentBoxLineIsABug) {
+  PricedLine line;
+  line.list = Fen(100);
+  line.gross = Fen(120);
+  const std::vector<BundleComponentTerms> terms = {{1, Fen(50), 0}, {1, Fen(50), 0}};
+  EXPECT_EQ(error_of([&] { split_bundle_line(line, 1, terms); }).code(), ErrorCode::internal);
+  line.gross = Fen(100);
+  EXPECT_EQ(error_of([&] { split_bundle_line(line, 0, terms); }).code(), ErrorCode::internal);
+  EXPECT_EQ(error_of([&] { split_bundle_line(line, 1, {}); }).code(), ErrorCode::internal);
+}
+
+TEST(BundleAvailability, IsTheMinimumOverComponentsOfWholeBoxes) {
+  const std::vector<BundleComponent> components = {{1, 1}, {2, 3}, {3, 2}};
+  EXPECT_EQ(bundle_available(components, std::vector<std::int64_t>{10, 10, 10}), 3);
+  EXPECT_EQ(bundle_available(components, std::vector<std::int64_t>{2, 100, 100}), 2);
+  EXPECT_EQ(bundle_available(components, std::vector<std::int64_t>{10, 10, 1}), 0);
+  EXPECT_EQ(bundle_available(components, std::vector<std::int64_t>{10, -4, 10}), 0);
+}
+
+TEST(BundleDefinition, NeedsTwoComponentsOrOneOfAtLeastTwoAndPositiveQuantities) {
+  auto field_of = [](std::vector<BundleComponent> components, std::int64_t self = 0) {
+    const auto error = error_of([&] { check_bundle_components(components, self); });
+    EXPECT_EQ(error.code(), ErrorCode::invalid);
+    return error.details().count("field") ? error.details().at("field") : std::string();
+  };
+  EXPECT_NO_THROW(check_bundle_components(std::vector<BundleComponent>{{1, 1}, {2, 1}}, 0));
+  EXPECT_NO_THROW(check_bundle_components(std::vector<BundleComponent>{{1, 2}}, 0));
+  EXPECT_EQ(field_of({}), "components");
+  EXPECT_EQ(field_of({{1, 1}}), "components");
+  EXPECT_EQ(field_of({{1, 1}, {2, 0}}), "components[1].quantity");
+  EXPECT_EQ(field_of({{1, -2}, {2, 1}}), "components[0].quantity");
+  EXPECT_EQ(field_of({{1, 1}, {1, 2}}), "components[1].product_id");
+  EXPECT_EQ(field_of({{0, 1}, {2, 1}}), "components[0].product_id");
+  EXPECT_EQ(field_of({{7, 1}, {2, 1}}, 7), "components[0].product_id");
+  EXPECT_EQ(field_of({{1, 1001}, {2, 1}}), "components[0].quantity");
+}
+
+}  // namespace
+}  // namespace yizhan::domain
