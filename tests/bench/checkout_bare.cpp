@@ -38,6 +38,16 @@ namespace {
 using namespace bench;
 using nlohmann::json;
 
+/// The rate a line sold today takes (domain::rate_in_force over kOrderable's columns 5, 8, 11,
+/// 12): the product's dated term, else the village's, else the rates stored before terms.
+int rate_of(sql::ResultSet& row) {
+  const int product_term = row.isNull(11) ? -2 : row.getInt(11);
+  const int village_bps = row.isNull(12) ? row.getInt(8) : row.getInt(12);
+  if (product_term >= 0) return product_term;
+  if (product_term == -1 || row.isNull(5)) return village_bps;
+  return row.getInt(5);
+}
+
 // --- the server's SQL, verbatim (src/store/orders.cpp, idempotency.cpp, stock.cpp, journal.cpp) -
 
 constexpr const char* kClaimKey =
@@ -47,7 +57,13 @@ constexpr const char* kStoreReply =
     "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE key_hash = ?";
 constexpr const char* kOrderable =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, v.name, "
-    "v.commission_bps, p.active AND p.online AND v.active "
+    "v.commission_bps, p.active AND p.online AND v.active, p.kind, "
+    "(SELECT COALESCE(t.bps, -1) FROM commission_terms t "
+    "  WHERE t.product_id = p.id AND t.effective_from <= ? "
+    "  ORDER BY t.effective_from DESC, t.id DESC LIMIT 1), "
+    "(SELECT t.bps FROM commission_terms t "
+    "  WHERE t.village_id = p.village_id AND t.product_id IS NULL AND t.effective_from <= ? "
+    "  ORDER BY t.effective_from DESC, t.id DESC LIMIT 1) "
     "FROM products p JOIN villages v ON v.id = p.village_id WHERE p.id = ?";
 constexpr const char* kInsertOrder =
     "INSERT INTO orders (token_hash, state, fulfilment, payment_method, contact_name, "
@@ -57,8 +73,9 @@ constexpr const char* kInsertOrder =
 constexpr const char* kSetNumber = "UPDATE orders SET number = ? WHERE id = ?";
 constexpr const char* kInsertLine =
     "INSERT INTO order_lines (order_id, line_no, product_id, village_id, name, unit, quantity, "
-    "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen) VALUES (?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?, ?, ?) RETURNING id, line_no";
+    "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen, bundle_product_id, "
+    "bundle_name, bundle_quantity, bundle_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?) RETURNING id, line_no";
 constexpr const char* kReserve =
     "UPDATE stock_levels SET reserved = reserved + ?, updated_at = UTC_TIMESTAMP(6) "
     "WHERE product_id = ? AND on_hand - reserved >= ?";
@@ -75,7 +92,8 @@ constexpr const char* kOrderColumns =
     "expires_at, attention, created_at, unsold_payment FROM orders ";
 constexpr const char* kOrderLines =
     "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
-    "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen "
+    "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
+    "l.bundle_product_id, l.bundle_name, l.bundle_quantity, l.bundle_group "
     "FROM order_lines l JOIN villages v ON v.id = l.village_id WHERE l.order_id = ? "
     "ORDER BY l.line_no";
 constexpr const char* kPaymentColumns =
@@ -365,7 +383,9 @@ class Buyer {
     int bps = 0;
     {
       auto& product = c.statement(kOrderable);
-      product.setInt64(1, wanted.id);
+      product.setString(1, business_day());
+      product.setString(2, business_day());
+      product.setInt64(3, wanted.id);
       Rows row(product.executeQuery());
       if (!row->next()) fail("no product");
       name = row->getString(2);
@@ -373,7 +393,7 @@ class Buyer {
       price = row->getInt64(4);
       village_id = row->getInt64(6);
       village_name = row->getString(7);
-      bps = row->isNull(5) ? row->getInt(8) : row->getInt(5);
+      bps = rate_of(*row);
       if (!row->getBoolean(9)) fail("not sold online");
     }
     const std::int64_t fee = (price * bps + 5'000) / 10'000, share = price - fee;
@@ -427,6 +447,8 @@ class Buyer {
       line.setInt(i++, bps);
       line.setInt64(i++, fee);
       line.setInt64(i++, share);
+      for (int bundle_column = 0; bundle_column < 4; ++bundle_column)
+        line.setNull(i++, 0);  // not a gift box's component
       Rows ids(line.executeQuery());
       while (ids->next())
         (void)ids->getInt64(1);
@@ -612,11 +634,13 @@ int run(const Options& options) {
     Connection c(options);
     for (const auto id : options.products) {
       auto& find = c.statement(kOrderable);
-      find.setInt64(1, id);
+      find.setString(1, business_day());
+      find.setString(2, business_day());
+      find.setInt64(3, id);
       Rows row(find.executeQuery());
       if (!row->next()) fail("no product " + std::to_string(id));
       const auto price = row->getInt64(4);
-      const int bps = row->isNull(5) ? row->getInt(8) : row->getInt(5);
+      const int bps = rate_of(*row);
       const std::int64_t fee = (price * bps + 5'000) / 10'000;
       products.push_back({id, price});
       splits[id] = {row->getInt64(6), yizhan::domain::Fen(fee), yizhan::domain::Fen(price - fee)};

@@ -72,7 +72,7 @@ constexpr const char* kOpenShift =
 // store/counter.cpp sellable_by_id
 constexpr const char* kSellable =
     "SELECT p.id, p.name, p.unit, p.price_fen, p.commission_bps, p.village_id, "
-    "       v.commission_bps, p.active, v.active, v.name, "
+    "       v.commission_bps, p.active, v.active, v.name, p.kind, "
     "(SELECT COALESCE(t.bps, -1) FROM commission_terms t "
     "  WHERE t.product_id = p.id AND t.effective_from <= ? "
     "  ORDER BY t.effective_from DESC, t.id DESC LIMIT 1), "
@@ -108,8 +108,8 @@ constexpr const char* kInsertSale =
 constexpr const char* kInsertLine =
     "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "
     "unit_price_fen, list_fen, line_discount_fen, sale_discount_fen, gross_fen, commission_bps, "
-    "fee_fen, share_fen, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "RETURNING id, line_no";
+    "fee_fen, share_fen, code, bundle_product_id, bundle_name, bundle_quantity, bundle_group) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, line_no";
 constexpr const char* kInsertLineLot =
     "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES (?, ?, ?)";
 constexpr const char* kInsertTender =
@@ -243,8 +243,9 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     price = row->getInt64(4);
     village_id = row->getInt64(6);
     // The dated terms in force (domain::rate_in_force): the product's, else the village's.
-    const int product_term = row->isNull(11) ? -2 : row->getInt(11);
-    const int village_bps = row->isNull(12) ? row->getInt(7) : row->getInt(12);
+    (void)row->getString(11);  // the kind: the bench sells ordinary products
+    const int product_term = row->isNull(12) ? -2 : row->getInt(12);
+    const int village_bps = row->isNull(13) ? row->getInt(7) : row->getInt(13);
     if (product_term >= 0)
       bps = product_term;
     else if (product_term == -1 || row->isNull(5))
@@ -344,6 +345,8 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     line.setInt64(i++, fee);
     line.setInt64(i++, share);
     line.setNull(i++, 0);
+    for (int bundle_column = 0; bundle_column < 4; ++bundle_column)
+      line.setNull(i++, 0);  // not a gift box's component
     Rows rows(line.executeQuery());
     std::map<int, std::int64_t> by_number;
     while (rows->next())
