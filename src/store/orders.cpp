@@ -4,6 +4,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -68,39 +69,45 @@ OrderRecord read_order(sql::ResultSet& row) {
   return o;
 }
 
+constexpr const char* kOrderLineSelect =
+    "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
+    "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
+    "l.bundle_product_id, l.bundle_name, l.bundle_quantity, l.bundle_group";
+constexpr const char* kOrderLineFrom =
+    " FROM order_lines l JOIN villages v ON v.id = l.village_id ";
+
+OrderLineRecord read_order_line(sql::ResultSet& row) {
+  OrderLineRecord l;
+  l.id = row.getInt64(1);
+  l.line_no = row.getInt(2);
+  l.product_id = row.getInt64(3);
+  l.village_id = row.getInt64(4);
+  l.village_name = row.getString(5);
+  l.name = row.getString(6);
+  l.unit = domain::parse_unit(std::string(row.getString(7))).value_or(domain::Unit::piece);
+  l.quantity = row.getInt64(8);
+  l.unit_price_fen = row.getInt64(9);
+  l.gross_fen = row.getInt64(10);
+  l.commission_bps = row.getInt(11);
+  l.fee_fen = row.getInt64(12);
+  l.share_fen = row.getInt64(13);
+  if (!row.isNull(14)) {
+    l.bundle_product_id = row.getInt64(14);
+    l.bundle_name = row.getString(15);
+    l.bundle_quantity = row.getInt64(16);
+    l.bundle_group = row.getInt(17);
+  }
+  return l;
+}
+
 std::vector<OrderLineRecord> order_lines(UnitOfWork& unit, std::int64_t order_id) {
-  auto& statement = unit.statement(
-      "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, l.quantity, "
-      "l.unit_price_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
-      "l.bundle_product_id, l.bundle_name, l.bundle_quantity, l.bundle_group "
-      "FROM order_lines l JOIN villages v ON v.id = l.village_id WHERE l.order_id = ? "
-      "ORDER BY l.line_no");
+  auto& statement = unit.statement(std::string(kOrderLineSelect) + kOrderLineFrom +
+                                   "WHERE l.order_id = ? ORDER BY l.line_no");
   statement.setInt64(1, order_id);
   Rows rows(statement.executeQuery());
   std::vector<OrderLineRecord> lines;
-  while (rows->next()) {
-    OrderLineRecord l;
-    l.id = rows->getInt64(1);
-    l.line_no = rows->getInt(2);
-    l.product_id = rows->getInt64(3);
-    l.village_id = rows->getInt64(4);
-    l.village_name = rows->getString(5);
-    l.name = rows->getString(6);
-    l.unit = domain::parse_unit(std::string(rows->getString(7))).value_or(domain::Unit::piece);
-    l.quantity = rows->getInt64(8);
-    l.unit_price_fen = rows->getInt64(9);
-    l.gross_fen = rows->getInt64(10);
-    l.commission_bps = rows->getInt(11);
-    l.fee_fen = rows->getInt64(12);
-    l.share_fen = rows->getInt64(13);
-    if (!rows->isNull(14)) {
-      l.bundle_product_id = rows->getInt64(14);
-      l.bundle_name = rows->getString(15);
-      l.bundle_quantity = rows->getInt64(16);
-      l.bundle_group = rows->getInt(17);
-    }
-    lines.push_back(std::move(l));
-  }
+  while (rows->next())
+    lines.push_back(read_order_line(*rows));
   return lines;
 }
 
@@ -304,9 +311,40 @@ std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::
     while (rows->next())
       orders.push_back(read_order(*rows));
   }
-  for (auto& order : orders) {
-    order.lines = order_lines(unit, order.id);
-    order.payment = latest_payment(unit, order.id);
+  if (orders.empty()) return orders;
+  // The page's lines and latest payments in two statements (not two per order): the same page
+  // chosen again inside the statement, which this transaction's snapshot keeps identical.
+  const std::string page = std::string("(SELECT id FROM (SELECT id FROM orders ") +
+                           (state ? "WHERE state = ? " : "") +
+                           "ORDER BY id DESC LIMIT ? OFFSET ?) page)";
+  const auto bind_page = [&](sql::PreparedStatement& statement) {
+    int at = 1;
+    if (state) statement.setString(at++, *state);
+    statement.setInt(at++, limit);
+    statement.setInt(at++, offset);
+  };
+  std::map<std::int64_t, OrderRecord*> by_id;
+  for (auto& order : orders)
+    by_id[order.id] = &order;
+  {
+    auto& lines = unit.statement(std::string(kOrderLineSelect) + ", l.order_id" + kOrderLineFrom +
+                                 "WHERE l.order_id IN " + page + " ORDER BY l.order_id, l.line_no");
+    bind_page(lines);
+    Rows rows(lines.executeQuery());
+    while (rows->next())
+      if (const auto found = by_id.find(rows->getInt64(18)); found != by_id.end())
+        found->second->lines.push_back(read_order_line(*rows));
+  }
+  {
+    auto& payments = unit.statement(std::string(kPaymentColumns) + "WHERE order_id IN " + page +
+                                    " ORDER BY order_id, id");
+    bind_page(payments);
+    Rows rows(payments.executeQuery());
+    while (rows->next()) {
+      auto payment = read_payment(*rows);  // the last one of an order is its latest
+      if (const auto found = by_id.find(payment.order_id); found != by_id.end())
+        found->second->payment = std::move(payment);
+    }
   }
   return orders;
 }

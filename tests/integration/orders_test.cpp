@@ -4,10 +4,15 @@
 // expiry give the stock back, and handover sells from the lots with the books still agreeing.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
 #include <atomic>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "support/api_client.hpp"
@@ -141,6 +146,66 @@ TEST_F(OrdersTest, CheckoutReservesStockAndTheTokenShowsTheOrder) {
   EXPECT_EQ(api.call("GET", "/api/v1/orders?state=confirmed", "cashier1").body["items"].size(), 1u);
   EXPECT_EQ(api.call("GET", "/api/v1/orders", "village1").status, 403);
   expect_books_agree();
+}
+
+// The staff queue reads a page's lines and payments in two statements, not two per order: each
+// order of every page, filtered or not, must still carry exactly its own lines and payment.
+TEST_F(OrdersTest, TheStaffQueueShowsEachOrderWithItsOwnLinesOnEveryPage) {
+  const auto p = product("OQ1", 500);
+  const auto q = product("OQ2", 700);
+  receive(p, 50);
+  receive(q, 50);
+  std::map<std::string, json> placed;
+  for (int n = 0; n < 7; ++n) {
+    json body = pickup_order(p, 1 + n % 3);
+    if (n % 2 == 0) body["lines"].push_back({{"product_id", q}, {"quantity", 1 + n}});
+    const auto reply = checkout(body, "queue-" + std::to_string(n));
+    ASSERT_EQ(reply.status, 201) << reply.body;
+    const std::string number = reply.body["number"];
+    placed[number] = reply.body;
+    if (n % 3 == 0) {
+      // Two payment rows as a provider's would be (this fixture has no provider): the later
+      // one is the order's payment, in the queue as when read alone.
+      for (const char* channel : {"wechat_native", "wechat_h5"})
+        scalar(std::string("INSERT INTO order_payments (order_id, provider, channel, "
+                           "out_trade_no, amount_fen, qr_content) SELECT id, 'wechat', '") +
+               channel + "', number, total_fen, 'weixin://q' FROM orders WHERE number = '" +
+               number + "'");
+    }
+    if (n % 4 == 1)
+      ASSERT_EQ(api.call("POST", "/api/v1/orders/" + number +
+                                     "/cancel?token=" + reply.body["token"].get<std::string>())
+                    .status,
+                200);
+  }
+  std::set<std::string> seen;
+  int with_payment = 0;
+  for (const std::string filter : {"", "state=confirmed&", "state=cancelled&"}) {
+    for (int page = 1; page <= 4; ++page) {
+      const auto listed = api.call(
+          "GET", "/api/v1/orders?" + filter + "page=" + std::to_string(page) + "&page_size=2",
+          "cashier1");
+      ASSERT_EQ(listed.status, 200) << listed.body;
+      for (const auto& item : listed.body["items"]) {
+        const std::string number = item["number"];
+        if (!placed.contains(number)) continue;
+        if (!filter.empty())
+          EXPECT_NE(filter.find(item["state"].get<std::string>()), std::string::npos);
+        const auto alone = api.call("GET", "/api/v1/orders/" + number, "cashier1");
+        ASSERT_EQ(alone.status, 200);
+        EXPECT_EQ(item["lines"], alone.body["lines"]) << number;
+        EXPECT_EQ(item["payment"], alone.body["payment"]) << number;
+        EXPECT_EQ(item["lines"].size(), placed[number]["lines"].size()) << number;
+        if (!item["payment"].is_null()) {
+          EXPECT_EQ(item["payment"]["channel"], "wechat_h5") << "the latest payment";
+          ++with_payment;
+        }
+        if (filter.empty()) seen.insert(number);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), placed.size()) << "every order on some page of the unfiltered queue";
+  EXPECT_GE(with_payment, 3) << "orders 0, 3 and 6 carry payments";
 }
 
 // The checkout answer is rendered from what the transaction wrote, not read back: it must be
