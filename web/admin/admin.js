@@ -372,6 +372,8 @@ document.querySelector('#new-village').addEventListener('click', () => openVilla
 
 async function refresh() {
   translatePage();
+  // The reports tab draws its own words: draw it again in the language just chosen.
+  if (!document.querySelector('#tab-reports').hidden) reportsTab.show();
   await Promise.all([loadVillages(), loadProducts()]);
 }
 

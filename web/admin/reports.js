@@ -56,6 +56,8 @@ const option = (value, text) => element('option', { text, attributes: { value } 
 const labelled = (key, control) =>
   element('label', { className: 'stock-field' }, [element('span', { text: w(key) }), control]);
 const cell = (text) => element('td', { text: String(text) });
+/** A figure's cell: right-aligned so that yuan and counts line up. */
+const num = (text) => element('td', { className: 'num', text: String(text) });
 const percent = (bps) => `${(bps / 100).toFixed(2)}%`;
 
 /** What a report row is called: a village's or product's name, a channel, a method or a day. */
@@ -66,9 +68,11 @@ function label(item) {
   return item.key;
 }
 
-function table(headers, rows) {
+/** A table whose columns after the first `textColumns` hold figures (right-aligned). */
+function table(headers, rows, textColumns = 1) {
   return element('table', { className: 'data-table' }, [
-    element('thead', {}, [element('tr', {}, headers.map((h) => element('th', { text: h })))]),
+    element('thead', {}, [element('tr', {}, headers.map((h, i) =>
+      element('th', { text: h, className: i < textColumns ? '' : 'num' })))]),
     element('tbody', {}, rows),
   ]);
 }
@@ -77,23 +81,30 @@ export class ReportsTab {
   constructor(root) {
     this.root = root;
     this.charts = {};
+    // Charts follow the window's width (ECharts draws at a fixed size otherwise).
+    window.addEventListener('resize', () => {
+      for (const chart of Object.values(this.charts)) chart.resize();
+    });
   }
 
-  /** (Re)builds the tab: the sales report with its chart, then the other reports. */
+  /** (Re)builds the tab: the sales report with its chart, then the other reports. A rebuild (say
+   *  after the language switch) keeps the period and grouping chosen. */
   async show() {
     const today = shanghaiToday();
+    const chosen = this.from ? { from: this.from.value, to: this.to.value, group: this.group.value } : null;
     this.from = element('input', { attributes: { type: 'date', name: 'from', max: today } });
     this.to = element('input', { attributes: { type: 'date', name: 'to', max: today } });
-    this.from.value = daysBefore(today, 29);
-    this.to.value = today;
+    this.from.value = chosen?.from ?? daysBefore(today, 29);
+    this.to.value = chosen?.to ?? today;
     this.group = element('select', { attributes: { name: 'group' } },
                          GROUPS.map((g) => option(g, w(`group.${g}`))));
-    const go = element('button', { className: 'primary', text: w('show'), attributes: { type: 'button' } });
+    if (chosen) this.group.value = chosen.group;
+    const go = element('button', { className: 'primary', text: w('show'), attributes: { type: 'button', name: 'show' } });
     go.addEventListener('click', () => this.load());
     this.message = element('p', { className: 'form-error', attributes: { role: 'alert', hidden: '' } });
     this.sections = element('div');
     this.root.replaceChildren(
-      element('div', { className: 'toolbar' }, [labelled('from', this.from), labelled('to', this.to),
+      element('div', { className: 'toolbar report-toolbar' }, [labelled('from', this.from), labelled('to', this.to),
                                                  labelled('group', this.group), go]),
       this.message, this.sections);
     await this.load();
@@ -119,10 +130,11 @@ export class ReportsTab {
     return box;
   }
 
+  /** A report: its title with the CSV link beside it, then its chart and table. */
   section(title, csvPath, children) {
-    const link = element('a', { text: w('csv'), attributes: { href: csvPath, download: '' } });
+    const link = element('a', { className: 'report-csv', text: w('csv'), attributes: { href: csvPath, download: '' } });
     return element('section', { className: 'report' }, [
-      element('h2', { text: title }), element('p', {}, [link]), ...children]);
+      element('header', { className: 'report-head' }, [element('h2', { text: title }), link]), ...children]);
   }
 
   async load() {
@@ -161,25 +173,26 @@ export class ReportsTab {
       yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
       series: dated || report.group === 'channel' || report.group === 'method'
         ? [
-          { name: w('counter'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.counter.gross_fen) },
-          { name: w('online'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.online.gross_fen) },
+          { name: w('counter'), type: 'bar', stack: 'gross', barMaxWidth: 48, data: items.map((i) => i.channels.counter.gross_fen) },
+          { name: w('online'), type: 'bar', stack: 'gross', barMaxWidth: 48, data: items.map((i) => i.channels.online.gross_fen) },
           ...(report.group === 'method' ? [] : [{ name: w('fee'), type: 'line', data: items.map((i) => i.fee_fen) }]),
         ]
         : [
-          { name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) },
-          { name: w('share'), type: 'bar', data: items.map((i) => i.share_fen) },
+          { name: w('gross'), type: 'bar', barMaxWidth: 48, data: items.map((i) => i.gross_fen) },
+          { name: w('share'), type: 'bar', barMaxWidth: 48, data: items.map((i) => i.share_fen) },
         ],
     });
     const rows = items.map((i) => element('tr', {}, [
-      cell(label(i)), cell(formatFen(i.gross_fen)), cell(formatFen(i.refund_fen)), cell(formatFen(i.fee_fen)),
-      cell(formatFen(i.share_fen)), cell(percent(i.effective_bps)), cell(i.sales_count)]));
+      cell(label(i)), num(formatFen(i.gross_fen)), num(formatFen(i.refund_fen)), num(formatFen(i.fee_fen)),
+      num(formatFen(i.share_fen)), num(percent(i.effective_bps)), num(i.sales_count)]));
     rows.push(element('tr', { className: 'total' }, [
-      cell(w('total')), cell(formatFen(report.gross_fen)), cell(formatFen(report.refund_fen)),
-      cell(formatFen(report.fee_fen)), cell(formatFen(report.share_fen)), cell(percent(report.effective_bps)),
-      cell(report.sales_count)]));
+      cell(w('total')), num(formatFen(report.gross_fen)), num(formatFen(report.refund_fen)),
+      num(formatFen(report.fee_fen)), num(formatFen(report.share_fen)), num(percent(report.effective_bps)),
+      num(report.sales_count)]));
     return this.section(`${w('sales')} · ${w(`group.${report.group}`)} (${report.from} – ${report.to})`,
       `/api/v1/reports/sales?${query}&format=csv`,
-      [chart, table([w('name'), w('gross'), w('refunds'), w('fee'), w('share'), w('rate'), w('count')], rows)]);
+      [chart, element('div', { className: 'report-scroll' }, [
+        table([w('name'), w('gross'), w('refunds'), w('fee'), w('share'), w('rate'), w('count')], rows)])]);
   }
 
   topSection(report, period) {
@@ -190,7 +203,7 @@ export class ReportsTab {
         grid: { left: 8, right: 16, bottom: 8, top: 8, containLabel: true },
         xAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen), hideOverlap: true } },
         yAxis: { type: 'category', data: items.map(label), axisLabel: { width: 120, overflow: 'truncate' } },
-        series: [{ name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) }],
+        series: [{ name: w('gross'), type: 'bar', barMaxWidth: 28, data: items.map((i) => i.gross_fen) }],
       }, `${Math.max(8, 2 + items.length * 2)}rem`),
     ]);
   }
@@ -202,7 +215,7 @@ export class ReportsTab {
         grid: { left: 8, right: 8, bottom: 8, top: 16, containLabel: true },
         xAxis: { type: 'category', data: report.items.map((i) => i.key) },
         yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
-        series: [{ name: w('fee'), type: 'bar', data: report.items.map((i) => i.fee_fen) }],
+        series: [{ name: w('fee'), type: 'bar', barMaxWidth: 48, data: report.items.map((i) => i.fee_fen) }],
       }, '14rem'),
       element('p', { text: `${w('total')}: ${formatFen(report.fee_fen)} · ${w('rate')} ${percent(report.effective_bps)}` }),
     ]);
@@ -210,9 +223,9 @@ export class ReportsTab {
 
   stockSection(report) {
     const rows = report.items.map((v) => element('tr', {}, [
-      cell(label(v)), cell(v.products), cell(v.pieces), cell(v.grams), cell(formatFen(v.value_fen))]));
-    rows.push(element('tr', { className: 'total' }, [cell(w('total')), cell(''), cell(report.pieces),
-                                                     cell(report.grams), cell(formatFen(report.value_fen))]));
+      cell(label(v)), num(v.products), num(v.pieces), num(v.grams), num(formatFen(v.value_fen))]));
+    rows.push(element('tr', { className: 'total' }, [cell(w('total')), num(''), num(report.pieces),
+                                                     num(report.grams), num(formatFen(report.value_fen))]));
     return this.section(w('stock_value'), '/api/v1/reports/stock-value?format=csv', [
       this.chart('chart-stock', {
         tooltip: { trigger: 'item', valueFormatter: (fen) => formatFen(fen) },
@@ -227,8 +240,8 @@ export class ReportsTab {
     return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [
       table([w('name'), w('village'), w('on_hand'), w('sold'), w('cover'), w('value')],
         report.items.map((p) => element('tr', {}, [
-          cell(label(p)), cell(p.village_name), cell(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), cell(p.sold),
-          cell(p.days_of_cover ?? w('never')), cell(formatFen(p.value_fen))]))),
+          cell(label(p)), cell(p.village_name), num(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), num(p.sold),
+          num(p.days_of_cover ?? w('never')), num(formatFen(p.value_fen))])), 2),
     ]);
   }
 
@@ -236,8 +249,8 @@ export class ReportsTab {
     return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [
       table([w('name'), w('village'), w('lot'), w('expires'), w('days_left'), w('on_hand'), w('value')],
         report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
-          cell(label(l)), cell(l.village_name), cell(l.lot), cell(l.expires_on), cell(l.days_left),
-          cell(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), cell(formatFen(l.value_fen))]))),
+          cell(label(l)), cell(l.village_name), cell(l.lot), cell(l.expires_on), num(l.days_left),
+          num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4),
     ]);
   }
 }
