@@ -19,6 +19,7 @@ const words = {
     expires: '到期日', days_left: '剩余天数', village: '村', error: '出错了：',
     'method.cash': '现金', 'method.wechat': '微信支付', 'method.alipay': '支付宝', 'method.card': '银行卡',
     'method.other': '其他', 'method.wechat_code': '微信付款码', 'method.alipay_code': '支付宝付款码',
+    method_note: '按支付方式只统计货款（不含配送费），佣金和村集体所得不按支付方式拆分，见其他分组。',
   },
   en: {
     from: 'From', to: 'To', group: 'Group', show: 'Show', csv: 'Download CSV',
@@ -34,6 +35,7 @@ const words = {
     village: 'Village', error: 'Error: ', 'method.cash': 'Cash', 'method.wechat': 'WeChat Pay',
     'method.alipay': 'Alipay', 'method.card': 'Card', 'method.other': 'Other',
     'method.wechat_code': 'WeChat code', 'method.alipay_code': 'Alipay code',
+    method_note: 'By payment method counts the goods only (no delivery fees); commission and village share are not split by payment method: see the other groupings.',
   },
 };
 
@@ -152,6 +154,8 @@ export class ReportsTab {
         api(`/api/v1/reports/slow-movers?${period}&limit=15`),
         api('/api/v1/reports/expiring?days=60'),
       ]);
+      // Slow movers and lots name their village in Chinese only; the stock value has both names.
+      this.villageNames = new Map(value.items.map((v) => [v.village_id, v]));
       this.sections.replaceChildren(
         this.salesSection(report, sales), this.topSection(top, period),
         this.commissionSection(commission, period), this.stockSection(value),
@@ -182,17 +186,20 @@ export class ReportsTab {
           { name: w('share'), type: 'bar', barMaxWidth: 48, data: items.map((i) => i.share_fen) },
         ],
     });
-    const rows = items.map((i) => element('tr', {}, [
-      cell(label(i)), num(formatFen(i.gross_fen)), num(formatFen(i.refund_fen)), num(formatFen(i.fee_fen)),
-      num(formatFen(i.share_fen)), num(percent(i.effective_bps)), num(i.sales_count)]));
-    rows.push(element('tr', { className: 'total' }, [
-      cell(w('total')), num(formatFen(report.gross_fen)), num(formatFen(report.refund_fen)),
-      num(formatFen(report.fee_fen)), num(formatFen(report.share_fen)), num(percent(report.effective_bps)),
-      num(report.sales_count)]));
+    // A tender is not split by village, so by payment method there is no commission or share per
+    // row (the API answers 0): those columns would read 0 above a total that is not.
+    const split = report.group !== 'method';
+    const figures = (f) => [num(formatFen(f.gross_fen)), num(formatFen(f.refund_fen)),
+      ...(split ? [num(formatFen(f.fee_fen)), num(formatFen(f.share_fen)), num(percent(f.effective_bps))] : []),
+      num(f.sales_count)];
+    const rows = items.map((i) => element('tr', {}, [cell(label(i)), ...figures(i)]));
+    rows.push(element('tr', { className: 'total' }, [cell(w('total')), ...figures(report)]));
+    const headers = [w('name'), w('gross'), w('refunds'),
+                     ...(split ? [w('fee'), w('share'), w('rate')] : []), w('count')];
     return this.section(`${w('sales')} · ${w(`group.${report.group}`)} (${report.from} – ${report.to})`,
       `/api/v1/reports/sales?${query}&format=csv`,
-      [chart, element('div', { className: 'report-scroll' }, [
-        table([w('name'), w('gross'), w('refunds'), w('fee'), w('share'), w('rate'), w('count')], rows)])]);
+      [chart, ...(split ? [] : [element('p', { className: 'hint', text: w('method_note') })]),
+       element('div', { className: 'report-scroll' }, [table(headers, rows)])]);
   }
 
   topSection(report, period) {
@@ -236,11 +243,17 @@ export class ReportsTab {
     ]);
   }
 
+  /** A slow mover's or lot's village, in English when chosen and known. */
+  villageName(item) {
+    const village = this.villageNames?.get(item.village_id);
+    return village ? label(village) : item.village_name;
+  }
+
   slowSection(report, period) {
     return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [
       table([w('name'), w('village'), w('on_hand'), w('sold'), w('cover'), w('value')],
         report.items.map((p) => element('tr', {}, [
-          cell(label(p)), cell(p.village_name), num(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), num(p.sold),
+          cell(label(p)), cell(this.villageName(p)), num(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), num(p.sold),
           num(p.days_of_cover ?? w('never')), num(formatFen(p.value_fen))])), 2),
     ]);
   }
@@ -249,7 +262,7 @@ export class ReportsTab {
     return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [
       table([w('name'), w('village'), w('lot'), w('expires'), w('days_left'), w('on_hand'), w('value')],
         report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
-          cell(label(l)), cell(l.village_name), cell(l.lot), cell(l.expires_on), num(l.days_left),
+          cell(label(l)), cell(this.villageName(l)), cell(l.lot), cell(l.expires_on), num(l.days_left),
           num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4),
     ]);
   }
