@@ -6,6 +6,9 @@ import { api, ApiError, formatFen } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { language } from '/assets/js/i18n.js';
 
+/** So many products at most in the sales chart (the table lists them all). */
+const CHART_PRODUCTS = 20;
+
 const words = {
   zh: {
     from: '开始日期', to: '结束日期', group: '分组', show: '查询', csv: '下载 CSV',
@@ -19,6 +22,7 @@ const words = {
     expires: '到期日', days_left: '剩余天数', village: '村', error: '出错了：',
     'method.cash': '现金', 'method.wechat': '微信支付', 'method.alipay': '支付宝', 'method.card': '银行卡',
     'method.other': '其他', 'method.wechat_code': '微信付款码', 'method.alipay_code': '支付宝付款码',
+    chart_top: `图中为销售额前 ${CHART_PRODUCTS} 的商品，表中列出全部。`,
     method_note: '按支付方式只统计货款（不含配送费），佣金和村集体所得不按支付方式拆分，见其他分组。',
   },
   en: {
@@ -35,6 +39,7 @@ const words = {
     village: 'Village', error: 'Error: ', 'method.cash': 'Cash', 'method.wechat': 'WeChat Pay',
     'method.alipay': 'Alipay', 'method.card': 'Card', 'method.other': 'Other',
     'method.wechat_code': 'WeChat code', 'method.alipay_code': 'Alipay code',
+    chart_top: `The chart shows the ${CHART_PRODUCTS} best-selling products; the table lists them all.`,
     method_note: 'By payment method counts the goods only (no delivery fees); commission and village share are not split by payment method: see the other groupings.',
   },
 };
@@ -61,6 +66,12 @@ const cell = (text) => element('td', { text: String(text) });
 /** A figure's cell: right-aligned so that yuan and counts line up. */
 const num = (text) => element('td', { className: 'num', text: String(text) });
 const percent = (bps) => `${(bps / 100).toFixed(2)}%`;
+/** An axis's amount, short: ¥30万 / ¥300k for ¥300000.00 (the tooltip and the table have the fen). */
+function axisYuan(fen) {
+  const yuan = fen / 100;
+  if (Math.abs(yuan) < 10000) return `¥${Math.round(yuan)}`;
+  return language() === 'en' ? `¥${+(yuan / 1000).toFixed(1)}k` : `¥${+(yuan / 10000).toFixed(1)}万`;
+}
 
 /** What a report row is called: a village's or product's name, a channel, a method or a day. */
 function label(item) {
@@ -69,6 +80,9 @@ function label(item) {
   if (words.zh[`method.${item.key}`]) return w(`method.${item.key}`);
   return item.key;
 }
+
+/** A long table scrolls in its box under a sticky header, its totals row kept in view. */
+const scroll = (node) => element('div', { className: 'report-scroll' }, [node]);
 
 /** A table whose columns after the first `textColumns` hold figures (right-aligned). */
 function table(headers, rows, textColumns = 1) {
@@ -166,15 +180,18 @@ export class ReportsTab {
   }
 
   salesSection(report, query) {
-    const items = report.items;
+    // The best-selling products only in the chart: forty bars leave no room for their names.
+    const items = report.group === 'product' ? report.items.slice(0, CHART_PRODUCTS) : report.items;
     const dated = report.group === 'day' || report.group === 'month';
     const names = items.map((item) => (report.group === 'day' ? item.key.slice(5) : label(item)));
+    const slanted = !dated && items.length > 8;
     const chart = this.chart('chart-sales', {
       tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
       legend: { top: 0 },
       grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
-      xAxis: { type: 'category', data: names, axisLabel: { hideOverlap: true } },
-      yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
+      xAxis: { type: 'category', data: names,
+               axisLabel: slanted ? { interval: 0, rotate: 35, width: 110, overflow: 'truncate' } : { hideOverlap: true } },
+      yAxis: { type: 'value', axisLabel: { formatter: axisYuan } },
       series: dated || report.group === 'channel' || report.group === 'method'
         ? [
           { name: w('counter'), type: 'bar', stack: 'gross', barMaxWidth: 48, data: items.map((i) => i.channels.counter.gross_fen) },
@@ -192,14 +209,15 @@ export class ReportsTab {
     const figures = (f) => [num(formatFen(f.gross_fen)), num(formatFen(f.refund_fen)),
       ...(split ? [num(formatFen(f.fee_fen)), num(formatFen(f.share_fen)), num(percent(f.effective_bps))] : []),
       num(f.sales_count)];
-    const rows = items.map((i) => element('tr', {}, [cell(label(i)), ...figures(i)]));
+    const rows = report.items.map((i) => element('tr', {}, [cell(label(i)), ...figures(i)]));
     rows.push(element('tr', { className: 'total' }, [cell(w('total')), ...figures(report)]));
     const headers = [w('name'), w('gross'), w('refunds'),
                      ...(split ? [w('fee'), w('share'), w('rate')] : []), w('count')];
     return this.section(`${w('sales')} · ${w(`group.${report.group}`)} (${report.from} – ${report.to})`,
       `/api/v1/reports/sales?${query}&format=csv`,
-      [chart, ...(split ? [] : [element('p', { className: 'hint', text: w('method_note') })]),
-       element('div', { className: 'report-scroll' }, [table(headers, rows)])]);
+      [chart, ...(report.items.length > items.length ? [element('p', { className: 'hint', text: w('chart_top') })] : []),
+       ...(split ? [] : [element('p', { className: 'hint', text: w('method_note') })]),
+       scroll(table(headers, rows))]);
   }
 
   topSection(report, period) {
@@ -208,7 +226,7 @@ export class ReportsTab {
       this.chart('chart-top', {
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (fen) => formatFen(fen) },
         grid: { left: 8, right: 16, bottom: 8, top: 8, containLabel: true },
-        xAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen), hideOverlap: true } },
+        xAxis: { type: 'value', axisLabel: { formatter: axisYuan, hideOverlap: true } },
         yAxis: { type: 'category', data: items.map(label), axisLabel: { width: 120, overflow: 'truncate' } },
         series: [{ name: w('gross'), type: 'bar', barMaxWidth: 28, data: items.map((i) => i.gross_fen) }],
       }, `${Math.max(8, 2 + items.length * 2)}rem`),
@@ -221,7 +239,7 @@ export class ReportsTab {
         tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
         grid: { left: 8, right: 8, bottom: 8, top: 16, containLabel: true },
         xAxis: { type: 'category', data: report.items.map((i) => i.key) },
-        yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
+        yAxis: { type: 'value', axisLabel: { formatter: axisYuan } },
         series: [{ name: w('fee'), type: 'bar', barMaxWidth: 48, data: report.items.map((i) => i.fee_fen) }],
       }, '14rem'),
       element('p', { text: `${w('total')}: ${formatFen(report.fee_fen)} · ${w('rate')} ${percent(report.effective_bps)}` }),
@@ -250,20 +268,20 @@ export class ReportsTab {
   }
 
   slowSection(report, period) {
-    return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [
+    return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [scroll(
       table([w('name'), w('village'), w('on_hand'), w('sold'), w('cover'), w('value')],
         report.items.map((p) => element('tr', {}, [
           cell(label(p)), cell(this.villageName(p)), num(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), num(p.sold),
-          num(p.days_of_cover ?? w('never')), num(formatFen(p.value_fen))])), 2),
+          num(p.days_of_cover ?? w('never')), num(formatFen(p.value_fen))])), 2)),
     ]);
   }
 
   expiringSection(report) {
-    return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [
+    return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [scroll(
       table([w('name'), w('village'), w('lot'), w('expires'), w('days_left'), w('on_hand'), w('value')],
         report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
           cell(label(l)), cell(this.villageName(l)), cell(l.lot), cell(l.expires_on), num(l.days_left),
-          num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4),
+          num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4)),
     ]);
   }
 }

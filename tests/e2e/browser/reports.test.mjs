@@ -139,7 +139,9 @@ async function assertChartDrawn(page, report) {
   });
   const gross = series[0].map((value, i) => value + (series.length > 1 && report.group !== 'village' &&
     report.group !== 'product' && report.group !== 'category' ? series[1][i] : 0));
-  assert.deepEqual(gross, report.items.map((item) => item.gross_fen), `${report.group}: the chart shows the gross`);
+  // By product the chart has the 20 best sellers (the table all of them).
+  const charted = report.group === 'product' ? report.items.slice(0, 20) : report.items;
+  assert.deepEqual(gross, charted.map((item) => item.gross_fen), `${report.group}: the chart shows the gross`);
 }
 
 test('the manager reads the sales reports: chart, every grouping equal to the API, CSV, Chinese and English', async () => {
