@@ -6,6 +6,7 @@ import { startStaffPage } from '/assets/js/staff.js';
 import { StockTab } from '/admin/stock.js';
 import { SettlementsTab } from '/admin/settlements.js';
 import { ReportsTab } from '/admin/reports.js';
+import { BundleEditor } from '/admin/bundle-editor.js';
 
 const state = {
   villages: [], categories: [], editingProduct: null, editingVillage: null, editingTerms: null,
@@ -61,6 +62,7 @@ function option(value, text) {
 
 const productForm = document.querySelector('#product-form');
 const productDialog = document.querySelector('#product-dialog');
+const bundleEditor = new BundleEditor(document.querySelector('#bundle-box'), productForm);
 
 async function loadProducts() {
   const q = document.querySelector('#product-search').value.trim();
@@ -82,7 +84,7 @@ async function loadProducts() {
   }));
 }
 
-function openProduct(product) {
+async function openProduct(product) {
   state.editingProduct = product;
   clearErrors(productForm);
   productForm.reset();
@@ -106,7 +108,8 @@ function openProduct(product) {
     document.querySelector('#photo-preview').src = imageOf(product);
   }
   document.querySelector('#photo-box').hidden = !product;
-  productDialog.showModal();
+  await bundleEditor.open(product);
+  if (!productDialog.open) productDialog.showModal();
 }
 
 function productBody() {
@@ -127,6 +130,7 @@ function productBody() {
     active: f.active.checked,
     online: f.online.checked,
     featured: f.featured.checked,
+    ...bundleEditor.body(),
   };
   for (const name of ['commission_bps', 'shelf_life_days', 'plu', 'low_stock']) {
     const value = wholeNumber(f[name]);
@@ -153,7 +157,7 @@ productForm.addEventListener('submit', async (event) => {
     if (state.editingProduct) {
       productDialog.close();
     } else {
-      openProduct(saved);  // now it can get a photo
+      await openProduct(saved);  // now it can get a photo
       const message = productForm.querySelector('.form-error[role=alert]');
       message.textContent = t('admin.saved');
       message.hidden = false;
@@ -372,6 +376,8 @@ document.querySelector('#new-village').addEventListener('click', () => openVilla
 
 async function refresh() {
   translatePage();
+  // The reports tab draws its own words: draw it again in the language just chosen.
+  if (!document.querySelector('#tab-reports').hidden) reportsTab.show();
   await Promise.all([loadVillages(), loadProducts()]);
 }
 

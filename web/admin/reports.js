@@ -6,6 +6,9 @@ import { api, ApiError, formatFen } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { language } from '/assets/js/i18n.js';
 
+/** So many products at most in the sales chart (the table lists them all). */
+const CHART_PRODUCTS = 20;
+
 const words = {
   zh: {
     from: '开始日期', to: '结束日期', group: '分组', show: '查询', csv: '下载 CSV',
@@ -19,6 +22,8 @@ const words = {
     expires: '到期日', days_left: '剩余天数', village: '村', error: '出错了：',
     'method.cash': '现金', 'method.wechat': '微信支付', 'method.alipay': '支付宝', 'method.card': '银行卡',
     'method.other': '其他', 'method.wechat_code': '微信付款码', 'method.alipay_code': '支付宝付款码',
+    chart_top: `图中为销售额前 ${CHART_PRODUCTS} 的商品，表中列出全部。`,
+    method_note: '按支付方式只统计货款（不含配送费），佣金和村集体所得不按支付方式拆分，见其他分组。',
   },
   en: {
     from: 'From', to: 'To', group: 'Group', show: 'Show', csv: 'Download CSV',
@@ -34,6 +39,8 @@ const words = {
     village: 'Village', error: 'Error: ', 'method.cash': 'Cash', 'method.wechat': 'WeChat Pay',
     'method.alipay': 'Alipay', 'method.card': 'Card', 'method.other': 'Other',
     'method.wechat_code': 'WeChat code', 'method.alipay_code': 'Alipay code',
+    chart_top: `The chart shows the ${CHART_PRODUCTS} best-selling products; the table lists them all.`,
+    method_note: 'By payment method counts the goods only (no delivery fees); commission and village share are not split by payment method: see the other groupings.',
   },
 };
 
@@ -56,7 +63,15 @@ const option = (value, text) => element('option', { text, attributes: { value } 
 const labelled = (key, control) =>
   element('label', { className: 'stock-field' }, [element('span', { text: w(key) }), control]);
 const cell = (text) => element('td', { text: String(text) });
+/** A figure's cell: right-aligned so that yuan and counts line up. */
+const num = (text) => element('td', { className: 'num', text: String(text) });
 const percent = (bps) => `${(bps / 100).toFixed(2)}%`;
+/** An axis's amount, short: ¥30万 / ¥300k for ¥300000.00 (the tooltip and the table have the fen). */
+function axisYuan(fen) {
+  const yuan = fen / 100;
+  if (Math.abs(yuan) < 10000) return `¥${Math.round(yuan)}`;
+  return language() === 'en' ? `¥${+(yuan / 1000).toFixed(1)}k` : `¥${+(yuan / 10000).toFixed(1)}万`;
+}
 
 /** What a report row is called: a village's or product's name, a channel, a method or a day. */
 function label(item) {
@@ -66,9 +81,14 @@ function label(item) {
   return item.key;
 }
 
-function table(headers, rows) {
+/** A long table scrolls in its box under a sticky header, its totals row kept in view. */
+const scroll = (node) => element('div', { className: 'report-scroll' }, [node]);
+
+/** A table whose columns after the first `textColumns` hold figures (right-aligned). */
+function table(headers, rows, textColumns = 1) {
   return element('table', { className: 'data-table' }, [
-    element('thead', {}, [element('tr', {}, headers.map((h) => element('th', { text: h })))]),
+    element('thead', {}, [element('tr', {}, headers.map((h, i) =>
+      element('th', { text: h, className: i < textColumns ? '' : 'num' })))]),
     element('tbody', {}, rows),
   ]);
 }
@@ -77,23 +97,30 @@ export class ReportsTab {
   constructor(root) {
     this.root = root;
     this.charts = {};
+    // Charts follow the window's width (ECharts draws at a fixed size otherwise).
+    window.addEventListener('resize', () => {
+      for (const chart of Object.values(this.charts)) chart.resize();
+    });
   }
 
-  /** (Re)builds the tab: the sales report with its chart, then the other reports. */
+  /** (Re)builds the tab: the sales report with its chart, then the other reports. A rebuild (say
+   *  after the language switch) keeps the period and grouping chosen. */
   async show() {
     const today = shanghaiToday();
+    const chosen = this.from ? { from: this.from.value, to: this.to.value, group: this.group.value } : null;
     this.from = element('input', { attributes: { type: 'date', name: 'from', max: today } });
     this.to = element('input', { attributes: { type: 'date', name: 'to', max: today } });
-    this.from.value = daysBefore(today, 29);
-    this.to.value = today;
+    this.from.value = chosen?.from ?? daysBefore(today, 29);
+    this.to.value = chosen?.to ?? today;
     this.group = element('select', { attributes: { name: 'group' } },
                          GROUPS.map((g) => option(g, w(`group.${g}`))));
-    const go = element('button', { className: 'primary', text: w('show'), attributes: { type: 'button' } });
+    if (chosen) this.group.value = chosen.group;
+    const go = element('button', { className: 'primary', text: w('show'), attributes: { type: 'button', name: 'show' } });
     go.addEventListener('click', () => this.load());
     this.message = element('p', { className: 'form-error', attributes: { role: 'alert', hidden: '' } });
     this.sections = element('div');
     this.root.replaceChildren(
-      element('div', { className: 'toolbar' }, [labelled('from', this.from), labelled('to', this.to),
+      element('div', { className: 'toolbar report-toolbar' }, [labelled('from', this.from), labelled('to', this.to),
                                                  labelled('group', this.group), go]),
       this.message, this.sections);
     await this.load();
@@ -119,10 +146,11 @@ export class ReportsTab {
     return box;
   }
 
+  /** A report: its title with the CSV link beside it, then its chart and table. */
   section(title, csvPath, children) {
-    const link = element('a', { text: w('csv'), attributes: { href: csvPath, download: '' } });
+    const link = element('a', { className: 'report-csv', text: w('csv'), attributes: { href: csvPath, download: '' } });
     return element('section', { className: 'report' }, [
-      element('h2', { text: title }), element('p', {}, [link]), ...children]);
+      element('header', { className: 'report-head' }, [element('h2', { text: title }), link]), ...children]);
   }
 
   async load() {
@@ -140,6 +168,8 @@ export class ReportsTab {
         api(`/api/v1/reports/slow-movers?${period}&limit=15`),
         api('/api/v1/reports/expiring?days=60'),
       ]);
+      // Slow movers and lots name their village in Chinese only; the stock value has both names.
+      this.villageNames = new Map(value.items.map((v) => [v.village_id, v]));
       this.sections.replaceChildren(
         this.salesSection(report, sales), this.topSection(top, period),
         this.commissionSection(commission, period), this.stockSection(value),
@@ -150,36 +180,44 @@ export class ReportsTab {
   }
 
   salesSection(report, query) {
-    const items = report.items;
+    // The best-selling products only in the chart: forty bars leave no room for their names.
+    const items = report.group === 'product' ? report.items.slice(0, CHART_PRODUCTS) : report.items;
     const dated = report.group === 'day' || report.group === 'month';
     const names = items.map((item) => (report.group === 'day' ? item.key.slice(5) : label(item)));
+    const slanted = !dated && items.length > 8;
     const chart = this.chart('chart-sales', {
       tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
       legend: { top: 0 },
       grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
-      xAxis: { type: 'category', data: names, axisLabel: { hideOverlap: true } },
-      yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
+      xAxis: { type: 'category', data: names,
+               axisLabel: slanted ? { interval: 0, rotate: 35, width: 110, overflow: 'truncate' } : { hideOverlap: true } },
+      yAxis: { type: 'value', axisLabel: { formatter: axisYuan } },
       series: dated || report.group === 'channel' || report.group === 'method'
         ? [
-          { name: w('counter'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.counter.gross_fen) },
-          { name: w('online'), type: 'bar', stack: 'gross', data: items.map((i) => i.channels.online.gross_fen) },
+          { name: w('counter'), type: 'bar', stack: 'gross', barMaxWidth: 48, data: items.map((i) => i.channels.counter.gross_fen) },
+          { name: w('online'), type: 'bar', stack: 'gross', barMaxWidth: 48, data: items.map((i) => i.channels.online.gross_fen) },
           ...(report.group === 'method' ? [] : [{ name: w('fee'), type: 'line', data: items.map((i) => i.fee_fen) }]),
         ]
         : [
-          { name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) },
-          { name: w('share'), type: 'bar', data: items.map((i) => i.share_fen) },
+          { name: w('gross'), type: 'bar', barMaxWidth: 48, data: items.map((i) => i.gross_fen) },
+          { name: w('share'), type: 'bar', barMaxWidth: 48, data: items.map((i) => i.share_fen) },
         ],
     });
-    const rows = items.map((i) => element('tr', {}, [
-      cell(label(i)), cell(formatFen(i.gross_fen)), cell(formatFen(i.refund_fen)), cell(formatFen(i.fee_fen)),
-      cell(formatFen(i.share_fen)), cell(percent(i.effective_bps)), cell(i.sales_count)]));
-    rows.push(element('tr', { className: 'total' }, [
-      cell(w('total')), cell(formatFen(report.gross_fen)), cell(formatFen(report.refund_fen)),
-      cell(formatFen(report.fee_fen)), cell(formatFen(report.share_fen)), cell(percent(report.effective_bps)),
-      cell(report.sales_count)]));
+    // A tender is not split by village, so by payment method there is no commission or share per
+    // row (the API answers 0): those columns would read 0 above a total that is not.
+    const split = report.group !== 'method';
+    const figures = (f) => [num(formatFen(f.gross_fen)), num(formatFen(f.refund_fen)),
+      ...(split ? [num(formatFen(f.fee_fen)), num(formatFen(f.share_fen)), num(percent(f.effective_bps))] : []),
+      num(f.sales_count)];
+    const rows = report.items.map((i) => element('tr', {}, [cell(label(i)), ...figures(i)]));
+    rows.push(element('tr', { className: 'total' }, [cell(w('total')), ...figures(report)]));
+    const headers = [w('name'), w('gross'), w('refunds'),
+                     ...(split ? [w('fee'), w('share'), w('rate')] : []), w('count')];
     return this.section(`${w('sales')} · ${w(`group.${report.group}`)} (${report.from} – ${report.to})`,
       `/api/v1/reports/sales?${query}&format=csv`,
-      [chart, table([w('name'), w('gross'), w('refunds'), w('fee'), w('share'), w('rate'), w('count')], rows)]);
+      [chart, ...(report.items.length > items.length ? [element('p', { className: 'hint', text: w('chart_top') })] : []),
+       ...(split ? [] : [element('p', { className: 'hint', text: w('method_note') })]),
+       scroll(table(headers, rows))]);
   }
 
   topSection(report, period) {
@@ -188,9 +226,9 @@ export class ReportsTab {
       this.chart('chart-top', {
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (fen) => formatFen(fen) },
         grid: { left: 8, right: 16, bottom: 8, top: 8, containLabel: true },
-        xAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen), hideOverlap: true } },
+        xAxis: { type: 'value', axisLabel: { formatter: axisYuan, hideOverlap: true } },
         yAxis: { type: 'category', data: items.map(label), axisLabel: { width: 120, overflow: 'truncate' } },
-        series: [{ name: w('gross'), type: 'bar', data: items.map((i) => i.gross_fen) }],
+        series: [{ name: w('gross'), type: 'bar', barMaxWidth: 28, data: items.map((i) => i.gross_fen) }],
       }, `${Math.max(8, 2 + items.length * 2)}rem`),
     ]);
   }
@@ -201,8 +239,8 @@ export class ReportsTab {
         tooltip: { trigger: 'axis', valueFormatter: (fen) => formatFen(fen) },
         grid: { left: 8, right: 8, bottom: 8, top: 16, containLabel: true },
         xAxis: { type: 'category', data: report.items.map((i) => i.key) },
-        yAxis: { type: 'value', axisLabel: { formatter: (fen) => formatFen(fen) } },
-        series: [{ name: w('fee'), type: 'bar', data: report.items.map((i) => i.fee_fen) }],
+        yAxis: { type: 'value', axisLabel: { formatter: axisYuan } },
+        series: [{ name: w('fee'), type: 'bar', barMaxWidth: 48, data: report.items.map((i) => i.fee_fen) }],
       }, '14rem'),
       element('p', { text: `${w('total')}: ${formatFen(report.fee_fen)} · ${w('rate')} ${percent(report.effective_bps)}` }),
     ]);
@@ -210,9 +248,9 @@ export class ReportsTab {
 
   stockSection(report) {
     const rows = report.items.map((v) => element('tr', {}, [
-      cell(label(v)), cell(v.products), cell(v.pieces), cell(v.grams), cell(formatFen(v.value_fen))]));
-    rows.push(element('tr', { className: 'total' }, [cell(w('total')), cell(''), cell(report.pieces),
-                                                     cell(report.grams), cell(formatFen(report.value_fen))]));
+      cell(label(v)), num(v.products), num(v.pieces), num(v.grams), num(formatFen(v.value_fen))]));
+    rows.push(element('tr', { className: 'total' }, [cell(w('total')), num(''), num(report.pieces),
+                                                     num(report.grams), num(formatFen(report.value_fen))]));
     return this.section(w('stock_value'), '/api/v1/reports/stock-value?format=csv', [
       this.chart('chart-stock', {
         tooltip: { trigger: 'item', valueFormatter: (fen) => formatFen(fen) },
@@ -223,21 +261,27 @@ export class ReportsTab {
     ]);
   }
 
+  /** A slow mover's or lot's village, in English when chosen and known. */
+  villageName(item) {
+    const village = this.villageNames?.get(item.village_id);
+    return village ? label(village) : item.village_name;
+  }
+
   slowSection(report, period) {
-    return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [
+    return this.section(w('slow'), `/api/v1/reports/slow-movers?${period}&limit=15&format=csv`, [scroll(
       table([w('name'), w('village'), w('on_hand'), w('sold'), w('cover'), w('value')],
         report.items.map((p) => element('tr', {}, [
-          cell(label(p)), cell(p.village_name), cell(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), cell(p.sold),
-          cell(p.days_of_cover ?? w('never')), cell(formatFen(p.value_fen))]))),
+          cell(label(p)), cell(this.villageName(p)), num(`${p.on_hand}${p.unit === 'g' ? ' g' : ''}`), num(p.sold),
+          num(p.days_of_cover ?? w('never')), num(formatFen(p.value_fen))])), 2)),
     ]);
   }
 
   expiringSection(report) {
-    return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [
+    return this.section(w('expiring'), '/api/v1/reports/expiring?days=60&format=csv', [scroll(
       table([w('name'), w('village'), w('lot'), w('expires'), w('days_left'), w('on_hand'), w('value')],
         report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
-          cell(label(l)), cell(l.village_name), cell(l.lot), cell(l.expires_on), cell(l.days_left),
-          cell(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), cell(formatFen(l.value_fen))]))),
+          cell(label(l)), cell(this.villageName(l)), cell(l.lot), cell(l.expires_on), num(l.days_left),
+          num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4)),
     ]);
   }
 }

@@ -102,7 +102,7 @@ test('the manager drafts, confirms and pays a settlement in two parts; the villa
   const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
   const products = (await call(admin, 'GET', '/api/v1/products?page_size=100')).body.items;
   // The last village with a piece product (the portal test takes the first one).
-  const product = products.filter((p) => p.unit === 'piece' && p.price_fen < 10000 &&
+  const product = products.filter((p) => p.unit === 'piece' && p.kind !== 'bundle' && p.price_fen < 10000 &&
                                          villages.some((v) => v.id === p.village_id)).at(-1);
   assert.ok(product, 'a demo product sold by the piece');
   const village = villages.find((v) => v.id === product.village_id);
