@@ -31,6 +31,11 @@ year_month_day date_field(const std::optional<std::string>& text, const std::str
   if (!day)
     throw Error::invalid_field(
         field, field + " 须为日期 YYYY-MM-DD / " + field + " must be a date YYYY-MM-DD");
+  // The station's books start this century; year 0 or earlier is no business day (MariaDB's
+  // DATE refuses some, and the days before `to` would run past year 0).
+  if (day->year() < std::chrono::year(2000))
+    throw Error::invalid_field(
+        field, field + " 须在 2000-01-01 之后 / " + field + " must be 2000-01-01 or later");
   return *day;
 }
 

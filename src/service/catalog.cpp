@@ -188,6 +188,11 @@ void apply(const ProductChanges& changes, store::ProductRecord& product) {
     if (product.unit != domain::Unit::piece)
       throw Error::invalid_field("unit", "礼盒按件卖 / a bundle is sold by the piece");
     if (changes.components) domain::check_bundle_components(*changes.components, product.id);
+    // A box's lines take their components' rates: an override of the box would never apply.
+    if (changes.commission_bps && *changes.commission_bps)
+      throw Error::invalid_field(
+          "commission_bps",
+          "礼盒按其组成商品的费率分成 / a bundle is split at its components' rates");
   }
   if (changes.village_id) product.village_id = *changes.village_id;
   if (changes.category_id) product.category_id = *changes.category_id;
@@ -213,6 +218,12 @@ void write_components(store::UnitOfWork& unit, const ProductChanges& changes,
                       const store::ProductRecord& product, domain::ProductKind was) {
   if (product.kind != domain::ProductKind::bundle) {
     if (was == domain::ProductKind::bundle) store::replace_bundle_components(unit, product.id, {});
+    // A box's components are sold by the piece: a box line splits by quantity × price and
+    // takes whole pieces, so a component may not turn into goods sold by weight.
+    if (changes.unit && product.unit != domain::Unit::piece &&
+        store::is_bundle_component(unit, product.id))
+      throw Error::invalid_field(
+          "unit", "它是礼盒的组成商品，须按件卖 / it is inside a bundle: sold by the piece");
     return;
   }
   if (was != domain::ProductKind::bundle) {
@@ -731,6 +742,11 @@ StoredReply CatalogService::add_commission_term(std::int64_t village_id,
       if (product->village_id != village_id)
         throw Error::invalid_field("product_id",
                                    "该商品属于另一个村 / the product belongs to another village");
+      // A box's lines take their components' rates; a term on the box would never apply.
+      if (product->kind == domain::ProductKind::bundle)
+        throw Error::invalid_field(
+            "product_id",
+            "礼盒按其组成商品的费率分成 / a bundle is split at its components' rates");
       product_name = product->name;
     }
     auto term =

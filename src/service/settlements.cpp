@@ -3,6 +3,7 @@
 #include "yizhan/service/settlements.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include "audit_entry.hpp"
 #include "yizhan/domain/catalog.hpp"
@@ -35,6 +36,21 @@ void check_text(const std::string& text, const std::string& field, std::size_t m
     throw Error::invalid_field(field, field + " 不是有效的 UTF-8 / is not valid UTF-8");
   if (const auto problem = domain::text_problem(text, min_characters, max_characters))
     throw Error::invalid_field(field, field + " " + *problem);
+}
+
+/// Whether `text` holds nothing but spaces (ASCII whitespace or the ideographic space U+3000).
+bool is_blank(std::string_view text) {
+  while (!text.empty()) {
+    if (text.front() == ' ' || text.front() == '\t' || text.front() == '\r' ||
+        text.front() == '\n') {
+      text.remove_prefix(1);
+    } else if (text.starts_with("\xE3\x80\x80")) {
+      text.remove_prefix(3);
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 Error no_such_settlement() {
@@ -209,6 +225,9 @@ StoredReply SettlementService::pay(std::int64_t id, const PayoutRequest& request
     throw Error::invalid_field("method", "付款方式应为 bank 或 cash / method must be bank or cash");
   const auto reference = request.reference.value_or("");
   check_text(reference, "reference", *method == domain::PayoutMethod::bank ? 1 : 0, 100);
+  // A transfer's reference is what finds it on the bank statement: blanks are no reference.
+  if (*method == domain::PayoutMethod::bank && is_blank(reference))
+    throw Error::invalid_field("reference", "reference is required");
   const auto& paid_on_text = required(request.paid_on, "paid_on");
   const auto paid_on =
       paid_on_text.size() == 10 ? domain::parse_iso_date(paid_on_text) : std::nullopt;

@@ -247,6 +247,48 @@ TEST_F(BundlesTest, BadBoxDefinitionsAreRefusedNamingTheFieldAndChangeNothing) {
   EXPECT_EQ(available(box), 1);
 }
 
+TEST_F(BundlesTest, AComponentStaysSoldByThePieceAndABoxTakesNoRateOfItsOwn) {
+  stock_a_box();
+  const auto terms_before = scalar("SELECT COUNT(*) FROM commission_terms");
+  const auto audit_before = scalar("SELECT COUNT(*) FROM audit_log");
+  const auto before = footprint();
+  // Turning a component into goods sold by weight would sell "2 g" of it in every box.
+  const auto weighed =
+      api.call_json("PATCH", "/api/v1/products/" + std::to_string(tea), "admin", {{"unit", "g"}});
+  EXPECT_EQ(weighed.status, 422) << weighed.body;
+  EXPECT_EQ(weighed.body["error"]["details"]["field"], "unit");
+  EXPECT_EQ(api.call("GET", "/api/v1/products/" + std::to_string(tea)).body["unit"], "piece");
+  // A box's lines take their components' rates: an override of the box, by PATCH, at creation
+  // or as a dated term, would never apply, so it is refused.
+  const auto patched = api.call_json("PATCH", "/api/v1/products/" + std::to_string(box), "admin",
+                                     {{"commission_bps", 500}});
+  EXPECT_EQ(patched.status, 422) << patched.body;
+  EXPECT_EQ(patched.body["error"]["details"]["field"], "commission_bps");
+  const auto created = create_box(
+      {{{"product_id", tea}, {"quantity", 1}}, {{"product_id", peanuts}, {"quantity", 1}}},
+      {{"commission_bps", 500}});
+  EXPECT_EQ(created.status, 422) << created.body;
+  EXPECT_EQ(created.body["error"]["details"]["field"], "commission_bps");
+  const auto term = api.call_json(
+      "POST", "/api/v1/villages/" + std::to_string(api.station.village_a) + "/commission", "admin",
+      {{"bps", 500}, {"product_id", box}, {"effective_from", "2099-01-01"}});
+  EXPECT_EQ(term.status, 422) << term.body;
+  EXPECT_EQ(term.body["error"]["details"]["field"], "product_id");
+  EXPECT_EQ(footprint(), before);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM commission_terms"), terms_before);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log"), audit_before);
+
+  // A product in no box may still become weighed, and a box may clear its (absent) override.
+  const auto loose = product("LOOSE", api.station.village_a, 800);
+  const auto now_weighed =
+      api.call_json("PATCH", "/api/v1/products/" + std::to_string(loose), "admin", {{"unit", "g"}});
+  EXPECT_EQ(now_weighed.status, 200) << now_weighed.body;
+  EXPECT_EQ(api.call_json("PATCH", "/api/v1/products/" + std::to_string(box), "admin",
+                          {{"commission_bps", nullptr}})
+                .status,
+            200);
+}
+
 TEST_F(BundlesTest, SellingBoxesTakesEachComponentAndGivesEachVillageItsPartThenRefundsExactly) {
   stock_a_box();
   ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",

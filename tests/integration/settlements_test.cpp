@@ -475,6 +475,11 @@ TEST_F(SettlementTest, BadInputNamesTheFieldAndChangesNothing) {
   body = bank_payout(8500);
   body.erase("reference");
   expect_payout_refused(body, 422, "reference");
+  // Blanks (ASCII or the ideographic space a Chinese keyboard types) are no reference either.
+  for (const char* blank : {"   ", "\t\n", "\xE3\x80\x80 "}) {
+    body["reference"] = blank;
+    expect_payout_refused(body, 422, "reference");
+  }
   body = bank_payout(8500);
   body["paid_on"] = day(1);
   expect_payout_refused(body, 422, "paid_on");

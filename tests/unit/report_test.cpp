@@ -44,6 +44,15 @@ TEST(ReportPeriod, RefusesBadDatesReversedAndLongPeriodsNamingTheField) {
   EXPECT_EQ(report_period("2025-11-01", "2026-12-05", today, 30).days(), kMaxReportDays);
 }
 
+TEST(ReportPeriod, RefusesDaysBeforeTheYear2000NamingTheField) {
+  // Year 0 once reached MariaDB (report_days) and came back as 422 naming business_day.
+  const auto today = date("2026-12-06");
+  EXPECT_EQ(field_of([&] { report_period("0000-01-01", "2000-01-02", today, 30); }), "from");
+  EXPECT_EQ(field_of([&] { report_period("1999-12-31", "2000-01-05", today, 30); }), "from");
+  EXPECT_EQ(field_of([&] { report_period(std::nullopt, "0000-01-05", today, 30); }), "to");
+  EXPECT_EQ(field_of([&] { report_period("2000-01-01", "2000-01-30", today, 30); }), "(accepted)");
+}
+
 TEST(ReportParameters, WholeNumbersWithinBounds) {
   EXPECT_EQ(bounded_parameter(std::nullopt, "limit", 1, 100, 10), 10);
   EXPECT_EQ(bounded_parameter(std::string("100"), "limit", 1, 100, 10), 100);
