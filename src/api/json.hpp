@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "yizhan/api/message.hpp"
 #include "yizhan/domain/error.hpp"
@@ -17,6 +18,28 @@
 namespace yizhan::api {
 
 using nlohmann::json;
+
+/// Sale or order lines as the JSON list clients see: an ordinary line as `one(line)`, the
+/// consecutive component lines of one gift box (same bundle_group) as `box(parts)`, one entry.
+template <typename Line, typename One, typename Box>
+json lines_with_boxes(const std::vector<Line>& lines, One one, Box box) {
+  json out = json::array();
+  for (std::size_t i = 0; i < lines.size();) {
+    const auto& l = lines[i];
+    if (!l.bundle_product_id) {
+      out.push_back(one(l));
+      ++i;
+      continue;
+    }
+    std::vector<const Line*> parts;
+    for (;
+         i < lines.size() && lines[i].bundle_product_id && lines[i].bundle_group == l.bundle_group;
+         ++i)
+      parts.push_back(&lines[i]);
+    out.push_back(box(parts));
+  }
+  return out;
+}
 
 /// A JSON response with the given status.
 inline Response json_response(int status, const json& body) {

@@ -111,21 +111,7 @@ json order_bundle_json(const std::vector<const service::OrderLine*>& parts) {
 }
 
 json order_json(const service::Order& o) {
-  json lines = json::array();
-  for (std::size_t i = 0; i < o.lines.size();) {
-    const auto& l = o.lines[i];
-    if (!l.bundle_product_id) {
-      lines.push_back(order_line_json(l));
-      ++i;
-      continue;
-    }
-    std::vector<const service::OrderLine*> parts;
-    for (; i < o.lines.size() && o.lines[i].bundle_product_id &&
-           o.lines[i].bundle_group == l.bundle_group;
-         ++i)
-      parts.push_back(&o.lines[i]);
-    lines.push_back(order_bundle_json(parts));
-  }
+  const json lines = lines_with_boxes(o.lines, order_line_json, order_bundle_json);
   json history = json::array();
   for (const auto& e : o.history)
     history.push_back(

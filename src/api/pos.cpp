@@ -148,21 +148,7 @@ json bundle_line_json(const std::vector<const service::SaleLine*>& parts) {
 }
 
 json sale_json(const service::Sale& s) {
-  json lines = json::array();
-  for (std::size_t i = 0; i < s.lines.size();) {
-    const auto& l = s.lines[i];
-    if (!l.bundle_product_id) {
-      lines.push_back(sale_line_json(l));
-      ++i;
-      continue;
-    }
-    std::vector<const service::SaleLine*> parts;
-    for (; i < s.lines.size() && s.lines[i].bundle_product_id &&
-           s.lines[i].bundle_group == l.bundle_group;
-         ++i)
-      parts.push_back(&s.lines[i]);
-    lines.push_back(bundle_line_json(parts));
-  }
+  const json lines = lines_with_boxes(s.lines, sale_line_json, bundle_line_json);
   json tenders = json::array();
   for (const auto& t : s.tenders)
     tenders.push_back(tender_json(t));
