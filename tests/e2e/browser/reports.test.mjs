@@ -7,94 +7,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-const base = process.env.BASE_URL;
-const password = process.env.DEMO_PASSWORD;
-const artifacts = process.env.ARTIFACTS;
-const desktop = { width: 1280, height: 900 };
+import { artifacts, base, call, desktop, launchBrowser, money, openShift, parseCsv, shanghaiToday, signedIn, watch, yuan } from './support.mjs';
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => browser?.close());
 
-const shanghaiToday = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-const yuan = (fen) => `${fen < 0 ? '-' : ''}${Math.trunc(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`;
-const money = (fen) => `${fen < 0 ? '-' : ''}¥${yuan(Math.abs(fen))}`;
 const percent = (bps) => `${(bps / 100).toFixed(2)}%`;
-
-/** A context signed in through the API (its pages and its `request` share the cookie). */
-async function signedIn(username) {
-  const context = await browser.newContext({ viewport: desktop, locale: 'zh-CN', baseURL: base, acceptDownloads: true });
-  let answer;
-  for (let attempt = 0; attempt < 15; attempt++) {
-    answer = await context.request.post('/api/v1/auth/login', {
-      headers: { 'X-Requested-With': 'yizhan' }, data: { username, password },
-    });
-    if (answer.status() !== 429) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number(answer.headers()['retry-after']) || 2)));
-  }
-  assert.equal(answer.status(), 200, `${username} signs in`);
-  return context;
-}
-
-async function call(context, method, path, data, headers = {}) {
-  const response = await context.request.fetch(path, {
-    method, data, headers: { 'X-Requested-With': 'yizhan', ...headers },
-  });
-  const text = await response.text();
-  let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-  return { status: response.status(), body };
-}
-
-/** The admin's open shift, opened on a free register when there is none. */
-async function openShift(admin) {
-  const current = await call(admin, 'GET', '/api/v1/pos/shifts/current');
-  if (current.status === 200) return { shift: current.body, opened: false };
-  for (const register of ['柜台2', '柜台1']) {
-    const opened = await call(admin, 'POST', '/api/v1/pos/shifts', { register, float_fen: 0 });
-    if (opened.status === 201) return { shift: opened.body, opened: true };
-  }
-  throw new Error('no register free for the admin');
-}
-
-/** Page errors and console errors (expected 4xx answers are logged as resource errors). */
-function watch(page) {
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
-  });
-  return problems;
-}
-
-/** CSV rows as arrays of fields (quoted fields with commas and doubled quotes). */
-function parseCsv(text) {
-  const rows = [];
-  for (const line of text.split('\r\n')) {
-    if (line === '') continue;
-    const fields = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ',') { fields.push(field); field = ''; } else field += c;
-    }
-    fields.push(field);
-    rows.push(fields);
-  }
-  return rows;
-}
 
 const GROUPS = {
   zh: { day: '按日', month: '按月', village: '按村', product: '按商品', category: '按品类', channel: '按渠道', method: '按支付方式' },
@@ -145,7 +67,7 @@ async function assertChartDrawn(page, report) {
 }
 
 test('the manager reads the sales reports: chart, every grouping equal to the API, CSV, Chinese and English', async () => {
-  const admin = await signedIn('admin');
+  const admin = await signedIn(browser, 'admin', { viewport: desktop, acceptDownloads: true });
   const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
   const products = (await call(admin, 'GET', '/api/v1/products?page_size=100')).body.items;
   const product = products.filter((p) => p.unit === 'piece' && p.kind !== 'bundle' && p.price_fen < 10000 &&
@@ -279,7 +201,7 @@ test('the manager reads the sales reports: chart, every grouping equal to the AP
 });
 
 test('a cashier neither sees the reports tab nor reads a report (403); anonymous is 401', async () => {
-  const cashier = await signedIn('cashier1');
+  const cashier = await signedIn(browser, 'cashier1', { viewport: desktop, acceptDownloads: true });
   for (const path of ['/api/v1/reports/sales?group=day', '/api/v1/reports/sales?group=method&format=csv',
                       '/api/v1/reports/top-sellers', '/api/v1/reports/commission', '/api/v1/reports/stock-value',
                       '/api/v1/reports/slow-movers', '/api/v1/reports/expiring']) {

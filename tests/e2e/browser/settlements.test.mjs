@@ -7,98 +7,17 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-const base = process.env.BASE_URL;
-const password = process.env.DEMO_PASSWORD;
-const artifacts = process.env.ARTIFACTS;
-const phone = { width: 390, height: 844 };
-const desktop = { width: 1280, height: 900 };
+import { artifacts, base, call, desktop, launchBrowser, money, openShift, parseCsv, phone, shanghaiToday, signedIn, watch, yuan } from './support.mjs';
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => browser?.close());
 
-const shanghaiToday = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-const yuan = (fen) => `${fen < 0 ? '-' : ''}${Math.trunc(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`;
-const money = (fen) => `${fen < 0 ? '-' : ''}¥${yuan(Math.abs(fen))}`;
-
-/** A context signed in through the API (its pages and its `request` share the cookie). */
-async function signedIn(username, viewport = phone) {
-  const mobile = viewport === phone;
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', baseURL: base, isMobile: mobile, hasTouch: mobile });
-  let answer;
-  for (let attempt = 0; attempt < 10; attempt++) {
-    answer = await context.request.post('/api/v1/auth/login', {
-      headers: { 'X-Requested-With': 'yizhan' }, data: { username, password },
-    });
-    if (answer.status() !== 429) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number(answer.headers()['retry-after']) || 2)));
-  }
-  assert.equal(answer.status(), 200, `${username} signs in`);
-  return context;
-}
-
-async function call(context, method, path, data, headers = {}) {
-  const response = await context.request.fetch(path, {
-    method, data, headers: { 'X-Requested-With': 'yizhan', ...headers },
-  });
-  const text = await response.text();
-  let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-  return { status: response.status(), body };
-}
-
-/** The admin's open shift, opened on a free register when there is none. */
-async function openShift(admin) {
-  const current = await call(admin, 'GET', '/api/v1/pos/shifts/current');
-  if (current.status === 200) return { shift: current.body, opened: false };
-  for (const register of ['柜台2', '柜台1']) {
-    const opened = await call(admin, 'POST', '/api/v1/pos/shifts', { register, float_fen: 0 });
-    if (opened.status === 201) return { shift: opened.body, opened: true };
-  }
-  throw new Error('no register free for the admin');
-}
-
-/** Page errors and console errors (expected 4xx answers are logged as resource errors). */
-function watch(page) {
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
-  });
-  return problems;
-}
-
-/** CSV rows as arrays of fields (quoted fields with commas and doubled quotes). */
-function parseCsv(text) {
-  const rows = [];
-  for (const line of text.split('\r\n')) {
-    if (line === '') continue;
-    const fields = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ',') { fields.push(field); field = ''; } else field += c;
-    }
-    fields.push(field);
-    rows.push(fields);
-  }
-  return rows;
-}
-
 test('the manager drafts, confirms and pays a settlement in two parts; the village sees it paid and downloads the CSV', async () => {
-  const admin = await signedIn('admin', desktop);
+  const admin = await signedIn(browser, 'admin', { viewport: desktop });
   const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
   const products = (await call(admin, 'GET', '/api/v1/products?page_size=100')).body.items;
   // The last village with a piece product (the portal test takes the first one).
@@ -191,7 +110,7 @@ test('the manager drafts, confirms and pays a settlement in two parts; the villa
                    [[first, 'bank', '农商行 转账 0042'], [owed - first, 'cash', '']]);
 
   // The village on its phone: the settlement is paid, with both payouts.
-  const villageContext = await signedIn(village.code);
+  const villageContext = await signedIn(browser, village.code);
   const portal = await villageContext.newPage();
   const portalProblems = watch(portal);
   await portal.goto(`${base}/village/`);
@@ -246,7 +165,7 @@ test('the manager drafts, confirms and pays a settlement in two parts; the villa
 });
 
 test("a village account cannot reach another village's settlement", async () => {
-  const admin = await signedIn('admin', desktop);
+  const admin = await signedIn(browser, 'admin', { viewport: desktop });
   const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
   // The other village: one with nothing settled yet, so that a draft of today may be made.
   const settled = new Set((await call(admin, 'GET', '/api/v1/settlements?page_size=100')).body.items
@@ -260,7 +179,7 @@ test("a village account cannot reach another village's settlement", async () => 
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const id = made.body.id;
 
-  const village = await signedIn(mine.code);
+  const village = await signedIn(browser, mine.code);
   for (const path of [`/api/v1/settlements/${id}`, `/api/v1/settlements/${id}/statement`,
                       `/api/v1/settlements/${id}/statement?format=csv`]) {
     const refused = await call(village, 'GET', path);

@@ -4,61 +4,17 @@
 // village's session cannot read another village's figures. Screenshots go to $ARTIFACTS.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
-const base = process.env.BASE_URL;
-const password = process.env.DEMO_PASSWORD;
-const artifacts = process.env.ARTIFACTS;
-const phone = { width: 390, height: 844 };
+import { artifacts, base, call, desktop, launchBrowser, money, openShift, password, phone, signedIn } from './support.mjs';
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => browser?.close());
 
-const money = (fen) => `${fen < 0 ? '-' : ''}¥${Math.trunc(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`;
-
-/** A context signed in through the API (its `request` shares the cookie). */
-async function signedIn(username, viewport = phone) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', baseURL: base, isMobile: true, hasTouch: true });
-  let answer;
-  for (let attempt = 0; attempt < 10; attempt++) {
-    answer = await context.request.post('/api/v1/auth/login', {
-      headers: { 'X-Requested-With': 'yizhan' }, data: { username, password },
-    });
-    if (answer.status() !== 429) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number(answer.headers()['retry-after']) || 2)));
-  }
-  assert.equal(answer.status(), 200, `${username} signs in`);
-  return context;
-}
-
-async function call(context, method, path, data, headers = {}) {
-  const response = await context.request.fetch(path, {
-    method, data, headers: { 'X-Requested-With': 'yizhan', ...headers },
-  });
-  const text = await response.text();
-  return { status: response.status(), body: text ? JSON.parse(text) : null };
-}
-
-/** The admin's open shift, opened on a free register when there is none. */
-async function openShift(admin) {
-  const current = await call(admin, 'GET', '/api/v1/pos/shifts/current');
-  if (current.status === 200) return { shift: current.body, opened: false };
-  for (const register of ['柜台2', '柜台1']) {
-    const opened = await call(admin, 'POST', '/api/v1/pos/shifts', { register, float_fen: 0 });
-    if (opened.status === 201) return { shift: opened.body, opened: true };
-  }
-  throw new Error('no register free for the admin');
-}
-
 test('a village sees the counter sale of a moment ago, its charts, and nothing of another village', async () => {
-  const admin = await signedIn('admin', { width: 1280, height: 900 });
+  const admin = await signedIn(browser, 'admin', { viewport: desktop });
   const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
   const products = (await call(admin, 'GET', '/api/v1/products?page_size=100')).body.items;
   const product = products.find((p) => p.unit === 'piece' && p.price_fen < 10000 &&
@@ -68,7 +24,7 @@ test('a village sees the counter sale of a moment ago, its charts, and nothing o
   const other = villages.find((v) => v.id !== village.id);
 
   // What the village had today before this sale (other tests may have sold its goods).
-  const villageContext = await signedIn(village.code);
+  const villageContext = await signedIn(browser, village.code);
   const before = (await call(villageContext, 'GET', `/api/v1/villages/${village.id}/summary`)).body;
 
   const received = await call(admin, 'POST', '/api/v1/stock/receipts', {
