@@ -23,14 +23,6 @@ using domain::Error;
 using domain::ErrorCode;
 using Rows = std::unique_ptr<sql::ResultSet>;
 
-void set_optional(sql::PreparedStatement& statement, int index,
-                  const std::optional<std::int64_t>& value) {
-  if (value)
-    statement.setInt64(index, *value);
-  else
-    statement.setNull(index, 0);
-}
-
 // --- registers ------------------------------------------------------------------------------
 
 constexpr const char* kRegisterColumns =

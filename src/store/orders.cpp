@@ -611,14 +611,6 @@ OrderRefundRecord read_refund(sql::ResultSet& row) {
   return r;
 }
 
-void set_optional_int(sql::PreparedStatement& statement, int index,
-                      std::optional<std::int64_t> value) {
-  if (value)
-    statement.setInt64(index, *value);
-  else
-    statement.setNull(index, 0);
-}
-
 void load_refund_lines(UnitOfWork& unit, std::vector<OrderRefundRecord>& refunds) {
   for (auto& refund : refunds) {
     auto& statement = unit.statement(
@@ -652,9 +644,9 @@ void insert_order_refund(UnitOfWork& unit, OrderRefundRecord& refund) {
   statement.setInt64(9, refund.amount_fen);
   statement.setBoolean(10, refund.unsold);
   statement.setString(11, domain::storable_text(refund.reason, 200));
-  set_optional_int(statement, 12, refund.shift_id);
-  set_optional_int(statement, 13, refund.register_id);
-  set_optional_int(statement, 14, refund.created_by);
+  set_optional(statement, 12, refund.shift_id);
+  set_optional(statement, 13, refund.register_id);
+  set_optional(statement, 14, refund.created_by);
   {
     Rows row(statement.executeQuery());
     row->next();

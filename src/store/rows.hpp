@@ -1,6 +1,7 @@
 // Private to src/store: reading result rows and generated ids.
 #pragma once
 
+#include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
 #include <cstdint>
@@ -41,6 +42,15 @@ inline std::int64_t micros(sql::ResultSet& row, int column) {
 inline std::optional<std::int64_t> optional_int64(sql::ResultSet& row, int column) {
   if (row.isNull(column)) return std::nullopt;
   return row.getInt64(column);
+}
+
+/// Binds a nullable BIGINT parameter.
+inline void set_optional(sql::PreparedStatement& statement, int index,
+                         std::optional<std::int64_t> value) {
+  if (value)
+    statement.setInt64(index, *value);
+  else
+    statement.setNull(index, 0);
 }
 
 }  // namespace yizhan::store

@@ -125,14 +125,6 @@ SettlementRecord read_settlement(sql::ResultSet& row) {
   return s;
 }
 
-void set_optional(sql::PreparedStatement& statement, int index, std::optional<std::int64_t> value) {
-  if (value) {
-    statement.setInt64(index, *value);
-  } else {
-    statement.setNull(index, 0);
-  }
-}
-
 void insert_lines(UnitOfWork& unit, std::int64_t settlement_id,
                   const std::vector<domain::StatementLine>& lines) {
   std::size_t done = 0;
