@@ -202,6 +202,11 @@ int serve(const yizhan::Config& config) {
     if (const int settled = application.counter.recover_code_payments(); settled > 0)
       spdlog::info("reversed {} abandoned code payments", settled);
   });
+  // Refunds to scanned codes whose request died after asking are asked about again and booked.
+  sweep.add("finish refunds to payment codes", [&application] {
+    if (const int settled = application.counter.recover_code_refunds(); settled > 0)
+      spdlog::info("finished {} refunds to payment codes", settled);
+  });
   maintenance.start();
   sweep.start();
   yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);

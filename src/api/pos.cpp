@@ -186,8 +186,13 @@ json refund_json(const service::Refund& r) {
                      {"fee_fen", l.fee.value()},
                      {"share_fen", l.share.value()},
                      {"restock", l.restock}});
-  return {{"id", r.id},         {"sale_id", r.sale_id},         {"sale_number", r.sale_number},
-          {"method", r.method}, {"total_fen", r.total.value()}, {"lines", lines}};
+  json out = {{"id", r.id},         {"sale_id", r.sale_id},         {"sale_number", r.sale_number},
+              {"method", r.method}, {"total_fen", r.total.value()}, {"lines", lines}};
+  if (!r.provider_state.empty()) {  // a refund to a scanned code: what its provider said
+    out["provider_state"] = r.provider_state;
+    out["provider_refund_id"] = r.provider_refund_id;
+  }
+  return out;
 }
 
 json held_json(const service::HeldCart& h) {

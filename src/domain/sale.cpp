@@ -250,6 +250,10 @@ bool is_code_method(TenderMethod method) {
   return method == TenderMethod::wechat_code || method == TenderMethod::alipay_code;
 }
 
+std::string code_method_provider(TenderMethod method) {
+  return method == TenderMethod::wechat_code ? "wechat" : "alipay";
+}
+
 std::optional<std::string> payment_code_problem(TenderMethod method, std::string_view code) {
   const auto kind = classify_payment_code(code);
   if (method == TenderMethod::wechat_code && kind != PaymentCodeKind::wechat)
@@ -280,6 +284,15 @@ std::string code_trade_number(std::string_view key_digest_hex, std::size_t tende
   char tail[16];
   std::snprintf(tail, sizeof tail, "-%zu-%02d", tender_index, attempt);
   return "Y" + std::string(key_digest_hex.substr(0, 24)) + tail;
+}
+
+std::string code_refund_number(std::string_view key_digest_hex, int attempt) {
+  if (key_digest_hex.size() < 24 || attempt < 1 || attempt > 99)
+    bug("code_refund_number: digest " + std::to_string(key_digest_hex.size()) + ", attempt " +
+        std::to_string(attempt));
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "-%02d", attempt);
+  return "R" + std::string(key_digest_hex.substr(0, 24)) + tail;
 }
 
 }  // namespace yizhan::domain

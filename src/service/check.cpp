@@ -3,6 +3,7 @@
 
 #include <exception>
 
+#include "yizhan/store/code_refunds.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
 #include "yizhan/store/settlements.hpp"
@@ -106,6 +107,8 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::unsold_payment_differences(unit); });
   checker.add("sales: tenders = total",
               [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
+  checker.add("counter: refunds to codes = what their providers gave back",
+              [](store::UnitOfWork& unit) { return store::code_refund_differences(unit); });
   // Settlements (issue 10).
   checker.add("journal: village payable = shares − refunded shares + adjustments − payouts",
               [](store::UnitOfWork& unit) { return store::village_balance_differences(unit); });

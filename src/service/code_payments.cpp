@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 #include <thread>
 
 #include "yizhan/domain/error.hpp"
@@ -25,20 +24,6 @@ using domain::Fen;
 using payments::PaymentState;
 using payments::ProviderError;
 using Steady = std::chrono::steady_clock;
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::string provider_of(domain::TenderMethod method) {
-  return method == domain::TenderMethod::wechat_code ? "wechat" : "alipay";
-}
 
 std::string field_of(std::size_t index) {
   return "tenders[" + std::to_string(index) + "].auth_code";
@@ -266,13 +251,6 @@ class Charger {
   const CodePaySettings& settings_;
 };
 
-std::string random_holder() {
-  std::random_device random;
-  return store::sha256_hex(std::to_string(random()) + std::to_string(random()) +
-                           std::to_string(Steady::now().time_since_epoch().count()))
-      .substr(0, 32);
-}
-
 }  // namespace
 
 StoredReply CounterService::sell_with_codes(const domain::Principal& caller,
@@ -302,7 +280,7 @@ StoredReply CounterService::sell_with_codes(const domain::Principal& caller,
     charge.index = i;
     charge.amount = tender.amount;
     charge.code = code->second;
-    charge.provider_name = provider_of(tender.method);
+    charge.provider_name = domain::code_method_provider(tender.method);
     const auto provider = payment_providers_.find(charge.provider_name);
     charge.provider = provider == payment_providers_.end() ? nullptr : provider->second;
     if (!charge.provider)
@@ -318,7 +296,7 @@ StoredReply CounterService::sell_with_codes(const domain::Principal& caller,
   auto claimed = idempotency_.claim_lease(key, lease_time, pay.deadline + std::chrono::seconds(5));
   if (auto* answer = std::get_if<StoredReply>(&claimed)) return *answer;
   const auto lease = std::get<IdempotencyLease>(claimed);
-  const auto key_hex = hex(lease.key_hash);
+  const auto key_hex = store::to_hex(lease.key_hash);
   Charger charger(database_, pay);
   bool keep_charges = false;  // the sale may have been written: never reverse then
 
@@ -421,16 +399,15 @@ int CounterService::recover_code_payments() {
   const auto keys = database_.transact([&](store::UnitOfWork& unit) {
     return store::stale_code_payment_keys(unit, stale_micros, 20);
   });
-  const auto holder = random_holder();
   Charger charger(database_, pay);
   int settled = 0;
   for (const auto& key_hash : keys) {
     // Only a key whose holder's lease ran out: a live request is still deciding.
-    const bool ours = database_.transact([&](store::UnitOfWork& unit) {
-      return store::take_over_idempotency_lease(unit, key_hash, holder, stale_micros);
-    });
-    if (!ours) continue;
-    const IdempotencyLease lease{key_hash, holder, true};
+    const auto taken = idempotency_.take_over(
+        key_hash,
+        std::chrono::duration_cast<std::chrono::milliseconds>(pay.deadline + pay.lease_margin));
+    if (!taken) continue;
+    const IdempotencyLease lease = *taken;
     if (charger.reverse_open(key_hash, payment_providers_, settled))
       idempotency_.release(lease);
     else

@@ -13,6 +13,7 @@
 #include "yizhan/domain/stock.hpp"
 #include "yizhan/store/audit.hpp"
 #include "yizhan/store/code_payments.hpp"
+#include "yizhan/store/code_refunds.hpp"
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
@@ -648,145 +649,169 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
                                    const std::function<StoredReply(const Refund&)>& render) {
   checked_text(request.reason, "reason", 200, false);
   if (request.lines.size() > 200) throw Error::invalid_field("lines", "at most 200 lines");
-  const auto day = today(settings_.zone);
-  const std::string day_text = iso_date(day);
+  // Money paid by a scanned code goes back through its provider, asked outside any transaction.
+  auto method = request.method;
+  if (!method)
+    method = database_.transact([&](store::UnitOfWork& unit) {
+      const auto sale = store::find_sale(unit, request.sale_id);
+      if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+      return sale->tenders.empty() ? domain::TenderMethod::cash
+                                   : method_of(sale->tenders.front().method);
+    });
+  if (domain::is_code_method(*method)) return refund_to_code(caller, request, *method, key, render);
 
   return idempotency_.run(key, [&](store::UnitOfWork& unit) {
     // Locking the sale's lines serialises refunds of one sale.
     auto sale = store::find_sale(unit, request.sale_id, true);
     if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
-    if (caller.role != domain::Role::admin && sale->business_day != day_text)
-      throw Error(ErrorCode::forbidden,
-                  "只能退当天的销售，更早的需要店长 / cashiers refund same-day sales only",
-                  {{"sale_day", sale->business_day}});
-    const auto method = request.method
-                            ? *request.method
-                            : (sale->tenders.empty() ? domain::TenderMethod::cash
-                                                     : method_of(sale->tenders.front().method));
-    // Money paid by a scanned code goes back only through its provider, which refunds do not
-    // call yet: booking it as refunded would leave the customer without it.
-    if (domain::is_code_method(method))
-      throw Error::invalid_field("method",
-                                 "付款码支付的退款暂不能原路退回，请选现金退款 / a payment-code "
-                                 "sale cannot be refunded to the code yet: refund in cash");
+    check_refund_allowed(unit, caller, *sale);
     auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
-    if (method == domain::TenderMethod::cash && !shift)
+    if (*method == domain::TenderMethod::cash && !shift)
       throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
-
-    store::RefundRecord refund;
-    refund.sale_id = sale->id;
+    auto refund = plan_refund(caller, request, *sale, *method);
     if (shift) refund.shift_id = shift->id;
-    refund.cashier_id = caller.user_id;
-    refund.method = std::string(domain::to_string(method));
-    refund.business_day = day_text;
-    refund.reason = request.reason;
-
-    std::vector<RefundLineRequest> asked = request.lines;
-    if (asked.empty()) {  // the whole sale: everything not refunded yet
-      for (const auto& line : sale->lines) {
-        if (line.quantity <= line.refunded_quantity) continue;
-        if (!line.bundle_product_id) {
-          asked.push_back({line.id, line.quantity - line.refunded_quantity, true});
-        } else if (line.line_no == line.bundle_group) {  // a box: once, in boxes
-          const std::int64_t per_box = line.quantity / line.bundle_quantity;
-          asked.push_back({line.id, (line.quantity - line.refunded_quantity) / per_box, true});
-        }
-      }
-      if (asked.empty())
-        throw Error(ErrorCode::refund_exceeds_sale, "这笔销售已全部退货 / already fully refunded");
-    }
-    // A gift box goes back whole: a line of a box stands for every line of that box, and its
-    // quantity counts boxes. Each component line then refunds its own part (refund_part), so
-    // the box's refunds reverse exactly the parts its sale gave each village.
-    std::vector<std::pair<std::size_t, RefundLineRequest>> per_line;
-    for (std::size_t i = 0; i < asked.size(); ++i) {
-      const auto& a = asked[i];
-      const auto line = std::find_if(sale->lines.begin(), sale->lines.end(),
-                                     [&](const auto& l) { return l.id == a.line_id; });
-      if (line == sale->lines.end() || !line->bundle_product_id) {
-        per_line.emplace_back(i, a);
-        continue;
-      }
-      if (a.quantity <= 0)
-        throw Error::invalid_field("lines[" + std::to_string(i) + "].quantity",
-                                   "数量须大于零 / quantity > 0");
-      if (a.quantity > line->bundle_quantity)
-        throw Error(ErrorCode::refund_exceeds_sale,
-                    "退货盒数超过售出盒数 / more boxes than were sold",
-                    {{"line_quantity", std::to_string(line->bundle_quantity)},
-                     {"asked", std::to_string(a.quantity)}});
-      for (const auto& component : sale->lines)
-        if (component.bundle_group == line->bundle_group && component.bundle_product_id)
-          per_line.emplace_back(
-              i, RefundLineRequest{component.id,
-                                   a.quantity * (component.quantity / component.bundle_quantity),
-                                   a.restock});
-    }
-    std::map<std::int64_t, std::int64_t> asked_per_line;
-    std::vector<domain::VillageSplit> splits;
-    std::vector<store::LedgerEntry> moves;
-    std::vector<std::pair<const store::SaleLineRecord*, std::int64_t>> restocks;
-    for (const auto& [index, a] : per_line) {
-      const std::string at = "lines[" + std::to_string(index) + "]";
-      const auto line = std::find_if(sale->lines.begin(), sale->lines.end(),
-                                     [&](const auto& l) { return l.id == a.line_id; });
-      if (line == sale->lines.end())
-        throw Error::invalid_field(at + ".line_id",
-                                   "这笔销售没有这一行 / no such line in the sale");
-      if (a.quantity <= 0)
-        throw Error::invalid_field(at + ".quantity", "数量须大于零 / quantity > 0");
-      const domain::LineAmounts whole{line->quantity, Fen(line->gross_fen), Fen(line->fee_fen),
-                                      Fen(line->share_fen)};
-      const std::int64_t before = line->refunded_quantity + asked_per_line[line->id];
-      const auto already =
-          before == 0 ? domain::LineAmounts{} : domain::refund_part(whole, {}, before);
-      const auto part = domain::refund_part(whole, already, a.quantity);
-      asked_per_line[line->id] += a.quantity;
-      refund.lines.push_back({line->id, a.quantity, part.gross.value(), part.fee.value(),
-                              part.share.value(), a.restock});
-      refund.total_fen += part.gross.value();
-      splits.push_back({line->village_id, part.fee, part.share});
-      restocks.emplace_back(&*line, a.quantity);
-    }
-    if (refund.total_fen <= 0)
-      throw Error::invalid_field("lines", "退款金额为零 / the refund comes to nothing");
-    if (!store::insert_refund(unit, refund))
-      throw Error(ErrorCode::refund_exceeds_sale, "退货数量超过售出数量 / more than was sold");
-
-    for (std::size_t i = 0; i < restocks.size(); ++i) {
-      const auto* line = restocks[i].first;
-      const std::int64_t quantity = restocks[i].second;
-      if (line->lots.empty()) continue;
-      // Back into the lot the line took last (the one of its lots that expires latest).
-      const std::int64_t lot_id = line->lots.back().lot_id;
-      moves.push_back(
-          {line->product_id, lot_id, "refund", quantity, "refund", refund.id, caller.user_id});
-      if (refund.lines[i].restock) {
-        store::add_on_hand(unit, line->product_id, quantity);
-        store::add_to_lot(unit, lot_id, quantity);
-      } else {
-        // Damaged: it came back and is written off at once; the shelf does not change.
-        moves.push_back({line->product_id, lot_id, "write_off", -quantity, "refund", refund.id,
-                         caller.user_id});
-      }
-    }
-    store::append_to_ledger(unit, moves);
-
-    const std::int64_t register_id = shift ? shift->register_id : sale->register_id;
-    store::post_entry(unit, "refund", refund.id, day_text,
-                      domain::refund_postings(register_id, method, splits), sale->number);
-
-    Refund result;
-    result.id = refund.id;
-    result.sale_id = sale->id;
-    result.sale_number = sale->number;
-    result.method = refund.method;
-    result.total = Fen(refund.total_fen);
-    for (const auto& l : refund.lines)
-      result.lines.push_back({l.sale_line_id, l.quantity, Fen(l.gross_fen), Fen(l.fee_fen),
-                              Fen(l.share_fen), l.restock});
-    return render(result);
+    return render(book_refund(unit, caller.user_id, *sale, refund,
+                              shift ? shift->register_id : sale->register_id));
   });
+}
+
+void CounterService::check_refund_allowed(store::UnitOfWork& unit, const domain::Principal& caller,
+                                          const store::SaleRecord& sale) {
+  if (caller.role != domain::Role::admin && sale.business_day != iso_date(today(settings_.zone)))
+    throw Error(ErrorCode::forbidden,
+                "只能退当天的销售，更早的需要店长 / cashiers refund same-day sales only",
+                {{"sale_day", sale.business_day}});
+  // What a refund to a code will give back is booked only once its provider accepted it.
+  if (store::code_refund_in_flight(unit, sale.id))
+    throw Error(ErrorCode::conflict,
+                "这笔销售有一笔付款码退款正在处理，请稍后再试 / a refund of this sale to its "
+                "payment code is in progress: try again shortly",
+                {{"sale_id", std::to_string(sale.id)}});
+}
+
+store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
+                                                const RefundRequest& request,
+                                                const store::SaleRecord& sale,
+                                                domain::TenderMethod method) const {
+  store::RefundRecord refund;
+  refund.sale_id = sale.id;
+  refund.cashier_id = caller.user_id;
+  refund.method = std::string(domain::to_string(method));
+  refund.business_day = iso_date(today(settings_.zone));
+  refund.reason = request.reason;
+
+  std::vector<RefundLineRequest> asked = request.lines;
+  if (asked.empty()) {  // the whole sale: everything not refunded yet
+    for (const auto& line : sale.lines) {
+      if (line.quantity <= line.refunded_quantity) continue;
+      if (!line.bundle_product_id) {
+        asked.push_back({line.id, line.quantity - line.refunded_quantity, true});
+      } else if (line.line_no == line.bundle_group) {  // a box: once, in boxes
+        const std::int64_t per_box = line.quantity / line.bundle_quantity;
+        asked.push_back({line.id, (line.quantity - line.refunded_quantity) / per_box, true});
+      }
+    }
+    if (asked.empty())
+      throw Error(ErrorCode::refund_exceeds_sale, "这笔销售已全部退货 / already fully refunded");
+  }
+  // A gift box goes back whole: a line of a box stands for every line of that box, and its
+  // quantity counts boxes. Each component line then refunds its own part (refund_part), so
+  // the box's refunds reverse exactly the parts its sale gave each village.
+  std::vector<std::pair<std::size_t, RefundLineRequest>> per_line;
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    const auto& a = asked[i];
+    const auto line = std::find_if(sale.lines.begin(), sale.lines.end(),
+                                   [&](const auto& l) { return l.id == a.line_id; });
+    if (line == sale.lines.end() || !line->bundle_product_id) {
+      per_line.emplace_back(i, a);
+      continue;
+    }
+    if (a.quantity <= 0)
+      throw Error::invalid_field("lines[" + std::to_string(i) + "].quantity",
+                                 "数量须大于零 / quantity > 0");
+    if (a.quantity > line->bundle_quantity)
+      throw Error(ErrorCode::refund_exceeds_sale,
+                  "退货盒数超过售出盒数 / more boxes than were sold",
+                  {{"line_quantity", std::to_string(line->bundle_quantity)},
+                   {"asked", std::to_string(a.quantity)}});
+    for (const auto& component : sale.lines)
+      if (component.bundle_group == line->bundle_group && component.bundle_product_id)
+        per_line.emplace_back(
+            i, RefundLineRequest{component.id,
+                                 a.quantity * (component.quantity / component.bundle_quantity),
+                                 a.restock});
+  }
+  std::map<std::int64_t, std::int64_t> asked_per_line;
+  for (const auto& [index, a] : per_line) {
+    const std::string at = "lines[" + std::to_string(index) + "]";
+    const auto line = std::find_if(sale.lines.begin(), sale.lines.end(),
+                                   [&](const auto& l) { return l.id == a.line_id; });
+    if (line == sale.lines.end())
+      throw Error::invalid_field(at + ".line_id", "这笔销售没有这一行 / no such line in the sale");
+    if (a.quantity <= 0)
+      throw Error::invalid_field(at + ".quantity", "数量须大于零 / quantity > 0");
+    const domain::LineAmounts whole{line->quantity, Fen(line->gross_fen), Fen(line->fee_fen),
+                                    Fen(line->share_fen)};
+    const std::int64_t before = line->refunded_quantity + asked_per_line[line->id];
+    if (before + a.quantity > line->quantity)
+      throw Error(ErrorCode::refund_exceeds_sale, "退货数量超过售出数量 / more than was sold",
+                  {{"field", at + ".quantity"}, {"left", std::to_string(line->quantity - before)}});
+    const auto already =
+        before == 0 ? domain::LineAmounts{} : domain::refund_part(whole, {}, before);
+    const auto part = domain::refund_part(whole, already, a.quantity);
+    asked_per_line[line->id] += a.quantity;
+    refund.lines.push_back({line->id, a.quantity, part.gross.value(), part.fee.value(),
+                            part.share.value(), a.restock});
+    refund.total_fen += part.gross.value();
+  }
+  if (refund.total_fen <= 0)
+    throw Error::invalid_field("lines", "退款金额为零 / the refund comes to nothing");
+  return refund;
+}
+
+Refund CounterService::book_refund(store::UnitOfWork& unit, std::int64_t user_id,
+                                   const store::SaleRecord& sale, store::RefundRecord& refund,
+                                   std::int64_t register_id) {
+  if (!store::insert_refund(unit, refund))
+    throw Error(ErrorCode::refund_exceeds_sale, "退货数量超过售出数量 / more than was sold");
+  std::vector<domain::VillageSplit> splits;
+  std::vector<store::LedgerEntry> moves;
+  for (const auto& part : refund.lines) {
+    const auto line = std::find_if(sale.lines.begin(), sale.lines.end(),
+                                   [&](const auto& l) { return l.id == part.sale_line_id; });
+    if (line == sale.lines.end())
+      throw Error(ErrorCode::internal, "internal error", {},
+                  "refund line of another sale: " + std::to_string(part.sale_line_id));
+    splits.push_back({line->village_id, Fen(part.fee_fen), Fen(part.share_fen)});
+    if (line->lots.empty()) continue;
+    // Back into the lot the line took last (the one of its lots that expires latest).
+    const std::int64_t lot_id = line->lots.back().lot_id;
+    moves.push_back(
+        {line->product_id, lot_id, "refund", part.quantity, "refund", refund.id, user_id});
+    if (part.restock) {
+      store::add_on_hand(unit, line->product_id, part.quantity);
+      store::add_to_lot(unit, lot_id, part.quantity);
+    } else {
+      // Damaged: it came back and is written off at once; the shelf does not change.
+      moves.push_back(
+          {line->product_id, lot_id, "write_off", -part.quantity, "refund", refund.id, user_id});
+    }
+  }
+  store::append_to_ledger(unit, moves);
+  store::post_entry(unit, "refund", refund.id, refund.business_day,
+                    domain::refund_postings(register_id, method_of(refund.method), splits),
+                    sale.number);
+
+  Refund result;
+  result.id = refund.id;
+  result.sale_id = sale.id;
+  result.sale_number = sale.number;
+  result.method = refund.method;
+  result.total = Fen(refund.total_fen);
+  for (const auto& l : refund.lines)
+    result.lines.push_back({l.sale_line_id, l.quantity, Fen(l.gross_fen), Fen(l.fee_fen),
+                            Fen(l.share_fen), l.restock});
+  return result;
 }
 
 HeldCart CounterService::hold_cart(const domain::Principal& caller, const std::string& label,

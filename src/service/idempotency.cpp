@@ -60,11 +60,7 @@ std::variant<StoredReply, IdempotencyLease> Idempotency::claim_lease(
     throw Error::invalid_field("Idempotency-Key", "Idempotency-Key " + *problem);
   IdempotencyLease held;
   held.key_hash = store::sha256(key.scope + '\n' + key.key);
-  held.holder =
-      store::sha256_hex(held.key_hash + std::to_string(std::random_device{}()) +
-                        std::to_string(std::random_device{}()) +
-                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
-          .substr(0, 32);
+  held.holder = new_holder(held.key_hash);
   const auto request_hash = store::sha256(key.request);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(lease).count();
   const auto give_up = std::chrono::steady_clock::now() + wait;
@@ -91,6 +87,25 @@ std::variant<StoredReply, IdempotencyLease> Idempotency::claim_lease(
                   "retry the same request shortly");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+std::string Idempotency::new_holder(const std::string& key_hash) {
+  return store::sha256_hex(
+             key_hash + std::to_string(std::random_device{}()) +
+             std::to_string(std::random_device{}()) +
+             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
+      .substr(0, 32);
+}
+
+std::optional<IdempotencyLease> Idempotency::take_over(const std::string& key_hash,
+                                                       std::chrono::milliseconds lease) {
+  IdempotencyLease held{key_hash, new_holder(key_hash), true};
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(lease).count();
+  const bool ours = database_.transact([&](store::UnitOfWork& unit) {
+    return store::take_over_idempotency_lease(unit, key_hash, held.holder, micros);
+  });
+  if (!ours) return std::nullopt;
+  return held;
 }
 
 void Idempotency::store_leased(store::UnitOfWork& unit, const IdempotencyLease& lease,

@@ -16,15 +16,19 @@ std::string sha256(std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-std::string sha256_hex(std::string_view bytes) {
+std::string to_hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(64);
-  for (const unsigned char byte : sha256(bytes)) {
+  hex.reserve(bytes.size() * 2);
+  for (const unsigned char byte : bytes) {
     hex += kHex[byte >> 4];
     hex += kHex[byte & 0xf];
   }
   return hex;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  return to_hex(sha256(bytes));
 }
 
 }  // namespace yizhan::store

@@ -372,3 +372,49 @@ TEST_F(OrderPaymentOverHttp, CounterPaymentCodesArePaidThroughTheSimulator) {
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }
+
+// 原路退回 over HTTP: counter sales paid by scanned codes at yizhan-paysim are refunded back to
+// the code through WeChat v3 refunds and Alipay trade.refund, in parts, never beyond the code.
+TEST_F(OrderPaymentOverHttp, CounterPaymentCodesAreRefundedThroughTheSimulator) {
+  const auto [product, price] = piece_product(4);
+  const auto before = available(product);
+  ASSERT_EQ(station
+                .call("POST", "/api/v1/pos/shifts", "cashier1",
+                      json{{"register", "柜台1"}, {"float_fen", 0}}.dump())
+                .status,
+            201);
+  auto sell = [&](const std::string& method, const std::string& code, const std::string& key) {
+    const json body = {
+        {"lines", {{{"product_id", product}, {"quantity", 2}}}},
+        {"tenders", {{{"method", method}, {"amount_fen", 2 * price}, {"auth_code", code}}}}};
+    return station.call("POST", "/api/v1/pos/sales", "cashier1", body.dump(),
+                        {"Idempotency-Key: " + key});
+  };
+  auto refund = [&](const json& body, const std::string& key) {
+    return station.call("POST", "/api/v1/pos/refunds", "cashier1", body.dump(),
+                        {"Idempotency-Key: " + key});
+  };
+  for (const auto& [method, code] :
+       {std::pair{std::string("wechat_code"), std::string("134567890123456782")},
+        std::pair{std::string("alipay_code"), std::string("281234567890123457")}}) {
+    SCOPED_TRACE(method);
+    const auto sold = sell(method, code, "e2e-refund-sale-" + method);
+    ASSERT_EQ(sold.status, 201) << sold.raw << station.log();
+    const json one = {{"sale_id", sold.body["id"]},
+                      {"lines", {{{"line_id", sold.body["lines"][0]["id"]}, {"quantity", 1}}}}};
+    const auto first = refund(one, "e2e-refund-1-" + method);
+    ASSERT_EQ(first.status, 201) << first.raw << station.log();
+    EXPECT_EQ(first.body["method"], method);
+    EXPECT_EQ(first.body["total_fen"], price);
+    EXPECT_EQ(first.body["provider_state"], "SUCCESS");
+    EXPECT_EQ(refund(one, "e2e-refund-1-" + method).raw, first.raw) << "one refund per key";
+    const auto second = refund(one, "e2e-refund-2-" + method);
+    ASSERT_EQ(second.status, 201) << second.raw << station.log();
+    EXPECT_NE(second.body["provider_refund_id"], first.body["provider_refund_id"]);
+    const auto third = refund(one, "e2e-refund-3-" + method);
+    EXPECT_EQ(third.status, 409) << third.raw;
+  }
+  EXPECT_EQ(available(product), before) << "all four pieces back on the shelf";
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}

@@ -50,7 +50,45 @@ class ScriptedProvider : public payments::Provider {
   std::string name() const override { return "wechat"; }
   payments::PaymentStart start(const payments::PaymentRequest&) override { return {}; }
   void close(const std::string&) override {}
-  payments::RefundState refund(const payments::RefundRequest&) override { return {}; }
+  /// Refunds: answered at once, accepted but still processing, refused, lost on the way (no
+  /// refund made), or made with its answer lost on the way back.
+  enum class Refund { success, processing, refused, unreachable, answer_lost };
+  Refund refund_answer = Refund::success;
+  std::function<void()> during_refund;
+  std::atomic<int> refund_asks{0};
+  std::vector<payments::RefundRequest> refund_requests;
+
+  payments::RefundState refund(const payments::RefundRequest& request) override {
+    ++refund_asks;
+    {
+      std::lock_guard lock(mutex_);
+      refund_requests.push_back(request);
+    }
+    if (during_refund) during_refund();
+    if (refund_answer == Refund::unreachable)
+      throw ProviderError(ProviderError::Kind::unreachable, "timeout");
+    if (refund_answer == Refund::refused)
+      throw ProviderError(ProviderError::Kind::refused, "NOT_ENOUGH", "NOT_ENOUGH");
+    std::lock_guard lock(mutex_);
+    auto [made, fresh] = refunds_made_.try_emplace(request.out_refund_no);
+    if (fresh) {  // one refund per out_refund_no, as the providers do
+      made->second.refund_id = "50300" + std::to_string(1000 + refunds_made_.size());
+      refunded_fen_[request.out_trade_no] += request.refund.value();
+    }
+    made->second.state = refund_answer == Refund::processing
+                             ? payments::RefundState::State::processing
+                             : payments::RefundState::State::succeeded;
+    made->second.raw_state = refund_answer == Refund::processing ? "PROCESSING" : "SUCCESS";
+    if (refund_answer == Refund::answer_lost)
+      throw ProviderError(ProviderError::Kind::unreachable, "answer lost");
+    return made->second;
+  }
+
+  /// What the provider gave back of a payment, in fen.
+  std::int64_t refunded_fen(const std::string& out_trade_no) {
+    std::lock_guard lock(mutex_);
+    return refunded_fen_[out_trade_no];
+  }
   PaymentState verify_notification(const payments::Notification&,
                                    payments::Clock::time_point) override {
     throw payments::RejectedNotification("not here");
@@ -134,6 +172,8 @@ class ScriptedProvider : public payments::Provider {
   std::map<std::string, PaymentState::State> states_;
   std::map<std::string, domain::Fen> amounts_;
   std::map<std::string, int> polls_left_;
+  std::map<std::string, payments::RefundState> refunds_made_;
+  std::map<std::string, std::int64_t> refunded_fen_;
 };
 
 service::CounterSettings fast_settings() {
@@ -179,6 +219,23 @@ class CodePaymentTest : public ::testing::Test {
                         const std::string& code = kWechatCode) {
     return {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
             {"tenders", {{{"method", method}, {"amount_fen", amount}, {"auth_code", code}}}}};
+  }
+
+  ApiFixture::Reply refund(const json& body, const std::string& key,
+                           const std::string& user = "cashier1") {
+    return api.call("POST", "/api/v1/pos/refunds", user, body.dump(), {{"idempotency-key", key}});
+  }
+
+  /// What the books hold of refunds: rows, stock, the code's clearing account.
+  std::string refund_footprint() {
+    std::string out;
+    for (const char* table : {"refunds", "refund_lines", "stock_moves", "journal_entries"})
+      out += std::string(table) + "=" +
+             std::to_string(scalar(std::string("SELECT COUNT(*) FROM ") + table)) + " ";
+    return out + "on_hand=" + std::to_string(scalar("SELECT SUM(on_hand) FROM stock_levels")) +
+           " clearing=" +
+           std::to_string(scalar("SELECT SUM(amount_fen) FROM postings p JOIN ledger_accounts a "
+                                 "ON a.id = p.account_id WHERE a.code LIKE 'tender_clearing:%'"));
   }
 
   ApiFixture::Reply sell(const json& body, const std::string& key) {
@@ -264,18 +321,238 @@ TEST_F(CodePaymentTest, ACodePaidAtOnceSellsWithTheProvidersTransactionAndNeverS
       "cashier1");
   EXPECT_EQ(report.body["expected_cash_fen"], 10000);
   EXPECT_EQ(report.body["by_method"][0]["method"], "wechat_code");
-  // Refunds do not reach the provider yet: to the code is refused, in cash is taken.
-  const json to_code = {{"sale_id", sold.body["id"]}};
-  const auto refused = api.call("POST", "/api/v1/pos/refunds", "cashier1", to_code.dump(),
-                                {{"idempotency-key", "refund-code"}});
-  EXPECT_EQ(refused.status, 422) << refused.body;
-  EXPECT_EQ(refused.body["error"]["details"]["field"], "method");
-  const json in_cash = {{"sale_id", sold.body["id"]}, {"method", "cash"}};
-  EXPECT_EQ(api.call("POST", "/api/v1/pos/refunds", "cashier1", in_cash.dump(),
-                     {{"idempotency-key", "refund-cash"}})
-                .status,
-            201);
   expect_books_agree();
+}
+
+// --- refunds to the code (原路退回) ----------------------------------------------------------
+
+TEST_F(CodePaymentTest, ARefundToTheCodeGoesBackThroughItsProviderOnceAndIsBooked) {
+  const auto sold = sell(code_sale(product_id, 2, 3000), "code-r1");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto trade = wechat.trades.front();
+  const json whole = {{"sale_id", sold.body["id"]}, {"reason", "顾客退货"}};
+  const auto refunded = refund(whole, "refund-r1");
+  ASSERT_EQ(refunded.status, 201) << refunded.body;
+  EXPECT_EQ(refunded.body["method"], "wechat_code") << "the sale's tender, by default";
+  EXPECT_EQ(refunded.body["total_fen"], 3000);
+  EXPECT_EQ(refunded.body["provider_state"], "SUCCESS");
+  EXPECT_FALSE(refunded.body["provider_refund_id"].get<std::string>().empty());
+  ASSERT_EQ(wechat.refund_asks, 1);
+  const auto& asked = wechat.refund_requests.front();
+  EXPECT_EQ(asked.out_trade_no, trade);
+  EXPECT_EQ(asked.refund.value(), 3000);
+  EXPECT_EQ(asked.total.value(), 3000);
+  EXPECT_EQ(asked.out_refund_no.substr(0, 1), "R");
+  EXPECT_EQ(asked.out_refund_no.size(), 28u);
+  EXPECT_EQ(asked.reason, "顾客退货");
+  EXPECT_EQ(wechat.refunded_fen(trade), 3000);
+  EXPECT_EQ(text("SELECT state FROM code_refunds"), "refunded");
+  EXPECT_EQ(scalar("SELECT refund_id FROM code_refunds"), refunded.body["id"].get<std::int64_t>());
+  EXPECT_EQ(
+      scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(product_id)),
+      5);
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(amount_fen), 0) FROM postings p JOIN ledger_accounts a "
+                   "ON a.id = p.account_id WHERE a.code = 'tender_clearing:wechat_code'"),
+            0);
+  // The same request again: the same answer byte for byte, the provider not asked again.
+  const auto again = refund(whole, "refund-r1");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.raw.payload(), refunded.raw.payload());
+  EXPECT_EQ(wechat.refund_asks, 1);
+  // Nothing is left to refund.
+  EXPECT_EQ(refund(whole, "refund-r1b").status, 409);
+  // The shift report counts it under the code, not the drawer.
+  const auto report = api.call(
+      "GET", "/api/v1/pos/shifts/" + std::to_string(sold.body["shift_id"].get<int>()) + "/report",
+      "cashier1");
+  EXPECT_EQ(report.body["expected_cash_fen"], 10000);
+  EXPECT_EQ(report.body["refunds_count"], 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ARefundToTheCodeNeverGivesBackMoreThanTheCodePaid) {
+  // 2 × ¥15: ¥10 in cash, ¥20 by the code.
+  const json body = {
+      {"lines", {{{"product_id", product_id}, {"quantity", 2}}}},
+      {"tenders",
+       {{{"method", "cash"}, {"amount_fen", 1000}, {"tendered_fen", 1000}},
+        {{"method", "wechat_code"}, {"amount_fen", 2000}, {"auth_code", kWechatCode}}}}};
+  const auto sold = sell(body, "code-split");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto line_id = sold.body["lines"][0]["id"];
+  const json one_to_code = {{"sale_id", sold.body["id"]},
+                            {"method", "wechat_code"},
+                            {"lines", {{{"line_id", line_id}, {"quantity", 1}}}}};
+  const auto first = refund(one_to_code, "refund-split-1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(first.body["total_fen"], 1500);
+  const auto before = refund_footprint();
+  const auto second = refund(one_to_code, "refund-split-2");
+  ASSERT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(second.body["error"]["code"], "refund_exceeds_sale");
+  EXPECT_EQ(second.body["error"]["details"]["field"], "method");
+  EXPECT_EQ(second.body["error"]["details"]["refundable_fen"], "500");
+  EXPECT_EQ(refund_footprint(), before) << "nothing changed";
+  EXPECT_EQ(wechat.refund_asks, 1);
+  // Alipay never took part in this sale.
+  json to_alipay = one_to_code;
+  to_alipay["method"] = "alipay_code";
+  const auto wrong = refund(to_alipay, "refund-split-3");
+  EXPECT_EQ(wrong.status, 422) << wrong.body;
+  EXPECT_EQ(wrong.body["error"]["details"]["field"], "method");
+  // The rest goes back in cash.
+  json in_cash = one_to_code;
+  in_cash["method"] = "cash";
+  EXPECT_EQ(refund(in_cash, "refund-split-4").status, 201);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trades.front()), 1500);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ARefusedRefundIs402AndChangesNothingAndTheKeyCanTryAgain) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-refused");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto before = refund_footprint();
+  wechat.refund_answer = ScriptedProvider::Refund::refused;
+  const json whole = {{"sale_id", sold.body["id"]}};
+  const auto refused = refund(whole, "refund-refused");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "payment_declined");
+  EXPECT_EQ(refused.body["error"]["details"]["provider_code"], "NOT_ENOUGH");
+  EXPECT_EQ(refund_footprint(), before);
+  EXPECT_EQ(text("SELECT state FROM code_refunds"), "failed");
+  // Later the merchant's balance is there: the same request tries again under a new number.
+  wechat.refund_answer = ScriptedProvider::Refund::success;
+  const auto retried = refund(whole, "refund-refused");
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  ASSERT_EQ(wechat.refund_requests.size(), 2u);
+  EXPECT_NE(wechat.refund_requests[0].out_refund_no, wechat.refund_requests[1].out_refund_no);
+  EXPECT_EQ(wechat.refund_requests[1].out_refund_no.substr(25), "-02");
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, AnUnansweredRefundHoldsTheSaleAndItsRetryAsksTheSameNumberAndBooksOnce) {
+  const auto sold = sell(code_sale(product_id, 2, 3000), "code-lost");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto before = refund_footprint();
+  wechat.refund_answer = ScriptedProvider::Refund::answer_lost;  // refunded, answer lost
+  const json whole = {{"sale_id", sold.body["id"]}};
+  const auto lost = refund(whole, "refund-lost");
+  ASSERT_EQ(lost.status, 503) << lost.body;
+  EXPECT_EQ(refund_footprint(), before) << "not booked before the provider's word";
+  EXPECT_EQ(text("SELECT state FROM code_refunds"), "refunding");
+  // Meanwhile no other refund of the sale: its goods may be on their way back already.
+  const json in_cash = {{"sale_id", sold.body["id"]}, {"method", "cash"}};
+  const auto held = refund(in_cash, "refund-lost-cash");
+  EXPECT_EQ(held.status, 409) << held.body;
+  EXPECT_EQ(held.body["error"]["code"], "conflict");
+  // The retry asks about the same refund and books it once.
+  wechat.refund_answer = ScriptedProvider::Refund::success;
+  const auto retried = refund(whole, "refund-lost");
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  ASSERT_EQ(wechat.refund_requests.size(), 2u);
+  EXPECT_EQ(wechat.refund_requests[0].out_refund_no, wechat.refund_requests[1].out_refund_no);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trades.front()), 3000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  EXPECT_EQ(refund(in_cash, "refund-lost-cash").status, 409) << "everything went back";
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, TwoRefundsOfOneSaleAtOnceGiveBackOnce) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-race");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const json whole = {{"sale_id", sold.body["id"]}};
+  ApiFixture::Reply second;
+  std::once_flag once;
+  wechat.during_refund = [&] {  // a second till refunds the same sale meanwhile
+    std::call_once(once, [&] { second = refund(whole, "refund-race-2"); });
+  };
+  const auto first = refund(whole, "refund-race-1");
+  wechat.during_refund = nullptr;
+  EXPECT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(wechat.refund_asks, 1);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trades.front()), 1500);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, TheSweepBooksARefundWhoseRequestDiedAndItsRetryAnswersIt) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-sweep-refund");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  wechat.refund_answer = ScriptedProvider::Refund::answer_lost;
+  const json whole = {{"sale_id", sold.body["id"]}};
+  ASSERT_EQ(refund(whole, "refund-sweep").status, 503);
+  wechat.refund_answer = ScriptedProvider::Refund::success;
+  EXPECT_EQ(counter.recover_code_refunds(), 0) << "not before its lease and margin ran out";
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(counter.recover_code_refunds(), 1);
+  EXPECT_EQ(text("SELECT state FROM code_refunds"), "refunded");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  EXPECT_EQ(counter.recover_code_refunds(), 0) << "once";
+  EXPECT_EQ(wechat.refunded_fen(wechat.trades.front()), 1500);
+  // The cashier's retry gets the refund the sweep booked, and nothing more happens.
+  const auto retried = refund(whole, "refund-sweep");
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  EXPECT_EQ(retried.body["id"].get<std::int64_t>(), scalar("SELECT id FROM refunds"));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceeded) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-processing");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  wechat.refund_answer = ScriptedProvider::Refund::processing;
+  const auto refunded = refund({{"sale_id", sold.body["id"]}}, "refund-processing");
+  ASSERT_EQ(refunded.status, 201) << refunded.body;
+  EXPECT_EQ(refunded.body["provider_state"], "PROCESSING");
+  EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "PROCESSING");
+  wechat.refund_answer = ScriptedProvider::Refund::success;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(counter.recover_code_refunds(), 1);
+  EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "SUCCESS");
+  EXPECT_EQ(counter.recover_code_refunds(), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, APaymentCodeRefundWithoutTheProviderSetUpIs503AndChangesNothing) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-noprov");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  service::CounterService bare{api.station.database, fast_settings(), 7, {}};
+  api.router =
+      api::build_router({api.health, api.station.accounts, api.audit, api.catalog, &bare, &stock});
+  const auto before = refund_footprint();
+  const auto refused = refund({{"sale_id", sold.body["id"]}}, "refund-noprov");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "method");
+  EXPECT_EQ(refund_footprint(), before);
+}
+
+TEST_F(CodePaymentTest, TheCheckFindsARefundToACodeThatDisagreesWithWhatTheProviderGaveBack) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-check");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  ASSERT_EQ(refund({{"sale_id", sold.body["id"]}}, "refund-check").status, 201);
+  const auto problems = [&] {
+    service::Checker checker(api.station.database);
+    service::add_journal_checks(checker);
+    std::string all;
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        all += result.name + ": " + problem + "\n";
+    return all;
+  };
+  EXPECT_EQ(problems(), "");
+  const auto tamper = [&](const std::string& statement) {
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      s->execute(statement);
+    });
+  };
+  tamper("UPDATE code_refunds SET amount_fen = amount_fen + 1");
+  EXPECT_NE(problems().find("fen given back, booked as refund"), std::string::npos) << problems();
+  EXPECT_NE(problems().find("1500 fen paid, 1501 fen given back"), std::string::npos);
+  tamper("UPDATE code_refunds SET amount_fen = amount_fen - 1, state = 'failed'");
+  EXPECT_NE(problems().find("booked for 0 provider refunds"), std::string::npos) << problems();
 }
 
 TEST_F(CodePaymentTest, APayerStillTypingThePasswordIsPolledUntilPaid) {

@@ -69,3 +69,20 @@ TEST(CodeTradeNumber, IsFixedByKeyTenderAndAttemptAndFitsWechat) {
   EXPECT_THROW(code_trade_number(digest, 0, 100), Error);
   EXPECT_THROW(code_trade_number("abc", 0, 1), Error);
 }
+
+TEST(CodeRefundNumber, IsTheKeysDigestAndTheAttemptWithinWhatProvidersAllowAndNeverATradeNumber) {
+  const std::string digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(code_refund_number(digest, 1), "R0123456789abcdef01234567-01");
+  EXPECT_EQ(code_refund_number(digest, 99), "R0123456789abcdef01234567-99");
+  std::set<std::string> seen;
+  for (int attempt = 1; attempt <= 99; ++attempt) {
+    const auto number = code_refund_number(digest, attempt);
+    EXPECT_LE(number.size(), 32u);  // code_refunds.out_refund_no; WeChat and Alipay allow 64
+    EXPECT_NE(number.front(), code_trade_number(digest, 0, attempt).front());
+    seen.insert(number);
+  }
+  EXPECT_EQ(seen.size(), 99u);
+  EXPECT_THROW(code_refund_number(digest, 0), Error);
+  EXPECT_THROW(code_refund_number(digest, 100), Error);
+  EXPECT_THROW(code_refund_number("abc", 1), Error);
+}

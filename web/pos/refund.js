@@ -115,11 +115,13 @@ export async function submitRefund() {
   try {
     const refund = await api('/api/v1/pos/refunds', { method: 'POST', body, headers: { 'Idempotency-Key': state.refundKey } });
     state.refundKey = null;
-    $('#refund-result').textContent = t('pos.refund_done', { total: formatFen(refund.total_fen), method: t(`method.${refund.method ?? method ?? 'cash'}`) });
+    const done = t('pos.refund_done', { total: formatFen(refund.total_fen), method: t(`method.${refund.method ?? method ?? 'cash'}`) });
+    // A refund to a scanned code the provider accepted but has not finished yet.
+    $('#refund-result').textContent = refund.provider_state === 'PROCESSING' ? `${done} ${t('pos.refund_processing')}` : done;
     $('#refund-error').textContent = '';
     state.refundSale = await api(`/api/v1/pos/sales/${state.refundSale.id}`).catch(() => state.refundSale);
     renderRefund();
-    say(t('pos.refund_done', { total: formatFen(refund.total_fen), method: t(`method.${refund.method ?? method ?? 'cash'}`) }), 'ok');
+    say(done, 'ok');
   } catch (error) {
     $('#refund-error').textContent = error.status === 0 ? t('pos.needs_server') : errorText(error);
     if (error.status !== 0 && error.status < 500) state.refundKey = null;

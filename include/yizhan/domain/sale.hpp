@@ -98,6 +98,8 @@ inline constexpr Fen kMaxChange{1'000'000};
 
 /// Whether the tender is a scanned 付款码 that the provider must confirm before the sale.
 bool is_code_method(TenderMethod method);
+/// The provider a code method pays through: "wechat" or "alipay".
+std::string code_method_provider(TenderMethod method);
 
 /// Why `code` cannot pay by `method` (wechat_code: 18 digits starting 10–15; alipay_code: 16–24
 /// digits starting 25–30), or nothing. The text names the code's shape, never the code.
@@ -112,6 +114,12 @@ std::string mask_payment_code(std::string_view code);
 /// retry asks about the same payment; a new attempt is made only after one moved no money.
 std::string code_trade_number(std::string_view key_digest_hex, std::size_t tender_index,
                               int attempt);
+
+/// The out_refund_no of a refund to a counter code payment: "R", the first 24 hex digits of the
+/// refund request's Idempotency-Key digest and the attempt (1–99), e.g.
+/// "R0123456789abcdef01234567-01". A retry asks about the same refund (providers refund once per
+/// number); a new attempt is made only after the provider refused the last.
+std::string code_refund_number(std::string_view key_digest_hex, int attempt);
 
 /// A sale line's quantities and money, or the part of it already refunded.
 struct LineAmounts {

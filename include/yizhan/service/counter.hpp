@@ -21,7 +21,10 @@
 
 namespace yizhan::store {
 class Database;
-}
+class UnitOfWork;
+struct SaleRecord;
+struct RefundRecord;
+}  // namespace yizhan::store
 namespace yizhan::payments {
 class Provider;
 }
@@ -194,6 +197,10 @@ struct Refund {
   domain::Fen total;
   std::int64_t created_at = 0;
   std::vector<RefundLine> lines;
+  /// A refund to a scanned code: the provider's word (SUCCESS, or PROCESSING: accepted, the
+  /// money on its way) and its refund id; empty otherwise.
+  std::string provider_state;
+  std::string provider_refund_id;
 };
 
 /// How the counter waits for a scanned code's payment.
@@ -277,10 +284,19 @@ class CounterService {
   std::vector<Sale> sales(const SaleQuery& query);  ///< without lines' lots
 
   /// Refunds lines of a sale, exactly once per Idempotency-Key. A cashier refunds only sales of
-  /// the current business day (403 otherwise); an admin any.
+  /// the current business day (403 otherwise); an admin any. A refund to a scanned code
+  /// (wechat_code, alipay_code) goes back through its provider: the ask is recorded, the
+  /// provider asked outside any transaction, and the refund booked once it accepted (402
+  /// payment_declined when it refused, 503 when its answer never came: the retry with the same
+  /// key asks again). While such an ask is open, other refunds of the sale are 409 conflict.
   StoredReply refund(const domain::Principal& caller, const RefundRequest& request,
                      const IdempotencyKey& key,
                      const std::function<StoredReply(const Refund&)>& render);
+
+  /// Finishes refunds to codes whose request died after asking the provider (their lease ran
+  /// out): asks again and books or fails them; and asks again about booked ones the provider
+  /// still called PROCESSING. Returns how many it settled. Safe with several processes.
+  int recover_code_refunds();
 
   HeldCart hold_cart(const domain::Principal& caller, const std::string& label,
                      const std::string& cart_json);
@@ -298,6 +314,22 @@ class CounterService {
   /// Writes the sale: stock, sale, lines, tenders, moves and journal, in `unit`.
   Sale write_sale(store::UnitOfWork& unit, const domain::Principal& caller,
                   const SaleRequest& request);
+  StoredReply refund_to_code(const domain::Principal& caller, const RefundRequest& request,
+                             domain::TenderMethod method, const IdempotencyKey& key,
+                             const std::function<StoredReply(const Refund&)>& render);
+  /// Books an ask to refund to a code that its provider accepted, once (an ask booked meanwhile
+  /// is answered as it was): the refund with its stock and journal, the ask marked refunded.
+  Refund book_code_refund(store::UnitOfWork& unit, std::int64_t ask_id,
+                          const std::string& provider_state, const std::string& provider_refund_id);
+  /// The same-day rule for cashiers, and no refund while one to a code is being asked.
+  void check_refund_allowed(store::UnitOfWork& unit, const domain::Principal& caller,
+                            const store::SaleRecord& sale);
+  /// What the request gives back of the locked `sale`: lines with their exact parts.
+  store::RefundRecord plan_refund(const domain::Principal& caller, const RefundRequest& request,
+                                  const store::SaleRecord& sale, domain::TenderMethod method) const;
+  /// Writes a planned refund: refunded quantities, refund, stock moves and journal, in `unit`.
+  Refund book_refund(store::UnitOfWork& unit, std::int64_t user_id, const store::SaleRecord& sale,
+                     store::RefundRecord& refund, std::int64_t register_id);
   Shift open_shift_once(const domain::Principal& caller, const std::string& register_name,
                         domain::Fen float_amount, const Actor& actor, const std::string& day);
 

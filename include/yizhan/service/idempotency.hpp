@@ -63,6 +63,10 @@ class Idempotency {
   std::variant<StoredReply, IdempotencyLease> claim_lease(const IdempotencyKey& key,
                                                           std::chrono::milliseconds lease,
                                                           std::chrono::milliseconds wait);
+  /// Takes over the claimed key `key_hash` (raw digest) whose lease ran out, for a sweep that
+  /// finishes what its request left; nothing when it is answered or its lease still runs.
+  std::optional<IdempotencyLease> take_over(const std::string& key_hash,
+                                            std::chrono::milliseconds lease);
   /// Stores the answer of a leased key in `unit` (the work's own transaction); 409 conflict when
   /// the lease was lost to a later retry (the unit of work then rolls back).
   void store_leased(store::UnitOfWork& unit, const IdempotencyLease& lease,
@@ -77,6 +81,8 @@ class Idempotency {
   int purge_expired(int batch = 500, int max_batches = 20);
 
  private:
+  static std::string new_holder(const std::string& key_hash);
+
   store::Database& database_;
   int retention_days_;
 };

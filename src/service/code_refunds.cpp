@@ -1,0 +1,332 @@
+// Refunds to counter 付款码 payments (原路退回 to WeChat or Alipay). The provider is never asked
+// inside a transaction: the ask is recorded with the lines it gives back (refunding, which holds
+// the sale against other refunds), the provider is asked with an out_refund_no derived from the
+// request's Idempotency-Key, and the refund is booked (stock, journal) only once the provider
+// accepted it. A request that dies in between leaves the ask for its retry or the sweep, which
+// ask again with the same number: the provider refunds once per number.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "yizhan/domain/error.hpp"
+#include "yizhan/domain/money.hpp"
+#include "yizhan/domain/time.hpp"
+#include "yizhan/payments/provider.hpp"
+#include "yizhan/service/counter.hpp"
+#include "yizhan/store/code_refunds.hpp"
+#include "yizhan/store/counter.hpp"
+#include "yizhan/store/database.hpp"
+#include "yizhan/store/digest.hpp"
+
+namespace yizhan::service {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fen;
+using payments::ProviderError;
+using payments::RefundState;
+
+/// What a provider said about an ask.
+struct Answer {
+  enum class Outcome { accepted, refused, unknown } outcome = Outcome::unknown;
+  std::string provider_state;  ///< SUCCESS, PROCESSING; or the refusal's code
+  std::string refund_id;
+};
+
+/// Asks the provider to refund (again: the same out_refund_no is one refund).
+Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord& ask) {
+  payments::RefundRequest request;
+  request.out_trade_no = ask.out_trade_no;
+  request.out_refund_no = ask.out_refund_no;
+  request.refund = Fen(ask.amount_fen);
+  request.total = Fen(ask.charge_fen);
+  request.reason = ask.reason.empty() ? "退货 / goods returned" : ask.reason;
+  Answer answer;
+  try {
+    const auto state = provider.refund(request);
+    answer.refund_id = state.refund_id;
+    switch (state.state) {
+      case RefundState::State::succeeded:
+        answer.outcome = Answer::Outcome::accepted;
+        answer.provider_state = "SUCCESS";
+        break;
+      case RefundState::State::processing:
+        answer.outcome = Answer::Outcome::accepted;
+        answer.provider_state = "PROCESSING";
+        break;
+      case RefundState::State::failed:
+        answer.outcome = Answer::Outcome::refused;
+        answer.provider_state = state.raw_state.empty() ? "FAILED" : state.raw_state;
+        break;
+    }
+  } catch (const ProviderError& e) {
+    spdlog::warn("code refund {} ({}): {}", ask.out_refund_no, ask.provider, e.what());
+    if (e.kind == ProviderError::Kind::refused) {
+      answer.outcome = Answer::Outcome::refused;
+      answer.provider_state = e.provider_code.empty() ? "REFUSED" : e.provider_code;
+    }
+  }
+  return answer;
+}
+
+domain::TenderMethod method_of_provider(const std::string& provider) {
+  return provider == "wechat" ? domain::TenderMethod::wechat_code
+                              : domain::TenderMethod::alipay_code;
+}
+
+/// A booked ask as the answer shows it.
+Refund booked_refund(const store::CodeRefundRecord& ask, const std::string& sale_number) {
+  Refund result;
+  result.id = ask.refund_id.value_or(0);
+  result.sale_id = ask.sale_id;
+  result.sale_number = sale_number;
+  result.method = std::string(domain::to_string(method_of_provider(ask.provider)));
+  result.total = Fen(ask.amount_fen);
+  for (const auto& l : ask.lines)
+    result.lines.push_back({l.sale_line_id, l.quantity, Fen(l.gross_fen), Fen(l.fee_fen),
+                            Fen(l.share_fen), l.restock});
+  result.provider_state = ask.provider_state;
+  result.provider_refund_id = ask.provider_refund_id;
+  return result;
+}
+
+std::chrono::milliseconds lease_of(const CodePaySettings& pay) {
+  return pay.deadline + pay.lease_margin;
+}
+
+}  // namespace
+
+StoredReply CounterService::refund_to_code(
+    const domain::Principal& caller, const RefundRequest& request, domain::TenderMethod method,
+    const IdempotencyKey& key, const std::function<StoredReply(const Refund&)>& render) {
+  const std::string provider_name = domain::code_method_provider(method);
+  const auto found = payment_providers_.find(provider_name);
+  payments::Provider* provider = found == payment_providers_.end() ? nullptr : found->second;
+  if (!provider)
+    throw Error(ErrorCode::unavailable,
+                "付款码退款未开通 / refunds to payment codes of this provider are not set up",
+                {{"field", "method"}, {"provider", provider_name}});
+  const auto& pay = settings_.code_pay;
+  auto claimed =
+      idempotency_.claim_lease(key, lease_of(pay), pay.deadline + std::chrono::seconds(5));
+  if (auto* answer = std::get_if<StoredReply>(&claimed)) return *answer;
+  const auto lease = std::get<IdempotencyLease>(claimed);
+
+  bool asked = false;  // from here on the provider may have refunded: never forget the ask
+  bool lease_settled = false;
+  try {
+    // The ask, recorded before the provider hears of it (or the earlier one of this key).
+    const auto ask = database_.transact([&](store::UnitOfWork& unit) {
+      // Locking the sale's lines serialises refunds of one sale.
+      auto sale = store::find_sale(unit, request.sale_id, true);
+      if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+      auto latest = store::latest_code_refund(unit, lease.key_hash);
+      if (latest && latest->state != "failed") return *latest;  // ask again, or answer it
+      check_refund_allowed(unit, caller, *sale);
+      const auto planned = plan_refund(caller, request, *sale, method);
+
+      // The money goes back to a charge of this provider that still holds enough of it.
+      const auto charges = store::refundable_charges(unit, sale->id, provider_name);
+      if (charges.empty())
+        throw Error::invalid_field("method",
+                                   "这笔销售没有用这种付款码付款 / the sale was not paid by "
+                                   "this kind of payment code");
+      std::int64_t most = 0;
+      const store::RefundableCharge* charge = nullptr;
+      for (const auto& c : charges) {
+        most = std::max(most, c.amount_fen - c.held_fen);
+        if (!charge && c.amount_fen - c.held_fen >= planned.total_fen) charge = &c;
+      }
+      if (!charge)
+        throw Error(ErrorCode::refund_exceeds_sale,
+                    "付款码最多还能退 " + ("¥" + Fen(most).format()) +
+                        "，其余请退现金 / the payment code can take back at most " +
+                        ("¥" + Fen(most).format()) + ": refund the rest in cash",
+                    {{"field", "method"},
+                     {"refundable_fen", std::to_string(most)},
+                     {"asked_fen", std::to_string(planned.total_fen)}});
+
+      store::CodeRefundRecord record;
+      record.attempt = latest ? latest->attempt + 1 : 1;
+      if (record.attempt > 99)
+        throw Error(ErrorCode::too_many_attempts,
+                    "这笔退款尝试过多，请改为现金退款 / too many refund attempts: refund in cash");
+      record.out_refund_no =
+          domain::code_refund_number(store::to_hex(lease.key_hash), record.attempt);
+      record.key_hash = lease.key_hash;
+      record.sale_id = sale->id;
+      record.code_payment_id = charge->code_payment_id;
+      record.provider = provider_name;
+      record.cashier_id = caller.user_id;
+      record.amount_fen = planned.total_fen;
+      record.reason = request.reason;
+      for (const auto& l : planned.lines)
+        record.lines.push_back(
+            {l.sale_line_id, l.quantity, l.gross_fen, l.fee_fen, l.share_fen, l.restock});
+      const auto id = store::insert_code_refund(unit, record);
+      return *store::find_code_refund(unit, id);
+    });
+
+    if (ask.state == "refunded")  // booked by the sweep after an earlier request died
+      return database_.transact([&](store::UnitOfWork& unit) {
+        const auto sale = store::find_sale(unit, ask.sale_id);
+        auto reply = render(booked_refund(ask, sale ? sale->number : std::string()));
+        idempotency_.store_leased(unit, lease, reply);
+        reply.replayed = false;
+        return reply;
+      });
+
+    asked = true;
+    const auto answer = ask_provider(*provider, ask);
+    if (answer.outcome == Answer::Outcome::unknown) {
+      idempotency_.expire(lease);
+      lease_settled = true;
+      throw Error(ErrorCode::unavailable,
+                  "支付渠道暂未确认退款，请稍后用同一操作重试（不会重复退款）/ the provider has "
+                  "not confirmed the refund yet: retry the same refund shortly (it will not be "
+                  "paid twice)",
+                  {{"field", "method"}, {"provider", provider_name}},
+                  "code refund " + ask.out_refund_no + ": no answer");
+    }
+    if (answer.outcome == Answer::Outcome::refused) {
+      database_.transact([&](store::UnitOfWork& unit) {
+        store::finish_code_refund(unit, ask.id, "failed", std::nullopt, "", "",
+                                  answer.provider_state);
+      });
+      idempotency_.release(lease);
+      lease_settled = true;
+      spdlog::info("code refund {} ({}): refused {}", ask.out_refund_no, provider_name,
+                   answer.provider_state);
+      throw Error(ErrorCode::payment_declined,
+                  "支付渠道拒绝了这笔退款，可改为现金退款 / the provider refused the refund: "
+                  "refund in cash instead",
+                  {{"field", "method"},
+                   {"provider", provider_name},
+                   {"provider_code", answer.provider_state}});
+    }
+    return database_.transact([&](store::UnitOfWork& unit) {
+      auto reply = render(book_code_refund(unit, ask.id, answer.provider_state, answer.refund_id));
+      idempotency_.store_leased(unit, lease, reply);
+      reply.replayed = false;
+      spdlog::info("code refund {} ({}): {} fen, {}", ask.out_refund_no, provider_name,
+                   ask.amount_fen, answer.provider_state);
+      return reply;
+    });
+  } catch (...) {
+    // Not asked: nothing moved, the key is free again. Asked: the retry or the sweep books it.
+    if (!lease_settled) {
+      if (asked)
+        idempotency_.expire(lease);
+      else
+        idempotency_.release(lease);
+    }
+    throw;
+  }
+}
+
+Refund CounterService::book_code_refund(store::UnitOfWork& unit, std::int64_t ask_id,
+                                        const std::string& provider_state,
+                                        const std::string& provider_refund_id) {
+  auto ask = store::find_code_refund(unit, ask_id);
+  if (!ask) throw Error(ErrorCode::internal, "internal error", {}, "code refund vanished");
+  auto sale = store::find_sale(unit, ask->sale_id, true);
+  if (!sale) throw Error(ErrorCode::internal, "internal error", {}, "code refund's sale vanished");
+  if (ask->state == "refunded") return booked_refund(*ask, sale->number);  // booked meanwhile
+  if (ask->state != "refunding")
+    throw Error(ErrorCode::internal, "internal error", {},
+                "code refund " + ask->out_refund_no + " accepted but " + ask->state);
+
+  store::RefundRecord refund;
+  refund.sale_id = sale->id;
+  refund.cashier_id = ask->cashier_id;
+  refund.method = std::string(domain::to_string(method_of_provider(ask->provider)));
+  refund.business_day = domain::format_iso_date(
+      domain::business_day(std::chrono::system_clock::now(), settings_.zone));
+  refund.reason = ask->reason;
+  for (const auto& l : ask->lines) {
+    refund.lines.push_back(
+        {l.sale_line_id, l.quantity, l.gross_fen, l.fee_fen, l.share_fen, l.restock});
+    refund.total_fen += l.gross_fen;
+  }
+  const auto shift = store::open_shift_of(unit, ask->cashier_id, store::RowLock::share);
+  if (shift) refund.shift_id = shift->id;
+  auto result = book_refund(unit, ask->cashier_id, *sale, refund,
+                            shift ? shift->register_id : sale->register_id);
+  if (!store::finish_code_refund(unit, ask->id, "refunded", refund.id, provider_state,
+                                 provider_refund_id, ""))
+    throw Error(ErrorCode::internal, "internal error", {}, "code refund left refunding");
+  result.provider_state = provider_state;
+  result.provider_refund_id = provider_refund_id;
+  return result;
+}
+
+int CounterService::recover_code_refunds() {
+  if (std::none_of(payment_providers_.begin(), payment_providers_.end(),
+                   [](const auto& entry) { return entry.second != nullptr; }))
+    return 0;
+  const auto& pay = settings_.code_pay;
+  const auto stale_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(lease_of(pay)).count();
+  const auto recheck_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(pay.poll_interval).count();
+  const auto ids = database_.transact([&](store::UnitOfWork& unit) {
+    return store::stale_code_refunds(unit, stale_micros, recheck_micros, 20);
+  });
+  int settled = 0;
+  for (const auto id : ids) {
+    const auto ask = database_.transact(
+        [&](store::UnitOfWork& unit) { return store::find_code_refund(unit, id); });
+    if (!ask) continue;
+    const auto found = payment_providers_.find(ask->provider);
+    if (found == payment_providers_.end() || !found->second) continue;
+
+    if (ask->state == "refunded") {  // booked while the provider said PROCESSING
+      const auto answer = ask_provider(*found->second, *ask);
+      if (answer.outcome == Answer::Outcome::unknown) continue;
+      database_.transact([&](store::UnitOfWork& unit) {
+        store::set_code_refund_provider_state(unit, ask->id, answer.provider_state,
+                                              answer.refund_id);
+      });
+      if (answer.outcome == Answer::Outcome::refused)
+        spdlog::error(
+            "code refund {} ({}) of sale {} ended {} after it was booked: the "
+            "customer has not received {} fen, settle it by hand",
+            ask->out_refund_no, ask->provider, ask->sale_id, answer.provider_state,
+            ask->amount_fen);
+      if (answer.provider_state != "PROCESSING") ++settled;
+      continue;
+    }
+
+    // Refunding: its request died after recording the ask. Only once its lease ran out.
+    const auto lease = idempotency_.take_over(ask->key_hash, lease_of(pay));
+    if (!lease) continue;
+    const auto answer = ask_provider(*found->second, *ask);
+    try {
+      switch (answer.outcome) {
+        case Answer::Outcome::unknown: idempotency_.expire(*lease); continue;
+        case Answer::Outcome::refused:
+          database_.transact([&](store::UnitOfWork& unit) {
+            store::finish_code_refund(unit, ask->id, "failed", std::nullopt, "", "",
+                                      answer.provider_state);
+          });
+          break;
+        case Answer::Outcome::accepted:
+          database_.transact([&](store::UnitOfWork& unit) {
+            book_code_refund(unit, ask->id, answer.provider_state, answer.refund_id);
+          });
+          break;
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("code refund {}: could not be finished: {}", ask->out_refund_no, e.what());
+      idempotency_.expire(*lease);
+      continue;
+    }
+    // The key is free again: its retry finds the ask refunded (or failed) and answers that.
+    idempotency_.release(*lease);
+    ++settled;
+  }
+  return settled;
+}
+
+}  // namespace yizhan::service
