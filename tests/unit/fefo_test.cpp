@@ -34,8 +34,9 @@ Error error_of(F&& f) {
 }
 
 TEST(Fefo, TakesTheEarliestExpiryFirstWhateverTheInputOrder) {
-  const std::vector<LotStock> lots{
-      {1, days_from_today(30), 10}, {2, days_from_today(3), 4}, {3, days_from_today(10), 5}};
+  const std::vector<LotStock> lots{{1, days_from_today(30), 10, "L1"},
+                                   {2, days_from_today(3), 4, "L2"},
+                                   {3, days_from_today(10), 5, "L3"}};
   EXPECT_EQ(pick_lots_fefo(lots, 3, kToday), (std::vector<LotTake>{{2, 3}}));
   EXPECT_EQ(pick_lots_fefo(lots, 4, kToday), (std::vector<LotTake>{{2, 4}}));
   EXPECT_EQ(pick_lots_fefo(lots, 7, kToday), (std::vector<LotTake>{{2, 4}, {3, 3}}));
@@ -43,45 +44,49 @@ TEST(Fefo, TakesTheEarliestExpiryFirstWhateverTheInputOrder) {
 }
 
 TEST(Fefo, LotsWithoutExpiryAreTakenLast) {
-  const std::vector<LotStock> lots{{1, std::nullopt, 10}, {2, days_from_today(365), 2}};
+  const std::vector<LotStock> lots{{1, std::nullopt, 10, "L1"}, {2, days_from_today(365), 2, "L2"}};
   EXPECT_EQ(pick_lots_fefo(lots, 5, kToday), (std::vector<LotTake>{{2, 2}, {1, 3}}));
 }
 
 TEST(Fefo, TiesAreBrokenByLotId) {
-  const std::vector<LotStock> lots{{9, days_from_today(5), 2},
-                                   {4, days_from_today(5), 2},
-                                   {7, std::nullopt, 2},
-                                   {5, std::nullopt, 2}};
+  const std::vector<LotStock> lots{{9, days_from_today(5), 2, "L9"},
+                                   {4, days_from_today(5), 2, "L4"},
+                                   {7, std::nullopt, 2, "L7"},
+                                   {5, std::nullopt, 2, "L5"}};
   EXPECT_EQ(pick_lots_fefo(lots, 8, kToday),
             (std::vector<LotTake>{{4, 2}, {9, 2}, {5, 2}, {7, 2}}));
 }
 
 TEST(Fefo, ExpiredLotsAreSkipped) {
-  const std::vector<LotStock> lots{{1, days_from_today(-1), 100}, {2, days_from_today(2), 5}};
+  const std::vector<LotStock> lots{{1, days_from_today(-1), 100, "L1"},
+                                   {2, days_from_today(2), 5, "L2"}};
   EXPECT_EQ(pick_lots_fefo(lots, 5, kToday), (std::vector<LotTake>{{2, 5}}));
 }
 
 TEST(Fefo, ALotExpiringTodayStillSellsToday) {
-  const std::vector<LotStock> lots{{1, days_from_today(1), 5}, {2, kToday, 3}};
+  const std::vector<LotStock> lots{{1, days_from_today(1), 5, "L1"}, {2, kToday, 3, "L2"}};
   EXPECT_EQ(pick_lots_fefo(lots, 4, kToday), (std::vector<LotTake>{{2, 3}, {1, 1}}));
   // The next day the same lot is expired.
   EXPECT_EQ(pick_lots_fefo(lots, 4, days_from_today(1)), (std::vector<LotTake>{{1, 4}}));
 }
 
 TEST(Fefo, EmptyLotsAreNeverTaken) {
-  const std::vector<LotStock> lots{{1, days_from_today(1), 0}, {2, days_from_today(2), 3}};
+  const std::vector<LotStock> lots{{1, days_from_today(1), 0, "L1"},
+                                   {2, days_from_today(2), 3, "L2"}};
   EXPECT_EQ(pick_lots_fefo(lots, 3, kToday), (std::vector<LotTake>{{2, 3}}));
 }
 
 TEST(Fefo, WhenOnlyExpiredLotsCouldCoverItTheErrorIsExpired) {
-  const std::vector<LotStock> lots{{1, days_from_today(-3), 10}, {2, days_from_today(3), 2}};
+  const std::vector<LotStock> lots{{1, days_from_today(-3), 10, "L1"},
+                                   {2, days_from_today(3), 2, "L2"}};
   const auto e = error_of([&] { pick_lots_fefo(lots, 5, kToday); });
   EXPECT_EQ(e.code(), ErrorCode::expired);
   EXPECT_EQ(e.details().at("available"), "2");
 }
 
 TEST(Fefo, WhenAllLotsTogetherCannotCoverItTheErrorIsOutOfStock) {
-  const std::vector<LotStock> lots{{1, days_from_today(-3), 1}, {2, days_from_today(3), 2}};
+  const std::vector<LotStock> lots{{1, days_from_today(-3), 1, "L1"},
+                                   {2, days_from_today(3), 2, "L2"}};
   const auto e = error_of([&] { pick_lots_fefo(lots, 5, kToday); });
   EXPECT_EQ(e.code(), ErrorCode::out_of_stock);
   EXPECT_EQ(e.details().at("available"), "2");
@@ -91,7 +96,7 @@ TEST(Fefo, WhenAllLotsTogetherCannotCoverItTheErrorIsOutOfStock) {
 }
 
 TEST(Fefo, ANonPositiveQuantityIs422) {
-  const std::vector<LotStock> lots{{1, std::nullopt, 10}};
+  const std::vector<LotStock> lots{{1, std::nullopt, 10, "L1"}};
   EXPECT_EQ(error_of([&] { pick_lots_fefo(lots, 0, kToday); }).code(), ErrorCode::invalid);
   EXPECT_EQ(error_of([&] { pick_lots_fefo(lots, -1, kToday); }).code(), ErrorCode::invalid);
 }
@@ -105,7 +110,7 @@ TEST(Fefo, RandomPicksTakeExactlyTheQuantityInExpiryOrderFromUnexpiredLots) {
     for (int i = 0; i < count; ++i) {
       // Unique ids in random order.
       LotStock lot{static_cast<std::int64_t>(random() % 100) * 10 + i, std::nullopt,
-                   static_cast<std::int64_t>(random() % 8)};
+                   static_cast<std::int64_t>(random() % 8), "random"};
       if (random() % 4 != 0) lot.expires_on = days_from_today(static_cast<int>(random() % 7) - 3);
       if (!lot.expires_on || *lot.expires_on >= kToday) sellable += lot.remaining;
       lots.push_back(lot);
