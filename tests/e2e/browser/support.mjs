@@ -3,6 +3,7 @@
 // admin's shift, page and console errors, CSV rows, and money as the pages print it.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { parse as parseCsvText } from 'csv-parse/sync';
 
 export const base = process.env.BASE_URL;
 export const password = process.env.DEMO_PASSWORD;
@@ -72,23 +73,7 @@ export function watch(page) {
   return problems;
 }
 
-/** CSV rows as arrays of fields (quoted fields with commas and doubled quotes). */
+/** CSV rows as arrays of fields, read by csv-parse (quotes, doubled quotes, CRLF, BOM). */
 export function parseCsv(text) {
-  const rows = [];
-  for (const line of text.split('\r\n')) {
-    if (line === '') continue;
-    const fields = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ',') { fields.push(field); field = ''; } else field += c;
-    }
-    fields.push(field);
-    rows.push(fields);
-  }
-  return rows;
+  return parseCsvText(text, { bom: true, skip_empty_lines: true, relax_column_count: true });
 }
