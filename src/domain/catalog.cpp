@@ -66,6 +66,11 @@ std::optional<std::string> text_problem(std::string_view text, std::size_t min_c
   const auto count = character_count(text);
   if (count < min_characters) return min_characters == 1 ? "is required" : "is too short";
   if (count > max_characters) return "is too long (at most " + std::to_string(max_characters) + ")";
+  // NUL and the other control characters hide text from the person reading it (a name that
+  // prints short on a receipt, a note cut in a log); line breaks and tabs are writing.
+  for (const unsigned char c : text)
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+      return "contains a control character";
   return std::nullopt;
 }
 

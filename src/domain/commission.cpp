@@ -71,6 +71,11 @@ void check_effective_from(std::chrono::year_month_day effective_from,
         "effective_from",
         "生效日期不能早于今天，已售出的商品行不再改变 / effective_from cannot be before today: "
         "lines already sold keep their rate");
+  // Terms are agreed for the seasons ahead; a date decades away is a typing slip.
+  if (std::chrono::sys_days(effective_from) >
+      std::chrono::sys_days(today) + std::chrono::days(3 * 366))
+    throw Error::invalid_field(
+        "effective_from", "生效日期最多提前三年 / effective_from can be at most three years ahead");
 }
 
 void check_term_rate(std::optional<std::int64_t> bps, bool for_product) {

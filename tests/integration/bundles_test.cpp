@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/api_client.hpp"
+#include "yizhan/domain/time.hpp"
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/orders.hpp"
@@ -271,7 +272,11 @@ TEST_F(BundlesTest, AComponentStaysSoldByThePieceAndABoxTakesNoRateOfItsOwn) {
   EXPECT_EQ(created.body["error"]["details"]["field"], "commission_bps");
   const auto term = api.call_json(
       "POST", "/api/v1/villages/" + std::to_string(api.station.village_a) + "/commission", "admin",
-      {{"bps", 500}, {"product_id", box}, {"effective_from", "2099-01-01"}});
+      {{"bps", 500},
+       {"product_id", box},
+       {"effective_from", domain::format_iso_date(domain::business_day(
+                              std::chrono::system_clock::now() + std::chrono::days(30),
+                              domain::TimeZone::shanghai()))}});
   EXPECT_EQ(term.status, 422) << term.body;
   EXPECT_EQ(term.body["error"]["details"]["field"], "product_id");
   EXPECT_EQ(footprint(), before);

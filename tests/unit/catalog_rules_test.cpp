@@ -64,6 +64,10 @@ TEST(Fields, TextIsCountedInCharactersNotBytes) {
   EXPECT_TRUE(text_problem(hundred_characters + "茶", 1, 100));
   EXPECT_TRUE(text_problem("", 1, 100));
   EXPECT_TRUE(text_problem(std::string(101, 'a'), 1, 100));
+  EXPECT_TRUE(text_problem(std::string("铁观音\0茶", 10), 1, 100)) << "NUL";
+  EXPECT_TRUE(text_problem("铁观音\x1b[2J", 1, 100)) << "an escape sequence";
+  EXPECT_TRUE(text_problem("a\x7f", 1, 100)) << "DEL";
+  EXPECT_FALSE(text_problem("第一行\n第二行\t完", 1, 100)) << "line breaks and tabs are text";
 }
 
 TEST(Fields, PricesCommissionsShelfLife) {

@@ -138,6 +138,9 @@ TEST(CommissionTerms, AChangeMayStartTodayOrLaterButNeverInThePast) {
     EXPECT_EQ(error.code(), ErrorCode::invalid);
     EXPECT_EQ(error.details().at("field"), "effective_from");
   }
+  EXPECT_NO_THROW(check_effective_from(day(2029, 12, 9), day(2026, 12, 9))) << "three years on";
+  EXPECT_THROW(check_effective_from(day(2031, 1, 1), day(2026, 12, 9)), Error);
+  EXPECT_THROW(check_effective_from(day(9999, 12, 31), day(2026, 12, 9)), Error);
 }
 
 TEST(CommissionTerms, ARateIsZeroToTenThousandAndOnlyAProductsOverrideMayEnd) {
