@@ -161,9 +161,7 @@ StoredReply CounterService::refund_to_code(
       record.cashier_id = caller.user_id;
       record.amount_fen = planned.total_fen;
       record.reason = request.reason;
-      for (const auto& l : planned.lines)
-        record.lines.push_back(
-            {l.sale_line_id, l.quantity, l.gross_fen, l.fee_fen, l.share_fen, l.restock});
+      record.lines = planned.lines;
       const auto id = store::insert_code_refund(unit, record);
       return *store::find_code_refund(unit, id);
     });
@@ -244,11 +242,9 @@ Refund CounterService::book_code_refund(store::UnitOfWork& unit, std::int64_t as
   refund.business_day = domain::format_iso_date(
       domain::business_day(std::chrono::system_clock::now(), settings_.zone));
   refund.reason = ask->reason;
-  for (const auto& l : ask->lines) {
-    refund.lines.push_back(
-        {l.sale_line_id, l.quantity, l.gross_fen, l.fee_fen, l.share_fen, l.restock});
+  refund.lines = ask->lines;
+  for (const auto& l : ask->lines)
     refund.total_fen += l.gross_fen;
-  }
   const auto shift = store::open_shift_of(unit, ask->cashier_id, store::RowLock::share);
   if (shift) refund.shift_id = shift->id;
   auto result = book_refund(unit, ask->cashier_id, *sale, refund,

@@ -19,13 +19,6 @@ constexpr const char* kColumns =
     "SELECT id, out_trade_no, key_hash, tender_index, attempt, provider, cashier_id, amount_fen, "
     "code_masked, state, COALESCE(transaction_id, ''), provider_code, sale_id FROM code_payments ";
 
-std::string read_bytes(sql::ResultSet& row, int column) {
-  std::unique_ptr<std::istream> stream(row.getBlob(column));
-  std::ostringstream bytes;
-  if (stream) bytes << stream->rdbuf();
-  return bytes.str();
-}
-
 CodePaymentRecord read(sql::ResultSet& row) {
   CodePaymentRecord r;
   r.id = row.getInt64(1);

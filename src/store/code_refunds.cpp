@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "refund_lines.hpp"
 #include "rows.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -21,13 +22,6 @@ constexpr const char* kColumns =
     "p.out_trade_no, p.amount_fen, r.provider, r.cashier_id, r.amount_fen, r.reason, r.state, "
     "r.provider_state, COALESCE(r.provider_refund_id, ''), r.provider_code, r.refund_id "
     "FROM code_refunds r JOIN code_payments p ON p.id = r.code_payment_id ";
-
-std::string read_bytes(sql::ResultSet& row, int column) {
-  std::unique_ptr<std::istream> stream(row.getBlob(column));
-  std::ostringstream bytes;
-  if (stream) bytes << stream->rdbuf();
-  return bytes.str();
-}
 
 CodeRefundRecord read(sql::ResultSet& row) {
   CodeRefundRecord r;
@@ -132,22 +126,7 @@ std::int64_t insert_code_refund(UnitOfWork& unit, const CodeRefundRecord& record
   head.executeUpdate();
   const std::int64_t id = last_insert_id(unit);
 
-  std::string query =
-      "INSERT INTO code_refund_lines (code_refund_id, sale_line_id, quantity, gross_fen, "
-      "fee_fen, share_fen, restock) VALUES ";
-  query += value_rows(record.lines.size(), 7);
-  auto& lines = unit.statement(query);
-  int index = 1;
-  for (const auto& line : record.lines) {
-    lines.setInt64(index++, id);
-    lines.setInt64(index++, line.sale_line_id);
-    lines.setInt64(index++, line.quantity);
-    lines.setInt64(index++, line.gross_fen);
-    lines.setInt64(index++, line.fee_fen);
-    lines.setInt64(index++, line.share_fen);
-    lines.setBoolean(index++, line.restock);
-  }
-  lines.executeUpdate();
+  insert_refund_line_rows(unit, "code_refund_lines", "code_refund_id", id, record.lines);
   return id;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "commission_terms_sql.hpp"
+#include "refund_lines.hpp"
 #include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
@@ -655,6 +656,25 @@ std::vector<SaleRecord> list_sales(UnitOfWork& unit, std::optional<std::int64_t>
   return sales;
 }
 
+void insert_refund_line_rows(UnitOfWork& unit, const char* table, const char* parent_column,
+                             std::int64_t parent_id, const std::vector<RefundLineRecord>& lines) {
+  auto& statement = unit.statement(std::string("INSERT INTO ") + table + " (" + parent_column +
+                                   ", sale_line_id, quantity, gross_fen, fee_fen, share_fen, "
+                                   "restock) VALUES " +
+                                   value_rows(lines.size(), 7));
+  int index = 1;
+  for (const auto& line : lines) {
+    statement.setInt64(index++, parent_id);
+    statement.setInt64(index++, line.sale_line_id);
+    statement.setInt64(index++, line.quantity);
+    statement.setInt64(index++, line.gross_fen);
+    statement.setInt64(index++, line.fee_fen);
+    statement.setInt64(index++, line.share_fen);
+    statement.setBoolean(index++, line.restock);
+  }
+  statement.executeUpdate();
+}
+
 bool insert_refund(UnitOfWork& unit, RefundRecord& refund) {
   auto& mark = unit.statement(
       "UPDATE sale_lines SET refunded_quantity = refunded_quantity + ? "
@@ -679,22 +699,7 @@ bool insert_refund(UnitOfWork& unit, RefundRecord& refund) {
   head.executeUpdate();
   refund.id = last_insert_id(unit);
 
-  std::string query =
-      "INSERT INTO refund_lines (refund_id, sale_line_id, quantity, gross_fen, fee_fen, "
-      "share_fen, restock) VALUES ";
-  query += value_rows(refund.lines.size(), 7);
-  auto& lines = unit.statement(query);
-  int index = 1;
-  for (const auto& line : refund.lines) {
-    lines.setInt64(index++, refund.id);
-    lines.setInt64(index++, line.sale_line_id);
-    lines.setInt64(index++, line.quantity);
-    lines.setInt64(index++, line.gross_fen);
-    lines.setInt64(index++, line.fee_fen);
-    lines.setInt64(index++, line.share_fen);
-    lines.setBoolean(index++, line.restock);
-  }
-  lines.executeUpdate();
+  insert_refund_line_rows(unit, "refund_lines", "refund_id", refund.id, refund.lines);
   return true;
 }
 

@@ -5,8 +5,10 @@
 #include <cppconn/resultset.h>
 
 #include <cstdint>
+#include <istream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "yizhan/domain/time.hpp"
@@ -42,6 +44,14 @@ inline std::int64_t micros(sql::ResultSet& row, int column) {
 inline std::optional<std::int64_t> optional_int64(sql::ResultSet& row, int column) {
   if (row.isNull(column)) return std::nullopt;
   return row.getInt64(column);
+}
+
+/// A BINARY / BLOB column's bytes.
+inline std::string read_bytes(sql::ResultSet& row, int column) {
+  std::unique_ptr<std::istream> stream(row.getBlob(column));
+  std::ostringstream bytes;
+  if (stream) bytes << stream->rdbuf();
+  return bytes.str();
 }
 
 /// Binds a nullable BIGINT parameter.

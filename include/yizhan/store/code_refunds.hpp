@@ -7,19 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "yizhan/store/counter.hpp"
+
 namespace yizhan::store {
 
 class UnitOfWork;
-
-/// A line an ask gives back, with its part of the line's gross, fee and share.
-struct CodeRefundLineRecord {
-  std::int64_t sale_line_id = 0;
-  std::int64_t quantity = 0;
-  std::int64_t gross_fen = 0;
-  std::int64_t fee_fen = 0;
-  std::int64_t share_fen = 0;
-  bool restock = true;
-};
 
 /// One ask to give a code payment's money back, as recorded.
 struct CodeRefundRecord {
@@ -40,7 +32,7 @@ struct CodeRefundRecord {
   std::string provider_refund_id;
   std::string provider_code;
   std::optional<std::int64_t> refund_id;
-  std::vector<CodeRefundLineRecord> lines;  ///< read only where said
+  std::vector<RefundLineRecord> lines;  ///< what it gives back: booked as the refund's lines
 };
 
 /// A sale's charge of a provider with what its refunds (refunding or refunded) already hold.
