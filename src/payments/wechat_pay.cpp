@@ -197,7 +197,14 @@ class WechatPay final : public Provider {
   // POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse, or v2 /secapi/pay/reverse
   void reverse(const std::string& out_trade_no) override {
     if (settings_.code_pay_v2) {
-      v2_call("/secapi/pay/reverse", {{"out_trade_no", out_trade_no}});
+      auto answer = v2_call("/secapi/pay/reverse", {{"out_trade_no", out_trade_no}});
+      // recall=Y: WeChat asks for the reverse again, so it is not done yet.
+      if (answer["recall"] == "Y")
+        throw ProviderError(Kind::unreachable, "WeChat Pay v2 reverse: call again (recall=Y)");
+      // Not reversed (ORDERNOTEXIST, REVERSE_EXPIRE …): only a query tells what became of it.
+      if (answer["result_code"] != "SUCCESS")
+        throw ProviderError(Kind::refused, "WeChat Pay v2 reverse refused: " + answer["err_code"],
+                            answer["err_code"]);
       return;
     }
     call("POST", "/v3/pay/transactions/out-trade-no/" + url_encode(out_trade_no) + "/reverse",

@@ -851,5 +851,37 @@ TEST_F(WechatPayProvider, V3CodesArePolledWithTheV3Query) {
             "https://api.example.test/v3/pay/transactions/out-trade-no/Q3?mchid=1900000001");
 }
 
+TEST_F(WechatPayProvider, V2ReverseThatIsNotDoneSaysSo) {
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "SUCCESS"}, {"recall", "N"}}, settings.api_v2_key));
+  EXPECT_NO_THROW(provider->reverse("R1"));
+  EXPECT_EQ(transport->requests[0].url, "https://api.example.test/secapi/pay/reverse");
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "SYSTEMERROR"}, {"recall", "Y"}},
+                settings.api_v2_key));
+  try {
+    provider->reverse("R1");
+    FAIL() << "recall=Y is not reversed";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back(
+      v2_answer({{"result_code", "SUCCESS"}, {"recall", "Y"}}, settings.api_v2_key));
+  EXPECT_THROW(provider->reverse("R1"), ProviderError);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "ORDERNOTEXIST"}, {"recall", "N"}},
+                settings.api_v2_key));
+  try {
+    provider->reverse("R2");
+    FAIL() << "nothing was reversed";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(error.provider_code, "ORDERNOTEXIST");
+  }
+}
+
 }  // namespace
 }  // namespace yizhan::payments
