@@ -23,6 +23,7 @@
 #include "yizhan/payments/crypto.hpp"
 #include "yizhan/payments/form.hpp"
 #include "yizhan/payments/transport.hpp"
+#include "yizhan/payments/wechat_pay_protocol.hpp"
 
 namespace yizhan::payments {
 namespace {
@@ -433,6 +434,17 @@ TEST_F(Paysim, WechatV2CodeIsPolledWithOrderQueryUntilPaid) {
     EXPECT_EQ(error.kind, ProviderError::Kind::refused);
     EXPECT_EQ(error.provider_code, "ORDERNOTEXIST");
   }
+
+  // Asked with HMAC-SHA256, the answer is signed with HMAC-SHA256 too.
+  std::map<std::string, std::string> ask = {{"appid", settings.app_id},
+                                            {"mch_id", settings.mch_id},
+                                            {"nonce_str", "hmacnonce"},
+                                            {"out_trade_no", waiting},
+                                            {"sign_type", "HMAC-SHA256"}};
+  ask["sign"] = wechat::v2_sign(ask, settings.api_v2_key, true);
+  auto answer = wechat::parse_v2_xml(post("/pay/orderquery", wechat::v2_xml(ask)).body).value();
+  EXPECT_EQ(answer["trade_state"], "SUCCESS");
+  EXPECT_EQ(answer["sign"], wechat::v2_sign(answer, settings.api_v2_key, true));
 
   auto wrong = settings;
   wrong.api_v2_key = "00000000000000000000000000000000";
