@@ -1,5 +1,6 @@
 // WeChat Pay API v3 as a Provider: signed JSON requests over a Transport, verified answers,
-// notifications checked and decrypted, code payments through v3 codepay or v2 micropay.
+// notifications checked and decrypted, code payments through v3 codepay or v2 micropay (polled
+// with v2 orderquery).
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -186,10 +187,24 @@ class WechatPay final : public Provider {
     return wechat::parse_transaction(checked(response));
   }
 
+  // POST /pay/orderquery (v2) for codes charged through v2 micropay, else the v3 query
+  PaymentState query_code(const std::string& out_trade_no) override {
+    if (!settings_.code_pay_v2) return query(out_trade_no);
+    return wechat::parse_v2_order(v2_call("/pay/orderquery", {{"out_trade_no", out_trade_no}}),
+                                  out_trade_no);
+  }
+
   // POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse, or v2 /secapi/pay/reverse
   void reverse(const std::string& out_trade_no) override {
     if (settings_.code_pay_v2) {
-      v2_call("/secapi/pay/reverse", {{"out_trade_no", out_trade_no}});
+      auto answer = v2_call("/secapi/pay/reverse", {{"out_trade_no", out_trade_no}});
+      // recall=Y: WeChat asks for the reverse again, so it is not done yet.
+      if (answer["recall"] == "Y")
+        throw ProviderError(Kind::unreachable, "WeChat Pay v2 reverse: call again (recall=Y)");
+      // Not reversed (ORDERNOTEXIST, REVERSE_EXPIRE …): only a query tells what became of it.
+      if (answer["result_code"] != "SUCCESS")
+        throw ProviderError(Kind::refused, "WeChat Pay v2 reverse refused: " + answer["err_code"],
+                            answer["err_code"]);
       return;
     }
     call("POST", "/v3/pay/transactions/out-trade-no/" + url_encode(out_trade_no) + "/reverse",
@@ -293,7 +308,8 @@ class WechatPay final : public Provider {
     return value;
   }
 
-  // The v2 XML API (micropay, reverse): MD5-signed with the APIv2 key.
+  // The v2 XML API (micropay, orderquery, reverse): MD5-signed with the APIv2 key, and so is
+  // the answer, whose sign is checked before its result is read.
   std::map<std::string, std::string> v2_call(const std::string& path,
                                              std::map<std::string, std::string> fields) {
     fields["appid"] = settings_.app_id;

@@ -34,6 +34,25 @@ std::string text_field(const json& object, const char* name) {
   return at != object.end() && at->is_string() ? at->get<std::string>() : std::string{};
 }
 
+// trade_state (v3 and v2 alike) as a state; bad_answer when WeChat Pay says something unknown.
+PaymentState::State state_of_trade(const std::string& trade_state) {
+  using S = PaymentState::State;
+  static const std::map<std::string, S> kStates = {
+      {"SUCCESS", S::paid},      {"REFUND", S::refunded}, {"NOTPAY", S::not_paid},
+      {"USERPAYING", S::paying}, {"CLOSED", S::closed},   {"REVOKED", S::closed},
+      {"PAYERROR", S::failed}};
+  const auto known = kStates.find(trade_state);
+  if (known == kStates.end())
+    throw ProviderError(ProviderError::Kind::bad_answer,
+                        "WeChat Pay answered an unknown trade_state '" + trade_state + "'");
+  return known->second;
+}
+
+std::string field(const std::map<std::string, std::string>& fields, const std::string& name) {
+  const auto at = fields.find(name);
+  return at == fields.end() ? std::string{} : at->second;
+}
+
 }  // namespace
 
 std::string request_message(std::string_view method, std::string_view url,
@@ -326,16 +345,7 @@ PaymentState parse_transaction(std::string_view text) {
   state.merchant_id = text_field(document, "mchid");
   state.app_id = text_field(document, "appid");
   state.raw_state = text_field(document, "trade_state");
-  using S = PaymentState::State;
-  static const std::map<std::string, S> kStates = {
-      {"SUCCESS", S::paid},      {"REFUND", S::refunded}, {"NOTPAY", S::not_paid},
-      {"USERPAYING", S::paying}, {"CLOSED", S::closed},   {"REVOKED", S::closed},
-      {"PAYERROR", S::failed}};
-  const auto known = kStates.find(state.raw_state);
-  if (known == kStates.end())
-    throw ProviderError(ProviderError::Kind::bad_answer,
-                        "WeChat Pay answered an unknown trade_state '" + state.raw_state + "'");
-  state.state = known->second;
+  state.state = state_of_trade(state.raw_state);
   if (const auto amount = document.find("amount");
       amount != document.end() && amount->is_object()) {
     const auto total = amount->find("total");
@@ -344,6 +354,65 @@ PaymentState parse_transaction(std::string_view text) {
   }
   if (auto paid = parse_rfc3339(text_field(document, "success_time"))) state.paid_at = paid;
   return state;
+}
+
+PaymentState parse_v2_order(const std::map<std::string, std::string>& answer,
+                            std::string_view out_trade_no) {
+  using Kind = ProviderError::Kind;
+  PaymentState state;
+  state.out_trade_no = std::string(out_trade_no);
+  state.merchant_id = field(answer, "mch_id");
+  state.app_id = field(answer, "appid");
+  if (field(answer, "result_code") != "SUCCESS") {
+    const std::string code = field(answer, "err_code");
+    // Only a trade that was never created is unknown to orderquery: no money moved.
+    if (code == "ORDERNOTEXIST") {
+      state.raw_state = code;
+      return state;
+    }
+    throw ProviderError(code == "SYSTEMERROR" ? Kind::unreachable : Kind::refused,
+                        "WeChat Pay v2 orderquery: " + (code.empty() ? "FAIL" : code) + " " +
+                            field(answer, "err_code_des").substr(0, 200),
+                        code);
+  }
+  const std::string answered_no = field(answer, "out_trade_no");
+  if (!answered_no.empty() && answered_no != out_trade_no)
+    throw ProviderError(Kind::bad_answer,
+                        "WeChat Pay v2 orderquery answered about another trade " + answered_no);
+  state.raw_state = field(answer, "trade_state");
+  // ACCEPT: taken, the money not yet moved (v2 only): still to be polled like a password.
+  state.state =
+      state.raw_state == "ACCEPT" ? PaymentState::State::paying : state_of_trade(state.raw_state);
+  state.transaction_id = field(answer, "transaction_id");
+  const std::string total = field(answer, "total_fee");
+  std::int64_t fen = 0;
+  const auto [end, error] = std::from_chars(total.data(), total.data() + total.size(), fen);
+  const bool whole = !total.empty() && error == std::errc{} && end == total.data() + total.size();
+  if (whole) state.amount = domain::Fen(fen);
+  state.paid_at = parse_v2_time(field(answer, "time_end"));
+  // Paid: the trade, its id and its amount must all be there to be believed.
+  if (state.state == PaymentState::State::paid &&
+      (answered_no.empty() || state.transaction_id.empty() || !whole || fen <= 0))
+    throw ProviderError(Kind::bad_answer,
+                        "WeChat Pay v2 orderquery: a SUCCESS answer lacks out_trade_no, "
+                        "transaction_id or total_fee");
+  return state;
+}
+
+std::string v2_time_beijing(Clock::time_point time) {
+  std::string digits;
+  for (const char c : rfc3339_beijing(time).substr(0, 19))
+    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+  return digits;
+}
+
+std::optional<Clock::time_point> parse_v2_time(std::string_view text) {
+  if (text.size() != 14) return std::nullopt;
+  for (const char c : text)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  const std::string t(text);
+  return parse_rfc3339(t.substr(0, 4) + "-" + t.substr(4, 2) + "-" + t.substr(6, 2) + "T" +
+                       t.substr(8, 2) + ":" + t.substr(10, 2) + ":" + t.substr(12, 2) + "+08:00");
 }
 
 std::string rfc3339_beijing(Clock::time_point time) {

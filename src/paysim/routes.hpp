@@ -8,12 +8,14 @@
 
 namespace yizhan::paysim {
 
-/// WeChat Pay: the v3 paths (signed JSON) and v2 micropay/reverse (signed XML).
+/// WeChat Pay: the v3 paths (signed JSON) and v2 micropay/orderquery/reverse (signed XML).
 struct WechatRoutes {
   Simulator& sim;
   SimResponse handle(const SimRequest& request, const std::string& path);
   /// The v3 transaction object of an order (query answer, notification resource).
   static nlohmann::json transaction(const SimOrder& order);
+  /// The fields of a v2 orderquery answer about an order, unsigned.
+  static std::map<std::string, std::string> v2_order(const SimOrder& order);
 
  private:
   std::optional<SimResponse> refuse_unsigned(const SimRequest& request);
@@ -25,7 +27,7 @@ struct WechatRoutes {
   SimResponse codepay(const SimRequest& request);
   SimResponse refund(const SimRequest& request);
   SimResponse refund_query(const std::string& out_refund_no);
-  SimResponse v2(const SimRequest& request, bool reverse);
+  SimResponse v2(const SimRequest& request, const std::string& path);
 };
 
 /// Alipay: POST /gateway.do (and GET for the wap page), RSA2 both ways.
@@ -44,5 +46,7 @@ struct AlipayRoutes {
 /// (16–24 digits starting 25–30).
 bool is_wechat_code(const std::string& code);
 bool is_alipay_code(const std::string& code);
+/// Whether `path` is one of WeChat Pay's v2 XML endpoints (micropay, orderquery, reverse).
+bool is_v2_path(const std::string& path);
 
 }  // namespace yizhan::paysim

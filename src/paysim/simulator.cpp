@@ -35,7 +35,7 @@ SimResponse Simulator::handle(const SimRequest& request) {
 
 SimResponse Simulator::route(const SimRequest& request) {
   const std::string path = request.target.substr(0, request.target.find('?'));
-  if (path.starts_with("/v3/") || path == "/pay/micropay" || path == "/secapi/pay/reverse")
+  if (path.starts_with("/v3/") || is_v2_path(path))
     return WechatRoutes{*this}.handle(request, path);
   if (path == "/gateway.do") return AlipayRoutes{*this}.handle(request);
   // GET|POST /sim/pay/{wechat|alipay}/{out_trade_no}: the payer's page and its 确认支付 button
@@ -167,7 +167,8 @@ SimResponse Simulator::list_orders() {
                                                          : alipay_trade_status(order)},
                     {"notify_url", order.notify_url},
                     {"notifications_sent", order.notifications_sent},
-                    {"notifications_acknowledged", order.notifications_acknowledged}});
+                    {"notifications_acknowledged", order.notifications_acknowledged},
+                    {"queries", order.queries}});
   }
   return SimResponse{200, "application/json", {}, list.dump()};
 }

@@ -67,6 +67,7 @@ struct SimOrder {
   std::optional<Clock::time_point> expires_at, paid_at, completes_at;
   std::vector<SimRefund> refunds;
   int notifications_sent = 0, notifications_acknowledged = 0;
+  std::map<std::string, int> queries;  ///< queries about it by API ("v3", "v2"), for tests
 };
 
 class Simulator {

@@ -1,5 +1,6 @@
-// Simulated WeChat Pay API v3 (and v2 micropay): requests checked like the real ones (signature,
-// serial, 5-minute timestamp, mchid/appid), answers signed with the WeChat Pay key.
+// Simulated WeChat Pay API v3 (and v2 micropay, orderquery, reverse): requests checked like the
+// real ones (signature, serial, 5-minute timestamp, mchid/appid), answers signed with the WeChat
+// Pay key (v2: with the APIv2 key, in the request's sign_type).
 #include <cctype>
 
 #include "routes.hpp"
@@ -58,6 +59,10 @@ std::optional<std::string> segment(const std::string& path, const std::string& p
 
 }  // namespace
 
+bool is_v2_path(const std::string& path) {
+  return path == "/pay/micropay" || path == "/pay/orderquery" || path == "/secapi/pay/reverse";
+}
+
 bool is_wechat_code(const std::string& code) {
   if (code.size() != 18) return false;
   for (char c : code)
@@ -86,9 +91,33 @@ json WechatRoutes::transaction(const SimOrder& order) {
   return body;
 }
 
+std::map<std::string, std::string> WechatRoutes::v2_order(const SimOrder& order) {
+  const std::string state = wechat_trade_state(order);
+  std::map<std::string, std::string> fields = {
+      {"return_code", "SUCCESS"},
+      {"result_code", "SUCCESS"},
+      {"out_trade_no", order.out_trade_no},
+      {"trade_state", state},
+      {"trade_state_desc", order.failure.empty() ? state : order.failure}};
+  // As WeChat Pay does, the payment's details only once it was paid.
+  if (order.state == SimOrder::State::paid) {
+    fields["transaction_id"] = order.transaction_id;
+    fields["total_fee"] = std::to_string(order.total);
+    fields["cash_fee"] = std::to_string(order.total);
+    fields["fee_type"] = "CNY";
+    fields["trade_type"] = trade_type(order.channel);
+    fields["bank_type"] = "OTHERS";
+    fields["is_subscribe"] = "N";
+    fields["openid"] =
+        order.payer_openid.empty() ? simulated_openid(order.app_id) : order.payer_openid;
+    fields["time_end"] = wechat::v2_time_beijing(*order.paid_at);
+  }
+  return fields;
+}
+
 SimResponse WechatRoutes::handle(const SimRequest& request, const std::string& path) {
-  if (path == "/pay/micropay" || path == "/secapi/pay/reverse")
-    return request.method == "POST" ? v2(request, path == "/secapi/pay/reverse")
+  if (is_v2_path(path))
+    return request.method == "POST" ? v2(request, path)
                                     : wechat_error(405, "METHOD_NOT_ALLOWED", "POST only");
   if (auto refused = refuse_unsigned(request)) return *refused;
   const bool post = request.method == "POST";
@@ -200,8 +229,9 @@ SimResponse WechatRoutes::create(const SimRequest& request, const std::string& k
 
 // GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=…
 SimResponse WechatRoutes::query(const std::string& out_trade_no) {
-  const SimOrder* order = sim.find("wechat", out_trade_no);
+  SimOrder* order = sim.find("wechat", out_trade_no);
   if (!order) return wechat_error(404, "ORDER_NOT_EXIST", "订单不存在");
+  ++order->queries["v3"];
   return signed_json(200, transaction(*order).dump());
 }
 
@@ -338,13 +368,15 @@ SimResponse WechatRoutes::refund_query(const std::string& out_refund_no) {
   return wechat_error(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
 }
 
-// POST /pay/micropay and /secapi/pay/reverse (v2 XML, MD5 with the APIv2 key).
-SimResponse WechatRoutes::v2(const SimRequest& request, bool reverse) {
+// POST /pay/micropay, /pay/orderquery and /secapi/pay/reverse (v2 XML, MD5 or HMAC-SHA256 with
+// the APIv2 key; the answer signed the same way as the request).
+SimResponse WechatRoutes::v2(const SimRequest& request, const std::string& path) {
+  bool hmac = false;
   auto xml_answer = [&](std::map<std::string, std::string> fields) {
     fields["appid"] = sim.keys_.wechat_app_id;
     fields["mch_id"] = sim.keys_.mch_id;
     fields["nonce_str"] = payments::random_token(16);
-    fields["sign"] = wechat::v2_sign(fields, sim.keys_.api_v2_key, false);
+    fields["sign"] = wechat::v2_sign(fields, sim.keys_.api_v2_key, hmac);
     return SimResponse{200, "text/xml; charset=utf-8", {}, wechat::v2_xml(fields)};
   };
   auto fail = [](const std::string& message) {
@@ -355,14 +387,24 @@ SimResponse WechatRoutes::v2(const SimRequest& request, bool reverse) {
   };
   auto fields = wechat::parse_v2_xml(request.body);
   if (!fields) return fail("XML格式错误");
-  const bool hmac = (*fields)["sign_type"] == "HMAC-SHA256";
+  hmac = (*fields)["sign_type"] == "HMAC-SHA256";
   if ((*fields)["mch_id"] != sim.keys_.mch_id || (*fields)["appid"] != sim.keys_.wechat_app_id)
     return fail("appid和mch_id不匹配");
   if (!payments::constant_time_equal((*fields)["sign"],
                                      wechat::v2_sign(*fields, sim.keys_.api_v2_key, hmac)))
     return fail("签名错误");
   const std::string out_trade_no = (*fields)["out_trade_no"];
-  if (reverse) {
+  if (path == "/pay/orderquery") {
+    SimOrder* order = sim.find("wechat", out_trade_no);
+    if (!order)
+      return xml_answer({{"return_code", "SUCCESS"},
+                         {"result_code", "FAIL"},
+                         {"err_code", "ORDERNOTEXIST"},
+                         {"err_code_des", "此交易订单号不存在"}});
+    ++order->queries["v2"];
+    return xml_answer(v2_order(*order));
+  }
+  if (path == "/secapi/pay/reverse") {
     SimOrder* order = sim.find("wechat", out_trade_no);
     if (!order)
       return xml_answer(

@@ -112,7 +112,7 @@ class Charger {
       try {
         const auto refused_code =
             !known && state.state == PaymentState::State::failed ? state.raw_state : std::string();
-        state = c.provider->query(c.out_trade_no);
+        state = c.provider->query_code(c.out_trade_no);
         known = true;
         // A code trade that has not been paid yet is the payer typing: Alipay's query says
         // WAIT_BUYER_PAY (for a QR trade: "not paid"), WeChat's USERPAYING.
@@ -197,7 +197,7 @@ class Charger {
     }
     // Refused: perhaps there is nothing to reverse. Only the provider's state says so.
     try {
-      const auto state = c.provider->query(c.out_trade_no);
+      const auto state = c.provider->query_code(c.out_trade_no);
       if (state.state == PaymentState::State::not_paid ||
           state.state == PaymentState::State::closed ||
           state.state == PaymentState::State::failed) {

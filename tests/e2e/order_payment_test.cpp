@@ -14,6 +14,11 @@ namespace {
 
 class OrderPaymentOverHttp : public ::testing::Test {
  protected:
+  OrderPaymentOverHttp() = default;
+  /// A station whose WeChat codes go through v2 micropay and orderquery (or v3 codepay).
+  explicit OrderPaymentOverHttp(bool wechat_code_pay_v2)
+      : station("yz_e2e_order_payment", {}, wechat_code_pay_v2) {}
+
   /// A demo product sold by the piece with at least `need` available, and its price.
   std::pair<std::int64_t, std::int64_t> piece_product(std::int64_t need) {
     const auto products = station.call("GET", "/api/v1/products?page_size=100");
@@ -93,6 +98,11 @@ class OrderPaymentOverHttp : public ::testing::Test {
 
  private:
   int checkouts_ = 0;
+};
+
+class CounterCodesThroughWechatV2 : public OrderPaymentOverHttp {
+ protected:
+  CounterCodesThroughWechatV2() : OrderPaymentOverHttp(true) {}
 };
 
 }  // namespace
@@ -415,6 +425,55 @@ TEST_F(OrderPaymentOverHttp, CounterPaymentCodesAreRefundedThroughTheSimulator) 
     EXPECT_EQ(third.status, 409) << third.raw;
   }
   EXPECT_EQ(available(product), before) << "all four pieces back on the shelf";
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+// A merchant on WeChat's v2 code API (payments.wechat.code_pay_v2 = true): the counter charges
+// through /pay/micropay, the payer typing the password is polled through v2 /pay/orderquery
+// (never the v3 query) until paid, and the sale is written with its transaction id; a declined
+// v2 code is 402 with WeChat's err_code.
+TEST_F(CounterCodesThroughWechatV2, APayerTypingThePasswordIsPolledThroughV2OrderQuery) {
+  const auto [product, price] = piece_product(2);
+  const auto before = available(product);
+  ASSERT_EQ(station
+                .call("POST", "/api/v1/pos/shifts", "cashier1",
+                      json{{"register", "柜台1"}, {"float_fen", 0}}.dump())
+                .status,
+            201);
+  const json body = {
+      {"lines", {{{"product_id", product}, {"quantity", 1}}}},
+      {"tenders",
+       {{{"method", "wechat_code"}, {"amount_fen", price}, {"auth_code", "134567890123450000"}}}}};
+  const auto started = std::chrono::steady_clock::now();
+  const auto sold =
+      station.call("POST", "/api/v1/pos/sales", "cashier1", body.dump(), {"Idempotency-Key: v2-1"});
+  ASSERT_EQ(sold.status, 201) << sold.raw << station.log();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 4s) << "the simulator's password wait";
+  const std::string reference = sold.body["tenders"][0]["reference"];
+  const auto trade = station.query("SELECT out_trade_no FROM code_payments WHERE sale_id = " +
+                                   std::to_string(sold.body["id"].get<std::int64_t>()));
+  ASSERT_FALSE(trade.empty());
+  const auto simulated = station.simulated(trade);
+  ASSERT_FALSE(simulated.is_null());
+  EXPECT_EQ(simulated["channel"], "micropay");
+  EXPECT_EQ(simulated["state"], "SUCCESS");
+  EXPECT_EQ(simulated["total_fen"], price);
+  EXPECT_EQ(simulated["transaction_id"], reference);
+  EXPECT_GE(simulated["queries"].value("v2", 0), 1) << simulated;
+  EXPECT_EQ(simulated["queries"].value("v3", 0), 0) << simulated;
+  EXPECT_EQ(station.query("SELECT state FROM code_payments WHERE out_trade_no = '" + trade + "'"),
+            "sold");
+  EXPECT_EQ(available(product), before - 1);
+  EXPECT_EQ(station.log().find("134567890123450000"), std::string::npos) << "never logged in full";
+
+  json poor = body;
+  poor["tenders"][0]["auth_code"] = "134567890123459999";
+  const auto declined =
+      station.call("POST", "/api/v1/pos/sales", "cashier1", poor.dump(), {"Idempotency-Key: v2-2"});
+  EXPECT_EQ(declined.status, 402) << declined.raw;
+  EXPECT_EQ(declined.body["error"]["details"]["provider_code"], "NOTENOUGH");
+  EXPECT_EQ(available(product), before - 1);
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }

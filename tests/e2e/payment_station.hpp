@@ -83,11 +83,12 @@ struct Reply {
 
 /// yizhan-paysim (keys generated here) and yizhan on the demo station, its [payments.*] the
 /// toml that keygen wrote with the callbacks pointed at this yizhan. `extra_toml` is appended
-/// to the configuration (e.g. an [orders] section).
+/// to the configuration (e.g. an [orders] section); `wechat_code_pay_v2` charges WeChat codes
+/// through v2 micropay/orderquery.
 class PaymentStation {
  public:
   explicit PaymentStation(const std::string& schema_prefix = "yz_e2e_order_payment",
-                          const std::string& extra_toml = {})
+                          const std::string& extra_toml = {}, bool wechat_code_pay_v2 = false)
       : schema_(schema_prefix + "_" + std::to_string(::getpid())) {
     const char* socket = std::getenv("YIZHAN_TEST_DB_SOCKET");
     if (!socket) throw std::runtime_error("YIZHAN_TEST_DB_SOCKET is not set: run ./deploy/test");
@@ -102,10 +103,13 @@ class PaymentStation {
     wait_for_port(sim_port_, "yizhan-paysim", dir_.path() / "paysim.log");
 
     // The simulator's toml says where its callbacks go: to this server, not to :8080.
-    const auto payments =
-        replace_all(read_text(keys_ / "yizhan-payments.toml"), "http://127.0.0.1:8080/",
-                    "http://127.0.0.1:" + std::to_string(port_) + "/");
+    auto payments = replace_all(read_text(keys_ / "yizhan-payments.toml"), "http://127.0.0.1:8080/",
+                                "http://127.0.0.1:" + std::to_string(port_) + "/");
     EXPECT_NE(payments.find("/api/v1/payments/wechat/notify"), std::string::npos) << payments;
+    if (wechat_code_pay_v2) {
+      EXPECT_NE(payments.find("code_pay_v2 = false"), std::string::npos) << payments;
+      payments = replace_all(payments, "code_pay_v2 = false", "code_pay_v2 = true");
+    }
     fs::create_directories(dir_.path() / "web");
     std::ofstream(dir_.path() / "web" / "index.html") << "<h1>驿站</h1>";
     config_ = dir_.path() / "yizhan.toml";

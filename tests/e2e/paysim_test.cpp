@@ -23,6 +23,7 @@
 #include "yizhan/payments/crypto.hpp"
 #include "yizhan/payments/form.hpp"
 #include "yizhan/payments/transport.hpp"
+#include "yizhan/payments/wechat_pay_protocol.hpp"
 
 namespace yizhan::payments {
 namespace {
@@ -382,9 +383,77 @@ TEST_F(Paysim, WechatV2MicropayPays) {
   EXPECT_EQ(provider->pay_with_code(no, "134567890123456789", domain::Fen(250), "柜台").state,
             PaymentState::State::paid);
   EXPECT_EQ(provider->query(no).state, PaymentState::State::paid);
+  const auto queried = provider->query_code(no);
+  EXPECT_EQ(queried.state, PaymentState::State::paid);
+  EXPECT_EQ(queried.amount, domain::Fen(250));
+  EXPECT_EQ(queried.transaction_id, sim_order("wechat", no)["transaction_id"]);
+  EXPECT_TRUE(queried.paid_at);
   EXPECT_EQ(
       provider->pay_with_code(unique("WV"), "134567890123450000", domain::Fen(250), "柜台").state,
       PaymentState::State::paying);
+}
+
+// The payer types the password: v2 orderquery says USERPAYING, then SUCCESS once the simulator
+// completes it; an unknown trade is not paid, a reversed one closed, a wrong APIv2 key refused.
+TEST_F(Paysim, WechatV2CodeIsPolledWithOrderQueryUntilPaid) {
+  auto settings = wechat_settings("");
+  settings.code_pay_v2 = true;
+  auto provider = make_wechat_pay(settings);
+  const std::string waiting = unique("WQ");
+  ASSERT_EQ(provider->pay_with_code(waiting, "134567890123450000", domain::Fen(300), "柜台").state,
+            PaymentState::State::paying);
+  auto state = provider->query_code(waiting);
+  EXPECT_EQ(state.state, PaymentState::State::paying);
+  EXPECT_EQ(state.raw_state, "USERPAYING");
+  for (int i = 0; i < 40 && state.state == PaymentState::State::paying; ++i) {
+    std::this_thread::sleep_for(250ms);
+    state = provider->query_code(waiting);
+  }
+  EXPECT_EQ(state.state, PaymentState::State::paid);
+  EXPECT_EQ(state.raw_state, "SUCCESS");
+  EXPECT_EQ(state.amount, domain::Fen(300));
+  EXPECT_EQ(state.merchant_id, settings.mch_id);
+  const auto order = sim_order("wechat", waiting);
+  EXPECT_EQ(state.transaction_id, order["transaction_id"]);
+  EXPECT_GE(order["queries"]["v2"].get<int>(), 2);
+  EXPECT_FALSE(order["queries"].contains("v3")) << order;
+
+  const auto unknown = provider->query_code(unique("WQ"));
+  EXPECT_EQ(unknown.state, PaymentState::State::not_paid);
+  EXPECT_EQ(unknown.raw_state, "ORDERNOTEXIST");
+
+  const std::string reversed = unique("WQ");
+  provider->pay_with_code(reversed, "134567890123450000", domain::Fen(300), "柜台");
+  provider->reverse(reversed);
+  EXPECT_EQ(provider->query_code(reversed).state, PaymentState::State::closed);
+  EXPECT_EQ(provider->query_code(reversed).raw_state, "REVOKED");
+  try {
+    provider->reverse(unique("WQ"));
+    FAIL() << "an unknown trade is not reversed";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(error.provider_code, "ORDERNOTEXIST");
+  }
+
+  // Asked with HMAC-SHA256, the answer is signed with HMAC-SHA256 too.
+  std::map<std::string, std::string> ask = {{"appid", settings.app_id},
+                                            {"mch_id", settings.mch_id},
+                                            {"nonce_str", "hmacnonce"},
+                                            {"out_trade_no", waiting},
+                                            {"sign_type", "HMAC-SHA256"}};
+  ask["sign"] = wechat::v2_sign(ask, settings.api_v2_key, true);
+  auto answer = wechat::parse_v2_xml(post("/pay/orderquery", wechat::v2_xml(ask)).body).value();
+  EXPECT_EQ(answer["trade_state"], "SUCCESS");
+  EXPECT_EQ(answer["sign"], wechat::v2_sign(answer, settings.api_v2_key, true));
+
+  auto wrong = settings;
+  wrong.api_v2_key = "00000000000000000000000000000000";
+  try {
+    make_wechat_pay(wrong)->query_code(waiting);
+    FAIL() << "a request signed with another APIv2 key is refused";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+  }
 }
 
 TEST_F(Paysim, RequestsSignedWithTheWrongKeyAreRefused) {

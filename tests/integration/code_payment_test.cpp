@@ -1,8 +1,8 @@
 // Counter 付款码 tenders on the real MariaDB, with a scripted provider: paid at once, paying
 // then paid after polls, a timeout reversed with nothing sold, a declined code, one charge for a
 // retried (or concurrent) key with the first sale byte for byte, stock gone between the charge
-// and the sale (the payment is reversed), an unreachable provider, and a request that died
-// mid-payment recovered by the retry or by the sweep.
+// and the sale (the payment is reversed), a refused reverse checked by a query, an unreachable
+// provider, and a request that died mid-payment recovered by the retry or by the sweep.
 #include <gtest/gtest.h>
 
 #include <cppconn/resultset.h>
@@ -40,10 +40,11 @@ class ScriptedProvider : public payments::Provider {
   int paying_polls = 0;  ///< queries answered "paying" before "paid"; < 0: forever
   bool query_unreachable = false;
   bool reverse_unreachable = false;
+  bool reverse_refused = false;  ///< the reverse says no (e.g. ORDERNOTEXIST): the trade closed
   std::string decline_code = "NOT_ENOUGH";
   std::function<void()> during_pay;  ///< runs inside pay_with_code (races, concurrent retries)
 
-  std::atomic<int> pays{0}, queries{0}, reverses{0};
+  std::atomic<int> pays{0}, queries{0}, code_queries{0}, reverses{0};
   std::vector<std::string> codes_seen;
   std::vector<std::string> trades;
 
@@ -135,11 +136,19 @@ class ScriptedProvider : public payments::Provider {
     return answer(out_trade_no, "");
   }
 
+  /// The counter's polls come here (WeChat v2 codes use another API than `query`).
+  PaymentState query_code(const std::string& out_trade_no) override {
+    ++code_queries;
+    return query(out_trade_no);
+  }
+
   void reverse(const std::string& out_trade_no) override {
     ++reverses;
     if (reverse_unreachable) throw ProviderError(ProviderError::Kind::unreachable, "timeout");
     std::lock_guard lock(mutex_);
     states_[out_trade_no] = PaymentState::State::closed;
+    if (reverse_refused)
+      throw ProviderError(ProviderError::Kind::refused, "nothing to reverse", "ORDERNOTEXIST");
   }
 
   /// Lets a trade asked before complete now (the payer entered the password meanwhile).
@@ -562,6 +571,7 @@ TEST_F(CodePaymentTest, APayerStillTypingThePasswordIsPolledUntilPaid) {
   ASSERT_EQ(sold.status, 201) << sold.body;
   EXPECT_EQ(wechat.pays, 1);
   EXPECT_GE(wechat.queries, 4);
+  EXPECT_EQ(wechat.code_queries, wechat.queries) << "polled through query_code only";
   EXPECT_EQ(wechat.reverses, 0);
   EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
   expect_books_agree();
@@ -592,6 +602,21 @@ TEST_F(CodePaymentTest, APayerWhoNeverConfirmsIsReversedAtTheDeadlineAndNothingI
   EXPECT_NE(wechat.trades[0], wechat.trades[1]);
   EXPECT_EQ(wechat.trades[1].substr(25), "-0-02");
   expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ARefusedReverseIsCheckedThroughTheCodeQueryBeforeTheChargeIsSettled) {
+  const auto before = sold_footprint();
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  wechat.reverse_refused = true;
+  const auto refused = sell(code_sale(product_id, 1, 1500), "code-refused-reverse");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["provider_code"], "USERPAYING");
+  EXPECT_EQ(wechat.reverses, 1);
+  EXPECT_EQ(wechat.code_queries, wechat.queries) << "the check after the reverse too";
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "failed") << "closed, so nothing to reverse";
+  EXPECT_EQ(sold_footprint(), before);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0);
 }
 
 TEST_F(CodePaymentTest, ADeclinedCodeIs402WithTheProvidersCodeAndNothingIsSold) {

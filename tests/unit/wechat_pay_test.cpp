@@ -293,6 +293,88 @@ TEST(WechatPayMessages, TransactionStatesMapToPaymentStates) {
   EXPECT_THROW(wechat::parse_transaction("[]"), ProviderError);
 }
 
+TEST(WechatPayMessages, V2OrderQueryStatesMapLikeTheV3Query) {
+  using S = PaymentState::State;
+  using Fields = std::map<std::string, std::string>;
+  const Fields success = {{"return_code", "SUCCESS"},
+                          {"result_code", "SUCCESS"},
+                          {"appid", "wx1"},
+                          {"mch_id", "190"},
+                          {"out_trade_no", "Y1-0-01"},
+                          {"trade_state", "SUCCESS"},
+                          {"transaction_id", "4200v2q"},
+                          {"total_fee", "1230"},
+                          {"time_end", "20261202200000"},
+                          {"trade_type", "MICROPAY"}};
+  const auto paid = wechat::parse_v2_order(success, "Y1-0-01");
+  EXPECT_EQ(paid.state, S::paid);
+  EXPECT_EQ(paid.raw_state, "SUCCESS");
+  EXPECT_EQ(paid.out_trade_no, "Y1-0-01");
+  EXPECT_EQ(paid.transaction_id, "4200v2q");
+  EXPECT_EQ(paid.amount, domain::Fen(1230));
+  EXPECT_EQ(paid.merchant_id, "190");
+  EXPECT_EQ(paid.app_id, "wx1");
+  EXPECT_EQ(paid.paid_at, wechat::parse_rfc3339("2026-12-02T12:00:00Z"));
+
+  // Before it is paid WeChat sends only out_trade_no and trade_state.
+  auto state_of = [](const std::string& trade_state) {
+    return wechat::parse_v2_order({{"return_code", "SUCCESS"},
+                                   {"result_code", "SUCCESS"},
+                                   {"out_trade_no", "Y1-0-01"},
+                                   {"trade_state", trade_state}},
+                                  "Y1-0-01");
+  };
+  EXPECT_EQ(state_of("USERPAYING").state, S::paying);
+  EXPECT_EQ(state_of("ACCEPT").state, S::paying);
+  EXPECT_EQ(state_of("NOTPAY").state, S::not_paid);
+  EXPECT_EQ(state_of("CLOSED").state, S::closed);
+  EXPECT_EQ(state_of("REVOKED").state, S::closed);
+  EXPECT_EQ(state_of("REVOKED").raw_state, "REVOKED");
+  EXPECT_EQ(state_of("PAYERROR").state, S::failed);
+  EXPECT_EQ(state_of("REFUND").state, S::refunded);
+  EXPECT_EQ(state_of("USERPAYING").transaction_id, "");
+  EXPECT_THROW(state_of("WHAT"), ProviderError);
+
+  const auto unknown = wechat::parse_v2_order(
+      {{"return_code", "SUCCESS"}, {"result_code", "FAIL"}, {"err_code", "ORDERNOTEXIST"}},
+      "Y1-0-01");
+  EXPECT_EQ(unknown.state, S::not_paid);
+  EXPECT_EQ(unknown.raw_state, "ORDERNOTEXIST");
+  auto kind_of = [](const Fields& answer) {
+    try {
+      (void)wechat::parse_v2_order(answer, "Y1-0-01");
+    } catch (const ProviderError& error) {
+      return error.kind;
+    }
+    ADD_FAILURE() << "believed";
+    return ProviderError::Kind::refused;
+  };
+  EXPECT_EQ(kind_of({{"result_code", "FAIL"}, {"err_code", "SYSTEMERROR"}}),
+            ProviderError::Kind::unreachable);
+  EXPECT_EQ(kind_of({{"result_code", "FAIL"}, {"err_code", "PARAM_ERROR"}}),
+            ProviderError::Kind::refused);
+  // A paid answer must be about this trade and say what was paid.
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"out_trade_no", "Y2-0-01"},
+                                                        {"out_trade_no", ""},
+                                                        {"transaction_id", ""},
+                                                        {"total_fee", ""},
+                                                        {"total_fee", "12.30"},
+                                                        {"total_fee", "0"}}) {
+    Fields changed = success;
+    changed[name] = value;
+    EXPECT_EQ(kind_of(changed), ProviderError::Kind::bad_answer) << name << "=" << value;
+  }
+}
+
+TEST(WechatPayMessages, V2TimesAreBeijingDigits) {
+  const auto at = wechat::parse_rfc3339("2026-12-02T12:34:56Z").value();
+  EXPECT_EQ(wechat::v2_time_beijing(at), "20261202203456");
+  EXPECT_EQ(wechat::parse_v2_time("20261202203456"), at);
+  EXPECT_EQ(wechat::parse_v2_time("2026120220345"), std::nullopt);
+  EXPECT_EQ(wechat::parse_v2_time("2026-12-02 20:3"), std::nullopt);
+}
+
 // --- the provider against a scripted transport -------------------------------------------------
 
 class WechatPayProvider : public ::testing::Test {
@@ -644,6 +726,161 @@ TEST_F(WechatPayProvider, V2MicropayIsSignedXmlAndItsAnswerSignatureChecked) {
   });
   EXPECT_THROW(provider->pay_with_code("C4", "134567890123456789", domain::Fen(250), "柜台"),
                ProviderError);
+}
+
+// A v2 answer as WeChat Pay signs it with the APIv2 key (or as a forger signs it with another).
+ScriptedTransport::Answer v2_answer(std::map<std::string, std::string> fields,
+                                    const std::string& key) {
+  return [fields, key](const HttpRequest&) mutable {
+    fields.emplace("return_code", "SUCCESS");
+    fields.emplace("appid", "wx0000000000000001");
+    fields.emplace("mch_id", "1900000001");
+    fields.emplace("nonce_str", "n0nce");
+    fields["sign"] = wechat::v2_sign(fields, key, false);
+    return HttpResponse{200, {}, wechat::v2_xml(fields)};
+  };
+}
+
+TEST_F(WechatPayProvider, V2CodesArePolledWithSignedOrderQueryAndForgedAnswersRefused) {
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  using S = PaymentState::State;
+  transport->answers.push_back(
+      v2_answer({{"result_code", "SUCCESS"}, {"out_trade_no", "Q1"}, {"trade_state", "USERPAYING"}},
+                settings.api_v2_key));
+  const auto paying = provider->query_code("Q1");
+  EXPECT_EQ(paying.state, S::paying);
+  EXPECT_EQ(paying.raw_state, "USERPAYING");
+  ASSERT_EQ(transport->requests.size(), 1u);
+  const auto& asked = transport->requests[0];
+  EXPECT_EQ(asked.method, "POST");
+  EXPECT_EQ(asked.url, "https://api.example.test/pay/orderquery");
+  EXPECT_EQ(asked.headers.at("Content-Type"), "text/xml; charset=utf-8");
+  auto fields = wechat::parse_v2_xml(asked.body).value();
+  EXPECT_EQ(fields["out_trade_no"], "Q1");
+  EXPECT_EQ(fields["appid"], "wx0000000000000001");
+  EXPECT_EQ(fields["mch_id"], "1900000001");
+  EXPECT_FALSE(fields["nonce_str"].empty());
+  EXPECT_EQ(fields["sign"], wechat::v2_sign(fields, settings.api_v2_key, false));
+
+  const std::map<std::string, std::string> success = {{"result_code", "SUCCESS"},
+                                                      {"out_trade_no", "Q1"},
+                                                      {"trade_state", "SUCCESS"},
+                                                      {"transaction_id", "4200v2q1"},
+                                                      {"total_fee", "250"},
+                                                      {"trade_type", "MICROPAY"},
+                                                      {"time_end", "20261202200000"},
+                                                      {"openid", "oPayer"},
+                                                      {"fee_type", "CNY"},
+                                                      {"cash_fee", "250"},
+                                                      {"bank_type", "OTHERS"},
+                                                      {"is_subscribe", "N"}};
+  transport->answers.push_back(v2_answer(success, settings.api_v2_key));
+  const auto paid = provider->query_code("Q1");
+  EXPECT_EQ(paid.state, S::paid);
+  EXPECT_EQ(paid.transaction_id, "4200v2q1");
+  EXPECT_EQ(paid.amount, domain::Fen(250));
+  EXPECT_EQ(paid.merchant_id, "1900000001");
+
+  transport->answers.push_back(v2_answer({{"result_code", "FAIL"},
+                                          {"err_code", "ORDERNOTEXIST"},
+                                          {"err_code_des", "此交易订单号不存在"}},
+                                         settings.api_v2_key));
+  EXPECT_EQ(provider->query_code("Q2").state, S::not_paid);
+
+  // Signed with another key, signed then changed, unsigned: none is believed.
+  auto untrusted = [&](ScriptedTransport::Answer answer, const std::string& what) {
+    transport->answers.push_back(std::move(answer));
+    try {
+      (void)provider->query_code("Q1");
+      ADD_FAILURE() << what << " was believed";
+    } catch (const ProviderError& error) {
+      EXPECT_EQ(error.kind, ProviderError::Kind::bad_answer) << what;
+    }
+  };
+  untrusted(v2_answer(success, "00000000000000000000000000000000"), "another key");
+  untrusted(
+      [&](const HttpRequest& request) {
+        auto changed = v2_answer(success, settings.api_v2_key)(request);
+        const std::string amount = "<total_fee><![CDATA[250]]>";
+        changed.body.replace(changed.body.find(amount), amount.size(), "<total_fee><![CDATA[1]]>");
+        return changed;
+      },
+      "a changed amount");
+  untrusted(
+      [](const HttpRequest&) {
+        return HttpResponse{200,
+                            {},
+                            "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</"
+                            "result_code><out_trade_no>Q1</out_trade_no><trade_state>SUCCESS</"
+                            "trade_state><transaction_id>1</transaction_id><total_fee>250</"
+                            "total_fee></xml>"};
+      },
+      "no sign");
+  // A signed SUCCESS about another trade (a replayed answer) is not this trade's payment.
+  auto elsewhere = success;
+  elsewhere["out_trade_no"] = "Q9";
+  untrusted(v2_answer(elsewhere, settings.api_v2_key), "another trade's answer");
+
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "SYSTEMERROR"}}, settings.api_v2_key));
+  try {
+    (void)provider->query_code("Q1");
+    FAIL() << "SYSTEMERROR is no answer";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{
+        200, {}, wechat::v2_xml({{"return_code", "FAIL"}, {"return_msg", "签名错误"}})};
+  });
+  try {
+    (void)provider->query_code("Q1");
+    FAIL() << "a refusal is no state";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+  }
+}
+
+TEST_F(WechatPayProvider, V3CodesArePolledWithTheV3Query) {
+  transport->answers.push_back(signed_answer(
+      200, R"({"out_trade_no":"Q3","trade_state":"USERPAYING","mchid":"1900000001"})"));
+  EXPECT_EQ(provider->query_code("Q3").state, PaymentState::State::paying);
+  EXPECT_EQ(transport->requests[0].url,
+            "https://api.example.test/v3/pay/transactions/out-trade-no/Q3?mchid=1900000001");
+}
+
+TEST_F(WechatPayProvider, V2ReverseThatIsNotDoneSaysSo) {
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "SUCCESS"}, {"recall", "N"}}, settings.api_v2_key));
+  EXPECT_NO_THROW(provider->reverse("R1"));
+  EXPECT_EQ(transport->requests[0].url, "https://api.example.test/secapi/pay/reverse");
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "SYSTEMERROR"}, {"recall", "Y"}},
+                settings.api_v2_key));
+  try {
+    provider->reverse("R1");
+    FAIL() << "recall=Y is not reversed";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back(
+      v2_answer({{"result_code", "SUCCESS"}, {"recall", "Y"}}, settings.api_v2_key));
+  EXPECT_THROW(provider->reverse("R1"), ProviderError);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "ORDERNOTEXIST"}, {"recall", "N"}},
+                settings.api_v2_key));
+  try {
+    provider->reverse("R2");
+    FAIL() << "nothing was reversed";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(error.provider_code, "ORDERNOTEXIST");
+  }
 }
 
 }  // namespace

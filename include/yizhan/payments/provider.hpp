@@ -116,11 +116,14 @@ class Provider {
   /// The HTTP status and body the provider expects in answer to a notification.
   virtual std::pair<int, std::string> notification_answer(bool accepted) const = 0;
   /// Counter 付款码: charges the payer's scanned code. Returns paid, paying (the payer is
-  /// entering a password: poll with query), or failed.
+  /// entering a password: poll with query_code), or failed.
   virtual PaymentState pay_with_code(const std::string& out_trade_no, const std::string& auth_code,
                                      domain::Fen amount, const std::string& description) = 0;
   /// Cancels a code payment whose outcome never came (撤销 / reverse).
   virtual void reverse(const std::string& out_trade_no) = 0;
+  /// Asks for a counter code payment's state through the API that charged it (WeChat v2
+  /// micropay is polled with v2 orderquery); `query` for the providers with one API.
+  virtual PaymentState query_code(const std::string& out_trade_no) { return query(out_trade_no); }
 
   /// JSAPI needs the payer's openid, which only a WeChat sign-in (网页授权, snsapi_base) gives:
   /// where to send the payer's browser to sign in, coming back to the configured redirect with
@@ -148,7 +151,7 @@ struct WechatPaySettings {
       platform_public_key;      ///< PEM: platform certificate's key or the WeChat Pay public key
   std::string platform_serial;  ///< its serial / public key id (PUB_KEY_ID_…)
   std::string notify_url;
-  bool code_pay_v2 = false;  ///< counter codes through v2 micropay (XML, MD5/HMAC key)
+  bool code_pay_v2 = false;  ///< counter codes through v2 micropay/orderquery/reverse (XML, MD5)
   std::string api_v2_key;
   // JSAPI (inside WeChat): the official account's secret for 网页授权, WeChat's sign-in and API
   // hosts, and where WeChat sends the payer back (our GET /api/v1/payments/wechat/sign-in).

@@ -1,6 +1,7 @@
 // WeChat Pay API v3 messages, without I/O: request signatures and the Authorization header,
 // verification of signed answers and notifications, resource decryption, JSAPI paySign, the v2
-// signature of micropay, and the mapping of trade_state to PaymentState. Shared with the simulator.
+// signature and XML of micropay/orderquery, and the mapping of trade_state to PaymentState.
+// Shared with the simulator.
 #pragma once
 
 #include <map>
@@ -100,6 +101,19 @@ std::string v2_sign(const std::map<std::string, std::string>& fields, std::strin
 std::string v2_xml(const std::map<std::string, std::string>& fields);
 /// Flat `<xml>` children (CDATA or text); nothing when it is not such a document.
 std::optional<std::map<std::string, std::string>> parse_v2_xml(std::string_view xml);
+
+/// A v2 /pay/orderquery answer whose return_code and sign were checked, as a state: result_code
+/// FAIL with ORDERNOTEXIST → not_paid (raw_state ORDERNOTEXIST), trade_state mapped as
+/// parse_transaction does (ACCEPT, still being charged, → paying). Throws ProviderError:
+/// bad_answer for an unknown trade_state, an answer about another trade than `out_trade_no`, or
+/// SUCCESS without out_trade_no, transaction_id and a whole total_fee; unreachable for
+/// SYSTEMERROR; refused for another err_code.
+PaymentState parse_v2_order(const std::map<std::string, std::string>& answer,
+                            std::string_view out_trade_no);
+/// The v2 API's times: "yyyyMMddHHmmss" in Beijing time (time_end).
+std::string v2_time_beijing(Clock::time_point time);
+/// Reads a v2 time; nothing when malformed.
+std::optional<Clock::time_point> parse_v2_time(std::string_view text);
 
 /// A v3 transaction object (query answer, decrypted notification, codepay answer) as a state:
 /// SUCCESS → paid, REFUND → refunded, NOTPAY → not_paid, USERPAYING → paying, CLOSED/REVOKED →
