@@ -176,8 +176,11 @@ class WechatPay final : public Provider {
       state.raw_state = "USERPAYING";
       return state;
     }
-    if (response.status >= 400 && response.status != 401 && !code.empty() &&
-        code != "SYSTEM_ERROR") {
+    // A bank or system error says nothing about the payment: only a query tells (WeChat's
+    // advice for both), so it is no answer rather than a refusal.
+    if (code == "SYSTEM_ERROR" || code == "BANK_ERROR" || code == "BANKERROR")
+      throw ProviderError(Kind::unreachable, "WeChat Pay codepay: " + code, code);
+    if (response.status >= 400 && response.status != 401 && !code.empty()) {
       PaymentState state;  // the payer's side said no: no money moved
       state.state = PaymentState::State::failed;
       state.out_trade_no = out_trade_no;
@@ -333,8 +336,10 @@ class WechatPay final : public Provider {
     if (sign == answer->end() ||
         !constant_time_equal(sign->second, wechat::v2_sign(*answer, settings_.api_v2_key, false)))
       throw ProviderError(Kind::bad_answer, "WeChat Pay v2 answer not trusted: bad sign");
-    if ((*answer)["result_code"] != "SUCCESS" && (*answer)["err_code"] == "SYSTEMERROR")
-      throw ProviderError(Kind::unreachable, "WeChat Pay v2: SYSTEMERROR", "SYSTEMERROR");
+    // SYSTEMERROR and BANKERROR say nothing about the payment: WeChat's advice is to query.
+    if (const auto& error = (*answer)["err_code"];
+        (*answer)["result_code"] != "SUCCESS" && (error == "SYSTEMERROR" || error == "BANKERROR"))
+      throw ProviderError(Kind::unreachable, "WeChat Pay v2: " + error, error);
     return *answer;
   }
 

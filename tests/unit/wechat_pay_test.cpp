@@ -883,5 +883,45 @@ TEST_F(WechatPayProvider, V2ReverseThatIsNotDoneSaysSo) {
   }
 }
 
+
+TEST_F(WechatPayProvider, ABankErrorOnACodeIsNoAnswerSoTheCounterQueriesInsteadOfDeclining) {
+  // v3 codepay answers 4xx BANK_ERROR; v2 micropay result_code FAIL err_code BANKERROR.
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{500, {}, R"({"code":"BANK_ERROR","message":"银行系统异常"})"};
+  });
+  try {
+    (void)provider->pay_with_code("C5", "134567890123456789", domain::Fen(250), "柜台");
+    FAIL() << "a bank error was taken as an answer";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{400, {}, R"({"code":"BANK_ERROR","message":"银行系统异常"})"};
+  });
+  EXPECT_THROW(
+      {
+        try {
+          (void)provider->pay_with_code("C6", "134567890123456789", domain::Fen(250), "柜台");
+        } catch (const ProviderError& error) {
+          EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+          throw;
+        }
+      },
+      ProviderError);
+
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "BANKERROR"}}, settings.api_v2_key));
+  try {
+    (void)provider->pay_with_code("C7", "134567890123456789", domain::Fen(250), "柜台");
+    FAIL() << "BANKERROR was taken as a decline";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+    EXPECT_EQ(error.provider_code, "BANKERROR");
+  }
+}
+
 }  // namespace
 }  // namespace yizhan::payments
