@@ -193,6 +193,9 @@ const villageDialog = document.querySelector('#village-dialog');
 
 async function loadVillages() {
   state.villages = (await api('/api/v1/villages')).items;
+  // A tab opened before the list came (a quick click after sign-in) shows it now.
+  if (!document.querySelector('#tab-stock').hidden) stockTab.show(state.villages);
+  if (!document.querySelector('#tab-settlements').hidden) settlementsTab.show(state.villages);
   document.querySelector('#village-rows').replaceChildren(...state.villages.map((village) => {
     const edit = element('button', { className: 'link-button', text: t('admin.edit') });
     edit.addEventListener('click', () => openVillage(village));

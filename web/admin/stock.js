@@ -94,7 +94,11 @@ export class StockTab {
   /** (Re)builds the tab; `villages` are the admin's village list. */
   async show(villages = this.villages) {
     this.villages = villages;
-    this.products = (await api('/api/v1/products?page_size=100')).items;
+    // Shown again before the products came (the village list arrived): the later call draws.
+    const generation = (this.generation = (this.generation ?? 0) + 1);
+    const products = (await api('/api/v1/products?page_size=100')).items;
+    if (generation !== this.generation) return;
+    this.products = products;
     const villageSelect = element('select', { attributes: { name: 'village_id' } }, [
       element('option', { text: w('all_villages'), attributes: { value: '' } }),
       ...this.villages.map((v) => element('option', { text: v.name, attributes: { value: String(v.id) } })),
