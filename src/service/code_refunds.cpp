@@ -322,8 +322,13 @@ int CounterService::recover_code_refunds() {
       idempotency_.expire(*lease);
       continue;
     }
-    // The key is free again: its retry finds the ask refunded (or failed) and answers that.
-    idempotency_.release(*lease);
+    // A booked ask keeps its key (unanswered, with its request's hash): the retry takes it
+    // over and answers the refund, and another request under that key stays a mismatch. A
+    // refused one frees its key, as a refusal answered at once does.
+    if (answer.outcome == Answer::Outcome::accepted)
+      idempotency_.expire(*lease);
+    else
+      idempotency_.release(*lease);
     ++settled;
   }
   return settled;

@@ -224,6 +224,34 @@ class CodeRefundProbe : public ::testing::Test {
 
 // --- bugs --------------------------------------------------------------------------------------
 
+// The sweep books an ask whose request died and frees its key. The same key then sent with
+// another request (another sale) must be refused as a mismatch, as it is while the key is held:
+// answering it with the first sale's refund tells the till that sale B was refunded when nothing
+// of B went back.
+TEST_F(CodeRefundProbe, AKeyReusedForAnotherSaleAfterTheSweepBookedItsRefundIsAMismatch) {
+  const auto a = sell_by_code(product_id, 1, 1500, "sale-a");
+  const auto b = sell_by_code(product_id, 1, 1500, "sale-b");
+  ASSERT_EQ(a.status, 201) << a.body;
+  ASSERT_EQ(b.status, 201) << b.body;
+  wechat.refund_answer = RefundingProvider::Refund::answer_lost;
+  ASSERT_EQ(refund({{"sale_id", a.body["id"]}}, "k-reused").status, 503);
+  wechat.refund_answer = RefundingProvider::Refund::success;
+  std::this_thread::sleep_for(kPastTheLease);
+  ASSERT_EQ(counter.recover_code_refunds(), 1);
+
+  const auto other = refund({{"sale_id", b.body["id"]}}, "k-reused");
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(error_code(other.body), "idempotency_mismatch") << other.body;
+  // The first request itself still gets its refund, the one the sweep booked.
+  const auto same = refund({{"sale_id", a.body["id"]}}, "k-reused");
+  ASSERT_EQ(same.status, 201) << same.body;
+  EXPECT_EQ(same.body["sale_id"], a.body["id"]);
+  EXPECT_EQ(same.body["id"].get<std::int64_t>(), scalar("SELECT MIN(id) FROM refunds"));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trade(1)), 0) << "sale B was never refunded";
+  expect_books_agree();
+}
+
 // plan_refund checks `before + quantity > line quantity`: with part of the line already asked
 // and a quantity near INT64_MAX that sum overflows (undefined; the sanitised build aborts the
 // server). It must be a plain 409 refund_exceeds_sale, to a code and in cash alike.
