@@ -274,6 +274,52 @@ TEST_F(CodeRefundProbe, AHugeQuantityBesideAnotherPartOfTheSameLineIs409NotAnOve
   EXPECT_EQ(wechat.refund_asks, 0);
 }
 
+// The sweep lists stale asks first and works through them one by one, each with its provider
+// call. An ask listed as refunding may meanwhile be refused on its retry (failed) and its key
+// asked again under attempt 2, whose answer is lost in turn. Taking over that key, the sweep
+// must not ask again about attempt 1: the provider would refund it (the balance is there now)
+// and attempt 2 as well, twice for one refund, with only one booked.
+TEST_F(CodeRefundProbe, TheSweepNeverAsksAgainAboutAnAskRefusedMeanwhile) {
+  const auto first = sell_by_code(product_id, 1, 1500, "sale-first");
+  const auto second = sell_by_code(product_id, 1, 1500, "sale-second");
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(second.status, 201) << second.body;
+  const json refund_first = {{"sale_id", first.body["id"]}};
+  const json refund_second = {{"sale_id", second.body["id"]}};
+  wechat.refund_answer = RefundingProvider::Refund::answer_lost;
+  ASSERT_EQ(refund(refund_first, "k-first").status, 503);
+  wechat.refund_answer = RefundingProvider::Refund::unreachable;  // never reached it
+  ASSERT_EQ(refund(refund_second, "k-second").status, 503);
+  std::this_thread::sleep_for(kPastTheLease);
+
+  // While the sweep asks about the first, the second's retry is refused, then asked again under
+  // a new number whose answer is lost.
+  std::once_flag once;
+  wechat.refund_answer = RefundingProvider::Refund::success;
+  wechat.during_refund = [&](const payments::RefundRequest& asked) {
+    if (asked.out_trade_no != wechat.trade(0)) return;
+    std::call_once(once, [&] {
+      wechat.refund_answer = RefundingProvider::Refund::refused;
+      const auto refused = refund(refund_second, "k-second");
+      EXPECT_EQ(refused.status, 402) << refused.body;
+      wechat.refund_answer = RefundingProvider::Refund::answer_lost;
+      const auto lost = refund(refund_second, "k-second");
+      EXPECT_EQ(lost.status, 503) << lost.body;
+      wechat.refund_answer = RefundingProvider::Refund::success;
+    });
+  };
+  counter.recover_code_refunds();
+  wechat.during_refund = nullptr;
+
+  // The till retries the second refund: it is booked once, given back once.
+  const auto retried = refund(refund_second, "k-second");
+  ASSERT_EQ(retried.status, 201) << retried.body;
+  EXPECT_EQ(wechat.refunded_fen(wechat.trade(1)), 1500) << "the customer got it back once";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds WHERE sale_id = " + second.body["id"].dump()), 1);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trade(0)), 1500);
+  expect_books_agree();
+}
+
 // --- what held ---------------------------------------------------------------------------------
 
 // A gift box refunded to the code: each component back on the shelf, the box's price to the code.
