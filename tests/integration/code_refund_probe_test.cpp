@@ -38,7 +38,9 @@ class RefundingProvider : public payments::Provider {
  public:
   /// Refunds: made at once; refused (a number made before is answered as made, as providers
   /// do); lost on the way there (nothing made); made with the answer lost on the way back.
-  enum class Refund { success, refused, unreachable, answer_lost };
+  /// throttled: refused whatever the number (WeChat's 429 FREQUENCY_LIMITED, a 401 …, which
+  /// payments/ classifies as refused).
+  enum class Refund { success, refused, unreachable, answer_lost, throttled };
   Refund refund_answer = Refund::success;
   std::function<void(const payments::RefundRequest&)> during_refund;
   std::atomic<int> refund_asks{0};
@@ -72,6 +74,8 @@ class RefundingProvider : public payments::Provider {
     if (during_refund) during_refund(request);
     if (refund_answer == Refund::unreachable)
       throw ProviderError(ProviderError::Kind::unreachable, "timeout");
+    if (refund_answer == Refund::throttled)
+      throw ProviderError(ProviderError::Kind::refused, "FREQUENCY_LIMITED", "FREQUENCY_LIMITED");
     std::lock_guard lock(mutex_);
     if (refund_answer == Refund::refused) {
       const auto made = made_.find(request.out_refund_no);
@@ -318,6 +322,30 @@ TEST_F(CodeRefundProbe, TheSweepNeverAsksAgainAboutAnAskRefusedMeanwhile) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds WHERE sale_id = " + second.body["id"].dump()), 1);
   EXPECT_EQ(wechat.refunded_fen(wechat.trade(0)), 1500);
   expect_books_agree();
+}
+
+// OPEN (not fixed here: needs a refund query in payments/, which this probe may not touch).
+// A refusal is taken as "nothing was refunded" even when it answers the retry of an ask whose
+// first answer was lost: the ask is marked failed and the till told 402 "refund in cash
+// instead", and the same key's next try is a new out_refund_no. But the first ask may have been
+// made; WeChat answers any 4xx (429 FREQUENCY_LIMITED, 401 …) and payments/ calls that refused.
+// The customer then gets the money twice: from the provider and in cash (or a second provider
+// refund, as here). Enable once a refusal of a re-ask is checked with the provider's refund
+// query (GET /v3/refund/domestic/refunds/{no}, alipay.trade.fastpay.refund.query).
+TEST_F(CodeRefundProbe, DISABLED_ARefusalOfARetriedAskIsNotTakenAsNothingRefunded) {
+  const auto sold = sell_by_code(product_id, 2, 3000, "sale-throttled");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const json one = {{"sale_id", sold.body["id"]},
+                    {"lines", {{{"line_id", sold.body["lines"][0]["id"]}, {"quantity", 1}}}}};
+  wechat.refund_answer = RefundingProvider::Refund::answer_lost;  // made, the answer lost
+  ASSERT_EQ(refund(one, "k-throttled").status, 503);
+  wechat.refund_answer = RefundingProvider::Refund::throttled;
+  const auto throttled = refund(one, "k-throttled");
+  EXPECT_NE(throttled.status, 402) << "the provider may have made it: not a refusal of it";
+  wechat.refund_answer = RefundingProvider::Refund::success;
+  const auto retried = refund(one, "k-throttled");
+  EXPECT_EQ(retried.status, 201) << retried.body;
+  EXPECT_EQ(wechat.refunded_fen(wechat.trade(0)), 1500) << "one piece given back once";
 }
 
 // --- what held ---------------------------------------------------------------------------------
