@@ -271,7 +271,7 @@ int CounterService::recover_code_refunds() {
   });
   int settled = 0;
   for (const auto id : ids) {
-    const auto ask = database_.transact(
+    auto ask = database_.transact(
         [&](store::UnitOfWork& unit) { return store::find_code_refund(unit, id); });
     if (!ask) continue;
     const auto found = payment_providers_.find(ask->provider);
@@ -295,9 +295,22 @@ int CounterService::recover_code_refunds() {
     }
 
     // Refunding: its request died after recording the ask. Only once its lease ran out.
+    if (ask->state != "refunding") continue;
     const auto lease = idempotency_.take_over(ask->key_hash, lease_of(pay));
     if (!lease) continue;
-    const auto answer = ask_provider(*found->second, *ask);
+    // Read again under the lease: since the list was read, a retry may have had this ask
+    // refused and asked again under a new number. The refused number is never asked about
+    // again (the provider may take it now, and the new one too); the key's open ask is.
+    const auto key_hash = ask->key_hash;
+    ask = database_.transact(
+        [&](store::UnitOfWork& unit) { return store::latest_code_refund(unit, key_hash); });
+    const auto provider = ask ? payment_providers_.find(ask->provider) : payment_providers_.end();
+    if (!ask || ask->state != "refunding" || provider == payment_providers_.end() ||
+        !provider->second) {
+      idempotency_.expire(*lease);
+      continue;
+    }
+    const auto answer = ask_provider(*provider->second, *ask);
     try {
       switch (answer.outcome) {
         case Answer::Outcome::unknown: idempotency_.expire(*lease); continue;
@@ -318,8 +331,13 @@ int CounterService::recover_code_refunds() {
       idempotency_.expire(*lease);
       continue;
     }
-    // The key is free again: its retry finds the ask refunded (or failed) and answers that.
-    idempotency_.release(*lease);
+    // A booked ask keeps its key (unanswered, with its request's hash): the retry takes it
+    // over and answers the refund, and another request under that key stays a mismatch. A
+    // refused one frees its key, as a refusal answered at once does.
+    if (answer.outcome == Answer::Outcome::accepted)
+      idempotency_.expire(*lease);
+    else
+      idempotency_.release(*lease);
     ++settled;
   }
   return settled;

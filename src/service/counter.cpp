@@ -753,7 +753,8 @@ store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
     const domain::LineAmounts whole{line->quantity, Fen(line->gross_fen), Fen(line->fee_fen),
                                     Fen(line->share_fen)};
     const std::int64_t before = line->refunded_quantity + asked_per_line[line->id];
-    if (before + a.quantity > line->quantity)
+    // Not `before + quantity`: a quantity near INT64_MAX would overflow past the check.
+    if (a.quantity > line->quantity - before)
       throw Error(ErrorCode::refund_exceeds_sale, "退货数量超过售出数量 / more than was sold",
                   {{"field", at + ".quantity"}, {"left", std::to_string(line->quantity - before)}});
     const auto already =

@@ -25,6 +25,7 @@ export const state = {
   doneSale: null,     // what the done dialog shows
   refundSale: null,
   refundKey: null,
+  refundBody: null,  // what refundKey was sent with
   online: true,
 };
 

@@ -110,7 +110,10 @@ export async function submitRefund() {
   const body = { sale_id: state.refundSale.id, lines };
   const method = $('#refund-method').value;
   if (method) body.method = method;
-  state.refundKey ??= newKey();  // kept while the same refund is retried
+  // Kept while the same refund is retried; any other choice (lines, 回库, method) is another.
+  if (state.refundBody !== JSON.stringify(body)) state.refundKey = null;
+  state.refundBody = JSON.stringify(body);
+  state.refundKey ??= newKey();
   $('#refund-submit').disabled = true;
   try {
     const refund = await api('/api/v1/pos/refunds', { method: 'POST', body, headers: { 'Idempotency-Key': state.refundKey } });

@@ -349,7 +349,7 @@ test('counter offline: sales queue, one refused and kept, a lost answer, reload 
   await context.close();
 });
 
-test('counter 付款码: F6 takes the scanned code, the page waits for the password, then shows the refusal', async () => {
+test('counter 付款码: F6 takes the scanned code, the page waits for the password, shows the refusal, then a paid code is refunded to it', async () => {
   const { piece } = await prepareCatalog();
   const context = await signedIn('admin');
   const { page, problems } = await openPos(context);
@@ -381,6 +381,56 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   await page.locator('#tender-error', { hasText: '顾客余额不足' }).waitFor();
   assert.ok(await page.locator('#tender-waiting').isHidden());
   assert.deepEqual(sent.tenders, [{ method: 'wechat_code', amount_fen: piece.price_fen, auth_code: '134567890123456789' }]);
-  assert.deepEqual(problems.filter((p) => !p.includes('402')), []);
+
+  // Another code, and this time the server charges it at the payment simulator.
+  await context.unroute('**/api/v1/pos/sales');
+  await page.keyboard.press('F6');
+  await page.locator('#tender-code').waitFor();
+  await scan(page, '134567890123456781');
+  const done = page.locator('#done-dialog');
+  await done.waitFor();
+  const number = (await page.locator('#done-number').textContent()).replace('单号 ', '').trim();
+  await page.keyboard.press('Enter');
+  await done.waitFor({ state: 'hidden' });
+  const sale = (await call(context, 'GET', `/api/v1/pos/sales/by-number/${number}`)).body;
+  assert.deepEqual(sale.tenders.map((t) => [t.method, t.amount_fen]), [['wechat_code', piece.price_fen]]);
+
+  // 原路退回: the refund dialog gives it back to the code through the provider.
+  await scan(page, number);
+  const refund = page.locator('#refund-dialog');
+  await refund.waitFor();
+  await refund.locator(`#refund-rows input[data-line="${sale.lines[0].id}"]`).fill('1');
+  assert.equal(await refund.locator('#refund-method').inputValue(), '', 'the original payment, by default');
+  // The first answer is lost (503): the key is kept for the retry of the same refund, but a
+  // refund the cashier then changes (here: not back on the shelf) is another one, under a new
+  // key (the old one would be 409 idempotency_mismatch at the server).
+  const keys = [];
+  await context.route('**/api/v1/pos/refunds', async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (keys.length > 1) return route.continue();
+    return route.fulfill({
+      status: 503, contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'unavailable', message: '支付渠道暂未确认退款 / not confirmed yet', details: {} } }),
+    });
+  });
+  await page.keyboard.press('F10');
+  await page.waitForFunction(() => document.querySelector('#refund-error').textContent.trim() !== '');
+  await refund.locator(`#refund-rows input[data-restock="${sale.lines[0].id}"]`).uncheck();
+  await page.keyboard.press('F10');
+  await refund.locator('#refund-result', { hasText: '微信付款码' }).waitFor();
+  await context.unroute('**/api/v1/pos/refunds');
+  assert.equal(keys.length, 2);
+  assert.notEqual(keys[1], keys[0], 'a changed choice is sent under a new key');
+  assert.match(await refund.locator('#refund-result').textContent(), new RegExp(`已退款 ${money(piece.price_fen).replace('.', '\\.')}`));
+  await page.screenshot({ path: `${artifacts}/pos-refund-code.png` });
+  await page.keyboard.press('Escape');
+  const refunded = (await call(context, 'GET', `/api/v1/pos/sales/${sale.id}`)).body;
+  assert.deepEqual(refunded.refunds.map((r) => [r.method, r.total_fen]), [['wechat_code', piece.price_fen]]);
+  // The simulator gave the money back to the payer: one refund of the price.
+  const orders = await (await fetch(`${process.env.PAYSIM_URL}/sim/orders`)).json();
+  const order = orders.find((o) => o.transaction_id === sale.tenders[0].reference);
+  assert.ok(order, JSON.stringify(sale.tenders));
+  assert.equal(order.refunded_fen, piece.price_fen);
+  assert.deepEqual(problems.filter((p) => !p.includes('402') && !p.includes('503')), []);
   await context.close();
 });
