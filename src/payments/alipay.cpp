@@ -115,6 +115,28 @@ class Alipay final : public Provider {
     return state;
   }
 
+  // alipay.trade.fastpay.refund.query: an answer without refund_amount is a refund never made.
+  RefundState query_refund(const std::string& out_trade_no,
+                           const std::string& out_refund_no) override {
+    const json node =
+        call("alipay.trade.fastpay.refund.query",
+             json{{"out_trade_no", out_trade_no}, {"out_request_no", out_refund_no}}.dump(), "",
+             /*missing_is_answer=*/true);
+    RefundState state;
+    state.refund_id = out_refund_no;
+    const std::string status = text(node, "refund_status");
+    if (trade_missing(node) || (text(node, "refund_amount").empty() && status.empty())) {
+      state.state = RefundState::State::failed;
+      state.raw_state = "NOT_FOUND";
+      return state;
+    }
+    if (!status.empty() && status != "REFUND_SUCCESS")
+      throw ProviderError(Kind::bad_answer, "Alipay answered refund_status '" + status + "'");
+    state.state = RefundState::State::succeeded;
+    state.raw_state = "REFUND_SUCCESS";
+    return state;
+  }
+
   PaymentState verify_notification(const Notification& notification,
                                    Clock::time_point /*now*/) override {
     const auto form = parse_form(notification.body);

@@ -124,6 +124,28 @@ class WechatPay final : public Provider {
     return state;
   }
 
+  // GET /v3/refund/domestic/refunds/{out_refund_no}
+  RefundState query_refund(const std::string& /*out_trade_no*/,
+                           const std::string& out_refund_no) override {
+    const HttpResponse response =
+        exchange("GET", "/v3/refund/domestic/refunds/" + url_encode(out_refund_no), "");
+    RefundState state;
+    if (response.status == 404 && error_code(response) == "RESOURCE_NOT_EXISTS") {
+      state.state = RefundState::State::failed;
+      state.raw_state = "NOT_FOUND";
+      return state;
+    }
+    const json answer = parse(checked(response));
+    if (text(answer, "out_refund_no") != out_refund_no)
+      throw ProviderError(Kind::bad_answer, "WeChat Pay answered about another refund");
+    state.refund_id = text(answer, "refund_id");
+    state.raw_state = text(answer, "status");
+    state.state = state.raw_state == "SUCCESS"      ? RefundState::State::succeeded
+                  : state.raw_state == "PROCESSING" ? RefundState::State::processing
+                                                    : RefundState::State::failed;
+    return state;
+  }
+
   PaymentState verify_notification(const Notification& notification,
                                    Clock::time_point now) override {
     if (auto why = wechat::check_signature(notification.headers, notification.body, platform_key_,

@@ -221,6 +221,20 @@ SimResponse AlipayRoutes::handle(const SimRequest& request) {
                            {"gmt_refund_pay", alipay::beijing_time(Clock::now())},
                            {"fund_change", "Y"}}));
   }
+  if (method == "alipay.trade.fastpay.refund.query") {
+    if (!order) return answer(business_failure("ACQ.TRADE_NOT_EXIST", "交易不存在"));
+    const std::string request_no =
+        text(biz, "out_request_no").empty() ? out_trade_no : text(biz, "out_request_no");
+    for (const SimRefund& earlier : order->refunds)
+      if (earlier.out_refund_no == request_no)
+        return answer(success({{"out_trade_no", out_trade_no},
+                               {"trade_no", order->transaction_id},
+                               {"out_request_no", request_no},
+                               {"total_amount", domain::Fen(order->total).format()},
+                               {"refund_amount", domain::Fen(earlier.amount).format()},
+                               {"refund_status", "REFUND_SUCCESS"}}));
+    return answer(success({{"out_trade_no", out_trade_no}, {"out_request_no", request_no}}));
+  }
   return unsigned_error("isv.invalid-method", "不存在的方法名 " + method);
 }
 

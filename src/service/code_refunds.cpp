@@ -34,8 +34,10 @@ struct Answer {
   std::string refund_id;
 };
 
-/// Asks the provider to refund (again: the same out_refund_no is one refund).
-Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord& ask) {
+/// Asks the provider to refund (again: the same out_refund_no is one refund). `asked_before`:
+/// an earlier request may have sent this ask and lost the answer.
+Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord& ask,
+                    bool asked_before) {
   payments::RefundRequest request;
   request.out_trade_no = ask.out_trade_no;
   request.out_refund_no = ask.out_refund_no;
@@ -65,6 +67,27 @@ Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord&
     if (e.kind == ProviderError::Kind::refused) {
       answer.outcome = Answer::Outcome::refused;
       answer.provider_state = e.provider_code.empty() ? "REFUSED" : e.provider_code;
+    }
+  }
+  // A refusal of an ask sent before (throttled, say) does not prove the first one was not
+  // made: only the provider's record of the refund number does.
+  if (answer.outcome == Answer::Outcome::refused && asked_before) {
+    try {
+      const auto made = provider.query_refund(ask.out_trade_no, ask.out_refund_no);
+      if (made.state == RefundState::State::succeeded ||
+          made.state == RefundState::State::processing) {
+        answer.outcome = Answer::Outcome::accepted;
+        answer.provider_state =
+            made.state == RefundState::State::succeeded ? "SUCCESS" : "PROCESSING";
+        answer.refund_id = made.refund_id;
+      } else {
+        spdlog::info("code refund {} ({}): refused ({}), and the provider has it as {}",
+                     ask.out_refund_no, ask.provider, answer.provider_state, made.raw_state);
+      }
+    } catch (const ProviderError& e) {
+      spdlog::warn("code refund {} ({}): refused, and its lookup failed: {}", ask.out_refund_no,
+                   ask.provider, e.what());
+      answer.outcome = Answer::Outcome::unknown;
     }
   }
   return answer;
@@ -113,7 +136,8 @@ StoredReply CounterService::refund_to_code(
   if (auto* answer = std::get_if<StoredReply>(&claimed)) return *answer;
   const auto lease = std::get<IdempotencyLease>(claimed);
 
-  bool asked = false;  // from here on the provider may have refunded: never forget the ask
+  bool asked = false;         // from here on the provider may have refunded: never forget the ask
+  bool asked_before = false;  // an earlier request with this key recorded (and maybe sent) it
   bool lease_settled = false;
   try {
     // The ask, recorded before the provider hears of it (or the earlier one of this key).
@@ -122,7 +146,10 @@ StoredReply CounterService::refund_to_code(
       auto sale = store::find_sale(unit, request.sale_id, true);
       if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
       auto latest = store::latest_code_refund(unit, lease.key_hash);
-      if (latest && latest->state != "failed") return *latest;  // ask again, or answer it
+      if (latest && latest->state != "failed") {  // ask again, or answer it
+        asked_before = true;
+        return *latest;
+      }
       check_refund_allowed(unit, caller, *sale);
       const auto planned = plan_refund(caller, request, *sale, method);
 
@@ -176,7 +203,7 @@ StoredReply CounterService::refund_to_code(
       });
 
     asked = true;
-    const auto answer = ask_provider(*provider, ask);
+    const auto answer = ask_provider(*provider, ask, asked_before);
     if (answer.outcome == Answer::Outcome::unknown) {
       idempotency_.expire(lease);
       lease_settled = true;
@@ -278,7 +305,7 @@ int CounterService::recover_code_refunds() {
     if (found == payment_providers_.end() || !found->second) continue;
 
     if (ask->state == "refunded") {  // booked while the provider said PROCESSING
-      const auto answer = ask_provider(*found->second, *ask);
+      const auto answer = ask_provider(*found->second, *ask, true);
       if (answer.outcome == Answer::Outcome::unknown) continue;
       database_.transact([&](store::UnitOfWork& unit) {
         store::set_code_refund_provider_state(unit, ask->id, answer.provider_state,
@@ -310,7 +337,7 @@ int CounterService::recover_code_refunds() {
       idempotency_.expire(*lease);
       continue;
     }
-    const auto answer = ask_provider(*provider->second, *ask);
+    const auto answer = ask_provider(*provider->second, *ask, true);
     try {
       switch (answer.outcome) {
         case Answer::Outcome::unknown: idempotency_.expire(*lease); continue;

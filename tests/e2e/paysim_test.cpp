@@ -317,6 +317,13 @@ TEST_F(Paysim, WechatNativePaidNotifiedQueriedRefundedOnce) {
   RefundRequest too_much{request.out_trade_no, request.out_trade_no + "R2", domain::Fen(1001),
                          domain::Fen(1230), ""};
   EXPECT_THROW(provider->refund(too_much), ProviderError);
+  // The lookup of a refund number: the one made, and one never made.
+  const auto looked_up = provider->query_refund(request.out_trade_no, refund.out_refund_no);
+  EXPECT_EQ(looked_up.state, RefundState::State::succeeded);
+  EXPECT_EQ(looked_up.refund_id, first.refund_id);
+  const auto never = provider->query_refund(request.out_trade_no, too_much.out_refund_no);
+  EXPECT_EQ(never.state, RefundState::State::failed);
+  EXPECT_EQ(never.raw_state, "NOT_FOUND");
 }
 
 TEST_F(Paysim, WechatJsapiAndH5StartAndCloseStopsPayment) {
@@ -523,6 +530,12 @@ TEST_F(Paysim, AlipayPrecreatePaidNotifiedQueriedRefunded) {
   EXPECT_EQ(provider->refund(refund).state, RefundState::State::succeeded);
   EXPECT_EQ(sim_order("alipay", request.out_trade_no)["refunded_fen"], 990);
   EXPECT_EQ(provider->query(request.out_trade_no).state, PaymentState::State::closed);
+  // alipay.trade.fastpay.refund.query: the request number made, and one never made.
+  EXPECT_EQ(provider->query_refund(request.out_trade_no, refund.out_refund_no).state,
+            RefundState::State::succeeded);
+  const auto never = provider->query_refund(request.out_trade_no, request.out_trade_no + "R9");
+  EXPECT_EQ(never.state, RefundState::State::failed);
+  EXPECT_EQ(never.raw_state, "NOT_FOUND");
 }
 
 TEST_F(Paysim, AlipayWapRedirectShowsThePageAndBarcodeCodes) {

@@ -85,6 +85,17 @@ class ScriptedProvider : public payments::Provider {
     return made->second;
   }
 
+  payments::RefundState query_refund(const std::string&,
+                                     const std::string& out_refund_no) override {
+    std::lock_guard lock(mutex_);
+    const auto made = refunds_made_.find(out_refund_no);
+    if (made != refunds_made_.end()) return made->second;
+    payments::RefundState none;
+    none.state = payments::RefundState::State::failed;
+    none.raw_state = "NOT_FOUND";
+    return none;
+  }
+
   /// What the provider gave back of a payment, in fen.
   std::int64_t refunded_fen(const std::string& out_trade_no) {
     std::lock_guard lock(mutex_);
@@ -464,6 +475,21 @@ TEST_F(CodePaymentTest, AnUnansweredRefundHoldsTheSaleAndItsRetryAsksTheSameNumb
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
   EXPECT_EQ(refund(in_cash, "refund-lost-cash").status, 409) << "everything went back";
   expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, ARetriedAskRefusedAndNeverMadeIsARefusalAfterTheProviderSaysSo) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-never-made");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto before = refund_footprint();
+  wechat.refund_answer = ScriptedProvider::Refund::unreachable;  // lost on the way: not made
+  const json whole = {{"sale_id", sold.body["id"]}};
+  ASSERT_EQ(refund(whole, "refund-never-made").status, 503);
+  wechat.refund_answer = ScriptedProvider::Refund::refused;
+  const auto refused = refund(whole, "refund-never-made");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(text("SELECT state FROM code_refunds"), "failed");
+  EXPECT_EQ(refund_footprint(), before);
+  EXPECT_EQ(wechat.refunded_fen(wechat.trades.front()), 0);
 }
 
 TEST_F(CodePaymentTest, TwoRefundsOfOneSaleAtOnceGiveBackOnce) {

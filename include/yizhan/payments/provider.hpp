@@ -109,6 +109,17 @@ class Provider {
   virtual void close(const std::string& out_trade_no) = 0;
   /// Refunds part or all of a paid payment; idempotent on out_refund_no.
   virtual RefundState refund(const RefundRequest& request) = 0;
+  /// What became of a refund asked with `out_refund_no` (WeChat: GET /v3/refund/domestic/
+  /// refunds/{no}; Alipay: alipay.trade.fastpay.refund.query): succeeded or processing, or
+  /// failed with raw_state NOT_FOUND when the provider never made it. Throws ProviderError
+  /// when it cannot tell. For a retried refund whose first answer was lost, a refusal of the
+  /// retry alone does not prove that nothing was refunded; this does.
+  virtual RefundState query_refund(const std::string& out_trade_no,
+                                   const std::string& out_refund_no) {
+    (void)out_trade_no;
+    (void)out_refund_no;
+    throw ProviderError(ProviderError::Kind::unreachable, name() + " cannot look up refunds");
+  }
   /// Verifies a payment notification (signature, timestamp within 5 minutes of `now`,
   /// decryption) and returns what it says; throws RejectedNotification otherwise.
   virtual PaymentState verify_notification(const Notification& notification,
