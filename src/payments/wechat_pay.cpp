@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "yizhan/domain/text.hpp"
 #include "yizhan/payments/form.hpp"
 #include "yizhan/payments/transport.hpp"
 #include "yizhan/payments/wechat_pay_protocol.hpp"
@@ -109,7 +110,9 @@ class WechatPay final : public Provider {
                   {{"refund", request.refund.value()},
                    {"total", request.total.value()},
                    {"currency", "CNY"}}}};
-    if (!request.reason.empty()) body["reason"] = request.reason;
+    // WeChat takes at most 80 characters of reason (the payer sees it); ours may be longer.
+    if (!request.reason.empty())
+      body["reason"] = std::string(domain::truncate_characters(request.reason, 80));
     if (!settings_.notify_url.empty()) body["notify_url"] = settings_.notify_url;
     const json answer = parse(call("POST", "/v3/refund/domestic/refunds", body.dump()));
     RefundState state;

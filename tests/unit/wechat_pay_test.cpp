@@ -606,6 +606,34 @@ TEST_F(WechatPayProvider, RefundSendsAmountsAndReadsTheStatus) {
   EXPECT_EQ(body["out_refund_no"], "R1");
   EXPECT_EQ(body["amount"]["refund"], 300);
   EXPECT_EQ(body["amount"]["total"], 1000);
+  EXPECT_EQ(body["reason"], "退货");
+
+  // WeChat takes 80 characters of reason at most: a longer one is cut, by characters.
+  transport->answers.push_back(
+      signed_answer(200, R"({"refund_id":"50001","out_refund_no":"R2","status":"SUCCESS"})"));
+  std::string long_reason;
+  for (int i = 0; i < 100; ++i)
+    long_reason += "坏";
+  (void)provider->refund({"A8", "R2", domain::Fen(300), domain::Fen(1000), long_reason});
+  const auto sent = json::parse(transport->requests[1].body)["reason"].get<std::string>();
+  EXPECT_EQ(sent, long_reason.substr(0, 80 * 3));
+
+  // The lookup of a refund number: its status, or NOT_FOUND for one never made.
+  transport->answers.push_back(
+      signed_answer(200, R"({"refund_id":"50001","out_refund_no":"R2","status":"SUCCESS"})"));
+  const auto made = provider->query_refund("A8", "R2");
+  EXPECT_EQ(made.state, RefundState::State::succeeded);
+  EXPECT_EQ(transport->requests[2].method, "GET");
+  EXPECT_NE(transport->requests[2].url.find("/v3/refund/domestic/refunds/R2"), std::string::npos);
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{404, {}, R"({"code":"RESOURCE_NOT_EXISTS","message":"退款单不存在"})"};
+  });
+  const auto never = provider->query_refund("A8", "R3");
+  EXPECT_EQ(never.state, RefundState::State::failed);
+  EXPECT_EQ(never.raw_state, "NOT_FOUND");
+  transport->answers.push_back(
+      signed_answer(200, R"({"refund_id":"50009","out_refund_no":"R9","status":"SUCCESS"})"));
+  EXPECT_THROW((void)provider->query_refund("A8", "R4"), ProviderError) << "another refund";
 }
 
 TEST_F(WechatPayProvider, NotificationIsVerifiedDecryptedAndRead) {
@@ -882,7 +910,6 @@ TEST_F(WechatPayProvider, V2ReverseThatIsNotDoneSaysSo) {
     EXPECT_EQ(error.provider_code, "ORDERNOTEXIST");
   }
 }
-
 
 TEST_F(WechatPayProvider, ABankErrorOnACodeIsNoAnswerSoTheCounterQueriesInsteadOfDeclining) {
   // v3 codepay answers 4xx BANK_ERROR; v2 micropay result_code FAIL err_code BANKERROR.

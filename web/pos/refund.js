@@ -127,7 +127,9 @@ export async function submitRefund() {
     say(done, 'ok');
   } catch (error) {
     $('#refund-error').textContent = error.status === 0 ? t('pos.needs_server') : errorText(error);
-    if (error.status !== 0 && error.status < 500) state.refundKey = null;
+    // Kept for the retry when the outcome is not known yet: no answer, 5xx, or the same refund
+    // still being asked of the provider (409 payment_pending); any other refusal is final.
+    if (error.status !== 0 && error.status < 500 && error.code !== 'payment_pending') state.refundKey = null;
     $('#refund-submit').disabled = false;
   }
 }
