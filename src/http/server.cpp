@@ -10,7 +10,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -24,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "worker_pool.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/api/router.hpp"
 #include "yizhan/http/logging.hpp"
@@ -246,7 +246,7 @@ struct Server::Impl {
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   net::signal_set signals;
-  net::thread_pool workers;
+  WorkerPool workers;  ///< runs the database routes
   std::optional<net::steady_timer> drain_timer;
 
   static std::vector<std::unique_ptr<net::io_context>> make_contexts(int count) {
@@ -284,7 +284,7 @@ struct Server::Impl {
   /// Runs `work` on a database worker; an exception that escapes it is logged, never fatal.
   template <class Work>
   void post_work(Work&& work) {
-    net::post(workers, [work = std::forward<Work>(work)]() mutable {
+    workers.post([work = std::forward<Work>(work)]() mutable {
       try {
         work();
       } catch (const std::exception& error) {
