@@ -17,15 +17,17 @@ std::optional<service::IdempotencyKey> idempotency_key(const Request& request,
   return key;
 }
 
-service::StoredReply to_stored(const Response& response) {
-  return {response.status, response.content_type, std::string(response.payload()), false};
+service::StoredReply to_stored(Response response) {
+  std::string body =
+      response.shared_body ? std::string(*response.shared_body) : std::move(response.body);
+  return {response.status, std::move(response.content_type), std::move(body), false};
 }
 
-Response from_stored(const service::StoredReply& reply) {
+Response from_stored(service::StoredReply reply) {
   Response response;
   response.status = reply.status;
-  response.content_type = reply.content_type;
-  response.body = reply.body;
+  response.content_type = std::move(reply.content_type);
+  response.body = std::move(reply.body);
   response.headers.emplace_back("Cache-Control", "no-store");
   if (reply.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
   return response;

@@ -14,10 +14,11 @@ namespace yizhan::api {
 std::optional<service::IdempotencyKey> idempotency_key(const Request& request,
                                                        std::string_view route);
 
-/// What to store of a response: status, content type and body bytes.
-service::StoredReply to_stored(const Response& response);
+/// What to store of a response: status, content type and body bytes (moved out of a
+/// temporary response rather than copied).
+service::StoredReply to_stored(Response response);
 
 /// A stored answer as the response; a replay says so in `Idempotent-Replayed: true`.
-Response from_stored(const service::StoredReply& reply);
+Response from_stored(service::StoredReply reply);
 
 }  // namespace yizhan::api

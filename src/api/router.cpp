@@ -24,30 +24,39 @@ std::vector<std::string_view> segments(std::string_view path) {
   return parts;
 }
 
-bool match_pattern(std::string_view pattern, std::string_view path,
-                   std::map<std::string, std::string>& parameters) {
-  if (path.size() > 1 && path.back() == '/') return false;  // one spelling per resource
-  const auto want = segments(pattern);
-  const auto have = segments(path);
-  const bool rest = !want.empty() && want.back().ends_with("...}");
-  if (rest ? have.size() < want.size() : want.size() != have.size()) return false;
+/// Whether a pattern segment is a parameter ("{id}"); "{file...}" is one too.
+bool is_parameter(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+/// Whether the path's segments fit a pattern's, without building the parameters.
+bool fits(const Router::Pattern& pattern, const std::vector<std::string_view>& have) {
+  const auto& want = pattern.segments;
+  if (pattern.rest ? have.size() < want.size() : want.size() != have.size()) return false;
+  const std::size_t fixed = pattern.rest ? want.size() - 1 : want.size();
+  for (std::size_t i = 0; i < fixed; ++i)
+    if (!is_parameter(want[i]) && want[i] != have[i]) return false;
+  return true;
+}
+
+/// The parameters of a path that fits the pattern.
+std::map<std::string, std::string> parameters_of(const Router::Pattern& pattern,
+                                                 std::string_view path,
+                                                 const std::vector<std::string_view>& have) {
+  const auto& want = pattern.segments;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < want.size(); ++i) {
-    if (rest && i + 1 == want.size()) {
+    if (pattern.rest && i + 1 == want.size()) {
       // "{file...}": the rest of the path, slashes included, as it was sent.
-      const auto name = want[i].substr(1, want[i].size() - 5);
+      const auto name = std::string_view(want[i]).substr(1, want[i].size() - 5);
       const auto start = static_cast<std::size_t>(have[i].data() - path.data());
       found.emplace(std::string(name), std::string(path.substr(start)));
       break;
     }
-    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      found.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
-    } else if (want[i] != have[i]) {
-      return false;
-    }
+    if (is_parameter(want[i]))
+      found.emplace(want[i].substr(1, want[i].size() - 2), std::string(have[i]));
   }
-  parameters = std::move(found);
-  return true;
+  return found;
 }
 
 /// What the log says about a failed request: its id and the route.
@@ -65,10 +74,14 @@ void Router::add(Route route) {
       throw std::invalid_argument("route registered twice: " + route.method + " " + route.pattern);
     }
   }
-  const auto first = segments(route.pattern);
-  const std::string segment = first.empty() ? std::string() : std::string(first.front());
+  const auto split = segments(route.pattern);
+  const std::string segment = split.empty() ? std::string() : std::string(split.front());
   if (std::find(first_segments_.begin(), first_segments_.end(), segment) == first_segments_.end())
     first_segments_.push_back(segment);
+  Pattern pattern;
+  pattern.segments.assign(split.begin(), split.end());
+  pattern.rest = !split.empty() && split.back().ends_with("...}");
+  patterns_.push_back(std::move(pattern));
   routes_.push_back(std::move(route));
 }
 
@@ -82,13 +95,16 @@ bool Router::may_match(std::string_view path) const {
 
 Match Router::match(std::string_view method, std::string_view path) const {
   Match result;
+  if (path.size() > 1 && path.back() == '/') return result;  // one spelling per resource
   const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
-  for (const auto& route : routes_) {
-    std::map<std::string, std::string> parameters;
-    if (!match_pattern(route.pattern, path, parameters)) continue;
+  // The path is split once; each pattern was split when it was added.
+  const auto have = segments(path);
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& route = routes_[i];
+    if (!fits(patterns_[i], have)) continue;
     if (route.method == wanted && !result.route) {
       result.route = &route;
-      result.parameters = std::move(parameters);
+      result.parameters = parameters_of(patterns_[i], path, have);
     }
     result.path_known = true;
     if (!result.allowed.empty()) result.allowed += ", ";

@@ -10,7 +10,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -24,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "worker_pool.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/api/router.hpp"
 #include "yizhan/http/logging.hpp"
@@ -246,7 +246,7 @@ struct Server::Impl {
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   net::signal_set signals;
-  net::thread_pool workers;
+  WorkerPool workers;  ///< runs the database routes
   std::optional<net::steady_timer> drain_timer;
 
   static std::vector<std::unique_ptr<net::io_context>> make_contexts(int count) {
@@ -284,7 +284,7 @@ struct Server::Impl {
   /// Runs `work` on a database worker; an exception that escapes it is logged, never fatal.
   template <class Work>
   void post_work(Work&& work) {
-    net::post(workers, [work = std::forward<Work>(work)]() mutable {
+    workers.post([work = std::forward<Work>(work)]() mutable {
       try {
         work();
       } catch (const std::exception& error) {
@@ -366,6 +366,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void stop_when_idle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      const std::lock_guard lock(self->worker_mutex_);
       if (self->state_ == State::reading || self->state_ == State::lingering) {
         beast::get_lowest_layer(self->stream_).cancel();
       } else {
@@ -399,6 +400,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_timer() {
+    const std::lock_guard lock(worker_mutex_);
     timer_armed_ = false;
     if (deadline_ == std::chrono::steady_clock::time_point::max()) return;
     if (std::chrono::steady_clock::now() < deadline_) return arm_timer();
@@ -693,7 +695,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     run_on_worker(std::move(request));
   }
 
-  /// Runs a database route on the worker pool, then answers on this connection's strand. Work
+  /// Runs a database route on the worker pool, which then answers (answer_from_worker). Work
   /// that waited in the queue past its deadline is not started: the client has given up or
   /// soon will, and starting it would only make the queue longer.
   void run_on_worker(api::Request request) {
@@ -717,10 +719,26 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
               response = api::error_response(std::current_exception(), "dispatch");
             }
           }
-          net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-            self->send(std::move(response));
-          });
+          self->answer_from_worker(std::move(response));
         });
+  }
+
+  /// Sends a database route's answer from the worker that made it. On plain TCP the worker
+  /// writes it itself and starts reading the next request, rather than waking the I/O thread
+  /// only for that: one thread switch less per request. While a request is handled the I/O
+  /// thread runs nothing of this connection but the deadline timer and the shutdown notice,
+  /// and both take worker_mutex_, which the worker holds until it has started the next read
+  /// or write (whose completions run on the I/O thread; the worker touches nothing after).
+  void answer_from_worker(api::Response response) {
+    if constexpr (kTls) {
+      net::post(stream_.get_executor(),
+                [self = this->shared_from_this(), response = std::move(response)]() mutable {
+                  self->send(std::move(response));
+                });
+    } else {
+      const std::lock_guard lock(worker_mutex_);
+      send(std::move(response));
+    }
   }
 
   static std::string_view field_value(const bhttp::request_header<>& message, bhttp::field name) {
@@ -973,6 +991,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   Server::Impl& server_;
   Stream stream_;
+  /// Held by a worker while it answers on this connection (answer_from_worker), and by the
+  /// I/O thread's handlers that may run meanwhile: the deadline timer and stop_when_idle.
+  std::mutex worker_mutex_;
   net::steady_timer timer_{stream_.get_executor()};
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_armed_ = false;

@@ -69,8 +69,16 @@ class Router {
   /// Sets how session tokens are resolved (without one, nobody is ever signed in).
   void set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
+  /// A route's pattern split into segments once, at add(): matching a request splits only
+  /// its path (every request is matched against every route, for 405's Allow).
+  struct Pattern {
+    std::vector<std::string> segments;
+    bool rest = false;  ///< the last segment is "{name...}"
+  };
+
  private:
   std::vector<Route> routes_;
+  std::vector<Pattern> patterns_;  ///< parallel to routes_
   std::vector<std::string> first_segments_;
   Authenticator authenticator_;
 };
