@@ -366,7 +366,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void stop_when_idle() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      const std::lock_guard lock(self->worker_mutex_);
       if (self->state_ == State::reading || self->state_ == State::lingering) {
         beast::get_lowest_layer(self->stream_).cancel();
       } else {
@@ -400,7 +399,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_timer() {
-    const std::lock_guard lock(worker_mutex_);
     timer_armed_ = false;
     if (deadline_ == std::chrono::steady_clock::time_point::max()) return;
     if (std::chrono::steady_clock::now() < deadline_) return arm_timer();
@@ -695,7 +693,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     run_on_worker(std::move(request));
   }
 
-  /// Runs a database route on the worker pool, which then answers (answer_from_worker). Work
+  /// Runs a database route on the worker pool, then answers on this connection's strand. Work
   /// that waited in the queue past its deadline is not started: the client has given up or
   /// soon will, and starting it would only make the queue longer.
   void run_on_worker(api::Request request) {
@@ -719,26 +717,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
               response = api::error_response(std::current_exception(), "dispatch");
             }
           }
-          self->answer_from_worker(std::move(response));
+          net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+            self->send(std::move(response));
+          });
         });
-  }
-
-  /// Sends a database route's answer from the worker that made it. On plain TCP the worker
-  /// writes it itself and starts reading the next request, rather than waking the I/O thread
-  /// only for that: one thread switch less per request. While a request is handled the I/O
-  /// thread runs nothing of this connection but the deadline timer and the shutdown notice,
-  /// and both take worker_mutex_, which the worker holds until it has started the next read
-  /// or write (whose completions run on the I/O thread; the worker touches nothing after).
-  void answer_from_worker(api::Response response) {
-    if constexpr (kTls) {
-      net::post(stream_.get_executor(),
-                [self = this->shared_from_this(), response = std::move(response)]() mutable {
-                  self->send(std::move(response));
-                });
-    } else {
-      const std::lock_guard lock(worker_mutex_);
-      send(std::move(response));
-    }
   }
 
   static std::string_view field_value(const bhttp::request_header<>& message, bhttp::field name) {
@@ -991,9 +973,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   Server::Impl& server_;
   Stream stream_;
-  /// Held by a worker while it answers on this connection (answer_from_worker), and by the
-  /// I/O thread's handlers that may run meanwhile: the deadline timer and stop_when_idle.
-  std::mutex worker_mutex_;
   net::steady_timer timer_{stream_.get_executor()};
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_armed_ = false;
