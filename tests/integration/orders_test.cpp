@@ -172,11 +172,12 @@ TEST_F(OrdersTest, TheStaffQueueShowsEachOrderWithItsOwnLinesOnEveryPage) {
                channel + "', number, total_fen, 'weixin://q' FROM orders WHERE number = '" +
                number + "'");
     }
-    if (n % 4 == 1)
+    if (n % 4 == 1) {
       ASSERT_EQ(api.call("POST", "/api/v1/orders/" + number +
                                      "/cancel?token=" + reply.body["token"].get<std::string>())
                     .status,
                 200);
+    }
   }
   std::set<std::string> seen;
   int with_payment = 0;
@@ -189,8 +190,9 @@ TEST_F(OrdersTest, TheStaffQueueShowsEachOrderWithItsOwnLinesOnEveryPage) {
       for (const auto& item : listed.body["items"]) {
         const std::string number = item["number"];
         if (!placed.contains(number)) continue;
-        if (!filter.empty())
+        if (!filter.empty()) {
           EXPECT_NE(filter.find(item["state"].get<std::string>()), std::string::npos);
+        }
         const auto alone = api.call("GET", "/api/v1/orders/" + number, "cashier1");
         ASSERT_EQ(alone.status, 200);
         EXPECT_EQ(item["lines"], alone.body["lines"]) << number;
