@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/api_client.hpp"
+#include "support/refund_ledger.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
@@ -70,36 +71,22 @@ class ScriptedProvider : public payments::Provider {
       throw ProviderError(ProviderError::Kind::unreachable, "timeout");
     if (refund_answer == Refund::refused)
       throw ProviderError(ProviderError::Kind::refused, "NOT_ENOUGH", "NOT_ENOUGH");
-    std::lock_guard lock(mutex_);
-    auto [made, fresh] = refunds_made_.try_emplace(request.out_refund_no);
-    if (fresh) {  // one refund per out_refund_no, as the providers do
-      made->second.refund_id = "50300" + std::to_string(1000 + refunds_made_.size());
-      refunded_fen_[request.out_trade_no] += request.refund.value();
-    }
-    made->second.state = refund_answer == Refund::processing
-                             ? payments::RefundState::State::processing
-                             : payments::RefundState::State::succeeded;
-    made->second.raw_state = refund_answer == Refund::processing ? "PROCESSING" : "SUCCESS";
+    const auto made = refunds.make(request, refund_answer == Refund::processing
+                                                ? payments::RefundState::State::processing
+                                                : payments::RefundState::State::succeeded);
     if (refund_answer == Refund::answer_lost)
       throw ProviderError(ProviderError::Kind::unreachable, "answer lost");
-    return made->second;
+    return made;
   }
 
   payments::RefundState query_refund(const std::string&,
                                      const std::string& out_refund_no) override {
-    std::lock_guard lock(mutex_);
-    const auto made = refunds_made_.find(out_refund_no);
-    if (made != refunds_made_.end()) return made->second;
-    payments::RefundState none;
-    none.state = payments::RefundState::State::failed;
-    none.raw_state = "NOT_FOUND";
-    return none;
+    return refunds.lookup(out_refund_no);
   }
 
   /// What the provider gave back of a payment, in fen.
   std::int64_t refunded_fen(const std::string& out_trade_no) {
-    std::lock_guard lock(mutex_);
-    return refunded_fen_[out_trade_no];
+    return refunds.refunded_fen(out_trade_no);
   }
   PaymentState verify_notification(const payments::Notification&,
                                    payments::Clock::time_point) override {
@@ -192,8 +179,7 @@ class ScriptedProvider : public payments::Provider {
   std::map<std::string, PaymentState::State> states_;
   std::map<std::string, domain::Fen> amounts_;
   std::map<std::string, int> polls_left_;
-  std::map<std::string, payments::RefundState> refunds_made_;
-  std::map<std::string, std::int64_t> refunded_fen_;
+  test_support::RefundLedger refunds;
 };
 
 service::CounterSettings fast_settings() {

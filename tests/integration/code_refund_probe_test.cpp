@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/api_client.hpp"
+#include "support/refund_ledger.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
@@ -76,39 +77,24 @@ class RefundingProvider : public payments::Provider {
       throw ProviderError(ProviderError::Kind::unreachable, "timeout");
     if (refund_answer == Refund::throttled)
       throw ProviderError(ProviderError::Kind::refused, "FREQUENCY_LIMITED", "FREQUENCY_LIMITED");
-    std::lock_guard lock(mutex_);
     if (refund_answer == Refund::refused) {
-      const auto made = made_.find(request.out_refund_no);
-      if (made == made_.end())
-        throw ProviderError(ProviderError::Kind::refused, "NOT_ENOUGH", "NOT_ENOUGH");
-      return made->second;
+      const auto made = refunds.made(request.out_refund_no);
+      if (!made) throw ProviderError(ProviderError::Kind::refused, "NOT_ENOUGH", "NOT_ENOUGH");
+      return *made;
     }
-    auto [made, fresh] = made_.try_emplace(request.out_refund_no);
-    if (fresh) {
-      made->second.refund_id = "50300" + std::to_string(1000 + made_.size());
-      made->second.state = payments::RefundState::State::succeeded;
-      made->second.raw_state = "SUCCESS";
-      refunded_[request.out_trade_no] += request.refund.value();
-    }
+    const auto made = refunds.make(request, payments::RefundState::State::succeeded);
     if (refund_answer == Refund::answer_lost)
       throw ProviderError(ProviderError::Kind::unreachable, "answer lost");
-    return made->second;
+    return made;
   }
 
   payments::RefundState query_refund(const std::string&,
                                      const std::string& out_refund_no) override {
-    std::lock_guard lock(mutex_);
-    const auto made = made_.find(out_refund_no);
-    if (made != made_.end()) return made->second;
-    payments::RefundState none;
-    none.state = payments::RefundState::State::failed;
-    none.raw_state = "NOT_FOUND";
-    return none;
+    return refunds.lookup(out_refund_no);
   }
 
   std::int64_t refunded_fen(const std::string& out_trade_no) {
-    std::lock_guard lock(mutex_);
-    return refunded_[out_trade_no];
+    return refunds.refunded_fen(out_trade_no);
   }
   std::string trade(std::size_t i) {
     std::lock_guard lock(mutex_);
@@ -118,8 +104,7 @@ class RefundingProvider : public payments::Provider {
  private:
   std::mutex mutex_;
   std::vector<std::string> trades;
-  std::map<std::string, payments::RefundState> made_;
-  std::map<std::string, std::int64_t> refunded_;
+  test_support::RefundLedger refunds;
 };
 
 /// error.code of an answer, or "" (a success has none).
