@@ -653,10 +653,9 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
   auto method = request.method;
   if (!method)
     method = database_.transact([&](store::UnitOfWork& unit) {
-      const auto sale = store::find_sale(unit, request.sale_id);
-      if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
-      return sale->tenders.empty() ? domain::TenderMethod::cash
-                                   : method_of(sale->tenders.front().method);
+      const auto first = store::sale_first_tender(unit, request.sale_id);
+      if (!first) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
+      return method_of(*first);
     });
   if (domain::is_code_method(*method)) return refund_to_code(caller, request, *method, key, render);
 

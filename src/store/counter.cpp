@@ -618,6 +618,16 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
   return sale;
 }
 
+std::optional<std::string> sale_first_tender(UnitOfWork& unit, std::int64_t sale_id) {
+  auto& statement = unit.statement(
+      "SELECT s.id, (SELECT t.method FROM sale_tenders t WHERE t.sale_id = s.id ORDER BY t.id "
+      "LIMIT 1) FROM sales s WHERE s.id = ?");
+  statement.setInt64(1, sale_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return row->isNull(2) ? std::string("cash") : std::string(row->getString(2));
+}
+
 std::optional<std::int64_t> find_sale_id_by_number(UnitOfWork& unit, const std::string& number) {
   auto& statement = unit.statement("SELECT id FROM sales WHERE number = ?");
   statement.setString(1, number);

@@ -208,6 +208,9 @@ struct SaleRecord {
 std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale);
 /// A sale with its lines, lots, tenders and refunds; lines locked FOR UPDATE when asked.
 std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock_lines = false);
+/// The method of a sale's first tender ("cash" when it has none); nothing when there is no
+/// such sale.
+std::optional<std::string> sale_first_tender(UnitOfWork& unit, std::int64_t sale_id);
 std::optional<std::int64_t> find_sale_id_by_number(UnitOfWork& unit, const std::string& number);
 /// Sales newest first (no lines), filtered.
 std::vector<SaleRecord> list_sales(UnitOfWork& unit, std::optional<std::int64_t> shift_id,
