@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,17 +29,28 @@ namespace yizhan::e2e {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, below the kernel's ephemeral range: a server that is
+/// killed and restarted on its port must find it free, and a port the kernel hands out to
+/// outgoing connections could meanwhile be some client's own end, or a connect() to the dead
+/// port could connect to itself (TCP simultaneous open) and hold it.
 inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  int low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> low;
+  static thread_local unsigned seed =
+      static_cast<unsigned>(::getpid()) * 2654435761u ^
+      static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count());
+  for (;;) {
+    seed = seed * 1103515245u + 12345u;
+    const int port = 10000 + static_cast<int>((seed >> 8) % static_cast<unsigned>(low - 10000));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (bound) return port;
+  }
 }
 
 /// Runs a shell command, failing the test on a non-zero exit; returns its standard output.

@@ -137,10 +137,18 @@ class PaymentStation {
   }
 
   /// kill -9 of the server, then a fresh one on the same port and database.
-  void kill_and_restart() {
+  /// A server that does not come back fails the test and answers false, rather than throwing
+  /// past the caller's running threads (std::terminate).
+  bool kill_and_restart() {
     server_->kill_now();
     server_.reset();
-    start_server();
+    try {
+      start_server();
+      return true;
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << error.what();
+      return false;
+    }
   }
 
   std::string command(const std::string& arguments) {

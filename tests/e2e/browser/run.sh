@@ -18,7 +18,24 @@ mkdir -p "$artifacts"
 [ -d "$here/node_modules/playwright-core" ] || (cd "$here" && npm ci --no-audit --no-fund >&2)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/yizhan-browser.XXXXXX")
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the kernel's ephemeral range: the offline-till test stops and restarts the
+# server on its port, and an ephemeral port could meanwhile be some client's own end.
+free_port() {
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+while True:
+    port = random.randrange(10000, low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break'
+}
 port=$(free_port)
 paysim_port=$(free_port)
 schema=yz_browser_$$
