@@ -315,6 +315,11 @@ service::RefundRequest refund_request(const json& body) {
   if (!sale_id || *sale_id < 1) throw Error::invalid_field("sale_id", "sale_id is required");
   request.sale_id = *sale_id;
   const auto& lines = object_array(body, "lines", 200, false);
+  // Left out, the whole sale goes back; an empty list is more likely a client's bug than a
+  // wish to refund everything, so it is refused rather than read as "all".
+  if (body.contains("lines") && lines.empty())
+    throw Error::invalid_field("lines",
+                               "lines must not be empty (leave it out to refund the whole sale)");
   for (std::size_t i = 0; i < lines.size(); ++i) {
     request.lines.push_back(at_index("lines", i, [&] {
       const auto& line = lines[i];

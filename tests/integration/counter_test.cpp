@@ -408,6 +408,13 @@ TEST_F(CounterTest, PartialRefundsSumExactlyToTheLineAndNeverExceedIt) {
   ASSERT_EQ(sale.status, 201) << sale.body;
   const auto line = sale.body["lines"][0];
   const auto line_id = line["id"].get<std::int64_t>();
+  // An empty list of lines is refused, not read as the whole sale (leaving it out is).
+  const auto empty = api.call("POST", "/api/v1/pos/refunds", "cashier1",
+                              json({{"sale_id", sale.body["id"]}, {"lines", json::array()}}).dump(),
+                              {{"idempotency-key", "k-refund-empty"}});
+  EXPECT_EQ(empty.status, 422) << empty.body;
+  EXPECT_EQ(empty.body["error"]["details"]["field"], "lines");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 0);
   std::int64_t gross = 0, fee = 0, share = 0;
   int k = 0;
   for (int quantity : {2, 1, 3, 1}) {
