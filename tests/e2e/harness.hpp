@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,11 +16,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +54,32 @@ inline int free_port() {
     ::close(fd);
     if (bound) return port;
   }
+}
+
+/// Starts `arguments` (the first a path to the program) with its standard output and error
+/// appended to `log` (or inherited when `log` is empty, or truncated first when `truncate`).
+/// posix_spawn, not fork: these tests start servers while their own threads run, and a forked
+/// child that allocates before exec can block forever on an allocator lock some other thread
+/// held at the fork (a server restarted under load then never starts, with an empty log).
+inline pid_t spawn(const std::vector<std::string>& arguments, const fs::path& log = {},
+                   bool truncate = false) {
+  std::vector<char*> argv;
+  for (const auto& argument : arguments)
+    argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  if (!log.empty()) {
+    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                       O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0644);
+    ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (error != 0)
+    throw std::runtime_error("cannot start " + arguments.front() + ": " + std::strerror(error));
+  return pid;
 }
 
 /// Runs a shell command, failing the test on a non-zero exit; returns its standard output.
@@ -261,15 +290,7 @@ class ServerProcess {
                            << "\"\nuser = \"root\"\nschema = \"" << schema << "\"\n"
                            << extra_database_toml << "\n";
     shell(std::string(YIZHAN_BINARY) + " migrate --config '" + config_.string() + "' 2>&1");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execl(YIZHAN_BINARY, YIZHAN_BINARY, "serve", "--config", config_.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    pid_ = spawn({YIZHAN_BINARY, "serve", "--config", config_.string()}, log_, true);
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
       if (Connection(port_, 1000ms).connected()) return;

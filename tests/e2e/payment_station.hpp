@@ -26,20 +26,8 @@ inline std::string replace_all(std::string text, const std::string& from, const 
 /// A child process whose output goes to a log file; killed and reaped at scope exit.
 class Child {
  public:
-  Child(const std::vector<std::string>& arguments, const fs::path& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      std::vector<char*> argv;
-      for (const auto& argument : arguments)
-        argv.push_back(const_cast<char*>(argument.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
+  Child(const std::vector<std::string>& arguments, const fs::path& log)
+      : pid_(spawn(arguments, log)) {}
   ~Child() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
