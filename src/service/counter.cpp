@@ -528,17 +528,6 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
     const auto settled = domain::settle_tenders(priced.total, request.tenders);
 
     auto line_records = sale_lines_of(lines, priced);
-    // Take stock in ascending product id, so concurrent sales never deadlock each other.
-    const auto wanted = wanted_stock(line_records);
-    std::map<std::int64_t, std::vector<domain::LotTake>> taken;
-    std::map<std::int64_t, std::string> lot_names;
-    for (const auto& [product_id, quantity] : wanted) {
-      auto result =
-          store::take_stock(unit, product_id, quantity, day, request.offline, caller.user_id);
-      taken[product_id] = std::move(result.lots);
-      lot_names.merge(result.lot_names);
-    }
-
     store::SaleRecord record;
     auto numbered = store::next_sale_number(unit, shift->register_id, day_text);
     record.number = std::move(numbered.number);
@@ -555,7 +544,32 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
     record.offline = request.offline;
     record.rung_at = request.rung_at;
     std::vector<domain::VillageSplit> splits;
-    for (auto& l : line_records) {
+    for (const auto& l : line_records)
+      splits.push_back({l.village_id, Fen(l.fee_fen), Fen(l.share_fen)});
+    record.lines = std::move(line_records);
+    for (const auto& t : settled.tenders)
+      record.tenders.push_back({std::string(domain::to_string(t.method)), t.amount.value(),
+                                t.tendered ? std::optional(t.tendered->value()) : std::nullopt,
+                                t.reference});
+    const auto sale_id = store::insert_sale(unit, record);
+    store::post_entry(unit, "sale", sale_id, day_text,
+                      domain::sale_postings(shift->register_id, settled.tenders, splits),
+                      record.number);
+
+    // The stock last: its rows are the ones other counters wait for (every sale of a
+    // product locks the same level and lots), so they are held only from here to the commit.
+    // Taken in ascending product id, so concurrent sales never deadlock each other. A shortage
+    // or an expired lot rolls back everything above with it.
+    const auto wanted = wanted_stock(record.lines);
+    std::map<std::int64_t, std::vector<domain::LotTake>> taken;
+    std::map<std::int64_t, std::string> lot_names;
+    for (const auto& [product_id, quantity] : wanted) {
+      auto result =
+          store::take_stock(unit, product_id, quantity, day, request.offline, caller.user_id);
+      taken[product_id] = std::move(result.lots);
+      lot_names.merge(result.lot_names);
+    }
+    for (auto& l : record.lines) {
       // This line's part of what was taken from the product's lots, in FEFO order.
       std::int64_t need = l.quantity;
       for (auto& lot : taken[l.product_id]) {
@@ -566,14 +580,8 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
         lot.quantity -= q;
         need -= q;
       }
-      splits.push_back({l.village_id, Fen(l.fee_fen), Fen(l.share_fen)});
     }
-    record.lines = std::move(line_records);
-    for (const auto& t : settled.tenders)
-      record.tenders.push_back({std::string(domain::to_string(t.method)), t.amount.value(),
-                                t.tendered ? std::optional(t.tendered->value()) : std::nullopt,
-                                t.reference});
-    const auto sale_id = store::insert_sale(unit, record);
+    store::insert_sale_lots(unit, record);
 
     std::vector<store::LedgerEntry> moves;
     for (const auto& line : record.lines)
@@ -581,10 +589,6 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
         moves.push_back(
             {line.product_id, lot.lot_id, "sale", -lot.quantity, "sale", sale_id, caller.user_id});
     store::append_to_ledger(unit, moves);
-
-    store::post_entry(unit, "sale", sale_id, day_text,
-                      domain::sale_postings(shift->register_id, settled.tenders, splits),
-                      record.number);
     auto sale = to_sale(record, numbered.register_);
     sale.id = sale_id;
     return sale;

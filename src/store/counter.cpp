@@ -495,23 +495,6 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
       line.id = by_number.at(line.line_no);
   }
 
-  std::size_t lot_count = 0;
-  for (const auto& line : sale.lines)
-    lot_count += line.lots.size();
-  if (lot_count > 0) {
-    std::string lots_query = "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES ";
-    lots_query += value_rows(lot_count, 3);
-    auto& lots = unit.statement(lots_query);
-    index = 1;
-    for (const auto& line : sale.lines)
-      for (const auto& lot : line.lots) {
-        lots.setInt64(index++, line.id);
-        lots.setInt64(index++, lot.lot_id);
-        lots.setInt64(index++, lot.quantity);
-      }
-    lots.executeUpdate();
-  }
-
   if (!sale.tenders.empty()) {
     std::string tenders_query =
         "INSERT INTO sale_tenders (sale_id, method, amount_fen, tendered_fen, reference) VALUES ";
@@ -528,6 +511,24 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
     tenders.executeUpdate();
   }
   return sale.id;
+}
+
+void insert_sale_lots(UnitOfWork& unit, const SaleRecord& sale) {
+  std::size_t lot_count = 0;
+  for (const auto& line : sale.lines)
+    lot_count += line.lots.size();
+  if (lot_count == 0) return;
+  std::string query = "INSERT INTO sale_line_lots (sale_line_id, lot_id, quantity) VALUES ";
+  query += value_rows(lot_count, 3);
+  auto& lots = unit.statement(query);
+  int index = 1;
+  for (const auto& line : sale.lines)
+    for (const auto& lot : line.lots) {
+      lots.setInt64(index++, line.id);
+      lots.setInt64(index++, lot.lot_id);
+      lots.setInt64(index++, lot.quantity);
+    }
+  lots.executeUpdate();
 }
 
 std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock_lines) {

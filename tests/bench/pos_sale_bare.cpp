@@ -6,8 +6,8 @@
 //            in one transaction (CounterService::sell with the idempotency claim and reply);
 //   session  full, after the session lookup the server runs for each request (its own
 //            transaction, AccountService::authenticate);
-//   minimal  what a sale cannot do without: stock update, sale, line, one move, a journal entry
-//            with three postings, COMMIT.
+//   minimal  what a sale cannot do without: sale, line, a journal entry with three postings,
+//            stock update, one move, COMMIT (the stock last, as the server takes it).
 // Usage: pos_sale_bare --socket S --user U --password-file F --schema D --cashiers ID,ID,…
 //          --products ID,ID,… --seconds T --shape full|session|minimal --key-prefix P
 //          [--reply-bytes B] [--trace]
@@ -257,34 +257,6 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
   const std::int64_t quantity = 1, gross = price * quantity;
   const std::int64_t fee = (gross * bps + 5'000) / 10'000, share = gross - fee;
 
-  {
-    auto& take = c.statement(kTakeOnHand);
-    take.setInt64(1, quantity);
-    take.setInt64(2, product_id);
-    take.setInt64(3, quantity);
-    if (take.executeUpdate() != 1) fail("out of stock");
-  }
-  std::int64_t lot_id = 0;
-  {
-    auto& lots = c.statement(kLockLots);
-    lots.setInt64(1, product_id);
-    Rows rows(lots.executeQuery());
-    while (rows->next()) {
-      const auto id = rows->getInt64(1);
-      const std::string expires = rows->isNull(2) ? std::string() : std::string(rows->getString(2));
-      if (lot_id == 0 && rows->getInt64(3) >= quantity && (expires.empty() || expires >= day))
-        lot_id = id;
-    }
-    if (lot_id == 0) fail("no lot");
-  }
-  {
-    auto& take = c.statement(kTakeFromLot);
-    take.setInt64(1, quantity);
-    take.setInt64(2, lot_id);
-    take.setInt64(3, product_id);
-    take.setInt64(4, quantity);
-    if (take.executeUpdate() != 1) fail("lot changed under its lock");
-  }
   std::string number;
   {
     auto& next = c.statement(kNextSaleNumber);
@@ -354,13 +326,6 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     line_id = by_number.at(1);
   }
   {
-    auto& lots = c.statement(kInsertLineLot);
-    lots.setInt64(1, line_id);
-    lots.setInt64(2, lot_id);
-    lots.setInt64(3, quantity);
-    lots.executeUpdate();
-  }
-  {
     auto& tender = c.statement(kInsertTender);
     tender.setInt64(1, sale_id);
     tender.setString(2, "cash");
@@ -368,17 +333,6 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     tender.setInt64(4, gross);  // cash: tendered = the amount when not given (settle_tenders)
     tender.setString(5, "");
     tender.executeUpdate();
-  }
-  {
-    auto& move = c.statement(kInsertMove);
-    move.setInt64(1, product_id);
-    move.setInt64(2, lot_id);
-    move.setString(3, "sale");
-    move.setInt64(4, -quantity);
-    move.setString(5, "sale");
-    move.setInt64(6, sale_id);
-    move.setInt64(7, counter.cashier_id);
-    move.executeUpdate();
   }
   {
     auto& entry = c.statement(kInsertEntry);
@@ -400,6 +354,53 @@ void full_sale(Connection& c, const Counter& counter, std::int64_t product_id,
     if (postings.executeUpdate() != 3) fail("a posting found no account");
   }
 
+  // The stock last, as the server takes it: held from here to the commit.
+  std::int64_t lot_id = 0;
+  {
+    auto& take = c.statement(kTakeOnHand);
+    take.setInt64(1, quantity);
+    take.setInt64(2, product_id);
+    take.setInt64(3, quantity);
+    if (take.executeUpdate() != 1) fail("out of stock");
+  }
+  {
+    auto& lots = c.statement(kLockLots);
+    lots.setInt64(1, product_id);
+    Rows rows(lots.executeQuery());
+    while (rows->next()) {
+      const auto id = rows->getInt64(1);
+      const std::string expires = rows->isNull(2) ? std::string() : std::string(rows->getString(2));
+      if (lot_id == 0 && rows->getInt64(3) >= quantity && (expires.empty() || expires >= day))
+        lot_id = id;
+    }
+    if (lot_id == 0) fail("no lot");
+  }
+  {
+    auto& take = c.statement(kTakeFromLot);
+    take.setInt64(1, quantity);
+    take.setInt64(2, lot_id);
+    take.setInt64(3, product_id);
+    take.setInt64(4, quantity);
+    if (take.executeUpdate() != 1) fail("lot changed under its lock");
+  }
+  {
+    auto& lots = c.statement(kInsertLineLot);
+    lots.setInt64(1, line_id);
+    lots.setInt64(2, lot_id);
+    lots.setInt64(3, quantity);
+    lots.executeUpdate();
+  }
+  {
+    auto& move = c.statement(kInsertMove);
+    move.setInt64(1, product_id);
+    move.setInt64(2, lot_id);
+    move.setString(3, "sale");
+    move.setInt64(4, -quantity);
+    move.setString(5, "sale");
+    move.setInt64(6, sale_id);
+    move.setInt64(7, counter.cashier_id);
+    move.executeUpdate();
+  }
   // The answer: the server renders it from what it wrote (no read-back), stored as the reply.
   const std::string reply(reply_bytes, 'x');
   {
@@ -419,13 +420,6 @@ void minimal_sale(Connection& c, const Counter& counter, const Product& product,
   const std::string day = business_day();
   const std::int64_t quantity = 1, gross = product.price * quantity;
   const std::int64_t fee = (gross * product.commission_bps + 5'000) / 10'000, share = gross - fee;
-  {
-    auto& take = c.statement(kTakeOnHand);
-    take.setInt64(1, quantity);
-    take.setInt64(2, product.id);
-    take.setInt64(3, quantity);
-    if (take.executeUpdate() != 1) fail("out of stock");
-  }
   {
     auto& head = c.statement(kMinimalSale);
     head.setString(1, number);
@@ -452,14 +446,6 @@ void minimal_sale(Connection& c, const Counter& counter, const Product& product,
     line.executeUpdate();
   }
   {
-    auto& move = c.statement(kMinimalMove);
-    move.setInt64(1, product.id);
-    move.setInt64(2, product.lot_id);
-    move.setInt64(3, -quantity);
-    move.setInt64(4, counter.cashier_id);
-    move.executeUpdate();
-  }
-  {
     auto& entry = c.statement(kMinimalEntry);
     entry.setString(1, day);
     entry.setString(2, number);
@@ -472,6 +458,22 @@ void minimal_sale(Connection& c, const Counter& counter, const Product& product,
     postings.setInt64(5, commission_account);
     postings.setInt64(6, -fee);
     postings.executeUpdate();
+  }
+  // The stock last, as the server takes it.
+  {
+    auto& take = c.statement(kTakeOnHand);
+    take.setInt64(1, quantity);
+    take.setInt64(2, product.id);
+    take.setInt64(3, quantity);
+    if (take.executeUpdate() != 1) fail("out of stock");
+  }
+  {
+    auto& move = c.statement(kMinimalMove);
+    move.setInt64(1, product.id);
+    move.setInt64(2, product.lot_id);
+    move.setInt64(3, -quantity);
+    move.setInt64(4, counter.cashier_id);
+    move.executeUpdate();
   }
   c.commit();
 }

@@ -203,9 +203,11 @@ struct SaleRecord {
   std::vector<RefundSummaryRecord> refunds;
 };
 
-/// Inserts the sale (id and created_at filled in), its lines (ids filled in), their lots and
-/// its tenders.
+/// Inserts the sale (id and created_at filled in), its lines (ids filled in) and its tenders;
+/// the lines' lots, known once the stock is taken, come after with insert_sale_lots.
 std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale);
+/// Inserts which lots each of the (inserted) sale's lines took.
+void insert_sale_lots(UnitOfWork& unit, const SaleRecord& sale);
 /// A sale with its lines, lots, tenders and refunds; lines locked FOR UPDATE when asked.
 std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock_lines = false);
 /// The method of a sale's first tender ("cash" when it has none); nothing when there is no
