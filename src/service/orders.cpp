@@ -385,9 +385,11 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     // The readable number comes from the id: no sequence row that every checkout would update.
     store::insert_order(unit, order, expires_in,
                         [&](std::int64_t id) { return domain::format_order_number(day, id); });
-    reserve_all(unit, order.id, quantities, std::nullopt);
     const auto at =
         store::record_order_event(unit, order.id, order.state, "customer", std::nullopt, "");
+    // The stock last: its rows are the ones other buyers of the product wait for, so they are
+    // held only from here to the commit.
+    reserve_all(unit, order.id, quantities, std::nullopt);
     // The answer is what was written, not read back: four statements fewer per checkout
     // (OrdersTest.TheCheckoutAnswerIsExactlyWhatReadingItBackGives keeps them equal).
     order.events.push_back({order.state, "customer", std::nullopt, "", at});

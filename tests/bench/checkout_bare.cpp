@@ -453,6 +453,8 @@ class Buyer {
       while (ids->next())
         (void)ids->getInt64(1);
     }
+    event(order_id, "pending_payment", "customer", "");
+    // The stock last, as the server reserves it: held from here to the commit.
     {
       auto& reserve = c.statement(kReserve);
       reserve.setInt64(1, 1);
@@ -469,7 +471,6 @@ class Buyer {
       move.setNull(7, 0);
       move.executeUpdate();
     }
-    event(order_id, "pending_payment", "customer", "");
     {
       auto& store = c.statement(kStoreReply);
       store.setInt(1, 201);
