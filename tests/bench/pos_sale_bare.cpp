@@ -93,7 +93,7 @@ constexpr const char* kTakeFromLot =
 constexpr const char* kInsertMove =
     "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
     "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)";
-// store/counter.cpp next_sale_number, insert_sale (one line, one lot, one tender)
+// store/counter.cpp next_sale_number, insert_sale (one line, one tender), insert_sale_lots
 constexpr const char* kNextSaleNumber =
     "UPDATE registers SET sale_seq = LAST_INSERT_ID(IF(sale_day = ?, sale_seq + 1, 1)), "
     "sale_day = ? WHERE id = ?";
