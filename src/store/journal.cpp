@@ -28,8 +28,29 @@ std::string postings_insert(std::size_t count) {
   return sql;
 }
 
-/// Creates the accounts that exist one per village or per register, on their first posting.
-void create_account(UnitOfWork& unit, const std::string& code) {
+int insert_postings(UnitOfWork& unit, std::int64_t entry_id,
+                    std::span<const domain::Posting> postings) {
+  auto& statement = unit.statement(postings_insert(postings.size()));
+  statement.setInt64(1, entry_id);
+  int index = 2;
+  for (const auto& posting : postings) {
+    statement.setString(index++, posting.account);
+    statement.setInt64(index++, posting.amount.value());
+  }
+  return statement.executeUpdate();
+}
+
+std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
+  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
+  std::vector<std::string> lines;
+  while (rows->next())
+    lines.push_back(rows->getString(1));
+  return lines;
+}
+
+}  // namespace
+
+void open_account(UnitOfWork& unit, const std::string& code) {
   const auto colon = code.find(':');
   if (colon == std::string::npos) return;
   const std::string prefix = code.substr(0, colon);
@@ -58,28 +79,6 @@ void create_account(UnitOfWork& unit, const std::string& code) {
   statement.executeUpdate();
 }
 
-int insert_postings(UnitOfWork& unit, std::int64_t entry_id,
-                    std::span<const domain::Posting> postings) {
-  auto& statement = unit.statement(postings_insert(postings.size()));
-  statement.setInt64(1, entry_id);
-  int index = 2;
-  for (const auto& posting : postings) {
-    statement.setString(index++, posting.account);
-    statement.setInt64(index++, posting.amount.value());
-  }
-  return statement.executeUpdate();
-}
-
-std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
-  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
-  std::vector<std::string> lines;
-  while (rows->next())
-    lines.push_back(rows->getString(1));
-  return lines;
-}
-
-}  // namespace
-
 std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t document_id,
                         const std::string& business_day, std::span<const domain::Posting> postings,
                         const std::string& memo) {
@@ -105,7 +104,7 @@ std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t 
   undo.setInt64(1, entry_id);
   undo.executeUpdate();
   for (const auto& posting : postings)
-    create_account(unit, posting.account);
+    open_account(unit, posting.account);
   if (insert_postings(unit, entry_id, postings) != static_cast<int>(postings.size()))
     throw Error(ErrorCode::internal, "internal error", {},
                 "journal entry " + kind + " " + std::to_string(document_id) +

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/journal.hpp"
 
 namespace yizhan::store {
 namespace {
@@ -63,9 +64,13 @@ std::int64_t insert_village(UnitOfWork& unit, const VillageRecord& village) {
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   bind_fields(statement, village);
   statement.executeUpdate();
-  std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  id->next();
-  return id->getInt64(1);
+  std::unique_ptr<sql::ResultSet> row(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
+  row->next();
+  const auto id = row->getInt64(1);
+  // Its payable account from the start, rather than on the first posting: a first sale would
+  // otherwise create it while holding other locks, and race whoever else posts to it first.
+  open_account(unit, "village_payable:" + std::to_string(id));
+  return id;
 }
 
 void update_village(UnitOfWork& unit, const VillageRecord& village) {

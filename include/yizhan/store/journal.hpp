@@ -19,6 +19,10 @@ std::int64_t post_entry(UnitOfWork& unit, const std::string& kind, std::int64_t 
                         const std::string& business_day, std::span<const domain::Posting> postings,
                         const std::string& memo = {});
 
+/// Creates the account one village or register has ("village_payable:<id>", "cash_drawer:<id>")
+/// unless it exists; other codes, and ids with no village or register, are left alone.
+void open_account(UnitOfWork& unit, const std::string& code);
+
 /// The balance (sum of postings, debits positive) of the account with `code`; 0 when unknown.
 std::int64_t account_balance(UnitOfWork& unit, const std::string& code);
 
