@@ -40,14 +40,6 @@ int insert_postings(UnitOfWork& unit, std::int64_t entry_id,
   return statement.executeUpdate();
 }
 
-std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
-  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
-  std::vector<std::string> lines;
-  while (rows->next())
-    lines.push_back(rows->getString(1));
-  return lines;
-}
-
 }  // namespace
 
 void open_account(UnitOfWork& unit, const std::string& code) {

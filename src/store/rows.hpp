@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "yizhan/domain/time.hpp"
 #include "yizhan/store/database.hpp"
@@ -21,6 +22,15 @@ inline std::int64_t last_insert_id(UnitOfWork& unit) {
   std::unique_ptr<sql::ResultSet> id(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
   id->next();
   return id->getInt64(1);
+}
+
+/// The first column of every row of `query`, as text (the checks' lists of differences).
+inline std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
+  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
+  std::vector<std::string> lines;
+  while (rows->next())
+    lines.push_back(rows->getString(1));
+  return lines;
 }
 
 /// The placeholders of a multi-row INSERT: `rows` groups of `columns` "?", e.g. "(?, ?), (?, ?)".

@@ -158,14 +158,6 @@ void insert_lines(UnitOfWork& unit, std::int64_t settlement_id,
   }
 }
 
-std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
-  std::unique_ptr<sql::ResultSet> rows(unit.statement(query).executeQuery());
-  std::vector<std::string> lines;
-  while (rows->next())
-    lines.push_back(rows->getString(1));
-  return lines;
-}
-
 PayoutRecord read_payout(sql::ResultSet& row) {
   PayoutRecord p;
   p.id = row.getInt64(1);

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "rows.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/journal.hpp"
 
@@ -64,9 +65,7 @@ std::int64_t insert_village(UnitOfWork& unit, const VillageRecord& village) {
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   bind_fields(statement, village);
   statement.executeUpdate();
-  std::unique_ptr<sql::ResultSet> row(unit.statement("SELECT LAST_INSERT_ID()").executeQuery());
-  row->next();
-  const auto id = row->getInt64(1);
+  const auto id = last_insert_id(unit);
   // Its payable account from the start, rather than on the first posting: a first sale would
   // otherwise create it while holding other locks, and race whoever else posts to it first.
   open_account(unit, "village_payable:" + std::to_string(id));

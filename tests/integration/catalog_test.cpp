@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cppconn/exception.h>
-#include <cppconn/resultset.h>
-#include <cppconn/statement.h>
 
 #include <chrono>
 #include <filesystem>
@@ -251,16 +249,12 @@ TEST_F(CatalogTest, VillagesCrudWithTermsForAdminsOnly) {
   const auto id = created.body["id"].get<int>();
   const auto path = "/api/v1/villages/" + std::to_string(id);
   // Its payable account exists from the start, not only after its first sale.
-  int accounts = 0;
-  api.station.database.with_connection([&](store::UnitOfWork& unit) {
-    std::unique_ptr<sql::Statement> count(unit.connection().createStatement());
-    std::unique_ptr<sql::ResultSet> row(count->executeQuery(
-        "SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'liability' AND village_id = " +
-        std::to_string(id) + " AND code = 'village_payable:" + std::to_string(id) + "'"));
-    row->next();
-    accounts = row->getInt(1);
-  });
-  EXPECT_EQ(accounts, 1);
+  EXPECT_EQ(test_support::scalar(api.station.database,
+                                 "SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'liability' "
+                                 "AND village_id = " +
+                                     std::to_string(id) +
+                                     " AND code = 'village_payable:" + std::to_string(id) + "'"),
+            1);
   const auto public_view = api.call("GET", path);
   EXPECT_EQ(public_view.body["name"], "东鲤村");
   EXPECT_FALSE(public_view.body.contains("commission_bps")) << "terms are not public";

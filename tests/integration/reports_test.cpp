@@ -381,19 +381,7 @@ TEST_F(ReportsTest, BadParametersAre422NamingTheField) {
   EXPECT_EQ(get("/api/v1/reports/expiring?days=0").status, 200);
 }
 
-namespace {
-
-/// Sums a column of SQL (one number).
-std::int64_t scalar(store::Database& database, const std::string& query) {
-  return database.transact([&](store::UnitOfWork& unit) {
-    std::unique_ptr<sql::Statement> statement(unit.connection().createStatement());
-    std::unique_ptr<sql::ResultSet> rows(statement->executeQuery(query));
-    rows->next();
-    return rows->getInt64(1);
-  });
-}
-
-}  // namespace
+using test_support::scalar;
 
 TEST_F(ReportsTest, SeedHistoryKeepsTheBooksConsistentAndRefusesToRunTwice) {
   const auto a = api.station.village_a;

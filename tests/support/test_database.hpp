@@ -5,18 +5,30 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include <cppconn/connection.h>
+#include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
 #include "yizhan/config.hpp"
 #include "yizhan/store/database.hpp"
 
 namespace yizhan::test_support {
+
+/// The first column of the first row of `query` (a count, a sum), in a transaction of its own.
+inline std::int64_t scalar(store::Database& database, const std::string& query) {
+  return database.transact([&](store::UnitOfWork& unit) {
+    std::unique_ptr<sql::Statement> statement(unit.connection().createStatement());
+    std::unique_ptr<sql::ResultSet> rows(statement->executeQuery(query));
+    rows->next();
+    return rows->getInt64(1);
+  });
+}
 
 /// Connection settings for the test server (root over the socket deploy/test exported).
 inline DatabaseConfig test_database_config(const std::string& schema) {
