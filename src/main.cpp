@@ -213,7 +213,6 @@ int serve(const yizhan::Config& config) {
   yizhan::http::Server server(config.http, {application.router, static_files, application.metrics,
                                             config.database.pool_size});
   server.listen();
-  spdlog::info("listening on {}:{}", config.http.address, config.http.port);
   server.run();
   spdlog::default_logger()->flush();
   return 0;
