@@ -361,6 +361,19 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                 return json_response(200, order_json(order));
               }});
 
+  // POST /api/v1/orders/{number}/payment/check (?token=… or staff): "I have paid" — the
+  // provider is asked about the trade when its notification has not come.
+  router.add({"POST", "/api/v1/orders/{number}/payment/check", Access::anyone, db,
+              [&orders](const Request& request) {
+                const auto token = query_value(request, "token");
+                const bool staff =
+                    request.principal && (request.principal->role == domain::Role::admin ||
+                                          request.principal->role == domain::Role::cashier);
+                return json_response(
+                    200, order_json(orders.check_payment(request.path_parameters.at("number"),
+                                                         token, staff && token.empty())));
+              }});
+
   // GET /api/v1/orders/{number}/wechat-sign-in?token=…: the browser, inside WeChat, goes on to
   // WeChat's sign-in (snsapi_base), which comes back to /api/v1/payments/wechat/sign-in.
   router.add({"GET", "/api/v1/orders/{number}/wechat-sign-in", Access::anyone, db,

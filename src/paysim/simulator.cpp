@@ -77,7 +77,7 @@ void Simulator::tick(Clock::time_point now) {
     settle(order, now);
 }
 
-void Simulator::mark_paid(SimOrder& order, Clock::time_point now) {
+void Simulator::mark_paid(SimOrder& order, Clock::time_point now, bool notify) {
   order.state = SimOrder::State::paid;
   order.paid_at = now;
   order.completes_at.reset();
@@ -87,7 +87,7 @@ void Simulator::mark_paid(SimOrder& order, Clock::time_point now) {
       order.provider == "wechat"
           ? "4200002026" + payments::hex_lower(payments::random_token(4)).substr(0, 8) + serial
           : "2026" + serial + "22001400" + std::to_string(sequence_ % 10);
-  if (!order.notify_url.empty()) notify_paid(order, now);
+  if (notify && !order.notify_url.empty()) notify_paid(order, now);
 }
 
 void Simulator::notify_paid(const SimOrder& order, Clock::time_point now) {
@@ -127,18 +127,22 @@ void Simulator::delivered(const std::string& provider, const std::string& out_tr
   if (acknowledged) ++at->second.notifications_acknowledged;
 }
 
-// POST /sim/pay {"provider":"wechat"|"alipay","out_trade_no":"…"}
+// POST /sim/pay {"provider":"wechat"|"alipay","out_trade_no":"…"[,"notify":false]}: paid, and
+// notified unless "notify" is false (the notification lost: only a query finds the payment).
 SimResponse Simulator::control_pay(const SimRequest& request) {
   const json body = json::parse(request.body, nullptr, false);
   if (!body.is_object() || !body.contains("provider") || !body["provider"].is_string() ||
       !body.contains("out_trade_no") || !body["out_trade_no"].is_string())
     return wechat_error(400, "PARAM_ERROR", "expected {\"provider\",\"out_trade_no\"}");
+  if (body.contains("notify") && !body["notify"].is_boolean())
+    return wechat_error(400, "PARAM_ERROR", "notify must be true or false");
+  const bool notify = body.value("notify", true);
   SimOrder* order = find(body["provider"], body["out_trade_no"]);
   if (!order) return wechat_error(404, "ORDER_NOT_EXIST", "订单不存在 / no such order");
   if (order->state != SimOrder::State::unpaid && order->state != SimOrder::State::paying)
     return wechat_error(409, "ORDER_NOT_PAYABLE",
                         "订单不可支付 / order is " + wechat_trade_state(*order));
-  mark_paid(*order, Clock::now());
+  mark_paid(*order, Clock::now(), notify);
   return SimResponse{200,
                      "application/json",
                      {},

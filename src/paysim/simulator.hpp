@@ -98,7 +98,8 @@ class Simulator {
   // With mutex_ held.
   SimOrder* find(const std::string& provider, const std::string& out_trade_no);
   void settle(SimOrder& order, Clock::time_point now);  ///< expire, complete pending codes
-  void mark_paid(SimOrder& order, Clock::time_point now);
+  /// Paid; its notification is sent unless `notify` is false (a notification lost on the way).
+  void mark_paid(SimOrder& order, Clock::time_point now, bool notify = true);
   void notify_paid(const SimOrder& order, Clock::time_point now);
 
   SimKeys keys_;

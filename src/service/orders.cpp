@@ -741,10 +741,13 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     const auto [status, answer] = provider.notification_answer(false);
     return {status >= 500 ? 401 : status, answer};
   }
-  const auto ok = [&] {
-    const auto [status, answer] = provider.notification_answer(true);
-    return NotificationAnswer{status, answer};
-  };
+  const auto [status, answer] = provider.notification_answer(true);
+  settle_payment(provider_name, account->second, paid, "");
+  return {status, answer};
+}
+
+bool OrderService::settle_payment(const std::string& provider_name, const PaymentAccount& account,
+                                  const payments::PaymentState& paid, const std::string& how) {
   const std::optional<std::int64_t> amount =
       paid.amount ? std::optional(paid.amount->value()) : std::nullopt;
   const std::optional<std::string> transaction =
@@ -752,18 +755,21 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
   if (paid.state != payments::PaymentState::State::paid) {
     database_.transact([&](store::UnitOfWork& unit) {
       store::record_notification(unit, provider_name, "ignored", paid.out_trade_no, transaction,
-                                 amount, "state " + paid.raw_state);
+                                 amount, how + "state " + paid.raw_state);
     });
-    return ok();
+    return false;
   }
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
   std::optional<std::int64_t> auto_refund;
+  bool settled = true;
   database_.transact([&](store::UnitOfWork& unit) {
     auto_refund.reset();
+    settled = true;
     const auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
     if (!payment) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
-                                 amount, "no such payment");
+                                 amount, how + "no such payment");
+      settled = false;
       return;
     }
     auto order = store::find_order_by_id(unit, payment->order_id, true, store::OrderDetail::lines);
@@ -771,21 +777,20 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
     if (!paid.amount || paid.amount->value() != payment->amount_fen)
       problem = "amount " + std::to_string(amount.value_or(-1)) + " is not " +
                 std::to_string(payment->amount_fen);
-    else if (!account->second.merchant_id.empty() &&
-             paid.merchant_id != account->second.merchant_id)
+    else if (!account.merchant_id.empty() && paid.merchant_id != account.merchant_id)
       problem = "merchant " + paid.merchant_id + " is not ours";
-    else if (!account->second.app_id.empty() && !paid.app_id.empty() &&
-             paid.app_id != account->second.app_id)
+    else if (!account.app_id.empty() && !paid.app_id.empty() && paid.app_id != account.app_id)
       problem = "app " + paid.app_id + " is not ours";
     if (!problem.empty()) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
-                                 amount, problem);
+                                 amount, how + problem);
       store::set_order_attention(unit, order->id, "支付通知不符 / payment mismatch: " + problem);
+      settled = false;
       return;
     }
     if (payment->state == "paid") {
       store::record_notification(unit, provider_name, "duplicate", paid.out_trade_no, transaction,
-                                 amount, "");
+                                 amount, how);
       return;
     }
     store::mark_payment(unit, payment->id, "paid", transaction);
@@ -803,7 +808,7 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
       store::move_order_paid(unit, order->id, order->state, payment->amount_fen,
                              transaction.value_or(""));
       store::record_notification(unit, provider_name, "accepted", paid.out_trade_no, transaction,
-                                 amount, "");
+                                 amount, how);
       return;
     }
     store::add_order_paid(unit, order->id, payment->amount_fen);
@@ -840,11 +845,65 @@ NotificationAnswer OrderService::notify(const std::string& provider_name,
       paid_for_goods();
     }
     store::record_notification(unit, provider_name, verdict, paid.out_trade_no, transaction, amount,
-                               "order was " + order->state);
+                               how + "order was " + order->state);
   });
   // Outside the transaction: a crash before the answer leaves it for finish_refunds.
   if (auto_refund) drive_refund(*auto_refund);
-  return ok();
+  return settled;
+}
+
+OrderService::TradeAnswer OrderService::settle_by_query(const store::OrderPaymentRecord& payment) {
+  const auto account = providers_.find(payment.provider);
+  if (account == providers_.end() || !account->second.provider) return TradeAnswer::unknown;
+  payments::PaymentState state;
+  try {
+    state = account->second.provider->query(payment.out_trade_no);
+  } catch (const std::exception& e) {
+    spdlog::warn("asking {} about {} failed: {}", payment.provider, payment.out_trade_no, e.what());
+    return TradeAnswer::unknown;
+  }
+  if (state.state != payments::PaymentState::State::paid) return TradeAnswer::open;
+  // Its notification is late or lost: the answer pays the order as the notification would
+  // (same checks of amount and merchant; a notification that still comes is a duplicate).
+  if (state.out_trade_no.empty()) state.out_trade_no = payment.out_trade_no;
+  // Alipay's trade.query does not name the seller: the answer to our own signed question is
+  // about our own trade. A merchant it does name is checked like a notification's.
+  if (state.merchant_id.empty()) state.merchant_id = account->second.merchant_id;
+  spdlog::info("{} says {} is paid ({}): settled by query", payment.provider, payment.out_trade_no,
+               state.raw_state);
+  return settle_payment(payment.provider, account->second, state, "查询 / by query: ")
+             ? TradeAnswer::paid
+             : TradeAnswer::unknown;
+}
+
+bool OrderService::close_trade(const store::OrderPaymentRecord& payment) {
+  const auto account = providers_.find(payment.provider);
+  if (account == providers_.end() || !account->second.provider) return false;
+  try {
+    account->second.provider->close(payment.out_trade_no);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::warn("closing payment {} failed: {}", payment.out_trade_no, e.what());
+    return false;
+  }
+}
+
+Order OrderService::check_payment(const std::string& number, const std::string& token, bool staff) {
+  if (!domain::is_order_number(number) || (!staff && (token.empty() || token.size() > 100)))
+    throw no_such_order();
+  // At most one question to the provider per order every few seconds, however many pages (or
+  // processes) ask: the claim is a conditional update.
+  const auto started = database_.transact([&](store::UnitOfWork& unit) {
+    const auto order = store::find_order(unit, number);
+    if (!order || (!staff && order->token_hash != token_digest(token))) throw no_such_order();
+    std::optional<store::OrderPaymentRecord> ask;
+    if (order->state == "pending_payment" && order->payment && order->payment->state == "started" &&
+        store::claim_payment_check(unit, order->id, kPaymentCheckSeconds))
+      ask = order->payment;
+    return ask;
+  });
+  if (started) settle_by_query(*started);
+  return staff ? for_staff(number) : for_customer(number, token);
 }
 
 int OrderService::expire_due(int limit) {
@@ -852,6 +911,27 @@ int OrderService::expire_due(int limit) {
       [&](store::UnitOfWork& unit) { return store::due_to_expire(unit, limit); });
   int expired = 0;
   for (const auto id : due) {
+    // A trade still open at the provider is asked about first: a payment whose notification is
+    // late or lost pays the order instead of letting it expire, and an unpaid trade is closed
+    // before the order expires, so that nobody pays an expired order.
+    const auto started = database_.transact([&](store::UnitOfWork& unit) {
+      const auto order = store::find_order_by_id(unit, id, false);
+      std::optional<store::OrderPaymentRecord> open;
+      if (order && order->state == "pending_payment" && order->payment &&
+          order->payment->state == "started")
+        open = order->payment;
+      return open;
+    });
+    bool closed = false;
+    if (started) {
+      auto answer = settle_by_query(*started);
+      if (answer == TradeAnswer::open) {
+        closed = close_trade(*started);
+        // Refused because it was paid in between (ORDERPAID): asked once more.
+        if (!closed) answer = settle_by_query(*started);
+      }
+      if (answer == TradeAnswer::paid) continue;
+    }
     std::optional<store::OrderPaymentRecord> to_close;
     const bool moved = database_.transact([&](store::UnitOfWork& unit) {
       auto order = store::find_order_by_id(unit, id, true);
@@ -860,19 +940,15 @@ int OrderService::expire_due(int limit) {
       if (!store::move_order(unit, order->id, order->state, "expired", "sweep", std::nullopt, ""))
         return false;
       release_all(unit, *order);
-      if (order->payment && order->payment->state == "started") to_close = order->payment;
+      if (!closed && order->payment && order->payment->state == "started")
+        to_close = order->payment;
       return true;
     });
     if (!moved) continue;
     ++expired;
-    if (to_close) {
-      const auto found = providers_.find(to_close->provider);
-      if (found != providers_.end() && found->second.provider) try {
-          found->second.provider->close(to_close->out_trade_no);
-        } catch (const std::exception& e) {
-          spdlog::warn("closing expired payment {} failed: {}", to_close->out_trade_no, e.what());
-        }
-    }
+    // The provider could not be asked: closed now, best effort (a payment that still arrives
+    // is handled as a late one).
+    if (to_close) close_trade(*to_close);
   }
   return expired;
 }

@@ -434,6 +434,15 @@ void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::str
   statement.executeUpdate();
 }
 
+bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds) {
+  auto& statement = unit.statement(
+      "UPDATE orders SET payment_checked_at = UTC_TIMESTAMP(6) WHERE id = ? AND "
+      "(payment_checked_at IS NULL OR payment_checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND)");
+  statement.setInt64(1, order_id);
+  statement.setInt(2, seconds);
+  return statement.executeUpdate() == 1;
+}
+
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
   auto& statement = unit.statement(
       "SELECT id FROM orders WHERE state IN ('pending_payment', 'confirmed') "

@@ -337,6 +337,78 @@ TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) 
   EXPECT_EQ(code, 0) << report;
 }
 
+// A notification lost on the way: the customer taps 我已支付 and the provider is asked (at most
+// once every few seconds, whoever asks), and its answer pays the order as the notification
+// would have; a wrong token learns nothing and changes nothing.
+TEST_F(OrderPaymentOverHttp, ALostNotificationIsFoundWhenTheCustomerSaysTheyPaid) {
+  const auto [product, price] = piece_product(1);
+  const auto order = checkout(product, 1, price, "wechat");
+  const auto check = [&](const std::string& token) {
+    return station.call("POST", "/api/v1/orders/" + order.number + "/payment/check?token=" + token);
+  };
+  const auto queries = [&] { return station.simulated(order.number)["queries"].value("v3", 0); };
+  EXPECT_EQ(check(order.token).body["state"], "pending_payment") << "no payment asked for yet";
+  ASSERT_EQ(start_payment(order, "wechat_native").status, 200);
+
+  const auto unpaid = check(order.token);
+  ASSERT_EQ(unpaid.status, 200) << unpaid.raw;
+  EXPECT_EQ(unpaid.body["state"], "pending_payment");
+  EXPECT_EQ(queries(), 1) << "the provider was asked";
+  EXPECT_EQ(check(order.token).body["state"], "pending_payment");
+  EXPECT_EQ(queries(), 1) << "not again within 5 s";
+
+  const auto paid = station.simulator(
+      "POST", "/sim/pay",
+      {{"provider", "wechat"}, {"out_trade_no", order.number}, {"notify", false}});
+  ASSERT_EQ(paid.status, 200) << paid.raw;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(
+      station.call("GET", "/api/v1/orders/" + order.number + "?token=" + order.token).body["state"],
+      "pending_payment")
+      << "no notification came";
+  EXPECT_EQ(station.simulated(order.number)["notifications_sent"], 0);
+
+  EXPECT_EQ(check("not-the-token").status, 404);
+  EXPECT_EQ(station.call("POST", "/api/v1/orders/W20990101-1/payment/check?token=x").status, 404);
+  std::this_thread::sleep_for(5100ms);  // past the last question's 5 s
+  const auto found = check(order.token);
+  ASSERT_EQ(found.status, 200) << found.raw;
+  EXPECT_EQ(found.body["state"], "paid") << found.raw;
+  EXPECT_EQ(found.body["paid_fen"], order.total);
+  EXPECT_EQ(found.body["payment"]["state"], "paid");
+  EXPECT_EQ(found.body["pickup_code"].get<std::string>().size(), 6u);
+  EXPECT_EQ(queries(), 2);
+  EXPECT_EQ(check(order.token).body["state"], "paid") << "asked again: the order as it stands";
+  EXPECT_EQ(queries(), 2) << "a paid order is not asked about";
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+// The sweep asks before it expires: an order paid at the provider whose notification never came
+// is paid, not expired, and keeps its stock (Alipay here; WeChat is closed-then-expired above).
+TEST_F(OrderPaymentOverHttp, AnOrderPaidWithoutNotificationIsPaidByTheSweepNotExpired) {
+  const auto [product, price] = piece_product(1);
+  const auto before = available(product);
+  const auto order = checkout(product, 1, price, "alipay");
+  ASSERT_EQ(start_payment(order, "alipay_qr").status, 200);
+  const auto paid = station.simulator(
+      "POST", "/sim/pay",
+      {{"provider", "alipay"}, {"out_trade_no", order.number}, {"notify", false}});
+  ASSERT_EQ(paid.status, 200) << paid.raw;
+  station.sql(
+      "UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+      order.number + "'");
+  const auto seen = wait_for_state(order, "paid", 45s);
+  EXPECT_EQ(seen["paid_fen"], order.total);
+  EXPECT_EQ(seen["history"].back()["by"], "provider");
+  EXPECT_EQ(available(product), before - 1) << "still reserved for the customer";
+  const auto simulated = station.simulated(order.number);
+  EXPECT_EQ(simulated["state"], "TRADE_SUCCESS") << "not closed: " << simulated;
+  EXPECT_EQ(simulated["notifications_sent"], 0);
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
 // Counter 付款码 over HTTP: the real binary charges scanned codes at yizhan-paysim (WeChat v3
 // codepay, Alipay trade.pay), polls a payer typing the password, answers a declined code 402,
 // replays a retried key byte for byte, prints the transaction's tail and never logs the code.

@@ -75,8 +75,21 @@ class ScriptedGateway final : public payments::Transport {
     if (request.url.ends_with("/gateway.do")) return alipay(request);
     payments::HttpResponse response;
     response.status = 200;
+    const auto trade = request.url.find("/v3/pay/transactions/out-trade-no/");
     if (request.url.ends_with("/close")) {
       response.status = 204;
+    } else if (request.method == "GET" && trade != std::string::npos) {
+      // A query: the transaction scripted for the number, else ORDER_NOT_EXIST.
+      const auto start = trade + std::string_view("/v3/pay/transactions/out-trade-no/").size();
+      const auto number = request.url.substr(start, request.url.find('?', start) - start);
+      std::lock_guard lock(mutex_);
+      const auto found = trades_.find(number);
+      if (found == trades_.end()) {
+        response.status = 404;
+        response.body = R"({"code":"ORDER_NOT_EXIST","message":"订单不存在"})";
+      } else {
+        response.body = found->second.dump();
+      }
     } else if (request.url.ends_with("/v3/pay/transactions/native")) {
       response.body =
           json{{"code_url", "weixin://wxpay/bizpayurl?pr=" + payments::random_token(7)}}.dump();
@@ -115,6 +128,12 @@ class ScriptedGateway final : public payments::Transport {
     return static_cast<int>(std::count(alipay_methods_.begin(), alipay_methods_.end(), method));
   }
 
+  /// What a WeChat query about `number` answers from now on.
+  void script_trade(const std::string& number, const json& transaction) {
+    std::lock_guard lock(mutex_);
+    trades_[number] = transaction;
+  }
+
  private:
   payments::HttpResponse alipay(const payments::HttpRequest& request) {
     std::map<std::string, std::string> fields;
@@ -145,6 +164,7 @@ class ScriptedGateway final : public payments::Transport {
   }
 
   std::mutex mutex_;
+  std::map<std::string, json> trades_;  ///< what a WeChat query answers, by order number
   std::vector<std::string> seen_;
   std::vector<std::string> alipay_methods_;
 };
@@ -169,23 +189,28 @@ struct Delivered {
   std::string body;
 };
 
+/// The transaction a notification carries, and a query answers.
+json wechat_transaction(const WechatNotice& n, Clock::time_point at) {
+  return {{"appid", n.appid},
+          {"mchid", n.mchid},
+          {"out_trade_no", n.number},
+          {"transaction_id", n.transaction_id},
+          {"trade_type", "NATIVE"},
+          {"trade_state", n.trade_state},
+          {"trade_state_desc", "支付成功"},
+          {"bank_type", "OTHERS"},
+          {"success_time", payments::wechat::rfc3339_beijing(at)},
+          {"payer", {{"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}},
+          {"amount",
+           {{"total", n.total},
+            {"payer_total", n.total},
+            {"currency", "CNY"},
+            {"payer_currency", "CNY"}}}};
+}
+
 Delivered wechat_notice(const WechatNotice& n) {
   const auto at = Clock::now() - n.age;
-  const json transaction = {{"appid", n.appid},
-                            {"mchid", n.mchid},
-                            {"out_trade_no", n.number},
-                            {"transaction_id", n.transaction_id},
-                            {"trade_type", "NATIVE"},
-                            {"trade_state", n.trade_state},
-                            {"trade_state_desc", "支付成功"},
-                            {"bank_type", "OTHERS"},
-                            {"success_time", payments::wechat::rfc3339_beijing(at)},
-                            {"payer", {{"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}},
-                            {"amount",
-                             {{"total", n.total},
-                              {"payer_total", n.total},
-                              {"currency", "CNY"},
-                              {"payer_currency", "CNY"}}}};
+  const json transaction = wechat_transaction(n, at);
   Delivered out;
   out.body = payments::wechat::seal_notification("EV-2018022511223320873", "TRANSACTION.SUCCESS",
                                                  "支付成功", "transaction", transaction.dump(),
@@ -556,6 +581,94 @@ TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid
             200);
   EXPECT_EQ(verdicts("W20261202-999999"), "mismatch");
   EXPECT_EQ(money(), books);
+  expect_books_agree();
+}
+
+// A notification that never came: the sweep asks WeChat before it expires the order. Paid to us,
+// the answer pays the order as the notification would (one journal entry, the reservation kept,
+// a notification that still comes a duplicate); paid to another merchant, it is recorded and
+// flagged, never paid, and the order expires; not paid, the trade is closed, then the order
+// expires. The customer's 我已支付 asks too, at most once every 5 s.
+TEST_F(PaymentNotifyTest, TheSweepAsksTheProviderBeforeItExpiresAnOrder) {
+  const auto p = product("Q1", 1200, 10);
+  const auto paid = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto stranger = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native");
+  const auto unpaid = order({{{"product_id", p}, {"quantity", 3}}}, "wechat", "wechat_native");
+  gateway->script_trade(paid.number,
+                        wechat_transaction({.number = paid.number, .total = 1200}, Clock::now()));
+  gateway->script_trade(stranger.number,
+                        wechat_transaction({.number = stranger.number,
+                                            .total = 2400,
+                                            .mchid = "1230000109",
+                                            .transaction_id = "4200002026120299999999999999"},
+                                           Clock::now()));
+  auto open = wechat_transaction({.number = unpaid.number, .total = 3600}, Clock::now());
+  open["trade_state"] = "NOTPAY";
+  open.erase("transaction_id");
+  gateway->script_trade(unpaid.number, open);
+  EXPECT_EQ(reserved(p), 6);
+  const auto entries = scalar("SELECT COUNT(*) FROM journal_entries");
+
+  scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND");
+  EXPECT_EQ(orders->expire_due(), 2) << "the paid one is paid instead";
+  const auto kept = staff_view(paid.number);
+  EXPECT_EQ(kept["state"], "paid");
+  EXPECT_EQ(kept["paid_fen"], 1200);
+  EXPECT_EQ(kept["payment"]["state"], "paid");
+  EXPECT_EQ(verdicts(paid.number), "accepted");
+  EXPECT_NE(
+      text("SELECT reason FROM payment_notifications WHERE out_trade_no = '" + paid.number + "'")
+          .find("query"),
+      std::string::npos);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries + 1);
+
+  const auto flagged = staff_view(stranger.number);
+  EXPECT_EQ(flagged["state"], "expired");
+  EXPECT_EQ(flagged["paid_fen"], 0);
+  EXPECT_NE(flagged.value("attention", "").find("mismatch"), std::string::npos) << flagged;
+  EXPECT_EQ(verdicts(stranger.number), "mismatch");
+  EXPECT_EQ(staff_view(unpaid.number)["state"], "expired");
+  EXPECT_EQ(gateway->count("/out-trade-no/" + unpaid.number + "/close"), 1)
+      << "closed before it expired, and once";
+  EXPECT_EQ(reserved(p), 1) << "the paid order keeps its piece; the others' are free";
+
+  // The notification that still comes is a duplicate: nothing more.
+  const auto books = footprint();
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = paid.number, .total = 1200})).status, 200);
+  EXPECT_EQ(verdicts(paid.number), "accepted,duplicate");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries + 1);
+  EXPECT_EQ(reserved(p), 1);
+
+  // 我已支付: a customer's check of an order awaiting payment asks once per 5 s.
+  const auto waiting = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto asked = [&] {
+    return gateway->count("/out-trade-no/" + waiting.number + "?mchid=" + kMchId);
+  };
+  const auto check = [&](const std::string& token, const std::string& as = "") {
+    return api.call("POST",
+                    "/api/v1/orders/" + waiting.number + "/payment/check" +
+                        (token.empty() ? "" : "?token=" + token),
+                    as);
+  };
+  EXPECT_EQ(check(waiting.token).body["state"], "pending_payment");
+  EXPECT_EQ(asked(), 1);
+  EXPECT_EQ(check("", "admin").body["state"], "pending_payment");
+  EXPECT_EQ(asked(), 1) << "not again within 5 s, whoever asks";
+  EXPECT_EQ(check("wrong").status, 404);
+  EXPECT_EQ(check("").status, 404) << "no token, no staff: no order";
+  gateway->script_trade(waiting.number, wechat_transaction({.number = waiting.number,
+                                                            .total = 1200,
+                                                            .transaction_id = "42000020261202"
+                                                                              "88888888888888"},
+                                                           Clock::now()));
+  scalar(
+      "UPDATE orders SET payment_checked_at = UTC_TIMESTAMP(6) - INTERVAL 6 SECOND WHERE "
+      "number = '" +
+      waiting.number + "'");
+  const auto found = check("", "cashier1");
+  EXPECT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.body["state"], "paid") << found.body;
+  EXPECT_EQ(asked(), 2);
   expect_books_agree();
 }
 

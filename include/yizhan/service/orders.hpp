@@ -24,10 +24,12 @@ class Database;
 class UnitOfWork;
 struct OrderRecord;
 struct OrderRefundRecord;
+struct OrderPaymentRecord;
 }  // namespace yizhan::store
 namespace yizhan::payments {
 class Provider;
 enum class Channel;
+struct PaymentState;
 }  // namespace yizhan::payments
 
 namespace yizhan::service {
@@ -239,8 +241,17 @@ class OrderService {
                             const std::map<std::string, std::string>& headers,
                             const std::string& body);
 
+  /// The customer (token) or the staff ask whether an unpaid order's trade was paid after all
+  /// (its notification late or lost): the provider is asked, at most once per order every
+  /// kPaymentCheckSeconds, and a payment it confirms pays the order as its notification would.
+  /// Returns the order as for_customer / for_staff do.
+  Order check_payment(const std::string& number, const std::string& token, bool staff);
+  static constexpr int kPaymentCheckSeconds = 5;
+
   /// Expires due orders (unpaid past their time, cash on pickup not collected): each its own
-  /// conditional update, so several processes may sweep at once. Returns how many expired.
+  /// conditional update, so several processes may sweep at once. A trade still open at the
+  /// provider is asked about first (paid: the order is paid instead) and closed before its order
+  /// expires. Returns how many expired.
   int expire_due(int limit = 100);
 
   /// Staff refund part or all of a paid order, through the provider it was paid with or in
@@ -260,6 +271,18 @@ class OrderService {
   int finish_refunds(int limit = 50, int idle_seconds = 30);
 
  private:
+  /// What asking the provider about a trade came to.
+  enum class TradeAnswer { paid, open, unknown };
+  /// A verified payment (notification or query answer) applied to its order in one
+  /// transaction: paid once, checked for amount and merchant (a mismatch is recorded and
+  /// flagged), a late one restored or refunded. `how` prefixes the recorded reason. False when
+  /// it did not pay anything (not paid, no such payment, mismatch).
+  bool settle_payment(const std::string& provider_name, const PaymentAccount& account,
+                      const payments::PaymentState& paid, const std::string& how);
+  /// Queries the provider about `payment`'s trade and settles it when paid.
+  TradeAnswer settle_by_query(const store::OrderPaymentRecord& payment);
+  /// Closes `payment`'s trade at its provider; false (logged) when that failed.
+  bool close_trade(const store::OrderPaymentRecord& payment);
   /// Records a refund (processing; a cash one succeeds at once) of the locked `order`; its id.
   std::int64_t open_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
                            const OrderRefundRequest& request, const std::string& origin,

@@ -148,6 +148,9 @@ void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::stri
 void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
 void add_order_refunded(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
 void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& attention);
+/// Claims the right to ask the provider about the order's trade now: true (and the time
+/// recorded) unless it was asked within the last `seconds`.
+bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds);
 /// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
 

@@ -582,6 +582,28 @@ test('the cash taken for a cash-on-pickup order is in the drawer the shift repor
     assert.equal(cashShift.report.expected_cash_fen, cashShift.float_fen + cashShift.order_fen);
   });
 
+test('a notification lost on the way: the page stays unpaid until the customer taps 我已支付, then the server asks WeChat and the order is paid',
+  { skip: noSimulator }, async () => {
+    const { context, page, problems } = await newPage();
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '微信支付');
+    const number = new URL(orderUrl).searchParams.get('no');
+    await page.locator('#pay-redirect').waitFor();
+    // Paid at WeChat (the simulator), whose notification never reaches the station.
+    const paid = await context.request.post(`${paysim}/sim/pay`, {
+      data: { provider: 'wechat', out_trade_no: number, notify: false },
+    });
+    assert.equal(paid.status(), 200);
+    await page.waitForTimeout(3500);  // a poll of the page's own: still unpaid
+    await page.locator('#order-state', { hasText: '待支付' }).waitFor();
+    const check = page.getByRole('button', { name: '我已支付' });
+    await check.click();
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 10000 });
+    assert.match(await page.locator('#pickup-code').textContent(), /^\d{6}$/);
+    await page.screenshot({ path: `${artifacts}/orders-live-checked.png`, fullPage: true });
+    assert.deepEqual(problems, []);
+  });
+
 test('Alipay on a phone: the wap page on the simulator, paid, and its 返回商户 link (order number, no token) opens the paid order',
   { skip: noSimulator }, async () => {
     const { page, problems } = await newPage();

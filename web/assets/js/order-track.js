@@ -204,8 +204,30 @@ function drawPayment(o) {
     parts.push(element('a', { className: 'primary big-button pay-button', text: t('pay.open', { provider }), attributes: { href: payment.qr_content, id: 'pay-redirect' } }));
   }
   parts.push(element('p', { className: 'hint', text: t('pay.after') }));
+  const check = element('button', { className: 'secondary big-button', text: t('pay.check'), attributes: { type: 'button', id: 'pay-check' } });
+  check.addEventListener('click', () => checkPayment(check));
+  parts.push(check, element('p', { className: 'hint', attributes: { id: 'pay-check-result', role: 'status' } }));
   box.replaceChildren(...parts);
   drawCountdown($('#pay-countdown'), o.expires_at);
+}
+
+/**
+ * 我已支付: the server asks the provider about the payment (its notification may be late or
+ * lost; the server asks at most once every 5 s per order). The button rests for 5 s after.
+ */
+async function checkPayment(button) {
+  if (button) button.disabled = true;
+  try {
+    const answer = await api(orderPath('/payment/check'), { method: 'POST' });
+    draw(answer);
+    const result = $('#pay-check-result');
+    if (result && awaitsOnlinePayment(answer)) result.textContent = t('pay.check_pending');
+    showMessage('');
+  } catch (error) {
+    showMessage(errorText(error));
+  } finally {
+    if (button) setTimeout(() => { button.disabled = false; }, 5000);
+  }
 }
 
 function drawPickup(o) {
@@ -331,5 +353,8 @@ if (!number || !token) {
     config = answer;
     if (order) drawPickup(order);
   }).catch(() => {});
-  load();
+  // Back from Alipay's page (its return_url names out_trade_no): the payer has just paid, and
+  // the server is asked to check rather than wait for the notification.
+  if (params.has('out_trade_no')) checkPayment(null).then(() => (order ? schedule() : load()));
+  else load();
 }
