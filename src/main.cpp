@@ -192,6 +192,11 @@ int serve(const yizhan::Config& config) {
     if (const int expired = application.orders.expire_due(); expired > 0)
       spdlog::info("expired {} orders", expired);
   });
+  // Trades of expired or cancelled orders never confirmed closed are asked about again.
+  sweep.add("settle unconfirmed trades", [&application] {
+    if (const int settled = application.orders.settle_unsettled(); settled > 0)
+      spdlog::info("settled {} unconfirmed trades of expired or cancelled orders", settled);
+  });
   // Provider refunds whose answer never came are asked about again (same out_refund_no).
   sweep.add("finish processing refunds", [&application] {
     if (const int finished = application.orders.finish_refunds(); finished > 0)

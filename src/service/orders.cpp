@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/catalog.hpp"
@@ -479,12 +480,16 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
   });
   for (const auto id : to_drive)
     drive_refund(id);
-  // An unpaid provider order is closed so it can no longer be paid (best effort: a payment
-  // that still arrives is handled as a late one).
+  // An unpaid provider order is closed so it can no longer be paid. When that fails (or it was
+  // paid just before), its payment stays `started` and settle_unsettled asks about it later: a
+  // payment found is handled as a late one.
   if (to_close) {
     const auto found = providers_.find(to_close->provider);
     if (found != providers_.end() && found->second.provider) try {
         found->second.provider->close(to_close->out_trade_no);
+        database_.transact([&](store::UnitOfWork& unit) {
+          store::close_order_payments(unit, to_close->order_id);
+        });
       } catch (const std::exception& e) {
         spdlog::warn("closing payment {} failed: {}", to_close->out_trade_no, e.what());
       }
@@ -854,17 +859,31 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
 
 OrderService::TradeAnswer OrderService::settle_by_query(const store::OrderPaymentRecord& payment) {
   const auto account = providers_.find(payment.provider);
-  if (account == providers_.end() || !account->second.provider) return TradeAnswer::unknown;
+  if (account == providers_.end() || !account->second.provider) return TradeAnswer::unanswered;
   payments::PaymentState state;
   try {
     state = account->second.provider->query(payment.out_trade_no);
   } catch (const std::exception& e) {
     spdlog::warn("asking {} about {} failed: {}", payment.provider, payment.out_trade_no, e.what());
-    return TradeAnswer::unknown;
+    return TradeAnswer::unanswered;
   }
-  if (state.state != payments::PaymentState::State::paid) return TradeAnswer::open;
+  using State = payments::PaymentState::State;
+  switch (state.state) {
+    case State::not_paid:
+    case State::paying: return TradeAnswer::open;
+    case State::closed:
+    case State::failed: return TradeAnswer::closed;
+    case State::refunded:
+      // Paid and given back at the provider, never booked here: nothing to book, nothing to
+      // close; the log says so.
+      spdlog::warn("{} says {} was refunded ({}), though it was never booked as paid",
+                   payment.provider, payment.out_trade_no, state.raw_state);
+      return TradeAnswer::closed;
+    case State::paid: break;
+  }
   // Its notification is late or lost: the answer pays the order as the notification would
-  // (same checks of amount and merchant; a notification that still comes is a duplicate).
+  // (same checks of amount and merchant; a notification that still comes is a duplicate; an
+  // expired or cancelled order is restored, or its money sent back).
   if (state.out_trade_no.empty()) state.out_trade_no = payment.out_trade_no;
   // Alipay's trade.query does not name the seller: the answer to our own signed question is
   // about our own trade. A merchant it does name is checked like a notification's.
@@ -873,31 +892,40 @@ OrderService::TradeAnswer OrderService::settle_by_query(const store::OrderPaymen
                state.raw_state);
   return settle_payment(payment.provider, account->second, state, "查询 / by query: ")
              ? TradeAnswer::paid
-             : TradeAnswer::unknown;
+             : TradeAnswer::flagged;
 }
 
-bool OrderService::close_trade(const store::OrderPaymentRecord& payment) {
+OrderService::TradeAnswer OrderService::resolve_trade(const store::OrderPaymentRecord& payment) {
+  const auto answer = settle_by_query(payment);
+  if (answer != TradeAnswer::open) return answer;
   const auto account = providers_.find(payment.provider);
-  if (account == providers_.end() || !account->second.provider) return false;
   try {
     account->second.provider->close(payment.out_trade_no);
-    return true;
+    return TradeAnswer::closed;
+  } catch (const payments::ProviderError& e) {
+    if (e.provider_code == "ORDER_CLOSED") return TradeAnswer::closed;  // closed by someone else
+    spdlog::warn("closing payment {} failed: {}", payment.out_trade_no, e.what());
   } catch (const std::exception& e) {
     spdlog::warn("closing payment {} failed: {}", payment.out_trade_no, e.what());
-    return false;
   }
+  // Refused because it was paid in between (ORDERPAID), or closed by another process: asked
+  // once more. Still open (the close did not get through) is left for the next sweep.
+  return settle_by_query(payment);
 }
 
 Order OrderService::check_payment(const std::string& number, const std::string& token, bool staff) {
   if (!domain::is_order_number(number) || (!staff && (token.empty() || token.size() > 100)))
     throw no_such_order();
   // At most one question to the provider per order every few seconds, however many pages (or
-  // processes) ask: the claim is a conditional update.
+  // processes) ask: the claim is a conditional update. An expired or cancelled order whose
+  // trade was never confirmed closed is asked about too: a payment found pays it late.
   const auto started = database_.transact([&](store::UnitOfWork& unit) {
     const auto order = store::find_order(unit, number);
     if (!order || (!staff && order->token_hash != token_digest(token))) throw no_such_order();
     std::optional<store::OrderPaymentRecord> ask;
-    if (order->state == "pending_payment" && order->payment && order->payment->state == "started" &&
+    const bool unsettled = order->state == "pending_payment" || order->state == "expired" ||
+                           order->state == "cancelled";
+    if (unsettled && order->payment && order->payment->state == "started" &&
         store::claim_payment_check(unit, order->id, kPaymentCheckSeconds))
       ask = order->payment;
     return ask;
@@ -906,14 +934,47 @@ Order OrderService::check_payment(const std::string& number, const std::string& 
   return staff ? for_staff(number) : for_customer(number, token);
 }
 
+int OrderService::settle_unsettled(int limit) {
+  const auto ids = database_.transact([&](store::UnitOfWork& unit) {
+    return store::orders_with_unsettled_payments(unit, kUnsettledDays, limit);
+  });
+  int settled = 0;
+  std::set<std::string> unanswered;  // providers that did not answer in this pass
+  for (const auto id : ids) {
+    const auto started = database_.transact([&](store::UnitOfWork& unit) {
+      const auto order = store::find_order_by_id(unit, id, false);
+      std::optional<store::OrderPaymentRecord> open;
+      if (order && (order->state == "expired" || order->state == "cancelled") && order->payment &&
+          order->payment->state == "started")
+        open = order->payment;
+      return open;
+    });
+    if (!started || unanswered.contains(started->provider)) continue;
+    switch (resolve_trade(*started)) {
+      case TradeAnswer::paid: ++settled; break;
+      case TradeAnswer::closed:
+      case TradeAnswer::flagged:  // recorded and flagged for the staff: not asked again
+        database_.transact([&](store::UnitOfWork& unit) { store::close_order_payments(unit, id); });
+        ++settled;
+        break;
+      case TradeAnswer::unanswered: unanswered.insert(started->provider); break;
+      case TradeAnswer::open: break;
+    }
+  }
+  return settled;
+}
+
 int OrderService::expire_due(int limit) {
   const auto due = database_.transact(
       [&](store::UnitOfWork& unit) { return store::due_to_expire(unit, limit); });
   int expired = 0;
+  std::set<std::string> unanswered;  // providers that did not answer in this pass
   for (const auto id : due) {
     // A trade still open at the provider is asked about first: a payment whose notification is
     // late or lost pays the order instead of letting it expire, and an unpaid trade is closed
-    // before the order expires, so that nobody pays an expired order.
+    // before the order expires, so that nobody pays an expired order. A provider that does not
+    // answer is not asked again in this pass: its orders expire with their trades unsettled,
+    // for settle_unsettled to ask about later.
     const auto started = database_.transact([&](store::UnitOfWork& unit) {
       const auto order = store::find_order_by_id(unit, id, false);
       std::optional<store::OrderPaymentRecord> open;
@@ -923,16 +984,12 @@ int OrderService::expire_due(int limit) {
       return open;
     });
     bool closed = false;
-    if (started) {
-      auto answer = settle_by_query(*started);
-      if (answer == TradeAnswer::open) {
-        closed = close_trade(*started);
-        // Refused because it was paid in between (ORDERPAID): asked once more.
-        if (!closed) answer = settle_by_query(*started);
-      }
+    if (started && !unanswered.contains(started->provider)) {
+      const auto answer = resolve_trade(*started);
       if (answer == TradeAnswer::paid) continue;
+      if (answer == TradeAnswer::unanswered) unanswered.insert(started->provider);
+      closed = answer == TradeAnswer::closed || answer == TradeAnswer::flagged;
     }
-    std::optional<store::OrderPaymentRecord> to_close;
     const bool moved = database_.transact([&](store::UnitOfWork& unit) {
       auto order = store::find_order_by_id(unit, id, true);
       if (!order || (order->state != "pending_payment" && order->state != "confirmed"))
@@ -940,15 +997,10 @@ int OrderService::expire_due(int limit) {
       if (!store::move_order(unit, order->id, order->state, "expired", "sweep", std::nullopt, ""))
         return false;
       release_all(unit, *order);
-      if (!closed && order->payment && order->payment->state == "started")
-        to_close = order->payment;
+      if (closed) store::close_order_payments(unit, order->id);
       return true;
     });
-    if (!moved) continue;
-    ++expired;
-    // The provider could not be asked: closed now, best effort (a payment that still arrives
-    // is handled as a late one).
-    if (to_close) close_trade(*to_close);
+    if (moved) ++expired;
   }
   return expired;
 }

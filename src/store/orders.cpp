@@ -443,6 +443,27 @@ bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds) {
   return statement.executeUpdate() == 1;
 }
 
+void close_order_payments(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET state = 'closed' WHERE order_id = ? AND state = 'started'");
+  statement.setInt64(1, order_id);
+  statement.executeUpdate();
+}
+
+std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit) {
+  auto& statement = unit.statement(
+      "SELECT DISTINCT o.id FROM order_payments p JOIN orders o ON o.id = p.order_id "
+      "WHERE p.state = 'started' AND o.state IN ('expired', 'cancelled') "
+      "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY ORDER BY o.id LIMIT ?");
+  statement.setInt(1, days);
+  statement.setInt(2, limit);
+  Rows rows(statement.executeQuery());
+  std::vector<std::int64_t> ids;
+  while (rows->next())
+    ids.push_back(rows->getInt64(1));
+  return ids;
+}
+
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
   auto& statement = unit.statement(
       "SELECT id FROM orders WHERE state IN ('pending_payment', 'confirmed') "

@@ -9,7 +9,9 @@
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 
+#include <deque>
 #include <mutex>
+#include <set>
 
 #include "support/api_client.hpp"
 #include "yizhan/payments/alipay_protocol.hpp"
@@ -75,20 +77,36 @@ class ScriptedGateway final : public payments::Transport {
     if (request.url.ends_with("/gateway.do")) return alipay(request);
     payments::HttpResponse response;
     response.status = 200;
+    // The order number of a query (…/out-trade-no/{no}?mchid=…) or close (…/{no}/close).
     const auto trade = request.url.find("/v3/pay/transactions/out-trade-no/");
-    if (request.url.ends_with("/close")) {
-      response.status = 204;
-    } else if (request.method == "GET" && trade != std::string::npos) {
-      // A query: the transaction scripted for the number, else ORDER_NOT_EXIST.
+    std::string number;
+    if (trade != std::string::npos) {
       const auto start = trade + std::string_view("/v3/pay/transactions/out-trade-no/").size();
-      const auto number = request.url.substr(start, request.url.find('?', start) - start);
+      number = request.url.substr(start, request.url.find_first_of("?/", start) - start);
       std::lock_guard lock(mutex_);
-      const auto found = trades_.find(number);
-      if (found == trades_.end()) {
+      if (unreachable_.contains(number))
+        throw payments::ProviderError(payments::ProviderError::Kind::unreachable, "timed out");
+    }
+    if (request.url.ends_with("/close")) {
+      if (on_close) on_close(number);
+      std::lock_guard lock(mutex_);
+      if (refuse_close_.contains(number)) {
+        response.status = 400;
+        response.body = R"({"code":"ORDERPAID","message":"订单已支付"})";
+      } else {
+        response.status = 204;
+      }
+    } else if (request.method == "GET" && !number.empty()) {
+      // A query: the transactions scripted for the number in turn (the last one stays), else
+      // ORDER_NOT_EXIST.
+      std::lock_guard lock(mutex_);
+      auto& answers = trades_[number];
+      if (answers.empty()) {
         response.status = 404;
         response.body = R"({"code":"ORDER_NOT_EXIST","message":"订单不存在"})";
       } else {
-        response.body = found->second.dump();
+        response.body = answers.front().dump();
+        if (answers.size() > 1) answers.pop_front();
       }
     } else if (request.url.ends_with("/v3/pay/transactions/native")) {
       response.body =
@@ -128,11 +146,28 @@ class ScriptedGateway final : public payments::Transport {
     return static_cast<int>(std::count(alipay_methods_.begin(), alipay_methods_.end(), method));
   }
 
-  /// What a WeChat query about `number` answers from now on.
-  void script_trade(const std::string& number, const json& transaction) {
+  /// What WeChat queries about `number` answer: each scripted answer once, in turn, and the
+  /// last one from then on. `replace` forgets the answers scripted before.
+  void script_trade(const std::string& number, const json& transaction, bool replace = true) {
     std::lock_guard lock(mutex_);
-    trades_[number] = transaction;
+    if (replace) trades_[number].clear();
+    trades_[number].push_back(transaction);
   }
+  /// WeChat refuses to close `number`'s trade: ORDERPAID.
+  void refuse_close(const std::string& number) {
+    std::lock_guard lock(mutex_);
+    refuse_close_.insert(number);
+  }
+  /// Queries and closes of `number` time out (or answer again).
+  void set_unreachable(const std::string& number, bool unreachable) {
+    std::lock_guard lock(mutex_);
+    if (unreachable)
+      unreachable_.insert(number);
+    else
+      unreachable_.erase(number);
+  }
+  /// Called with the order number of each close, before it is answered.
+  std::function<void(const std::string&)> on_close;
 
  private:
   payments::HttpResponse alipay(const payments::HttpRequest& request) {
@@ -157,6 +192,11 @@ class ScriptedGateway final : public payments::Transport {
       node["fund_change"] = "Y";
       node["refund_fee"] = biz["refund_amount"];
     }
+    if (method == "alipay.trade.query")  // a precreated code nobody scanned: no trade yet
+      node = {{"code", "40004"},
+              {"msg", "Business Failed"},
+              {"sub_code", "ACQ.TRADE_NOT_EXIST"},
+              {"sub_msg", "交易不存在"}};
     payments::HttpResponse response;
     response.status = 200;
     response.body = payments::alipay::signed_answer(keys().alipay, method, node.dump());
@@ -164,7 +204,8 @@ class ScriptedGateway final : public payments::Transport {
   }
 
   std::mutex mutex_;
-  std::map<std::string, json> trades_;  ///< what a WeChat query answers, by order number
+  std::map<std::string, std::deque<json>> trades_;  ///< what WeChat queries answer, by number
+  std::set<std::string> refuse_close_, unreachable_;
   std::vector<std::string> seen_;
   std::vector<std::string> alipay_methods_;
 };
@@ -609,8 +650,19 @@ TEST_F(PaymentNotifyTest, TheSweepAsksTheProviderBeforeItExpiresAnOrder) {
   EXPECT_EQ(reserved(p), 6);
   const auto entries = scalar("SELECT COUNT(*) FROM journal_entries");
 
+  std::map<std::string, std::string> state_at_close;
+  gateway->on_close = [&](const std::string& number) {
+    state_at_close[number] = staff_view(number)["state"];
+  };
   scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND");
   EXPECT_EQ(orders->expire_due(), 2) << "the paid one is paid instead";
+  EXPECT_EQ(state_at_close[unpaid.number], "pending_payment") << "closed before it expired";
+  const auto payment_state = [&](const std::string& number) {
+    return text("SELECT GROUP_CONCAT(state) FROM order_payments WHERE out_trade_no = '" + number +
+                "'");
+  };
+  EXPECT_EQ(payment_state(unpaid.number), "closed");
+  EXPECT_EQ(payment_state(stranger.number), "closed") << "flagged for the staff: not asked again";
   const auto kept = staff_view(paid.number);
   EXPECT_EQ(kept["state"], "paid");
   EXPECT_EQ(kept["paid_fen"], 1200);
@@ -669,6 +721,86 @@ TEST_F(PaymentNotifyTest, TheSweepAsksTheProviderBeforeItExpiresAnOrder) {
   EXPECT_EQ(found.status, 200) << found.body;
   EXPECT_EQ(found.body["state"], "paid") << found.body;
   EXPECT_EQ(asked(), 2);
+  expect_books_agree();
+}
+
+// The sweep's harder cases. A close refused because the trade was paid in between (ORDERPAID) is
+// asked once more and the order paid. A provider that does not answer is asked once per pass:
+// its orders expire with their trades unsettled, and once it answers again, the next pass pays a
+// late payment (the order restored while its stock is there) and closes an unpaid trade, and
+// 我已支付 on such an expired order asks too.
+TEST_F(PaymentNotifyTest, TheSweepSettlesRacesAndOutagesLater) {
+  const auto p = product("Q2", 1000, 10);
+  const auto raced = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  auto notpay = [](const std::string& number, std::int64_t total) {
+    auto t = wechat_transaction({.number = number, .total = total}, Clock::now());
+    t["trade_state"] = "NOTPAY";
+    t.erase("transaction_id");
+    return t;
+  };
+  gateway->script_trade(raced.number, notpay(raced.number, 1000));
+  gateway->script_trade(raced.number,
+                        wechat_transaction({.number = raced.number, .total = 1000}, Clock::now()),
+                        false);
+  gateway->refuse_close(raced.number);
+  scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND");
+  EXPECT_EQ(orders->expire_due(), 0);
+  EXPECT_EQ(staff_view(raced.number)["state"], "paid") << "paid between the query and the close";
+  EXPECT_EQ(gateway->count("/out-trade-no/" + raced.number + "/close"), 1);
+  EXPECT_EQ(verdicts(raced.number), "accepted");
+
+  const auto late = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native");
+  const auto unpaid = order({{{"product_id", p}, {"quantity", 3}}}, "wechat", "wechat_native");
+  const auto tapped = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  for (const auto* o : {&late, &unpaid, &tapped})
+    gateway->set_unreachable(o->number, true);
+  const auto requests = [&](const std::string& number) {
+    return gateway->count("/out-trade-no/" + number + "?mchid=" + kMchId) +
+           gateway->count("/out-trade-no/" + number + "/close");
+  };
+  scalar(
+      "UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE state = "
+      "'pending_payment'");
+  EXPECT_EQ(orders->expire_due(), 3) << "they expire without an answer";
+  EXPECT_EQ(requests(late.number) + requests(unpaid.number) + requests(tapped.number), 1)
+      << "one question to a provider that does not answer, then none in that pass";
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(DISTINCT state) FROM order_payments WHERE out_trade_no IN "
+                 "('" +
+                 late.number + "', '" + unpaid.number + "', '" + tapped.number + "')"),
+            "started")
+      << "nobody knows yet";
+  EXPECT_EQ(reserved(p), 1) << "only the raced order's piece";
+  EXPECT_EQ(orders->settle_unsettled(), 0) << "still not answering";
+
+  for (const auto* o : {&late, &unpaid, &tapped})
+    gateway->set_unreachable(o->number, false);
+  gateway->script_trade(late.number,
+                        wechat_transaction({.number = late.number, .total = 2000}, Clock::now()));
+  gateway->script_trade(unpaid.number, notpay(unpaid.number, 3000));
+  gateway->script_trade(tapped.number,
+                        wechat_transaction({.number = tapped.number, .total = 1000}, Clock::now()));
+  // 我已支付 on an expired order: asked, and paid late.
+  const auto checked =
+      api.call("POST", "/api/v1/orders/" + tapped.number + "/payment/check?token=" + tapped.token);
+  EXPECT_EQ(checked.status, 200) << checked.body;
+  EXPECT_EQ(checked.body["state"], "paid") << checked.body;
+
+  EXPECT_EQ(orders->settle_unsettled(), 2);
+  const auto restored = staff_view(late.number);
+  EXPECT_EQ(restored["state"], "paid");
+  EXPECT_EQ(restored["paid_fen"], 2000);
+  EXPECT_NE(restored.value("attention", "").find("paid after expiry"), std::string::npos)
+      << restored;
+  EXPECT_EQ(verdicts(late.number), "late");
+  EXPECT_EQ(staff_view(unpaid.number)["state"], "expired");
+  EXPECT_EQ(gateway->count("/out-trade-no/" + unpaid.number + "/close"), 1);
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(state) FROM order_payments WHERE out_trade_no = '" +
+                 unpaid.number + "'"),
+            "closed");
+  EXPECT_EQ(reserved(p), 4) << "raced 1 + late 2 + tapped 1, restored with their stock";
+  const auto asked = requests(late.number) + requests(unpaid.number);
+  EXPECT_EQ(orders->settle_unsettled(), 0) << "nothing left to ask about";
+  EXPECT_EQ(requests(late.number) + requests(unpaid.number), asked);
   expect_books_agree();
 }
 

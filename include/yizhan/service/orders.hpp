@@ -248,6 +248,13 @@ class OrderService {
   Order check_payment(const std::string& number, const std::string& token, bool staff);
   static constexpr int kPaymentCheckSeconds = 5;
 
+  /// Expired or cancelled orders whose trade was never confirmed closed (the provider did not
+  /// answer, or the close failed) are asked about again: paid late, the payment is settled
+  /// (the order restored, or its money sent back); unpaid, the trade is closed. Trades of
+  /// orders moved more than kUnsettledDays ago are left alone. Returns how many were settled.
+  int settle_unsettled(int limit = 20);
+  static constexpr int kUnsettledDays = 7;
+
   /// Expires due orders (unpaid past their time, cash on pickup not collected): each its own
   /// conditional update, so several processes may sweep at once. A trade still open at the
   /// provider is asked about first (paid: the order is paid instead) and closed before its order
@@ -271,8 +278,10 @@ class OrderService {
   int finish_refunds(int limit = 50, int idle_seconds = 30);
 
  private:
-  /// What asking the provider about a trade came to.
-  enum class TradeAnswer { paid, open, unknown };
+  /// What asking the provider about a trade came to: paid (and now settled here), open (not
+  /// paid, not closed), closed (or failed, or refunded there: nothing to book), flagged (paid,
+  /// but the amount or merchant did not match: recorded and flagged, never paid), unanswered.
+  enum class TradeAnswer { paid, open, closed, flagged, unanswered };
   /// A verified payment (notification or query answer) applied to its order in one
   /// transaction: paid once, checked for amount and merchant (a mismatch is recorded and
   /// flagged), a late one restored or refunded. `how` prefixes the recorded reason. False when
@@ -281,8 +290,9 @@ class OrderService {
                       const payments::PaymentState& paid, const std::string& how);
   /// Queries the provider about `payment`'s trade and settles it when paid.
   TradeAnswer settle_by_query(const store::OrderPaymentRecord& payment);
-  /// Closes `payment`'s trade at its provider; false (logged) when that failed.
-  bool close_trade(const store::OrderPaymentRecord& payment);
+  /// settle_by_query, and an open trade closed at the provider (asked once more when the close
+  /// is refused: paid in between). Open means the close did not get through.
+  TradeAnswer resolve_trade(const store::OrderPaymentRecord& payment);
   /// Records a refund (processing; a cash one succeeds at once) of the locked `order`; its id.
   std::int64_t open_refund(store::UnitOfWork& unit, const store::OrderRecord& order,
                            const OrderRefundRequest& request, const std::string& origin,

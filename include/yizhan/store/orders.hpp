@@ -151,6 +151,11 @@ void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::str
 /// Claims the right to ask the provider about the order's trade now: true (and the time
 /// recorded) unless it was asked within the last `seconds`.
 bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds);
+/// The order's trade is closed at its provider: its `started` payments become `closed`.
+void close_order_payments(UnitOfWork& unit, std::int64_t order_id);
+/// Expired or cancelled orders (moved within the last `days`) whose payment is still `started`:
+/// nobody knows yet whether it was paid. Oldest first.
+std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit);
 /// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
 
