@@ -153,7 +153,11 @@ struct Application {
         router(yizhan::api::build_router(
             {health, accounts, audit, catalog, &counter, &stock, &orders, &settlements,
              &village_reports, &reports},
-            {yizhan::http::metrics_endpoint(metrics, [this] { return pool_metrics(database); }),
+            {yizhan::http::metrics_endpoint(metrics,
+                                            [this] {
+                                              return pool_metrics(database) +
+                                                     maintenance.metrics() + sweep.metrics();
+                                            }),
              yizhan::http::media_endpoint(media)})) {}
 
   yizhan::store::Database database;
@@ -174,46 +178,38 @@ struct Application {
   yizhan::http::Metrics metrics;
   yizhan::http::StaticFiles media;
   yizhan::api::Router router;
+  // Last, so that their threads stop before anything they use is gone. Housekeeping every
+  // minute (expired Idempotency-Key answers), and the orders' and payments' sweep every 20 s
+  // (several processes may sweep at once: each order or refund moves by a conditional update).
+  yizhan::service::Maintenance maintenance{std::chrono::minutes(1)};
+  yizhan::service::Maintenance sweep{std::chrono::seconds(20)};
 };
 
 int serve(const yizhan::Config& config) {
   Application application(config);
-  // Housekeeping every minute: expired Idempotency-Key answers, in bounded batches.
-  yizhan::service::Maintenance maintenance(std::chrono::minutes(1));
-  maintenance.add("purge expired idempotency keys", [&application] {
-    if (const int removed = application.idempotency.purge_expired(); removed > 0) {
-      spdlog::info("purged {} expired idempotency keys", removed);
-    }
-  });
-  // Unpaid and uncollected orders expire and give their stock back (several processes may
-  // sweep at once: each order moves by a conditional update).
-  yizhan::service::Maintenance sweep(std::chrono::seconds(20));
-  sweep.add("expire due orders", [&application] {
-    if (const int expired = application.orders.expire_due(); expired > 0)
-      spdlog::info("expired {} orders", expired);
-  });
+  auto& orders = application.orders;
+  auto& counter = application.counter;
+  application.maintenance.add("purge_idempotency_keys", "purged expired idempotency keys",
+                              [&application] { return application.idempotency.purge_expired(); });
+  // Unpaid and uncollected orders expire and give their stock back, their open trades asked
+  // about and closed first.
+  application.sweep.add("expire_orders", "expired orders",
+                        [&orders] { return orders.expire_due(); });
   // Trades of expired or cancelled orders never confirmed closed are asked about again.
-  sweep.add("settle unconfirmed trades", [&application] {
-    if (const int settled = application.orders.settle_unsettled(); settled > 0)
-      spdlog::info("settled {} unconfirmed trades of expired or cancelled orders", settled);
-  });
+  application.sweep.add("settle_unconfirmed_trades",
+                        "settled unconfirmed trades of expired or cancelled orders",
+                        [&orders] { return orders.settle_unsettled(); });
   // Provider refunds whose answer never came are asked about again (same out_refund_no).
-  sweep.add("finish processing refunds", [&application] {
-    if (const int finished = application.orders.finish_refunds(); finished > 0)
-      spdlog::info("finished {} order refunds", finished);
-  });
+  application.sweep.add("finish_order_refunds", "finished order refunds",
+                        [&orders] { return orders.finish_refunds(); });
   // Counter code payments whose request died between the charge and the sale are reversed.
-  sweep.add("reverse abandoned code payments", [&application] {
-    if (const int settled = application.counter.recover_code_payments(); settled > 0)
-      spdlog::info("reversed {} abandoned code payments", settled);
-  });
+  application.sweep.add("reverse_abandoned_code_payments", "reversed abandoned code payments",
+                        [&counter] { return counter.recover_code_payments(); });
   // Refunds to scanned codes whose request died after asking are asked about again and booked.
-  sweep.add("finish refunds to payment codes", [&application] {
-    if (const int settled = application.counter.recover_code_refunds(); settled > 0)
-      spdlog::info("finished {} refunds to payment codes", settled);
-  });
-  maintenance.start();
-  sweep.start();
+  application.sweep.add("finish_code_refunds", "finished refunds to payment codes",
+                        [&counter] { return counter.recover_code_refunds(); });
+  application.maintenance.start();
+  application.sweep.start();
   yizhan::http::StaticFiles static_files(config.http.web_root, {}, config.http.static_cache_bytes);
   yizhan::http::Server server(config.http, {application.router, static_files, application.metrics,
                                             config.database.pool_size});

@@ -323,6 +323,13 @@ TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) 
       order.number + "'");
   const auto expired = wait_for_state(order, "expired", 45s);
   EXPECT_EQ(expired["history"].back()["by"], "sweep");
+  // The sweep is visible in /metrics: rounds, failures and what it handled, per task.
+  const auto metrics = station.call("GET", "/metrics").raw;
+  const auto handled = metrics.find("yizhan_maintenance_handled_total{task=\"expire_orders\"} ");
+  ASSERT_NE(handled, std::string::npos) << metrics;
+  EXPECT_GE(std::stoi(metrics.substr(handled + metrics.substr(handled).find(' ') + 1)), 1);
+  EXPECT_NE(metrics.find("yizhan_maintenance_runs_total{task=\"settle_unconfirmed_trades\"} "),
+            std::string::npos);
   EXPECT_EQ(available(product), before) << "its stock is free again";
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (station.simulated(order.number)["state"] != "CLOSED" &&

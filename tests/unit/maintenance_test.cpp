@@ -13,11 +13,14 @@ TEST(Maintenance, RunsEveryTaskEachRoundAndAFailingTaskDoesNotStopTheOthers) {
   std::atomic<int> purges{0};
   std::atomic<int> failures{0};
   service::Maintenance maintenance(std::chrono::milliseconds(5));
-  maintenance.add("fails", [&] {
+  maintenance.add("fails", "fails", [&]() -> int {
     ++failures;
     throw std::runtime_error("database down");
   });
-  maintenance.add("purge", [&] { ++purges; });
+  maintenance.add("purge", "purged", [&] {
+    ++purges;
+    return 2;
+  });
   maintenance.start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (purges < 3 && std::chrono::steady_clock::now() < deadline)
@@ -25,12 +28,34 @@ TEST(Maintenance, RunsEveryTaskEachRoundAndAFailingTaskDoesNotStopTheOthers) {
   maintenance.stop();
   EXPECT_GE(purges.load(), 3);
   EXPECT_GE(failures.load(), purges.load() - 1);
+  // /metrics counts rounds, failures and what was handled, per task.
+  const auto text = maintenance.metrics();
+  const auto line = [&](const std::string& prefix) {
+    const auto at = text.find(prefix);
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  EXPECT_EQ(line("yizhan_maintenance_runs_total{task=\"purge\"}"),
+            "yizhan_maintenance_runs_total{task=\"purge\"} " + std::to_string(purges.load()));
+  EXPECT_EQ(
+      line("yizhan_maintenance_handled_total{task=\"purge\"}"),
+      "yizhan_maintenance_handled_total{task=\"purge\"} " + std::to_string(2 * purges.load()));
+  EXPECT_EQ(line("yizhan_maintenance_failures_total{task=\"purge\"}"),
+            "yizhan_maintenance_failures_total{task=\"purge\"} 0");
+  EXPECT_EQ(line("yizhan_maintenance_failures_total{task=\"fails\"}"),
+            "yizhan_maintenance_failures_total{task=\"fails\"} " + std::to_string(failures.load()));
+  EXPECT_NE(text.find("# TYPE yizhan_maintenance_last_run_timestamp_seconds gauge"),
+            std::string::npos);
+  EXPECT_EQ(line("yizhan_maintenance_last_run_timestamp_seconds{task=\"purge\"} 0."), std::string())
+      << "a finished round has a time";
 }
 
 TEST(Maintenance, StopDoesNotWaitForTheNextRound) {
   std::atomic<int> runs{0};
   service::Maintenance maintenance(std::chrono::hours(1));
-  maintenance.add("once", [&] { ++runs; });
+  maintenance.add("once", "once", [&] {
+    ++runs;
+    return 0;
+  });
   maintenance.start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (runs < 1 && std::chrono::steady_clock::now() < deadline)
