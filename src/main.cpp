@@ -156,7 +156,8 @@ struct Application {
             {yizhan::http::metrics_endpoint(metrics,
                                             [this] {
                                               return pool_metrics(database) +
-                                                     maintenance.metrics() + sweep.metrics();
+                                                     yizhan::service::Maintenance::metrics(
+                                                         {&maintenance, &sweep});
                                             }),
              yizhan::http::media_endpoint(media)})) {}
 
@@ -182,7 +183,8 @@ struct Application {
   // minute (expired Idempotency-Key answers), and the orders' and payments' sweep every 20 s
   // (several processes may sweep at once: each order or refund moves by a conditional update).
   yizhan::service::Maintenance maintenance{std::chrono::minutes(1)};
-  yizhan::service::Maintenance sweep{std::chrono::seconds(20)};
+  yizhan::service::Maintenance sweep{
+      std::chrono::seconds(yizhan::service::OrderService::kSweepSeconds)};
 };
 
 int serve(const yizhan::Config& config) {

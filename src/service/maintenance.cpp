@@ -65,7 +65,7 @@ void Maintenance::run() {
   }
 }
 
-std::string Maintenance::metrics() const {
+std::string Maintenance::metrics(std::initializer_list<const Maintenance*> sets) {
   struct Family {
     const char* name;
     const char* type;
@@ -87,13 +87,15 @@ std::string Maintenance::metrics() const {
        "How long each task's last round took.",
        [](const Task& t) { return fmt::format("{:.6f}", t.last_seconds); }},
   };
-  std::lock_guard stats(stats_mutex_);
   std::string out;
   for (const auto& family : families) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", family.name, family.help, family.name,
                        family.type);
-    for (const auto& task : tasks_)
-      out += fmt::format("{}{{task=\"{}\"}} {}\n", family.name, task.id, family.value(task));
+    for (const auto* set : sets) {
+      std::lock_guard stats(set->stats_mutex_);
+      for (const auto& task : set->tasks_)
+        out += fmt::format("{}{{task=\"{}\"}} {}\n", family.name, task.id, family.value(task));
+    }
   }
   return out;
 }

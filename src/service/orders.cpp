@@ -480,16 +480,14 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
   });
   for (const auto id : to_drive)
     drive_refund(id);
-  // An unpaid provider order is closed so it can no longer be paid. When that fails (or it was
-  // paid just before), its payment stays `started` and settle_unsettled asks about it later: a
-  // payment found is handled as a late one.
+  // An unpaid provider order is closed so it can no longer be paid. Its payment stays `started`
+  // for settle_unsettled to confirm (an Alipay code nobody scanned has no trade to close and
+  // stays payable until the order's own time; a payment made just before is found there and
+  // handled as a late one).
   if (to_close) {
     const auto found = providers_.find(to_close->provider);
     if (found != providers_.end() && found->second.provider) try {
         found->second.provider->close(to_close->out_trade_no);
-        database_.transact([&](store::UnitOfWork& unit) {
-          store::close_order_payments(unit, to_close->order_id);
-        });
       } catch (const std::exception& e) {
         spdlog::warn("closing payment {} failed: {}", to_close->out_trade_no, e.what());
       }
@@ -799,6 +797,8 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
       return;
     }
     store::mark_payment(unit, payment->id, "paid", transaction);
+    // The same trade asked for through another channel (another row, same out_trade_no).
+    store::close_order_payments(unit, order->id);
     // The goods are paid for (and the villages owed their shares) unless they are gone.
     const auto paid_for_goods = [&] {
       store::post_entry(
@@ -863,13 +863,22 @@ OrderService::TradeAnswer OrderService::settle_by_query(const store::OrderPaymen
   payments::PaymentState state;
   try {
     state = account->second.provider->query(payment.out_trade_no);
+  } catch (const payments::ProviderError& e) {
+    spdlog::warn("asking {} about {} failed: {}", payment.provider, payment.out_trade_no, e.what());
+    return e.kind == payments::ProviderError::Kind::unreachable ? TradeAnswer::unanswered
+                                                                : TradeAnswer::unclear;
   } catch (const std::exception& e) {
     spdlog::warn("asking {} about {} failed: {}", payment.provider, payment.out_trade_no, e.what());
-    return TradeAnswer::unanswered;
+    return TradeAnswer::unclear;
   }
   using State = payments::PaymentState::State;
   switch (state.state) {
     case State::not_paid:
+      // No trade yet (an Alipay code nobody scanned, a prepay that never happened): nothing to
+      // close, but a code shown may still be paid until the order's own time is up.
+      if (state.raw_state == "ACQ.TRADE_NOT_EXIST" || state.raw_state == "ORDER_NOT_EXIST")
+        return TradeAnswer::absent;
+      return TradeAnswer::open;
     case State::paying: return TradeAnswer::open;
     case State::closed:
     case State::failed: return TradeAnswer::closed;
@@ -940,25 +949,50 @@ int OrderService::settle_unsettled(int limit) {
   });
   int settled = 0;
   std::set<std::string> unanswered;  // providers that did not answer in this pass
+  const auto now_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   for (const auto id : ids) {
-    const auto started = database_.transact([&](store::UnitOfWork& unit) {
-      const auto order = store::find_order_by_id(unit, id, false);
-      std::optional<store::OrderPaymentRecord> open;
-      if (order && (order->state == "expired" || order->state == "cancelled") && order->payment &&
-          order->payment->state == "started")
-        open = order->payment;
-      return open;
-    });
-    if (!started || unanswered.contains(started->provider)) continue;
-    switch (resolve_trade(*started)) {
-      case TradeAnswer::paid: ++settled; break;
-      case TradeAnswer::closed:
-      case TradeAnswer::flagged:  // recorded and flagged for the staff: not asked again
-        database_.transact([&](store::UnitOfWork& unit) { store::close_order_payments(unit, id); });
-        ++settled;
-        break;
-      case TradeAnswer::unanswered: unanswered.insert(started->provider); break;
-      case TradeAnswer::open: break;
+    try {
+      struct Unsettled {
+        store::OrderPaymentRecord payment;
+        bool code_expired = true;  ///< past the order's own time: a code shown is dead
+      };
+      // Claimed like 我已支付 (so two processes do not ask about one trade in one pass, and the
+      // order goes to the back of the queue); a leftover `started` row beside a settled one
+      // (two channels, one trade) is closed here.
+      const auto ask = database_.transact([&](store::UnitOfWork& unit) -> std::optional<Unsettled> {
+        const auto order = store::find_order_by_id(unit, id, false);
+        if (!order || (order->state != "expired" && order->state != "cancelled") || !order->payment)
+          return std::nullopt;
+        if (order->payment->state != "started") {
+          store::close_order_payments(unit, id);
+          return std::nullopt;
+        }
+        if (unanswered.contains(order->payment->provider) ||
+            !store::claim_payment_check(unit, id, kSweepSeconds - 5))
+          return std::nullopt;
+        return Unsettled{*order->payment, order->expires_at.value_or(0) < now_micros};
+      });
+      if (!ask) continue;
+      switch (resolve_trade(ask->payment)) {
+        case TradeAnswer::paid: ++settled; break;
+        case TradeAnswer::absent:
+          if (!ask->code_expired) break;  // asked again until the code is dead
+          [[fallthrough]];
+        case TradeAnswer::closed:
+        case TradeAnswer::flagged:  // recorded and flagged for the staff: not asked again
+          database_.transact(
+              [&](store::UnitOfWork& unit) { store::close_order_payments(unit, id); });
+          ++settled;
+          break;
+        case TradeAnswer::unanswered: unanswered.insert(ask->payment.provider); break;
+        case TradeAnswer::open:
+        case TradeAnswer::unclear: break;
+      }
+    } catch (const std::exception& e) {
+      // One order's trouble does not stop the others (it goes to the back of the queue).
+      spdlog::warn("settling the trade of order {} failed: {}", id, e.what());
     }
   }
   return settled;
@@ -969,39 +1003,46 @@ int OrderService::expire_due(int limit) {
       [&](store::UnitOfWork& unit) { return store::due_to_expire(unit, limit); });
   int expired = 0;
   std::set<std::string> unanswered;  // providers that did not answer in this pass
-  for (const auto id : due) {
-    // A trade still open at the provider is asked about first: a payment whose notification is
-    // late or lost pays the order instead of letting it expire, and an unpaid trade is closed
-    // before the order expires, so that nobody pays an expired order. A provider that does not
-    // answer is not asked again in this pass: its orders expire with their trades unsettled,
-    // for settle_unsettled to ask about later.
-    const auto started = database_.transact([&](store::UnitOfWork& unit) {
-      const auto order = store::find_order_by_id(unit, id, false);
-      std::optional<store::OrderPaymentRecord> open;
-      if (order && order->state == "pending_payment" && order->payment &&
-          order->payment->state == "started")
-        open = order->payment;
-      return open;
-    });
-    bool closed = false;
-    if (started && !unanswered.contains(started->provider)) {
-      const auto answer = resolve_trade(*started);
-      if (answer == TradeAnswer::paid) continue;
-      if (answer == TradeAnswer::unanswered) unanswered.insert(started->provider);
-      closed = answer == TradeAnswer::closed || answer == TradeAnswer::flagged;
+  for (const auto id : due)
+    try {
+      // A trade still open at the provider is asked about first: a payment whose notification
+      // is late or lost pays the order instead of letting it expire, and an unpaid trade is
+      // closed before the order expires, so that nobody pays an expired order. A provider that
+      // does not answer is not asked again in this pass: its orders expire with their trades
+      // unsettled, for settle_unsettled to ask about later.
+      const auto started = database_.transact([&](store::UnitOfWork& unit) {
+        const auto order = store::find_order_by_id(unit, id, false);
+        std::optional<store::OrderPaymentRecord> open;
+        if (order && order->state == "pending_payment" && order->payment &&
+            order->payment->state == "started")
+          open = order->payment;
+        return open;
+      });
+      bool closed = false;
+      if (started && !unanswered.contains(started->provider)) {
+        const auto answer = resolve_trade(*started);
+        if (answer == TradeAnswer::paid) continue;
+        if (answer == TradeAnswer::unanswered) unanswered.insert(started->provider);
+        // No trade at the provider, and the order's time (the code's too) is up: nothing left
+        // to pay.
+        closed = answer == TradeAnswer::closed || answer == TradeAnswer::flagged ||
+                 answer == TradeAnswer::absent;
+      }
+      const bool moved = database_.transact([&](store::UnitOfWork& unit) {
+        auto order = store::find_order_by_id(unit, id, true);
+        if (!order || (order->state != "pending_payment" && order->state != "confirmed"))
+          return false;
+        if (!store::move_order(unit, order->id, order->state, "expired", "sweep", std::nullopt, ""))
+          return false;
+        release_all(unit, *order);
+        if (closed) store::close_order_payments(unit, order->id);
+        return true;
+      });
+      if (moved) ++expired;
+    } catch (const std::exception& e) {
+      // One order's trouble does not stop the others.
+      spdlog::warn("expiring order {} failed: {}", id, e.what());
     }
-    const bool moved = database_.transact([&](store::UnitOfWork& unit) {
-      auto order = store::find_order_by_id(unit, id, true);
-      if (!order || (order->state != "pending_payment" && order->state != "confirmed"))
-        return false;
-      if (!store::move_order(unit, order->id, order->state, "expired", "sweep", std::nullopt, ""))
-        return false;
-      release_all(unit, *order);
-      if (closed) store::close_order_payments(unit, order->id);
-      return true;
-    });
-    if (moved) ++expired;
-  }
   return expired;
 }
 

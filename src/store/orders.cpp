@@ -452,9 +452,10 @@ void close_order_payments(UnitOfWork& unit, std::int64_t order_id) {
 
 std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit) {
   auto& statement = unit.statement(
-      "SELECT DISTINCT o.id FROM order_payments p JOIN orders o ON o.id = p.order_id "
-      "WHERE p.state = 'started' AND o.state IN ('expired', 'cancelled') "
-      "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY ORDER BY o.id LIMIT ?");
+      "SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM order_payments "
+      "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') "
+      "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY "
+      "ORDER BY o.payment_checked_at IS NOT NULL, o.payment_checked_at, o.id LIMIT ?");
   statement.setInt(1, days);
   statement.setInt(2, limit);
   Rows rows(statement.executeQuery());

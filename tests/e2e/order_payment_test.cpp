@@ -330,6 +330,10 @@ TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) 
   EXPECT_GE(std::stoi(metrics.substr(handled + metrics.substr(handled).find(' ') + 1)), 1);
   EXPECT_NE(metrics.find("yizhan_maintenance_runs_total{task=\"settle_unconfirmed_trades\"} "),
             std::string::npos);
+  EXPECT_NE(metrics.find("yizhan_maintenance_runs_total{task=\"purge_idempotency_keys\"} "),
+            std::string::npos);
+  const std::string type = "# TYPE yizhan_maintenance_runs_total ";
+  EXPECT_EQ(metrics.find(type), metrics.rfind(type)) << "one HELP and TYPE per metric";
   EXPECT_EQ(available(product), before) << "its stock is free again";
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (station.simulated(order.number)["state"] != "CLOSED" &&

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,9 +33,9 @@ class Maintenance {
   /// Stops after the task in progress, if any.
   void stop();
 
-  /// Prometheus text: per task, rounds run and failed, things handled, and when and how long
-  /// the last round ran. Thread-safe.
-  [[nodiscard]] std::string metrics() const;
+  /// Prometheus text for the tasks of all `sets`, each metric named once: per task, rounds run
+  /// and failed, things handled, and when and how long the last round ran. Thread-safe.
+  [[nodiscard]] static std::string metrics(std::initializer_list<const Maintenance*> sets);
 
  private:
   void run();

@@ -254,6 +254,9 @@ class OrderService {
   /// orders moved more than kUnsettledDays ago are left alone. Returns how many were settled.
   int settle_unsettled(int limit = 20);
   static constexpr int kUnsettledDays = 7;
+  /// How often the server's sweep runs (src/main.cpp): settle_unsettled asks about one trade at
+  /// most once a round, whichever process sweeps.
+  static constexpr int kSweepSeconds = 20;
 
   /// Expires due orders (unpaid past their time, cash on pickup not collected): each its own
   /// conditional update, so several processes may sweep at once. A trade still open at the
@@ -279,9 +282,12 @@ class OrderService {
 
  private:
   /// What asking the provider about a trade came to: paid (and now settled here), open (not
-  /// paid, not closed), closed (or failed, or refunded there: nothing to book), flagged (paid,
-  /// but the amount or merchant did not match: recorded and flagged, never paid), unanswered.
-  enum class TradeAnswer { paid, open, closed, flagged, unanswered };
+  /// paid, not closed), absent (no trade at the provider: a code nobody scanned, which stays
+  /// payable until the order's own time), closed (or failed, or refunded there: nothing to
+  /// book), flagged (paid, but the amount or merchant did not match: recorded and flagged,
+  /// never paid), unanswered (unreachable: its provider is skipped for the rest of the pass),
+  /// unclear (an answer that could not be read: only this trade is skipped).
+  enum class TradeAnswer { paid, open, absent, closed, flagged, unanswered, unclear };
   /// A verified payment (notification or query answer) applied to its order in one
   /// transaction: paid once, checked for amount and merchant (a mismatch is recorded and
   /// flagged), a late one restored or refunded. `how` prefixes the recorded reason. False when

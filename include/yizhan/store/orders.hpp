@@ -154,7 +154,7 @@ bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds);
 /// The order's trade is closed at its provider: its `started` payments become `closed`.
 void close_order_payments(UnitOfWork& unit, std::int64_t order_id);
 /// Expired or cancelled orders (moved within the last `days`) whose payment is still `started`:
-/// nobody knows yet whether it was paid. Oldest first.
+/// nobody knows yet whether it was paid. Those never asked first, then the longest since.
 std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit);
 /// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
