@@ -38,6 +38,10 @@ void Maintenance::run() {
   while (!stopping_) {
     lock.unlock();
     for (auto& task : tasks_) {
+      {
+        std::lock_guard check(mutex_);
+        if (stopping_) return;  // stop() waits for the task in progress only, not the round
+      }
       const auto started = std::chrono::steady_clock::now();
       int handled = 0;
       bool failed = false;

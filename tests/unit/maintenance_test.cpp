@@ -67,3 +67,28 @@ TEST(Maintenance, StopDoesNotWaitForTheNextRound) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(runs.load(), 1);
 }
+
+TEST(Maintenance, StopWaitsForTheTaskInProgressNotTheRestOfTheRound) {
+  std::atomic<bool> first_started{false};
+  std::atomic<bool> release{false};
+  std::atomic<int> second_runs{0};
+  service::Maintenance maintenance(std::chrono::hours(1));
+  maintenance.add("slow", "slow", [&] {
+    first_started = true;
+    while (!release)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return 0;
+  });
+  maintenance.add("second", "second", [&] {
+    ++second_runs;
+    return 0;
+  });
+  maintenance.start();
+  while (!first_started)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread stopper([&] { maintenance.stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // stop() is waiting by now
+  release = true;
+  stopper.join();
+  EXPECT_EQ(second_runs.load(), 0) << "the round ends with the task in progress";
+}

@@ -30,7 +30,7 @@ class Maintenance {
   void add(std::string id, std::string what, std::function<int()> task);
   /// Starts the thread; the first round runs at once.
   void start();
-  /// Stops after the task in progress, if any.
+  /// Stops after the task in progress, if any (the rest of its round does not run).
   void stop();
 
   /// Prometheus text for the tasks of all `sets`, each metric named once: per task, rounds run
