@@ -169,11 +169,7 @@ std::vector<std::int64_t> stale_code_refunds(UnitOfWork& unit, std::int64_t olde
   statement.setInt64(1, older_than_micros);
   statement.setInt64(2, recheck_micros);
   statement.setInt(3, limit);
-  Rows rows(statement.executeQuery());
-  std::vector<std::int64_t> out;
-  while (rows->next())
-    out.push_back(rows->getInt64(1));
-  return out;
+  return ids_of(statement);
 }
 
 std::vector<std::string> code_refund_differences(UnitOfWork& unit) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "rows.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -240,11 +241,7 @@ std::map<std::string, std::int64_t> account_ids(UnitOfWork& unit) {
 
 std::vector<std::int64_t> active_registers(UnitOfWork& unit) {
   auto& statement = unit.statement("SELECT id FROM registers WHERE active ORDER BY id");
-  Rows rows(statement.executeQuery());
-  std::vector<std::int64_t> out;
-  while (rows->next())
-    out.push_back(rows->getInt64(1));
-  return out;
+  return ids_of(statement);
 }
 
 std::optional<std::int64_t> history_cashier(UnitOfWork& unit) {

@@ -458,11 +458,7 @@ std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int d
       "ORDER BY o.payment_checked_at IS NOT NULL, o.payment_checked_at, o.id LIMIT ?");
   statement.setInt(1, days);
   statement.setInt(2, limit);
-  Rows rows(statement.executeQuery());
-  std::vector<std::int64_t> ids;
-  while (rows->next())
-    ids.push_back(rows->getInt64(1));
-  return ids;
+  return ids_of(statement);
 }
 
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
@@ -470,11 +466,7 @@ std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
       "SELECT id FROM orders WHERE state IN ('pending_payment', 'confirmed') "
       "AND expires_at < UTC_TIMESTAMP(6) ORDER BY expires_at LIMIT ?");
   statement.setInt(1, limit);
-  Rows rows(statement.executeQuery());
-  std::vector<std::int64_t> ids;
-  while (rows->next())
-    ids.push_back(rows->getInt64(1));
-  return ids;
+  return ids_of(statement);
 }
 
 bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity) {
@@ -757,11 +749,7 @@ std::vector<std::int64_t> refunds_to_finish(UnitOfWork& unit, int idle_seconds, 
       "AND updated_at <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND ORDER BY updated_at LIMIT ?");
   statement.setInt(1, idle_seconds);
   statement.setInt(2, limit);
-  Rows rows(statement.executeQuery());
-  std::vector<std::int64_t> ids;
-  while (rows->next())
-    ids.push_back(rows->getInt64(1));
-  return ids;
+  return ids_of(statement);
 }
 
 std::map<std::int64_t, std::int64_t> released_by_refunds(UnitOfWork& unit, std::int64_t order_id) {

@@ -33,6 +33,15 @@ inline std::vector<std::string> lines_of(UnitOfWork& unit, const char* query) {
   return lines;
 }
 
+/// The first column of every row the prepared `statement` answers, as ids (the sweeps' batches).
+inline std::vector<std::int64_t> ids_of(sql::PreparedStatement& statement) {
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  std::vector<std::int64_t> ids;
+  while (rows->next())
+    ids.push_back(rows->getInt64(1));
+  return ids;
+}
+
 /// The placeholders of a multi-row INSERT: `rows` groups of `columns` "?", e.g. "(?, ?), (?, ?)".
 inline std::string value_rows(std::size_t rows, std::size_t columns) {
   std::string group = "(";
