@@ -796,9 +796,7 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
                                  amount, how);
       return;
     }
-    store::mark_payment(unit, payment->id, "paid", transaction);
-    // The same trade asked for through another channel (another row, same out_trade_no).
-    store::close_order_payments(unit, order->id);
+    store::mark_payment_paid(unit, payment->id, order->id, transaction);
     // The goods are paid for (and the villages owed their shares) unless they are gone.
     const auto paid_for_goods = [&] {
       store::post_entry(

@@ -565,15 +565,19 @@ std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& pa
   return row->getInt64(1);
 }
 
-void mark_payment(UnitOfWork& unit, std::int64_t payment_id, const std::string& state,
-                  const std::optional<std::string>& transaction_id) {
+void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t order_id,
+                       const std::optional<std::string>& transaction_id) {
   auto& statement = unit.statement(
-      "UPDATE order_payments SET state = ?, transaction_id = COALESCE(?, transaction_id), "
-      "paid_at = IF(? = 'paid', UTC_TIMESTAMP(6), paid_at) WHERE id = ?");
-  statement.setString(1, state);
-  set_text(statement, 2, transaction_id);
-  statement.setString(3, state);
+      "UPDATE order_payments SET state = IF(id = ?, 'paid', 'closed'), "
+      "transaction_id = IF(id = ?, COALESCE(?, transaction_id), transaction_id), "
+      "paid_at = IF(id = ?, UTC_TIMESTAMP(6), paid_at) "
+      "WHERE order_id = ? AND (id = ? OR state = 'started')");
+  statement.setInt64(1, payment_id);
+  statement.setInt64(2, payment_id);
+  set_text(statement, 3, transaction_id);
   statement.setInt64(4, payment_id);
+  statement.setInt64(5, order_id);
+  statement.setInt64(6, payment_id);
   statement.executeUpdate();
 }
 

@@ -100,8 +100,10 @@ constexpr const char* kPaymentColumns =
     "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
     "qr_content, redirect_url, jsapi FROM order_payments ";
 constexpr const char* kMarkPayment =
-    "UPDATE order_payments SET state = ?, transaction_id = COALESCE(?, transaction_id), "
-    "paid_at = IF(? = 'paid', UTC_TIMESTAMP(6), paid_at) WHERE id = ?";
+    "UPDATE order_payments SET state = IF(id = ?, 'paid', 'closed'), "
+    "transaction_id = IF(id = ?, COALESCE(?, transaction_id), transaction_id), "
+    "paid_at = IF(id = ?, UTC_TIMESTAMP(6), paid_at) "
+    "WHERE order_id = ? AND (id = ? OR state = 'started')";
 constexpr const char* kInsertEntry =
     "INSERT INTO journal_entries (kind, document_id, business_day, memo) VALUES (?, ?, ?, ?) "
     "RETURNING id";
@@ -518,10 +520,12 @@ class Buyer {
     read_order(order_id, true);
     {
       auto& mark = c.statement(kMarkPayment);
-      mark.setString(1, "paid");
-      mark.setString(2, transaction);
-      mark.setString(3, "paid");
+      mark.setInt64(1, payment_id);
+      mark.setInt64(2, payment_id);
+      mark.setString(3, transaction);
       mark.setInt64(4, payment_id);
+      mark.setInt64(5, order_id);
+      mark.setInt64(6, payment_id);
       mark.executeUpdate();
     }
     {

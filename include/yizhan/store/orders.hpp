@@ -177,8 +177,10 @@ std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
                                                         const std::string& provider,
                                                         const std::string& out_trade_no, bool lock);
 std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& payment);
-void mark_payment(UnitOfWork& unit, std::int64_t payment_id, const std::string& state,
-                  const std::optional<std::string>& transaction_id);
+/// The payment is paid; the order's other `started` rows (the same trade asked for through
+/// another channel) are closed in the same statement.
+void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t order_id,
+                       const std::optional<std::string>& transaction_id);
 
 /// Every payment notification that reached us, with what became of it.
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
