@@ -91,7 +91,9 @@ class Alipay final : public Provider {
       throw ProviderError(Kind::bad_answer,
                           "Alipay answered an unknown trade_status '" + state.raw_state + "'");
     state.state = *known;
+    // trade.query names neither: the answer to our own signed question is about our trade.
     state.app_id = settings_.app_id;
+    if (state.merchant_id.empty()) state.merchant_id = settings_.seller_id;
     return state;
   }
 

@@ -892,9 +892,6 @@ OrderService::TradeAnswer OrderService::settle_by_query(const store::OrderPaymen
   // (same checks of amount and merchant; a notification that still comes is a duplicate; an
   // expired or cancelled order is restored, or its money sent back).
   if (state.out_trade_no.empty()) state.out_trade_no = payment.out_trade_no;
-  // Alipay's trade.query does not name the seller: the answer to our own signed question is
-  // about our own trade. A merchant it does name is checked like a notification's.
-  if (state.merchant_id.empty()) state.merchant_id = account->second.merchant_id;
   spdlog::info("{} says {} is paid ({}): settled by query", payment.provider, payment.out_trade_no,
                state.raw_state);
   return settle_payment(payment.provider, account->second, state, "查询 / by query: ")
