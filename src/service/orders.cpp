@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <set>
 
@@ -917,6 +918,19 @@ OrderService::TradeAnswer OrderService::resolve_trade(const store::OrderPaymentR
   return settle_by_query(payment);
 }
 
+namespace {
+
+/// The order's payment while its trade is `started` and the order in one of `states`.
+std::optional<store::OrderPaymentRecord> open_trade(
+    const std::optional<store::OrderRecord>& order,
+    std::initializer_list<std::string_view> states) {
+  if (!order || !order->payment || order->payment->state != "started") return std::nullopt;
+  if (std::find(states.begin(), states.end(), order->state) == states.end()) return std::nullopt;
+  return order->payment;
+}
+
+}  // namespace
+
 Order OrderService::check_payment(const std::string& number, const std::string& token, bool staff) {
   if (!domain::is_order_number(number) || (!staff && (token.empty() || token.size() > 100)))
     throw no_such_order();
@@ -926,12 +940,8 @@ Order OrderService::check_payment(const std::string& number, const std::string& 
   const auto started = database_.transact([&](store::UnitOfWork& unit) {
     const auto order = store::find_order(unit, number);
     if (!order || (!staff && order->token_hash != token_digest(token))) throw no_such_order();
-    std::optional<store::OrderPaymentRecord> ask;
-    const bool unsettled = order->state == "pending_payment" || order->state == "expired" ||
-                           order->state == "cancelled";
-    if (unsettled && order->payment && order->payment->state == "started" &&
-        store::claim_payment_check(unit, order->id, kPaymentCheckSeconds))
-      ask = order->payment;
+    auto ask = open_trade(order, {"pending_payment", "expired", "cancelled"});
+    if (ask && !store::claim_payment_check(unit, order->id, kPaymentCheckSeconds)) ask.reset();
     return ask;
   });
   if (started) settle_by_query(*started);
@@ -1006,12 +1016,7 @@ int OrderService::expire_due(int limit) {
       // does not answer is not asked again in this pass: its orders expire with their trades
       // unsettled, for settle_unsettled to ask about later.
       const auto started = database_.transact([&](store::UnitOfWork& unit) {
-        const auto order = store::find_order_by_id(unit, id, false);
-        std::optional<store::OrderPaymentRecord> open;
-        if (order && order->state == "pending_payment" && order->payment &&
-            order->payment->state == "started")
-          open = order->payment;
-        return open;
+        return open_trade(store::find_order_by_id(unit, id, false), {"pending_payment"});
       });
       bool closed = false;
       if (started && !unanswered.contains(started->provider)) {
