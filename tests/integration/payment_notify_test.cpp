@@ -868,6 +868,46 @@ TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedBy
   expect_books_agree();
 }
 
+// A payment found by the sweep after its order expired and its goods were sold at the counter:
+// the money is booked as unsold and sent back once, and the books agree (invariant 3), however
+// often the sweep comes round again.
+TEST_F(PaymentNotifyTest, APaymentFoundByTheSweepAfterTheStockWasSoldIsRefundedOnce) {
+  const auto scarce = product("Q4", 700, 1);
+  const auto placed = order({{{"product_id", scarce}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->set_unreachable(placed.number, true);
+  scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+         placed.number + "'");
+  ASSERT_EQ(orders->expire_due(), 1);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const json sale = {{"lines", {{{"product_id", scarce}, {"quantity", 1}}}},
+                     {"tenders", {{{"method", "cash"}, {"amount_fen", 700}}}}};
+  ASSERT_EQ(api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
+                     {{"idempotency-key", "counter-q4"}})
+                .status,
+            201);
+
+  gateway->set_unreachable(placed.number, false);
+  gateway->script_trade(placed.number,
+                        wechat_transaction({.number = placed.number, .total = 700}, Clock::now()));
+  EXPECT_EQ(orders->settle_unsettled(), 1);
+  const auto refunded = staff_view(placed.number);
+  EXPECT_EQ(refunded["state"], "refunded") << refunded;
+  EXPECT_EQ(refunded["paid_fen"], 700);
+  EXPECT_EQ(refunded["refunded_fen"], 700);
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 1);
+  EXPECT_EQ(verdicts(placed.number), "late");
+  expect_books_agree();
+
+  scalar("UPDATE orders SET payment_checked_at = NULL");  // another round
+  EXPECT_EQ(orders->settle_unsettled(), 0);
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 1) << "sent back once";
+  EXPECT_EQ(verdicts(placed.number), "late");
+  expect_books_agree();
+}
+
 TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesForgeries) {
   const auto p = product("N4", 1234, 5);
   const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "alipay", "alipay_qr");
