@@ -178,6 +178,16 @@ inline Page parse_page(const Request& request) {
   return page;
 }
 
+/// A true/false query parameter (?low=true, ?reprint=1): absent or empty is false; anything but
+/// true, 1, false or 0 is a 400 naming it.
+inline bool query_flag(const Request& request, const char* name) {
+  const auto found = request.query.find(name);
+  if (found == request.query.end() || found->second.empty()) return false;
+  if (found->second == "true" || found->second == "1") return true;
+  if (found->second == "false" || found->second == "0") return false;
+  throw domain::Error::invalid_field(name, std::string(name) + " must be true or false");
+}
+
 /// `{"id","username","role","village_id"}` as in API.md.
 inline json user_json(const domain::Principal& user) {
   return {{"id", user.user_id},

@@ -283,13 +283,27 @@ void add_order_routes(Router& router, service::OrderService& orders) {
   router.add({"GET", "/api/v1/orders", Access::staff, db, [&orders](const Request& request) {
                 const auto page = parse_page(request);
                 const auto state = query_value(request, "state");
-                const auto result = orders.list(state.empty() ? std::nullopt : std::optional(state),
-                                                page.page, page.page_size);
+                const auto result =
+                    orders.list(state.empty() ? std::nullopt : std::optional(state),
+                                query_flag(request, "attention"), page.page, page.page_size);
                 json items = json::array();
                 for (const auto& o : result.items)
                   items.push_back(order_json(o));
-                return json_response(
-                    200, {{"items", items}, {"page", result.page}, {"pages", result.pages}});
+                return json_response(200, {{"items", items},
+                                           {"page", result.page},
+                                           {"pages", result.pages},
+                                           {"total", result.total}});
+              }});
+
+  // POST /api/v1/orders/{number}/attention/resolve
+  router.add({"POST", "/api/v1/orders/{number}/attention/resolve", Access::staff, db,
+              [&orders](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"attention", "note"});
+                const auto order = orders.resolve_attention(
+                    request.path_parameters.at("number"), required_string(body, "attention", 1000),
+                    required_string(body, "note", 1000), *request.principal);
+                return json_response(200, order_json(order));
               }});
 
   // GET /api/v1/orders/{number}

@@ -75,15 +75,6 @@ bool wants_escpos(const Request& request) {
   throw Error::invalid_field("format", "format must be html or escpos");
 }
 
-/// ?reprint=true|1|false|0.
-bool query_flag(const Request& request, const char* name) {
-  const auto found = request.query.find(name);
-  if (found == request.query.end() || found->second.empty()) return false;
-  if (found->second == "true" || found->second == "1") return true;
-  if (found->second == "false" || found->second == "0") return false;
-  throw Error::invalid_field(name, std::string(name) + " must be true or false");
-}
-
 Response text_response(std::string content_type, std::string body) {
   Response response;
   response.content_type = std::move(content_type);

@@ -129,14 +129,6 @@ std::optional<std::string> text_query(const Request& request, const char* name) 
   return found->second;
 }
 
-bool flag_query(const Request& request, const char* name) {
-  const auto found = request.query.find(name);
-  if (found == request.query.end()) return false;
-  if (found->second == "true" || found->second == "1") return true;
-  if (found->second == "false" || found->second == "0" || found->second.empty()) return false;
-  throw Error::invalid_field(name, std::string(name) + " must be true or false");
-}
-
 // --- writing responses ----------------------------------------------------------------------
 
 json lot_json(const service::Lot& lot) {
@@ -417,7 +409,7 @@ void add_stock_routes(Router& router, service::StockService& stock) {
                 service::StockQuery query;
                 query.village_id = id_query(request, "village_id");
                 query.category_id = id_query(request, "category_id");
-                query.low_only = flag_query(request, "low");
+                query.low_only = query_flag(request, "low");
                 if (const auto days = text_query(request, "expiring_days")) {
                   const auto value =
                       *days == "0" ? std::optional<std::int64_t>(0) : positive_integer(*days);

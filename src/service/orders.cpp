@@ -117,6 +117,11 @@ Error no_such_order() {
   return Error(ErrorCode::not_found, "没有这个订单 / no such order");
 }
 
+/// A provider as the staff call it.
+std::string_view provider_title(std::string_view provider) {
+  return provider == "wechat" ? "微信支付" : provider == "alipay" ? "支付宝" : provider;
+}
+
 std::vector<domain::VillageSplit> splits_of(const store::OrderRecord& order) {
   std::vector<domain::VillageSplit> splits;
   for (const auto& l : order.lines)
@@ -420,17 +425,45 @@ Order OrderService::for_staff(const std::string& number) {
   });
 }
 
-OrderPage OrderService::list(const std::optional<std::string>& state, int page, int page_size) {
+OrderPage OrderService::list(const std::optional<std::string>& state, bool attention, int page,
+                             int page_size) {
   if (state && !domain::parse_order_state(*state))
     throw Error::invalid_field("state", "没有这种订单状态 / unknown state " + *state);
+  const store::OrderFilter filter{state, attention};
   return database_.transact([&](store::UnitOfWork& unit) {
     OrderPage result;
     result.page = page;
-    const auto total = store::count_orders(unit, state);
-    result.pages = static_cast<int>(std::max<std::int64_t>(1, (total + page_size - 1) / page_size));
-    for (const auto& r : store::list_orders(unit, state, (page - 1) * page_size, page_size))
+    result.total = store::count_orders(unit, filter);
+    result.pages =
+        static_cast<int>(std::max<std::int64_t>(1, (result.total + page_size - 1) / page_size));
+    for (const auto& r : store::list_orders(unit, filter, (page - 1) * page_size, page_size))
       result.items.push_back(to_order(r, true, true));
     return result;
+  });
+}
+
+Order OrderService::resolve_attention(const std::string& number, const std::string& seen,
+                                      const std::string& note, const domain::Principal& staff) {
+  if (!domain::is_order_number(number)) throw no_such_order();
+  if (auto problem = domain::text_problem(seen, 1, 200))
+    throw Error::invalid_field("attention", *problem);
+  if (auto problem = domain::text_problem(note, 1, 150))
+    throw Error::invalid_field("note", *problem);
+  return database_.transact([&](store::UnitOfWork& unit) {
+    auto order = store::find_order(unit, number, true);
+    if (!order) throw no_such_order();
+    if (!order->attention) return staff_view(unit, *order);  // handled already (a retry)
+    if (!store::clear_order_attention(unit, order->id, seen))
+      throw Error(ErrorCode::conflict,
+                  "这个订单又有新的待处理事项，请先查看 / the order needs something else now",
+                  {{"field", "attention"}, {"attention", *order->attention}});
+    // A trade nobody could confirm is settled outside now (the staff checked the merchant
+    // console): the sweep stops asking about it.
+    if (order->state == "expired" || order->state == "cancelled")
+      store::close_order_payments(unit, order->id);
+    store::record_order_event(unit, order->id, order->state, "staff", staff.user_id,
+                              "已处理 / handled: " + note + " (" + seen + ")");
+    return staff_view(unit, *store::find_order_by_id(unit, order->id));
   });
 }
 
@@ -1000,6 +1033,26 @@ int OrderService::settle_unsettled(int limit) {
       spdlog::warn("settling the trade of order {} failed: {}", id, e.what());
     }
   }
+  // Asked about for kUnsettledDays without an answer either way: the staff check it in the
+  // merchant console (需要处理), since money may have been taken that nobody booked.
+  const auto stale = database_.transact([&](store::UnitOfWork& unit) {
+    return store::orders_never_confirmed(unit, kUnsettledDays, limit);
+  });
+  for (const auto id : stale)
+    database_.transact([&](store::UnitOfWork& unit) {
+      const auto order = store::find_order_by_id(unit, id, false);
+      if (!order || !order->payment) return;
+      if (store::flag_order(
+              unit, id,
+              fmt::format("{} 天未能向{}确认是否付款，请在商户平台核对 / payment never confirmed "
+                          "in {} days: check the merchant console ({})",
+                          kUnsettledDays, provider_title(order->payment->provider), kUnsettledDays,
+                          order->payment->out_trade_no))) {
+        spdlog::warn("order {}: trade {} never confirmed in {} days; flagged for the staff",
+                     order->number, order->payment->out_trade_no, kUnsettledDays);
+        ++settled;
+      }
+    });
   return settled;
 }
 

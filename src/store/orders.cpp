@@ -296,13 +296,29 @@ std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, b
   return complete(unit, Rows(statement.executeQuery()), detail);
 }
 
-std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::string>& state,
-                                     int offset, int limit) {
-  auto& statement = unit.statement(std::string(kOrderColumns) +
-                                   (state ? "WHERE state = ? ORDER BY id DESC LIMIT ? OFFSET ?"
-                                          : "ORDER BY id DESC LIMIT ? OFFSET ?"));
-  int index = 1;
-  if (state) statement.setString(index++, *state);
+namespace {
+
+/// The WHERE clause of `filter` (empty when it is empty), its parameters bound by bind_filter.
+std::string filter_clause(const OrderFilter& filter) {
+  std::string clause;
+  if (filter.state) clause = "state = ?";
+  if (filter.attention)
+    clause += std::string(clause.empty() ? "" : " AND ") + "attention IS NOT NULL";
+  return clause.empty() ? "" : "WHERE " + clause + " ";
+}
+
+int bind_filter(sql::PreparedStatement& statement, const OrderFilter& filter, int at = 1) {
+  if (filter.state) statement.setString(at++, *filter.state);
+  return at;
+}
+
+}  // namespace
+
+std::vector<OrderRecord> list_orders(UnitOfWork& unit, const OrderFilter& filter, int offset,
+                                     int limit) {
+  auto& statement = unit.statement(std::string(kOrderColumns) + filter_clause(filter) +
+                                   "ORDER BY id DESC LIMIT ? OFFSET ?");
+  int index = bind_filter(statement, filter);
   statement.setInt(index++, limit);
   statement.setInt(index++, offset);
   std::vector<OrderRecord> orders;
@@ -314,12 +330,10 @@ std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::
   if (orders.empty()) return orders;
   // The page's lines and latest payments in two statements (not two per order): the same page
   // chosen again inside the statement, which this transaction's snapshot keeps identical.
-  const std::string page = std::string("(SELECT id FROM (SELECT id FROM orders ") +
-                           (state ? "WHERE state = ? " : "") +
+  const std::string page = "(SELECT id FROM (SELECT id FROM orders " + filter_clause(filter) +
                            "ORDER BY id DESC LIMIT ? OFFSET ?) page)";
   const auto bind_page = [&](sql::PreparedStatement& statement) {
-    int at = 1;
-    if (state) statement.setString(at++, *state);
+    int at = bind_filter(statement, filter);
     statement.setInt(at++, limit);
     statement.setInt(at++, offset);
   };
@@ -349,10 +363,9 @@ std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::
   return orders;
 }
 
-std::int64_t count_orders(UnitOfWork& unit, const std::optional<std::string>& state) {
-  auto& statement = unit.statement(state ? "SELECT COUNT(*) FROM orders WHERE state = ?"
-                                         : "SELECT COUNT(*) FROM orders");
-  if (state) statement.setString(1, *state);
+std::int64_t count_orders(UnitOfWork& unit, const OrderFilter& filter) {
+  auto& statement = unit.statement("SELECT COUNT(*) FROM orders " + filter_clause(filter));
+  bind_filter(statement, filter);
   Rows row(statement.executeQuery());
   row->next();
   return row->getInt64(1);
@@ -434,6 +447,22 @@ void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::str
   statement.executeUpdate();
 }
 
+bool flag_order(UnitOfWork& unit, std::int64_t order_id, const std::string& attention) {
+  auto& statement =
+      unit.statement("UPDATE orders SET attention = ? WHERE id = ? AND attention IS NULL");
+  statement.setString(1, domain::storable_text(attention, 200));
+  statement.setInt64(2, order_id);
+  return statement.executeUpdate() == 1;
+}
+
+bool clear_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& seen) {
+  auto& statement =
+      unit.statement("UPDATE orders SET attention = NULL WHERE id = ? AND attention = ?");
+  statement.setInt64(1, order_id);
+  statement.setString(2, seen);
+  return statement.executeUpdate() == 1;
+}
+
 bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds) {
   auto& statement = unit.statement(
       "UPDATE orders SET payment_checked_at = UTC_TIMESTAMP(6) WHERE id = ? AND "
@@ -456,6 +485,17 @@ std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int d
       "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') "
       "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY "
       "ORDER BY o.payment_checked_at IS NOT NULL, o.payment_checked_at, o.id LIMIT ?");
+  statement.setInt(1, days);
+  statement.setInt(2, limit);
+  return ids_of(statement);
+}
+
+std::vector<std::int64_t> orders_never_confirmed(UnitOfWork& unit, int days, int limit) {
+  auto& statement = unit.statement(
+      "SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM order_payments "
+      "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') "
+      "AND o.updated_at <= UTC_TIMESTAMP(6) - INTERVAL ? DAY AND o.attention IS NULL "
+      "ORDER BY o.id LIMIT ?");
   statement.setInt(1, days);
   statement.setInt(2, limit);
   return ids_of(statement);

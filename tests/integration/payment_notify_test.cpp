@@ -868,6 +868,103 @@ TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedBy
   expect_books_agree();
 }
 
+// A trade the provider never confirmed either way in kUnsettledDays is no longer asked about:
+// the order asks for the staff (需要处理) once, lists under ?attention=true, and a member of staff
+// records how it was handled, which clears it only if it is still what they saw, keeps the
+// note in the order's history and takes the trade as settled outside. Retried: nothing more.
+TEST_F(PaymentNotifyTest, ATradeNeverConfirmedInAWeekAsksTheStaffWhoRecordHowItWasHandled) {
+  const auto p = product("Q5", 600, 10);
+  const auto silent = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->set_unreachable(silent.number, true);
+  expire(silent.number);
+  const auto started =
+      "SELECT COUNT(*) FROM order_payments WHERE state = 'started' AND "
+      "out_trade_no = '" +
+      silent.number + "'";
+  ASSERT_EQ(scalar(started), 1);
+  EXPECT_EQ(orders->settle_unsettled(), 0) << "asked, no answer: asked again later";
+  const auto listed = [&](const std::string& query) {
+    const auto reply = api.call("GET", "/api/v1/orders?" + query, "cashier1");
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json(reply.body);
+  };
+  EXPECT_EQ(listed("attention=true")["total"], 0);
+
+  scalar("UPDATE orders SET updated_at = UTC_TIMESTAMP(6) - INTERVAL 8 DAY WHERE number = '" +
+         silent.number + "'");
+  const auto asked =
+      gateway->count("/v3/pay/transactions/out-trade-no/" + silent.number + "?mchid=" + kMchId);
+  EXPECT_EQ(orders->settle_unsettled(), 1) << "flagged for the staff";
+  EXPECT_EQ(orders->settle_unsettled(), 0) << "flagged once";
+  EXPECT_EQ(
+      gateway->count("/v3/pay/transactions/out-trade-no/" + silent.number + "?mchid=" + kMchId),
+      asked)
+      << "no longer asked";
+  auto flagged = staff_view(silent.number);
+  ASSERT_TRUE(flagged.contains("attention")) << flagged.dump();
+  const auto attention = flagged["attention"].get<std::string>();
+  EXPECT_NE(attention.find("商户平台"), std::string::npos) << attention;
+  EXPECT_NE(attention.find(silent.number), std::string::npos) << attention;
+  const auto page = listed("attention=true");
+  EXPECT_EQ(page["total"], 1);
+  ASSERT_EQ(page["items"].size(), 1u);
+  EXPECT_EQ(page["items"][0]["number"], silent.number);
+  EXPECT_EQ(listed("attention=true&state=paid")["total"], 0);
+  EXPECT_EQ(listed("attention=true&state=expired")["total"], 1);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders?attention=yes", "cashier1").status, 422);
+
+  const auto resolve = "/api/v1/orders/" + silent.number + "/attention/resolve";
+  const auto events = [&] {
+    return scalar(
+        "SELECT COUNT(*) FROM order_events e JOIN orders o ON o.id = e.order_id WHERE "
+        "o.number = '" +
+        silent.number + "'");
+  };
+  const auto events_before = events();
+  // Bad input changes nothing.
+  for (const auto& body : {json{{"attention", attention}}, json{{"note", "核对了"}},
+                           json{{"attention", attention}, {"note", ""}},
+                           json{{"attention", attention}, {"note", std::string(151 * 3, 'x')}},
+                           json{{"attention", attention}, {"note", "核对了"}, {"extra", 1}},
+                           json{{"attention", 5}, {"note", "核对了"}}}) {
+    const auto reply = api.call_json("POST", resolve, "cashier1", body);
+    EXPECT_EQ(reply.status, 422) << body.dump() << " → " << reply.body;
+  }
+  EXPECT_EQ(api.call_json("POST", resolve, "", {{"attention", attention}, {"note", "x"}}).status,
+            401);
+  EXPECT_EQ(api.call_json("POST", "/api/v1/orders/W20260101-999999/attention/resolve", "cashier1",
+                          {{"attention", attention}, {"note", "x"}})
+                .status,
+            404);
+  const auto stale =
+      api.call_json("POST", resolve, "cashier1",
+                    {{"attention", "另一件事 / something else"}, {"note", "核对了"}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(json(stale.body)["error"]["details"]["attention"], attention) << stale.body;
+  EXPECT_EQ(events(), events_before);
+  EXPECT_EQ(scalar(started), 1);
+
+  const auto handled = api.call_json("POST", resolve, "cashier1",
+                                     {{"attention", attention}, {"note", "商户平台显示未支付"}});
+  ASSERT_EQ(handled.status, 200) << handled.body;
+  EXPECT_FALSE(json(handled.body).contains("attention")) << handled.body;
+  EXPECT_EQ(json(handled.body)["state"], "expired");
+  EXPECT_EQ(scalar(started), 0) << "the trade is taken as settled outside";
+  EXPECT_EQ(events(), events_before + 1);
+  const auto history = json(handled.body)["history"];
+  ASSERT_FALSE(history.empty());
+  EXPECT_NE(history.back()["note"].get<std::string>().find("商户平台显示未支付"), std::string::npos)
+      << history.dump();
+  EXPECT_EQ(listed("attention=true")["total"], 0);
+
+  const auto again = api.call_json("POST", resolve, "cashier1",
+                                   {{"attention", attention}, {"note", "商户平台显示未支付"}});
+  EXPECT_EQ(again.status, 200) << "a retry: the order as it is";
+  EXPECT_EQ(events(), events_before + 1);
+  EXPECT_EQ(orders->settle_unsettled(), 0) << "not flagged again";
+  expect_books_agree();
+}
+
 // A payment found by the sweep after its order expired and its goods were sold at the counter:
 // the money is booked as unsold and sent back once, and the books agree (invariant 3), however
 // often the sweep comes round again.

@@ -9,9 +9,11 @@ import {
   errorText, formatTime, linesTable, orderText, quantityText, stateBadge, stateName, terminalStates, totalsList,
 } from '/assets/js/order-view.js';
 
-const tabs = ['paid', 'confirmed', 'picking', 'ready', 'shipped', 'pending_payment', 'completed', 'cancelled', 'expired', 'refunded', ''];
+// 'attention': the orders that need the staff (a late or mismatched payment, a refused refund, a
+// trade never confirmed), whatever their state.
+const tabs = ['attention', 'paid', 'confirmed', 'picking', 'ready', 'shipped', 'pending_payment', 'completed', 'cancelled', 'expired', 'refunded', ''];
 const refreshMs = 20000;
-const view = { state: 'paid', page: 1, pages: 1, orders: [] };
+const view = { state: 'paid', page: 1, pages: 1, orders: [], attention: 0 };
 let refreshTimer = null;
 
 const $ = (selector) => document.querySelector(selector);
@@ -27,9 +29,12 @@ function status(text) {
 
 function drawTabs() {
   $('#state-tabs').replaceChildren(...tabs.map((state) => {
+    const label = state === 'attention'
+      ? t('staff_orders.needs_attention', { count: view.attention })
+      : state ? stateName(state) : t('staff_orders.all');
     const tab = element('button', {
-      className: `tab${state === view.state ? ' selected' : ''}`,
-      text: state ? stateName(state) : t('staff_orders.all'),
+      className: `tab${state === view.state ? ' selected' : ''}${state === 'attention' && view.attention > 0 ? ' alert' : ''}`,
+      text: label,
       attributes: { type: 'button', role: 'tab', 'aria-selected': String(state === view.state), 'data-state': state },
     });
     tab.addEventListener('click', () => {
@@ -235,6 +240,17 @@ function actions(order) {
   if ((order.paid_fen ?? 0) > (order.refunded_fen ?? 0)) {
     list.push(button(orderText('refund.open'), 'secondary', () => openRefund(order, open)));
   }
+  if (order.attention) {
+    list.push(button(t('staff_orders.resolve'), 'secondary', () => open(inlineForm(order, [
+      { name: 'note', label: t('staff_orders.resolve_note'), attributes: { required: '', maxlength: '150', autocomplete: 'off' } },
+    ], t('staff_orders.resolve_confirm'), ({ note }, slot) => {
+      if (!note) {
+        slot.textContent = t('staff_orders.resolve_missing');
+        return;
+      }
+      act(order, '/attention/resolve', { attention: order.attention, note }, { slot, done: 'staff_orders.resolved' });
+    }))));
+  }
   list.push(button(t('staff_orders.print_slip'), 'secondary', () => printSlips([order])));
   return [element('div', { className: 'order-actions' }, list), extra];
 }
@@ -277,11 +293,20 @@ function drawQueue() {
 async function load() {
   clearTimeout(refreshTimer);
   const query = new URLSearchParams({ page: String(view.page) });
-  if (view.state) query.set('state', view.state);
+  if (view.state === 'attention') query.set('attention', 'true');
+  else if (view.state) query.set('state', view.state);
   try {
-    const answer = await api(`/api/v1/orders?${query}`);
+    const [answer, waiting] = await Promise.all([
+      api(`/api/v1/orders?${query}`),
+      view.state === 'attention' ? null : api('/api/v1/orders?attention=true&page_size=1'),
+    ]);
     view.orders = answer.items ?? [];
     view.pages = Math.max(1, answer.pages ?? 1);
+    const attention = (waiting ?? answer).total ?? 0;
+    if (attention !== view.attention) {
+      view.attention = attention;
+      drawTabs();
+    }
     showMessage('');
     // Keep an open form (a code being typed) unless the list changed under it.
     const open = document.activeElement?.closest('.staff-order');

@@ -176,6 +176,7 @@ struct OrderPage {
   std::vector<Order> items;
   int page = 1;
   int pages = 1;
+  std::int64_t total = 0;  ///< orders that pass the filter, on all pages
 };
 
 /// A payment notification's answer, as the provider expects it.
@@ -204,7 +205,16 @@ class OrderService {
   Order for_customer(const std::string& number, const std::string& token);
   /// The order for the staff.
   Order for_staff(const std::string& number);
-  OrderPage list(const std::optional<std::string>& state, int page, int page_size);
+  /// Orders newest first: of one state, and/or (`attention`) only those that need the staff.
+  OrderPage list(const std::optional<std::string>& state, bool attention, int page, int page_size);
+
+  /// A member of staff records how what the order needed them for (`seen`: the attention text
+  /// they were shown) was handled: the attention is cleared and the note kept in the order's
+  /// history. An expired or cancelled order's trade still unconfirmed is taken as settled
+  /// outside (checked in the merchant console). Retried after it took effect: the order as it
+  /// is. 409 conflict when the order now needs something else (`attention`: what).
+  Order resolve_attention(const std::string& number, const std::string& seen,
+                          const std::string& note, const domain::Principal& staff);
 
   /// The customer cancels before payment (cash on pickup: before handover); the staff cancel
   /// any order not yet gone (a paid one is refunded). Reservations are released.
@@ -251,7 +261,8 @@ class OrderService {
   /// Expired or cancelled orders whose trade was never confirmed closed (the provider did not
   /// answer, or the close failed) are asked about again: paid late, the payment is settled
   /// (the order restored, or its money sent back); unpaid, the trade is closed. Trades of
-  /// orders moved more than kUnsettledDays ago are left alone. Returns how many were settled.
+  /// orders moved more than kUnsettledDays ago are no longer asked about: those orders are
+  /// flagged for the staff (需要处理) instead. Returns how many were settled or flagged.
   int settle_unsettled(int limit = 20);
   static constexpr int kUnsettledDays = 7;
   /// How often the server's sweep runs (src/main.cpp): settle_unsettled asks about one trade at

@@ -125,10 +125,15 @@ std::optional<OrderRecord> find_order(UnitOfWork& unit, const std::string& numbe
                                       bool lock = false);
 std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, bool lock = false,
                                             OrderDetail detail = OrderDetail::whole);
-/// Orders newest first (lines included, no history), optionally of one state.
-std::vector<OrderRecord> list_orders(UnitOfWork& unit, const std::optional<std::string>& state,
-                                     int offset, int limit);
-std::int64_t count_orders(UnitOfWork& unit, const std::optional<std::string>& state);
+/// Which orders a list shows: of one state, and/or only those that need the staff.
+struct OrderFilter {
+  std::optional<std::string> state;
+  bool attention = false;  ///< only orders whose `attention` is set
+};
+/// Orders newest first (lines included, no history) that pass `filter`.
+std::vector<OrderRecord> list_orders(UnitOfWork& unit, const OrderFilter& filter, int offset,
+                                     int limit);
+std::int64_t count_orders(UnitOfWork& unit, const OrderFilter& filter);
 
 /// Moves the order from `from` to `to` only if it is still in `from` (the sweep and the
 /// notifications race the staff): false when it was not. Records the event.
@@ -148,6 +153,10 @@ void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::stri
 void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
 void add_order_refunded(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
 void set_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& attention);
+/// Sets `attention` only if nothing else is waiting for the staff on this order: true if set.
+bool flag_order(UnitOfWork& unit, std::int64_t order_id, const std::string& attention);
+/// Clears `attention` only if it still reads `seen` (what the staff looked at): true if cleared.
+bool clear_order_attention(UnitOfWork& unit, std::int64_t order_id, const std::string& seen);
 /// Claims the right to ask the provider about the order's trade now: true (and the time
 /// recorded) unless it was asked within the last `seconds`.
 bool claim_payment_check(UnitOfWork& unit, std::int64_t order_id, int seconds);
@@ -156,6 +165,9 @@ void close_order_payments(UnitOfWork& unit, std::int64_t order_id);
 /// Expired or cancelled orders (moved within the last `days`) whose payment is still `started`:
 /// nobody knows yet whether it was paid. Those never asked first, then the longest since.
 std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit);
+/// Expired or cancelled orders moved `days` ago or longer whose payment is still `started` and
+/// that do not yet ask for the staff: the sweep stopped asking about them.
+std::vector<std::int64_t> orders_never_confirmed(UnitOfWork& unit, int days, int limit);
 /// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
 

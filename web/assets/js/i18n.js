@@ -525,6 +525,12 @@ const dictionary = {
     'staff_orders.packed_by': '拣货人：________  复核：________',
     'order.note': '备注',
     'staff_orders.updated': '订单 {number} 已更新',
+    'staff_orders.needs_attention': '需要处理 ({count})',
+    'staff_orders.resolve': '已处理',
+    'staff_orders.resolve_note': '怎么处理的（例如：已在商户平台核对未付款）',
+    'staff_orders.resolve_confirm': '记录并清除提醒',
+    'staff_orders.resolve_missing': '请写下处理结果',
+    'staff_orders.resolved': '订单 {number} 的提醒已处理',
   },
   en: {
     'station.name': 'Anhai Rural Alliance Station',
@@ -1051,6 +1057,12 @@ const dictionary = {
     'staff_orders.packed_by': 'Picked by: ________  Checked by: ________',
     'order.note': 'Note',
     'staff_orders.updated': 'Order {number} updated',
+    'staff_orders.needs_attention': 'Needs attention ({count})',
+    'staff_orders.resolve': 'Handled',
+    'staff_orders.resolve_note': 'How it was handled (e.g. checked in the merchant console: not paid)',
+    'staff_orders.resolve_confirm': 'Record and clear',
+    'staff_orders.resolve_missing': 'Write down how it was handled',
+    'staff_orders.resolved': 'Order {number}: handled',
   },
 };
 
