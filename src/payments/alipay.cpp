@@ -2,6 +2,10 @@
 // answer verified, asynchronous notifications verified over their sorted fields.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+
 #include "yizhan/payments/alipay_protocol.hpp"
 #include "yizhan/payments/form.hpp"
 #include "yizhan/payments/transport.hpp"
@@ -23,6 +27,30 @@ bool has_expiry(Clock::time_point at) {
 
 bool trade_missing(const json& node) {
   return text(node, "sub_code") == "ACQ.TRADE_NOT_EXIST";
+}
+
+/// A 付款码 charge's refusals that are the payer's final no: the code, the account or its
+/// balance. Any other refusal (ACQ.TRADE_HAS_SUCCESS, ACQ.CONTEXT_INCONSISTENT, a code new to
+/// us) says nothing sure about the money: only a query does.
+bool payer_declined(std::string_view sub_code) {
+  static constexpr std::string_view kDeclines[] = {
+      "ACQ.PAYMENT_AUTH_CODE_INVALID",
+      "ACQ.BUYER_BALANCE_NOT_ENOUGH",
+      "ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH",
+      "ACQ.BUYER_ENABLE_STATUS_FORBID",
+      "ACQ.BUYER_SELLER_EQUAL",
+      "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR",
+      "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR",
+      "ACQ.BEYOND_PAY_RESTRICTION",
+      "ACQ.BEYOND_PER_RECEIPT_RESTRICTION",
+      "ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT",
+      "ACQ.PAYMENT_FAIL",
+      "ACQ.PAYMENT_REQUEST_HAS_RISK",
+      "ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE",
+      "ACQ.TRADE_BUYER_NOT_MATCH",
+      "ACQ.TOTAL_FEE_EXCEED",
+  };
+  return std::find(std::begin(kDeclines), std::end(kDeclines), sub_code) != std::end(kDeclines);
 }
 
 // The fields a trade answer or notification carries, as a PaymentState (state left to caller).
@@ -172,6 +200,10 @@ class Alipay final : public Provider {
     const json node = call("alipay.trade.pay", biz.dump(), settings_.notify_url,
                            /*missing_is_answer=*/false, /*refusal_is_answer=*/true);
     const std::string code = text(node, "code");
+    if (code != "10000" && code != "10003" && !payer_declined(text(node, "sub_code")))
+      throw ProviderError(Kind::refused,
+                          "Alipay refused: " + text(node, "msg") + " " + text(node, "sub_msg"),
+                          text(node, "sub_code").empty() ? code : text(node, "sub_code"));
     PaymentState state = trade_fields(node);
     state.out_trade_no = out_trade_no;
     state.app_id = settings_.app_id;
@@ -223,7 +255,9 @@ class Alipay final : public Provider {
             : !alipay_key_.verify_sha256(signed_node->node, signed_node->sign))
       throw ProviderError(Kind::bad_answer, "Alipay answer not trusted: bad or missing sign");
     if (code == "10000" || code == "10003") return node;
-    if (code == "20000")
+    // 20000 (service unavailable) and 40004 ACQ.SYSTEM_ERROR are Alipay's "unknown: ask again"
+    // (query the trade, or repeat the same request number): never a refusal of it.
+    if (code == "20000" || text(node, "sub_code") == "ACQ.SYSTEM_ERROR")
       throw ProviderError(Kind::unreachable, "Alipay: " + text(node, "sub_msg"),
                           text(node, "sub_code"));
     if ((missing_is_answer && trade_missing(node)) || refusal_is_answer) return node;

@@ -3,7 +3,10 @@
 // with v2 orderquery).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <string_view>
 
 #include "yizhan/domain/text.hpp"
 #include "yizhan/payments/form.hpp"
@@ -24,6 +27,40 @@ std::string unix_seconds(Clock::time_point now) {
 std::string text(const json& object, const char* name) {
   const auto at = object.find(name);
   return at != object.end() && at->is_string() ? at->get<std::string>() : std::string{};
+}
+
+/// A 付款码 charge's refusals (v3 codepay, v2 micropay) that are the payer's or the request's
+/// final no: no money moved. Any other (ORDERPAID, OUT_TRADE_NO_USED, a code new to us) says
+/// nothing sure about the money: only a query does.
+bool payer_declined(std::string_view code) {
+  static constexpr std::string_view kDeclines[] = {
+      "AUTH_CODE_INVALID",
+      "AUTH_CODE_ERROR",
+      "AUTHCODEEXPIRE",
+      "NOT_ENOUGH",
+      "NOTENOUGH",
+      "NOTSUPORTCARD",
+      "BUYER_MISMATCH",
+      "PARAM_ERROR",
+      "INVALID_REQUEST",
+      "ORDERCLOSED",
+      "ORDER_CLOSED",
+      "ORDERREVERSED",
+      "NOAUTH",
+      "NO_AUTH",
+      "RULE_LIMIT",
+      "TRADE_ERROR",
+      "ACCOUNT_ERROR",
+      "PAYER_ACCOUNT_ABNORMAL",
+      "APPID_MCHID_NOT_MATCH",
+      "MCH_NOT_EXISTS",
+      "MCHID_NOT_EXIST",
+      "APPID_NOT_EXIST",
+      "SIGN_ERROR",
+      "SIGNERROR",
+      "LACK_PARAMS",
+  };
+  return std::find(std::begin(kDeclines), std::end(kDeclines), code) != std::end(kDeclines);
 }
 
 bool has_expiry(Clock::time_point at) {
@@ -206,6 +243,8 @@ class WechatPay final : public Provider {
     if (code == "SYSTEM_ERROR" || code == "BANK_ERROR" || code == "BANKERROR")
       throw ProviderError(Kind::unreachable, "WeChat Pay codepay: " + code, code);
     if (response.status >= 400 && response.status != 401 && !code.empty()) {
+      if (!payer_declined(code))
+        throw ProviderError(Kind::refused, "WeChat Pay codepay refused: " + code, code);
       PaymentState state;  // the payer's side said no: no money moved
       state.state = PaymentState::State::failed;
       state.out_trade_no = out_trade_no;
@@ -290,7 +329,9 @@ class WechatPay final : public Provider {
     if (method != "GET") request.headers["Content-Type"] = "application/json";
     request.headers["User-Agent"] = "Yizhan/0.1";
     HttpResponse response = transport_->send(request, settings_.timeout);
-    if (response.status >= 500)
+    // 5xx, and 429 (FREQUENCY_LIMITED: too many requests now), say nothing about the request:
+    // asked again later, never taken as a refusal of it.
+    if (response.status >= 500 || response.status == 429)
       throw ProviderError(Kind::unreachable,
                           "WeChat Pay answered " + std::to_string(response.status),
                           error_code(response));
@@ -381,6 +422,9 @@ class WechatPay final : public Provider {
     state.merchant_id = answer["mch_id"];
     state.app_id = answer["appid"];
     if (answer["result_code"] == "SUCCESS") {
+      if (answer["out_trade_no"] != out_trade_no)
+        throw ProviderError(Kind::bad_answer,
+                            "WeChat Pay v2 micropay answered about another trade");
       state.state = PaymentState::State::paid;
       state.raw_state = "SUCCESS";
       state.transaction_id = answer["transaction_id"];
@@ -392,6 +436,9 @@ class WechatPay final : public Provider {
       return state;
     }
     state.raw_state = answer["err_code"];
+    if (state.raw_state != "USERPAYING" && !payer_declined(state.raw_state))
+      throw ProviderError(Kind::refused, "WeChat Pay v2 micropay refused: " + state.raw_state,
+                          state.raw_state);
     state.state =
         state.raw_state == "USERPAYING" ? PaymentState::State::paying : PaymentState::State::failed;
     return state;

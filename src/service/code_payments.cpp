@@ -133,9 +133,12 @@ class Charger {
     }
     if (known && state.state == PaymentState::State::paid) {
       c.transaction_id = state.transaction_id;
-      if (state.amount && *state.amount != c.amount) {
+      // A paid answer must say how much (every provider's does): one that does not, or names
+      // another amount, is not taken as this charge.
+      if (!state.amount || *state.amount != c.amount) {
         spdlog::error("code payment {}: provider paid {} for {}", c.out_trade_no,
-                      state.amount->value(), c.amount.value());
+                      state.amount ? std::to_string(state.amount->value()) : "an unnamed amount",
+                      c.amount.value());
         c.paid = true;
         reverse(c);
         throw Error(ErrorCode::unavailable,
@@ -159,10 +162,14 @@ class Charger {
         if (!reverse(c)) c.settled = false;
         throw unreachable(c, "no payment after the pay request was lost (" + code + ")");
       }
-      if (state.state != PaymentState::State::failed)
-        reverse(c);  // closes it, so that a late password cannot pay it
-      else
+      if (state.state == PaymentState::State::failed) {
         set_state(c, "failed", code);
+      } else if (!reverse(c)) {  // closes it, so that a late password cannot pay it
+        // Not closed: the payer might still pay it. Not a decline the till may act on; the
+        // sweep reverses it.
+        c.settled = false;
+        throw unreachable(c, "not paid (" + code + "), and its close failed");
+      }
       c.settled = c.settled || state.state == PaymentState::State::failed;
       spdlog::info("code payment {} ({}): declined {}", c.out_trade_no, c.provider_name, code);
       throw Error(
@@ -195,12 +202,15 @@ class Charger {
                    e.what());
       if (e.kind != ProviderError::Kind::refused) return false;
     }
-    // Refused: perhaps there is nothing to reverse. Only the provider's state says so.
+    // Refused: perhaps there is nothing to reverse. Only the provider's state says so, and a
+    // trade still waiting for the payer (Alipay's WAIT_BUYER_PAY, WeChat's USERPAYING) is not
+    // done: the payer can still finish it, so it is reversed again later (the sweep).
     try {
       const auto state = c.provider->query_code(c.out_trade_no);
-      if (state.state == PaymentState::State::not_paid ||
-          state.state == PaymentState::State::closed ||
-          state.state == PaymentState::State::failed) {
+      const bool payable = state.raw_state == "WAIT_BUYER_PAY" || state.raw_state == "USERPAYING";
+      if (!payable && (state.state == PaymentState::State::not_paid ||
+                       state.state == PaymentState::State::closed ||
+                       state.state == PaymentState::State::failed)) {
         set_state(c, "failed", state.raw_state);
         c.paid = false;
         c.settled = true;

@@ -42,6 +42,11 @@ class ScriptedProvider : public payments::Provider {
   bool query_unreachable = false;
   bool reverse_unreachable = false;
   bool reverse_refused = false;  ///< the reverse says no (e.g. ORDERNOTEXIST): the trade closed
+  /// The reverse says no and the trade stays open (Alipay's cancel refused while the payer can
+  /// still pay).
+  bool reverse_refused_open = false;
+  /// Queries answer a trade waiting for the payer as Alipay does: not paid, WAIT_BUYER_PAY.
+  bool alipay_like = false;
   std::string decline_code = "NOT_ENOUGH";
   std::function<void()> during_pay;  ///< runs inside pay_with_code (races, concurrent retries)
 
@@ -112,7 +117,7 @@ class ScriptedProvider : public payments::Provider {
     state = pay == Pay::paid     ? PaymentState::State::paid
             : pay == Pay::paying ? PaymentState::State::paying
                                  : PaymentState::State::failed;
-    return answer(out_trade_no, pay == Pay::declined ? decline_code : "");
+    return answer(out_trade_no, pay == Pay::declined ? decline_code : "", /*from_query=*/false);
   }
 
   PaymentState query(const std::string& out_trade_no) override {
@@ -143,6 +148,8 @@ class ScriptedProvider : public payments::Provider {
   void reverse(const std::string& out_trade_no) override {
     ++reverses;
     if (reverse_unreachable) throw ProviderError(ProviderError::Kind::unreachable, "timeout");
+    if (reverse_refused_open)
+      throw ProviderError(ProviderError::Kind::refused, "system error", "ACQ.SYSTEM_BUSY");
     std::lock_guard lock(mutex_);
     states_[out_trade_no] = PaymentState::State::closed;
     if (reverse_refused)
@@ -161,7 +168,8 @@ class ScriptedProvider : public payments::Provider {
   }
 
  private:
-  PaymentState answer(const std::string& out_trade_no, const std::string& code) {
+  PaymentState answer(const std::string& out_trade_no, const std::string& code,
+                      bool from_query = true) {
     PaymentState out;
     out.out_trade_no = out_trade_no;
     out.state = states_[out_trade_no];
@@ -172,6 +180,10 @@ class ScriptedProvider : public payments::Provider {
                     : out.state == PaymentState::State::paid   ? "SUCCESS"
                     : out.state == PaymentState::State::paying ? "USERPAYING"
                                                                : "CLOSED";
+    if (alipay_like && from_query && out.state == PaymentState::State::paying) {
+      out.state = PaymentState::State::not_paid;
+      out.raw_state = "WAIT_BUYER_PAY";
+    }
     return out;
   }
 
@@ -629,6 +641,25 @@ TEST_F(CodePaymentTest, ARefusedReverseIsCheckedThroughTheCodeQueryBeforeTheChar
   EXPECT_EQ(text("SELECT state FROM code_payments"), "failed") << "closed, so nothing to reverse";
   EXPECT_EQ(sold_footprint(), before);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"), 0);
+}
+
+// A refused reverse whose trade still waits for the payer (Alipay: WAIT_BUYER_PAY, "not paid")
+// is not settled: the payer can still finish it, so the charge stays open for the sweep to
+// reverse, and the till hears 503 (ask again), never "declined".
+TEST_F(CodePaymentTest, ARefusedReverseOfATradeStillPayableLeavesItForTheSweep) {
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  wechat.alipay_like = true;
+  wechat.reverse_refused_open = true;
+  const auto open = sell(code_sale(product_id, 1, 1500), "code-still-payable");
+  ASSERT_EQ(open.status, 503) << open.body;
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "charging");
+  wechat.reverse_refused_open = false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(counter.recover_code_payments(), 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "reversed");
+  EXPECT_EQ(wechat.state_of(wechat.trades.front()), PaymentState::State::closed);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 0);
 }
 
 TEST_F(CodePaymentTest, ADeclinedCodeIs402WithTheProvidersCodeAndNothingIsSold) {

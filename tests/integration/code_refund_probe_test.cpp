@@ -53,6 +53,11 @@ class RefundingProvider : public payments::Provider {
     PaymentState state;
     state.out_trade_no = out_trade_no;
     state.state = PaymentState::State::paid;
+    {
+      std::lock_guard lock(mutex_);
+      if (const auto charged = amounts_.find(out_trade_no); charged != amounts_.end())
+        state.amount = charged->second;
+    }
     state.transaction_id = "4200000000" + out_trade_no.substr(1, 8);
     state.raw_state = "SUCCESS";
     return state;
@@ -63,10 +68,13 @@ class RefundingProvider : public payments::Provider {
     throw payments::RejectedNotification("not here");
   }
   std::pair<int, std::string> notification_answer(bool) const override { return {200, ""}; }
-  PaymentState pay_with_code(const std::string& out_trade_no, const std::string&, domain::Fen,
-                             const std::string&) override {
-    std::lock_guard lock(mutex_);
-    trades.push_back(out_trade_no);
+  PaymentState pay_with_code(const std::string& out_trade_no, const std::string&,
+                             domain::Fen amount, const std::string&) override {
+    {
+      std::lock_guard lock(mutex_);
+      trades.push_back(out_trade_no);
+      amounts_[out_trade_no] = amount;
+    }
     return query(out_trade_no);
   }
 
@@ -103,6 +111,7 @@ class RefundingProvider : public payments::Provider {
 
  private:
   std::mutex mutex_;
+  std::map<std::string, domain::Fen> amounts_;  // what each trade charged
   std::vector<std::string> trades;
   test_support::RefundLedger refunds;
 };

@@ -299,6 +299,45 @@ TEST_F(AlipayProvider, BarcodePayPaidPayingFailed) {
   EXPECT_EQ(failed.raw_state, "ACQ.PAYMENT_AUTH_CODE_INVALID");
 }
 
+// ACQ.SYSTEM_ERROR is Alipay's "unknown: ask again", for a charge and a refund alike; a charge's
+// refusal that is not the payer's own no (ACQ.TRADE_HAS_SUCCESS: paid already) is asked about.
+TEST_F(AlipayProvider, SystemErrorIsNoAnswerAndOnlyThePayersNoIsADecline) {
+  const auto system_error = [](const std::string& method) {
+    return answer(
+        method,
+        R"({"code":"40004","msg":"Business Failed","sub_code":"ACQ.SYSTEM_ERROR","sub_msg":"系统错误"})");
+  };
+  transport->answers.push_back(system_error("alipay.trade.pay"));
+  try {
+    (void)provider->pay_with_code("C4", "281234567890123456", domain::Fen(100), "柜台");
+    FAIL() << "a system error was taken as a decline";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back(system_error("alipay.trade.refund"));
+  try {
+    (void)provider->refund({"C4", "C4R1", domain::Fen(100), domain::Fen(100), ""});
+    FAIL() << "a system error was taken as a refusal of the refund";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+  transport->answers.push_back(answer(
+      "alipay.trade.pay",
+      R"({"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_HAS_SUCCESS","sub_msg":"交易已被支付"})"));
+  try {
+    (void)provider->pay_with_code("C5", "281234567890123456", domain::Fen(100), "柜台");
+    FAIL() << "a paid trade was taken as a decline";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+    EXPECT_EQ(error.provider_code, "ACQ.TRADE_HAS_SUCCESS");
+  }
+  transport->answers.push_back(answer(
+      "alipay.trade.pay",
+      R"({"code":"40004","msg":"Business Failed","sub_code":"ACQ.BUYER_BALANCE_NOT_ENOUGH"})"));
+  EXPECT_EQ(provider->pay_with_code("C6", "281234567890123456", domain::Fen(100), "柜台").state,
+            PaymentState::State::failed);
+}
+
 TEST_F(AlipayProvider, NotificationVerifiedOverTheFormOnlySuccessCountsAsPaid) {
   std::map<std::string, std::string> fields = {{"app_id", settings.app_id},
                                                {"seller_id", settings.seller_id},

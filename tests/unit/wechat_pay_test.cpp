@@ -733,11 +733,14 @@ TEST_F(WechatPayProvider, V2MicropayIsSignedXmlAndItsAnswerSignatureChecked) {
   transport->answers.push_back([this](const HttpRequest& request) {
     auto fields = wechat::parse_v2_xml(request.body).value();
     EXPECT_EQ(fields["sign"], wechat::v2_sign(fields, settings.api_v2_key, false));
-    std::map<std::string, std::string> answer = {
-        {"return_code", "SUCCESS"},   {"result_code", "SUCCESS"},
-        {"appid", fields["appid"]},   {"mch_id", fields["mch_id"]},
-        {"transaction_id", "4200v2"}, {"total_fee", fields["total_fee"]},
-        {"nonce_str", "abc"}};
+    std::map<std::string, std::string> answer = {{"return_code", "SUCCESS"},
+                                                 {"result_code", "SUCCESS"},
+                                                 {"appid", fields["appid"]},
+                                                 {"mch_id", fields["mch_id"]},
+                                                 {"transaction_id", "4200v2"},
+                                                 {"total_fee", fields["total_fee"]},
+                                                 {"out_trade_no", fields["out_trade_no"]},
+                                                 {"nonce_str", "abc"}};
     answer["sign"] = wechat::v2_sign(answer, settings.api_v2_key, false);
     return HttpResponse{200, {}, wechat::v2_xml(answer)};
   });
@@ -947,6 +950,61 @@ TEST_F(WechatPayProvider, ABankErrorOnACodeIsNoAnswerSoTheCounterQueriesInsteadO
   } catch (const ProviderError& error) {
     EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
     EXPECT_EQ(error.provider_code, "BANKERROR");
+  }
+}
+
+// Only the payer's own no (a bad code, no balance) is a decline. ORDERPAID, OUT_TRADE_NO_USED or
+// a code new to us may hide a payment: a refusal, which the counter answers with a query. 429
+// (too many requests) is no answer at all, whatever the call.
+TEST_F(WechatPayProvider, ACodeRefusalThatMayHideAPaymentIsAskedAboutNotDeclined) {
+  for (const char* code : {"ORDERPAID", "OUT_TRADE_NO_USED", "SOMETHING_NEW"}) {
+    transport->answers.push_back([code](const HttpRequest&) {
+      return HttpResponse{400, {}, std::string(R"({"code":")") + code + R"(","message":"x"})"};
+    });
+    try {
+      (void)provider->pay_with_code("C8", "134567890123456789", domain::Fen(250), "柜台");
+      FAIL() << code << " was taken as a decline";
+    } catch (const ProviderError& error) {
+      EXPECT_EQ(error.kind, ProviderError::Kind::refused) << code;
+      EXPECT_EQ(error.provider_code, code);
+    }
+  }
+  transport->answers.push_back([](const HttpRequest&) {
+    return HttpResponse{429, {}, R"({"code":"FREQUENCY_LIMITED","message":"频率超限"})"};
+  });
+  try {
+    (void)provider->refund({"A9", "A9R1", domain::Fen(100), domain::Fen(250), ""});
+    FAIL() << "429 was taken as a refusal";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::unreachable);
+  }
+
+  settings.code_pay_v2 = true;
+  settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
+  provider = make_wechat_pay(settings, transport);
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "ORDERPAID"}}, settings.api_v2_key));
+  try {
+    (void)provider->pay_with_code("C9", "134567890123456789", domain::Fen(250), "柜台");
+    FAIL() << "ORDERPAID was taken as a decline";
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::refused);
+  }
+  transport->answers.push_back(
+      v2_answer({{"result_code", "FAIL"}, {"err_code", "NOTENOUGH"}}, settings.api_v2_key));
+  EXPECT_EQ(provider->pay_with_code("C10", "134567890123456789", domain::Fen(250), "柜台").state,
+            PaymentState::State::failed);
+  // A success about another trade is not this one's.
+  transport->answers.push_back(v2_answer({{"result_code", "SUCCESS"},
+                                          {"out_trade_no", "OTHER"},
+                                          {"transaction_id", "4200v2"},
+                                          {"total_fee", "250"}},
+                                         settings.api_v2_key));
+  try {
+    (void)provider->pay_with_code("C11", "134567890123456789", domain::Fen(250), "柜台");
+    FAIL();
+  } catch (const ProviderError& error) {
+    EXPECT_EQ(error.kind, ProviderError::Kind::bad_answer);
   }
 }
 
