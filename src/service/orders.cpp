@@ -748,6 +748,9 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
   database_.transact([&](store::UnitOfWork& unit) {
     auto current = store::find_order(unit, number, true);
     if (!current) throw no_such_order();
+    // Paid (or gone) while the provider was asked: no second row for the trade, which a repeat
+    // of its paid news would otherwise find unpaid and book again.
+    if (current->state != "pending_payment") return;
     if (store::find_order_payment(unit, current->id, channel)) return;
     store::OrderPaymentRecord payment;
     payment.order_id = current->id;
@@ -1405,6 +1408,22 @@ bool OrderService::drive_refund(std::int64_t refund_id) {
       return false;
     }
     failure = std::string(e.what()).substr(0, 250);
+    // A refusal is not proof that nothing went back: an earlier ask under this number whose
+    // answer was lost, or another process's ask right now, may have made it. Only the
+    // provider's refund lookup says it was never made.
+    try {
+      const auto found =
+          account->second.provider->query_refund(request.out_trade_no, request.out_refund_no);
+      if (found.state != payments::RefundState::State::failed || found.raw_state != "NOT_FOUND")
+        answer = found;
+    } catch (const std::exception& lookup) {
+      spdlog::warn("refund {}: refused ({}), and its lookup failed: {}", ask->refund.out_refund_no,
+                   failure, lookup.what());
+      database_.transact([&](store::UnitOfWork& unit) {
+        store::note_refund_attempt(unit, refund_id, "unanswered");
+      });
+      return false;
+    }
   } catch (const std::exception& e) {
     spdlog::warn("refund {}: {}", ask->refund.out_refund_no, e.what());
     database_.transact(

@@ -580,7 +580,7 @@ std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
                                                         bool lock) {
   auto& statement =
       unit.statement(std::string(kPaymentColumns) + "WHERE provider = ? AND out_trade_no = ? " +
-                     "ORDER BY id DESC LIMIT 1" + (lock ? " FOR UPDATE" : ""));
+                     "ORDER BY state = 'paid' DESC, id DESC LIMIT 1" + (lock ? " FOR UPDATE" : ""));
   statement.setString(1, provider);
   statement.setString(2, out_trade_no);
   Rows row(statement.executeQuery());

@@ -505,7 +505,7 @@ class Buyer {
     {
       auto& payment =
           c.statement(std::string(kPaymentColumns) + "WHERE provider = ? AND out_trade_no = ? " +
-                      "ORDER BY id DESC LIMIT 1" + " FOR UPDATE");
+                      "ORDER BY state = 'paid' DESC, id DESC LIMIT 1" + " FOR UPDATE");
       payment.setString(1, "wechat");
       payment.setString(2, number);
       Rows row(payment.executeQuery());

@@ -62,6 +62,24 @@ class ScriptedProvider final : public payments::Provider {
     state.raw_state = mode == Mode::processing ? "PROCESSING" : "SUCCESS";
     return state;
   }
+  /// The refunds made, as the providers' lookups answer: made, or never (NOT_FOUND).
+  payments::RefundState query_refund(const std::string&,
+                                     const std::string& out_refund_no) override {
+    std::lock_guard lock(mutex);
+    ++lookups;
+    if (lookup_unreachable)
+      throw payments::ProviderError(payments::ProviderError::Kind::unreachable, "timed out");
+    payments::RefundState state;
+    if (!refunded.contains(out_refund_no)) {
+      state.state = payments::RefundState::State::failed;
+      state.raw_state = "NOT_FOUND";
+      return state;
+    }
+    state.refund_id = "50300" + out_refund_no;
+    state.state = payments::RefundState::State::succeeded;
+    state.raw_state = "SUCCESS";
+    return state;
+  }
   payments::PaymentState verify_notification(const payments::Notification& notification,
                                              payments::Clock::time_point) override {
     const auto body = json::parse(notification.body);
@@ -87,6 +105,8 @@ class ScriptedProvider final : public payments::Provider {
   std::vector<payments::RefundRequest> asked;
   std::map<std::string, std::int64_t> refunded;  // out_refund_no → amount
   std::int64_t money_back = 0;                   // what actually went back to payers
+  int lookups = 0;
+  bool lookup_unreachable = false;
 };
 
 class OrderRefundsTest : public ::testing::Test {
@@ -535,6 +555,32 @@ TEST_F(OrderRefundsTest, AProviderRefusalFailsTheRefundAndNothingElseChanges) {
   EXPECT_EQ(done.body["refund"]["out_refund_no"], placed.number + "-R2");
   EXPECT_EQ(done.body["order"]["state"], "refunded");
   EXPECT_EQ(provider.money_back, 2400);
+  expect_books_agree();
+}
+
+// A refund made at the provider whose answer was lost, asked again and refused (WeChat's 429, an
+// Alipay refusal of a number it already refunded under): the lookup finds it made, so it is
+// booked once, never failed (which would let the staff refund the same money again under a new
+// number). A lookup that cannot tell leaves it processing; a refusal of a refund never made
+// still fails it.
+TEST_F(OrderRefundsTest, ARefusedReAskOfARefundMadeIsBookedNotFailed) {
+  const auto tea = product("F2", 800, 5);
+  const auto placed = paid({{{"product_id", tea}, {"quantity", 2}}});
+  provider.mode = ScriptedProvider::Mode::lose_answer;
+  ASSERT_EQ(refund(placed.number, {{"all", true}}, "rr-1").status, 202);
+  EXPECT_EQ(provider.money_back, 1600);
+  provider.mode = ScriptedProvider::Mode::refuse;
+  provider.lookup_unreachable = true;
+  EXPECT_EQ(orders->finish_refunds(50, 0), 0);
+  EXPECT_EQ(view(placed.number)["refunds"][0]["state"], "processing") << "nobody can tell yet";
+  provider.lookup_unreachable = false;
+  EXPECT_EQ(orders->finish_refunds(50, 0), 1);
+  const auto order = view(placed.number);
+  EXPECT_EQ(order["refunds"][0]["state"], "succeeded") << order.dump();
+  EXPECT_EQ(order["state"], "refunded");
+  EXPECT_EQ(order["refunded_fen"], 1600);
+  EXPECT_EQ(provider.money_back, 1600) << "given back once";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_refund'"), 1);
   expect_books_agree();
 }
 

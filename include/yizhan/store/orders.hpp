@@ -185,6 +185,8 @@ void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::i
 /// The payment of an order through one channel, if asked before.
 std::optional<OrderPaymentRecord> find_order_payment(UnitOfWork& unit, std::int64_t order_id,
                                                      const std::string& channel);
+/// The payment row of a provider's trade: its paid row when it has one (a trade is paid once,
+/// whichever channel's row), else the latest.
 std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
                                                         const std::string& provider,
                                                         const std::string& out_trade_no, bool lock);
