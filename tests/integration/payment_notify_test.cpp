@@ -124,6 +124,7 @@ class ScriptedGateway final : public payments::Transport {
                            {"amount", asked["amount"]}}
                           .dump();
     } else if (request.url.ends_with("/v3/pay/transactions/h5")) {
+      if (on_h5) on_h5(json::parse(request.body).value("out_trade_no", ""));
       response.body =
           json{{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"}}
               .dump();
@@ -173,6 +174,8 @@ class ScriptedGateway final : public payments::Transport {
   }
   /// Called with the order number of each close, before it is answered.
   std::function<void(const std::string&)> on_close;
+  /// Called with the order number of each H5 start, before it is answered.
+  std::function<void(const std::string&)> on_h5;
 
  private:
   payments::HttpResponse alipay(const payments::HttpRequest& request) {
@@ -865,6 +868,42 @@ TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedBy
   scalar("UPDATE orders SET payment_checked_at = NULL");
   EXPECT_EQ(orders->settle_unsettled(), 0) << "nothing left";
   EXPECT_EQ(gateway->alipay_calls("alipay.trade.query"), queries);
+  expect_books_agree();
+}
+
+// The payer pays through the QR while the page asks for the H5 link: the order is paid before
+// the provider answers the H5 start, so no second row is added for the trade; and a trade's
+// repeated paid news (a resend, TRADE_FINISHED after TRADE_SUCCESS) finds its paid row even when
+// a started row of the same trade is newer. One payment entry, whatever comes.
+TEST_F(PaymentNotifyTest, APaymentStartedWhileTheOrderWasPaidAddsNoRowAndIsNotBookedTwice) {
+  const auto p = product("Q6", 900, 10);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->on_h5 = [&](const std::string& number) {
+    if (number == placed.number) {
+      EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number, .total = 900})).status, 200);
+    }
+  };
+  const auto h5 =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  gateway->on_h5 = nullptr;
+  EXPECT_LT(h5.status, 500) << h5.body;
+  EXPECT_EQ(staff_view(placed.number)["state"], "paid");
+  const auto rows =
+      "SELECT COUNT(*) FROM order_payments WHERE out_trade_no = '" + placed.number + "'";
+  EXPECT_EQ(scalar(rows), 1) << "no row for a trade asked after the order was paid";
+
+  // A newer started row of the paid trade (as a race before this fix could leave): the paid
+  // news again is a duplicate.
+  scalar(
+      "INSERT INTO order_payments (order_id, provider, channel, out_trade_no, amount_fen) "
+      "SELECT order_id, provider, 'wechat_jsapi', out_trade_no, amount_fen FROM order_payments "
+      "WHERE out_trade_no = '" +
+      placed.number + "'");
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number, .total = 900})).status, 200);
+  EXPECT_EQ(verdicts(placed.number), "accepted,duplicate");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 900);
   expect_books_agree();
 }
 
