@@ -293,11 +293,12 @@ Config load_config(const std::optional<std::string>& path) {
         "payments.wechat: with mch_id set, app_id, merchant_serial, merchant_private_key_file, "
         "api_v3_key_file, platform_public_key_file, platform_serial and notify_url are needed");
   const auto& alipay = config.alipay;
-  if (alipay.configured() && (alipay.app_private_key_file.empty() ||
+  // seller_id (the merchant's 2088… PID): every notification's seller is checked against it.
+  if (alipay.configured() && (alipay.seller_id.empty() || alipay.app_private_key_file.empty() ||
                               alipay.alipay_public_key_file.empty() || alipay.notify_url.empty()))
     throw std::runtime_error(
-        "payments.alipay: with app_id set, app_private_key_file, alipay_public_key_file and "
-        "notify_url are needed");
+        "payments.alipay: with app_id set, seller_id, app_private_key_file, "
+        "alipay_public_key_file and notify_url are needed");
   if (config.counter.cashier_discount_limit_bps < 0 ||
       config.counter.cashier_discount_limit_bps > 10000)
     throw std::runtime_error("counter.cashier_discount_limit_bps must be 0 to 10000");

@@ -77,7 +77,8 @@ TEST(Config, PaymentAccountsAndOrderRulesAreRead) {
                  "api_v3_key_file = \"/k/v3.txt\"\nplatform_public_key_file = \"/k/p.pem\"\n"
                  "platform_serial = \"PUB_KEY_ID_1\"\nnotify_url = \"https://s/n\"\n"
                  "code_pay_v2 = true\ntimeout_ms = 3000\n"
-                 "[payments.alipay]\napp_id = \"2021\"\napp_private_key_file = \"/k/a.pem\"\n"
+                 "[payments.alipay]\napp_id = \"2021\"\nseller_id = \"2088000000000001\"\n"
+                 "app_private_key_file = \"/k/a.pem\"\n"
                  "alipay_public_key_file = \"/k/ap.pem\"\nnotify_url = \"https://s/a\"\n");
   const auto config = yizhan::load_config(path);
   EXPECT_EQ(config.orders.unpaid_minutes, 15);
@@ -97,6 +98,9 @@ TEST(Config, AHalfConfiguredMerchantAccountOrBadOrderRuleIsRefusedNamingTheKey) 
   for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
            {"[payments.wechat]\nmch_id = \"1900000001\"\n", "payments.wechat"},
            {"[payments.alipay]\napp_id = \"2021\"\n", "payments.alipay"},
+           {"[payments.alipay]\napp_id = \"2021\"\napp_private_key_file = \"/k/a.pem\"\n"
+            "alipay_public_key_file = \"/k/ap.pem\"\nnotify_url = \"https://s/a\"\n",
+            "seller_id"},
            {"[payments.wechat]\ncode_pay_v2 = \"yes\"\n", "payments.wechat.code_pay_v2"},
            {"[orders]\nunpaid_minutes = 0\n", "orders.unpaid_minutes"},
            {"[orders]\ndelivery_fee_fen = -1\n", "orders.delivery_fee_fen"}}) {
