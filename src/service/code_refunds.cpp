@@ -34,6 +34,34 @@ struct Answer {
   std::string refund_id;
 };
 
+/// What the provider's refund lookup says of a refund it accepted: SUCCESS, still PROCESSING, or
+/// ended without paying (CLOSED, ABNORMAL); unknown when it cannot tell.
+Answer look_up(payments::Provider& provider, const store::CodeRefundRecord& ask) {
+  Answer answer;
+  try {
+    const auto made = provider.query_refund(ask.out_trade_no, ask.out_refund_no);
+    answer.refund_id = made.refund_id;
+    switch (made.state) {
+      case RefundState::State::succeeded:
+        answer.outcome = Answer::Outcome::accepted;
+        answer.provider_state = "SUCCESS";
+        break;
+      case RefundState::State::processing:
+        answer.outcome = Answer::Outcome::accepted;
+        answer.provider_state = "PROCESSING";
+        break;
+      case RefundState::State::failed:
+        answer.outcome = Answer::Outcome::refused;
+        answer.provider_state = made.raw_state.empty() ? "FAILED" : made.raw_state;
+        break;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("code refund {} ({}): lookup failed: {}", ask.out_refund_no, ask.provider,
+                 e.what());
+  }
+  return answer;
+}
+
 /// Asks the provider to refund (again: the same out_refund_no is one refund). `asked_before`:
 /// an earlier request may have sent this ask and lost the answer.
 Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord& ask,
@@ -291,8 +319,10 @@ int CounterService::recover_code_refunds() {
   const auto& pay = settings_.code_pay;
   const auto stale_micros =
       std::chrono::duration_cast<std::chrono::microseconds>(lease_of(pay)).count();
+  // A refund the provider still has as PROCESSING (a bank card's takes days) is looked up every
+  // refund_recheck, not on every round; the asks left refunding by a dead request come first.
   const auto recheck_micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(pay.poll_interval).count();
+      std::chrono::duration_cast<std::chrono::microseconds>(pay.refund_recheck).count();
   const auto ids = database_.transact([&](store::UnitOfWork& unit) {
     return store::stale_code_refunds(unit, stale_micros, recheck_micros, 20);
   });
@@ -305,7 +335,8 @@ int CounterService::recover_code_refunds() {
     if (found == payment_providers_.end() || !found->second) continue;
 
     if (ask->state == "refunded") {  // booked while the provider said PROCESSING
-      const auto answer = ask_provider(*found->second, *ask, true);
+      // Looked up, not asked again: the refund is made; only its end is awaited.
+      const auto answer = look_up(*found->second, *ask);
       if (answer.outcome == Answer::Outcome::unknown) continue;
       database_.transact([&](store::UnitOfWork& unit) {
         store::set_code_refund_provider_state(unit, ask->id, answer.provider_state,

@@ -164,8 +164,8 @@ std::vector<std::int64_t> stale_code_refunds(UnitOfWork& unit, std::int64_t olde
   auto& statement = unit.statement(
       "SELECT id FROM code_refunds WHERE (state = 'refunding' AND updated_at < "
       "UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND) OR (state = 'refunded' AND provider_state = "
-      "'PROCESSING' AND updated_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND) ORDER BY id LIMIT "
-      "?");
+      "'PROCESSING' AND updated_at < UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND) "
+      "ORDER BY state = 'refunding' DESC, id LIMIT ?");
   statement.setInt64(1, older_than_micros);
   statement.setInt64(2, recheck_micros);
   statement.setInt(3, limit);

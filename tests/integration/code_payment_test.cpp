@@ -93,6 +93,11 @@ class ScriptedProvider : public payments::Provider {
   std::int64_t refunded_fen(const std::string& out_trade_no) {
     return refunds.refunded_fen(out_trade_no);
   }
+  /// The provider finishes a refund it had as PROCESSING.
+  void finish_refund(const std::string& out_refund_no, payments::RefundState::State state,
+                     const std::string& raw_state) {
+    refunds.finish(out_refund_no, state, raw_state);
+  }
   PaymentState verify_notification(const payments::Notification&,
                                    payments::Clock::time_point) override {
     throw payments::RejectedNotification("not here");
@@ -200,6 +205,7 @@ service::CounterSettings fast_settings() {
   settings.code_pay.deadline = std::chrono::milliseconds(2000);
   settings.code_pay.poll_interval = std::chrono::milliseconds(20);
   settings.code_pay.lease_margin = std::chrono::milliseconds(1000);
+  settings.code_pay.refund_recheck = std::chrono::milliseconds(50);
   return settings;
 }
 
@@ -539,11 +545,15 @@ TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceed
   ASSERT_EQ(refunded.status, 201) << refunded.body;
   EXPECT_EQ(refunded.body["provider_state"], "PROCESSING");
   EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "PROCESSING");
-  wechat.refund_answer = ScriptedProvider::Refund::success;
+  const auto number = text("SELECT out_refund_no FROM code_refunds");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(counter.recover_code_refunds(), 0) << "still processing at the provider";
+  wechat.finish_refund(number, payments::RefundState::State::succeeded, "SUCCESS");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(counter.recover_code_refunds(), 1);
   EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "SUCCESS");
   EXPECT_EQ(counter.recover_code_refunds(), 0);
+  EXPECT_EQ(wechat.refund_asks, 1) << "looked up, never asked again";
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds"), 1);
   expect_books_agree();
 }

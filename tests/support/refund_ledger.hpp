@@ -30,6 +30,15 @@ class RefundLedger {
     return made->second;
   }
 
+  /// The provider finishes a refund it had as PROCESSING: SUCCESS, or CLOSED/ABNORMAL (failed).
+  void finish(const std::string& out_refund_no, payments::RefundState::State state,
+              const std::string& raw_state) {
+    std::lock_guard lock(mutex_);
+    auto& made = made_.at(out_refund_no);
+    made.state = state;
+    made.raw_state = raw_state;
+  }
+
   /// The refund made under `out_refund_no`, if one was.
   std::optional<payments::RefundState> made(const std::string& out_refund_no) {
     std::lock_guard lock(mutex_);

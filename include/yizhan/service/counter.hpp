@@ -209,6 +209,8 @@ struct CodePaySettings {
   std::chrono::milliseconds poll_interval{3'000};  ///< between queries while they do
   /// Beyond the deadline before a retry or the sweep may take over a request that died.
   std::chrono::milliseconds lease_margin{60'000};
+  /// How often a refund booked while the provider said PROCESSING is looked up again.
+  std::chrono::milliseconds refund_recheck{60'000};
 };
 
 /// Counter settings from configuration.
