@@ -425,6 +425,55 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   assert.deepEqual(problems, []);
 });
 
+test('需要处理: the first tab counts the orders that need a person, lists them whatever their state, and 已处理 sends the attention the staff saw with their note', async () => {
+  const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
+  const late = contractOrder({ number: 'W20261202-0011', state: 'expired', payment: null, pickup_code: null });
+  late.attention = '7 天未能向微信支付确认是否付款，请在商户平台核对 / payment never confirmed in 7 days: check the merchant console (W20261202-0011)';
+  const paid = contractOrder({ number: 'W20261202-0012', state: 'paid', payment: null });
+  const resolved = [];
+  await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (request.method() === 'POST' && url.pathname.endsWith('/attention/resolve')) {
+      resolved.push([url.pathname, request.postDataJSON()]);
+      delete late.attention;
+      return json(route, 200, late);
+    }
+    const waiting = [late, paid].filter((o) => o.attention);
+    if (url.searchParams.get('attention') === 'true') {
+      return json(route, 200, { items: waiting, page: 1, pages: 1, total: waiting.length });
+    }
+    const state = url.searchParams.get('state');
+    const items = [late, paid].filter((o) => !state || o.state === state);
+    return json(route, 200, { items, page: 1, pages: 1, total: items.length });
+  });
+  await page.goto(`${base}/admin/orders.html`);
+  await page.waitForURL(/login\.html\?next=/);
+  await page.getByLabel('账号').fill('cashier1');
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/admin\/orders\.html$/);
+  const tab = page.getByRole('tab', { name: '需要处理 (1)' });
+  await tab.waitFor();
+  assert.match(await tab.getAttribute('class'), /alert/, 'the tab stands out while something waits');
+  await tab.click();
+  const card = page.locator('.staff-order', { hasText: 'W20261202-0011' });
+  await card.getByText('需要处理：7 天未能向微信支付确认是否付款').waitFor();
+  assert.equal(await page.locator('.staff-order').count(), 1, 'only the orders that need a person');
+  await card.getByRole('button', { name: '已处理' }).click();
+  await card.getByRole('button', { name: '记录并清除提醒' }).click();
+  await card.getByText('请写下处理结果').waitFor();
+  assert.equal(resolved.length, 0, 'nothing sent without a note');
+  await card.getByLabel('怎么处理的').fill('商户平台显示未支付');
+  await card.getByRole('button', { name: '记录并清除提醒' }).click();
+  await page.getByText('订单 W20261202-0011 的提醒已处理').waitFor();
+  assert.deepEqual(resolved, [['/api/v1/orders/W20261202-0011/attention/resolve', { attention: late.attention ?? resolved[0][1].attention, note: '商户平台显示未支付' }]]);
+  assert.match(resolved[0][1].attention, /^7 天未能向微信支付确认/);
+  await page.getByRole('tab', { name: '需要处理 (0)' }).waitFor();
+  await page.screenshot({ path: `${artifacts}/orders-staff-attention.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
 // --- the whole flow against the real server and the payment simulator --------------------------
 
 const noSimulator = !paysim && 'PAYSIM_URL is not set: run.sh starts the payment simulator beside the server';
