@@ -2,6 +2,7 @@
 // carts; each write one transaction with its stock moves and journal entry.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -209,6 +210,13 @@ struct CodePaySettings {
   std::chrono::milliseconds poll_interval{3'000};  ///< between queries while they do
   /// Beyond the deadline before a retry or the sweep may take over a request that died.
   std::chrono::milliseconds lease_margin{60'000};
+
+  /// What a retry that finds its key still charging (409 payment_pending) is told to wait
+  /// before asking again: about one poll, 1–10 s.
+  [[nodiscard]] std::chrono::seconds retry_after() const {
+    const auto poll = std::chrono::ceil<std::chrono::seconds>(poll_interval);
+    return std::clamp(poll, std::chrono::seconds(1), std::chrono::seconds(10));
+  }
 };
 
 /// Counter settings from configuration.
