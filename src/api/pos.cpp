@@ -1,8 +1,11 @@
 // The counter (API.md "Counter"): registers, shifts, sales, refunds and held carts.
 #include "pos.hpp"
 
+#include <chrono>
+
 #include "idempotency.hpp"
 #include "json.hpp"
+#include "yizhan/domain/sale.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/service/counter.hpp"
 
@@ -300,9 +303,17 @@ service::SaleRequest sale_request(const json& body) {
   }
   request.offline = boolean_field(body, "offline").value_or(false);
   if (const auto rung_at = string_field(body, "rung_at")) {
-    // An offline till's clock, ISO 8601 with offset; kept for the record only.
+    // An offline till's clock, RFC 3339 (ISO 8601 with an offset); kept for the record only.
     const auto micros = domain::parse_iso8601(*rung_at);
-    if (!micros) throw Error::invalid_field("rung_at", "rung_at must be ISO 8601 with an offset");
+    if (!micros)
+      throw Error::invalid_field("rung_at",
+                                 "rung_at 须为带时区的时间，如 2026-12-02T10:15:00+08:00 / rung_at "
+                                 "must be an RFC 3339 date-time with an offset");
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (const auto problem = domain::rung_at_problem(*micros, now))
+      throw Error::invalid_field("rung_at", *problem);
     request.rung_at = *micros;
   }
   return request;

@@ -524,6 +524,40 @@ TEST_F(CounterTest, AnOfflineSaleThatFindsTooLittleStockBooksAShortfallFirst) {
   expect_books_agree();
 }
 
+TEST_F(CounterTest, AnOfflineSalesRungAtIsAnRfc3339InstantFrom2020OrA422NamingIt) {
+  // The probe's F9: outside 1970–2038 a 422 that named no field (FROM_UNIXTIME failed in
+  // MariaDB), 1969 stored as NULL, hour 25 taken as the next day, the fraction cut to 1/10 ms.
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 5, "P1");
+  const auto before = scalar("SELECT COUNT(*) FROM sales");
+  int n = 0;
+  for (const char* bad :
+       {"2038-01-20T00:00:00+08:00", "2100-01-01T00:00:00+08:00", "0001-01-01T00:00:00+08:00",
+        "1969-12-31T23:59:59Z", "2019-12-31T23:59:59Z", "2026-12-07T25:00:00+08:00",
+        "2026-12-07T10:61:00+08:00", "2026-12-02T10:15:00", "2026-12-02 10:15"}) {
+    json body = cash_sale(p, 1, 1000);
+    body["offline"] = true;
+    body["rung_at"] = bad;
+    const auto reply = sell(body, "k-rung-" + std::to_string(++n));
+    EXPECT_EQ(reply.status, 422) << bad << " " << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], "rung_at") << bad << " " << reply.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), before) << "nothing sold";
+  // A good one is kept to the microsecond (a longer fraction cut), whatever its offset.
+  json body = cash_sale(p, 1, 1000);
+  body["offline"] = true;
+  body["rung_at"] = "2026-12-02T10:15:00.123456789+08:00";
+  const auto reply = sell(body, "k-rung-ok");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(scalar("SELECT TIMESTAMPDIFF(MICROSECOND, TIMESTAMP'1970-01-01 00:00:00', rung_at) "
+                   "FROM sales WHERE id = " +
+                   reply.body["id"].dump()),
+            1'796'177'700'123'456)  // 2026-12-02T02:15:00.123456Z
+      << "kept in UTC to the microsecond";
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ClosingAShiftBooksTheDifferenceAndEmptiesTheDrawer) {
   const auto shift = open_shift("cashier1", "柜台1", 20000);
   ASSERT_EQ(shift.status, 201);
