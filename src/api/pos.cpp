@@ -210,6 +210,18 @@ json held_json(const service::HeldCart& h) {
 
 // --- reading requests -----------------------------------------------------------------------
 
+/// A held cart nests at most this deep (the page's has 4 levels); MariaDB's JSON stops at 32.
+constexpr int kMaxCartDepth = 16;
+
+/// Whether `value` nests more than `levels` deep (a scalar is 0, `{}` 1); stops at the limit.
+bool deeper_than(const json& value, int levels) {
+  if (!value.is_structured()) return false;
+  if (levels == 0) return true;
+  for (const auto& item : value)
+    if (deeper_than(item, levels - 1)) return true;
+  return false;
+}
+
 /// An array field of objects, at most `max` of them; 422 naming the field otherwise.
 const json& object_array(const json& body, const char* field, std::size_t max, bool required) {
   static const json kEmpty = json::array();
@@ -502,6 +514,10 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
                 const auto cart = body.find("cart");
                 if (cart == body.end() || !cart->is_object())
                   throw Error::invalid_field("cart", "cart must be an object");
+                if (deeper_than(*cart, kMaxCartDepth))
+                  throw Error::invalid_field("cart", "挂单内容嵌套过深 / cart nests more than " +
+                                                         std::to_string(kMaxCartDepth) +
+                                                         " levels deep");
                 return json_response(
                     201, held_json(counter.hold_cart(*request.principal, label, cart->dump())));
               }});

@@ -607,6 +607,25 @@ TEST_F(CounterTest, HeldCartsWaitAtTheirRegisterAndResumeOnce) {
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 404);
 }
 
+TEST_F(CounterTest, ACartNestedTooDeepIsA422NamingCartAndHoldsNothing) {
+  // The probe's F13: 3000 nested arrays failed MariaDB's JSON check, a 422 naming the internal
+  // "carts_json" instead of the request's "cart".
+  ASSERT_EQ(open_shift().status, 201);
+  const auto nested = [](int levels) {
+    return R"({"cart":{"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}}";
+  };
+  for (const int levels : {16, 31, 3000}) {
+    const auto refused = api.call("POST", "/api/v1/pos/held-carts", "cashier1", nested(levels));
+    EXPECT_EQ(refused.status, 422) << levels << " " << refused.body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "cart") << levels << " " << refused.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM held_carts"), 0);
+  // The page's cart is a few levels deep; 15 arrays in its object are still kept as they came.
+  const auto kept = api.call("POST", "/api/v1/pos/held-carts", "cashier1", nested(15));
+  ASSERT_EQ(kept.status, 201) << kept.body;
+  EXPECT_EQ(kept.body["cart"].dump(), json::parse(nested(15))["cart"].dump());
+}
+
 TEST_F(CounterTest, TheCountersCatalogListsProductsNotShownOnlineForStaffOnly) {
   const auto shop_only = product("SHOP", "piece", 900, {{"online", false}});
   const auto listed = [&](const std::string& target, const std::string& as) {
