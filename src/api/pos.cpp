@@ -1,8 +1,11 @@
 // The counter (API.md "Counter"): registers, shifts, sales, refunds and held carts.
 #include "pos.hpp"
 
+#include <chrono>
+
 #include "idempotency.hpp"
 #include "json.hpp"
+#include "yizhan/domain/sale.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/service/counter.hpp"
 
@@ -207,6 +210,18 @@ json held_json(const service::HeldCart& h) {
 
 // --- reading requests -----------------------------------------------------------------------
 
+/// A held cart nests at most this deep (the page's has 4 levels); MariaDB's JSON stops at 32.
+constexpr int kMaxCartDepth = 16;
+
+/// Whether `value` nests more than `levels` deep (a scalar is 0, `{}` 1); stops at the limit.
+bool deeper_than(const json& value, int levels) {
+  if (!value.is_structured()) return false;
+  if (levels == 0) return true;
+  for (const auto& item : value)
+    if (deeper_than(item, levels - 1)) return true;
+  return false;
+}
+
 /// An array field of objects, at most `max` of them; 422 naming the field otherwise.
 const json& object_array(const json& body, const char* field, std::size_t max, bool required) {
   static const json kEmpty = json::array();
@@ -300,9 +315,17 @@ service::SaleRequest sale_request(const json& body) {
   }
   request.offline = boolean_field(body, "offline").value_or(false);
   if (const auto rung_at = string_field(body, "rung_at")) {
-    // An offline till's clock, ISO 8601 with offset; kept for the record only.
+    // An offline till's clock, RFC 3339 (ISO 8601 with an offset); kept for the record only.
     const auto micros = domain::parse_iso8601(*rung_at);
-    if (!micros) throw Error::invalid_field("rung_at", "rung_at must be ISO 8601 with an offset");
+    if (!micros)
+      throw Error::invalid_field("rung_at",
+                                 "rung_at 须为带时区的时间，如 2026-12-02T10:15:00+08:00 / rung_at "
+                                 "must be an RFC 3339 date-time with an offset");
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (const auto problem = domain::rung_at_problem(*micros, now))
+      throw Error::invalid_field("rung_at", *problem);
     request.rung_at = *micros;
   }
   return request;
@@ -491,6 +514,10 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
                 const auto cart = body.find("cart");
                 if (cart == body.end() || !cart->is_object())
                   throw Error::invalid_field("cart", "cart must be an object");
+                if (deeper_than(*cart, kMaxCartDepth))
+                  throw Error::invalid_field("cart", "挂单内容嵌套过深 / cart nests more than " +
+                                                         std::to_string(kMaxCartDepth) +
+                                                         " levels deep");
                 return json_response(
                     201, held_json(counter.hold_cart(*request.principal, label, cart->dump())));
               }});

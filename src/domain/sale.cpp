@@ -270,6 +270,17 @@ std::optional<std::string> payment_code_problem(TenderMethod method, std::string
   return std::nullopt;
 }
 
+std::optional<std::string> rung_at_problem(std::int64_t rung_at, std::int64_t now) {
+  constexpr std::int64_t kEarliest = 1'577'836'800'000'000;  // 2020-01-01T00:00:00Z
+  constexpr std::int64_t kAhead = 24LL * 3600 * 1'000'000;
+  if (rung_at < kEarliest)
+    return "收银机时间早于 2020 年，请校准时钟 / rung_at is before 2020: set the till's clock";
+  if (rung_at > now + kAhead)
+    return "收银机时间超前一天以上，请校准时钟 / rung_at is more than a day ahead of the server: "
+           "set the till's clock";
+  return std::nullopt;
+}
+
 std::string mask_payment_code(std::string_view code) {
   if (code.size() <= 8) return std::string(code.size(), '*');
   return std::string(code.substr(0, 4)) + std::string(code.size() - 8, '*') +

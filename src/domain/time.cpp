@@ -65,35 +65,48 @@ std::string format_iso_date(std::chrono::year_month_day day) {
 }
 
 std::optional<std::int64_t> parse_iso8601(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
-  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' '))
+  // RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), every part its digits and in its range
+  // (no hour 25, no leap second); digits of a fraction beyond microseconds are cut.
+  const auto number = [&](std::size_t at, std::size_t digits) -> std::optional<int> {
+    if (text.size() < at + digits) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + digits; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      text[13] != ':' || text[16] != ':')
     return std::nullopt;
-  std::string utc_like(text.substr(0, 10));
-  utc_like += ' ';
-  std::size_t pos = 11;
-  if (text.size() < pos + 8) return std::nullopt;
-  utc_like += text.substr(pos, 8);
-  pos += 8;
-  if (pos < text.size() && text[pos] == '.') {
-    const std::size_t start = pos;
-    ++pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
+  const auto date = parse_iso_date(text.substr(0, 10));
+  const auto hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
+  if (!date || !hour || !minute || !second || *hour > 23 || *minute > 59 || *second > 59)
+    return std::nullopt;
+  using namespace std::chrono;
+  std::int64_t micros =
+      duration_cast<microseconds>(sys_days(*date).time_since_epoch() + hours(*hour) +
+                                  minutes(*minute) + seconds(*second))
+          .count();
+  std::size_t pos = 19;
+  if (text[pos] == '.') {
+    const std::size_t start = ++pos;
+    std::int64_t scale = 100000;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      micros += (text[pos] - '0') * scale;
+      scale /= 10;
       ++pos;
-    if (pos == start + 1) return std::nullopt;
-    utc_like += text.substr(start, std::min<std::size_t>(pos - start, 7));
+    }
+    if (pos == start) return std::nullopt;
   }
-  auto micros = parse_utc_datetime(utc_like);
-  if (!micros || !parse_iso_date(text.substr(0, 10))) return std::nullopt;
   const auto rest = text.substr(pos);
   if (rest == "Z" || rest == "z") return micros;
   if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') || rest[3] != ':') return std::nullopt;
-  for (std::size_t i : {1u, 2u, 4u, 5u})
-    if (rest[i] < '0' || rest[i] > '9') return std::nullopt;
-  const int hours = (rest[1] - '0') * 10 + (rest[2] - '0');
-  const int minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
-  if (hours > 14 || minutes > 59) return std::nullopt;
-  const std::int64_t offset = (hours * 3600LL + minutes * 60LL) * 1'000'000LL;
-  return rest[0] == '+' ? *micros - offset : *micros + offset;
+  const auto offset_hours = number(pos + 1, 2), offset_minutes = number(pos + 4, 2);
+  if (!offset_hours || !offset_minutes || *offset_hours > 14 || *offset_minutes > 59)
+    return std::nullopt;
+  const std::int64_t offset = (*offset_hours * 3600LL + *offset_minutes * 60LL) * 1'000'000LL;
+  return rest[0] == '+' ? micros - offset : micros + offset;
 }
 
 std::string format_shanghai_time(std::int64_t unix_microseconds) {

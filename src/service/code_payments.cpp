@@ -303,7 +303,7 @@ StoredReply CounterService::sell_with_codes(const domain::Principal& caller,
 
   const auto& pay = settings_.code_pay;
   const auto lease_time = pay.deadline * static_cast<int>(charges.size()) + pay.lease_margin;
-  auto claimed = idempotency_.claim_lease(key, lease_time, pay.deadline + std::chrono::seconds(5));
+  auto claimed = idempotency_.claim_lease(key, lease_time, pay.retry_after());
   if (auto* answer = std::get_if<StoredReply>(&claimed)) return *answer;
   const auto lease = std::get<IdempotencyLease>(claimed);
   const auto key_hex = store::to_hex(lease.key_hash);

@@ -159,8 +159,7 @@ StoredReply CounterService::refund_to_code(
                 "付款码退款未开通 / refunds to payment codes of this provider are not set up",
                 {{"field", "method"}, {"provider", provider_name}});
   const auto& pay = settings_.code_pay;
-  auto claimed =
-      idempotency_.claim_lease(key, lease_of(pay), pay.deadline + std::chrono::seconds(5));
+  auto claimed = idempotency_.claim_lease(key, lease_of(pay), pay.retry_after());
   if (auto* answer = std::get_if<StoredReply>(&claimed)) return *answer;
   const auto lease = std::get<IdempotencyLease>(claimed);
 

@@ -1,8 +1,9 @@
 // Idempotency-Key handling on top of store/idempotency: claim, compare, replay, store.
 #include "yizhan/service/idempotency.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
-#include <thread>
 
 #include "yizhan/domain/error.hpp"
 #include "yizhan/store/database.hpp"
@@ -55,7 +56,7 @@ StoredReply Idempotency::run(const std::optional<IdempotencyKey>& key,
 }
 
 std::variant<StoredReply, IdempotencyLease> Idempotency::claim_lease(
-    const IdempotencyKey& key, std::chrono::milliseconds lease, std::chrono::milliseconds wait) {
+    const IdempotencyKey& key, std::chrono::milliseconds lease, std::chrono::seconds retry_after) {
   if (const auto problem = idempotency_key_problem(key.key))
     throw Error::invalid_field("Idempotency-Key", "Idempotency-Key " + *problem);
   IdempotencyLease held;
@@ -63,30 +64,30 @@ std::variant<StoredReply, IdempotencyLease> Idempotency::claim_lease(
   held.holder = new_holder(held.key_hash);
   const auto request_hash = store::sha256(key.request);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(lease).count();
-  const auto give_up = std::chrono::steady_clock::now() + wait;
-  for (;;) {
-    const auto claim = database_.transact([&](store::UnitOfWork& unit) {
-      return store::claim_idempotency_lease(unit, held.key_hash, key.scope.substr(0, 200), key.key,
-                                            request_hash, retention_days_, held.holder, micros);
-    });
-    if (claim.outcome != store::LeaseClaim::Outcome::claimed &&
-        claim.reply.request_hash != request_hash)
-      throw Error(ErrorCode::idempotency_mismatch,
-                  "this Idempotency-Key was already used for a different request",
-                  {{"field", "Idempotency-Key"}});
-    switch (claim.outcome) {
-      case store::LeaseClaim::Outcome::claimed: return held;
-      case store::LeaseClaim::Outcome::taken_over: held.taken_over = true; return held;
-      case store::LeaseClaim::Outcome::answered:
-        return StoredReply{claim.reply.status, claim.reply.content_type, claim.reply.body, true};
-      case store::LeaseClaim::Outcome::busy: break;
-    }
-    if (std::chrono::steady_clock::now() >= give_up)
-      throw Error(ErrorCode::payment_pending,
-                  "这笔付款仍在进行，请稍候用同一请求重试 / this payment is still in progress: "
-                  "retry the same request shortly");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto claim = database_.transact([&](store::UnitOfWork& unit) {
+    return store::claim_idempotency_lease(unit, held.key_hash, key.scope.substr(0, 200), key.key,
+                                          request_hash, retention_days_, held.holder, micros);
+  });
+  if (claim.outcome != store::LeaseClaim::Outcome::claimed &&
+      claim.reply.request_hash != request_hash)
+    throw Error(ErrorCode::idempotency_mismatch,
+                "this Idempotency-Key was already used for a different request",
+                {{"field", "Idempotency-Key"}});
+  switch (claim.outcome) {
+    case store::LeaseClaim::Outcome::claimed: return held;
+    case store::LeaseClaim::Outcome::taken_over: held.taken_over = true; return held;
+    case store::LeaseClaim::Outcome::answered:
+      return StoredReply{claim.reply.status, claim.reply.content_type, claim.reply.body, true};
+    case store::LeaseClaim::Outcome::busy: break;
   }
+  // The holder may poll its provider for half a minute. Waiting here would hold a database
+  // worker all that time, and a few retries of one key would take them all: the client asks
+  // again instead (the counter page's outbox does).
+  throw Error(
+      ErrorCode::payment_pending,
+      "这笔付款仍在进行，请稍候用同一请求重试 / this payment is still in progress: "
+      "retry the same request shortly",
+      {{"retry_after_seconds", std::to_string(std::max<std::int64_t>(1, retry_after.count()))}});
 }
 
 std::string Idempotency::new_holder(const std::string& key_hash) {

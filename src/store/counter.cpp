@@ -424,7 +424,8 @@ std::int64_t insert_sale(UnitOfWork& unit, SaleRecord& sale) {
   auto& head = unit.statement(
       "INSERT INTO sales (number, shift_id, register_id, cashier_id, business_day, subtotal_fen, "
       "discount_fen, rounding_fen, total_fen, change_fen, offline, rung_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000)) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00')) "
       "RETURNING id, created_at");
   head.setString(1, sale.number);
   head.setInt64(2, sale.shift_id);

@@ -60,6 +60,7 @@ std::string refused_field(const std::string& message) {
         {"ck_products_price", "price_fen"},
         {"ck_products_commission", "commission_bps"},
         {"ck_users_village_role", "village_id"},
+        {"ck_held_carts_json", "cart"},
     };
     const std::string name = match[1];
     if (const auto found = kFields.find(name); found != kFields.end()) return found->second;

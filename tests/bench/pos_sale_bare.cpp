@@ -103,7 +103,8 @@ constexpr const char* kSaleRegister =
 constexpr const char* kInsertSale =
     "INSERT INTO sales (number, shift_id, register_id, cashier_id, business_day, subtotal_fen, "
     "discount_fen, rounding_fen, total_fen, change_fen, offline, rung_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000000)) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00')) "
     "RETURNING id, created_at";
 constexpr const char* kInsertLine =
     "INSERT INTO sale_lines (sale_id, line_no, product_id, village_id, name, unit, quantity, "

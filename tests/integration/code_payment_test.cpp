@@ -1,8 +1,9 @@
 // Counter 付款码 tenders on the real MariaDB, with a scripted provider: paid at once, paying
 // then paid after polls, a timeout reversed with nothing sold, a declined code, one charge for a
-// retried (or concurrent) key with the first sale byte for byte, stock gone between the charge
-// and the sale (the payment is reversed), a refused reverse checked by a query, an unreachable
-// provider, and a request that died mid-payment recovered by the retry or by the sweep.
+// retried key with the first sale byte for byte (a concurrent retry is 409 payment_pending at
+// once and holds no worker of the HTTP server), stock gone between the charge and the sale (the
+// payment is reversed), a refused reverse checked by a query, an unreachable provider, and a
+// request that died mid-payment recovered by the retry or by the sweep.
 #include <gtest/gtest.h>
 
 #include <cppconn/resultset.h>
@@ -13,8 +14,12 @@
 #include <mutex>
 #include <thread>
 
+#include "e2e/harness.hpp"
 #include "support/api_client.hpp"
 #include "support/refund_ledger.hpp"
+#include "yizhan/http/metrics.hpp"
+#include "yizhan/http/server.hpp"
+#include "yizhan/http/static_files.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
@@ -702,23 +707,134 @@ TEST_F(CodePaymentTest, ARetryOfTheSameKeyChargesOnceAndAnswersTheFirstSaleByteF
   EXPECT_EQ(wechat.pays, 1);
 }
 
-TEST_F(CodePaymentTest, ARetryWhileTheFirstIsStillPollingWaitsAndStartsNoSecondCharge) {
+TEST_F(CodePaymentTest, ARetryWhileTheFirstIsStillPollingIsPendingAtOnceAndStartsNoSecondCharge) {
   wechat.pay = ScriptedProvider::Pay::paying;
-  wechat.paying_polls = 10;  // about 200 ms of polling
+  wechat.paying_polls = -1;  // the customer types until the test says so
   const auto body = code_sale(product_id, 1, 1500);
-  ApiFixture::Reply first, second;
+  ApiFixture::Reply first;
   std::thread a([&] { first = sell(body, "code-race"); });
   while (wechat.pays.load() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::thread b([&] { second = sell(body, "code-race"); });
+  // The retry neither waits for the first nor charges again: 409 payment_pending, retry later.
+  const auto started = std::chrono::steady_clock::now();
+  const auto second = sell(body, "code-race");
+  const auto took = std::chrono::steady_clock::now() - started;
+  wechat.complete(wechat.trades.front());
   a.join();
-  b.join();
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "the retry must not wait for the first";
+  ASSERT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(second.body["error"]["code"], "payment_pending");
+  EXPECT_EQ(second.body["error"]["details"]["retry_after_seconds"], "1") << "one 20 ms poll";
+  bool retry_after = false;
+  for (const auto& [name, value] : second.raw.headers)
+    retry_after |= name == "Retry-After" && value == "1";
+  EXPECT_TRUE(retry_after);
   ASSERT_EQ(first.status, 201) << first.body;
-  ASSERT_EQ(second.status, 201) << second.body;
-  EXPECT_EQ(second.raw.payload(), first.raw.payload());
+  // Once the first is answered, the retry gets its answer byte for byte.
+  const auto third = sell(body, "code-race");
+  ASSERT_EQ(third.status, 201) << third.body;
+  EXPECT_EQ(third.raw.payload(), first.raw.payload());
   EXPECT_EQ(wechat.pays, 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), 1);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAreServed) {
+  // The probe's F4: 8 retries of a key whose customer was still typing the password each held
+  // a database worker until the first was answered; with all 8 taken, every other request of
+  // every user waited and got 503 "server busy". Here through the real HTTP server and its pool.
+  auto settings = fast_settings();
+  settings.code_pay.deadline = std::chrono::seconds(30);  // the customer takes their time
+  service::CounterService slow_counter{
+      api.station.database, settings, 7, {{"wechat", &wechat}, {"alipay", &alipay}}};
+  const auto router = api::build_router(
+      {api.health, api.station.accounts, api.audit, api.catalog, &slow_counter, &stock});
+  HttpConfig config;
+  config.address = "127.0.0.1";
+  config.port = 0;
+  config.io_threads = 2;
+  config.handler_timeout = std::chrono::milliseconds(3000);
+  config.shutdown_grace = std::chrono::milliseconds(3000);
+  http::StaticFiles files(api.media.path());
+  http::Metrics metrics;
+  constexpr int kWorkers = 8;  // database.pool_size's default
+  http::Server server(config, {router, files, metrics, kWorkers});
+  server.listen();
+  std::thread serving([&] { server.run(); });
+  struct Stop {
+    http::Server& server;
+    std::thread& thread;
+    ~Stop() {
+      server.stop();
+      thread.join();
+    }
+  } stop{server, serving};
+
+  const auto session = [&](const char* user) {
+    return "Cookie: yz_session=" +
+           api.station.accounts.login(user, test_support::kPassword, "10.3.0.9").token;
+  };
+  const std::vector<std::string> cashier = {session("cashier1"), "X-Requested-With: yizhan",
+                                            "Content-Type: application/json",
+                                            "Idempotency-Key: code-held"};
+  const std::vector<std::string> admin = {session("admin"), "X-Requested-With: yizhan"};
+  const auto fetch = [&](const std::string& method, const std::string& target,
+                         const std::vector<std::string>& headers, const std::string& body) {
+    try {
+      return e2e::fetch(server.port(), method, target, headers, body);
+    } catch (const std::exception&) {
+      return e2e::HttpResponse{};  // no answer within 10 s: status 0
+    }
+  };
+  const auto body = code_sale(product_id, 1, 1500).dump();
+  const auto post = [&] { return fetch("POST", "/api/v1/pos/sales", cashier, body); };
+
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;  // until the test completes the trade
+  e2e::HttpResponse first;
+  std::thread paying([&] { first = post(); });
+  while (wechat.pays.load() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  constexpr int kRetries = 2 * kWorkers;
+  std::vector<e2e::HttpResponse> retries(kRetries);
+  std::vector<std::chrono::steady_clock::duration> took(kRetries);
+  std::vector<std::thread> retrying;
+  for (int i = 0; i < kRetries; ++i)
+    retrying.emplace_back([&, i] {
+      const auto started = std::chrono::steady_clock::now();
+      retries[i] = post();
+      took[i] = std::chrono::steady_clock::now() - started;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto asked = std::chrono::steady_clock::now();
+  const auto other = fetch("GET", "/api/v1/stock/" + std::to_string(product_id), admin, "");
+  const auto other_took = std::chrono::steady_clock::now() - asked;
+  for (auto& thread : retrying)
+    thread.join();
+  EXPECT_EQ(wechat.pays, 1) << "a retry never charges the code again";
+  wechat.complete(wechat.trades.front());
+  paying.join();
+
+  EXPECT_EQ(other.status, 200) << other.body;
+  EXPECT_LT(other_took, std::chrono::milliseconds(1500)) << "another user's request waited";
+  for (int i = 0; i < kRetries; ++i) {
+    EXPECT_EQ(retries[i].status, 409) << retries[i].body;
+    EXPECT_NE(retries[i].body.find("\"payment_pending\""), std::string::npos) << retries[i].body;
+    EXPECT_FALSE(retries[i].header("retry-after").empty());
+    EXPECT_LT(took[i], std::chrono::milliseconds(2000)) << "retry " << i << " waited";
+  }
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto after = post();
+  EXPECT_EQ(after.status, 201) << after.body;
+  EXPECT_EQ(after.header("idempotent-replayed"), "true");
+  EXPECT_EQ(after.body, first.body);
+  EXPECT_EQ(wechat.pays, 1);
+  EXPECT_EQ(wechat.reverses, 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
   expect_books_agree();
 }
 

@@ -524,6 +524,40 @@ TEST_F(CounterTest, AnOfflineSaleThatFindsTooLittleStockBooksAShortfallFirst) {
   expect_books_agree();
 }
 
+TEST_F(CounterTest, AnOfflineSalesRungAtIsAnRfc3339InstantFrom2020OrA422NamingIt) {
+  // The probe's F9: outside 1970–2038 a 422 that named no field (FROM_UNIXTIME failed in
+  // MariaDB), 1969 stored as NULL, hour 25 taken as the next day, the fraction cut to 1/10 ms.
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1000);
+  receive(p, 5, "P1");
+  const auto before = scalar("SELECT COUNT(*) FROM sales");
+  int n = 0;
+  for (const char* bad :
+       {"2038-01-20T00:00:00+08:00", "2100-01-01T00:00:00+08:00", "0001-01-01T00:00:00+08:00",
+        "1969-12-31T23:59:59Z", "2019-12-31T23:59:59Z", "2026-12-07T25:00:00+08:00",
+        "2026-12-07T10:61:00+08:00", "2026-12-02T10:15:00", "2026-12-02 10:15"}) {
+    json body = cash_sale(p, 1, 1000);
+    body["offline"] = true;
+    body["rung_at"] = bad;
+    const auto reply = sell(body, "k-rung-" + std::to_string(++n));
+    EXPECT_EQ(reply.status, 422) << bad << " " << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], "rung_at") << bad << " " << reply.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), before) << "nothing sold";
+  // A good one is kept to the microsecond (a longer fraction cut), whatever its offset.
+  json body = cash_sale(p, 1, 1000);
+  body["offline"] = true;
+  body["rung_at"] = "2026-12-02T10:15:00.123456789+08:00";
+  const auto reply = sell(body, "k-rung-ok");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(scalar("SELECT TIMESTAMPDIFF(MICROSECOND, TIMESTAMP'1970-01-01 00:00:00', rung_at) "
+                   "FROM sales WHERE id = " +
+                   reply.body["id"].dump()),
+            1'796'177'700'123'456)  // 2026-12-02T02:15:00.123456Z
+      << "kept in UTC to the microsecond";
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ClosingAShiftBooksTheDifferenceAndEmptiesTheDrawer) {
   const auto shift = open_shift("cashier1", "柜台1", 20000);
   ASSERT_EQ(shift.status, 201);
@@ -571,6 +605,25 @@ TEST_F(CounterTest, HeldCartsWaitAtTheirRegisterAndResumeOnce) {
   const auto id = std::to_string(held.body["id"].get<std::int64_t>());
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 200);
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 404);
+}
+
+TEST_F(CounterTest, ACartNestedTooDeepIsA422NamingCartAndHoldsNothing) {
+  // The probe's F13: 3000 nested arrays failed MariaDB's JSON check, a 422 naming the internal
+  // "carts_json" instead of the request's "cart".
+  ASSERT_EQ(open_shift().status, 201);
+  const auto nested = [](int levels) {
+    return R"({"cart":{"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}}";
+  };
+  for (const int levels : {16, 31, 3000}) {
+    const auto refused = api.call("POST", "/api/v1/pos/held-carts", "cashier1", nested(levels));
+    EXPECT_EQ(refused.status, 422) << levels << " " << refused.body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "cart") << levels << " " << refused.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM held_carts"), 0);
+  // The page's cart is a few levels deep; 15 arrays in its object are still kept as they came.
+  const auto kept = api.call("POST", "/api/v1/pos/held-carts", "cashier1", nested(15));
+  ASSERT_EQ(kept.status, 201) << kept.body;
+  EXPECT_EQ(kept.body["cart"].dump(), json::parse(nested(15))["cart"].dump());
 }
 
 TEST_F(CounterTest, TheCountersCatalogListsProductsNotShownOnlineForStaffOnly) {

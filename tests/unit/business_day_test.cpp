@@ -79,3 +79,28 @@ TEST(BusinessDay, EveryInstantLiesInTheBoundsOfItsOwnDay) {
     }
   }
 }
+
+TEST(Iso8601, OffsetsAndFractionsGiveTheInstantToTheMicrosecond) {
+  const auto at = [](int y, unsigned mo, unsigned d, int h, int mi, int s, int us = 0) {
+    return utc(y, mo, d, h, mi, s, us).time_since_epoch().count();
+  };
+  EXPECT_EQ(parse_iso8601("2026-12-02T10:15:00+08:00"), at(2026, 12, 2, 2, 15, 0));
+  EXPECT_EQ(parse_iso8601("2026-12-02T02:15:00Z"), at(2026, 12, 2, 2, 15, 0));
+  EXPECT_EQ(parse_iso8601("2026-12-02t02:15:00.5z"), at(2026, 12, 2, 2, 15, 0, 500000));
+  EXPECT_EQ(parse_iso8601("2026-12-01T23:59:59.123456789-05:30"),
+            at(2026, 12, 2, 5, 29, 59, 123456));
+  EXPECT_EQ(parse_iso8601("2100-01-01T00:00:00+08:00"), at(2099, 12, 31, 16, 0, 0))
+      << "no 2038 limit";
+  EXPECT_EQ(parse_iso8601("1969-12-31T23:59:59Z"), -1'000'000);
+}
+
+TEST(Iso8601, AnythingOutOfItsRangeOrShapeIsNothing) {
+  for (const char* bad :
+       {"2026-12-07T25:00:00+08:00", "2026-12-07T24:00:00Z", "2026-12-07T23:60:00Z",
+        "2026-12-07T23:59:60Z", "2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z",
+        "2026-12-07T10:00:00", "2026-12-07T10:00:00+8:00", "2026-12-07T10:00:00+15:00",
+        "2026-12-07T10:00:00+08:60", "2026-12-07T10:00:00.Z", "2026-12-07T10:00:00Zx",
+        "2026-12-07T 1:00:00Z", "2026-12-07T+1:00:00Z", "2026-12-07T10:0:00Z+", "2026-12-07",
+        "2026-12-07X10:00:00Z", "２０２６-12-07T10:00:00Z", ""})
+    EXPECT_FALSE(parse_iso8601(bad)) << bad;
+}

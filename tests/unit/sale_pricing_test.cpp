@@ -470,5 +470,18 @@ TEST(Tenders, ChangeAboveTenThousandYuanIsRefusedAsATypingMistake) {
   }
 }
 
+TEST(RungAt, AnOfflineTillsClockIsBelievedFrom2020ToADayAheadOfTheServer) {
+  constexpr std::int64_t kSecond = 1'000'000;
+  constexpr std::int64_t now = 1'796'601'600 * kSecond;  // 2026-12-07T00:00:00Z
+  EXPECT_FALSE(rung_at_problem(now, now));
+  EXPECT_FALSE(rung_at_problem(now - 400LL * 86400 * kSecond, now)) << "a year old queue";
+  EXPECT_FALSE(rung_at_problem(1'577'836'800 * kSecond, now)) << "2020-01-01T00:00:00Z";
+  EXPECT_FALSE(rung_at_problem(now + 86400 * kSecond, now)) << "a till clock a day fast";
+  EXPECT_TRUE(rung_at_problem(1'577'836'800 * kSecond - 1, now));
+  EXPECT_TRUE(rung_at_problem(-kSecond, now)) << "1969";
+  EXPECT_TRUE(rung_at_problem(now + 86400 * kSecond + 1, now));
+  EXPECT_TRUE(rung_at_problem(4'102'444'800 * kSecond, now)) << "2100";
+}
+
 }  // namespace
 }  // namespace yizhan::domain

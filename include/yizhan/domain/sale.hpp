@@ -105,6 +105,11 @@ std::string code_method_provider(TenderMethod method);
 /// digits starting 25–30), or nothing. The text names the code's shape, never the code.
 std::optional<std::string> payment_code_problem(TenderMethod method, std::string_view code);
 
+/// Why `rung_at` (an offline till's clock, unix microseconds) cannot be the time a sale was rung
+/// up when it reaches the server at `now`, or nothing: before 2020-01-01 (a till whose clock
+/// was never set), or more than a day ahead of the server (a clock set far ahead, or nonsense).
+std::optional<std::string> rung_at_problem(std::int64_t rung_at, std::int64_t now);
+
 /// The code as it may be stored or logged: its first 4 and last 4 digits, the rest starred.
 std::string mask_payment_code(std::string_view code);
 

@@ -13,8 +13,10 @@ namespace yizhan::domain {
 /// Parses MariaDB's "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) into microseconds since the epoch.
 std::optional<std::int64_t> parse_utc_datetime(std::string_view text);
 
-/// Parses ISO 8601 with an offset ("2026-12-02T10:15:00+08:00", "…T02:15:00.123Z") into
-/// microseconds since the epoch; nothing for anything else (no offset, a bad date).
+/// Parses an RFC 3339 date-time, ISO 8601 with an offset ("2026-12-02T10:15:00+08:00",
+/// "…T02:15:00.123Z"), into microseconds since the epoch (a longer fraction is cut to
+/// microseconds); nothing for anything else (no offset, a bad date, hour 24 or more, minute or
+/// second 60 or more, an offset beyond ±14:59).
 std::optional<std::int64_t> parse_iso8601(std::string_view text);
 
 /// Parses a calendar date "YYYY-MM-DD"; nothing for anything else or an impossible date.

@@ -2,6 +2,7 @@
 // carts; each write one transaction with its stock moves and journal entry.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -211,6 +212,13 @@ struct CodePaySettings {
   std::chrono::milliseconds lease_margin{60'000};
   /// How often a refund booked while the provider said PROCESSING is looked up again.
   std::chrono::milliseconds refund_recheck{60'000};
+
+  /// What a retry that finds its key still charging (409 payment_pending) is told to wait
+  /// before asking again: about one poll, 1–10 s.
+  [[nodiscard]] std::chrono::seconds retry_after() const {
+    const auto poll = std::chrono::ceil<std::chrono::seconds>(poll_interval);
+    return std::clamp(poll, std::chrono::seconds(1), std::chrono::seconds(10));
+  }
 };
 
 /// Counter settings from configuration.

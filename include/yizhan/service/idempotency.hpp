@@ -58,11 +58,13 @@ class Idempotency {
   /// Claims `key` for a work that spans several transactions: commits the claim with a lease
   /// of `lease`, then returns it. A stored answer is returned instead (`replayed` set); the same
   /// key with a different request is 409 idempotency_mismatch; while another request holds a
-  /// running lease, this one waits up to `wait` for its answer, then answers 409
-  /// payment_pending. `work` below finishes it; the holder must store an answer or release.
+  /// running lease, this one answers 409 payment_pending at once, with
+  /// details.retry_after_seconds = `retry_after` (Retry-After): it never waits for the holder,
+  /// so retries of one held key cannot take every database worker. `work` below finishes it;
+  /// the holder must store an answer or release.
   std::variant<StoredReply, IdempotencyLease> claim_lease(const IdempotencyKey& key,
                                                           std::chrono::milliseconds lease,
-                                                          std::chrono::milliseconds wait);
+                                                          std::chrono::seconds retry_after);
   /// Takes over the claimed key `key_hash` (raw digest) whose lease ran out, for a sweep that
   /// finishes what its request left; nothing when it is answered or its lease still runs.
   std::optional<IdempotencyLease> take_over(const std::string& key_hash,

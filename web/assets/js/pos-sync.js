@@ -2,17 +2,22 @@
 // Every sale carries its own Idempotency-Key and an unchanging body, so a retry after a lost
 // answer gets the first sale back (the server replays it) instead of a second one.
 // 2xx (first answer or Idempotent-Replayed) → done; 409/422 and other refusals → kept as
-// "rejected" for the cashier, never dropped; network errors, timeouts, 408/429/5xx → retried
-// with backoff, and later sales wait behind them; 401 → paused until the cashier signs in again.
+// "rejected" for the cashier, never dropped; network errors, timeouts, 408/429/5xx and 409
+// payment_pending (the same sale is still charging its 付款码) → retried with backoff, and
+// later sales wait behind them; 401 → paused until the cashier signs in again.
 import { markSynced, outboxItem, outboxItems, updateItem } from './pos-store.js';
 
 const salesPath = '/api/v1/pos/sales';
 
-/** How one attempt ended: done, rejected, retry or signed_out. */
-export function classify(status) {
+/**
+ * How one attempt ended: done, rejected, retry or signed_out. 409 payment_pending is no refusal:
+ * an earlier send of this sale is still charging the code, and the sale may yet be made.
+ */
+export function classify(status, code = '') {
   if (status >= 200 && status < 300) return 'done';
   if (status === 401) return 'signed_out';
   if (status === 0 || status === 408 || status === 429 || status >= 500) return 'retry';
+  if (status === 409 && code === 'payment_pending') return 'retry';
   return 'rejected';
 }
 
@@ -39,7 +44,7 @@ export async function sendSale(item, timeoutMs = codeTimeout(item)) {
       body: JSON.stringify(item.body),
     });
     const data = await response.json().catch(() => null);
-    const kind = classify(response.status);
+    const kind = classify(response.status, data?.error?.code);
     return {
       kind,
       status: response.status,
