@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
 
@@ -51,6 +52,27 @@ std::optional<std::string> commission_problem(std::int64_t basis_points);
 std::optional<std::string> shelf_life_problem(std::int64_t days);
 
 inline constexpr Fen kMaxPrice{10'000'000};
+
+/// What the stock ledger, the lots and the sales of a product have recorded about it.
+struct ProductUse {
+  bool holds_stock = false;  ///< goods on hand or reserved, or a lot with something left
+  bool has_history = false;  ///< anything ever received, sold, ordered, reserved or counted
+};
+
+/// The fields that give recorded quantities and shares their meaning.
+struct ProductBasis {
+  Unit unit = Unit::piece;  ///< what one unit of a recorded quantity is
+  ProductKind kind = ProductKind::item;
+  std::int64_t village_id = 0;  ///< whose goods its lots are
+};
+
+/// Refuses (422 naming the field) a change from `before` to `after` that would reread what is
+/// recorded: the unit or the kind once anything was ever received, sold, ordered or counted
+/// (grams would become pieces at the per-kilogram price), the village while goods of it are on
+/// the shelf or reserved (the next sale of a lot one village delivered would pay another).
+/// Sales keep their own village and split, so a product with nothing left may move.
+void check_basis_change(const ProductBasis& before, const ProductBasis& after,
+                        const ProductUse& use);
 
 }  // namespace yizhan::domain
 
