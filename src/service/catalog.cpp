@@ -679,6 +679,8 @@ Product CatalogService::set_product_image(std::int64_t id, std::string_view byte
                 "the bytes are " + *actual + ", not " + std::string(declared_type),
                 {{"field", "content_type"}});
   }
+  if (const auto problem = domain::image_problem(bytes, *actual))
+    throw Error::invalid_field("image", *problem);
   product(id, true);  // 404 before writing a file for nothing
   const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
   return write([&](store::UnitOfWork& unit) {

@@ -82,9 +82,17 @@ namespace yizhan::domain {
 /// their signature, not by any name or header; nothing for anything else.
 std::optional<std::string> sniff_image_type(std::string_view bytes);
 
+/// A problem with an image of `content_type` (as sniffed), or nothing when it is whole: a PNG's
+/// chunks with their CRCs from IHDR to IEND, a JPEG's segments with one frame header and a scan
+/// up to its end marker, a WebP's RIFF size and bitstream header; each side 1–kMaxImageSide
+/// pixels. Messages are Chinese first.
+std::optional<std::string> image_problem(std::string_view bytes, std::string_view content_type);
+
 /// The file extension for an image type ("jpg", "png", "webp").
 std::string_view image_extension(std::string_view content_type);
 
 inline constexpr std::size_t kMaxImageBytes = 2 * 1024 * 1024;
+/// The longest side a product photo may have, in pixels (a phone's camera stays below it).
+inline constexpr std::uint32_t kMaxImageSide = 10000;
 
 }  // namespace yizhan::domain
