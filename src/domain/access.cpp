@@ -1,6 +1,8 @@
 // Role and access rules; account name and password rules.
 #include "yizhan/domain/access.hpp"
 
+#include <cctype>
+
 namespace yizhan::domain {
 
 std::string_view to_string(Role role) {
@@ -59,6 +61,48 @@ std::optional<std::string> username_problem(std::string_view username) {
     return "must start with a letter or digit";
   }
   return std::nullopt;
+}
+
+std::string folded_username(std::string_view username) {
+  std::string folded;
+  folded.reserve(username.size());
+  for (std::size_t i = 0; i < username.size();) {
+    const auto byte = static_cast<unsigned char>(username[i]);
+    // U+FF01–U+FF5E (EF BC 81 – EF BD 9E) are the full-width forms of '!'–'~'.
+    if (byte == 0xEF && i + 2 < username.size()) {
+      const auto second = static_cast<unsigned char>(username[i + 1]);
+      const auto third = static_cast<unsigned char>(username[i + 2]);
+      const int code = ((second & 0x3F) << 6 | (third & 0x3F)) + 0xF000;
+      if ((second == 0xBC || second == 0xBD) && code >= 0xFF01 && code <= 0xFF5E) {
+        folded += static_cast<char>(std::tolower(code - 0xFF01 + '!'));
+        i += 3;
+        continue;
+      }
+    }
+    folded += byte < 0x80 ? static_cast<char>(std::tolower(byte)) : static_cast<char>(byte);
+    ++i;
+  }
+  // Spaces at either end: ASCII white space, U+00A0 (C2 A0) and U+3000 (E3 80 80).
+  auto space_at_front = [&](std::string_view text) -> std::size_t {
+    if (text.empty()) return 0;
+    if (std::isspace(static_cast<unsigned char>(text.front()))) return 1;
+    if (text.starts_with("\xC2\xA0")) return 2;
+    if (text.starts_with("\xE3\x80\x80")) return 3;
+    return 0;
+  };
+  auto space_at_back = [&](std::string_view text) -> std::size_t {
+    if (text.empty()) return 0;
+    if (std::isspace(static_cast<unsigned char>(text.back()))) return 1;
+    if (text.ends_with("\xC2\xA0")) return 2;
+    if (text.ends_with("\xE3\x80\x80")) return 3;
+    return 0;
+  };
+  std::string_view view = folded;
+  while (const auto n = space_at_front(view))
+    view.remove_prefix(n);
+  while (const auto n = space_at_back(view))
+    view.remove_suffix(n);
+  return std::string(view);
 }
 
 std::optional<std::string> password_problem(std::string_view password) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "yizhan/domain/error.hpp"
+
 namespace yizhan::domain {
 
 Listing listing_requirement(Channel channel) {
@@ -34,6 +36,25 @@ std::optional<std::string> ean13_problem(std::string_view code) {
            std::to_string(ean13_check_digit(code.substr(0, 12))) + ")";
   }
   return std::nullopt;
+}
+
+void check_basis_change(const ProductBasis& before, const ProductBasis& after,
+                        const ProductUse& use) {
+  if (after.unit != before.unit && use.has_history)
+    throw Error::invalid_field(
+        "unit",
+        "已有进货、销售或库存记录的商品不能改计量单位，请另建商品 / the product has stock or "
+        "sales on record in its unit: create a new product instead");
+  if (after.kind != before.kind && use.has_history)
+    throw Error::invalid_field(
+        "kind",
+        "已有进货、销售或库存记录的商品不能改为礼盒或单品 / the product has stock or sales on "
+        "record: it cannot change between item and bundle");
+  if (after.village_id != before.village_id && use.holds_stock)
+    throw Error::invalid_field(
+        "village_id",
+        "商品还有库存或预留，不能换村：请先售完、退货给村或报损 / the product still holds "
+        "stock its village delivered: sell, return or write it off first");
 }
 
 std::size_t character_count(std::string_view utf8) {

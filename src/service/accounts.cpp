@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "yizhan/domain/access.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/text.hpp"
 #include "yizhan/store/accounts.hpp"
@@ -250,13 +251,19 @@ AccountService::Attempt AccountService::begin_attempt(const std::string& usernam
                                                       std::string_view client_address,
                                                       const std::string& action) {
   Attempt attempt;
-  attempt.subjects = {{store::ThrottleScope::account, store::sha256(username)},
-                      {store::ThrottleScope::address, store::sha256(client_address)},
-                      {store::ThrottleScope::account_address,
-                       store::sha256(username + '\0' + std::string(client_address))}};
+  // Until the database says which account the name is, its counters are those of its folded
+  // spelling: for an account's own name, the account's.
+  const auto subjects_of = [&](const std::string& name) {
+    return std::vector<std::pair<store::ThrottleScope, std::string>>{
+        {store::ThrottleScope::account, store::sha256(name)},
+        {store::ThrottleScope::address, store::sha256(client_address)},
+        {store::ThrottleScope::account_address,
+         store::sha256(name + '\0' + std::string(client_address))}};
+  };
+  const auto first_guess = subjects_of(domain::folded_username(username));
   // A flood already known to be blocked is answered from memory: no database work, no audit
   // row per request (the first refusal of each block was audited).
-  if (const int wait = recently_blocked_->seconds_left(attempt.subjects); wait > 0) {
+  if (const int wait = recently_blocked_->seconds_left(first_guess); wait > 0) {
     throw Error(ErrorCode::too_many_attempts, "too many failed sign-ins; try again later",
                 {{"retry_after_seconds", std::to_string(wait)}});
   }
@@ -266,25 +273,30 @@ AccountService::Attempt AccountService::begin_attempt(const std::string& usernam
   struct Gate {
     int retry_after = 0;        ///< > 0: blocked
     std::vector<double> waits;  ///< per counter
+    std::vector<std::pair<store::ThrottleScope, std::string>> subjects;
     store::UserRecord user;
   };
   const auto gate = database_.transact([&](store::UnitOfWork& unit) {
     Gate result;
+    // users.username compares as utf8mb4_unicode_ci with PAD SPACE: "qianpu ", "qiánpu" and
+    // "ｑｉａｎｐｕ" all find qianpu. Every spelling of an account counts against that account.
+    auto found = store::find_user_by_username(unit, username);
+    result.subjects = found ? subjects_of(found->username) : first_guess;
     // A plain read first: a flood that is already blocked is turned away without taking locks.
-    result.waits = blocking_seconds(policy_, store::read_throttle_counters(unit, attempt.subjects));
+    result.waits = blocking_seconds(policy_, store::read_throttle_counters(unit, result.subjects));
     result.retry_after = retry_after_seconds(result.waits);
     if (result.retry_after == 0) {
       // Then check and count under the counters' row locks, so concurrent attempts queue here
       // and the limit holds exactly; the hash comes only after this commits.
       std::vector<store::ThrottleCounter> locked;
-      for (const auto& [scope, subject] : attempt.subjects)
+      for (const auto& [scope, subject] : result.subjects)
         locked.push_back(store::lock_throttle_counter(unit, scope, subject));
       result.waits = blocking_seconds(policy_, locked);
       result.retry_after = retry_after_seconds(result.waits);
       if (result.retry_after == 0) {
         const double window = policy_.failure_window_seconds;
         for (std::size_t i = 0; i < locked.size(); ++i) {
-          const auto& [scope, subject] = attempt.subjects[i];
+          const auto& [scope, subject] = result.subjects[i];
           const auto& counter = locked[i];
           if (scope == store::ThrottleScope::account_address) {
             // The pair's count lives on until a quiet window has passed.
@@ -301,13 +313,17 @@ AccountService::Attempt AccountService::begin_attempt(const std::string& usernam
     }
     if (result.retry_after > 0) {
       audit_attempt(unit, username, client_address, action, "too_many_attempts");
-    } else if (auto found = store::find_user_by_username(unit, username)) {
+    } else if (found && found->username == username) {
+      // Only the account's own name signs in (ASCII case aside): another spelling is answered
+      // like a name that matches no account, whatever the password.
       result.user = std::move(*found);
     }
     return result;
   });
+  attempt.subjects = gate.subjects;
   if (gate.retry_after > 0) {
-    recently_blocked_->remember(attempt.subjects, gate.waits);
+    recently_blocked_->remember(gate.subjects, gate.waits);
+    recently_blocked_->remember(first_guess, gate.waits);
     throw Error(ErrorCode::too_many_attempts, "too many failed sign-ins; try again later",
                 {{"retry_after_seconds", std::to_string(gate.retry_after)}});
   }

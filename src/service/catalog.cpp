@@ -635,7 +635,12 @@ Product CatalogService::update_product(std::int64_t id, const ProductChanges& ch
     auto entry = audit_entry(actor, "product", id);
     entry.before = product_state(*product);
     const auto was = product->kind;
+    const domain::ProductBasis basis_before{product->unit, product->kind, product->village_id};
     apply(changes, *product);
+    const domain::ProductBasis basis_after{product->unit, product->kind, product->village_id};
+    if (basis_after.unit != basis_before.unit || basis_after.kind != basis_before.kind ||
+        basis_after.village_id != basis_before.village_id)
+      domain::check_basis_change(basis_before, basis_after, store::product_use(unit, id));
     check_references(unit, *product);
     store::update_product(unit, *product);
     // A new override (or its end) is a term from today: sales already made keep their rate.
@@ -674,6 +679,8 @@ Product CatalogService::set_product_image(std::int64_t id, std::string_view byte
                 "the bytes are " + *actual + ", not " + std::string(declared_type),
                 {{"field", "content_type"}});
   }
+  if (const auto problem = domain::image_problem(bytes, *actual))
+    throw Error::invalid_field("image", *problem);
   product(id, true);  // 404 before writing a file for nothing
   const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
   return write([&](store::UnitOfWork& unit) {

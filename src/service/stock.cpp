@@ -359,7 +359,9 @@ StoredReply StockService::receive(const ReceiptRequest& request, const Actor& ac
     std::map<std::int64_t, std::int64_t> per_product;
     for (std::size_t i = 0; i < request.lines.size(); ++i) {
       const auto& line = request.lines[i];
-      const auto product = store::find_product(unit, *line.product_id);
+      // Locked, so that a change of its unit or village (which looks at its stock first) is
+      // not committed between this read and the lot landing.
+      const auto product = store::find_product(unit, *line.product_id, true);
       if (!product) {
         throw Error::invalid_field(at(i, "product_id"), "没有这个商品 / no such product");
       }

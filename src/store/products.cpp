@@ -249,6 +249,30 @@ void update_product(UnitOfWork& unit, const ProductRecord& product) {
   statement.executeUpdate();
 }
 
+domain::ProductUse product_use(UnitOfWork& unit, std::int64_t product_id) {
+  domain::ProductUse use;
+  const auto level = lock_level(unit, product_id);
+  if (level) use.holds_stock = level->on_hand != 0 || level->reserved != 0;
+  // Every stock change is a ledger row, but a count that found nothing writes only its line,
+  // and a box's sales are lines of its components that name it.
+  auto& statement = unit.statement(
+      "SELECT EXISTS (SELECT 1 FROM stock_lots WHERE product_id = ? AND remaining > 0), "
+      "  EXISTS (SELECT 1 FROM stock_moves WHERE product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM stock_lots WHERE product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM stock_document_lines WHERE product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM sale_lines WHERE product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM sale_lines WHERE bundle_product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM order_lines WHERE product_id = ?) "
+      "  OR EXISTS (SELECT 1 FROM order_lines WHERE bundle_product_id = ?)");
+  for (int i = 1; i <= 8; ++i)
+    statement.setInt64(i, product_id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  rows->next();
+  use.holds_stock = use.holds_stock || rows->getBoolean(1);
+  use.has_history = use.holds_stock || rows->getBoolean(2);
+  return use;
+}
+
 namespace {
 
 std::vector<ComponentRecord> read_components(UnitOfWork& unit, std::int64_t bundle_id,

@@ -592,3 +592,56 @@ TEST(Audit, TextFieldsAreCutByCharactersNeverInsideAHanzi) {
   EXPECT_EQ(row.entry.client_address, long_text.substr(0, 64 * 3));
   EXPECT_NE(row.after_json.find("bad \xEF\xBF\xBD byte"), std::string::npos) << row.after_json;
 }
+
+// Probe F5: MariaDB's collation finds an account under many spellings ("qianpu ", "qiánpu",
+// full-width, a trailing no-break space), and each spelling had throttle counters of its own while
+// all of them checked the account's password.
+TEST(LoginThrottle, EverySpellingTheDatabaseMatchesCountsAgainstTheOneAccount) {
+  Station station(policy_with(2, 60, 100, 100));
+  const std::vector<std::string> spellings{"cashier1 ", "cashier1   ", "c\xC3\xA1shier1",
+                                           "\xEF\xBD\x83\xEF\xBD\x81\xEF\xBD\x93\xEF\xBD\x88"
+                                           "\xEF\xBD\x89\xEF\xBD\x85\xEF\xBD\x92\xEF\xBC\x91",
+                                           "cashier1\xC2\xA0"};
+  EXPECT_EQ(code_of([&] { station.accounts.login(spellings[0], "wrong password", "10.0.6.1"); }),
+            ErrorCode::invalid_credentials);
+  EXPECT_EQ(code_of([&] { station.accounts.login(spellings[2], "wrong password", "10.0.6.1"); }),
+            ErrorCode::invalid_credentials);
+  for (const auto& spelling : spellings) {
+    EXPECT_EQ(code_of([&] { station.accounts.login(spelling, kPassword, "10.0.6.1"); }),
+              ErrorCode::too_many_attempts)
+        << "'" << spelling << "' is cashier1 to the database: its pair is delayed";
+  }
+  EXPECT_EQ(code_of([&] { station.accounts.login("cashier1", kPassword, "10.0.6.1"); }),
+            ErrorCode::too_many_attempts);
+  EXPECT_NO_THROW(station.accounts.login("cashier1", kPassword, "10.0.6.2"));
+}
+
+TEST(LoginThrottle, TheAccountCeilingCountsEverySpellingOfTheAccount) {
+  Station station(policy_with(100, 60, 3, 100));
+  const std::vector<std::string> spellings{
+      "admin ",
+      "\xC3\xA1"
+      "dmin",
+      "\xEF\xBD\x81\xEF\xBD\x84\xEF\xBD\x8D\xEF\xBD\x89\xEF\xBD\x8E"};
+  for (std::size_t i = 0; i < spellings.size(); ++i)
+    EXPECT_EQ(code_of([&] {
+                station.accounts.login(spellings[i], "wrong password",
+                                       "10.0.7." + std::to_string(i));
+              }),
+              ErrorCode::invalid_credentials);
+  EXPECT_EQ(code_of([&] { station.accounts.login("admin", kPassword, "10.0.7.100"); }),
+            ErrorCode::too_many_attempts);
+}
+
+TEST(Accounts, OnlyTheAccountsOwnNameSignsInAsideFromAsciiCase) {
+  Station station(policy_with(100, 60, 100, 100));
+  for (const std::string spelling :
+       {"cashier1 ", " cashier1", "c\xC3\xA1shier1", "cashier1\xC2\xA0", "cashier1\t",
+        "\xEF\xBD\x83\xEF\xBD\x81\xEF\xBD\x93\xEF\xBD\x88\xEF\xBD\x89\xEF\xBD\x85\xEF\xBD\x92"
+        "\xEF\xBC\x91"})
+    EXPECT_EQ(code_of([&] { station.accounts.login(spelling, kPassword, "10.0.8.1"); }),
+              ErrorCode::invalid_credentials)
+        << "'" << spelling << "'";
+  const auto signed_in = station.accounts.login("CASHIER1", kPassword, "10.0.8.1");
+  EXPECT_EQ(signed_in.user.username, "cashier1");
+}

@@ -585,3 +585,116 @@ TEST_F(BundlesTest, RefundingABoxOfAHandedOverOrderGivesEachVillageBackExactlyIt
   EXPECT_EQ(shown.body["lines"][0]["refunded_quantity"], 2);
   expect_books_agree();
 }
+
+// Probe F2: the stock, the lots and the sales keep their integers when `unit` changes, so 6000 g
+// of tea became 6000 pieces at the per-kilogram price. The unit and the kind are fixed once
+// anything is on record; a product nothing has happened to may still change both.
+TEST_F(BundlesTest, UnitAndKindAreFixedOnceAnythingOfTheProductIsOnRecord) {
+  stock_a_box();
+  const auto path = [](std::int64_t id) { return "/api/v1/products/" + std::to_string(id); };
+  const auto field_of = [&](std::int64_t id, const json& changes) {
+    const auto reply = api.call_json("PATCH", path(id), "admin", changes);
+    EXPECT_EQ(reply.status, 422) << reply.body;
+    const std::string message = reply.body["error"].value("message", std::string());
+    EXPECT_TRUE(message.find(" / ") != std::string::npos &&
+                static_cast<unsigned char>(message.front()) >= 0x80)
+        << "Chinese first: " << message;
+    return reply.body["error"]["details"].value("field", std::string());
+  };
+  const auto stocked = product("STOCKED", api.station.village_a, 36000);
+  receive(stocked, api.station.village_a, 6000);
+  const auto before = footprint();
+  EXPECT_EQ(field_of(stocked, {{"unit", "g"}}), "unit");
+  EXPECT_EQ(field_of(stocked, {{"unit", "g"}, {"price_fen", 1}}), "unit");
+  EXPECT_EQ(field_of(stocked, {{"kind", "bundle"},
+                               {"components", {{{"product_id", tea}, {"quantity", 2}}}}}),
+            "kind");
+  EXPECT_EQ(api.call("GET", path(stocked)).body["unit"], "piece");
+  EXPECT_EQ(api.call("GET", path(stocked)).body["price_fen"], 36000);
+
+  // Written off to nothing, its ledger and lots still count in pieces.
+  const auto lot =
+      scalar("SELECT id FROM stock_lots WHERE product_id = " + std::to_string(stocked));
+  const auto written_off = api.call_json(
+      "POST", "/api/v1/stock/write-offs", "admin",
+      {{"lines",
+        {{{"product_id", stocked}, {"lot_id", lot}, {"quantity", 6000}, {"reason", "spoiled"}}}}});
+  ASSERT_EQ(written_off.status, 201) << written_off.body;
+  ASSERT_EQ(on_hand(stocked), 0);
+  EXPECT_EQ(field_of(stocked, {{"unit", "g"}}), "unit");
+
+  // A box that was sold keeps being a box: its component lines name it.
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const auto sale = sell({{"lines", {{{"product_id", box}, {"quantity", 1}}}},
+                          {"tenders", {{{"method", "cash"}, {"amount_fen", 4500}}}}},
+                         "one-box");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  const auto after_sale = footprint();
+  EXPECT_EQ(field_of(box, {{"kind", "item"}}), "kind");
+  EXPECT_EQ(api.call("GET", path(box)).body["kind"], "bundle");
+  EXPECT_EQ(footprint(), after_sale);
+  EXPECT_NE(before, after_sale);
+
+  // Nothing on record: the unit and the kind may still change.
+  const auto fresh = product("FRESH", api.station.village_a, 800);
+  const auto weighed = api.call_json("PATCH", path(fresh), "admin", {{"unit", "g"}});
+  EXPECT_EQ(weighed.status, 200) << weighed.body;
+  EXPECT_EQ(weighed.body["unit"], "g");
+  const auto unsold = create_box(
+      {{{"product_id", tea}, {"quantity", 1}}, {{"product_id", peanuts}, {"quantity", 1}}});
+  ASSERT_EQ(unsold.status, 201) << unsold.body;
+  const auto unboxed = api.call_json("PATCH", path(unsold.body["id"].get<std::int64_t>()), "admin",
+                                     {{"kind", "item"}});
+  EXPECT_EQ(unboxed.status, 200) << unboxed.body;
+  expect_books_agree();
+}
+
+// Probe F3: a product moved to another village while its lots were on the shelf paid the new
+// village for what the old one delivered, and the old one could no longer have them returned.
+TEST_F(BundlesTest, AProductMovesToAnotherVillageOnlyWithNothingLeftOnTheShelf) {
+  stock_a_box();
+  const auto path = [](std::int64_t id) { return "/api/v1/products/" + std::to_string(id); };
+  const auto moved = product("MOVED", api.station.village_a, 1880);
+  receive(moved, api.station.village_a, 2);
+  const auto before = footprint();
+  const auto refused =
+      api.call_json("PATCH", path(moved), "admin", {{"village_id", api.station.village_b}});
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "village_id");
+  EXPECT_EQ(api.call("GET", path(moved)).body["village_id"], api.station.village_a);
+  EXPECT_EQ(footprint(), before);
+
+  // Village A's lot is still A's to take back.
+  const auto lot = scalar("SELECT id FROM stock_lots WHERE product_id = " + std::to_string(moved));
+  const auto returned =
+      api.call_json("POST", "/api/v1/stock/returns", "admin",
+                    {{"village_id", api.station.village_a},
+                     {"lines", {{{"product_id", moved}, {"lot_id", lot}, {"quantity", 1}}}}});
+  ASSERT_EQ(returned.status, 201) << returned.body;
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const auto sale = sell({{"lines", {{{"product_id", moved}, {"quantity", 1}}}},
+                          {"tenders", {{{"method", "cash"}, {"amount_fen", 1880}}}}},
+                         "last-one");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  EXPECT_EQ(sale.body["lines"][0]["village_id"], api.station.village_a);
+
+  // Nothing left: it may move, and the sale keeps its village.
+  ASSERT_EQ(on_hand(moved), 0);
+  const auto allowed =
+      api.call_json("PATCH", path(moved), "admin", {{"village_id", api.station.village_b}});
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_EQ(allowed.body["village_id"], api.station.village_b);
+  EXPECT_EQ(scalar("SELECT village_id FROM sale_lines WHERE product_id = " + std::to_string(moved)),
+            api.station.village_a);
+  // A box holds no stock of its own: the village that lists it may change.
+  EXPECT_EQ(
+      api.call_json("PATCH", path(box), "admin", {{"village_id", api.station.village_b}}).status,
+      200);
+  expect_books_agree();
+}

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/api_client.hpp"
+#include "support/sample_images.hpp"
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/products.hpp"
@@ -467,7 +468,7 @@ TEST_F(CatalogTest, ImagesAreCheckedByTheirBytesStoredAndServedByUrl) {
   const auto id =
       api.call_json("POST", "/api/v1/products", "admin", tea(village())).body["id"].get<int>();
   const auto path = "/api/v1/products/" + std::to_string(id) + "/image";
-  const std::string png("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16);
+  const std::string png = test_support::kPng;
   const auto uploaded = api.call("POST", path, "admin", png, {{"content-type", "image/png"}});
   ASSERT_EQ(uploaded.status, 200) << uploaded.body;
   const std::string url = uploaded.body["image_url"];
@@ -495,4 +496,38 @@ TEST_F(CatalogTest, ImagesAreCheckedByTheirBytesStoredAndServedByUrl) {
                 .status,
             404);
   EXPECT_EQ(api.call("GET", "/api/v1/products/" + std::to_string(id)).body["image_url"], url);
+}
+
+// Probe F11: bytes that only begin like an image replaced the product's photo.
+TEST_F(CatalogTest, AnImageThatOnlyBeginsLikeOneIs422AndKeepsThePhoto) {
+  const auto id = create_tea();
+  const auto path = "/api/v1/products/" + std::to_string(id) + "/image";
+  const auto good =
+      api.call("POST", path, "admin", test_support::kPng, {{"content-type", "image/png"}});
+  ASSERT_EQ(good.status, 200) << good.body;
+  const std::string url = good.body["image_url"];
+  const auto files = [&] {
+    return std::distance(std::filesystem::directory_iterator(api.media.path() / "products"),
+                         std::filesystem::directory_iterator());
+  };
+  const auto files_before = files();
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {std::string("\x89PNG\r\n\x1A\n", 8), "image/png"},
+      {std::string("\x89PNG\r\n\x1A\n", 8) + std::string(100, '\0'), "image/png"},
+      {test_support::kPng.substr(0, 40), "image/png"},
+      {"\xFF\xD8\xFF<script>alert(1)</script>", "image/jpeg"},
+      {test_support::kJpeg.substr(0, test_support::kJpeg.size() - 2), "image/jpeg"},
+      {std::string("RIFF\x04\0\0\0WEBP", 12), "image/webp"}};
+  for (const auto& [bytes, type] : bad) {
+    const auto reply = api.call("POST", path, "admin", bytes, {{"content-type", type}});
+    EXPECT_EQ(reply.status, 422) << type << " " << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], "image");
+  }
+  EXPECT_EQ(api.call("GET", "/api/v1/products/" + std::to_string(id)).body["image_url"], url);
+  EXPECT_EQ(files(), files_before) << "a refused image leaves no file behind";
+  for (const auto& [bytes, type] : {std::pair{test_support::kJpeg, "image/jpeg"},
+                                    std::pair{test_support::kWebp, "image/webp"}}) {
+    const auto reply = api.call("POST", path, "admin", bytes, {{"content-type", type}});
+    EXPECT_EQ(reply.status, 200) << type << " " << reply.body;
+  }
 }

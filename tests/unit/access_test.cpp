@@ -64,3 +64,18 @@ TEST(BusinessTime, UtcFromMariaDbIsShownInShanghai) {
   EXPECT_FALSE(parse_utc_datetime("yesterday"));
   EXPECT_FALSE(parse_utc_datetime("2026-02-30 00:00:00"));
 }
+
+TEST(AccountRules, SignInNamesFoldAsTheDatabaseWouldMatchThem) {
+  EXPECT_EQ(folded_username("qianpu"), "qianpu");
+  EXPECT_EQ(folded_username("QianPu"), "qianpu");
+  EXPECT_EQ(folded_username("  qianpu \t"), "qianpu");
+  EXPECT_EQ(folded_username("qianpu\xC2\xA0"), "qianpu");
+  EXPECT_EQ(folded_username("\xE3\x80\x80qianpu\xE3\x80\x80"), "qianpu");
+  EXPECT_EQ(
+      folded_username("\xEF\xBD\x91\xEF\xBD\x89\xEF\xBD\x81\xEF\xBD\x8E\xEF\xBD\x90\xEF\xBD\x95"),
+      "qianpu");                                                 // ｑｉａｎｐｕ
+  EXPECT_EQ(folded_username("\xEF\xBC\xB1\xEF\xBC\x91"), "q1");  // Ｑ１
+  EXPECT_EQ(folded_username("\xE9\xA9\xBF"), "\xE9\xA9\xBF");    // 驿 stays
+  EXPECT_EQ(folded_username("a b"), "a b");                      // inside: kept
+  EXPECT_EQ(folded_username(" "), "");
+}

@@ -2,9 +2,13 @@
 // signatures.
 #include <gtest/gtest.h>
 
+#include "support/sample_images.hpp"
 #include "yizhan/domain/catalog.hpp"
 
 using namespace yizhan::domain;
+using yizhan::test_support::kJpeg;
+using yizhan::test_support::kPng;
+using yizhan::test_support::kWebp;
 
 TEST(Visibility, OnlineNeedsActiveOnlineAndAnActiveVillage) {
   EXPECT_TRUE(is_offered({true, true, true}, Channel::online));
@@ -94,4 +98,61 @@ TEST(Images, JudgedByTheirBytes) {
   EXPECT_FALSE(sniff_image_type("<svg xmlns='http://www.w3.org/2000/svg'/>"));
   EXPECT_FALSE(sniff_image_type(""));
   EXPECT_EQ(image_extension("image/webp"), "webp");
+}
+
+TEST(Images, WholeImagesPass) {
+  EXPECT_EQ(image_problem(kPng, "image/png"), std::nullopt);
+  EXPECT_EQ(image_problem(kJpeg, "image/jpeg"), std::nullopt);
+  EXPECT_EQ(image_problem(kWebp, "image/webp"), std::nullopt);
+  // Phones append data after a JPEG's end (motion photos): it is not read.
+  EXPECT_EQ(image_problem(kJpeg + "trailer", "image/jpeg"), std::nullopt);
+  // Restart markers and stuffed 0xFF bytes inside a scan are part of it.
+  auto restarts = kJpeg;
+  restarts.insert(restarts.size() - 2, std::string("\xFF\x00\xFF\xD0\x12", 5));
+  EXPECT_EQ(image_problem(restarts, "image/jpeg"), std::nullopt);
+}
+
+/// `whole` with the bytes from `at` replaced by `with` (and the rest kept).
+std::string patched(std::string whole, std::size_t at, const std::string& with) {
+  whole.replace(at, with.size(), with);
+  return whole;
+}
+
+// Probe F11: the signature alone, or a signature in front of anything, became the photo.
+TEST(Images, SignaturesAloneAndCutOrDamagedFilesAreRefused) {
+  const std::string png_signature("\x89PNG\r\n\x1A\n", 8);
+  for (const auto& png : {png_signature, png_signature + std::string(64, '\0'),
+                          kPng.substr(0, 33),                       // IHDR and nothing more
+                          kPng.substr(0, kPng.size() - 12),         // no IEND
+                          kPng.substr(0, 40),                       // cut inside IDAT
+                          patched(kPng, 45, std::string(1, '\0')),  // IDAT's data changed: CRC
+                          patched(kPng, 29, std::string(1, '\0')),  // IHDR's CRC
+                          kPng + "<html>",                          // something after IEND
+                          patched(kPng, 24, "\x07"),                // bit depth 7
+                          patched(kPng, 12, "IDAT")})               // no IHDR first
+    EXPECT_TRUE(image_problem(png, "image/png")) << testing::PrintToString(png);
+  // A header claiming 20000 × 20000 with its CRC right: too large whole, and cut off.
+  std::string huge = kPng;
+  huge.replace(16, 8, std::string("\x00\x00\x4E\x20\x00\x00\x4E\x20", 8));
+  huge.replace(29, 4, "\x6C\x12\xD1\x6E");
+  EXPECT_TRUE(image_problem(huge, "image/png"));
+  EXPECT_TRUE(image_problem(huge.substr(0, 33), "image/png"));
+
+  for (const auto& jpeg :
+       {std::string("\xFF\xD8\xFF", 3), std::string("\xFF\xD8\xFF<script>alert(1)</script>"),
+        std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00<html>",
+                    26),
+        kJpeg.substr(0, kJpeg.size() - 2),         // no end of image
+        kJpeg.substr(0, 80),                       // cut in the quantisation table
+        patched(kJpeg, 76, std::string(2, '\0')),  // height 0 (the frame header is at 71)
+        patched(kJpeg, 76, "\xFF\xFF\xFF\xFF"),    // 65535 × 65535
+        patched(kJpeg, 2, "\xFF\xD9")})            // ends before any frame
+    EXPECT_TRUE(image_problem(jpeg, "image/jpeg")) << testing::PrintToString(jpeg);
+
+  for (const auto& webp :
+       {std::string("RIFF\x04\0\0\0WEBP", 12), std::string("RIFF\x10\0\0\0WEBPVP8 ", 16),
+        kWebp.substr(0, kWebp.size() - 4),         // shorter than its RIFF size
+        patched(kWebp, 20, std::string(1, '\0')),  // no lossless signature
+        patched(kWebp, 12, "VP8X")})               // an extended header too short
+    EXPECT_TRUE(image_problem(webp, "image/webp")) << testing::PrintToString(webp);
 }

@@ -43,6 +43,12 @@ bool may_read_village(const Principal& principal, std::int64_t village_id);
 /// or digit.
 std::optional<std::string> username_problem(std::string_view username);
 
+/// A sign-in name as far as MariaDB's utf8mb4_unicode_ci would take it for the same name,
+/// without its tables: spaces around it (also no-break and ideographic ones) dropped, full-width
+/// ASCII made ASCII, ASCII lower-cased. The throttle counts a name that matches no account under
+/// this spelling (one that does counts under the account's own name).
+std::string folded_username(std::string_view username);
+
 /// A problem with a proposed password, or nothing: 10–128 bytes (OWASP: length over rules).
 std::optional<std::string> password_problem(std::string_view password);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "yizhan/domain/bundle.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/quantity.hpp"
 
@@ -52,6 +53,27 @@ std::optional<std::string> shelf_life_problem(std::int64_t days);
 
 inline constexpr Fen kMaxPrice{10'000'000};
 
+/// What the stock ledger, the lots and the sales of a product have recorded about it.
+struct ProductUse {
+  bool holds_stock = false;  ///< goods on hand or reserved, or a lot with something left
+  bool has_history = false;  ///< anything ever received, sold, ordered, reserved or counted
+};
+
+/// The fields that give recorded quantities and shares their meaning.
+struct ProductBasis {
+  Unit unit = Unit::piece;  ///< what one unit of a recorded quantity is
+  ProductKind kind = ProductKind::item;
+  std::int64_t village_id = 0;  ///< whose goods its lots are
+};
+
+/// Refuses (422 naming the field) a change from `before` to `after` that would reread what is
+/// recorded: the unit or the kind once anything was ever received, sold, ordered or counted
+/// (grams would become pieces at the per-kilogram price), the village while goods of it are on
+/// the shelf or reserved (the next sale of a lot one village delivered would pay another).
+/// Sales keep their own village and split, so a product with nothing left may move.
+void check_basis_change(const ProductBasis& before, const ProductBasis& after,
+                        const ProductUse& use);
+
 }  // namespace yizhan::domain
 
 namespace yizhan::domain {
@@ -60,9 +82,17 @@ namespace yizhan::domain {
 /// their signature, not by any name or header; nothing for anything else.
 std::optional<std::string> sniff_image_type(std::string_view bytes);
 
+/// A problem with an image of `content_type` (as sniffed), or nothing when it is whole: a PNG's
+/// chunks with their CRCs from IHDR to IEND, a JPEG's segments with one frame header and a scan
+/// up to its end marker, a WebP's RIFF size and bitstream header; each side 1–kMaxImageSide
+/// pixels. Messages are Chinese first.
+std::optional<std::string> image_problem(std::string_view bytes, std::string_view content_type);
+
 /// The file extension for an image type ("jpg", "png", "webp").
 std::string_view image_extension(std::string_view content_type);
 
 inline constexpr std::size_t kMaxImageBytes = 2 * 1024 * 1024;
+/// The longest side a product photo may have, in pixels (a phone's camera stays below it).
+inline constexpr std::uint32_t kMaxImageSide = 10000;
 
 }  // namespace yizhan::domain

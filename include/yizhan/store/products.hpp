@@ -94,6 +94,11 @@ std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product);
 /// Writes every field of an existing product.
 void update_product(UnitOfWork& unit, const ProductRecord& product);
 
+/// What the ledger, the lots, the sales and the orders have recorded of a product, read after
+/// taking its stock level row FOR UPDATE: a receipt, sale or reservation in flight finishes
+/// first or waits until the caller's transaction ends.
+domain::ProductUse product_use(UnitOfWork& unit, std::int64_t product_id);
+
 /// What one box holds, in the order defined, with each component's product and village now.
 std::vector<ComponentRecord> bundle_components(UnitOfWork& unit, std::int64_t bundle_id);
 /// The same with each component's commission terms in force on `day` ("YYYY-MM-DD", the

@@ -36,7 +36,7 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
 
 // A valid 2×2 PNG.
 const png = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAE0lEQVR42mM4YGAARAwGEwyACAAfXgQhawRZLwAAAABJRU5ErkJggg==',
   'base64');
 
 test('storefront: Chinese first, English on request, search 茶 and open a product', async () => {
