@@ -217,6 +217,11 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     ResolvedLine line;
     std::optional<domain::ScaleLabel> label;
     std::optional<store::SellableProduct> product;
+    // A scanned code names its product (and a label its amount): with a product_id beside it,
+    // one of the two would be dropped without a word.
+    if (asked.product_id && asked.code)
+      throw Error::invalid_field(at + ".code",
+                                 "商品和条码只能给一个 / give product_id or code, not both");
     if (asked.product_id) {
       product = store::sellable_by_id(unit, *asked.product_id, day);
       if (!product)

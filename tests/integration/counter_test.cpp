@@ -362,6 +362,22 @@ TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
        422,
        "invalid"},
       {"no lines", {{"lines", json::array()}, {"tenders", json::array()}}, 422, "invalid"},
+      // Amounts whose sum is beyond int64: still "the tenders do not pay the total".
+      {"tenders that overflow",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+        {"tenders",
+         {{{"method", "wechat"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "card"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "alipay"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "other"}, {"amount_fen", 4611686018427388904}, {"reference", "x"}}}}},
+       422,
+       "invalid"},
+      // A scanned code beside a product_id would be dropped without a word.
+      {"product_id and code",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}, {"code", "6901234567892"}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
   };
   int n = 0;
   for (const auto& c : cases) {
@@ -372,6 +388,12 @@ TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
       EXPECT_TRUE(reply.body["error"]["details"].contains("field")) << c.name;
     }
   }
+  EXPECT_EQ(sell(cases[cases.size() - 2].body, "k-overflow").body["error"]["details"]["field"],
+            "tenders");
+  EXPECT_EQ(sell(cases.back().body, "k-both").body["error"]["details"]["field"], "lines[0].code");
+  const auto quoted = api.call("POST", "/api/v1/pos/quote", "cashier1", cases.back().body.dump());
+  EXPECT_EQ(quoted.status, 422) << quoted.body;
+  EXPECT_EQ(quoted.body["error"]["details"]["field"], "lines[0].code");
   const auto malformed =
       api.call("POST", "/api/v1/pos/sales", "cashier1", "{not json", {{"idempotency-key", "k-x"}});
   EXPECT_EQ(malformed.status, 400);

@@ -284,6 +284,19 @@ TEST(Tenders, AmountsMustSumExactlyToTheTotal) {
   EXPECT_EQ(e.details().at("field"), "tenders");
 }
 
+TEST(Tenders, AmountsThatOverflowTogetherAreTheTendersNotPayingTheTotal) {
+  // Four amounts whose sum is above INT64_MAX: told as any other wrong sum, naming the field.
+  const std::int64_t big = 4'611'686'018'427'387'904;  // 2^62
+  const std::vector<TenderInput> tenders{
+      tender(TenderMethod::wechat, big), tender(TenderMethod::card, big),
+      tender(TenderMethod::alipay, big), tender(TenderMethod::other, big + 3880, {}, "x")};
+  const auto e = error_of([&] { settle_tenders(Fen(1880), tenders); });
+  EXPECT_EQ(e.code(), ErrorCode::invalid);
+  EXPECT_EQ(e.details().at("field"), "tenders");
+  EXPECT_EQ(e.details().at("total_fen"), "1880");
+  EXPECT_EQ(e.details().at("paid_fen"), "18446744073709555496");  // 2^64 + 3880
+}
+
 TEST(Tenders, AmountsMustBeAboveZero) {
   const std::vector<TenderInput> tenders{tender(TenderMethod::card, 1000),
                                          tender(TenderMethod::wechat, 0)};
