@@ -173,6 +173,9 @@ ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) 
   return report;
 }
 
+/// The most cash one movement puts in or takes out (¥1,000,000), as for a float or a count.
+constexpr Fen kMaxCashMovement{100'000'000};
+
 void check_amount(Fen amount, const char* field, bool allow_zero = true) {
   if (amount < Fen(0) || (!allow_zero && amount == Fen(0)) || amount > Fen(100'000'000))
     throw Error::invalid_field(field, "金额不正确 / amount out of range");
@@ -422,16 +425,32 @@ Shift CounterService::current_shift(const domain::Principal& caller) {
   });
 }
 
-void CounterService::move_cash(const domain::Principal& caller, std::int64_t shift_id, Fen amount,
-                               const std::string& reason, const Actor& actor) {
-  if (amount == Fen(0) || amount > Fen(100'000'000) || amount < Fen(-100'000'000))
-    throw Error::invalid_field("amount_fen", "金额不正确 / amount must be non-zero");
+StoredReply CounterService::move_cash(
+    const domain::Principal& caller, std::int64_t shift_id, Fen amount, const std::string& reason,
+    const Actor& actor, const std::optional<IdempotencyKey>& key,
+    const std::function<StoredReply(const CashMovement&)>& render) {
+  if (amount == Fen(0))
+    throw Error::invalid_field("amount_fen", "金额不能为零 / amount must be non-zero");
+  if (amount > kMaxCashMovement || amount < Fen(0) - kMaxCashMovement)
+    throw Error::invalid_field("amount_fen",
+                               "金额超出范围，最多一百万元 / amount must be within ±¥1,000,000");
   checked_text(reason, "reason", 200, true);
   const std::string day = iso_date(today(settings_.zone));
-  database_.transact([&](store::UnitOfWork& unit) {
-    auto shift = shift_for(unit, caller, shift_id, store::RowLock::share);
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    // A cash out locks the shift so that two of them cannot both take the same cash.
+    const bool out = amount < Fen(0);
+    auto shift =
+        shift_for(unit, caller, shift_id, out ? store::RowLock::update : store::RowLock::share);
     if (shift.state != "open")
       throw Error(ErrorCode::no_open_shift, "班次已结 / the shift is closed");
+    if (out) {
+      const Fen expected = report_of(unit, shift).expected_cash;
+      if (Fen(0) - amount > expected)
+        throw Error(
+            ErrorCode::conflict,
+            "取出的现金超过钱箱应有的现金 / the cash out is more than the drawer holds",
+            {{"field", "amount_fen"}, {"expected_cash_fen", std::to_string(expected.value())}});
+    }
     const auto id =
         store::insert_cash_movement(unit, shift_id, amount.value(), reason, caller.user_id);
     store::post_entry(unit, "cash_movement", id, day,
@@ -440,6 +459,7 @@ void CounterService::move_cash(const domain::Principal& caller, std::int64_t shi
     entry.after =
         store::AuditState{{"cash_fen", std::to_string(amount.value())}, {"reason", reason}};
     store::record_audit(unit, entry);
+    return render(CashMovement{id, shift_id, amount, reason});
   });
 }
 

@@ -655,3 +655,42 @@ TEST_F(CounterTest, AHeldCartIsAnsweredWhateverHowManyWaitAlready) {
     EXPECT_EQ(held.body["label"], "单 " + std::to_string(i));
   }
 }
+
+TEST_F(CounterTest, ACashMovementIsBookedOncePerKeyAndNeverTakesMoreThanTheDrawerHolds) {
+  const auto shift = open_shift("cashier1", "柜台1", 20000);
+  ASSERT_EQ(shift.status, 201);
+  const auto path = "/api/v1/pos/shifts/" + std::to_string(shift.body["id"].get<std::int64_t>());
+  const auto cash = [&](const json& body, std::optional<std::string> key) {
+    std::map<std::string, std::string> headers;
+    if (key) headers["idempotency-key"] = *key;
+    return api.call("POST", path + "/cash", "cashier1", body.dump(), headers);
+  };
+  const json out = {{"amount_fen", -500}, {"reason", "bank"}};
+  const auto first = cash(out, "k-cash");
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto retry = cash(out, "k-cash");
+  EXPECT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM cash_movements"), 1);
+  const auto other = cash({{"amount_fen", -600}, {"reason", "bank"}}, "k-cash");
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(other.body["error"]["code"], "idempotency_mismatch");
+  // The drawer holds the float less that: 195.00. Taking 195.01 is refused, 195.00 is not.
+  const auto too_much = cash({{"amount_fen", -19501}, {"reason", "take all"}}, std::nullopt);
+  EXPECT_EQ(too_much.status, 409) << too_much.body;
+  EXPECT_EQ(too_much.body["error"]["details"]["field"], "amount_fen");
+  EXPECT_EQ(too_much.body["error"]["details"]["expected_cash_fen"], "19500");
+  for (const std::int64_t amount : {std::int64_t{-100'000'001}, std::int64_t{100'000'001}}) {
+    const auto beyond = cash({{"amount_fen", amount}, {"reason", "x"}}, std::nullopt);
+    EXPECT_EQ(beyond.status, 422) << beyond.body;
+    EXPECT_EQ(beyond.body["error"]["details"]["field"], "amount_fen");
+    EXPECT_EQ(beyond.body["error"]["message"].get<std::string>().find("non-zero"),
+              std::string::npos)
+        << beyond.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM cash_movements"), 1);
+  EXPECT_EQ(cash({{"amount_fen", -19500}, {"reason", "take all"}}, std::nullopt).status, 201);
+  const auto report = api.call("GET", path + "/report", "cashier1");
+  EXPECT_EQ(report.body["expected_cash_fen"], 0);
+  expect_books_agree();
+}
