@@ -258,6 +258,13 @@ LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
   return part;
 }
 
+bool refund_method_allowed(TenderMethod method, std::span<const TenderMethod> paid_with) {
+  if (method == TenderMethod::cash) return true;
+  for (const TenderMethod paid : paid_with)
+    if (paid == method) return true;
+  return false;
+}
+
 bool is_code_method(TenderMethod method) {
   return method == TenderMethod::wechat_code || method == TenderMethod::alipay_code;
 }

@@ -297,6 +297,22 @@ TEST(Tenders, AmountsThatOverflowTogetherAreTheTendersNotPayingTheTotal) {
   EXPECT_EQ(e.details().at("paid_fen"), "18446744073709555496");  // 2^64 + 3880
 }
 
+TEST(Tenders, ARefundGoesBackThroughATenderOfTheSaleOrInCash) {
+  const std::vector<TenderMethod> card_only{TenderMethod::card};
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::card, card_only));
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::cash, card_only));
+  for (const auto other : {TenderMethod::other, TenderMethod::alipay, TenderMethod::wechat,
+                           TenderMethod::wechat_code, TenderMethod::alipay_code})
+    EXPECT_FALSE(refund_method_allowed(other, card_only)) << to_string(other);
+  // A scanned code and the QR method of the same provider are different accounts.
+  const std::vector<TenderMethod> code_and_cash{TenderMethod::wechat_code, TenderMethod::cash};
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::wechat_code, code_and_cash));
+  EXPECT_FALSE(refund_method_allowed(TenderMethod::wechat, code_and_cash));
+  // A sale of 0 has no tenders: cash (of nothing) is the only way back.
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::cash, {}));
+  EXPECT_FALSE(refund_method_allowed(TenderMethod::card, {}));
+}
+
 TEST(Tenders, AmountsMustBeAboveZero) {
   const std::vector<TenderInput> tenders{tender(TenderMethod::card, 1000),
                                          tender(TenderMethod::wechat, 0)};
