@@ -416,10 +416,15 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
          reject_unknown_fields(body, {"amount_fen", "reason"});
          const auto amount = required_integer(body, "amount_fen");
          const auto reason = required_string(body, "reason", 800);
-         counter.move_cash(*request.principal, path_id(request), Fen(amount), reason,
-                           actor_of(request));
-         return json_response(
-             201, {{"shift_id", path_id(request)}, {"amount_fen", amount}, {"reason", reason}});
+         return from_stored(counter.move_cash(
+             *request.principal, path_id(request), Fen(amount), reason, actor_of(request),
+             idempotency_key(request, "POST /api/v1/pos/shifts/{id}/cash"),
+             [](const service::CashMovement& m) {
+               return to_stored(json_response(201, {{"id", m.id},
+                                                    {"shift_id", m.shift_id},
+                                                    {"amount_fen", m.amount.value()},
+                                                    {"reason", m.reason}}));
+             }));
        }});
 
   // GET /api/v1/pos/shifts/{id}/report

@@ -22,6 +22,16 @@ std::string indexed(std::string_view list, std::size_t index, std::string_view m
   return std::string(list) + "[" + std::to_string(index) + "]." + std::string(member);
 }
 
+/// A non-negative wide sum in decimal (std::to_string has no __int128).
+std::string decimal(Wide value) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value > 0);
+  return digits;
+}
+
 [[noreturn]] void bug(std::string cause) {
   throw Error(ErrorCode::internal, "internal error", {}, std::move(cause));
 }
@@ -150,7 +160,9 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
   }
   SettledTenders settled;
   settled.tenders.reserve(tenders.size());
-  Fen paid;
+  // Summed wide: ten amounts near INT64_MAX must be told "they do not pay the total", naming
+  // the field, not an overflow of our own sum.
+  Wide paid = 0;
   bool seen_cash = false;
   for (std::size_t i = 0; i < tenders.size(); ++i) {
     const TenderInput& input = tenders[i];
@@ -195,15 +207,15 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders) {
       throw Error::invalid_field(indexed("tenders", i, "reference"),
                                  "“其他”付款需要参考号 / an 'other' tender needs a reference");
     }
-    paid += input.amount;
+    paid += input.amount.value();
     settled.tenders.push_back(std::move(tender));
   }
-  if (paid != total) {
+  if (paid != Wide{total.value()}) {
     throw Error(ErrorCode::invalid,
                 "付款合计须等于应付总额 / the tenders must pay the total exactly",
                 {{"field", "tenders"},
                  {"total_fen", std::to_string(total.value())},
-                 {"paid_fen", std::to_string(paid.value())}});
+                 {"paid_fen", decimal(paid)}});
   }
   return settled;
 }
@@ -244,6 +256,13 @@ LineAmounts refund_part(const LineAmounts& line, const LineAmounts& refunded,
   part.fee = Fen(fee_after - fee_before);
   part.share = part.gross - part.fee;
   return part;
+}
+
+bool refund_method_allowed(TenderMethod method, std::span<const TenderMethod> paid_with) {
+  if (method == TenderMethod::cash) return true;
+  for (const TenderMethod paid : paid_with)
+    if (paid == method) return true;
+  return false;
 }
 
 bool is_code_method(TenderMethod method) {

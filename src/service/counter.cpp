@@ -122,6 +122,24 @@ Sale to_sale(const store::SaleRecord& s, const store::RegisterRecord& r) {
   return sale;
 }
 
+/// 422 naming `method` unless the refund goes back through a tender of the sale or in cash
+/// (domain::refund_method_allowed); `details.allowed` lists the methods that may.
+void check_refund_method(const store::SaleRecord& sale, domain::TenderMethod method) {
+  std::vector<domain::TenderMethod> paid_with;
+  for (const auto& tender : sale.tenders)
+    paid_with.push_back(method_of(tender.method));
+  if (domain::refund_method_allowed(method, paid_with)) return;
+  std::string allowed = "cash";
+  for (std::size_t i = 0; i < paid_with.size(); ++i)
+    if (paid_with[i] != domain::TenderMethod::cash &&
+        std::find(paid_with.begin(), paid_with.begin() + i, paid_with[i]) == paid_with.begin() + i)
+      allowed += ", " + std::string(domain::to_string(paid_with[i]));
+  throw Error(ErrorCode::invalid,
+              "这笔销售没有用这种方式付款，请原路退回或退现金 / the sale was not paid this way: "
+              "refund through its own tender or in cash",
+              {{"field", "method"}, {"allowed", allowed}});
+}
+
 Sale load_sale(store::UnitOfWork& unit, std::int64_t id) {
   auto record = store::find_sale(unit, id);
   if (!record) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
@@ -173,6 +191,9 @@ ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) 
   return report;
 }
 
+/// The most cash one movement puts in or takes out (¥1,000,000), as for a float or a count.
+constexpr Fen kMaxCashMovement{100'000'000};
+
 void check_amount(Fen amount, const char* field, bool allow_zero = true) {
   if (amount < Fen(0) || (!allow_zero && amount == Fen(0)) || amount > Fen(100'000'000))
     throw Error::invalid_field(field, "金额不正确 / amount out of range");
@@ -217,6 +238,11 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     ResolvedLine line;
     std::optional<domain::ScaleLabel> label;
     std::optional<store::SellableProduct> product;
+    // A scanned code names its product (and a label its amount): with a product_id beside it,
+    // one of the two would be dropped without a word.
+    if (asked.product_id && asked.code)
+      throw Error::invalid_field(at + ".code",
+                                 "商品和条码只能给一个 / give product_id or code, not both");
     if (asked.product_id) {
       product = store::sellable_by_id(unit, *asked.product_id, day);
       if (!product)
@@ -417,16 +443,32 @@ Shift CounterService::current_shift(const domain::Principal& caller) {
   });
 }
 
-void CounterService::move_cash(const domain::Principal& caller, std::int64_t shift_id, Fen amount,
-                               const std::string& reason, const Actor& actor) {
-  if (amount == Fen(0) || amount > Fen(100'000'000) || amount < Fen(-100'000'000))
-    throw Error::invalid_field("amount_fen", "金额不正确 / amount must be non-zero");
+StoredReply CounterService::move_cash(
+    const domain::Principal& caller, std::int64_t shift_id, Fen amount, const std::string& reason,
+    const Actor& actor, const std::optional<IdempotencyKey>& key,
+    const std::function<StoredReply(const CashMovement&)>& render) {
+  if (amount == Fen(0))
+    throw Error::invalid_field("amount_fen", "金额不能为零 / amount must be non-zero");
+  if (amount > kMaxCashMovement || amount < Fen(0) - kMaxCashMovement)
+    throw Error::invalid_field("amount_fen",
+                               "金额超出范围，最多一百万元 / amount must be within ±¥1,000,000");
   checked_text(reason, "reason", 200, true);
   const std::string day = iso_date(today(settings_.zone));
-  database_.transact([&](store::UnitOfWork& unit) {
-    auto shift = shift_for(unit, caller, shift_id, store::RowLock::share);
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    // A cash out locks the shift so that two of them cannot both take the same cash.
+    const bool out = amount < Fen(0);
+    auto shift =
+        shift_for(unit, caller, shift_id, out ? store::RowLock::update : store::RowLock::share);
     if (shift.state != "open")
       throw Error(ErrorCode::no_open_shift, "班次已结 / the shift is closed");
+    if (out) {
+      const Fen expected = report_of(unit, shift).expected_cash;
+      if (Fen(0) - amount > expected)
+        throw Error(
+            ErrorCode::conflict,
+            "取出的现金超过钱箱应有的现金 / the cash out is more than the drawer holds",
+            {{"field", "amount_fen"}, {"expected_cash_fen", std::to_string(expected.value())}});
+    }
     const auto id =
         store::insert_cash_movement(unit, shift_id, amount.value(), reason, caller.user_id);
     store::post_entry(unit, "cash_movement", id, day,
@@ -435,6 +477,7 @@ void CounterService::move_cash(const domain::Principal& caller, std::int64_t shi
     entry.after =
         store::AuditState{{"cash_fen", std::to_string(amount.value())}, {"reason", reason}};
     store::record_audit(unit, entry);
+    return render(CashMovement{id, shift_id, amount, reason});
   });
 }
 
@@ -552,9 +595,11 @@ Sale CounterService::write_sale(store::UnitOfWork& unit, const domain::Principal
                                 t.tendered ? std::optional(t.tendered->value()) : std::nullopt,
                                 t.reference});
     const auto sale_id = store::insert_sale(unit, record);
-    store::post_entry(unit, "sale", sale_id, day_text,
-                      domain::sale_postings(shift->register_id, settled.tenders, splits),
-                      record.number);
+    // A sale that comes to 0 (抹零 of a few grams, a 100 % discount) moves goods but no money:
+    // it has no journal entry, as an entry needs postings.
+    const auto postings = domain::sale_postings(shift->register_id, settled.tenders, splits);
+    if (!postings.empty())
+      store::post_entry(unit, "sale", sale_id, day_text, postings, record.number);
 
     // The stock last: its rows are the ones other counters wait for (every sale of a
     // product locks the same level and lots), so they are held only from here to the commit.
@@ -661,7 +706,23 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
       if (!first) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
       return method_of(*first);
     });
-  if (domain::is_code_method(*method)) return refund_to_code(caller, request, *method, key, render);
+  if (domain::is_code_method(*method)) {
+    // A refund that gives back nothing (lines sold for 0) has nothing to ask a provider for:
+    // it only brings the goods back, booked as a cash refund of 0. Anything this first look
+    // cannot plan (a replay of this key, a refusal) is answered by the code path as always.
+    const bool gives_nothing = database_.transact([&](store::UnitOfWork& unit) {
+      const auto sale = store::find_sale(unit, request.sale_id);
+      if (!sale) return false;
+      check_refund_method(*sale, *method);  // before asking whether the provider is set up
+      try {
+        return plan_refund(caller, request, *sale, *method).total_fen == 0;
+      } catch (const Error&) {
+        return false;
+      }
+    });
+    if (!gives_nothing) return refund_to_code(caller, request, *method, key, render);
+    method = domain::TenderMethod::cash;
+  }
 
   return idempotency_.run(key, [&](store::UnitOfWork& unit) {
     // Locking the sale's lines serialises refunds of one sale.
@@ -669,9 +730,10 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
     if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
     check_refund_allowed(unit, caller, *sale);
     auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
-    if (*method == domain::TenderMethod::cash && !shift)
-      throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
     auto refund = plan_refund(caller, request, *sale, *method);
+    // The drawer pays a cash refund out; one of 0 (goods back, no money) needs no drawer.
+    if (*method == domain::TenderMethod::cash && !shift && refund.total_fen > 0)
+      throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
     if (shift) refund.shift_id = shift->id;
     return render(book_refund(unit, caller.user_id, *sale, refund,
                               shift ? shift->register_id : sale->register_id));
@@ -696,6 +758,7 @@ store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
                                                 const RefundRequest& request,
                                                 const store::SaleRecord& sale,
                                                 domain::TenderMethod method) const {
+  check_refund_method(sale, method);
   store::RefundRecord refund;
   refund.sale_id = sale.id;
   refund.cashier_id = caller.user_id;
@@ -768,8 +831,8 @@ store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
                             part.share.value(), a.restock});
     refund.total_fen += part.gross.value();
   }
-  if (refund.total_fen <= 0)
-    throw Error::invalid_field("lines", "退款金额为零 / the refund comes to nothing");
+  // A refund of 0 (a line sold for 0, or its last fen already given back) is allowed: the
+  // goods still come back into stock or are written off, and no money moves.
   return refund;
 }
 
@@ -802,9 +865,10 @@ Refund CounterService::book_refund(store::UnitOfWork& unit, std::int64_t user_id
     }
   }
   store::append_to_ledger(unit, moves);
-  store::post_entry(unit, "refund", refund.id, refund.business_day,
-                    domain::refund_postings(register_id, method_of(refund.method), splits),
-                    sale.number);
+  // A refund that gives back nothing (a line sold for 0) still brings the goods back.
+  const auto postings = domain::refund_postings(register_id, method_of(refund.method), splits);
+  if (!postings.empty())
+    store::post_entry(unit, "refund", refund.id, refund.business_day, postings, sale.number);
 
   Refund result;
   result.id = refund.id;

@@ -563,6 +563,41 @@ TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceed
   expect_books_agree();
 }
 
+TEST_F(CodePaymentTest, ARefundOfALineSoldForNothingAsksNoProviderAndBringsTheGoodsBack) {
+  // A ¥1 sample given away (its own discount, within the cashier's 10 %) beside a ¥15 item.
+  const auto sample = product("SAMPLE", 100, 3);
+  const json body = {
+      {"lines",
+       {{{"product_id", sample}, {"quantity", 1}, {"discount_fen", 100}},
+        {{"product_id", product_id}, {"quantity", 1}}}},
+      {"tenders", {{{"method", "wechat_code"}, {"amount_fen", 1500}, {"auth_code", kWechatCode}}}}};
+  const auto sold = sell(body, "code-sample");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  ASSERT_EQ(sold.body["lines"][0]["gross_fen"], 0);
+  const json back = {{"sale_id", sold.body["id"]},
+                     {"lines", {{{"line_id", sold.body["lines"][0]["id"]}, {"quantity", 1}}}}};
+  const auto entries = scalar("SELECT COUNT(*) FROM journal_entries");
+  // 原路退回 by default: nothing to give back, so the provider is not asked for 0.
+  const auto refunded = refund(back, "refund-sample");
+  ASSERT_EQ(refunded.status, 201) << refunded.body;
+  EXPECT_EQ(refunded.body["total_fen"], 0);
+  EXPECT_EQ(refunded.body["method"], "cash");
+  EXPECT_EQ(wechat.refund_asks, 0);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(sample)),
+            3);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries);
+  // Its retry is the same answer; the paid item still goes back to the code.
+  const auto again = refund(back, "refund-sample");
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.body, refunded.body);
+  const auto rest = refund({{"sale_id", sold.body["id"]}}, "refund-sample-rest");
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  EXPECT_EQ(rest.body["method"], "wechat_code");
+  EXPECT_EQ(rest.body["total_fen"], 1500);
+  EXPECT_EQ(wechat.refund_asks, 1);
+  expect_books_agree();
+}
+
 TEST_F(CodePaymentTest, APaymentCodeRefundWithoutTheProviderSetUpIs503AndChangesNothing) {
   const auto sold = sell(code_sale(product_id, 1, 1500), "code-noprov");
   ASSERT_EQ(sold.status, 201) << sold.body;

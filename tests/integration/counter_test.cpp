@@ -362,6 +362,22 @@ TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
        422,
        "invalid"},
       {"no lines", {{"lines", json::array()}, {"tenders", json::array()}}, 422, "invalid"},
+      // Amounts whose sum is beyond int64: still "the tenders do not pay the total".
+      {"tenders that overflow",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
+        {"tenders",
+         {{{"method", "wechat"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "card"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "alipay"}, {"amount_fen", 4611686018427387904}},
+          {{"method", "other"}, {"amount_fen", 4611686018427388904}, {"reference", "x"}}}}},
+       422,
+       "invalid"},
+      // A scanned code beside a product_id would be dropped without a word.
+      {"product_id and code",
+       {{"lines", {{{"product_id", p}, {"quantity", 1}, {"code", "6901234567892"}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
   };
   int n = 0;
   for (const auto& c : cases) {
@@ -372,6 +388,12 @@ TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
       EXPECT_TRUE(reply.body["error"]["details"].contains("field")) << c.name;
     }
   }
+  EXPECT_EQ(sell(cases[cases.size() - 2].body, "k-overflow").body["error"]["details"]["field"],
+            "tenders");
+  EXPECT_EQ(sell(cases.back().body, "k-both").body["error"]["details"]["field"], "lines[0].code");
+  const auto quoted = api.call("POST", "/api/v1/pos/quote", "cashier1", cases.back().body.dump());
+  EXPECT_EQ(quoted.status, 422) << quoted.body;
+  EXPECT_EQ(quoted.body["error"]["details"]["field"], "lines[0].code");
   const auto malformed =
       api.call("POST", "/api/v1/pos/sales", "cashier1", "{not json", {{"idempotency-key", "k-x"}});
   EXPECT_EQ(malformed.status, 400);
@@ -685,4 +707,169 @@ TEST_F(CounterTest, AHeldCartIsAnsweredWhateverHowManyWaitAlready) {
     ASSERT_EQ(held.status, 201) << i << ": " << held.body;
     EXPECT_EQ(held.body["label"], "单 " + std::to_string(i));
   }
+}
+
+TEST_F(CounterTest, ASaleThatComesToZeroTakesItsGoodsAndBooksNoMoney) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto peanuts = product("PEANUT", "g", 3600);  // ¥36 per kg
+  const auto tea = product("TEA", "piece", 1200);
+  receive(peanuts, 1000, "P1");
+  receive(tea, 5, "T1");
+  const auto entries_before = scalar("SELECT COUNT(*) FROM journal_entries");
+  // 20 g = ¥0.72, 抹零 to the yuan: 0. With no tenders, and with an empty list.
+  const json weighed = {{"lines", {{{"product_id", peanuts}, {"quantity", 20}}}},
+                        {"rounding", "yuan"}};
+  const auto quoted = api.call("POST", "/api/v1/pos/quote", "cashier1", weighed.dump());
+  ASSERT_EQ(quoted.status, 200) << quoted.body;
+  EXPECT_EQ(quoted.body["total_fen"], 0);
+  const auto sold = sell(weighed, "k-zero-1");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  EXPECT_EQ(sold.body["total_fen"], 0);
+  EXPECT_EQ(sold.body["rounding_fen"], 72);
+  EXPECT_TRUE(sold.body["tenders"].empty());
+  EXPECT_EQ(sold.body["lines"][0]["lots"][0]["quantity"], 20);
+  json with_empty = weighed;
+  with_empty["tenders"] = json::array();
+  ASSERT_EQ(sell(with_empty, "k-zero-2").status, 201);
+  // A tender on a sale of 0 pays more than the total.
+  json paid = weighed;
+  paid["tenders"] = {{{"method", "cash"}, {"amount_fen", 100}}};
+  EXPECT_EQ(sell(paid, "k-zero-3").body["error"]["details"]["field"], "tenders");
+  // An admin's 100 % discount.
+  ASSERT_EQ(open_shift("admin", "柜台2", 0).status, 201);
+  const auto given =
+      sell({{"lines", {{{"product_id", tea}, {"quantity", 1}}}}, {"discount_fen", 1200}},
+           "k-zero-admin", "admin");
+  ASSERT_EQ(given.status, 201) << given.body;
+  EXPECT_EQ(given.body["total_fen"], 0);
+  // The goods left the shelf and the ledger says so; no money moved, so no journal entry.
+  EXPECT_EQ(
+      scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(peanuts)),
+      960);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(tea)),
+            4);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM stock_moves WHERE kind = 'sale'"), 3);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries_before);
+  expect_books_agree();
+
+  // It comes back the same way: into stock, with a refund of 0 and no journal entry.
+  const auto back =
+      api.call("POST", "/api/v1/pos/refunds", "cashier1",
+               json({{"sale_id", sold.body["id"]}}).dump(), {{"idempotency-key", "k-zero-refund"}});
+  ASSERT_EQ(back.status, 201) << back.body;
+  EXPECT_EQ(back.body["total_fen"], 0);
+  EXPECT_EQ(back.body["method"], "cash");
+  EXPECT_EQ(
+      scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(peanuts)),
+      980);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries_before);
+  // A sale of 0 had no tender to go back to but cash.
+  const auto card = api.call("POST", "/api/v1/pos/refunds", "admin",
+                             json({{"sale_id", given.body["id"]}, {"method", "card"}}).dump(),
+                             {{"idempotency-key", "k-zero-card"}});
+  EXPECT_EQ(card.status, 422) << card.body;
+  EXPECT_EQ(card.body["error"]["details"]["field"], "method");
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ALineThatCameToZeroGoesBackIntoStockWithARefundOfZero) {
+  ASSERT_EQ(open_shift("admin", "柜台1").status, 201);
+  const auto p = product("P", "piece", 1000);
+  const auto q = product("Q", "piece", 500);
+  receive(p, 5, "P1");
+  receive(q, 5, "Q1");
+  // The first line is given away (an admin's line discount of all of it); the card pays the rest.
+  const json body = {{"lines",
+                      {{{"product_id", p}, {"quantity", 1}, {"discount_fen", 1000}},
+                       {{"product_id", q}, {"quantity", 1}}}},
+                     {"tenders", {{{"method", "card"}, {"amount_fen", 500}}}}};
+  const auto sale = sell(body, "k-free-line", "admin");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  ASSERT_EQ(sale.body["lines"][0]["gross_fen"], 0);
+  const auto entries_before = scalar("SELECT COUNT(*) FROM journal_entries");
+  // Back to the card (the sale's own tender): nothing to pay, the goods return to the shelf.
+  const auto back =
+      api.call("POST", "/api/v1/pos/refunds", "admin",
+               json({{"sale_id", sale.body["id"]},
+                     {"lines", {{{"line_id", sale.body["lines"][0]["id"]}, {"quantity", 1}}}}})
+                   .dump(),
+               {{"idempotency-key", "k-free-back"}});
+  ASSERT_EQ(back.status, 201) << back.body;
+  EXPECT_EQ(back.body["total_fen"], 0);
+  EXPECT_EQ(back.body["method"], "card");
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(p)), 5);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries_before);
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ARefundGoesBackOnlyThroughATenderOfTheSaleOrInCash) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 2500);
+  receive(p, 5, "P1");
+  const auto sale = sell({{"lines", {{{"product_id", p}, {"quantity", 2}}}},
+                          {"tenders", {{{"method", "card"}, {"amount_fen", 5000}}}}},
+                         "k-card");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  const auto line_id = sale.body["lines"][0]["id"];
+  const auto refund = [&](const char* method, const std::string& key) {
+    return api.call("POST", "/api/v1/pos/refunds", "cashier1",
+                    json({{"sale_id", sale.body["id"]},
+                          {"lines", {{{"line_id", line_id}, {"quantity", 1}}}},
+                          {"method", method}})
+                        .dump(),
+                    {{"idempotency-key", key}});
+  };
+  const auto before = footprint();
+  for (const char* method : {"other", "alipay", "wechat", "wechat_code"}) {
+    const auto refused = refund(method, std::string("k-") + method);
+    EXPECT_EQ(refused.status, 422) << method << ": " << refused.body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "method") << method;
+  }
+  EXPECT_EQ(footprint(), before);
+  const auto to_card = refund("card", "k-to-card");
+  ASSERT_EQ(to_card.status, 201) << to_card.body;
+  EXPECT_EQ(to_card.body["method"], "card");
+  const auto in_cash = refund("cash", "k-in-cash");
+  ASSERT_EQ(in_cash.status, 201) << in_cash.body;
+  EXPECT_EQ(in_cash.body["method"], "cash");
+  expect_books_agree();
+}
+
+TEST_F(CounterTest, ACashMovementIsBookedOncePerKeyAndNeverTakesMoreThanTheDrawerHolds) {
+  const auto shift = open_shift("cashier1", "柜台1", 20000);
+  ASSERT_EQ(shift.status, 201);
+  const auto path = "/api/v1/pos/shifts/" + std::to_string(shift.body["id"].get<std::int64_t>());
+  const auto cash = [&](const json& body, std::optional<std::string> key) {
+    std::map<std::string, std::string> headers;
+    if (key) headers["idempotency-key"] = *key;
+    return api.call("POST", path + "/cash", "cashier1", body.dump(), headers);
+  };
+  const json out = {{"amount_fen", -500}, {"reason", "bank"}};
+  const auto first = cash(out, "k-cash");
+  ASSERT_EQ(first.status, 201) << first.body;
+  const auto retry = cash(out, "k-cash");
+  EXPECT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM cash_movements"), 1);
+  const auto other = cash({{"amount_fen", -600}, {"reason", "bank"}}, "k-cash");
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_EQ(other.body["error"]["code"], "idempotency_mismatch");
+  // The drawer holds the float less that: 195.00. Taking 195.01 is refused, 195.00 is not.
+  const auto too_much = cash({{"amount_fen", -19501}, {"reason", "take all"}}, std::nullopt);
+  EXPECT_EQ(too_much.status, 409) << too_much.body;
+  EXPECT_EQ(too_much.body["error"]["details"]["field"], "amount_fen");
+  EXPECT_EQ(too_much.body["error"]["details"]["expected_cash_fen"], "19500");
+  for (const std::int64_t amount : {std::int64_t{-100'000'001}, std::int64_t{100'000'001}}) {
+    const auto beyond = cash({{"amount_fen", amount}, {"reason", "x"}}, std::nullopt);
+    EXPECT_EQ(beyond.status, 422) << beyond.body;
+    EXPECT_EQ(beyond.body["error"]["details"]["field"], "amount_fen");
+    EXPECT_EQ(beyond.body["error"]["message"].get<std::string>().find("non-zero"),
+              std::string::npos)
+        << beyond.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM cash_movements"), 1);
+  EXPECT_EQ(cash({{"amount_fen", -19500}, {"reason", "take all"}}, std::nullopt).status, 201);
+  const auto report = api.call("GET", path + "/report", "cashier1");
+  EXPECT_EQ(report.body["expected_cash_fen"], 0);
+  expect_books_agree();
 }

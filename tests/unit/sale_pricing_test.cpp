@@ -284,6 +284,35 @@ TEST(Tenders, AmountsMustSumExactlyToTheTotal) {
   EXPECT_EQ(e.details().at("field"), "tenders");
 }
 
+TEST(Tenders, AmountsThatOverflowTogetherAreTheTendersNotPayingTheTotal) {
+  // Four amounts whose sum is above INT64_MAX: told as any other wrong sum, naming the field.
+  const std::int64_t big = 4'611'686'018'427'387'904;  // 2^62
+  const std::vector<TenderInput> tenders{
+      tender(TenderMethod::wechat, big), tender(TenderMethod::card, big),
+      tender(TenderMethod::alipay, big), tender(TenderMethod::other, big + 3880, {}, "x")};
+  const auto e = error_of([&] { settle_tenders(Fen(1880), tenders); });
+  EXPECT_EQ(e.code(), ErrorCode::invalid);
+  EXPECT_EQ(e.details().at("field"), "tenders");
+  EXPECT_EQ(e.details().at("total_fen"), "1880");
+  EXPECT_EQ(e.details().at("paid_fen"), "18446744073709555496");  // 2^64 + 3880
+}
+
+TEST(Tenders, ARefundGoesBackThroughATenderOfTheSaleOrInCash) {
+  const std::vector<TenderMethod> card_only{TenderMethod::card};
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::card, card_only));
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::cash, card_only));
+  for (const auto other : {TenderMethod::other, TenderMethod::alipay, TenderMethod::wechat,
+                           TenderMethod::wechat_code, TenderMethod::alipay_code})
+    EXPECT_FALSE(refund_method_allowed(other, card_only)) << to_string(other);
+  // A scanned code and the QR method of the same provider are different accounts.
+  const std::vector<TenderMethod> code_and_cash{TenderMethod::wechat_code, TenderMethod::cash};
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::wechat_code, code_and_cash));
+  EXPECT_FALSE(refund_method_allowed(TenderMethod::wechat, code_and_cash));
+  // A sale of 0 has no tenders: cash (of nothing) is the only way back.
+  EXPECT_TRUE(refund_method_allowed(TenderMethod::cash, {}));
+  EXPECT_FALSE(refund_method_allowed(TenderMethod::card, {}));
+}
+
 TEST(Tenders, AmountsMustBeAboveZero) {
   const std::vector<TenderInput> tenders{tender(TenderMethod::card, 1000),
                                          tender(TenderMethod::wechat, 0)};

@@ -26,6 +26,8 @@ export const state = {
   refundSale: null,
   refundKey: null,
   refundBody: null,  // what refundKey was sent with
+  cashKey: null,     // the Idempotency-Key of a cash movement whose outcome is not known yet
+  cashBody: null,    // what cashKey was sent with
   online: true,
 };
 

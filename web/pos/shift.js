@@ -3,7 +3,7 @@ import { api, formatFen, parseYuan } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { t } from '/assets/js/i18n.js';
 import { getMeta, setMeta } from '/assets/js/pos-store.js';
-import { $, ask, errorText, renderStatus, say, setOnline, state, sync } from './common.js';
+import { $, ask, errorText, newKey, renderStatus, say, setOnline, state, sync } from './common.js';
 import { printFrame } from './checkout.js';
 
 // --- shifts ----------------------------------------------------------------------------------
@@ -102,10 +102,18 @@ export async function cashMovement() {
   });
   if (!answer) return;
   const [amount, reason] = answer;
+  const body = { amount_fen: amount, reason };
+  // The same movement entered again after an unknown outcome is sent with the same key, so a
+  // lost answer never books it twice; any other movement gets a new key.
+  if (state.cashBody !== JSON.stringify(body)) state.cashKey = null;
+  state.cashBody = JSON.stringify(body);
+  state.cashKey ??= newKey();
   try {
-    await api(`/api/v1/pos/shifts/${state.shift.id}/cash`, { method: 'POST', body: { amount_fen: amount, reason } });
+    await api(`/api/v1/pos/shifts/${state.shift.id}/cash`, { method: 'POST', body, headers: { 'Idempotency-Key': state.cashKey } });
+    state.cashKey = null;
     say(t('pos.cash_done', { amount: formatFen(amount) }), 'ok');
   } catch (error) {
+    if (error.status !== 0 && error.status < 500) state.cashKey = null;
     say(errorText(error), 'error');
   }
 }

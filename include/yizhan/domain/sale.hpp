@@ -96,6 +96,12 @@ SettledTenders settle_tenders(Fen total, std::span<const TenderInput> tenders);
 /// The most change one cash tender may give (¥10,000); more is refused as a typing mistake.
 inline constexpr Fen kMaxChange{1'000'000};
 
+/// Whether a refund may pay back through `method` when the sale was paid with `paid_with`:
+/// a method the sale used (原路退回), or cash, which the drawer can always pay (a code's
+/// provider that refuses, a sale without tenders). Anything else would credit an account that
+/// never received the sale's money.
+bool refund_method_allowed(TenderMethod method, std::span<const TenderMethod> paid_with);
+
 /// Whether the tender is a scanned 付款码 that the provider must confirm before the sale.
 bool is_code_method(TenderMethod method);
 /// The provider a code method pays through: "wechat" or "alipay".

@@ -204,6 +204,14 @@ struct Refund {
   std::string provider_refund_id;
 };
 
+/// Cash put into (amount > 0) or taken out of (amount < 0) a shift's drawer.
+struct CashMovement {
+  std::int64_t id = 0;
+  std::int64_t shift_id = 0;
+  domain::Fen amount;
+  std::string reason;
+};
+
 /// How the counter waits for a scanned code's payment.
 struct CodePaySettings {
   std::chrono::milliseconds deadline{30'000};      ///< the customer's time to enter a password
@@ -266,9 +274,14 @@ class CounterService {
                    domain::Fen float_amount, const Actor& actor);
   /// The caller's open shift; 404 when none.
   Shift current_shift(const domain::Principal& caller);
-  /// Cash in (> 0) or out (< 0) of the drawer with a reason; journalled.
-  void move_cash(const domain::Principal& caller, std::int64_t shift_id, domain::Fen amount,
-                 const std::string& reason, const Actor& actor);
+  /// Cash in (> 0) or out (< 0) of the drawer of an open shift with a reason; journalled, once
+  /// per Idempotency-Key when one is given (a retry answers the first movement). 422 naming
+  /// amount_fen for 0 or beyond ±¥1,000,000; 409 conflict naming amount_fen for a cash out of
+  /// more than the drawer's expected cash (details expected_cash_fen).
+  StoredReply move_cash(const domain::Principal& caller, std::int64_t shift_id, domain::Fen amount,
+                        const std::string& reason, const Actor& actor,
+                        const std::optional<IdempotencyKey>& key,
+                        const std::function<StoredReply(const CashMovement&)>& render);
   /// X report. A cashier sees only their own shifts (404 otherwise).
   ShiftReport shift_report(const domain::Principal& caller, std::int64_t shift_id);
   /// Z report: closes with the counted drawer, books the difference as over/short.
