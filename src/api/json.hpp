@@ -49,12 +49,34 @@ inline Response json_response(int status, const json& body) {
   return response;
 }
 
-/// The request body as a JSON object; 400 malformed otherwise.
+/// The request body as a JSON object; 400 malformed otherwise. A key given twice in one object
+/// (`{"quantity":1,"quantity":100}`) is a 422 naming it: which one was meant is anybody's guess,
+/// and a proxy or log that reads the first would disagree with us reading the last.
 inline json parse_object(const Request& request) {
-  auto body = json::parse(request.body, nullptr, false);
+  std::vector<std::vector<std::string>> keys;  // the keys seen, per object open at each depth
+  std::optional<std::string> repeated;
+  const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!keys.empty()) keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
+      auto& seen = keys.back();
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        if (!repeated) repeated = key;
+      } else {
+        seen.push_back(key);
+      }
+    }
+    return true;
+  };
+  auto body = json::parse(request.body, note_keys, false);
   if (body.is_discarded() || !body.is_object()) {
     throw domain::Error(domain::ErrorCode::malformed, "body must be a JSON object");
   }
+  if (repeated)
+    throw domain::Error::invalid_field(*repeated, "字段重复 / " + *repeated + " is given twice");
   return body;
 }
 

@@ -284,6 +284,19 @@ TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
   }
   EXPECT_EQ(api.call("POST", "/api/v1/orders", "", "[1,2]", {{"idempotency-key", "k-arr"}}).status,
             400);
+  // A key given twice, at the top or inside a line: which one was meant is not guessed.
+  {
+    auto text = pickup_order(p, 1).dump();
+    const auto twice_top = "{\"note\":\"a\",\"note\":\"b\"," + text.substr(1);
+    const auto in_line =
+        text.replace(text.find("\"quantity\":1"), 12, "\"quantity\":1,\"quantity\":100");
+    for (const auto& [body, field] : {std::pair{twice_top, "note"}, {in_line, "quantity"}}) {
+      const auto reply = api.call("POST", "/api/v1/orders", "", body,
+                                  {{"idempotency-key", std::string("k-dup-") + field}});
+      EXPECT_EQ(reply.status, 422) << body << " " << reply.body;
+      EXPECT_EQ(reply.body["error"]["details"]["field"], field) << reply.body;
+    }
+  }
   EXPECT_EQ(api.call("POST", "/api/v1/orders", "", pickup_order(p, 1).dump()).status, 400)
       << "the key is required";
   auto seen = pickup_order(p, 2);
