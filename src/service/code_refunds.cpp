@@ -13,6 +13,7 @@
 #include "yizhan/domain/time.hpp"
 #include "yizhan/payments/provider.hpp"
 #include "yizhan/service/counter.hpp"
+#include "yizhan/store/audit.hpp"
 #include "yizhan/store/code_refunds.hpp"
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
@@ -340,6 +341,24 @@ int CounterService::recover_code_refunds() {
       database_.transact([&](store::UnitOfWork& unit) {
         store::set_code_refund_provider_state(unit, ask->id, answer.provider_state,
                                               answer.refund_id);
+        // Booked as given back, but the provider ended it without paying: the manager sees it
+        // in the audit log (the books still say refunded; the customer is owed the money).
+        if (answer.outcome == Answer::Outcome::refused) {
+          store::AuditEntry entry;
+          entry.actor = "sweep";
+          entry.action = "code_refund.failed_after_booking";
+          entry.entity_type = "sale";
+          entry.entity_id = std::to_string(ask->sale_id);
+          entry.after = store::AuditState{
+              {"out_refund_no", ask->out_refund_no},
+              {"provider", ask->provider},
+              {"provider_state", answer.provider_state},
+              {"amount_fen", std::to_string(ask->amount_fen)},
+              {"note",
+               "支付渠道未退成，顾客未收到，请人工处理 / the provider did not pay it "
+               "back: the customer has not received it, settle it by hand"}};
+          store::record_audit(unit, entry);
+        }
       });
       if (answer.outcome == Answer::Outcome::refused)
         spdlog::error(

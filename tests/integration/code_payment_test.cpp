@@ -542,6 +542,25 @@ TEST_F(CodePaymentTest, TheSweepBooksARefundWhoseRequestDiedAndItsRetryAnswersIt
   expect_books_agree();
 }
 
+// A refund booked while PROCESSING that the provider then ends without paying (CLOSED): the
+// books keep it, and the manager finds it in the audit log with what is owed.
+TEST_F(CodePaymentTest, ARefundTheProviderClosesAfterItWasBookedIsInTheAuditLog) {
+  const auto sold = sell(code_sale(product_id, 1, 1500), "code-closed-later");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  wechat.refund_answer = ScriptedProvider::Refund::processing;
+  ASSERT_EQ(refund({{"sale_id", sold.body["id"]}}, "refund-closed-later").status, 201);
+  wechat.finish_refund(text("SELECT out_refund_no FROM code_refunds"),
+                       payments::RefundState::State::failed, "CLOSED");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(counter.recover_code_refunds(), 1);
+  EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "CLOSED");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                   "'code_refund.failed_after_booking' AND entity_id = '" +
+                   std::to_string(sold.body["id"].get<std::int64_t>()) + "'"),
+            1);
+  EXPECT_EQ(counter.recover_code_refunds(), 0) << "reported once";
+}
+
 TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceeded) {
   const auto sold = sell(code_sale(product_id, 1, 1500), "code-processing");
   ASSERT_EQ(sold.status, 201) << sold.body;
