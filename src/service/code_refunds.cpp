@@ -35,32 +35,38 @@ struct Answer {
   std::string refund_id;
 };
 
-/// What the provider's refund lookup says of a refund it accepted: SUCCESS, still PROCESSING, or
-/// ended without paying (CLOSED, ABNORMAL); unknown when it cannot tell.
-Answer look_up(payments::Provider& provider, const store::CodeRefundRecord& ask) {
+/// A refund's state at the provider as the counter records it: SUCCESS or PROCESSING (accepted),
+/// or the code it ended with (refused).
+Answer answer_of(const RefundState& state) {
   Answer answer;
+  answer.refund_id = state.refund_id;
+  switch (state.state) {
+    case RefundState::State::succeeded:
+      answer.outcome = Answer::Outcome::accepted;
+      answer.provider_state = "SUCCESS";
+      break;
+    case RefundState::State::processing:
+      answer.outcome = Answer::Outcome::accepted;
+      answer.provider_state = "PROCESSING";
+      break;
+    case RefundState::State::failed:
+      answer.outcome = Answer::Outcome::refused;
+      answer.provider_state = state.raw_state.empty() ? "FAILED" : state.raw_state;
+      break;
+  }
+  return answer;
+}
+
+/// What the provider's refund lookup says of a refund: SUCCESS, still PROCESSING, or ended
+/// without paying (CLOSED, ABNORMAL; NOT_FOUND: never made); unknown when it cannot tell.
+Answer look_up(payments::Provider& provider, const store::CodeRefundRecord& ask) {
   try {
-    const auto made = provider.query_refund(ask.out_trade_no, ask.out_refund_no);
-    answer.refund_id = made.refund_id;
-    switch (made.state) {
-      case RefundState::State::succeeded:
-        answer.outcome = Answer::Outcome::accepted;
-        answer.provider_state = "SUCCESS";
-        break;
-      case RefundState::State::processing:
-        answer.outcome = Answer::Outcome::accepted;
-        answer.provider_state = "PROCESSING";
-        break;
-      case RefundState::State::failed:
-        answer.outcome = Answer::Outcome::refused;
-        answer.provider_state = made.raw_state.empty() ? "FAILED" : made.raw_state;
-        break;
-    }
+    return answer_of(provider.query_refund(ask.out_trade_no, ask.out_refund_no));
   } catch (const std::exception& e) {
     spdlog::warn("code refund {} ({}): lookup failed: {}", ask.out_refund_no, ask.provider,
                  e.what());
+    return {};
   }
-  return answer;
 }
 
 /// Asks the provider to refund (again: the same out_refund_no is one refund). `asked_before`:
@@ -75,22 +81,7 @@ Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord&
   request.reason = ask.reason.empty() ? "退货 / goods returned" : ask.reason;
   Answer answer;
   try {
-    const auto state = provider.refund(request);
-    answer.refund_id = state.refund_id;
-    switch (state.state) {
-      case RefundState::State::succeeded:
-        answer.outcome = Answer::Outcome::accepted;
-        answer.provider_state = "SUCCESS";
-        break;
-      case RefundState::State::processing:
-        answer.outcome = Answer::Outcome::accepted;
-        answer.provider_state = "PROCESSING";
-        break;
-      case RefundState::State::failed:
-        answer.outcome = Answer::Outcome::refused;
-        answer.provider_state = state.raw_state.empty() ? "FAILED" : state.raw_state;
-        break;
-    }
+    answer = answer_of(provider.refund(request));
   } catch (const ProviderError& e) {
     spdlog::warn("code refund {} ({}): {}", ask.out_refund_no, ask.provider, e.what());
     if (e.kind == ProviderError::Kind::refused) {
@@ -101,23 +92,10 @@ Answer ask_provider(payments::Provider& provider, const store::CodeRefundRecord&
   // A refusal of an ask sent before (throttled, say) does not prove the first one was not
   // made: only the provider's record of the refund number does.
   if (answer.outcome == Answer::Outcome::refused && asked_before) {
-    try {
-      const auto made = provider.query_refund(ask.out_trade_no, ask.out_refund_no);
-      if (made.state == RefundState::State::succeeded ||
-          made.state == RefundState::State::processing) {
-        answer.outcome = Answer::Outcome::accepted;
-        answer.provider_state =
-            made.state == RefundState::State::succeeded ? "SUCCESS" : "PROCESSING";
-        answer.refund_id = made.refund_id;
-      } else {
-        spdlog::info("code refund {} ({}): refused ({}), and the provider has it as {}",
-                     ask.out_refund_no, ask.provider, answer.provider_state, made.raw_state);
-      }
-    } catch (const ProviderError& e) {
-      spdlog::warn("code refund {} ({}): refused, and its lookup failed: {}", ask.out_refund_no,
-                   ask.provider, e.what());
-      answer.outcome = Answer::Outcome::unknown;
-    }
+    const auto made = look_up(provider, ask);
+    if (made.outcome != Answer::Outcome::refused) return made;  // made, or nobody can tell
+    spdlog::info("code refund {} ({}): refused ({}), and the provider has it as {}",
+                 ask.out_refund_no, ask.provider, answer.provider_state, made.provider_state);
   }
   return answer;
 }
