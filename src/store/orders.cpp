@@ -479,23 +479,27 @@ void close_order_payments(UnitOfWork& unit, std::int64_t order_id) {
   statement.executeUpdate();
 }
 
+namespace {
+/// Expired or cancelled orders whose payment is still `started`: nobody knows whether it was paid.
+constexpr std::string_view kUnconfirmedTrades =
+    "SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM order_payments "
+    "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') ";
+}  // namespace
+
 std::vector<std::int64_t> orders_with_unsettled_payments(UnitOfWork& unit, int days, int limit) {
-  auto& statement = unit.statement(
-      "SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM order_payments "
-      "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') "
-      "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY "
-      "ORDER BY o.payment_checked_at IS NOT NULL, o.payment_checked_at, o.id LIMIT ?");
+  auto& statement = unit.statement(std::string(kUnconfirmedTrades) +
+                                   "AND o.updated_at > UTC_TIMESTAMP(6) - INTERVAL ? DAY "
+                                   "ORDER BY o.payment_checked_at IS NOT NULL, "
+                                   "o.payment_checked_at, o.id LIMIT ?");
   statement.setInt(1, days);
   statement.setInt(2, limit);
   return ids_of(statement);
 }
 
 std::vector<std::int64_t> orders_never_confirmed(UnitOfWork& unit, int days, int limit) {
-  auto& statement = unit.statement(
-      "SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM order_payments "
-      "WHERE state = 'started') AND o.state IN ('expired', 'cancelled') "
-      "AND o.updated_at <= UTC_TIMESTAMP(6) - INTERVAL ? DAY AND o.attention IS NULL "
-      "ORDER BY o.id LIMIT ?");
+  auto& statement = unit.statement(std::string(kUnconfirmedTrades) +
+                                   "AND o.updated_at <= UTC_TIMESTAMP(6) - INTERVAL ? DAY "
+                                   "AND o.attention IS NULL ORDER BY o.id LIMIT ?");
   statement.setInt(1, days);
   statement.setInt(2, limit);
   return ids_of(statement);
