@@ -461,6 +461,19 @@ class PaymentNotifyTest : public ::testing::Test {
     ASSERT_EQ(staff_view(number)["state"], "expired");
   }
 
+  /// cashier1 opens a shift and sells one piece of `product` for `fen` in cash, under `key`.
+  void sell_at_counter(std::int64_t product, std::int64_t fen, const std::string& key) {
+    ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                            {{"register", "柜台1"}, {"float_fen", 0}})
+                  .status,
+              201);
+    const json sale = {{"lines", {{{"product_id", product}, {"quantity", 1}}}},
+                       {"tenders", {{{"method", "cash"}, {"amount_fen", fen}}}}};
+    const auto sold =
+        api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(), {{"idempotency-key", key}});
+    ASSERT_EQ(sold.status, 201) << sold.body;
+  }
+
   void expect_books_agree() {
     service::Checker checker(api.station.database);
     service::add_stock_checks(checker);
@@ -1014,16 +1027,7 @@ TEST_F(PaymentNotifyTest, APaymentFoundByTheSweepAfterTheStockWasSoldIsRefundedO
   scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
          placed.number + "'");
   ASSERT_EQ(orders->expire_due(), 1);
-  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
-                          {{"register", "柜台1"}, {"float_fen", 0}})
-                .status,
-            201);
-  const json sale = {{"lines", {{{"product_id", scarce}, {"quantity", 1}}}},
-                     {"tenders", {{{"method", "cash"}, {"amount_fen", 700}}}}};
-  ASSERT_EQ(api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
-                     {{"idempotency-key", "counter-q4"}})
-                .status,
-            201);
+  sell_at_counter(scarce, 700, "counter-q4");
 
   gateway->set_unreachable(placed.number, false);
   gateway->script_trade(placed.number,
@@ -1165,16 +1169,7 @@ TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsRefundedWhenTheStockWasSoldMeanwh
             "wechat", "wechat_native");
   ASSERT_EQ(placed.total, 1900);
   expire(placed.number);
-  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
-                          {{"register", "柜台1"}, {"float_fen", 0}})
-                .status,
-            201);
-  const json sale = {{"lines", {{{"product_id", scarce}, {"quantity", 1}}}},
-                     {"tenders", {{{"method", "cash"}, {"amount_fen", 700}}}}};
-  ASSERT_EQ(api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
-                     {{"idempotency-key", "counter-1"}})
-                .status,
-            201);
+  sell_at_counter(scarce, 700, "counter-1");
 
   const auto answer = notify_wechat(wechat_notice({.number = placed.number, .total = 1900}));
   EXPECT_EQ(answer.status, 200) << answer.body;
