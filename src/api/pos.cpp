@@ -264,13 +264,21 @@ service::SaleRequest sale_request(const json& body) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     request.lines.push_back(at_index("lines", i, [&] {
       const auto& line = lines[i];
-      reject_unknown_fields(line, {"product_id", "code", "quantity", "discount_fen"});
+      reject_unknown_fields(line,
+                            {"product_id", "code", "quantity", "discount_fen", "unit_price_fen"});
       service::SaleLineRequest out;
       out.product_id = integer_field(line, "product_id");
       out.code = string_field(line, "code");
       if (out.code && out.code->size() > 32) throw Error::invalid_field("code", "code too long");
       out.quantity = integer_field(line, "quantity");
       out.discount = Fen(integer_field(line, "discount_fen").value_or(0));
+      if (const auto price = integer_field(line, "unit_price_fen")) {
+        if (*price < 1 || *price > 10'000'000)
+          throw Error::invalid_field("unit_price_fen",
+                                     "单价须在 1 分到 10 万元之间 / unit_price_fen must be 1 to "
+                                     "10000000");
+        out.unit_price = Fen(*price);
+      }
       return out;
     }));
   }

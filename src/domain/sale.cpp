@@ -300,6 +300,20 @@ std::optional<std::string> rung_at_problem(std::int64_t rung_at, std::int64_t no
   return std::nullopt;
 }
 
+Fen line_price(std::optional<Fen> shown, Fen now, std::span<const Fen> earlier, bool offline,
+               const std::string& field) {
+  if (!shown || *shown == now) return now;
+  if (!offline)
+    throw Error(ErrorCode::price_changed,
+                "价格已变，请刷新商品 / the price has changed: refresh the catalog",
+                {{"field", field}, {"unit_price_fen", std::to_string(now.value())}});
+  for (const Fen price : earlier)
+    if (price == *shown) return price;
+  throw Error::invalid_field(field,
+                             "该商品近 7 天没有这个价格 / the product had no such price in the 7 "
+                             "days before the sale");
+}
+
 std::string mask_payment_code(std::string_view code) {
   if (code.size() <= 8) return std::string(code.size(), '*');
   return std::string(code.substr(0, 4)) + std::string(code.size() - 8, '*') +

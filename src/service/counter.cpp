@@ -230,6 +230,10 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
                                         const std::vector<domain::ScaleLabelFormat>& formats,
                                         const std::string& day) {
   // Resolve each line to a product, a quantity and a price.
+  const std::int64_t rung_at =
+      request.rung_at.value_or(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
   std::vector<ResolvedLine> lines;
   lines.reserve(request.lines.size());
   for (std::size_t i = 0; i < request.lines.size(); ++i) {
@@ -261,8 +265,10 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     } else {
       throw Error::invalid_field(at + ".product_id", "需要商品或条码 / product_id or code");
     }
-    if (!domain::is_offered({product->active, true, product->village_active},
-                            domain::Channel::counter))
+    // An offline sale already happened: what the till sold has left even if it was taken off
+    // sale (下架) while the till was offline.
+    if (!request.offline && !domain::is_offered({product->active, true, product->village_active},
+                                                domain::Channel::counter))
       throw Error::invalid_field(at + ".product_id", "该商品已下架 / the product is not for sale");
     if (product->kind == domain::ProductKind::bundle) {
       if (label)
@@ -271,12 +277,18 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
       if (line.components.empty())
         throw Error::invalid_field(at + ".product_id", "礼盒是空的 / the bundle is empty");
       for (const auto& c : line.components)
-        if (!domain::is_offered({c.active, true, c.village_active}, domain::Channel::counter))
+        if (!request.offline &&
+            !domain::is_offered({c.active, true, c.village_active}, domain::Channel::counter))
           throw Error::invalid_field(at + ".product_id",
                                      "礼盒里的" + c.name + "已下架 / a component is not for sale");
     }
     line.product = *product;
-    line.input.unit_price = product->price;
+    std::vector<domain::Fen> earlier;
+    if (request.offline && asked.unit_price && *asked.unit_price != product->price)
+      earlier =
+          store::prices_changed_since(unit, product->id, rung_at - domain::kOfflinePriceWindow);
+    line.input.unit_price = domain::line_price(asked.unit_price, product->price, earlier,
+                                               request.offline, at + ".unit_price_fen");
     line.input.commission_bps = domain::rate_in_force(product->rates);
     if (asked.discount < Fen(0))
       throw Error::invalid_field(at + ".discount_fen", "折扣不能为负 / discount below zero");
@@ -284,7 +296,7 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     if (label) {
       const auto resolved = [&] {
         try {
-          return domain::resolve_scale_label(*label, product->unit, product->price);
+          return domain::resolve_scale_label(*label, product->unit, line.input.unit_price);
         } catch (const Error& error) {
           throw error.within(at);
         }
@@ -323,7 +335,7 @@ std::vector<store::SaleLineRecord> sale_lines_of(const std::vector<ResolvedLine>
       l.name = line.product.name;
       l.unit = line.product.unit;
       l.quantity = line.input.quantity.amount();
-      l.unit_price_fen = line.product.price.value();
+      l.unit_price_fen = line.input.unit_price.value();
       l.list_fen = p.list.value();
       l.line_discount_fen = p.line_discount.value();
       l.sale_discount_fen = p.sale_discount.value();

@@ -325,6 +325,20 @@ std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const 
   return read_sellable(statement);
 }
 
+std::vector<domain::Fen> prices_changed_since(UnitOfWork& unit, std::int64_t product_id,
+                                              std::int64_t since) {
+  auto& statement = unit.statement(
+      "SELECT DISTINCT old_price_fen FROM product_price_changes WHERE product_id = ? "
+      "AND changed_at > TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00')");
+  statement.setInt64(1, product_id);
+  statement.setInt64(2, since);
+  Rows rows(statement.executeQuery());
+  std::vector<domain::Fen> prices;
+  while (rows->next())
+    prices.emplace_back(rows->getInt64(1));
+  return prices;
+}
+
 namespace {
 
 /// Books what an offline sale found missing from the shelf: a shortfall document, the quantity

@@ -239,6 +239,14 @@ std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product) {
 }
 
 void update_product(UnitOfWork& unit, const ProductRecord& product) {
+  // The old price is kept before it is overwritten (an offline till may have sold at it).
+  auto& history = unit.statement(
+      "INSERT INTO product_price_changes (product_id, old_price_fen, new_price_fen) "
+      "SELECT id, price_fen, ? FROM products WHERE id = ? AND price_fen <> ?");
+  history.setInt64(1, product.price.value());
+  history.setInt64(2, product.id);
+  history.setInt64(3, product.price.value());
+  history.executeUpdate();
   auto& statement = unit.statement(
       "UPDATE products SET sku = ?, barcode = ?, name = ?, name_en = ?, description = ?, "
       "origin = ?, village_id = ?, category_id = ?, unit = ?, price_fen = ?, commission_bps = ?, "

@@ -580,6 +580,99 @@ TEST_F(CounterTest, AnOfflineSalesRungAtIsAnRfc3339InstantFrom2020OrA422NamingIt
   expect_books_agree();
 }
 
+TEST_F(CounterTest, AnOfflineSaleIsBookedAtThePriceTheTillShowedEvenAfterAChangeOrA下架) {
+  // The probe's F6: a sale rung up offline before a price change or a 下架 was refused for ever
+  // (422 on its tenders or its product): the goods and the cash had left the books' sight.
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 1200);
+  const auto longan = product("LONGAN", "g", 4000, {{"plu", 10007}});  // ¥40.00 per kg
+  receive(p, 10, "P1");
+  receive(longan, 5000, "L1");
+  const auto id = std::to_string(p);
+  ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + id, "admin", {{"price_fen", 1300}}).status,
+            200);
+  ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + std::to_string(longan), "admin",
+                          {{"price_fen", 5000}})
+                .status,
+            200);
+  const auto rung_at = [](int minutes_ago) {
+    return domain::format_shanghai_time(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count() -
+                                        std::int64_t{minutes_ago} * 60'000'000);
+  };
+  const auto offline = [&](std::int64_t shown, std::int64_t paid) {
+    json body = cash_sale(p, 1, paid);
+    body["lines"][0]["unit_price_fen"] = shown;
+    body["offline"] = true;
+    body["rung_at"] = rung_at(5);
+    return body;
+  };
+  // A price the till could not have shown, a nonsense one, and a stale till at the counter
+  // (online: the customer has not paid, so it is told the price now): refused, nothing changes.
+  const auto before = footprint();
+  auto reply = sell(offline(1250, 1250), "k-never");
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen");
+  for (const json& bad : {json(0), json(-1200), json(10'000'001), json("1200"), json(12.5)}) {
+    json body = offline(1200, 1200);
+    body["lines"][0]["unit_price_fen"] = bad;
+    reply = sell(body, "k-bad-" + bad.dump());
+    EXPECT_EQ(reply.status, 422) << bad << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen") << bad;
+  }
+  json stale = offline(1200, 1200);
+  stale.erase("offline");
+  stale.erase("rung_at");
+  reply = sell(stale, "k-stale");
+  EXPECT_EQ(reply.status, 409) << reply.body;
+  EXPECT_EQ(reply.body["error"]["code"], "price_changed");
+  EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen");
+  EXPECT_EQ(reply.body["error"]["details"]["unit_price_fen"], "1300");
+  EXPECT_EQ(footprint(), before);
+
+  // At the price it had until a moment ago: booked at ¥12.00, and a retry is the same sale.
+  const auto old_price = offline(1200, 1200);
+  reply = sell(old_price, "k-old");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["total_fen"], 1200);
+  EXPECT_EQ(reply.body["lines"][0]["unit_price_fen"], 1200);
+  const auto again = sell(old_price, "k-old");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body["id"], reply.body["id"]);
+  // A weighed label priced by the till's ¥40/kg: ¥20.00 is 500 g, not the 400 g of ¥50/kg.
+  json weighed = {{"lines", {{{"code", label("21", 10007, {2000})}, {"unit_price_fen", 4000}}}},
+                  {"tenders", {{{"method", "cash"}, {"amount_fen", 2000}}}},
+                  {"offline", true},
+                  {"rung_at", rung_at(3)}};
+  reply = sell(weighed, "k-label");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["lines"][0]["quantity"], 500);
+  EXPECT_EQ(reply.body["lines"][0]["unit_price_fen"], 4000);
+
+  // A price changed more than 7 days before the sale is not one the till could still show.
+  scalar(
+      "UPDATE product_price_changes SET changed_at = UTC_TIMESTAMP(6) - INTERVAL 8 DAY "
+      "WHERE product_id = " +
+      id);
+  reply = sell(offline(1200, 1200), "k-too-old");
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen");
+
+  // Taken off sale (下架) since: the till sold it, so it is booked; at the counter it is refused.
+  ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + id, "admin", {{"active", false}}).status,
+            200);
+  reply = sell(offline(1300, 1300), "k-delisted");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["total_fen"], 1300);
+  reply = sell(cash_sale(p, 1, 1300), "k-delisted-online");
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].product_id");
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + id), 8);
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(total_fen), 0) FROM sales"), 1200 + 2000 + 1300);
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ClosingAShiftBooksTheDifferenceAndEmptiesTheDrawer) {
   const auto shift = open_shift("cashier1", "柜台1", 20000);
   ASSERT_EQ(shift.status, 201);

@@ -194,6 +194,33 @@ TEST(SalePricing, ErrorsName422Fields) {
   EXPECT_EQ(price_sale(two, Fen(190), Rounding::none).total, Fen(0));
 }
 
+TEST(LinePrice, WithoutAShownPriceOrWithTheSameTheLineIsPricedNow) {
+  EXPECT_EQ(line_price(std::nullopt, Fen(1200), {}, false, "f"), Fen(1200));
+  EXPECT_EQ(line_price(std::nullopt, Fen(1200), {}, true, "f"), Fen(1200));
+  EXPECT_EQ(line_price(Fen(1200), Fen(1200), {}, false, "f"), Fen(1200));
+  EXPECT_EQ(line_price(Fen(1200), Fen(1200), {}, true, "f"), Fen(1200));
+}
+
+TEST(LinePrice, AStaleTillAtTheCounterIsToldThePriceChanged) {
+  const std::vector<Fen> earlier{Fen(1100)};
+  const auto e = error_of([&] { line_price(Fen(1100), Fen(1200), earlier, false, "lines[2].x"); });
+  EXPECT_EQ(e.code(), ErrorCode::price_changed);
+  EXPECT_EQ(e.details().at("field"), "lines[2].x");
+  EXPECT_EQ(e.details().at("unit_price_fen"), "1200");
+}
+
+TEST(LinePrice, AnOfflineSaleStandsAtAPriceTheProductHadLately) {
+  const std::vector<Fen> earlier{Fen(900), Fen(1100)};
+  EXPECT_EQ(line_price(Fen(1100), Fen(1200), earlier, true, "f"), Fen(1100));
+  EXPECT_EQ(line_price(Fen(900), Fen(1200), earlier, true, "f"), Fen(900));
+  // A price the product never had (lately) is not the till's catalog: refused, naming the line.
+  auto e = error_of([&] { line_price(Fen(1000), Fen(1200), earlier, true, "lines[0].p"); });
+  EXPECT_EQ(e.code(), ErrorCode::invalid);
+  EXPECT_EQ(e.details().at("field"), "lines[0].p");
+  e = error_of([&] { line_price(Fen(1100), Fen(1200), {}, true, "f"); });
+  EXPECT_EQ(e.code(), ErrorCode::invalid);
+}
+
 TEST(SalePricing, ParsesRoundingNames) {
   EXPECT_EQ(parse_rounding("none"), Rounding::none);
   EXPECT_EQ(parse_rounding("jiao"), Rounding::jiao);

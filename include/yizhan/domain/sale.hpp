@@ -116,6 +116,19 @@ std::optional<std::string> payment_code_problem(TenderMethod method, std::string
 /// was never set), or more than a day ahead of the server (a clock set far ahead, or nonsense).
 std::optional<std::string> rung_at_problem(std::int64_t rung_at, std::int64_t now);
 
+/// How old an offline till's catalog may be: any price a product had in the 7 days before an
+/// offline sale was rung up is one the till may have shown.
+inline constexpr std::int64_t kOfflinePriceWindow = 7LL * 24 * 3600 * 1'000'000;
+
+/// The list price a sale line is sold at, from the price the till showed (`shown`, when it sent
+/// one) and the product's price `now`. An ordinary sale is priced now: a till that showed another
+/// price has a stale catalog and the customer has not paid yet, so 409 price_changed naming
+/// `field`. An offline sale already happened at the till's price: it stands when the product had
+/// that price lately (`earlier`: its prices since kOfflinePriceWindow before rung_at, see
+/// store::prices_changed_since), else 422 naming `field`.
+Fen line_price(std::optional<Fen> shown, Fen now, std::span<const Fen> earlier, bool offline,
+               const std::string& field);
+
 /// The code as it may be stored or logged: its first 4 and last 4 digits, the rest starred.
 std::string mask_payment_code(std::string_view code);
 

@@ -92,6 +92,8 @@ struct SaleLineRequest {
   std::optional<std::string> code;
   std::optional<std::int64_t> quantity;  ///< pieces or grams; from the label when scanned
   domain::Fen discount;
+  /// The list price the till showed (per piece or kg), when it sent one: see domain::line_price.
+  std::optional<domain::Fen> unit_price;
 };
 
 struct SaleRequest {

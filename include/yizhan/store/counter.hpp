@@ -113,6 +113,11 @@ std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::
                                                    const std::string& day);
 std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const std::string& day);
 
+/// The prices the product had before a change made after `since` (microseconds since the epoch,
+/// UTC): with its price now, every price it had at some moment from `since` on.
+std::vector<domain::Fen> prices_changed_since(UnitOfWork& unit, std::int64_t product_id,
+                                              std::int64_t since);
+
 /// Takes `quantity` of a product off the shelf for a sale: the level row first (a conditional
 /// update that keeps available ≥ 0; locking the rows of a sale in ascending product id is the
 /// caller's job), then its lots FEFO. Returns the lots taken. Throws out_of_stock / expired.

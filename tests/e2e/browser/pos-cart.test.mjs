@@ -64,14 +64,17 @@ test('the sale body: product lines with quantity, labels by code alone, offline 
   const body = saleBody(cart, [{ method: 'cash', amount_fen: 20000, tendered_fen: 20000 }],
                         { offline: true, rungAt: '2026-12-02T03:04:05.000Z' });
   assert.deepEqual(body, {
-    lines: [{ product_id: 2, quantity: 1, discount_fen: 0 }, { code: label, discount_fen: 0 }],
+    lines: [{ product_id: 2, quantity: 1, discount_fen: 0, unit_price_fen: 16800 },
+            { code: label, discount_fen: 0, unit_price_fen: 3600 }],
     discount_fen: 0,
     rounding: 'jiao',
     tenders: [{ method: 'cash', amount_fen: 17880, tendered_fen: 20000 }],
     offline: true,
     rung_at: '2026-12-02T03:04:05.000Z',
   });
-  assert.equal(saleBody(cart, []).offline, undefined);
+  const online = saleBody(cart, []);
+  assert.equal(online.offline, undefined);
+  assert.equal(online.lines[0].unit_price_fen, undefined);  // online, the server's price is asked
 });
 
 test('scale labels: the README example, 18 digits, a wrong check digit, not a label', () => {

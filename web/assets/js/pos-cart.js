@@ -147,6 +147,8 @@ export function saleBody(cart, tenders, { offline = false, rungAt = null } = {})
       const out = line.code ? { code: line.code } : { product_id: line.product.id };
       if (!line.code) out.quantity = line.quantity;  // a label's quantity is the label's
       out.discount_fen = line.discount_fen;
+      // An offline sale is booked at the price this till showed (README "Offline till").
+      if (offline && line.product.price_fen > 0) out.unit_price_fen = line.product.price_fen;
       return out;
     }),
     discount_fen: totals.sale_discount_fen,
