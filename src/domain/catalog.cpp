@@ -92,6 +92,20 @@ std::optional<std::string> text_problem(std::string_view text, std::size_t min_c
   for (const unsigned char c : text)
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
       return "contains a control character";
+  // So do C1 controls, and the direction controls reorder what is shown around them: "\u202E"
+  // makes a name read backwards on a receipt, in a CSV opened in a spreadsheet, on a page
+  // (the "Trojan Source" characters: LRM, RLM, ALM, LRE…RLO, LRI…PDI).
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    const auto b1 = static_cast<unsigned char>(text[i + 1]);
+    if (b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F) return "contains a control character";
+    if (b0 == 0xD8 && b1 == 0x9C) return "contains a text direction control character";
+    if (b0 != 0xE2 || i + 2 >= text.size()) continue;
+    const auto b2 = static_cast<unsigned char>(text[i + 2]);
+    if ((b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xAA && b2 <= 0xAE))) ||
+        (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))
+      return "contains a text direction control character";
+  }
   return std::nullopt;
 }
 

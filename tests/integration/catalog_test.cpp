@@ -105,6 +105,7 @@ TEST_F(CatalogTest, BadProductsAre422NamingTheFieldAndChangeNothing) {
       {{{"category_id", 999999}}, "category_id"},
       {{{"name", std::string(101, 'x')}}, "name"},
       {{{"name", ""}}, "name"},
+      {{{"name", "\u202E\u8336\u89C2\u97F3\u94C1"}}, "name"},  // reads backwards (F17)
       {{{"description", std::string(2001, 'x')}}, "description"},
       {{{"sku", "has space"}}, "sku"},
       {{{"commission_bps", 10001}}, "commission_bps"},

@@ -72,6 +72,17 @@ TEST(Fields, TextIsCountedInCharactersNotBytes) {
   EXPECT_TRUE(text_problem("铁观音\x1b[2J", 1, 100)) << "an escape sequence";
   EXPECT_TRUE(text_problem("a\x7f", 1, 100)) << "DEL";
   EXPECT_FALSE(text_problem("第一行\n第二行\t完", 1, 100)) << "line breaks and tabs are text";
+  // The probe's F17: a name that reads backwards on a receipt or in a CSV.
+  for (const char* hidden : {"\u202E"
+                             "evil",
+                             "a\u202Ab", "a\u202Db", "x\u2066y\u2069", "\u2067x", "\u2068x",
+                             "a\u200Fb", "a\u200Eb", "a\u061Cb", "a\u0085b", "a\u009Fb", "a\u0080"})
+    EXPECT_TRUE(text_problem(hidden, 1, 100)) << hidden;
+  // Their neighbours are ordinary text: en dash, bullet, ellipsis, zero-width joiner of emoji,
+  // U+2065 (unassigned), U+206A, Arabic letters, Latin-1.
+  for (const char* fine : {"a\u2013b", "a\u2022b", "\u2026", "\U0001F468\u200D\U0001F33E",
+                           "a\u2065", "a\u206A", "\u0627\u0644", "caf\u00E9 \u00A0\u00BF"})
+    EXPECT_FALSE(text_problem(fine, 1, 100)) << fine;
 }
 
 TEST(Fields, PricesCommissionsShelfLife) {
