@@ -256,6 +256,30 @@ std::int64_t required_integer(const json& body, const char* field) {
   return *value;
 }
 
+/// A scanned code as ASCII digits: full-width ones (what a Chinese IME types into the field,
+/// "２１１…") are the same digits; anything else is not a barcode or scale label.
+std::string scanned_code(const std::string& code) {
+  std::string digits;
+  for (std::size_t i = 0; i < code.size() && digits.size() <= 32;) {
+    const auto c = static_cast<unsigned char>(code[i]);
+    if (c >= '0' && c <= '9') {
+      digits += static_cast<char>(c);
+      ++i;
+    } else if (c == 0xEF && i + 2 < code.size() &&
+               static_cast<unsigned char>(code[i + 1]) == 0xBC &&
+               static_cast<unsigned char>(code[i + 2]) >= 0x90 &&
+               static_cast<unsigned char>(code[i + 2]) <= 0x99) {  // U+FF10–U+FF19
+      digits += static_cast<char>('0' + (static_cast<unsigned char>(code[i + 2]) - 0x90));
+      i += 3;
+    } else {
+      throw Error::invalid_field("code", "条码只能是数字 / a code is digits only");
+    }
+  }
+  if (digits.empty() || digits.size() > 32)
+    throw Error::invalid_field("code", "条码须为 1 到 32 位数字 / a code is 1 to 32 digits");
+  return digits;
+}
+
 service::SaleRequest sale_request(const json& body) {
   reject_unknown_fields(body,
                         {"lines", "discount_fen", "rounding", "tenders", "offline", "rung_at"});
@@ -268,8 +292,7 @@ service::SaleRequest sale_request(const json& body) {
                             {"product_id", "code", "quantity", "discount_fen", "unit_price_fen"});
       service::SaleLineRequest out;
       out.product_id = integer_field(line, "product_id");
-      out.code = string_field(line, "code");
-      if (out.code && out.code->size() > 32) throw Error::invalid_field("code", "code too long");
+      if (const auto code = string_field(line, "code")) out.code = scanned_code(*code);
       out.quantity = integer_field(line, "quantity");
       out.discount = Fen(integer_field(line, "discount_fen").value_or(0));
       if (const auto price = integer_field(line, "unit_price_fen")) {

@@ -350,6 +350,29 @@ TEST_F(CounterTest, RefusedSalesLeaveNothingBehind) {
         {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
        422,
        "invalid"},
+      {"a code that is not digits",
+       {{"lines", {{{"code", "69012345678A2"}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
+      {"an empty code",
+       {{"lines", {{{"code", ""}, {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
+      {"a code of 33 full-width digits",
+       {{"lines",
+         {{{"code",
+            [] {
+              std::string code;
+              for (int i = 0; i < 33; ++i)
+                code += "\uFF11";
+              return code;
+            }()},
+           {"quantity", 1}}}},
+        {"tenders", {{{"method", "cash"}, {"amount_fen", 1000}}}}},
+       422,
+       "invalid"},
       {"zero quantity", cash_sale(p, 0, 0), 422, "invalid"},
       {"fractional money",
        {{"lines", {{{"product_id", p}, {"quantity", 1}}}},
@@ -578,6 +601,22 @@ TEST_F(CounterTest, AnOfflineSalesRungAtIsAnRfc3339InstantFrom2020OrA422NamingIt
             1'796'177'700'123'456)  // 2026-12-02T02:15:00.123456Z
       << "kept in UTC to the microsecond";
   expect_books_agree();
+}
+
+TEST_F(CounterTest, AScanTypedInFullWidthDigitsIsTheSameCode) {
+  // The probe's F17: a Chinese IME types "２１１…" into the scan field; that was "code too long".
+  ASSERT_EQ(open_shift().status, 201);
+  const auto longan = product("LONGAN", "g", 4800, {{"plu", 10007}});
+  receive(longan, 5000, "L1");
+  std::string wide;
+  for (const char digit : label("21", 10007, {3518}))
+    wide += "\xEF\xBC" + std::string(1, static_cast<char>(0x90 + (digit - '0')));
+  const auto reply = sell(
+      {{"lines", {{{"code", wide}}}}, {"tenders", {{{"method", "cash"}, {"amount_fen", 3518}}}}},
+      "k-wide");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["lines"][0]["code"], label("21", 10007, {3518}));
+  EXPECT_EQ(reply.body["lines"][0]["quantity"], 733);
 }
 
 TEST_F(CounterTest, AnOfflineSaleIsBookedAtThePriceTheTillShowedEvenAfterAChangeOrA下架) {
