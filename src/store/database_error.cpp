@@ -48,7 +48,8 @@ std::string refused_field(const std::string& message) {
   // "Incorrect integer value: 'x' for column `db`.`t`.`name` at row 1",
   // "CONSTRAINT `ck_products_price` failed for `db`.`products`".
   static const std::regex column_pattern("[Cc]olumn (?:'([^']+)'|(?:`[^`]*`\\.)*`([^`]+)`)");
-  static const std::regex constraint_pattern("CONSTRAINT `([^`]+)` failed");
+  static const std::regex constraint_pattern(
+      "CONSTRAINT `([^`]+)` failed(?: for (?:`[^`]*`\\.)?`([^`]+)`)?");
   std::smatch match;
   if (std::regex_search(message, match, column_pattern)) {
     return match[1].matched ? match[1].str() : match[2].str();
@@ -64,6 +65,12 @@ std::string refused_field(const std::string& message) {
     };
     const std::string name = match[1];
     if (const auto found = kFields.find(name); found != kFields.end()) return found->second;
+    // The table's own name may hold '_' (ck_sale_lines_split): cut it whole when it is known.
+    if (match[2].matched) {
+      const std::string prefix = "ck_" + match[2].str() + "_";
+      if (name.starts_with(prefix) && name.size() > prefix.size())
+        return name.substr(prefix.size());
+    }
     const auto second = name.find('_', 3);
     return name.starts_with("ck_") && second != std::string::npos ? name.substr(second + 1) : name;
   }

@@ -276,8 +276,8 @@ TEST_F(DatabaseTest, AConnectionLostDuringCommitIsCommitUnknownAndNotRunAgain) {
         store::Database admin(test_support::test_database_config(""));
         for (int i = 0; i < 500; ++i) {
           const bool gone = admin.transact([id](store::UnitOfWork& probe) {
-            auto& query = probe.statement(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?");
+            auto& query =
+                probe.statement("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?");
             query.setInt64(1, id);
             std::unique_ptr<sql::ResultSet> found(query.executeQuery());
             found->next();
@@ -341,6 +341,9 @@ TEST_F(DatabaseTest, ValuesTheSchemaRefusesAre422NamingTheField) {
         "kind ENUM('a','b') NOT NULL DEFAULT 'a', qty INT NOT NULL DEFAULT 0, "
         "made DATETIME NULL, price_fen BIGINT NOT NULL DEFAULT 1, "
         "CONSTRAINT ck_item_price_fen CHECK (price_fen > 0)) ENGINE=InnoDB");
+    ddl->execute(
+        "CREATE TABLE item_lot_moves (id INT PRIMARY KEY, qty INT NOT NULL, "
+        "CONSTRAINT ck_item_lot_moves_qty CHECK (qty <> 0)) ENGINE=InnoDB");
   });
   const std::vector<std::pair<std::string, std::string>> cases{
       {"INSERT INTO item (id, name) VALUES (1, NULL)", "name"},                     // 1048
@@ -349,6 +352,8 @@ TEST_F(DatabaseTest, ValuesTheSchemaRefusesAre422NamingTheField) {
       {"INSERT INTO item (id, name, made) VALUES (1, 'x', '2026-13-40')", "made"},  // 1292
       {"INSERT INTO item (id, name, qty) VALUES (1, 'x', 'many')", "qty"},          // 1366
       {"INSERT INTO item (id, name, price_fen) VALUES (1, 'x', 0)", "price_fen"},   // 4025
+      // A table whose name holds '_': its whole name is cut, not up to its first '_'.
+      {"INSERT INTO item_lot_moves (id, qty) VALUES (1, 0)", "qty"},  // 4025
   };
   for (const auto& [statement, field] : cases) {
     try {
@@ -379,4 +384,3 @@ TEST(FailureKinds, ClassifyByWhatTheCallerCanDo) {
   EXPECT_EQ(store::classify(1047), store::FailureKind::node_unavailable);
   EXPECT_EQ(store::classify(1053), store::FailureKind::node_unavailable);
 }
-
