@@ -71,4 +71,15 @@ std::int64_t available(std::int64_t on_hand, std::int64_t reserved) {
   return difference > INT64_MAX ? INT64_MAX : static_cast<std::int64_t>(difference);
 }
 
+void check_restock(std::int64_t sold_for, std::int64_t belongs_to, const std::string& village,
+                   const std::string& field) {
+  if (sold_for == belongs_to) return;
+  throw Error(ErrorCode::conflict,
+              "该商品已改由别的村供货，退回的货不能再上架：请选不上架，并把货还给" + village +
+                  " / the product has moved to another village since: refund it without "
+                  "restock and give the goods back to " +
+                  village,
+              {{"field", field}, {"village", village}});
+}
+
 }  // namespace yizhan::domain

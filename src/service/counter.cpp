@@ -838,6 +838,9 @@ store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
     const auto already =
         before == 0 ? domain::LineAmounts{} : domain::refund_part(whole, {}, before);
     const auto part = domain::refund_part(whole, already, a.quantity);
+    if (a.restock)
+      domain::check_restock(line->village_id, line->product_village_id, line->village_name,
+                            at + ".restock");
     asked_per_line[line->id] += a.quantity;
     refund.lines.push_back({line->id, a.quantity, part.gross.value(), part.fee.value(),
                             part.share.value(), a.restock});

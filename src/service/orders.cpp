@@ -1268,6 +1268,11 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
     for (const auto& part : plan.lines) {
       const auto line = std::find_if(order.lines.begin(), order.lines.end(),
                                      [&](const auto& l) { return l.line_no == part.line_no; });
+      if (!reserved && part.returned) {
+        const auto product = store::find_product(unit, line->product_id);
+        domain::check_restock(line->village_id, product ? product->village_id : 0,
+                              line->village_name, "lines");
+      }
       refund.lines.push_back({line->id, line->line_no, line->product_id, line->village_id,
                               part.part.quantity, part.part.gross.value(), part.part.fee.value(),
                               part.part.share.value(),

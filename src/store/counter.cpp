@@ -562,8 +562,9 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
             "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
             "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
             "       l.refunded_quantity, l.code, l.bundle_product_id, l.bundle_name, "
-            "       l.bundle_quantity, l.bundle_group "
-            "FROM sale_lines l JOIN villages v ON v.id = l.village_id WHERE l.sale_id = ? "
+            "       l.bundle_quantity, l.bundle_group, p.village_id "
+            "FROM sale_lines l JOIN villages v ON v.id = l.village_id "
+            "JOIN products p ON p.id = l.product_id WHERE l.sale_id = ? "
             "ORDER BY l.line_no") +
         (lock_lines ? " FOR UPDATE" : ""));
     statement.setInt64(1, id);
@@ -594,6 +595,7 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
         line.bundle_quantity = rows->getInt64(21);
         line.bundle_group = rows->getInt(22);
       }
+      line.product_village_id = rows->getInt64(23);
       sale.lines.push_back(std::move(line));
     }
   }

@@ -692,6 +692,27 @@ TEST_F(BundlesTest, AProductMovesToAnotherVillageOnlyWithNothingLeftOnTheShelf) 
   EXPECT_EQ(allowed.body["village_id"], api.station.village_b);
   EXPECT_EQ(scalar("SELECT village_id FROM sale_lines WHERE product_id = " + std::to_string(moved)),
             api.station.village_a);
+  // What the customer brings back now is village A's, not B's: it goes back to A, never on the
+  // shelf where B would be paid for it (found by review).
+  const auto sale_id = sale.body["id"].get<std::int64_t>();
+  const auto line_id = sale.body["lines"][0]["id"].get<std::int64_t>();
+  const auto refunds_before = footprint();
+  const auto restocked =
+      api.call("POST", "/api/v1/pos/refunds", "admin", json{{"sale_id", sale_id}}.dump(),
+               {{"idempotency-key", "back-1"}});
+  EXPECT_EQ(restocked.status, 409) << restocked.body;
+  EXPECT_EQ(restocked.body["error"]["details"]["field"], "lines[0].restock");
+  EXPECT_EQ(footprint(), refunds_before);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "admin",
+                          {{"register", "柜台2"}, {"float_fen", 10000}})
+                .status,
+            201);
+  const json keep = {{"sale_id", sale_id},
+                     {"lines", {{{"line_id", line_id}, {"quantity", 1}, {"restock", false}}}}};
+  const auto written_off = api.call("POST", "/api/v1/pos/refunds", "admin", keep.dump(),
+                                    {{"idempotency-key", "back-2"}});
+  EXPECT_EQ(written_off.status, 201) << written_off.body;
+  EXPECT_EQ(on_hand(moved), 0);
   // A box holds no stock of its own: the village that lists it may change.
   EXPECT_EQ(
       api.call_json("PATCH", path(box), "admin", {{"village_id", api.station.village_b}}).status,

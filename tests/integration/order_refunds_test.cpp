@@ -418,6 +418,34 @@ TEST_F(OrderRefundsTest, AnOnlineRefundIsANegativeLineOfTheVillagesSettlement) {
   expect_books_agree();
 }
 
+TEST_F(OrderRefundsTest, GoodsOfAProductThatMovedVillageSinceAreNotPutBackOnTheShelf) {
+  // Consigned goods are the delivering village's: back on the shelf under the product's new
+  // village, that village would be paid for them when they sell again (found by review).
+  const auto tea = product("P1", 1200, 1);
+  const auto placed = paid({{{"product_id", tea}, {"quantity", 1}}}, /*delivery=*/true);
+  ASSERT_EQ(move(placed.number, {{"to", "picking"}}).status, 200);
+  ASSERT_EQ(
+      move(placed.number, {{"to", "shipped"}, {"carrier", "顺丰"}, {"waybill", "SF1"}}).status,
+      200);
+  ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + std::to_string(tea), "admin",
+                          {{"village_id", api.station.village_b}})
+                .status,
+            200);
+  const auto before = footprint();
+  const auto returned =
+      refund(placed.number, {{"lines", {{{"line_no", 1}, {"quantity", 1}, {"returned", true}}}}},
+             "moved-1");
+  EXPECT_EQ(returned.status, 409) << returned.body;
+  EXPECT_EQ(returned.body["error"]["code"], "conflict");
+  EXPECT_EQ(returned.body["error"]["details"]["field"], "lines");
+  EXPECT_EQ(footprint(), before);
+  const auto kept =
+      refund(placed.number, {{"lines", {{{"line_no", 1}, {"quantity", 1}}}}}, "moved-2");
+  EXPECT_EQ(kept.status, 201) << kept.body;
+  EXPECT_EQ(on_hand(tea), 0);
+  expect_books_agree();
+}
+
 TEST_F(OrderRefundsTest, MoreThanIsLeftOrBadInputIsRefusedNamingTheFieldAndChangesNothing) {
   const auto tea = product("B1", 500, 5);
   const auto placed = paid({{{"product_id", tea}, {"quantity", 2}}});

@@ -38,4 +38,12 @@ std::vector<LotTake> pick_lots_fefo(std::span<const LotStock> lots, std::int64_t
 /// What can be sold or reserved of a product: on_hand − reserved, never below zero.
 std::int64_t available(std::int64_t on_hand, std::int64_t reserved);
 
+/// Goods a customer brings back go back on the shelf only while their product still belongs
+/// to the village that delivered them (`sold_for`, frozen on the sale's line): consigned goods
+/// are that village's, and on the shelf under the product's new village (`belongs_to`) they
+/// would be paid to the wrong village when sold again. Otherwise 409 conflict naming `field`,
+/// saying to refund without restock and give the goods back to `village` (sold_for's name).
+void check_restock(std::int64_t sold_for, std::int64_t belongs_to, const std::string& village,
+                   const std::string& field);
+
 }  // namespace yizhan::domain

@@ -159,6 +159,8 @@ struct SaleLineRecord {
   std::int64_t share_fen = 0;
   std::int64_t refunded_quantity = 0;
   std::optional<std::string> code;
+  /// The village the product belongs to now (find_sale): another than village_id once it moved.
+  std::int64_t product_village_id = 0;
   /// A component line of a gift box: the box's product and name, how many boxes, and the
   /// line number of the box's first component line (what ties the box's lines together).
   std::optional<std::int64_t> bundle_product_id;
