@@ -812,9 +812,13 @@ TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAre
   config.io_threads = 2;
   config.handler_timeout = std::chrono::milliseconds(3000);
   config.shutdown_grace = std::chrono::milliseconds(3000);
+  constexpr int kWorkers = 8;  // database.pool_size's default
+  constexpr int kRetries = 2 * kWorkers;
+  // Code sales, retries too, run on the provider pool: room for the first and every retry at
+  // once, so that each is answered 409 (a full pool would answer 503, also "retry later").
+  config.provider_threads = kRetries + 1;
   http::StaticFiles files(api.media.path());
   http::Metrics metrics;
-  constexpr int kWorkers = 8;  // database.pool_size's default
   http::Server server(config, {router, files, metrics, kWorkers});
   server.listen();
   std::thread serving([&] { server.run(); });
@@ -853,7 +857,6 @@ TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAre
   while (wechat.pays.load() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 
-  constexpr int kRetries = 2 * kWorkers;
   std::vector<e2e::HttpResponse> retries(kRetries);
   std::vector<std::chrono::steady_clock::duration> took(kRetries);
   std::vector<std::thread> retrying;
