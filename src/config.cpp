@@ -116,6 +116,7 @@ Config load_config(const std::optional<std::string>& path) {
       read_value(table, "http", "static_cache_bytes", http.static_cache_bytes);
       read_value(table, "http", "max_connections", http.max_connections);
       read_value(table, "http", "max_queued_requests", http.max_queued_requests);
+      read_value(table, "http", "provider_threads", http.provider_threads);
       read_millis(table, "http", "shutdown_grace_ms", http.shutdown_grace);
 
       auto& db = config.database;
@@ -213,6 +214,8 @@ Config load_config(const std::optional<std::string>& path) {
   if (const char* v = env("YIZHAN_ADDRESS")) http.address = v;
   http.port = static_cast<std::uint16_t>(env_integer("YIZHAN_PORT", http.port));
   http.io_threads = static_cast<int>(env_integer("YIZHAN_IO_THREADS", http.io_threads));
+  http.provider_threads =
+      static_cast<int>(env_integer("YIZHAN_PROVIDER_THREADS", http.provider_threads));
   if (const char* v = env("YIZHAN_TLS_CERTIFICATE")) http.tls_certificate = v;
   if (const char* v = env("YIZHAN_TLS_KEY")) http.tls_key = v;
   if (const char* v = env("YIZHAN_WEB_ROOT")) http.web_root = v;
@@ -249,6 +252,8 @@ Config load_config(const std::optional<std::string>& path) {
 
   if (http.port == 0) throw std::runtime_error("http.port must be between 1 and 65535");
   if (db.pool_size < 1) throw std::runtime_error("database.pool_size must be at least 1");
+  if (http.provider_threads < 1 || http.provider_threads > 256)
+    throw std::runtime_error("http.provider_threads must be 1 to 256");
   if (db.lock_wait_timeout.count() < 1) {
     throw std::runtime_error("database.lock_wait_timeout_seconds must be at least 1");
   }

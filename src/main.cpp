@@ -122,10 +122,19 @@ yizhan::service::SettlementSettings settlement_settings(const yizhan::Config& co
   return settings;
 }
 
+/// The serving connection pool: a connection for each database worker and for each provider
+/// thread (opened when first needed), so that a payment-code sale's short transactions on the
+/// provider pool never wait for a connection behind the database workers, nor they behind it.
+yizhan::DatabaseConfig serving_database(const yizhan::Config& config) {
+  auto database = config.database;
+  database.pool_size += config.http.provider_threads;
+  return database;
+}
+
 /// The database, the services over it and the router: everything a request needs.
 struct Application {
   explicit Application(const yizhan::Config& config)
-      : database(config.database),
+      : database(serving_database(config)),
         health(database),
         accounts(database, yizhan::service::PasswordHasher(), yizhan::service::SessionPolicy(),
                  {config.password_hash_threads, 2 * config.password_hash_threads}),

@@ -52,6 +52,10 @@ struct HttpConfig {
   std::size_t static_cache_bytes = 32 * 1024 * 1024;  ///< static file cache bound (LRU)
   int max_connections = 10000;
   int max_queued_requests = 1024;  ///< waiting for a database thread, then 503
+  /// Threads for requests that wait on a payment provider (a counter sale with a scanned
+  /// 付款码, polled until the payer enters the password), so that the wait holds no database
+  /// worker. With all of them busy such a request is 503 with Retry-After at once, never queued.
+  int provider_threads = 16;
   std::chrono::milliseconds shutdown_grace{10000};
 };
 

@@ -56,12 +56,12 @@ Response error_response(const Error& error) {
   response.status = http_status(error.code());
   // Replace, never throw: a message may quote a client's bytes that are not valid UTF-8.
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (error.code() == ErrorCode::unavailable || error.code() == ErrorCode::commit_unknown) {
-    response.headers.emplace_back("Retry-After", "1");
-  }
+  // One Retry-After: the error's own wait when it names one, else a second for a busy server.
   if (const auto retry = error.details().find("retry_after_seconds");
       retry != error.details().end()) {
     response.headers.emplace_back("Retry-After", retry->second);
+  } else if (error.code() == ErrorCode::unavailable || error.code() == ErrorCode::commit_unknown) {
+    response.headers.emplace_back("Retry-After", "1");
   }
   return response;
 }

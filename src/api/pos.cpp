@@ -1,6 +1,7 @@
 // The counter (API.md "Counter"): registers, shifts, sales, refunds and held carts.
 #include "pos.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "idempotency.hpp"
@@ -410,6 +411,24 @@ std::optional<std::int64_t> id_query(const Request& request, const char* name) {
   return id;
 }
 
+/// Whether a sale pays with a scanned code (a tender whose method is wechat_code or
+/// alipay_code): charging it waits for the payer, so it runs on the server's provider pool.
+/// Only a glance at the body, on the I/O thread: anything it cannot read is left to the handler
+/// (on a database worker), which answers the 400 or 422.
+bool pays_with_code(const Request& request) {
+  const auto body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return false;
+  const auto tenders = body.find("tenders");
+  if (tenders == body.end() || !tenders->is_array()) return false;
+  return std::any_of(tenders->begin(), tenders->end(), [](const json& tender) {
+    if (!tender.is_object()) return false;
+    const auto method = tender.find("method");
+    if (method == tender.end() || !method->is_string()) return false;
+    const auto parsed = domain::parse_tender_method(method->get_ref<const std::string&>());
+    return parsed && domain::is_code_method(*parsed);
+  });
+}
+
 }  // namespace
 
 void add_pos_routes(Router& router, service::CounterService& counter) {
@@ -477,14 +496,16 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
        }});
 
   // POST /api/v1/pos/sales
-  router.add({"POST", "/api/v1/pos/sales", staff, db, [&counter](const Request& request) {
+  router.add({"POST", "/api/v1/pos/sales", staff, db,
+              [&counter](const Request& request) {
                 const auto key = required_key(request, "POST /api/v1/pos/sales");
                 const auto sale = sale_request(parse_object(request));
                 return from_stored(
                     counter.sell(*request.principal, sale, key, [](const service::Sale& s) {
                       return to_stored(json_response(201, sale_json(s)));
                     }));
-              }});
+              },
+              BodyLimit::standard, pays_with_code});
 
   // POST /api/v1/pos/quote
   router.add({"POST", "/api/v1/pos/quote", staff, db, [&counter](const Request& request) {

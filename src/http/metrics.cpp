@@ -118,6 +118,26 @@ std::string Metrics::render() const {
     out << "yizhan_http_request_duration_seconds_count{" << copy.labels << "} " << copy.count
         << '\n';
   }
+  const std::array<std::pair<const char*, const Pool*>, 2> pools{
+      {{"database", &database_pool_}, {"provider", &provider_pool_}}};
+  out << "# HELP yizhan_http_pool_threads Threads of the server's request pools, by state.\n"
+         "# TYPE yizhan_http_pool_threads gauge\n";
+  for (const auto& [name, pool] : pools) {
+    out << "yizhan_http_pool_threads{pool=\"" << name << "\",state=\"busy\"} "
+        << pool->busy.load(std::memory_order_relaxed) << '\n';
+    out << "yizhan_http_pool_threads{pool=\"" << name << "\",state=\"capacity\"} "
+        << pool->capacity.load(std::memory_order_relaxed) << '\n';
+  }
+  out << "# HELP yizhan_http_pool_queued Requests waiting for a thread of the pool.\n"
+         "# TYPE yizhan_http_pool_queued gauge\n";
+  for (const auto& [name, pool] : pools)
+    out << "yizhan_http_pool_queued{pool=\"" << name << "\"} "
+        << pool->queued.load(std::memory_order_relaxed) << '\n';
+  out << "# HELP yizhan_http_pool_refused_total Requests answered 503 because the pool was "
+         "full.\n# TYPE yizhan_http_pool_refused_total counter\n";
+  for (const auto& [name, pool] : pools)
+    out << "yizhan_http_pool_refused_total{pool=\"" << name << "\"} "
+        << pool->refused.load(std::memory_order_relaxed) << '\n';
   return out.str();
 }
 

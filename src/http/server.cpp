@@ -79,6 +79,10 @@ constexpr std::string_view kSecurityHeaders =
 constexpr std::size_t kLingerBytes = 2 * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(3);
 
+/// What a payment-code sale refused because every provider thread is busy is told to wait: a
+/// wait ends within the provider's deadline (30 s), and with 16 threads one frees up far sooner.
+constexpr int kProviderBusyRetryAfterSeconds = 3;
+
 enum class AccessLog { off, errors, sampled, all };
 
 AccessLog parse_access_log(std::string_view text) {
@@ -200,7 +204,13 @@ struct Server::Impl {
         ioc(*contexts.front()),
         acceptor(ioc),
         signals(ioc),
-        workers(static_cast<std::size_t>(std::max(1, parts.database_threads))) {
+        workers(static_cast<std::size_t>(std::max(1, parts.database_threads))),
+        provider_threads(std::max(1, config.provider_threads)),
+        providers(static_cast<std::size_t>(provider_threads)),
+        database_pool(parts.metrics.database_pool()),
+        provider_pool(parts.metrics.provider_pool()) {
+    database_pool.capacity = std::max(1, parts.database_threads);
+    provider_pool.capacity = provider_threads;
     if (!config.tls_certificate.empty()) {
       tls.emplace(ssl::context::tls_server);
       tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -233,7 +243,6 @@ struct Server::Impl {
   std::atomic<std::uint64_t> connection_serial{0};
   // Declared before ioc: sessions still queued in ioc untrack themselves when it is destroyed.
   std::atomic<int> connections{0};
-  std::atomic<int> queued{0};
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
@@ -247,6 +256,12 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   net::signal_set signals;
   WorkerPool workers;  ///< runs the database routes
+  int provider_threads;
+  /// Runs the requests that wait on a payment provider (Route::waits_on_provider): a wait of up
+  /// to the provider's deadline must not hold a database worker that everyone else needs.
+  WorkerPool providers;
+  Metrics::Pool& database_pool;  ///< occupancy, kept here, shown at /metrics
+  Metrics::Pool& provider_pool;
   std::optional<net::steady_timer> drain_timer;
 
   static std::vector<std::unique_ptr<net::io_context>> make_contexts(int count) {
@@ -284,7 +299,13 @@ struct Server::Impl {
   /// Runs `work` on a database worker; an exception that escapes it is logged, never fatal.
   template <class Work>
   void post_work(Work&& work) {
-    workers.post([work = std::forward<Work>(work)]() mutable {
+    post_to(workers, std::forward<Work>(work));
+  }
+
+  /// Runs `work` on a thread of `pool`; an exception that escapes it is logged, never fatal.
+  template <class Work>
+  static void post_to(WorkerPool& pool, Work&& work) {
+    pool.post([work = std::forward<Work>(work)]() mutable {
       try {
         work();
       } catch (const std::exception& error) {
@@ -690,25 +711,73 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (!match_.route || match_.route->executor == api::Executor::inline_io) {
       return send(server_.parts.router.dispatch(match_, std::move(request)));
     }
+    if (waits_on_provider(request)) return run_on_provider(std::move(request));
     run_on_worker(std::move(request));
+  }
+
+  /// Whether the matched route says this request waits on a payment provider.
+  bool waits_on_provider(const api::Request& request) const {
+    const auto& waits = match_.route->waits_on_provider;
+    if (!waits) return false;
+    try {
+      return waits(request);
+    } catch (const std::exception& error) {
+      spdlog::warn("request {}: waits_on_provider failed: {}", request_id_, error.what());
+      return false;
+    }
+  }
+
+  /// Runs a request that waits on a payment provider on the provider pool, then answers on this
+  /// connection's strand. It is never queued: behind another such wait it could wait the
+  /// provider's whole deadline, the till hanging meanwhile. With every provider thread taken it
+  /// is 503 with Retry-After at once, and the till (or the cashier) asks again.
+  void run_on_provider(api::Request request) {
+    auto& pool = server_.provider_pool;
+    if (pool.busy.fetch_add(1) >= server_.provider_threads) {
+      --pool.busy;
+      ++pool.refused;
+      return send(api::error_response(Error(
+          ErrorCode::unavailable,
+          "付款码收款繁忙，请稍后再扫 / too many payment-code sales are waiting for their payers: "
+          "scan again shortly",
+          {{"retry_after_seconds", std::to_string(kProviderBusyRetryAfterSeconds)}})));
+    }
+    Server::Impl::post_to(server_.providers, [self = this->shared_from_this(),
+                                              request = std::move(request)]() mutable {
+      api::Response response;
+      try {
+        response = self->server_.parts.router.dispatch(self->match_, std::move(request));
+      } catch (...) {
+        response = api::error_response(std::current_exception(), "dispatch");
+      }
+      --self->server_.provider_pool.busy;
+      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->send(std::move(response));
+      });
+    });
   }
 
   /// Runs a database route on the worker pool, then answers on this connection's strand. Work
   /// that waited in the queue past its deadline is not started: the client has given up or
   /// soon will, and starting it would only make the queue longer.
   void run_on_worker(api::Request request) {
-    if (server_.queued.fetch_add(1) >= server_.config.max_queued_requests) {
-      --server_.queued;
+    auto& pool = server_.database_pool;
+    if (pool.queued.fetch_add(1) >= server_.config.max_queued_requests) {
+      --pool.queued;
+      ++pool.refused;
       return send(api::error_response(Error(ErrorCode::unavailable, "server busy")));
     }
     const auto deadline = started_ + server_.config.handler_timeout;
     server_.post_work(
         [self = this->shared_from_this(), deadline, request = std::move(request)]() mutable {
-          --self->server_.queued;
+          auto& pool = self->server_.database_pool;
+          --pool.queued;
+          ++pool.busy;
           api::Response response;
           if (std::chrono::steady_clock::now() > deadline) {
             spdlog::warn("request {} waited past its deadline in the queue; not started",
                          self->request_id_);
+            ++pool.refused;
             response = api::error_response(Error(ErrorCode::unavailable, "server busy, try again"));
           } else {
             try {
@@ -717,6 +786,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
               response = api::error_response(std::current_exception(), "dispatch");
             }
           }
+          --pool.busy;
           net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
             self->send(std::move(response));
           });
@@ -1137,6 +1207,11 @@ void Server::run() {
   run_io(impl.ioc);
   for (auto& thread : threads)
     thread.join();
+  // A payment-code sale still waiting for its payer ends as it would have (sold, or reversed):
+  // its answer is lost with the connection, and the till's retry with the key gets it.
+  if (const int waiting = impl.provider_pool.busy; waiting > 0)
+    spdlog::info("waiting for {} requests still waiting on a payment provider", waiting);
+  impl.providers.join();
   impl.workers.join();
   spdlog::info("server stopped");
 }

@@ -1,7 +1,8 @@
 // Counter 付款码 tenders on the real MariaDB, with a scripted provider: paid at once, paying
 // then paid after polls, a timeout reversed with nothing sold, a declined code, one charge for a
 // retried key with the first sale byte for byte (a concurrent retry is 409 payment_pending at
-// once and holds no worker of the HTTP server), stock gone between the charge and the sale (the
+// once and holds no worker of the HTTP server; code sales waiting for their payers hold none
+// either: they run on the provider pool), stock gone between the charge and the sale (the
 // payment is reversed), a refused reverse checked by a query, an unreachable provider, and a
 // request that died mid-payment recovered by the retry or by the sweep.
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "e2e/harness.hpp"
@@ -810,9 +812,13 @@ TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAre
   config.io_threads = 2;
   config.handler_timeout = std::chrono::milliseconds(3000);
   config.shutdown_grace = std::chrono::milliseconds(3000);
+  constexpr int kWorkers = 8;  // database.pool_size's default
+  constexpr int kRetries = 2 * kWorkers;
+  // Code sales, retries too, run on the provider pool: room for the first and every retry at
+  // once, so that each is answered 409 (a full pool would answer 503, also "retry later").
+  config.provider_threads = kRetries + 1;
   http::StaticFiles files(api.media.path());
   http::Metrics metrics;
-  constexpr int kWorkers = 8;  // database.pool_size's default
   http::Server server(config, {router, files, metrics, kWorkers});
   server.listen();
   std::thread serving([&] { server.run(); });
@@ -851,7 +857,6 @@ TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAre
   while (wechat.pays.load() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 
-  constexpr int kRetries = 2 * kWorkers;
   std::vector<e2e::HttpResponse> retries(kRetries);
   std::vector<std::chrono::steady_clock::duration> took(kRetries);
   std::vector<std::thread> retrying;
@@ -889,6 +894,183 @@ TEST_F(CodePaymentTest, RetriesOfAKeyStillChargingHoldNoWorkerSoOtherRequestsAre
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), 1);
   EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, CodeSalesWaitingForTheirPayersHoldNoDatabaseWorkerSoOthersAreServed) {
+  // Twelve tills each scan a code whose payer takes their time to enter the password. Each sale
+  // waited on one of the 8 database workers: 8 took them all, and every other user (the
+  // storefront, a cash sale at a ninth till) waited and got 503. They wait on the provider pool
+  // now, through the real HTTP server; one more than that pool holds is 503 at once.
+  auto settings = fast_settings();
+  settings.code_pay.deadline = std::chrono::seconds(30);  // the customers take their time
+  service::CounterService slow_counter{
+      api.station.database, settings, 7, {{"wechat", &wechat}, {"alipay", &alipay}}};
+  const auto router = api::build_router(
+      {api.health, api.station.accounts, api.audit, api.catalog, &slow_counter, &stock});
+  constexpr int kWorkers = 8;     // database.pool_size's default
+  constexpr int kCodeSales = 12;  // more than the database workers
+  HttpConfig config;
+  config.address = "127.0.0.1";
+  config.port = 0;
+  config.io_threads = 2;
+  config.handler_timeout = std::chrono::milliseconds(3000);
+  config.shutdown_grace = std::chrono::milliseconds(3000);
+  config.provider_threads = kCodeSales;
+  http::StaticFiles files(api.media.path());
+  http::Metrics metrics;
+  http::Server server(config, {router, files, metrics, kWorkers});
+  server.listen();
+  std::thread serving([&] { server.run(); });
+  struct Stop {
+    http::Server& server;
+    std::thread& thread;
+    ~Stop() {
+      server.stop();
+      thread.join();
+    }
+  } stop{server, serving};
+
+  const auto cookie =
+      "Cookie: yz_session=" +
+      api.station.accounts.login("cashier1", test_support::kPassword, "10.3.0.9").token;
+  const auto fetch = [&](const std::string& method, const std::string& target,
+                         const std::vector<std::string>& headers, const std::string& body) {
+    try {
+      return e2e::fetch(server.port(), method, target, headers, body);
+    } catch (const std::exception&) {
+      return e2e::HttpResponse{};  // no answer within 10 s: status 0
+    }
+  };
+  const auto post_sale = [&](const json& body, const std::string& key) {
+    return fetch("POST", "/api/v1/pos/sales",
+                 {cookie, "X-Requested-With: yizhan", "Content-Type: application/json",
+                  "Idempotency-Key: " + key},
+                 body.dump());
+  };
+  const auto stocked = product("C2", 1500, 30);
+  const auto code_body = code_sale(stocked, 1, 1500);
+
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;  // every payer types until the test completes their trade
+  std::vector<e2e::HttpResponse> code_sales(kCodeSales);
+  std::vector<std::thread> tills;
+  for (int i = 0; i < kCodeSales; ++i)
+    tills.emplace_back(
+        [&, i] { code_sales[i] = post_sale(code_body, "till-" + std::to_string(i)); });
+  const auto waited = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (wechat.pays.load() < kCodeSales && std::chrono::steady_clock::now() < waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(wechat.pays, kCodeSales) << "each code sale is charged at once, none waits for another";
+
+  // While all of them wait: the storefront's catalog, a cash sale, and one code sale too many.
+  const auto timed = [](auto&& call) {
+    const auto started = std::chrono::steady_clock::now();
+    auto reply = call();
+    return std::pair(std::move(reply), std::chrono::steady_clock::now() - started);
+  };
+  const auto [catalog, catalog_took] =
+      timed([&] { return fetch("GET", "/api/v1/products?page_size=5", {}, ""); });
+  const json cash_body = {
+      {"lines", {{{"product_id", stocked}, {"quantity", 1}}}},
+      {"tenders", {{{"method", "cash"}, {"amount_fen", 1500}, {"tendered_fen", 2000}}}}};
+  const auto [cash, cash_took] = timed([&] { return post_sale(cash_body, "cash-meanwhile"); });
+  const auto [refused, refused_took] = timed([&] { return post_sale(code_body, "till-extra"); });
+  const auto gauges = metrics.render();
+  EXPECT_NE(gauges.find("yizhan_http_pool_threads{pool=\"provider\",state=\"busy\"} " +
+                        std::to_string(kCodeSales) + "\n"),
+            std::string::npos)
+      << gauges;
+  EXPECT_NE(gauges.find("yizhan_http_pool_refused_total{pool=\"provider\"} 1\n"), std::string::npos)
+      << gauges;
+  EXPECT_EQ(wechat.pays, kCodeSales) << "the refused sale asked no provider";
+
+  for (const auto& trade : wechat.trades)
+    wechat.complete(trade);
+  for (auto& till : tills)
+    till.join();
+
+  EXPECT_EQ(catalog.status, 200) << catalog.body;
+  EXPECT_LT(catalog_took, std::chrono::milliseconds(1500)) << "the storefront waited";
+  EXPECT_EQ(cash.status, 201) << cash.body;
+  EXPECT_LT(cash_took, std::chrono::milliseconds(1500)) << "the cash sale waited";
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("\"unavailable\""), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.header("retry-after"), "3");
+  EXPECT_LT(refused_took, std::chrono::milliseconds(1500)) << "a full pool must answer at once";
+  std::set<std::int64_t> sale_ids;
+  for (int i = 0; i < kCodeSales; ++i) {
+    ASSERT_EQ(code_sales[i].status, 201) << "till " << i << ": " << code_sales[i].body;
+    const auto sold = json::parse(code_sales[i].body);
+    EXPECT_EQ(sold["tenders"][0]["method"], "wechat_code");
+    EXPECT_EQ(sold["total_fen"], 1500);
+    sale_ids.insert(sold["id"].get<std::int64_t>());
+  }
+  EXPECT_EQ(sale_ids.size(), static_cast<std::size_t>(kCodeSales)) << "one sale per till";
+  // The refused sale claimed nothing: its till asks again with the same key and sells.
+  wechat.pay = ScriptedProvider::Pay::paid;
+  const auto again = post_sale(code_body, "till-extra");
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(metrics.provider_pool().busy, 0);
+  EXPECT_EQ(wechat.pays, kCodeSales + 1);
+  EXPECT_EQ(wechat.reverses, 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), kCodeSales + 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments WHERE state = 'sold'"), kCodeSales + 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_payments"), kCodeSales + 1);
+  EXPECT_EQ(
+      scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + std::to_string(stocked)),
+      30 - kCodeSales - 2);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, AShutdownWaitsForACodeSaleOnTheProviderPoolAndItsTillGetsTheSale) {
+  auto settings = fast_settings();
+  settings.code_pay.deadline = std::chrono::seconds(30);
+  service::CounterService slow_counter{
+      api.station.database, settings, 7, {{"wechat", &wechat}, {"alipay", &alipay}}};
+  const auto router = api::build_router(
+      {api.health, api.station.accounts, api.audit, api.catalog, &slow_counter, &stock});
+  HttpConfig config;
+  config.address = "127.0.0.1";
+  config.port = 0;
+  config.io_threads = 1;
+  config.shutdown_grace = std::chrono::milliseconds(5000);
+  config.provider_threads = 2;
+  http::StaticFiles files(api.media.path());
+  http::Metrics metrics;
+  http::Server server(config, {router, files, metrics, 2});
+  server.listen();
+  std::thread serving([&] { server.run(); });
+
+  wechat.pay = ScriptedProvider::Pay::paying;
+  wechat.paying_polls = -1;
+  const auto cookie =
+      "Cookie: yz_session=" +
+      api.station.accounts.login("cashier1", test_support::kPassword, "10.3.0.9").token;
+  e2e::HttpResponse sold;
+  std::thread till([&] {
+    try {
+      sold = e2e::fetch(server.port(), "POST", "/api/v1/pos/sales",
+                        {cookie, "X-Requested-With: yizhan", "Content-Type: application/json",
+                         "Idempotency-Key: till-at-closing"},
+                        code_sale(product_id, 1, 1500).dump());
+    } catch (const std::exception&) {
+    }
+  });
+  while (wechat.pays.load() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server.stop();  // SIGTERM while the customer types the password
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(metrics.provider_pool().busy, 1) << "the sale still waits for its payer";
+  wechat.complete(wechat.trades.front());
+  serving.join();
+  till.join();
+
+  EXPECT_EQ(sold.status, 201) << sold.body;
+  EXPECT_EQ(metrics.provider_pool().busy, 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM sales"), 1);
+  EXPECT_EQ(text("SELECT state FROM code_payments"), "sold");
+  EXPECT_EQ(wechat.reverses, 0);
   expect_books_agree();
 }
 

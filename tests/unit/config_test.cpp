@@ -113,3 +113,22 @@ TEST(Config, AHalfConfiguredMerchantAccountOrBadOrderRuleIsRefusedNamingTheKey) 
     }
   }
 }
+
+TEST(Config, TheProviderPoolHasSixteenThreadsUnlessToldAndNeverNone) {
+  EXPECT_EQ(yizhan::load_config(std::nullopt).http.provider_threads, 16);
+  const auto path = write_temp("yizhan-config-provider.toml", "[http]\nprovider_threads = 4\n");
+  EXPECT_EQ(yizhan::load_config(path).http.provider_threads, 4);
+  setenv("YIZHAN_PROVIDER_THREADS", "6", 1);
+  const auto from_environment = yizhan::load_config(path);
+  unsetenv("YIZHAN_PROVIDER_THREADS");
+  EXPECT_EQ(from_environment.http.provider_threads, 6);
+  const auto none =
+      write_temp("yizhan-config-provider-none.toml", "[http]\nprovider_threads = 0\n");
+  try {
+    yizhan::load_config(none);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("http.provider_threads"), std::string::npos)
+        << error.what();
+  }
+}

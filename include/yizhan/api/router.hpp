@@ -21,7 +21,8 @@ using Authenticator = std::function<std::optional<domain::Principal>(std::string
 /// The session cookie's name (API.md).
 inline constexpr std::string_view kSessionCookie = "yz_session";
 
-/// Where a handler runs: on a database worker (may block) or inline on the I/O thread.
+/// Where a handler runs: on a database worker (may block) or inline on the I/O thread (see
+/// Route::waits_on_provider for the requests of a database route that run on the provider pool).
 enum class Executor { database, inline_io };
 
 /// How large a body a route accepts: the default limit (http.body_limit_bytes), or the upload
@@ -37,6 +38,11 @@ struct Route {
   Executor executor;
   Handler handler;
   BodyLimit body_limit = BodyLimit::standard;
+  /// For a database route some of whose requests wait on a payment provider (a sale paid with
+  /// a scanned code polls until the payer has entered the password): true for such a request.
+  /// The server runs it on its provider pool then, so that the wait holds no database worker.
+  /// Asked on the I/O thread with the whole request: it must be quick and must not block.
+  std::function<bool(const Request&)> waits_on_provider = {};
 };
 
 /// The result of matching a request to the routes.

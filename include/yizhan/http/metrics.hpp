@@ -1,4 +1,5 @@
-// Request counters and latency histograms per route, rendered in Prometheus text format.
+// Request counters and latency histograms per route, and the occupancy of the server's request
+// pools, rendered in Prometheus text format.
 #pragma once
 
 #include <array>
@@ -49,7 +50,21 @@ class Metrics {
   /// The metrics in Prometheus text exposition format.
   [[nodiscard]] std::string render() const;
 
+  /// Occupancy of one of the server's request pools, kept by the server, shown by render().
+  struct Pool {
+    std::atomic<int> capacity{0};           ///< threads
+    std::atomic<int> busy{0};               ///< requests taken by a thread (or about to be)
+    std::atomic<int> queued{0};             ///< requests waiting for a thread
+    std::atomic<std::uint64_t> refused{0};  ///< requests answered 503 because it was full
+  };
+  /// The database workers: every route that touches the database.
+  Pool& database_pool() { return database_pool_; }
+  /// The provider threads: requests that wait on a payment provider (Route::waits_on_provider).
+  Pool& provider_pool() { return provider_pool_; }
+
  private:
+  Pool database_pool_;
+  Pool provider_pool_;
   mutable std::shared_mutex mutex_;  ///< guards the map's shape only, never the counters
   std::map<std::tuple<std::string, std::string, int>, std::unique_ptr<Series>, std::less<>> series_;
 };
