@@ -127,13 +127,15 @@ TEST(Journal, CashMovementsMoveMoneyBetweenDrawerAndStationCash) {
 
 TEST(Journal, ARefundTheProviderEndsUnpaidGoesBackToItsClearingAndIsOwedUntilRepaidInCash) {
   // Booked as given back through WeChat (credit its clearing), then ended CLOSED, then repaid.
-  std::vector<Posting> all = refund_postings(2, TenderMethod::wechat_code, std::vector<VillageSplit>{{3, Fen(150), Fen(1350)}});
+  std::vector<Posting> all = refund_postings(2, TenderMethod::wechat_code,
+                                             std::vector<VillageSplit>{{3, Fen(150), Fen(1350)}});
   const auto failed = refund_failed_postings(TenderMethod::wechat_code, Fen(1500));
   EXPECT_EQ(failed, (std::vector<Posting>{{"tender_clearing:wechat_code", Fen(1500)},
                                           {"refunds_owed", Fen(-1500)}}));
   all.insert(all.end(), failed.begin(), failed.end());
   const auto repaid = refund_repaid_postings(2, Fen(1500));
-  EXPECT_EQ(repaid, (std::vector<Posting>{{"refunds_owed", Fen(1500)}, {"cash_drawer:2", Fen(-1500)}}));
+  EXPECT_EQ(repaid,
+            (std::vector<Posting>{{"refunds_owed", Fen(1500)}, {"cash_drawer:2", Fen(-1500)}}));
   all.insert(all.end(), repaid.begin(), repaid.end());
   EXPECT_EQ(posted_to(all, "tender_clearing:wechat_code"), Fen(0)) << "the provider kept it";
   EXPECT_EQ(posted_to(all, "refunds_owed"), Fen(0)) << "nothing owed once repaid";
