@@ -35,3 +35,22 @@ CREATE TABLE IF NOT EXISTS refund_repayments (
   CONSTRAINT fk_refund_repayments_cashier FOREIGN KEY (cashier_id) REFERENCES users (id),
   CONSTRAINT ck_refund_repayments_amount CHECK (amount_fen > 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Refunds ended unpaid before this migration were only in the audit log: they become owed now,
+-- with their refund_failed entry dated the business day (Asia/Shanghai, UTC+8 all year) the
+-- provider's answer was recorded. Each statement may run again (a migration resumed mid-way).
+UPDATE code_refunds SET owed = 'owed', owed_at = updated_at
+  WHERE state = 'refunded' AND owed IS NULL AND refund_id IS NOT NULL
+    AND provider_state NOT IN ('', 'SUCCESS', 'PROCESSING');
+INSERT INTO journal_entries (kind, document_id, business_day, memo)
+  SELECT 'refund_failed', c.refund_id, DATE(c.owed_at + INTERVAL 8 HOUR),
+         LEFT(CONCAT('付款码退款未退成 / code refund ended unpaid ', c.out_refund_no), 200)
+  FROM code_refunds c
+  WHERE c.owed = 'owed' AND NOT EXISTS (SELECT 1 FROM journal_entries e
+                                        WHERE e.kind = 'refund_failed' AND e.document_id = c.refund_id);
+INSERT INTO postings (entry_id, account_id, amount_fen)
+  SELECT e.id, a.id, IF(a.code = 'refunds_owed', -c.amount_fen, c.amount_fen)
+  FROM code_refunds c
+  JOIN journal_entries e ON e.kind = 'refund_failed' AND e.document_id = c.refund_id
+  JOIN ledger_accounts a ON a.code IN ('refunds_owed', CONCAT('tender_clearing:', c.provider, '_code'))
+  WHERE c.owed = 'owed' AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.entry_id = e.id);

@@ -25,6 +25,7 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/migrations.hpp"
 
 using namespace yizhan;
 using nlohmann::json;
@@ -738,6 +739,32 @@ TEST_F(CodePaymentTest, RepayingWhatIsNotOwedOrWithBadInputChangesNothing) {
   // The refused key was not used up: the same key pays it back once the input is right.
   const auto repaid = repay(owed_id, R"({"method":"cash"})", "r-no-shift");
   EXPECT_EQ(repaid.status, 200) << repaid.body;
+  expect_books_agree();
+}
+
+// Before sql/023 a refund ended unpaid after booking was only in the audit log; the migration
+// makes it owed with its entry, once.
+TEST_F(CodePaymentTest, ARefundEndedUnpaidBeforeTheMigrationIsOwedOnceItRuns) {
+  owe_refund("before-migration");
+  const auto refund_id = scalar("SELECT id FROM refunds");
+  const auto entries = "SELECT COUNT(*) FROM journal_entries WHERE kind = 'refund_failed'";
+  // As the old sweep left it: provider_state CLOSED, nothing owed, no entry.
+  execute(
+      "DELETE p FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+      "WHERE e.kind = 'refund_failed'");
+  execute("DELETE FROM journal_entries WHERE kind = 'refund_failed'");
+  execute("UPDATE code_refunds SET owed = NULL, owed_at = NULL");
+  ASSERT_EQ(balance("refunds_owed"), 0);
+  for (int run = 0; run < 2; ++run) {
+    execute("DELETE FROM schema_migrations WHERE version = 23");
+    store::migrate(api.station.database, store::bundled_migrations());
+    EXPECT_EQ(text("SELECT owed FROM code_refunds"), "owed") << "run " << run;
+    EXPECT_EQ(scalar(entries), 1) << "run " << run;
+    EXPECT_EQ(balance("refunds_owed"), -1500) << "run " << run;
+    EXPECT_EQ(balance("tender_clearing:wechat_code"), 1500) << "run " << run;
+  }
+  EXPECT_EQ(api.call("GET", "/api/v1/pos/refunds?owed=true", "cashier1").body["items"][0]["id"],
+            refund_id);
   expect_books_agree();
 }
 
