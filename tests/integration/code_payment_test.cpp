@@ -768,6 +768,27 @@ TEST_F(CodePaymentTest, ARefundEndedUnpaidBeforeTheMigrationIsOwedOnceItRuns) {
   expect_books_agree();
 }
 
+TEST_F(CodePaymentTest, TheCheckFindsRefundsOwedThatDisagreeWithTheBooks) {
+  owe_refund("check-owed");
+  const auto problems = [&] {
+    service::Checker checker(api.station.database);
+    service::add_journal_checks(checker);
+    std::string out;
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        out += result.name + ": " + problem + "\n";
+    return out;
+  };
+  EXPECT_EQ(problems(), "");
+  execute("UPDATE code_refunds SET owed = 'repaid'");  // repaid with no repayment nor entry
+  const auto found = problems();
+  EXPECT_NE(found.find("refunds owed 1500, code refunds owed and not repaid 0"), std::string::npos)
+      << found;
+  EXPECT_NE(found.find("repaid without a repayment"), std::string::npos) << found;
+  execute("UPDATE code_refunds SET owed = NULL");  // an entry with nothing owed
+  EXPECT_NE(problems().find("(not owed): 1 refund_failed entries"), std::string::npos);
+}
+
 TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceeded) {
   const auto sold = sell(code_sale(product_id, 1, 1500), "code-processing");
   ASSERT_EQ(sold.status, 201) << sold.body;
