@@ -4,6 +4,8 @@
 // request's Idempotency-Key, and the refund is booked (stock, journal) only once the provider
 // accepted it. A request that dies in between leaves the ask for its retry or the sweep, which
 // ask again with the same number: the provider refunds once per number.
+// A booked refund the provider later ends unpaid is owed to the customer until staff pay it back
+// from a drawer (owed_refunds, repay_owed_refund).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>

@@ -346,7 +346,10 @@ class CounterService {
 
   /// Finishes refunds to codes whose request died after asking the provider (their lease ran
   /// out): asks again and books or fails them; and asks again about booked ones the provider
-  /// still called PROCESSING. Returns how many it settled. Safe with several processes.
+  /// still called PROCESSING. One the provider then ended unpaid (CLOSED, ABNORMAL) becomes owed
+  /// to the customer in the same transaction, once: a refund_failed entry (the provider's
+  /// clearing account back, refunds_owed credited) and an audit entry. Returns how many it
+  /// settled. Safe with several processes.
   int recover_code_refunds();
 
   /// Refunds owed to customers, newest first (paged by refund id): those not paid back yet, or
