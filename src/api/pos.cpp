@@ -63,6 +63,8 @@ json report_json(const service::ShiftReport& r) {
               {"cash_out_fen", r.cash_out.value()},
               {"orders_paid_count", r.orders_paid_count},
               {"orders_paid_fen", r.orders_paid.value()},
+              {"owed_repaid_count", r.owed_repaid_count},
+              {"owed_repaid_fen", r.owed_repaid.value()},
               {"by_method", by_method},
               {"by_village", by_village},
               {"expected_cash_fen", r.expected_cash.value()}};
@@ -592,6 +594,81 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
       {"POST", "/api/v1/pos/held-carts/{id}/resume", staff, db, [&counter](const Request& request) {
          return json_response(200,
                               held_json(counter.resume_cart(*request.principal, path_id(request))));
+       }});
+}
+
+}  // namespace yizhan::api
+
+// --- refunds owed to customers ------------------------------------------------------------
+
+namespace yizhan::api {
+namespace {
+
+json owed_refund_json(const service::OwedRefund& r) {
+  json repayment = nullptr;
+  if (r.repayment)
+    repayment = {{"id", r.repayment->id},
+                 {"shift_id", r.repayment->shift_id},
+                 {"register_id", r.repayment->register_id},
+                 {"cashier", r.repayment->cashier},
+                 {"method", r.repayment->method},
+                 {"amount_fen", r.repayment->amount.value()},
+                 {"created_at", time_json(r.repayment->created_at)}};
+  return {{"id", r.refund_id},
+          {"sale_id", r.sale_id},
+          {"sale_number", r.sale_number},
+          {"method", r.method},
+          {"total_fen", r.amount.value()},
+          {"owed", r.state},
+          {"owed_fen", r.state == "owed" ? r.amount.value() : 0},
+          {"provider_state", r.provider_state},
+          {"out_refund_no", r.out_refund_no},
+          {"refunded_at", time_json(r.refunded_at)},
+          {"owed_at", time_json(r.owed_at)},
+          {"repayment", repayment}};
+}
+
+}  // namespace
+
+void add_owed_refund_routes(Router& router, service::CounterService& counter) {
+  const auto staff = Access::staff;
+  const auto db = Executor::database;
+
+  // GET /api/v1/pos/refunds?owed=true (or owed=all: with those paid back)
+  router.add({"GET", "/api/v1/pos/refunds", staff, db, [&counter](const Request& request) {
+                const auto owed = request.query.find("owed");
+                if (owed == request.query.end() ||
+                    (owed->second != "true" && owed->second != "all"))
+                  throw Error::invalid_field(
+                      "owed",
+                      "请用 owed=true（应退未退）或 owed=all（含已补退）/ list refunds owed to "
+                      "customers with owed=true, or owed=all to include those paid back");
+                const auto before = id_query(request, "before");
+                int limit = 50;
+                if (const auto asked = id_query(request, "limit"))
+                  limit = static_cast<int>(std::min<std::int64_t>(*asked, 100));
+                const auto refunds = counter.owed_refunds(owed->second == "all", before, limit);
+                json items = json::array();
+                for (const auto& r : refunds)
+                  items.push_back(owed_refund_json(r));
+                return json_response(200, {{"items", items},
+                                           {"next_before", static_cast<int>(refunds.size()) == limit
+                                                               ? json(refunds.back().refund_id)
+                                                               : json(nullptr)}});
+              }});
+
+  // POST /api/v1/pos/refunds/{id}/repay
+  router.add(
+      {"POST", "/api/v1/pos/refunds/{id}/repay", staff, db, [&counter](const Request& request) {
+         const auto key = required_key(request, "POST /api/v1/pos/refunds/{id}/repay");
+         const auto body = parse_object(request);
+         reject_unknown_fields(body, {"method"});
+         const auto method = required_string(body, "method", 32);
+         return from_stored(
+             counter.repay_owed_refund(*request.principal, path_id(request), method,
+                                       actor_of(request), key, [](const service::OwedRefund& r) {
+                                         return to_stored(json_response(200, owed_refund_json(r)));
+                                       }));
        }});
 }
 

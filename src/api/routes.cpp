@@ -26,7 +26,10 @@ Router build_router(const Services& services, ServerEndpoints endpoints) {
   add_auth_routes(router, services.accounts);
   add_audit_routes(router, services.audit);
   add_catalog_routes(router, services.catalog);
-  if (services.counter) add_pos_routes(router, *services.counter);
+  if (services.counter) {
+    add_pos_routes(router, *services.counter);
+    add_owed_refund_routes(router, *services.counter);
+  }
   if (services.counter) add_receipt_routes(router, *services.counter);
   if (services.stock) add_stock_routes(router, *services.stock);
   if (services.orders) add_order_routes(router, *services.orders);

@@ -104,6 +104,16 @@ std::vector<Posting> cash_movement_postings(std::int64_t register_id, Fen amount
                 "cash_movement_postings");
 }
 
+std::vector<Posting> refund_failed_postings(TenderMethod method, Fen amount) {
+  return finish({{tender_clearing_account(method), amount}, {kRefundsOwed, -amount}},
+                "refund_failed_postings");
+}
+
+std::vector<Posting> refund_repaid_postings(std::int64_t register_id, Fen amount) {
+  return finish({{kRefundsOwed, amount}, {cash_drawer_account(register_id), -amount}},
+                "refund_repaid_postings");
+}
+
 std::vector<Posting> shift_close_postings(std::int64_t register_id, Fen expected, Fen counted) {
   // Over (counted > expected) is a credit to cash over/short, short a debit.
   return finish({{kStationCash, counted},

@@ -109,6 +109,8 @@ void add_journal_checks(Checker& checker) {
               [](store::UnitOfWork& unit) { return store::sales_not_covered_by_tenders(unit); });
   checker.add("counter: refunds to codes = what their providers gave back",
               [](store::UnitOfWork& unit) { return store::code_refund_differences(unit); });
+  checker.add("counter: refunds owed = code refunds ended unpaid and not paid back",
+              [](store::UnitOfWork& unit) { return store::refunds_owed_differences(unit); });
   // Settlements (issue 10).
   checker.add("journal: village payable = shares − refunded shares + adjustments − payouts",
               [](store::UnitOfWork& unit) { return store::village_balance_differences(unit); });

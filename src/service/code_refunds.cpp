@@ -4,11 +4,15 @@
 // request's Idempotency-Key, and the refund is booked (stock, journal) only once the provider
 // accepted it. A request that dies in between leaves the ask for its retry or the sweep, which
 // ask again with the same number: the provider refunds once per number.
+// A booked refund the provider later ends unpaid is owed to the customer until staff pay it back
+// from a drawer (owed_refunds, repay_owed_refund).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "audit_entry.hpp"
 #include "yizhan/domain/error.hpp"
+#include "yizhan/domain/journal.hpp"
 #include "yizhan/domain/money.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/payments/provider.hpp"
@@ -18,6 +22,7 @@
 #include "yizhan/store/counter.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/digest.hpp"
+#include "yizhan/store/journal.hpp"
 
 namespace yizhan::service {
 namespace {
@@ -123,6 +128,56 @@ Refund booked_refund(const store::CodeRefundRecord& ask, const std::string& sale
 
 std::chrono::milliseconds lease_of(const CodePaySettings& pay) {
   return pay.deadline + pay.lease_margin;
+}
+
+/// Records, in `unit`, that the provider ended a booked ask without paying: the ask is owed,
+/// the money goes back onto the provider's clearing account and onto refunds owed, and the
+/// manager finds it in the audit log. Once: false (nothing written) when another process
+/// recorded the same answer first.
+bool record_owed(store::UnitOfWork& unit, const store::CodeRefundRecord& ask,
+                 const std::string& provider_state, const std::string& business_day) {
+  if (!ask.refund_id || !store::mark_code_refund_owed(unit, ask.id)) return false;
+  store::post_entry(
+      unit, "refund_failed", *ask.refund_id, business_day,
+      domain::refund_failed_postings(method_of_provider(ask.provider), Fen(ask.amount_fen)),
+      "付款码退款未退成 / code refund ended unpaid " + ask.out_refund_no);
+  store::AuditEntry entry;
+  entry.actor = "sweep";
+  entry.action = "code_refund.failed_after_booking";
+  entry.entity_type = "sale";
+  entry.entity_id = std::to_string(ask.sale_id);
+  entry.after = store::AuditState{
+      {"out_refund_no", ask.out_refund_no},
+      {"refund_id", std::to_string(*ask.refund_id)},
+      {"provider", ask.provider},
+      {"provider_state", provider_state},
+      {"amount_fen", std::to_string(ask.amount_fen)},
+      {"owed", "owed"},
+      {"note",
+       "支付渠道未退成，顾客未收到，已记为应退未退，请在收银台补退 / the provider did not pay it "
+       "back: the customer is owed it, pay it back at the counter"}};
+  store::record_audit(unit, entry);
+  return true;
+}
+
+OwedRefund to_owed(const store::OwedRefundRecord& r) {
+  OwedRefund out;
+  out.refund_id = r.refund_id;
+  out.sale_id = r.sale_id;
+  out.sale_number = r.sale_number;
+  out.method = r.method;
+  out.amount = Fen(r.amount_fen);
+  out.provider_state = r.provider_state;
+  out.out_refund_no = r.out_refund_no;
+  out.state = r.owed;
+  out.owed_at = r.owed_at;
+  out.refunded_at = r.refunded_at;
+  if (r.repayment)
+    out.repayment = OwedRefund::Repayment{r.repayment->id,          r.repayment->shift_id,
+                                          r.repayment->register_id, r.repayment->cashier,
+                                          r.repayment->method,      Fen(r.repayment->amount_fen),
+                                          r.repayment->created_at};
+  return out;
 }
 
 }  // namespace
@@ -316,34 +371,22 @@ int CounterService::recover_code_refunds() {
       // Looked up, not asked again: the refund is made; only its end is awaited.
       const auto answer = look_up(*found->second, *ask);
       if (answer.outcome == Answer::Outcome::unknown) continue;
-      database_.transact([&](store::UnitOfWork& unit) {
+      const auto day = domain::format_iso_date(
+          domain::business_day(std::chrono::system_clock::now(), settings_.zone));
+      const bool owed = database_.transact([&](store::UnitOfWork& unit) {
         store::set_code_refund_provider_state(unit, ask->id, answer.provider_state,
                                               answer.refund_id);
-        // Booked as given back, but the provider ended it without paying: the manager sees it
-        // in the audit log (the books still say refunded; the customer is owed the money).
-        if (answer.outcome == Answer::Outcome::refused) {
-          store::AuditEntry entry;
-          entry.actor = "sweep";
-          entry.action = "code_refund.failed_after_booking";
-          entry.entity_type = "sale";
-          entry.entity_id = std::to_string(ask->sale_id);
-          entry.after = store::AuditState{
-              {"out_refund_no", ask->out_refund_no},
-              {"provider", ask->provider},
-              {"provider_state", answer.provider_state},
-              {"amount_fen", std::to_string(ask->amount_fen)},
-              {"note",
-               "支付渠道未退成，顾客未收到，请人工处理 / the provider did not pay it "
-               "back: the customer has not received it, settle it by hand"}};
-          store::record_audit(unit, entry);
-        }
+        // Booked as given back, but the provider ended it without paying (CLOSED, ABNORMAL):
+        // the books are put right and the customer is owed it.
+        return answer.outcome == Answer::Outcome::refused &&
+               record_owed(unit, *ask, answer.provider_state, day);
       });
-      if (answer.outcome == Answer::Outcome::refused)
+      if (owed)
         spdlog::error(
             "code refund {} ({}) of sale {} ended {} after it was booked: the "
-            "customer has not received {} fen, settle it by hand",
-            ask->out_refund_no, ask->provider, ask->sale_id, answer.provider_state,
-            ask->amount_fen);
+            "customer is owed {} fen (refund {}), pay it back at the counter",
+            ask->out_refund_no, ask->provider, ask->sale_id, answer.provider_state, ask->amount_fen,
+            ask->refund_id.value_or(0));
       if (answer.provider_state != "PROCESSING") ++settled;
       continue;
     }
@@ -395,6 +438,62 @@ int CounterService::recover_code_refunds() {
     ++settled;
   }
   return settled;
+}
+
+std::vector<OwedRefund> CounterService::owed_refunds(bool repaid_too,
+                                                     std::optional<std::int64_t> before_id,
+                                                     int limit) {
+  return database_.transact([&](store::UnitOfWork& unit) {
+    std::vector<OwedRefund> out;
+    for (const auto& r : store::list_owed_refunds(unit, repaid_too, before_id, limit))
+      out.push_back(to_owed(r));
+    return out;
+  });
+}
+
+StoredReply CounterService::repay_owed_refund(
+    const domain::Principal& caller, std::int64_t refund_id, const std::string& method,
+    const Actor& actor, const IdempotencyKey& key,
+    const std::function<StoredReply(const OwedRefund&)>& render) {
+  if (method != "cash")
+    throw Error::invalid_field("method", "目前只能用现金补退 / owed refunds are paid back in cash");
+  const std::string day = domain::format_iso_date(
+      domain::business_day(std::chrono::system_clock::now(), settings_.zone));
+  return idempotency_.run(key, [&](store::UnitOfWork& unit) {
+    auto owed = store::find_owed_refund(unit, refund_id, true);
+    if (!owed) {
+      if (!store::refund_exists(unit, refund_id))
+        throw Error(ErrorCode::not_found, "没有这笔退款 / no such refund");
+      throw Error(ErrorCode::invalid_state,
+                  "这笔退款没有欠顾客的钱 / this refund is not owed to the customer",
+                  {{"state", "not_owed"}});
+    }
+    if (owed->owed != "owed")
+      throw Error(ErrorCode::invalid_state, "这笔退款已补退 / this refund was paid back already",
+                  {{"state", owed->owed}});
+    // The cash leaves the caller's drawer: a close waits for this (share lock on the shift).
+    const auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    if (!shift)
+      throw Error(ErrorCode::no_open_shift,
+                  "补退现金需要开班 / paying back in cash needs an open shift");
+    if (!store::mark_code_refund_repaid(unit, owed->code_refund_id))
+      throw Error(ErrorCode::invalid_state, "这笔退款已补退 / this refund was paid back already",
+                  {{"state", "repaid"}});
+    const auto id = store::insert_refund_repayment(unit, refund_id, shift->id, caller.user_id,
+                                                   method, owed->amount_fen);
+    store::post_entry(unit, "refund_repaid", id, day,
+                      domain::refund_repaid_postings(shift->register_id, Fen(owed->amount_fen)),
+                      "补退顾客 / owed refund paid back " + owed->sale_number);
+    auto entry = audit_entry(actor, "refund", refund_id);
+    entry.before = store::AuditState{{"owed", "owed"}};
+    entry.after = store::AuditState{{"owed", "repaid"},
+                                    {"method", method},
+                                    {"amount_fen", std::to_string(owed->amount_fen)},
+                                    {"shift_id", std::to_string(shift->id)},
+                                    {"sale", owed->sale_number}};
+    store::record_audit(unit, entry);
+    return render(to_owed(*store::find_owed_refund(unit, refund_id, false)));
+  });
 }
 
 }  // namespace yizhan::service

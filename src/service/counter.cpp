@@ -182,8 +182,10 @@ ShiftReport report_of(store::UnitOfWork& unit, const store::ShiftRecord& shift) 
   report.cash_out = Fen(totals.cash_out_fen);
   report.orders_paid_count = totals.orders_paid_count;
   report.orders_paid = Fen(totals.orders_paid_fen);
+  report.owed_repaid_count = totals.owed_repaid_count;
+  report.owed_repaid = Fen(totals.owed_repaid_fen);
   report.expected_cash = Fen(shift.float_fen) + cash_sales - cash_refunds + report.cash_in -
-                         report.cash_out + report.orders_paid;
+                         report.cash_out + report.orders_paid - report.owed_repaid;
   if (shift.counted_cash_fen) {
     report.counted_cash = Fen(*shift.counted_cash_fen);
     report.difference = *report.counted_cash - report.expected_cash;

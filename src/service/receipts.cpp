@@ -300,6 +300,9 @@ std::vector<ReceiptRow> shift_report_rows(const ShiftReport& report,
   if (report.orders_paid_count > 0)
     out.pair("到店付款订单 Paid at pickup (" + std::to_string(report.orders_paid_count) + ")",
              report.orders_paid.format());
+  if (report.owed_repaid_count > 0)
+    out.pair("补退顾客 Owed refunds (" + std::to_string(report.owed_repaid_count) + ")",
+             report.owed_repaid.format());
   out.pair("应有现金 Expected", report.expected_cash.format(), true);
   if (report.counted_cash) out.pair("实点现金 Counted", report.counted_cash->format(), true);
   if (report.difference) {

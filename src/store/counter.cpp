@@ -296,6 +296,16 @@ ShiftTotals shift_totals(UnitOfWork& unit, std::int64_t shift_id,
     totals.orders_paid_count = row->getInt64(1);
     totals.orders_paid_fen = row->getInt64(2);
   }
+  {
+    auto& statement = unit.statement(
+        "SELECT COUNT(*), COALESCE(SUM(amount_fen), 0) FROM refund_repayments "
+        "WHERE shift_id = ? AND method = 'cash'");
+    statement.setInt64(1, shift_id);
+    Rows row(statement.executeQuery());
+    row->next();
+    totals.owed_repaid_count = row->getInt64(1);
+    totals.owed_repaid_fen = row->getInt64(2);
+  }
   return totals;
 }
 

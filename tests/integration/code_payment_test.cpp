@@ -27,6 +27,7 @@
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
+#include "yizhan/store/migrations.hpp"
 
 using namespace yizhan;
 using nlohmann::json;
@@ -295,6 +296,43 @@ class CodePaymentTest : public ::testing::Test {
     return value;
   }
 
+  void execute(const std::string& statement) {
+    api.station.database.with_connection([&](store::UnitOfWork& unit) {
+      std::unique_ptr<sql::Statement> s(unit.connection().createStatement());
+      s->execute(statement);
+    });
+  }
+
+  /// The balance (debits positive) of a ledger account.
+  std::int64_t balance(const std::string& code) {
+    return scalar(
+        "SELECT COALESCE(SUM(p.amount_fen), 0) FROM postings p JOIN ledger_accounts a "
+        "ON a.id = p.account_id WHERE a.code = '" +
+        code + "'");
+  }
+
+  /// Sells one piece through WeChat, refunds it (booked while PROCESSING), and lets the
+  /// provider close it unpaid and the sweep learn it: the customer is owed 15.00. The sale id.
+  std::int64_t owe_refund(const std::string& name) {
+    const auto sold = sell(code_sale(product_id, 1, 1500), "code-" + name);
+    EXPECT_EQ(sold.status, 201) << sold.body;
+    wechat.refund_answer = ScriptedProvider::Refund::processing;
+    const auto refunded = refund({{"sale_id", sold.body["id"]}}, "refund-" + name);
+    EXPECT_EQ(refunded.status, 201) << refunded.body;
+    wechat.refund_answer = ScriptedProvider::Refund::success;
+    wechat.finish_refund(text("SELECT out_refund_no FROM code_refunds ORDER BY id DESC"),
+                         payments::RefundState::State::failed, "CLOSED");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(counter.recover_code_refunds(), 1);
+    return sold.body["id"].get<std::int64_t>();
+  }
+
+  ApiFixture::Reply repay(std::int64_t refund_id, const std::string& body, const std::string& key,
+                          const std::string& user = "cashier1") {
+    return api.call("POST", "/api/v1/pos/refunds/" + std::to_string(refund_id) + "/repay", user,
+                    body, {{"idempotency-key", key}});
+  }
+
   std::string sold_footprint() {
     std::string out;
     for (const char* table : {"sales", "sale_tenders", "stock_moves", "journal_entries"})
@@ -545,22 +583,212 @@ TEST_F(CodePaymentTest, TheSweepBooksARefundWhoseRequestDiedAndItsRetryAnswersIt
 }
 
 // A refund booked while PROCESSING that the provider then ends without paying (CLOSED): the
-// books keep it, and the manager finds it in the audit log with what is owed.
-TEST_F(CodePaymentTest, ARefundTheProviderClosesAfterItWasBookedIsInTheAuditLog) {
-  const auto sold = sell(code_sale(product_id, 1, 1500), "code-closed-later");
-  ASSERT_EQ(sold.status, 201) << sold.body;
-  wechat.refund_answer = ScriptedProvider::Refund::processing;
-  ASSERT_EQ(refund({{"sale_id", sold.body["id"]}}, "refund-closed-later").status, 201);
-  wechat.finish_refund(text("SELECT out_refund_no FROM code_refunds"),
-                       payments::RefundState::State::failed, "CLOSED");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(counter.recover_code_refunds(), 1);
+// money is back with the provider and owed to the customer, in the books and the audit log,
+// once however often (and by however many sweeps at once) the answer is seen.
+TEST_F(CodePaymentTest, ARefundTheProviderClosesAfterItWasBookedIsOwedOnceInTheBooks) {
+  const auto sale_id = std::to_string(owe_refund("closed-later"));
+  const auto refund_id = scalar("SELECT id FROM refunds");
   EXPECT_EQ(text("SELECT provider_state FROM code_refunds"), "CLOSED");
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                   "'code_refund.failed_after_booking' AND entity_id = '" +
-                   std::to_string(sold.body["id"].get<std::int64_t>()) + "'"),
-            1);
+  EXPECT_EQ(text("SELECT owed FROM code_refunds"), "owed");
+  const auto audited =
+      "SELECT COUNT(*) FROM audit_log WHERE action = "
+      "'code_refund.failed_after_booking' AND entity_id = '" +
+      sale_id + "'";
+  const auto reversals =
+      "SELECT COUNT(*) FROM journal_entries WHERE kind = 'refund_failed' AND "
+      "document_id = " +
+      std::to_string(refund_id);
+  EXPECT_EQ(scalar(audited), 1);
+  EXPECT_EQ(scalar(reversals), 1);
+  // Sold for 15.00 through WeChat, booked as given back, then back with WeChat: 15.00 again.
+  EXPECT_EQ(balance("tender_clearing:wechat_code"), 1500);
+  EXPECT_EQ(balance("refunds_owed"), -1500);
   EXPECT_EQ(counter.recover_code_refunds(), 0) << "reported once";
+
+  // The same answer seen again, as by a process that read PROCESSING before this one wrote;
+  // then by two sweeps at once.
+  for (int round = 0; round < 2; ++round) {
+    execute("UPDATE code_refunds SET provider_state = 'PROCESSING'");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (round == 0) {
+      EXPECT_EQ(counter.recover_code_refunds(), 1);
+    } else {
+      std::thread other([&] { counter.recover_code_refunds(); });
+      counter.recover_code_refunds();
+      other.join();
+    }
+    EXPECT_EQ(scalar(reversals), 1) << "round " << round;
+    EXPECT_EQ(scalar(audited), 1) << "round " << round;
+    EXPECT_EQ(balance("refunds_owed"), -1500) << "round " << round;
+  }
+
+  const auto listed = api.call("GET", "/api/v1/pos/refunds?owed=true", "cashier1");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.body["items"].size(), 1u) << listed.body;
+  EXPECT_EQ(listed.body["items"][0]["id"], refund_id);
+  EXPECT_EQ(listed.body["items"][0]["owed"], "owed");
+  EXPECT_EQ(listed.body["items"][0]["owed_fen"], 1500);
+  EXPECT_EQ(listed.body["items"][0]["method"], "wechat_code");
+  EXPECT_EQ(listed.body["items"][0]["provider_state"], "CLOSED");
+  EXPECT_TRUE(listed.body["items"][0]["repayment"].is_null());
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, AnOwedRefundPaidBackInCashLowersTheDrawerOnceAndARetryGetsTheSameAnswer) {
+  owe_refund("repaid");
+  const auto refund_id = scalar("SELECT id FROM refunds");
+  const auto shift_id = scalar("SELECT id FROM shifts WHERE state = 'open'");
+  const auto report = "/api/v1/pos/shifts/" + std::to_string(shift_id) + "/report";
+  const auto before = api.call("GET", report, "cashier1");
+  ASSERT_EQ(before.status, 200) << before.body;
+  const auto expected_before = before.body["expected_cash_fen"].get<std::int64_t>();
+
+  const auto repaid = repay(refund_id, R"({"method":"cash"})", "repay-1");
+  ASSERT_EQ(repaid.status, 200) << repaid.body;
+  EXPECT_EQ(repaid.body["owed"], "repaid");
+  EXPECT_EQ(repaid.body["owed_fen"], 0);
+  EXPECT_EQ(repaid.body["repayment"]["amount_fen"], 1500);
+  EXPECT_EQ(repaid.body["repayment"]["method"], "cash");
+  EXPECT_EQ(repaid.body["repayment"]["shift_id"], shift_id);
+  EXPECT_EQ(repaid.body["repayment"]["cashier"], "cashier1");
+
+  const auto after = api.call("GET", report, "cashier1");
+  EXPECT_EQ(after.body["expected_cash_fen"].get<std::int64_t>(), expected_before - 1500);
+  EXPECT_EQ(after.body["owed_repaid_count"], 1);
+  EXPECT_EQ(after.body["owed_repaid_fen"], 1500);
+  EXPECT_EQ(balance("refunds_owed"), 0);
+  EXPECT_EQ(balance("cash_drawer:" + std::to_string(scalar("SELECT register_id FROM shifts"))),
+            expected_before - 1500)
+      << "the drawer's account agrees with the report";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'refund' AND entity_id "
+                   "= '" +
+                   std::to_string(refund_id) + "'"),
+            1);
+
+  // A retry with the same key: the same answer, nothing paid twice.
+  const auto entries = scalar("SELECT COUNT(*) FROM journal_entries");
+  const auto retried = repay(refund_id, R"({"method":"cash"})", "repay-1");
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.raw.body, repaid.raw.body);
+  // Another key: it was paid back already.
+  const auto again = repay(refund_id, R"({"method":"cash"})", "repay-2");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.body["error"]["code"], "invalid_state");
+  EXPECT_EQ(again.body["error"]["details"]["state"], "repaid");
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries"), entries);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refund_repayments"), 1);
+
+  EXPECT_EQ(api.call("GET", "/api/v1/pos/refunds?owed=true", "cashier1").body["items"].size(), 0u);
+  const auto all = api.call("GET", "/api/v1/pos/refunds?owed=all", "admin");
+  ASSERT_EQ(all.body["items"].size(), 1u) << all.body;
+  EXPECT_EQ(all.body["items"][0]["owed"], "repaid");
+  expect_books_agree();
+
+  // The Z report counts it too: the drawer counted as expected closes with no difference.
+  const auto closed =
+      api.call_json("POST", "/api/v1/pos/shifts/" + std::to_string(shift_id) + "/close", "cashier1",
+                    {{"counted_cash_fen", expected_before - 1500}});
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(closed.body["difference_fen"], 0);
+  EXPECT_EQ(closed.body["owed_repaid_fen"], 1500);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, RepayingWhatIsNotOwedOrWithBadInputChangesNothing) {
+  owe_refund("refused-repay");
+  const auto owed_id = scalar("SELECT id FROM refunds");
+  // A cash refund of another sale: booked, given back, owed nothing.
+  const json in_cash = {{"lines", {{{"product_id", product_id}, {"quantity", 1}}}},
+                        {"tenders", {{{"method", "cash"}, {"amount_fen", 1500}}}}};
+  const auto sold = sell(in_cash, "cash-not-owed");
+  ASSERT_EQ(sold.status, 201) << sold.body;
+  const auto cash_refund = refund({{"sale_id", sold.body["id"]}}, "refund-cash-not-owed");
+  ASSERT_EQ(cash_refund.status, 201) << cash_refund.body;
+  const auto not_owed_id = cash_refund.body["id"].get<std::int64_t>();
+
+  const auto footprint = [&] {
+    return std::to_string(scalar("SELECT COUNT(*) FROM journal_entries")) + " " +
+           std::to_string(scalar("SELECT COUNT(*) FROM refund_repayments")) + " " +
+           text("SELECT GROUP_CONCAT(COALESCE(owed, '-')) FROM code_refunds") + " " +
+           std::to_string(scalar("SELECT COUNT(*) FROM audit_log"));
+  };
+  const auto before = footprint();
+  const auto expect_refused = [&](const ApiFixture::Reply& reply, int status,
+                                  const std::string& code, const std::string& field = "") {
+    EXPECT_EQ(reply.status, status) << reply.body;
+    EXPECT_EQ(reply.body["error"]["code"], code) << reply.body;
+    if (!field.empty()) {
+      EXPECT_EQ(reply.body["error"]["details"]["field"], field) << reply.body;
+    }
+  };
+  expect_refused(repay(999999, R"({"method":"cash"})", "r-unknown"), 404, "not_found");
+  const auto not_owed = repay(not_owed_id, R"({"method":"cash"})", "r-not-owed");
+  expect_refused(not_owed, 409, "invalid_state");
+  EXPECT_EQ(not_owed.body["error"]["details"]["state"], "not_owed");
+  expect_refused(repay(owed_id, R"({"method":"card"})", "r-card"), 422, "invalid", "method");
+  expect_refused(repay(owed_id, R"({})", "r-empty"), 422, "invalid", "method");
+  expect_refused(repay(owed_id, R"({"method":"cash","amount_fen":1})", "r-extra"), 422, "invalid",
+                 "amount_fen");
+  expect_refused(repay(owed_id, R"({"method":"cash")", "r-broken"), 400, "malformed");
+  expect_refused(api.call("POST", "/api/v1/pos/refunds/" + std::to_string(owed_id) + "/repay",
+                          "cashier1", R"({"method":"cash"})"),
+                 400, "idempotency_key_required");
+  expect_refused(repay(owed_id, R"({"method":"cash"})", "r-no-shift", "admin"), 409,
+                 "no_open_shift");
+  expect_refused(api.call("GET", "/api/v1/pos/refunds", "cashier1"), 422, "invalid", "owed");
+  EXPECT_EQ(footprint(), before);
+  EXPECT_EQ(api.call("GET", "/api/v1/pos/refunds?owed=true", "village1").status, 403);
+  // The refused key was not used up: the same key pays it back once the input is right.
+  const auto repaid = repay(owed_id, R"({"method":"cash"})", "r-no-shift");
+  EXPECT_EQ(repaid.status, 200) << repaid.body;
+  expect_books_agree();
+}
+
+// Before sql/023 a refund ended unpaid after booking was only in the audit log; the migration
+// makes it owed with its entry, once.
+TEST_F(CodePaymentTest, ARefundEndedUnpaidBeforeTheMigrationIsOwedOnceItRuns) {
+  owe_refund("before-migration");
+  const auto refund_id = scalar("SELECT id FROM refunds");
+  const auto entries = "SELECT COUNT(*) FROM journal_entries WHERE kind = 'refund_failed'";
+  // As the old sweep left it: provider_state CLOSED, nothing owed, no entry.
+  execute(
+      "DELETE p FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+      "WHERE e.kind = 'refund_failed'");
+  execute("DELETE FROM journal_entries WHERE kind = 'refund_failed'");
+  execute("UPDATE code_refunds SET owed = NULL, owed_at = NULL");
+  ASSERT_EQ(balance("refunds_owed"), 0);
+  for (int run = 0; run < 2; ++run) {
+    execute("DELETE FROM schema_migrations WHERE version = 23");
+    store::migrate(api.station.database, store::bundled_migrations());
+    EXPECT_EQ(text("SELECT owed FROM code_refunds"), "owed") << "run " << run;
+    EXPECT_EQ(scalar(entries), 1) << "run " << run;
+    EXPECT_EQ(balance("refunds_owed"), -1500) << "run " << run;
+    EXPECT_EQ(balance("tender_clearing:wechat_code"), 1500) << "run " << run;
+  }
+  EXPECT_EQ(api.call("GET", "/api/v1/pos/refunds?owed=true", "cashier1").body["items"][0]["id"],
+            refund_id);
+  expect_books_agree();
+}
+
+TEST_F(CodePaymentTest, TheCheckFindsRefundsOwedThatDisagreeWithTheBooks) {
+  owe_refund("check-owed");
+  const auto problems = [&] {
+    service::Checker checker(api.station.database);
+    service::add_journal_checks(checker);
+    std::string out;
+    for (const auto& result : checker.run())
+      for (const auto& problem : result.problems)
+        out += result.name + ": " + problem + "\n";
+    return out;
+  };
+  EXPECT_EQ(problems(), "");
+  execute("UPDATE code_refunds SET owed = 'repaid'");  // repaid with no repayment nor entry
+  const auto found = problems();
+  EXPECT_NE(found.find("refunds owed 1500, code refunds owed and not repaid 0"), std::string::npos)
+      << found;
+  EXPECT_NE(found.find("repaid without a repayment"), std::string::npos) << found;
+  execute("UPDATE code_refunds SET owed = NULL");  // an entry with nothing owed
+  EXPECT_NE(problems().find("(not owed): 1 refund_failed entries"), std::string::npos);
 }
 
 TEST_F(CodePaymentTest, ARefundStillProcessingIsBookedAndTheSweepLearnsItSucceeded) {

@@ -76,6 +76,8 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/pos/sales/by-number/{number}", Access::staff},
     {"GET /api/v1/pos/sales/{id}", Access::staff},
     {"POST /api/v1/pos/refunds", Access::staff},
+    {"GET /api/v1/pos/refunds", Access::staff},
+    {"POST /api/v1/pos/refunds/{id}/repay", Access::staff},
     {"POST /api/v1/pos/held-carts", Access::staff},
     {"GET /api/v1/pos/held-carts", Access::staff},
     {"POST /api/v1/pos/held-carts/{id}/resume", Access::staff},

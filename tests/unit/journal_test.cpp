@@ -125,6 +125,26 @@ TEST(Journal, CashMovementsMoveMoneyBetweenDrawerAndStationCash) {
   EXPECT_TRUE(cash_movement_postings(5, Fen(0)).empty());
 }
 
+TEST(Journal, ARefundTheProviderEndsUnpaidGoesBackToItsClearingAndIsOwedUntilRepaidInCash) {
+  // Booked as given back through WeChat (credit its clearing), then ended CLOSED, then repaid.
+  std::vector<Posting> all = refund_postings(2, TenderMethod::wechat_code,
+                                             std::vector<VillageSplit>{{3, Fen(150), Fen(1350)}});
+  const auto failed = refund_failed_postings(TenderMethod::wechat_code, Fen(1500));
+  EXPECT_EQ(failed, (std::vector<Posting>{{"tender_clearing:wechat_code", Fen(1500)},
+                                          {"refunds_owed", Fen(-1500)}}));
+  all.insert(all.end(), failed.begin(), failed.end());
+  const auto repaid = refund_repaid_postings(2, Fen(1500));
+  EXPECT_EQ(repaid,
+            (std::vector<Posting>{{"refunds_owed", Fen(1500)}, {"cash_drawer:2", Fen(-1500)}}));
+  all.insert(all.end(), repaid.begin(), repaid.end());
+  EXPECT_EQ(posted_to(all, "tender_clearing:wechat_code"), Fen(0)) << "the provider kept it";
+  EXPECT_EQ(posted_to(all, "refunds_owed"), Fen(0)) << "nothing owed once repaid";
+  EXPECT_EQ(posted_to(all, "cash_drawer:2"), Fen(-1500)) << "the drawer paid it";
+  EXPECT_TRUE(balances(all));
+  EXPECT_TRUE(refund_failed_postings(TenderMethod::alipay_code, Fen(0)).empty());
+  EXPECT_THROW((void)refund_failed_postings(TenderMethod::cash, Fen(100)), Error);
+}
+
 TEST(Journal, ShiftCloseWithExactCountEmptiesTheDrawer) {
   EXPECT_EQ(shift_close_postings(5, Fen(45600), Fen(45600)),
             (std::vector<Posting>{{"station_cash", Fen(45600)}, {"cash_drawer:5", Fen(-45600)}}));

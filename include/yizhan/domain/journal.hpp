@@ -27,6 +27,8 @@ std::string tender_account(TenderMethod method, std::int64_t register_id);  ///<
 inline constexpr const char* kCommissionIncome = "commission_income";
 inline constexpr const char* kCashOverShort = "cash_over_short";
 inline constexpr const char* kStationCash = "station_cash";
+/// Refunds owed to customers (应退未退): booked as given back, then ended by the provider unpaid.
+inline constexpr const char* kRefundsOwed = "refunds_owed";
 
 /// True when the postings sum to zero.
 bool balances(std::span<const Posting> postings);
@@ -59,6 +61,14 @@ std::vector<Posting> order_payment_postings(TenderMethod method, std::int64_t re
 /// Cash put into (amount > 0) or taken out of (amount < 0) a drawer, against the station's cash.
 /// A shift's opening float is such a movement.
 std::vector<Posting> cash_movement_postings(std::int64_t register_id, Fen amount);
+
+/// A refund booked to a scanned code's provider that the provider then ended without paying
+/// (CLOSED, ABNORMAL): the money is still with the provider (back on its clearing account) and
+/// owed to the customer. Nothing for 0; a cash `method` is `internal` (it has no provider).
+std::vector<Posting> refund_failed_postings(TenderMethod method, Fen amount);
+
+/// A refund owed to a customer paid back in cash from a register's drawer.
+std::vector<Posting> refund_repaid_postings(std::int64_t register_id, Fen amount);
 
 /// Closing a shift: the counted cash goes back to the station's cash, and the difference
 /// between expected and counted is booked to cash over/short, leaving the drawer at zero.

@@ -81,7 +81,10 @@ struct ShiftReport {
   domain::Fen cash_out;                ///< cash movements out (positive)
   std::int64_t orders_paid_count = 0;  ///< cash-on-pickup orders paid into this drawer
   domain::Fen orders_paid;             ///< their cash
-  domain::Fen expected_cash;  ///< float + cash sales − cash refunds + in − out + orders paid
+  std::int64_t owed_repaid_count = 0;  ///< refunds owed to customers paid back from this drawer
+  domain::Fen owed_repaid;             ///< their cash
+  /// float + cash sales − cash refunds + in − out + orders paid − owed refunds repaid
+  domain::Fen expected_cash;
   std::optional<domain::Fen> counted_cash;
   std::optional<domain::Fen> difference;  ///< counted − expected (over > 0, short < 0)
 };
@@ -206,6 +209,31 @@ struct Refund {
   std::string provider_refund_id;
 };
 
+/// A refund to a scanned code that was booked (the goods came back) and then ended by its
+/// provider without paying (CLOSED, ABNORMAL): the customer is owed it until staff pay it back.
+struct OwedRefund {
+  std::int64_t refund_id = 0;
+  std::int64_t sale_id = 0;
+  std::string sale_number;
+  std::string method;  ///< how it was booked: wechat_code, alipay_code
+  domain::Fen amount;
+  std::string provider_state;
+  std::string out_refund_no;
+  std::string state;             ///< owed, repaid
+  std::int64_t owed_at = 0;      ///< unix microseconds: when the provider's answer was recorded
+  std::int64_t refunded_at = 0;  ///< when the refund was booked
+  struct Repayment {
+    std::int64_t id = 0;
+    std::int64_t shift_id = 0;
+    std::int64_t register_id = 0;
+    std::string cashier;
+    std::string method;  ///< cash
+    domain::Fen amount;
+    std::int64_t created_at = 0;
+  };
+  std::optional<Repayment> repayment;
+};
+
 /// Cash put into (amount > 0) or taken out of (amount < 0) a shift's drawer.
 struct CashMovement {
   std::int64_t id = 0;
@@ -320,8 +348,27 @@ class CounterService {
 
   /// Finishes refunds to codes whose request died after asking the provider (their lease ran
   /// out): asks again and books or fails them; and asks again about booked ones the provider
-  /// still called PROCESSING. Returns how many it settled. Safe with several processes.
+  /// still called PROCESSING. One the provider then ended unpaid (CLOSED, ABNORMAL) becomes owed
+  /// to the customer in the same transaction, once: a refund_failed entry (the provider's
+  /// clearing account back, refunds_owed credited) and an audit entry. Returns how many it
+  /// settled. Safe with several processes.
   int recover_code_refunds();
+
+  /// Refunds owed to customers, newest first (paged by refund id): those not paid back yet, or
+  /// with `repaid_too` also those paid back. Any staff member sees them all (a customer comes
+  /// back to whichever till is open).
+  std::vector<OwedRefund> owed_refunds(bool repaid_too, std::optional<std::int64_t> before_id,
+                                       int limit);
+  /// Pays an owed refund back to the customer in cash from the caller's open shift's drawer,
+  /// exactly once per Idempotency-Key: journalled owed → drawer (the shift's expected cash goes
+  /// down by it), audited. Any cashier or admin with an open shift may (the amount is the
+  /// books', not theirs to choose; the drawer and the audit name who paid). 404 not_found for
+  /// an unknown refund; 409 invalid_state for one not owed or repaid already (details state:
+  /// not_owed, repaid); 409 no_open_shift; 422 naming `method` for anything but cash.
+  StoredReply repay_owed_refund(const domain::Principal& caller, std::int64_t refund_id,
+                                const std::string& method, const Actor& actor,
+                                const IdempotencyKey& key,
+                                const std::function<StoredReply(const OwedRefund&)>& render);
 
   HeldCart hold_cart(const domain::Principal& caller, const std::string& label,
                      const std::string& cart_json);

@@ -32,6 +32,7 @@ struct CodeRefundRecord {
   std::string provider_refund_id;
   std::string provider_code;
   std::optional<std::int64_t> refund_id;
+  std::string owed;  ///< owed, repaid (ended unpaid after it was booked); empty otherwise
   std::vector<RefundLineRecord> lines;  ///< what it gives back: booked as the refund's lines
 };
 
@@ -62,6 +63,51 @@ bool finish_code_refund(UnitOfWork& unit, std::int64_t id, const std::string& st
 void set_code_refund_provider_state(UnitOfWork& unit, std::int64_t id,
                                     const std::string& provider_state,
                                     const std::string& provider_refund_id);
+/// Marks a booked ask owed to the customer (its provider ended it unpaid); false when it was
+/// not booked or is owed already (another process recorded the same answer first).
+bool mark_code_refund_owed(UnitOfWork& unit, std::int64_t id);
+
+/// A booked refund to a code that its provider ended unpaid, as staff see it.
+struct OwedRefundRecord {
+  std::int64_t refund_id = 0;
+  std::int64_t code_refund_id = 0;
+  std::int64_t sale_id = 0;
+  std::string sale_number;
+  std::string method;  ///< wechat_code, alipay_code: how it was booked
+  std::int64_t amount_fen = 0;
+  std::string provider_state;  ///< CLOSED, ABNORMAL …
+  std::string out_refund_no;
+  std::string owed;  ///< owed, repaid
+  std::int64_t owed_at = 0;
+  std::int64_t refunded_at = 0;  ///< when the refund was booked
+  struct Repayment {
+    std::int64_t id = 0;
+    std::int64_t shift_id = 0;
+    std::int64_t register_id = 0;
+    std::string cashier;
+    std::string method;
+    std::int64_t amount_fen = 0;
+    std::int64_t created_at = 0;
+  };
+  std::optional<Repayment> repayment;
+};
+
+/// The refund `refund_id` if it is (or was) owed, its code_refunds row locked when `lock`.
+std::optional<OwedRefundRecord> find_owed_refund(UnitOfWork& unit, std::int64_t refund_id,
+                                                 bool lock);
+/// Owed refunds, newest first, paged by refund id (`before_id`); `repaid_too`: with those
+/// paid back.
+std::vector<OwedRefundRecord> list_owed_refunds(UnitOfWork& unit, bool repaid_too,
+                                                std::optional<std::int64_t> before_id, int limit);
+/// Whether a counter refund with this id exists.
+bool refund_exists(UnitOfWork& unit, std::int64_t refund_id);
+/// Marks an owed ask repaid; false when it was not owed (repaid meanwhile).
+bool mark_code_refund_repaid(UnitOfWork& unit, std::int64_t code_refund_id);
+/// Records a repayment from a shift's drawer; its id. A second of one refund is `duplicate`.
+std::int64_t insert_refund_repayment(UnitOfWork& unit, std::int64_t refund_id,
+                                     std::int64_t shift_id, std::int64_t cashier_id,
+                                     const std::string& method, std::int64_t amount_fen);
+
 /// Asks left refunding longer than `older_than_micros` (their request died), and booked asks
 /// the provider called PROCESSING when last asked more than `recheck_micros` ago; oldest
 /// first, ids only.
@@ -72,5 +118,10 @@ std::vector<std::int64_t> stale_code_refunds(UnitOfWork& unit, std::int64_t olde
 /// booked provider refunds whose refund differs, and code payments given back beyond what they
 /// paid; one line per problem.
 std::vector<std::string> code_refund_differences(UnitOfWork& unit);
+/// For `yizhan check`: refunds owed (account refunds_owed) against the code refunds owed and not
+/// repaid; code refunds owed or repaid without exactly one refund_failed entry of their amount;
+/// repayments without their refund_repaid entry, or of a refund not repaid, or of another
+/// amount. One line per problem.
+std::vector<std::string> refunds_owed_differences(UnitOfWork& unit);
 
 }  // namespace yizhan::store

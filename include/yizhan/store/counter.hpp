@@ -73,6 +73,10 @@ struct ShiftTotals {
   /// order_payment entries on the drawer while the shift was open; one open shift per register).
   std::int64_t orders_paid_count = 0;
   std::int64_t orders_paid_fen = 0;
+  /// Refunds owed to customers (a code refund its provider ended unpaid) paid back in cash from
+  /// this shift's drawer.
+  std::int64_t owed_repaid_count = 0;
+  std::int64_t owed_repaid_fen = 0;
   struct Method {
     std::string method;
     std::int64_t sales_fen = 0;
