@@ -19,6 +19,46 @@ export function openRefund(number = '') {
   $('#refund-dialog').showModal();
   $('#refund-number').focus();
   if (number) findRefundSale();
+  loadOwed();
+}
+
+// --- refunds owed (应退未退): a code refund its provider ended unpaid, paid back in cash ---------
+
+/** Lists what customers are still owed; each has its cash button. Quietly empty on failure. */
+export async function loadOwed() {
+  let items = [];
+  try {
+    items = (await api('/api/v1/pos/refunds?owed=true')).items ?? [];
+  } catch { /* the list is a help, not the dialog's purpose */ }
+  $('#owed').hidden = items.length === 0;
+  $('#owed-list').replaceChildren(...items.map((refund) => {
+    const button = element('button', { className: 'secondary', text: t('pos.owed_repay', { total: formatFen(refund.owed_fen) }), attributes: { type: 'button', 'data-owed': String(refund.id) } });
+    button.addEventListener('click', () => repayOwed(refund, button));
+    return element('li', {}, [
+      element('span', { text: t('pos.owed_item', { number: refund.sale_number, method: t(`method.${refund.method}`), at: stationTime(refund.owed_at ?? refund.refunded_at, true) }) }),
+      element('strong', { className: 'money', text: formatFen(refund.owed_fen) }),
+      button,
+    ]);
+  }));
+}
+
+async function repayOwed(refund, button) {
+  if (!confirm(t('pos.owed_confirm', { total: formatFen(refund.owed_fen), number: refund.sale_number }))) return;
+  // One key per owed refund, kept until answered: a retry after a lost answer pays once.
+  state.owedKeys ??= {};
+  state.owedKeys[refund.id] ??= newKey();
+  button.disabled = true;
+  try {
+    await api(`/api/v1/pos/refunds/${refund.id}/repay`, { method: 'POST', body: { method: 'cash' }, headers: { 'Idempotency-Key': state.owedKeys[refund.id] } });
+    delete state.owedKeys[refund.id];
+    say(t('pos.owed_done', { total: formatFen(refund.owed_fen) }), 'ok');
+    $('#refund-error').textContent = '';
+    await loadOwed();
+  } catch (error) {
+    $('#refund-error').textContent = error.status === 0 ? t('pos.needs_server') : errorText(error);
+    if (error.status !== 0 && error.status < 500) delete state.owedKeys[refund.id];
+    button.disabled = false;
+  }
 }
 
 async function saleByNumber(number) {

@@ -129,6 +129,9 @@ function reportRows(report) {
     rows.push([`${t(`method.${method.method}`)}`, formatFen(method.amount_fen ?? method.net_fen ?? 0)]);
   }
   if (report.float_fen !== undefined) rows.push([t('pos.float_short'), formatFen(report.float_fen)]);
+  if (report.owed_repaid_count) {
+    rows.push([t('pos.report_owed_repaid', { count: report.owed_repaid_count }), formatFen(-(report.owed_repaid_fen ?? 0))]);
+  }
   if (report.orders_paid_count) {
     rows.push([t('pos.report_orders_paid', { count: report.orders_paid_count }), formatFen(report.orders_paid_fen ?? 0)]);
   }

@@ -226,6 +226,39 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   assert.equal(refunded.lines.find((line) => line.id === firstLine.id).refunded_quantity, 1);
   assert.equal(refunded.refunds.length, 1);
 
+  // 应退未退: a code refund its provider closed unpaid is listed in the refund dialog and paid
+  // back in cash under one Idempotency-Key (the list and the repayment are stubbed here; the
+  // server's side is tests/integration/code_payment_test.cpp).
+  const owed = { id: 9001, sale_id: sale.id, sale_number: number, method: 'wechat_code', total_fen: 1500,
+                 owed: 'owed', owed_fen: 1500, provider_state: 'CLOSED', owed_at: new Date().toISOString() };
+  let owedList = [owed];
+  const repaid = [];
+  await page.route('**/api/v1/pos/refunds?owed=true', (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify({ items: owedList, next_before: null }),
+  }));
+  await page.route('**/api/v1/pos/refunds/9001/repay', (route) => {
+    repaid.push({ body: route.request().postDataJSON(), key: route.request().headers()['idempotency-key'] });
+    if (repaid.length === 1) return route.abort('connectionreset');  // the answer is lost
+    owedList = [];
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...owed, owed: 'repaid', owed_fen: 0 }) });
+  });
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.keyboard.press('F9');
+  await refund.waitFor();
+  const owedButton = refund.locator('#owed-list button[data-owed="9001"]');
+  await owedButton.waitFor();
+  assert.match(await refund.locator('#owed').textContent(), new RegExp(`${number}.*微信付款码`));
+  await owedButton.click();
+  await page.waitForFunction(() => document.querySelector('#refund-error').textContent.trim() !== '');
+  await owedButton.click();  // the same repayment again: the same key
+  await refund.locator('#owed').waitFor({ state: 'hidden' });
+  assert.equal(repaid.length, 2);
+  assert.deepEqual(repaid[0].body, { method: 'cash' });
+  assert.ok(repaid[0].key && repaid[0].key === repaid[1].key, 'a retry keeps its Idempotency-Key');
+  await page.keyboard.press('Escape');
+  await page.unroute('**/api/v1/pos/refunds?owed=true');
+  await page.unroute('**/api/v1/pos/refunds/9001/repay');
+
   // X report, then Z with the drawer counted exactly.
   await page.keyboard.press('Shift+F3');
   const report = page.locator('#report-dialog');
