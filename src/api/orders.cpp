@@ -249,6 +249,10 @@ std::string query_value(const Request& request, const char* name) {
 
 void add_order_routes(Router& router, service::OrderService& orders) {
   const auto db = Executor::database;
+  // Routes that ask a payment provider (start, check, refund, cancel with its refund or close,
+  // WeChat's sign-in) run on the server's provider pool: a slow provider then holds none of the
+  // database workers the counter and the storefront need (probe P12).
+  const auto asks_provider = [](const Request&) { return true; };
 
   // GET /api/v1/orders/config
   router.add(
@@ -331,7 +335,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                     orders.cancel(number, token.empty() ? std::nullopt : std::optional(token),
                                   staff && token.empty() ? request.principal : std::nullopt);
                 return json_response(200, order_json(order));
-              }});
+              },
+              BodyLimit::standard, asks_provider});
 
   // POST /api/v1/orders/{number}/transition
   router.add({"POST", "/api/v1/orders/{number}/transition", Access::staff, db,
@@ -362,7 +367,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
              status, {{"refund", refund_json(result.refund)}, {"order", order_json(result.order)}});
          if (result.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
          return response;
-       }});
+       },
+       BodyLimit::standard, asks_provider});
 
   // POST /api/v1/orders/{number}/payment
   router.add({"POST", "/api/v1/orders/{number}/payment", Access::anyone, db,
@@ -373,7 +379,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                     request.path_parameters.at("number"), query_value(request, "token"),
                     required_string(body, "channel", 20), request.client_address);
                 return json_response(200, order_json(order));
-              }});
+              },
+              BodyLimit::standard, asks_provider});
 
   // POST /api/v1/orders/{number}/payment/check (?token=… or staff): "I have paid" — the
   // provider is asked about the trade when its notification has not come.
@@ -386,7 +393,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                 return json_response(
                     200, order_json(orders.check_payment(request.path_parameters.at("number"),
                                                          token, staff && token.empty())));
-              }});
+              },
+              BodyLimit::standard, asks_provider});
 
   // GET /api/v1/orders/{number}/wechat-sign-in?token=…: the browser, inside WeChat, goes on to
   // WeChat's sign-in (snsapi_base), which comes back to /api/v1/payments/wechat/sign-in.
@@ -414,7 +422,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                   if (e.code() == ErrorCode::invalid_state) return redirect_to(page);
                   return redirect_to(page + "&sign_in=failed");
                 }
-              }});
+              },
+              BodyLimit::standard, asks_provider});
 
   // POST /api/v1/payments/wechat/notify, POST /api/v1/payments/alipay/notify
   for (const char* provider : {"wechat", "alipay"}) {

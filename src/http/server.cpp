@@ -738,8 +738,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       ++pool.refused;
       return send(api::error_response(Error(
           ErrorCode::unavailable,
-          "付款码收款繁忙，请稍后再扫 / too many payment-code sales are waiting for their payers: "
-          "scan again shortly",
+          "支付渠道繁忙，请稍后再试 / too many requests are waiting on payment providers: try "
+          "again shortly",
           {{"retry_after_seconds", std::to_string(kProviderBusyRetryAfterSeconds)}})));
     }
     Server::Impl::post_to(server_.providers, [self = this->shared_from_this(),

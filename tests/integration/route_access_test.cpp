@@ -3,8 +3,10 @@
 // changed declaration) fails here until someone has looked at who may call it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/station.hpp"
 #include "yizhan/api/routes.hpp"
@@ -149,6 +151,33 @@ TEST(RouteAccess, EveryRouteIsDeclaredAsReviewed) {
     ++seen;
   }
   EXPECT_EQ(seen, kExpected.size()) << "the table names a route that no longer exists";
+}
+
+TEST(RouteAccess, RoutesThatAskAPaymentProviderRunOnTheProviderPool) {
+  // A provider that is slow (5 s timeouts) held a database worker per request: sixteen payment
+  // starts took every worker from the counter and the storefront (probe P12). These routes ask a
+  // provider in their handler; they run on the provider pool, which refuses at once when full.
+  const std::set<std::string> asking{
+      "POST /api/v1/orders/{number}/payment", "POST /api/v1/orders/{number}/payment/check",
+      "POST /api/v1/orders/{number}/refunds", "POST /api/v1/orders/{number}/cancel",
+      "GET /api/v1/payments/wechat/sign-in"};
+  Fixture fixture;
+  api::Request request;
+  request.body = R"({"tenders":[{"method":"cash","amount_fen":100}]})";
+  for (const auto& route : fixture.router.routes()) {
+    const auto key = route.method + " " + route.pattern;
+    if (!asking.contains(key)) continue;
+    ASSERT_TRUE(route.waits_on_provider) << key;
+    EXPECT_TRUE(route.waits_on_provider(request)) << key;
+  }
+  // A counter sale waits on a provider only when it takes a scanned code.
+  const auto sale = std::find_if(
+      fixture.router.routes().begin(), fixture.router.routes().end(),
+      [](const auto& r) { return r.pattern == "/api/v1/pos/sales" && r.method == "POST"; });
+  ASSERT_NE(sale, fixture.router.routes().end());
+  EXPECT_FALSE(sale->waits_on_provider(request));
+  request.body = R"({"tenders":[{"method":"wechat_code","amount_fen":100,"auth_code":"1"}]})";
+  EXPECT_TRUE(sale->waits_on_provider(request));
 }
 
 TEST(RouteAccess, EachRoleGetsExactlyWhatEachRouteDeclares) {
