@@ -100,7 +100,7 @@ Order to_order(const store::OrderRecord& r, bool show_pickup_code, bool for_staf
                        l.quantity, Fen(l.unit_price_fen), Fen(l.gross_fen), 0, l.bundle_product_id,
                        l.bundle_name, l.bundle_quantity, l.bundle_group});
   for (const auto& e : r.events)
-    o.history.push_back({e.state, e.by_kind, e.note, e.at});
+    if (for_staff || !e.internal) o.history.push_back({e.state, e.by_kind, e.note, e.at});
   if (r.payment)
     o.payment = OrderPayment{r.payment->provider,     r.payment->channel, r.payment->qr_content,
                              r.payment->redirect_url, r.payment->jsapi,   r.payment->state};
@@ -462,7 +462,7 @@ Order OrderService::resolve_attention(const std::string& number, const std::stri
     if (order->state == "expired" || order->state == "cancelled")
       store::close_order_payments(unit, order->id);
     store::record_order_event(unit, order->id, order->state, "staff", staff.user_id,
-                              "已处理 / handled: " + note + " (" + seen + ")");
+                              "已处理 / handled: " + note + " (" + seen + ")", /*internal=*/true);
     return staff_view(unit, *store::find_order_by_id(unit, order->id));
   });
 }

@@ -113,14 +113,15 @@ std::vector<OrderLineRecord> order_lines(UnitOfWork& unit, std::int64_t order_id
 
 std::vector<OrderEventRecord> order_events(UnitOfWork& unit, std::int64_t order_id) {
   auto& statement = unit.statement(
-      "SELECT state, by_kind, by_user, note, created_at FROM order_events WHERE order_id = ? "
+      "SELECT state, by_kind, by_user, note, created_at, internal FROM order_events "
+      "WHERE order_id = ? "
       "ORDER BY id");
   statement.setInt64(1, order_id);
   Rows rows(statement.executeQuery());
   std::vector<OrderEventRecord> events;
   while (rows->next())
     events.push_back({rows->getString(1), rows->getString(2), optional_int64(*rows, 3),
-                      rows->getString(4), micros(*rows, 5)});
+                      rows->getString(4), micros(*rows, 5), rows->getBoolean(6)});
   return events;
 }
 
@@ -399,10 +400,10 @@ bool move_order_paid(UnitOfWork& unit, std::int64_t order_id, const std::string&
 
 std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
                                 const std::string& by_kind, std::optional<std::int64_t> by_user,
-                                const std::string& note) {
+                                const std::string& note, bool internal) {
   auto& statement = unit.statement(
-      "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?) "
-      "RETURNING created_at");
+      "INSERT INTO order_events (order_id, state, by_kind, by_user, note, internal) "
+      "VALUES (?, ?, ?, ?, ?, ?) RETURNING created_at");
   statement.setInt64(1, order_id);
   statement.setString(2, state);
   statement.setString(3, by_kind);
@@ -411,6 +412,7 @@ std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const s
   else
     statement.setNull(4, 0);
   statement.setString(5, domain::storable_text(note, 200));
+  statement.setBoolean(6, internal);
   Rows row(statement.executeQuery());
   row->next();
   return micros(*row, 1);

@@ -1008,6 +1008,14 @@ TEST_F(PaymentNotifyTest, ATradeNeverConfirmedInAWeekAsksTheStaffWhoRecordHowItW
   EXPECT_NE(history.back()["note"].get<std::string>().find("商户平台显示未支付"), std::string::npos)
       << history.dump();
   EXPECT_EQ(listed("attention=true")["total"], 0);
+  // The note is the staff's, for the staff: whoever holds the order's link does not see it, nor
+  // the attention text it quotes (probe P9).
+  const auto customer =
+      api.call("GET", "/api/v1/orders/" + silent.number + "?token=" + silent.token);
+  ASSERT_EQ(customer.status, 200) << customer.body;
+  EXPECT_EQ(customer.body.dump().find("商户平台显示未支付"), std::string::npos) << customer.body;
+  EXPECT_EQ(customer.body.dump().find("已处理"), std::string::npos) << customer.body;
+  EXPECT_EQ(customer.body["history"].size() + 1, history.size());
 
   const auto again = api.call_json("POST", resolve, "cashier1",
                                    {{"attention", attention}, {"note", "商户平台显示未支付"}});

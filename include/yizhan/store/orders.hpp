@@ -45,7 +45,8 @@ struct OrderEventRecord {
   std::string by_kind;  ///< customer, staff, provider, sweep
   std::optional<std::int64_t> by_user;
   std::string note;
-  std::int64_t at = 0;  ///< unix microseconds
+  std::int64_t at = 0;    ///< unix microseconds
+  bool internal = false;  ///< a note by the staff for the staff: not in the customer's view
 };
 
 struct OrderPaymentRecord {
@@ -144,10 +145,11 @@ bool move_order(UnitOfWork& unit, std::int64_t order_id, const std::string& from
 /// only if it is still in `from`; false when it was not. Records the event.
 bool move_order_paid(UnitOfWork& unit, std::int64_t order_id, const std::string& from,
                      std::int64_t amount_fen, const std::string& note);
-/// Records an event in the order's history; returns its time (unix microseconds).
+/// Records an event in the order's history; returns its time (unix microseconds). `internal`:
+/// a note by the staff for the staff, left out of the customer's view.
 std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
                                 const std::string& by_kind, std::optional<std::int64_t> by_user,
-                                const std::string& note);
+                                const std::string& note, bool internal = false);
 void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,
                         const std::string& waybill);
 void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
