@@ -1221,7 +1221,12 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
 
   const Fen refundable(order.paid_fen - held.amount);
   if (order.unsold_payment) {
-    // Nothing was sold: the whole payment goes back, owed to no village.
+    // Nothing was sold: the whole payment goes back, owed to no village. Lines asked for are
+    // not quietly taken as "all": the staff member who meant one line is told (probe P8).
+    if (!request.lines.empty() || (request.delivery_fee && !request.all))
+      throw Error::invalid_field(request.lines.empty() ? "delivery_fee" : "lines",
+                                 "这笔付款没有买到商品，只能全额退款（all: true）/ this payment "
+                                 "bought nothing: refund all of it (all: true)");
     if (refundable <= Fen(0))
       throw Error(ErrorCode::refund_exceeds_sale,
                   "这个订单已全部退款 / everything was refunded already", {{"field", "amount"}});

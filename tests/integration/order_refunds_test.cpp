@@ -765,6 +765,13 @@ TEST_F(OrderRefundsTest, ALatePaymentWhoseGoodsAreGoneIsRefundedAutomaticallyAnd
   EXPECT_EQ(payable(api.station.village_a), 0) << "nothing was sold: no village is owed";
   EXPECT_EQ(account("order_refunds_due"), -300);
   expect_books_agree();
+  // A staff refund of one line of a payment that bought nothing is not taken as "all" (P8).
+  const auto before = footprint();
+  const auto one_line =
+      refund(first.number, {{"lines", {{{"line_no", 1}, {"quantity", 1}}}}}, "late-line");
+  EXPECT_EQ(one_line.status, 422) << one_line.body;
+  EXPECT_EQ(one_line.body["error"]["details"]["field"], "lines");
+  EXPECT_EQ(footprint(), before);
 
   provider.mode = ScriptedProvider::Mode::succeed;
   EXPECT_EQ(orders->finish_refunds(50, 0), 1);
