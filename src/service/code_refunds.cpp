@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "audit_entry.hpp"
+#include "drawer.hpp"
 #include "yizhan/domain/error.hpp"
 #include "yizhan/domain/journal.hpp"
 #include "yizhan/domain/money.hpp"
@@ -471,11 +472,13 @@ StoredReply CounterService::repay_owed_refund(
     if (owed->owed != "owed")
       throw Error(ErrorCode::invalid_state, "这笔退款已补退 / this refund was paid back already",
                   {{"state", owed->owed}});
-    // The cash leaves the caller's drawer: a close waits for this (share lock on the shift).
-    const auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    // The cash leaves the caller's drawer: the shift is locked, so a close or another payment
+    // out of the drawer waits for this one.
+    const auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::update);
     if (!shift)
       throw Error(ErrorCode::no_open_shift,
                   "补退现金需要开班 / paying back in cash needs an open shift");
+    check_drawer_pays(unit, *shift, Fen(owed->amount_fen), "method");
     if (!store::mark_code_refund_repaid(unit, owed->code_refund_id))
       throw Error(ErrorCode::invalid_state, "这笔退款已补退 / this refund was paid back already",
                   {{"state", "repaid"}});

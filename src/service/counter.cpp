@@ -2,6 +2,7 @@
 // refunds run exactly once per Idempotency-Key.
 #include "yizhan/service/counter.hpp"
 #include "audit_entry.hpp"
+#include "drawer.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -396,6 +397,21 @@ std::map<std::int64_t, std::int64_t> wanted_stock(const std::vector<store::SaleL
 
 }  // namespace
 
+domain::Fen expected_cash(store::UnitOfWork& unit, const store::ShiftRecord& shift) {
+  return report_of(unit, shift).expected_cash;
+}
+
+void check_drawer_pays(store::UnitOfWork& unit, const store::ShiftRecord& shift, Fen amount,
+                       const std::string& field) {
+  const Fen expected = expected_cash(unit, shift);
+  if (amount > expected)
+    throw Error(ErrorCode::conflict,
+                "钱箱现金不够（应有 " + expected.format() +
+                    "），请先存入现金或换一种方式 / the drawer holds less cash than this: put "
+                    "cash in first or pay another way",
+                {{"field", field}, {"expected_cash_fen", std::to_string(expected.value())}});
+}
+
 CounterService::CounterService(store::Database& database, CounterSettings settings,
                                int idempotency_retention_days,
                                std::map<std::string, payments::Provider*> payment_providers)
@@ -476,12 +492,7 @@ StoredReply CounterService::move_cash(
     if (shift.state != "open")
       throw Error(ErrorCode::no_open_shift, "班次已结 / the shift is closed");
     if (out) {
-      const Fen expected = report_of(unit, shift).expected_cash;
-      if (Fen(0) - amount > expected)
-        throw Error(
-            ErrorCode::conflict,
-            "取出的现金超过钱箱应有的现金 / the cash out is more than the drawer holds",
-            {{"field", "amount_fen"}, {"expected_cash_fen", std::to_string(expected.value())}});
+      check_drawer_pays(unit, shift, Fen(0) - amount, "amount_fen");
     }
     const auto id =
         store::insert_cash_movement(unit, shift_id, amount.value(), reason, caller.user_id);
@@ -743,11 +754,15 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
     auto sale = store::find_sale(unit, request.sale_id, true);
     if (!sale) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
     check_refund_allowed(unit, caller, *sale);
-    auto shift = store::open_shift_of(unit, caller.user_id, store::RowLock::share);
+    // A cash refund locks the shift: two of them cannot both pay out the same cash.
+    const bool cash = *method == domain::TenderMethod::cash;
+    auto shift = store::open_shift_of(unit, caller.user_id,
+                                      cash ? store::RowLock::update : store::RowLock::share);
     auto refund = plan_refund(caller, request, *sale, *method);
     // The drawer pays a cash refund out; one of 0 (goods back, no money) needs no drawer.
-    if (*method == domain::TenderMethod::cash && !shift && refund.total_fen > 0)
+    if (cash && !shift && refund.total_fen > 0)
       throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
+    if (cash && shift) check_drawer_pays(unit, *shift, Fen(refund.total_fen), "method");
     if (shift) refund.shift_id = shift->id;
     return render(book_refund(unit, caller.user_id, *sale, refund,
                               shift ? shift->register_id : sale->register_id));

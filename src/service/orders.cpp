@@ -1,5 +1,6 @@
 // Online orders: checkout, the order's life, payments and the expiry sweep (issue 9).
 #include "yizhan/service/orders.hpp"
+#include "drawer.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -1200,7 +1201,8 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
   }
   std::optional<store::ShiftRecord> shift;
   if (method == "cash") {
-    if (staff) shift = store::open_shift_of(unit, staff->user_id, store::RowLock::share);
+    // Locked: two cash refunds cannot both pay out the same cash (check_drawer_pays below).
+    if (staff) shift = store::open_shift_of(unit, staff->user_id, store::RowLock::update);
     if (!shift)
       throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");
   }
@@ -1289,6 +1291,8 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
   }
   if (origin == "cancel" && refund.amount_fen != refundable.value())
     throw Error(ErrorCode::internal, "internal error", {}, "a cancel refunds everything");
+  if (method == "cash" && shift && refund.amount_fen > 0)
+    check_drawer_pays(unit, *shift, Fen(refund.amount_fen), "method");  // probe P11
   store::insert_order_refund(unit, refund);
   if (method == "cash") {
     // The cash leaves the drawer now: certain at once, so it succeeds in this transaction.

@@ -709,6 +709,23 @@ TEST_F(OrderRefundsTest, ACashRefundComesOutOfTheDrawerAndShowsInTheShiftReport)
   EXPECT_EQ(cash.body["order"]["state"], "refunded");
   EXPECT_TRUE(provider.asked.empty());
   expect_books_agree();
+
+  // But not more than the drawer holds (probe P11: it went to −¥273): 409 naming method, and
+  // nothing changes; through the provider it goes.
+  const auto big = paid({{{"product_id", product("M2", 5000, 5)}, {"quantity", 3}}});
+  const auto drawer =
+      api.call("GET", "/api/v1/pos/shifts/" + std::to_string(shift_id) + "/report", "cashier1");
+  ASSERT_LT(drawer.body["expected_cash_fen"].get<std::int64_t>(), 15000);
+  const auto unchanged = footprint();
+  const auto too_much = refund(big.number, {{"all", true}, {"method", "cash"}}, "m-3", "cashier1");
+  EXPECT_EQ(too_much.status, 409) << too_much.body;
+  EXPECT_EQ(too_much.body["error"]["details"]["field"], "method");
+  EXPECT_EQ(too_much.body["error"]["details"]["expected_cash_fen"],
+            std::to_string(drawer.body["expected_cash_fen"].get<std::int64_t>()));
+  EXPECT_EQ(footprint(), unchanged);
+  const auto original = refund(big.number, {{"all", true}}, "m-4", "cashier1");
+  EXPECT_EQ(original.status, 201) << original.body;
+  expect_books_agree();
 }
 
 TEST_F(OrderRefundsTest, StaffCancelOfAPaidOrderRefundsItWholeAndARetryRefundsNothingMore) {
