@@ -531,6 +531,41 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
   return to_order(order, pickup_code_visible(order), false);
 }
 
+void OrderService::check_pickup_code(const std::string& number,
+                                     const std::optional<std::string>& pickup_code) {
+  // The code proves the person at the counter owns a pickup order. Each wrong one is counted in
+  // its own transaction (the handover's would roll the count back): 5 in a row lock the
+  // handover for 15 minutes, so a million codes cannot be tried from a signed-in till (P7).
+  constexpr int kLimit = 5;
+  constexpr int kLockSeconds = 15 * 60;
+  const auto wrong = database_.transact([&](store::UnitOfWork& unit) -> std::optional<int> {
+    const auto order = store::find_order(unit, number, false);
+    if (!order || order->fulfilment != "pickup") return std::nullopt;  // a delivery needs none
+    const auto guard = store::pickup_guard(unit, order->id);
+    if (guard.locked_seconds > 0)
+      throw Error(ErrorCode::too_many_attempts,
+                  "取货码错误次数太多，请 " + std::to_string((guard.locked_seconds + 59) / 60) +
+                      " 分钟后再试 / too many wrong pickup codes: try again later",
+                  {{"field", "pickup_code"},
+                   {"retry_after_seconds", std::to_string(guard.locked_seconds)}});
+    if (!pickup_code)
+      throw Error::invalid_field("pickup_code", "取货码为 6 位数字 / the pickup code has 6 digits");
+    if (*pickup_code == order->pickup_code) {
+      store::clear_pickup_failures(unit, order->id);
+      return std::nullopt;
+    }
+    const auto now = store::record_pickup_failure(unit, order->id, kLimit, kLockSeconds);
+    return now.locked_seconds > 0 ? 0 : kLimit - now.failures;
+  });
+  if (wrong)
+    throw Error(ErrorCode::invalid,
+                *wrong > 0
+                    ? "取货码不对，还可试 " + std::to_string(*wrong) + " 次 / wrong pickup code"
+                    : "取货码不对，已锁定 15 分钟 / wrong pickup code: locked for 15 "
+                      "minutes",
+                {{"field", "pickup_code"}, {"attempts_left", std::to_string(*wrong)}});
+}
+
 Order OrderService::transition(const std::string& number, const std::string& to,
                                const std::optional<std::string>& pickup_code,
                                const std::optional<std::string>& carrier,
@@ -548,15 +583,16 @@ Order OrderService::transition(const std::string& number, const std::string& to,
       if (auto problem = domain::text_problem(value.value_or(""), 1, 50))
         throw Error::invalid_field(field, *problem);
   }
-  if (*event == OrderEvent::hand_over && (!pickup_code || !domain::is_pickup_code(*pickup_code)))
+  if (*event == OrderEvent::hand_over && pickup_code && !domain::is_pickup_code(*pickup_code))
     throw Error::invalid_field("pickup_code", "取货码为 6 位数字 / the pickup code has 6 digits");
+  if (*event == OrderEvent::hand_over) check_pickup_code(number, pickup_code);
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
   return database_.transact([&](store::UnitOfWork& unit) {
     auto order = store::find_order(unit, number, true);
     if (!order) throw no_such_order();
     const auto next = next_state(*order, *event);
     if (*event == OrderEvent::hand_over && order->fulfilment == "pickup" &&
-        *pickup_code != order->pickup_code)
+        pickup_code != order->pickup_code)
       throw Error(ErrorCode::invalid, "取货码不对 / wrong pickup code", {{"field", "pickup_code"}});
     if (*event == OrderEvent::ship) store::set_order_shipping(unit, order->id, *carrier, *waybill);
     // The goods leave when shipped (delivery) or handed over (pickup).

@@ -418,6 +418,39 @@ std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const s
   return micros(*row, 1);
 }
 
+PickupGuard pickup_guard(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "SELECT pickup_failures, GREATEST(0, COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+      "UTC_TIMESTAMP(6), pickup_locked_until) / 1000000), 0)) FROM orders WHERE id = ? FOR UPDATE");
+  statement.setInt64(1, order_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return {};
+  return {row->getInt(1), row->getInt64(2)};
+}
+
+PickupGuard record_pickup_failure(UnitOfWork& unit, std::int64_t order_id, int limit,
+                                  int lock_seconds) {
+  auto& statement = unit.statement(
+      "UPDATE orders SET "
+      "pickup_locked_until = IF(pickup_failures + 1 >= ?, "
+      "  UTC_TIMESTAMP(6) + INTERVAL ? SECOND, pickup_locked_until), "
+      "pickup_failures = IF(pickup_failures + 1 >= ?, 0, pickup_failures + 1) WHERE id = ?");
+  statement.setInt(1, limit);
+  statement.setInt(2, lock_seconds);
+  statement.setInt(3, limit);
+  statement.setInt64(4, order_id);
+  statement.executeUpdate();
+  return pickup_guard(unit, order_id);
+}
+
+void clear_pickup_failures(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "UPDATE orders SET pickup_failures = 0, pickup_locked_until = NULL WHERE id = ? "
+      "AND (pickup_failures <> 0 OR pickup_locked_until IS NOT NULL)");
+  statement.setInt64(1, order_id);
+  statement.executeUpdate();
+}
+
 void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,
                         const std::string& waybill) {
   auto& statement = unit.statement("UPDATE orders SET carrier = ?, waybill = ? WHERE id = ?");

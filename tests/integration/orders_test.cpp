@@ -417,6 +417,52 @@ TEST_F(OrdersTest, TheSweepExpiresDueOrdersOnceEvenWhenTwoProcessesSweep) {
   expect_books_agree();
 }
 
+TEST_F(OrdersTest, FiveWrongPickupCodesLockTheHandoverForAQuarterOfAnHour) {
+  // The probe's P7: 2 000 wrong codes in 3 s from one till, no limit; all 10^6 in 26 minutes.
+  const auto p = product("O11", 1200);
+  receive(p, 5);
+  const auto placed = checkout(pickup_order(p, 1), "k-guess");
+  ASSERT_EQ(placed.status, 201);
+  const std::string number = placed.body["number"];
+  const auto code = api.call("GET", "/api/v1/orders/" + number, "cashier1")
+                        .body["pickup_code"]
+                        .get<std::string>();
+  auto move = [&](const json& body) {
+    return api.call("POST", "/api/v1/orders/" + number + "/transition", "cashier1", body.dump());
+  };
+  ASSERT_EQ(move({{"to", "picking"}}).status, 200);
+  ASSERT_EQ(move({{"to", "ready"}}).status, 200);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  const auto other = [&](int i) {
+    const std::string guess = std::to_string(100000 + i);
+    if (guess != code) return guess;
+    return std::string(code == "999999" ? "888888" : "999999");
+  };
+  for (int i = 1; i <= 4; ++i) {
+    const auto wrong = move({{"to", "completed"}, {"pickup_code", other(i)}});
+    EXPECT_EQ(wrong.status, 422) << wrong.body;
+    EXPECT_EQ(wrong.body["error"]["details"]["attempts_left"], std::to_string(5 - i));
+  }
+  const auto fifth = move({{"to", "completed"}, {"pickup_code", other(5)}});
+  EXPECT_EQ(fifth.status, 422);
+  EXPECT_EQ(fifth.body["error"]["details"]["attempts_left"], "0");
+  // Locked: even the right code waits, and says how long.
+  const auto locked = move({{"to", "completed"}, {"pickup_code", code}});
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_EQ(locked.body["error"]["code"], "too_many_attempts");
+  EXPECT_TRUE(std::any_of(locked.raw.headers.begin(), locked.raw.headers.end(),
+                          [](const auto& h) { return h.first == "Retry-After"; }));
+  EXPECT_EQ(api.call("GET", "/api/v1/orders/" + number, "admin").body["state"], "ready");
+  // A quarter of an hour later the right code hands it over.
+  scalar("UPDATE orders SET pickup_locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND");
+  const auto done = move({{"to", "completed"}, {"pickup_code", code}});
+  EXPECT_EQ(done.status, 200) << done.body;
+  expect_books_agree();
+}
+
 TEST_F(OrdersTest, HandoverChecksThePickupCodeTakesTheCashAndSellsFromTheLots) {
   const auto p = product("O10", 1200);
   receive(p, 5);

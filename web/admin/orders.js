@@ -67,6 +67,12 @@ async function act(order, path, body, { slot, done }) {
       load();
     } else if (error instanceof ApiError && error.code === 'invalid') {
       text = error.details.field === 'pickup_code' ? t('staff_orders.wrong_code') : `${t('field.invalid')}（${error.message}）`;
+      // After 5 wrong codes in a row the handover is locked for 15 minutes (the server counts).
+      if (error.details.field === 'pickup_code' && error.details.attempts_left !== undefined) {
+        text += ' ' + t('staff_orders.attempts_left', { left: error.details.attempts_left });
+      }
+    } else if (error instanceof ApiError && error.code === 'too_many_attempts') {
+      text = error.message;
     } else if (error instanceof ApiError && error.code === 'no_open_shift') {
       extra = element('a', { text: orderText('staff_orders.open_pos'), attributes: { href: '/pos/', id: 'open-pos' } });
     }

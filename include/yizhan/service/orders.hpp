@@ -221,8 +221,9 @@ class OrderService {
   Order cancel(const std::string& number, const std::optional<std::string>& token,
                const std::optional<domain::Principal>& staff);
 
-  /// Staff moves: picking, ready, shipped (carrier, waybill), completed (pickup code checked).
-  /// The goods leave at shipped (delivery) or completed (pickup): stock sold FEFO.
+  /// Staff moves: picking, ready, shipped (carrier, waybill), completed (a pickup order's code
+  /// checked by check_pickup_code). The goods leave at shipped (delivery) or completed (pickup):
+  /// stock sold FEFO.
   Order transition(const std::string& number, const std::string& to,
                    const std::optional<std::string>& pickup_code,
                    const std::optional<std::string>& carrier,
@@ -292,6 +293,10 @@ class OrderService {
   int finish_refunds(int limit = 50, int idle_seconds = 30);
 
  private:
+  /// A pickup order's code before its handover, counted: 422 when wrong (details.attempts_left),
+  /// 429 while locked after 5 wrong in a row. A delivery order needs none.
+  void check_pickup_code(const std::string& number, const std::optional<std::string>& pickup_code);
+
   /// What asking the provider about a trade came to: paid (and now settled here), open (not
   /// paid, not closed), absent (no trade at the provider: a code nobody scanned, which stays
   /// payable until the order's own time), closed (or failed, or refunded there: nothing to

@@ -150,6 +150,20 @@ bool move_order_paid(UnitOfWork& unit, std::int64_t order_id, const std::string&
 std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const std::string& state,
                                 const std::string& by_kind, std::optional<std::int64_t> by_user,
                                 const std::string& note, bool internal = false);
+/// How many wrong pickup codes were tried for the order in a row, and for how many more seconds
+/// its handover is locked (0: not locked). Locks the order's row.
+struct PickupGuard {
+  int failures = 0;
+  std::int64_t locked_seconds = 0;
+};
+PickupGuard pickup_guard(UnitOfWork& unit, std::int64_t order_id);
+/// Counts a wrong pickup code; the `limit`-th in a row locks the handover for `lock_seconds`
+/// (and starts the count again). Returns the guard as it is now.
+PickupGuard record_pickup_failure(UnitOfWork& unit, std::int64_t order_id, int limit,
+                                  int lock_seconds);
+/// A right code: the count starts again.
+void clear_pickup_failures(UnitOfWork& unit, std::int64_t order_id);
+
 void set_order_shipping(UnitOfWork& unit, std::int64_t order_id, const std::string& carrier,
                         const std::string& waybill);
 void add_order_paid(UnitOfWork& unit, std::int64_t order_id, std::int64_t amount_fen);
