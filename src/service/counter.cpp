@@ -827,7 +827,8 @@ store::RefundRecord CounterService::plan_refund(const domain::Principal& caller,
     if (a.quantity > line->bundle_quantity)
       throw Error(ErrorCode::refund_exceeds_sale,
                   "退货盒数超过售出盒数 / more boxes than were sold",
-                  {{"line_quantity", std::to_string(line->bundle_quantity)},
+                  {{"field", "lines[" + std::to_string(i) + "].quantity"},
+                   {"line_quantity", std::to_string(line->bundle_quantity)},
                    {"asked", std::to_string(a.quantity)}});
     for (const auto& component : sale.lines)
       if (component.bundle_group == line->bundle_group && component.bundle_product_id)

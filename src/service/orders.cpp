@@ -480,10 +480,15 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
     if (!order) throw no_such_order();
     if (!staff && (!token || order->token_hash != token_digest(*token))) throw no_such_order();
     const auto mode = mode_of(order->payment_method);
-    if (!staff && !domain::customer_may_cancel(state_of(order->state), mode))
+    if (!staff && !domain::customer_may_cancel(state_of(order->state), mode)) {
+      const bool over = order->state == "cancelled" || order->state == "expired" ||
+                        order->state == "refunded" || order->state == "completed";
       throw Error(ErrorCode::invalid_state,
-                  "订单已付款，请联系驿站退款 / paid orders are cancelled by the station",
+                  over ? "订单已结束，无需取消 / the order is already over: nothing to cancel"
+                       : "订单已付款或已在备货，请联系驿站取消并退款 / the order is paid or being "
+                         "prepared: the station cancels and refunds it",
                   {{"state", order->state}});
+    }
     if (order->paid_fen > order->refunded_fen) {
       // Staff cancel a paid order: everything left is refunded through the provider it was
       // paid with, and the refund's success cancels it. Whatever refunds already hold (a retry
@@ -1285,7 +1290,8 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
     input.refundable = refundable;
     // Goods still here give their reservation back whatever `returned` says.
     const bool reserved = domain::holds_reservation(state);
-    for (const auto& ask : request.lines) {
+    for (std::size_t i = 0; i < request.lines.size(); ++i) {
+      const auto& ask = request.lines[i];
       // A line of a gift box stands for the whole box: that many boxes of each of its lines.
       const auto box = std::find_if(order.lines.begin(), order.lines.end(), [&](const auto& l) {
         return l.line_no == ask.line_no && l.bundle_product_id;
@@ -1297,7 +1303,8 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
       if (ask.quantity > box->bundle_quantity)
         throw Error(ErrorCode::refund_exceeds_sale,
                     "退款盒数超过所购盒数 / more boxes than were bought",
-                    {{"line_quantity", std::to_string(box->bundle_quantity)},
+                    {{"field", "lines[" + std::to_string(i) + "].quantity"},
+                     {"line_quantity", std::to_string(box->bundle_quantity)},
                      {"asked", std::to_string(ask.quantity)}});
       for (const auto& line : order.lines)
         if (line.bundle_product_id && line.bundle_group == box->bundle_group)

@@ -374,6 +374,7 @@ TEST_F(BundlesTest, SellingBoxesTakesEachComponentAndGivesEachVillageItsPartThen
   const auto too_many =
       refund(sale_id, {{{"line_id", box_line["components"][1]["id"]}, {"quantity", 2}}}, "r-over");
   EXPECT_EQ(too_many.status, 409) << too_many.body;
+  EXPECT_EQ(too_many.body["error"]["details"]["field"], "lines[0].quantity") << too_many.body;
   const auto zero = refund(sale_id, {{{"line_id", box_line["id"]}, {"quantity", 0}}}, "r-zero");
   EXPECT_EQ(zero.status, 422) << zero.body;
   const auto after_one =
@@ -576,6 +577,7 @@ TEST_F(BundlesTest, RefundingABoxOfAHandedOverOrderGivesEachVillageBackExactlyIt
   EXPECT_EQ(on_hand(peanuts), 2);
   const auto too_many = refund_order({{"lines", {{{"line_no", 2}, {"quantity", 2}}}}}, "order-r2");
   EXPECT_EQ(too_many.status, 409) << too_many.body;
+  EXPECT_EQ(too_many.body["error"]["details"]["field"], "lines[0].quantity") << too_many.body;
   // The rest: the villages are owed nothing for this order any more.
   const auto rest = refund_order({{"all", true}}, "order-r3");
   ASSERT_EQ(rest.status, 201) << rest.body;
