@@ -752,7 +752,7 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
       for (const auto& row : trades)
         if (row.state == "started") (row.channel == channel ? ask.trade : ask.other) = row;
       if (ask.trade || ask.other) return ask;
-      if (trades.size() >= domain::kMaxTradesPerOrder)
+      if (static_cast<int>(trades.size()) >= domain::kMaxTradesPerOrder)
         throw Error(ErrorCode::conflict,
                     "本单换支付方式次数过多，请用已给出的二维码或链接付款，或重新下单 / too many "
                     "payment starts for this order: pay with the code or link already given, or "
