@@ -374,6 +374,25 @@ bool is_order_number(std::string_view text) {
   return parse_iso_date(iso).has_value();
 }
 
+std::string trade_number(std::string_view order_number, int trade) {
+  if (!is_order_number(order_number) || trade < 1 || trade > kMaxTradesPerOrder)
+    throw Error(
+        ErrorCode::internal, "internal error", {},
+        "trade_number: trade " + std::to_string(trade) + " of " + std::string(order_number));
+  if (trade == 1) return std::string(order_number);
+  return std::string(order_number) + "-" + std::to_string(trade);
+}
+
+std::optional<std::string> order_of_trade(std::string_view text) {
+  if (is_order_number(text)) return std::string(text);
+  if (text.size() < 16 || text[text.size() - 2] != '-') return std::nullopt;
+  const char trade = text.back();
+  const auto number = text.substr(0, text.size() - 2);
+  if (trade < '2' || trade > '0' + kMaxTradesPerOrder || !is_order_number(number))
+    return std::nullopt;
+  return std::string(number);
+}
+
 TotalCheck check_total_seen(std::span<const Fen> line_totals, Fen delivery_fee, Fen total_seen) {
   TotalCheck check;
   for (const Fen line : line_totals)

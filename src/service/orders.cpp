@@ -672,6 +672,13 @@ bool plain_code(std::string_view code) {
   });
 }
 
+/// The order's latest trade is through `channel`, open and shown: a second ask keeps it (one
+/// whose start had no answer is asked again).
+bool showing(const Order& order, const std::string& channel) {
+  return order.payment && order.payment->channel == channel && order.payment->state == "started" &&
+         (order.payment->qr_content || order.payment->redirect_url || order.payment->jsapi);
+}
+
 }  // namespace
 
 Order OrderService::start_payment(const std::string& number, const std::string& token,
@@ -688,7 +695,7 @@ Order OrderService::start_payment(const std::string& number, const std::string& 
   const auto& [provider_name, provider_channel] = found_channel->second;
   auto order = for_customer(number, token);
   require_awaiting(order, provider_name);
-  if (order.payment && order.payment->channel == channel) return order;
+  if (showing(order, channel)) return order;
   auto& provider = provider_for(provider_name);
   if (provider_channel == payments::Channel::wechat_jsapi) {
     // JSAPI pays as a WeChat user: the page first signs the payer in (GET …/wechat-sign-in),
@@ -742,7 +749,7 @@ std::string OrderService::finish_wechat_sign_in(const std::string& code, const s
   });
   require_awaiting(order, "wechat");
   // Asked again (a reload of WeChat's redirect): the payment started the first time stands.
-  if (order.payment && order.payment->channel == "wechat_jsapi") return *number;
+  if (showing(order, "wechat_jsapi")) return *number;
   std::string openid;
   try {
     openid = provider_for("wechat").openid_for_code(code);
@@ -764,47 +771,121 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
                                  const std::string& client_address,
                                  const std::optional<std::string>& payer_openid) {
   auto& provider = provider_for(provider_name);
-  const auto order = database_.transact([&](store::UnitOfWork& unit) {
-    auto found = store::find_order(unit, number);
-    if (!found) throw no_such_order();
-    return to_order(*found, false, false);
-  });
+  // Each trade is recorded (`started`) before it is asked of the provider, so the server never
+  // loses track of one it asked for (a timeout, a crash, a cancel in between): the sweep and a
+  // cancel find it. A channel's open trade is asked again under its own out_trade_no (a retry
+  // makes no second trade); another channel gets a new trade only once the order's other open
+  // trade is confirmed closed, so at most one trade of an order can be paid.
+  struct Ask {
+    std::optional<store::OrderPaymentRecord> trade;  ///< this channel's open trade, to ask for
+    std::optional<store::OrderPaymentRecord> other;  ///< another open trade, to close first
+    std::int64_t expires_at = 0;
+  };
+  std::optional<store::OrderPaymentRecord> trade;
+  std::int64_t expires_at = 0;
+  for (int attempt = 0; !trade; ++attempt) {
+    const auto ask = database_.transact([&](store::UnitOfWork& unit) {
+      Ask ask;
+      const auto order = store::find_order(unit, number, true);
+      if (!order) throw no_such_order();
+      require_awaiting(to_order(*order, false, false), provider_name);
+      ask.expires_at = order->expires_at.value_or(0);
+      const auto trades = store::order_payments(unit, order->id);
+      for (const auto& row : trades)
+        if (row.state == "started") (row.channel == channel ? ask.trade : ask.other) = row;
+      if (ask.trade || ask.other) return ask;
+      if (static_cast<int>(trades.size()) >= domain::kMaxTradesPerOrder)
+        throw Error(ErrorCode::conflict,
+                    "本单换支付方式次数过多，请用已给出的二维码或链接付款，或重新下单 / too many "
+                    "payment starts for this order: pay with the code or link already given, or "
+                    "order again",
+                    {{"field", "channel"}});
+      store::OrderPaymentRecord payment;
+      payment.order_id = order->id;
+      payment.provider = provider_name;
+      payment.channel = channel;
+      payment.out_trade_no = domain::trade_number(number, static_cast<int>(trades.size()) + 1);
+      payment.amount_fen = order->total_fen;
+      payment.state = "started";
+      payment.id = store::insert_order_payment(unit, payment);
+      ask.trade = payment;
+      return ask;
+    });
+    expires_at = ask.expires_at;
+    if (ask.trade) {
+      // Already shown (a second device on the same channel, a reload): the same trade stands.
+      if (ask.trade->qr_content || ask.trade->redirect_url || ask.trade->jsapi) return;
+      trade = ask.trade;
+      break;
+    }
+    if (attempt > 0)
+      throw Error(ErrorCode::conflict, "订单刚被改变，请重试 / the order just changed: retry");
+    switch (resolve_trade(*ask.other)) {
+      case TradeAnswer::closed:
+      case TradeAnswer::absent:  // no trade was made (an Alipay code nobody scanned yet)
+        database_.transact(
+            [&](store::UnitOfWork& unit) { store::close_payment(unit, ask.other->id); });
+        break;
+      case TradeAnswer::paid:
+      case TradeAnswer::flagged:
+        throw Error(ErrorCode::invalid_state,
+                    "订单已通过另一种方式付款 / the order was paid another way",
+                    {{"field", "channel"}});
+      case TradeAnswer::open:
+      case TradeAnswer::unanswered:
+      case TradeAnswer::unclear:
+        throw Error(
+            ErrorCode::unavailable,
+            "支付渠道暂不可用，请稍后再试 / the payment provider did not answer: try again");
+    }
+  }
   payments::PaymentRequest ask;
-  ask.out_trade_no = number;
-  ask.amount = order.total;
+  ask.out_trade_no = trade->out_trade_no;
+  ask.amount = Fen(trade->amount_fen);
   ask.description = "乡村联盟驿站订单 " + number;
   ask.channel = provider_channel;
   ask.client_ip = client_address;
   ask.payer_openid = payer_openid;
-  ask.expires_at = std::chrono::system_clock::time_point(
-      std::chrono::microseconds(order.expires_at.value_or(0)));
+  ask.expires_at = std::chrono::system_clock::time_point(std::chrono::microseconds(expires_at));
   payments::PaymentStart started;
   try {
     started = provider.start(ask);
   } catch (const payments::ProviderError& e) {
-    spdlog::warn("starting payment of {} with {} failed: {}", number, provider_name, e.what());
-    throw Error(ErrorCode::unavailable,
-                "支付渠道暂不可用，请稍后再试 / the payment provider did "
-                "not answer: try again");
+    spdlog::warn("starting payment {} of {} with {} failed: {}", trade->out_trade_no, number,
+                 provider_name, e.what());
+    if (e.kind != payments::ProviderError::Kind::refused)
+      // No answer (or one that cannot be read): the trade may exist; it stays `started`, a retry
+      // asks again under the same out_trade_no and the sweep settles it.
+      throw Error(ErrorCode::unavailable,
+                  "支付渠道暂不可用，请稍后再试 / the payment provider did not answer: try again");
+    // A definite refusal: no trade was made (or it was paid or closed: its notification, or
+    // the sweep's question, still finds this row), so the next start asks for a new one.
+    database_.transact([&](store::UnitOfWork& unit) { store::close_payment(unit, trade->id); });
+    throw Error(ErrorCode::conflict,
+                "支付渠道拒绝了这笔付款，请换一种方式付款或重新下单 / the payment provider "
+                "refused this payment: pay another way or order again",
+                {{"field", "channel"}, {"provider_code", e.provider_code}});
   }
-  database_.transact([&](store::UnitOfWork& unit) {
-    auto current = store::find_order(unit, number, true);
-    if (!current) throw no_such_order();
-    // Paid (or gone) while the provider was asked: no second row for the trade, which a repeat
-    // of its paid news would otherwise find unpaid and book again.
-    if (current->state != "pending_payment") return;
-    if (store::find_order_payment(unit, current->id, channel)) return;
-    store::OrderPaymentRecord payment;
-    payment.order_id = current->id;
-    payment.provider = provider_name;
-    payment.channel = channel;
-    payment.out_trade_no = number;
-    payment.amount_fen = current->total_fen;
-    payment.qr_content = started.qr_content;
-    payment.redirect_url = started.redirect_url;
-    if (started.jsapi) payment.jsapi = payments::wechat::jsapi_json(*started.jsapi);
-    store::insert_order_payment(unit, payment);
+  trade->qr_content = started.qr_content;
+  trade->redirect_url = started.redirect_url;
+  if (started.jsapi) trade->jsapi = payments::wechat::jsapi_json(*started.jsapi);
+  const bool stands = database_.transact([&](store::UnitOfWork& unit) {
+    const auto current = store::find_order(unit, number, true);
+    if (!current || current->state != "pending_payment") return false;
+    for (const auto& row : store::order_payments(unit, current->id))
+      if (row.id == trade->id && row.state == "started") {
+        store::show_payment(unit, *trade);
+        return true;
+      }
+    return false;
   });
+  if (stands) return;
+  // Cancelled, expired or paid while the provider was asked (or its row closed by a start of
+  // another channel): the new trade is closed so it cannot be paid as well. One that cannot be
+  // closed now stays `started` for the sweep; one paid meanwhile is settled as a late payment.
+  const auto answer = resolve_trade(*trade);
+  if (answer == TradeAnswer::closed || answer == TradeAnswer::absent)
+    database_.transact([&](store::UnitOfWork& unit) { store::close_payment(unit, trade->id); });
 }
 
 NotificationAnswer OrderService::notify(const std::string& provider_name,
@@ -852,6 +933,16 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
                                  amount, how + "no such payment");
       settled = false;
+      // Money taken for a trade of one of our orders that this server has no row of: the staff
+      // must see it (and send it back through the merchant console).
+      const auto number = domain::order_of_trade(paid.out_trade_no);
+      if (const auto order = number ? store::find_order(unit, *number, true) : std::nullopt)
+        store::set_order_attention(
+            unit, order->id,
+            "收到本站未记录的付款 " + paid.out_trade_no + "（" +
+                std::to_string(amount.value_or(0)) +
+                " 分），请在商户平台核对并退款 / a payment this server has no record of: check and "
+                "refund it in the merchant console");
       return;
     }
     auto order = store::find_order_by_id(unit, payment->order_id, true, store::OrderDetail::lines);
@@ -875,6 +966,23 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
                                  amount, how);
       return;
     }
+    const auto state = state_of(order->state);
+    if (state != OrderState::pending_payment) {
+      // A second trade of the order paid too (two devices, a close that did not get through):
+      // the goods are paid once; the staff send the second payment back.
+      const auto first = store::find_paid_payment(unit, order->id);
+      if (first && first->state == "paid" && first->id != payment->id) {
+        store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
+                                   amount,
+                                   how + "paid twice: " + first->out_trade_no + " was paid first");
+        store::set_order_attention(
+            unit, order->id,
+            "重复付款：" + paid.out_trade_no + " 也已付款，请在商户平台退回这笔 / paid twice: " +
+                paid.out_trade_no + " was paid as well, refund it in the merchant console");
+        settled = false;
+        return;
+      }
+    }
     store::mark_payment_paid(unit, payment->id, order->id, transaction);
     // The goods are paid for (and the villages owed their shares) unless they are gone.
     const auto paid_for_goods = [&] {
@@ -884,7 +992,6 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
                                          Fen(order->delivery_fee_fen)),
           order->number);
     };
-    const auto state = state_of(order->state);
     if (state == OrderState::pending_payment) {
       paid_for_goods();
       store::move_order_paid(unit, order->id, order->state, payment->amount_fen,
@@ -1434,7 +1541,7 @@ bool OrderService::drive_refund(std::int64_t refund_id) {
     auto refund = store::find_order_refund(unit, refund_id);
     if (!refund || refund->state != "processing" || refund->method == "cash") return std::nullopt;
     const auto order = store::find_order_by_id(unit, refund->order_id);
-    const auto payment = store::find_payment_by_trade(unit, refund->method, order->number, false);
+    const auto payment = store::find_paid_payment(unit, order->id);
     if (!payment) return std::nullopt;
     return Ask{*refund, payment->out_trade_no, payment->amount_fen};
   });

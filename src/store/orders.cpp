@@ -602,12 +602,21 @@ void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::i
   statement.executeUpdate();
 }
 
-std::optional<OrderPaymentRecord> find_order_payment(UnitOfWork& unit, std::int64_t order_id,
-                                                     const std::string& channel) {
-  auto& statement =
-      unit.statement(std::string(kPaymentColumns) + "WHERE order_id = ? AND channel = ?");
+std::vector<OrderPaymentRecord> order_payments(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(std::string(kPaymentColumns) + "WHERE order_id = ? ORDER BY id");
   statement.setInt64(1, order_id);
-  statement.setString(2, channel);
+  Rows rows(statement.executeQuery());
+  std::vector<OrderPaymentRecord> out;
+  while (rows->next())
+    out.push_back(read_payment(*rows));
+  return out;
+}
+
+std::optional<OrderPaymentRecord> find_paid_payment(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) +
+                     "WHERE order_id = ? ORDER BY state = 'paid' DESC, id DESC LIMIT 1");
+  statement.setInt64(1, order_id);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
   return read_payment(*row);
@@ -642,6 +651,24 @@ std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& pa
   Rows row(statement.executeQuery());
   row->next();
   return row->getInt64(1);
+}
+
+void show_payment(UnitOfWork& unit, const OrderPaymentRecord& payment) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET qr_content = ?, redirect_url = ?, jsapi = ? "
+      "WHERE id = ? AND state = 'started'");
+  set_text(statement, 1, payment.qr_content);
+  set_text(statement, 2, payment.redirect_url);
+  set_text(statement, 3, payment.jsapi);
+  statement.setInt64(4, payment.id);
+  statement.executeUpdate();
+}
+
+void close_payment(UnitOfWork& unit, std::int64_t payment_id) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET state = 'closed' WHERE id = ? AND state = 'started'");
+  statement.setInt64(1, payment_id);
+  statement.executeUpdate();
 }
 
 void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t order_id,

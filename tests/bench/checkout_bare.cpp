@@ -113,8 +113,9 @@ constexpr const char* kMovePaid =
 constexpr const char* kRecordNotification =
     "INSERT INTO payment_notifications (provider, verdict, out_trade_no, transaction_id, "
     "amount_fen, reason) VALUES (?, ?, ?, ?, ?, ?)";
-// What POST /orders/{n}/payment stores once the provider answered; written by the driver on both
-// sides, by number (the order's id is the server's).
+// What POST /orders/{n}/payment leaves once the provider answered (the row is recorded before the
+// provider is asked and filled in after); written by the driver on both sides, by number (the
+// order's id is the server's).
 constexpr const char* kInsertPayment =
     "INSERT INTO order_payments (order_id, provider, channel, out_trade_no, amount_fen, "
     "qr_content, redirect_url, jsapi) SELECT id, 'wechat', 'wechat_native', number, total_fen, "

@@ -142,6 +142,21 @@ TEST_F(OrderPaymentOverHttp, WechatNativeAndH5ArePaidThroughTheSimulator) {
   EXPECT_FALSE(h5.body["payment"]["redirect_url"].get<std::string>().empty()) << h5.raw;
   pay_and_expect_paid(phone, "wechat");
 
+  // The QR shown on the desktop, then the order opened on the phone (probe 2 P4): WeChat refuses
+  // one out_trade_no for two trade types, so the phone's trade is its own and the QR's is closed.
+  const auto both = checkout(product, 1, price, "wechat");
+  ASSERT_EQ(start_payment(both, "wechat_native").status, 200);
+  const auto second = start_payment(both, "wechat_h5");
+  ASSERT_EQ(second.status, 200) << second.raw;
+  EXPECT_EQ(second.body["payment"]["channel"], "wechat_h5");
+  EXPECT_EQ(station.simulated(both.number)["state"], "CLOSED") << "only one trade can be paid";
+  ASSERT_EQ(station
+                .simulator("POST", "/sim/pay",
+                           {{"provider", "wechat"}, {"out_trade_no", both.number + "-2"}})
+                .status,
+            200);
+  EXPECT_EQ(wait_for_state(both, "paid")["paid_fen"], both.total);
+
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }

@@ -113,9 +113,28 @@ class ScriptedGateway final : public payments::Transport {
         response.body = answers.front().dump();
         if (answers.size() > 1) answers.pop_front();
       }
-    } else if (request.url.ends_with("/v3/pay/transactions/native")) {
-      response.body =
-          json{{"code_url", "weixin://wxpay/bizpayurl?pr=" + payments::random_token(7)}}.dump();
+    } else if (const auto kind = started_kind(request.url); !kind.empty()) {
+      // A prepay: refused, like WeChat, when its out_trade_no was used for another trade type.
+      const auto asked = json::parse(request.body).value("out_trade_no", "");
+      std::unique_lock lock(mutex_);
+      if (unreachable_.contains(asked))
+        throw payments::ProviderError(payments::ProviderError::Kind::unreachable, "timed out");
+      const auto [first, fresh] = trade_kinds_.emplace(asked, kind);
+      starts_.push_back(asked);
+      lock.unlock();
+      if (!fresh && first->second != kind) {
+        response.status = 400;
+        response.body =
+            R"({"code":"INVALID_REQUEST","message":"订单号重复 / out_trade_no reused"})";
+      } else if (kind == "native") {
+        response.body =
+            json{{"code_url", "weixin://wxpay/bizpayurl?pr=" + payments::random_token(7)}}.dump();
+      } else {
+        if (on_h5) on_h5(asked);
+        response.body =
+            json{{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"}}
+                .dump();
+      }
     } else if (request.url.ends_with("/v3/refund/domestic/refunds")) {
       const auto asked = json::parse(request.body);
       response.body = json{{"refund_id", "50300" + asked["out_refund_no"].get<std::string>()},
@@ -123,11 +142,6 @@ class ScriptedGateway final : public payments::Transport {
                            {"status", "SUCCESS"},
                            {"amount", asked["amount"]}}
                           .dump();
-    } else if (request.url.ends_with("/v3/pay/transactions/h5")) {
-      if (on_h5) on_h5(json::parse(request.body).value("out_trade_no", ""));
-      response.body =
-          json{{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"}}
-              .dump();
     } else {
       response.status = 404;
       response.body = R"({"code":"NOT_FOUND","message":"scripted gateway"})";
@@ -144,6 +158,12 @@ class ScriptedGateway final : public payments::Transport {
     for (const auto& line : seen_)
       n += line.ends_with(suffix) ? 1 : 0;
     return n;
+  }
+
+  /// The out_trade_no of each WeChat prepay (native, H5), in turn.
+  std::vector<std::string> starts() {
+    std::lock_guard lock(mutex_);
+    return starts_;
   }
 
   /// How many Alipay gateway calls were of `method`.
@@ -164,7 +184,7 @@ class ScriptedGateway final : public payments::Transport {
     std::lock_guard lock(mutex_);
     refuse_close_.insert(number);
   }
-  /// Queries and closes of `number` time out (or answer again).
+  /// Prepays, queries and closes of `number` time out (or answer again).
   void set_unreachable(const std::string& number, bool unreachable) {
     std::lock_guard lock(mutex_);
     if (unreachable)
@@ -211,7 +231,16 @@ class ScriptedGateway final : public payments::Transport {
     return response;
   }
 
+  /// "native" or "h5" for a WeChat prepay's URL, else empty.
+  static std::string started_kind(const std::string& url) {
+    if (url.ends_with("/v3/pay/transactions/native")) return "native";
+    if (url.ends_with("/v3/pay/transactions/h5")) return "h5";
+    return {};
+  }
+
   std::mutex mutex_;
+  std::map<std::string, std::string> trade_kinds_;  ///< each prepaid number's trade type
+  std::vector<std::string> starts_;
   std::map<std::string, std::deque<json>> trades_;  ///< what WeChat queries answer, by number
   std::set<std::string> refuse_close_, unreachable_;
   std::vector<std::string> seen_;
@@ -834,21 +863,21 @@ TEST_F(PaymentNotifyTest, TheSweepSettlesRacesAndOutagesLater) {
 // again until the order's own time is up, then marked closed.
 TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedByTheSweep) {
   const auto p = product("Q3", 800, 10);
-  const auto payment_states = [&](const std::string& number) {
+  const auto payment_states = [&](const std::string& number) {  // the order's trades
     return text(
-        "SELECT GROUP_CONCAT(state ORDER BY id) FROM order_payments WHERE out_trade_no "
-        "= '" +
-        number + "'");
+        "SELECT GROUP_CONCAT(state ORDER BY id) FROM order_payments WHERE out_trade_no = '" +
+        number + "' OR out_trade_no LIKE '" + number + "-%'");
   };
   const auto twice = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
   const auto again =
       api.call_json("POST", "/api/v1/orders/" + twice.number + "/payment?token=" + twice.token, "",
                     {{"channel", "wechat_h5"}});
   ASSERT_EQ(again.status, 200) << again.body;
-  EXPECT_EQ(payment_states(twice.number), "started,started");
+  EXPECT_EQ(payment_states(twice.number), "closed,started") << "the QR's trade closed first";
+  // Paid through the QR all the same (just before its close): the order is paid and its other
+  // trade closed.
   EXPECT_EQ(notify_wechat(wechat_notice({.number = twice.number, .total = 800})).status, 200);
-  const auto paid_states = payment_states(twice.number);
-  EXPECT_TRUE(paid_states == "paid,closed" || paid_states == "closed,paid") << paid_states;
+  EXPECT_EQ(payment_states(twice.number), "paid,closed");
 
   const auto cancelled = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
   ASSERT_EQ(
@@ -885,14 +914,14 @@ TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedBy
 }
 
 // The payer pays through the QR while the page asks for the H5 link: the order is paid before
-// the provider answers the H5 start, so no second row is added for the trade; and a trade's
+// the provider answers the H5 start, so the H5 trade is closed again; and a trade's
 // repeated paid news (a resend, TRADE_FINISHED after TRADE_SUCCESS) finds its paid row even when
 // a started row of the same trade is newer. One payment entry, whatever comes.
 TEST_F(PaymentNotifyTest, APaymentStartedWhileTheOrderWasPaidAddsNoRowAndIsNotBookedTwice) {
   const auto p = product("Q6", 900, 10);
   const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
   gateway->on_h5 = [&](const std::string& number) {
-    if (number == placed.number) {
+    if (number == placed.number + "-2") {
       EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number, .total = 900})).status, 200);
     }
   };
@@ -904,7 +933,10 @@ TEST_F(PaymentNotifyTest, APaymentStartedWhileTheOrderWasPaidAddsNoRowAndIsNotBo
   EXPECT_EQ(staff_view(placed.number)["state"], "paid");
   const auto rows =
       "SELECT COUNT(*) FROM order_payments WHERE out_trade_no = '" + placed.number + "'";
-  EXPECT_EQ(scalar(rows), 1) << "no row for a trade asked after the order was paid";
+  EXPECT_EQ(scalar(rows), 1) << "one row per trade";
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + placed.number + "-2'"),
+            "closed")
+      << "the H5 trade asked while the order was paid is closed";
 
   // A newer started row of the paid trade (as a race before this fix could leave): the paid
   // news again is a duplicate.
@@ -1210,4 +1242,149 @@ TEST_F(PaymentNotifyTest, APaymentAfterExpiryIsRefundedWhenTheStockWasSoldMeanwh
   EXPECT_EQ(staff_view(second.number)["state"], "pending_payment");
   EXPECT_EQ(reserved(last), 1) << "the second order's reservation only";
   expect_books_agree();
+}
+
+// P4: the customer starts WeChat's QR on the desktop, then opens the order on the phone (H5),
+// then goes back to the desktop. Each channel gets its own trade (WeChat refuses one
+// out_trade_no for two trade types), the other one closed first so only one can be paid; a
+// retry of a channel keeps its trade. A payment of a trade closed too late is not booked twice:
+// the order asks the staff to send it back.
+TEST_F(PaymentNotifyTest, AnOrderStartedOnOneDeviceCanBePaidThroughAnotherChannelOnce) {
+  const auto p = product("T1", 700, 10);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto start = [&](const std::string& channel) {
+    return api.call_json("POST",
+                         "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token, "",
+                         {{"channel", channel}});
+  };
+  const auto trades = [&] {
+    return text(
+        "SELECT GROUP_CONCAT(CONCAT(out_trade_no, ':', channel, ':', state) ORDER BY id) "
+        "FROM order_payments");
+  };
+  const auto phone = start("wechat_h5");
+  ASSERT_EQ(phone.status, 200) << phone.body;
+  EXPECT_EQ(phone.body["payment"]["channel"], "wechat_h5");
+  EXPECT_TRUE(phone.body["payment"].contains("redirect_url")) << phone.body;
+  EXPECT_EQ(gateway->count("/" + placed.number + "/close"), 1) << "the QR's trade closed first";
+  EXPECT_EQ(start("wechat_h5").status, 200) << "a retry";
+  EXPECT_EQ(gateway->starts(), (std::vector<std::string>{placed.number, placed.number + "-2"}))
+      << "the retry keeps its trade";
+  const auto desktop = start("wechat_native");
+  ASSERT_EQ(desktop.status, 200) << desktop.body;
+  EXPECT_EQ(desktop.body["payment"]["channel"], "wechat_native");
+  EXPECT_EQ(trades(), placed.number + ":wechat_native:closed," + placed.number +
+                          "-2:wechat_h5:closed," + placed.number + "-3:wechat_native:started");
+
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number + "-3", .total = 700})).status,
+            200);
+  auto view = staff_view(placed.number);
+  EXPECT_EQ(view["state"], "paid");
+  EXPECT_EQ(view["paid_fen"], 700);
+  EXPECT_FALSE(view.contains("attention"));
+
+  // The H5 trade was paid all the same (its close came too late): recorded, not booked.
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number + "-2",
+                                         .total = 700,
+                                         .transaction_id = "4200002026120299999999999999"}))
+                .status,
+            200);
+  view = staff_view(placed.number);
+  EXPECT_EQ(view["state"], "paid");
+  EXPECT_EQ(view["paid_fen"], 700) << "paid once";
+  ASSERT_TRUE(view.contains("attention")) << view;
+  EXPECT_NE(view["attention"].get<std::string>().find(placed.number + "-2"), std::string::npos)
+      << view["attention"];
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  EXPECT_EQ(verdicts(placed.number + "-2"), "mismatch");
+  expect_books_agree();
+}
+
+// P4: a start the provider refuses outright (an error code, not a timeout) is a 409 naming the
+// channel, not 503 "try again"; the refused trade is not asked for again.
+TEST_F(PaymentNotifyTest, AStartTheProviderRefusesIsAConflictNotTryAgain) {
+  const auto p = product("T2", 500, 10);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  // WeChat already holds the next trade number as another trade type (as a start through the
+  // order's first number did before each trade had its own).
+  const auto taken = placed.number + "-2";
+  gateway->on_h5 = nullptr;
+  ASSERT_EQ(wechat
+                ->start({.out_trade_no = taken,
+                         .amount = domain::Fen(500),
+                         .description = "x",
+                         .channel = payments::Channel::wechat_native})
+                .qr_content.has_value(),
+            true);
+  const auto refused =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "channel") << refused.body;
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + taken + "'"),
+            "closed");
+  const auto again =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  EXPECT_EQ(again.status, 200) << "a new trade: " << again.body;
+}
+
+// P10: the trade is recorded before the provider is asked. A start that times out leaves a row
+// the sweep and a retry find (the retry asks for the same trade); a cancel while the provider
+// is asked closes the trade once it exists.
+TEST_F(PaymentNotifyTest, ATradeIsRecordedBeforeItIsAskedForSoNoneIsLost) {
+  const auto p = product("T3", 400, 10);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto h5 = placed.number + "-2";
+  gateway->set_unreachable(h5, true);
+  const auto timed_out =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  EXPECT_EQ(timed_out.status, 503) << timed_out.body;
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + h5 + "'"), "started")
+      << "the server knows the trade it asked for";
+  gateway->set_unreachable(h5, false);
+  const auto retried =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_TRUE(retried.body["payment"].contains("redirect_url")) << retried.body;
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_payments"), 2)
+      << "the retry asks for the same trade";
+
+  // The customer cancels on another device while the provider is asked.
+  const auto racing = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->on_h5 = [&](const std::string& number) {
+    if (number != racing.number + "-2") return;
+    EXPECT_EQ(api.call("POST", "/api/v1/orders/" + racing.number + "/cancel?token=" + racing.token)
+                  .status,
+              200);
+  };
+  api.call_json("POST", "/api/v1/orders/" + racing.number + "/payment?token=" + racing.token, "",
+                {{"channel", "wechat_h5"}});
+  gateway->on_h5 = nullptr;
+  EXPECT_EQ(staff_view(racing.number)["state"], "cancelled");
+  EXPECT_GE(gateway->count("/" + racing.number + "-2/close"), 1)
+      << "the trade made after the cancel is closed";
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + racing.number + "-2'"),
+            "closed");
+}
+
+// P10: a verified payment whose out_trade_no names one of our orders but no trade we recorded
+// is not only logged: the order asks the staff (the money must go back).
+TEST_F(PaymentNotifyTest, AVerifiedPaymentOfAnUnrecordedTradeOfAnOrderAsksTheStaff) {
+  const auto p = product("T4", 300, 10);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  scalar("DELETE FROM order_payments");  // as a start before this fix could leave it
+  ASSERT_EQ(
+      api.call("POST", "/api/v1/orders/" + placed.number + "/cancel?token=" + placed.token).status,
+      200);
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number, .total = 300})).status, 200);
+  EXPECT_EQ(verdicts(placed.number), "mismatch");
+  const auto view = staff_view(placed.number);
+  EXPECT_EQ(view["state"], "cancelled");
+  EXPECT_EQ(view["paid_fen"], 0);
+  ASSERT_TRUE(view.contains("attention")) << view;
+  EXPECT_NE(view["attention"].get<std::string>().find(placed.number), std::string::npos);
+  EXPECT_EQ(api.call("GET", "/api/v1/orders?attention=true", "admin").body["total"], 1);
 }

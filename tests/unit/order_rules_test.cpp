@@ -478,5 +478,24 @@ TEST(TotalSeen, AnyDifferenceIsPriceChangedCarryingTheNewTotal) {
   EXPECT_EQ(empty.total, Fen(0));
 }
 
+TEST(TradeNumber, IsTheOrderNumberThenOneSuffixPerTradeWithinWechatsLimits) {
+  EXPECT_EQ(trade_number("W20261202-0007", 1), "W20261202-0007");
+  EXPECT_EQ(trade_number("W20261202-0007", 2), "W20261202-0007-2");
+  const std::string longest = "W20261202-9223372036854775807";
+  const auto last = trade_number(longest, kMaxTradesPerOrder);
+  EXPECT_LE(last.size(), 32u) << "WeChat's out_trade_no holds 6 to 32 characters";
+  for (int trade = 1; trade <= kMaxTradesPerOrder; ++trade) {
+    const auto number = trade_number("W20261202-0007", trade);
+    EXPECT_EQ(order_of_trade(number), "W20261202-0007") << number;
+    EXPECT_EQ(number.find_first_not_of("W0123456789-"), std::string::npos) << number;
+  }
+  EXPECT_EQ(order_of_trade(last), longest);
+  for (int bad : {0, kMaxTradesPerOrder + 1})
+    EXPECT_EQ(error_of([&] { trade_number("W20261202-0007", bad); }).code(), ErrorCode::internal);
+  for (const char* text : {"", "W20261202-0007-1", "W20261202-0007-0", "W20261202-0007-10",
+                           "W20261202-0007-a", "W20261202-0007--2", "x-2", "W20261302-0007-2"})
+    EXPECT_EQ(order_of_trade(text), std::nullopt) << text;
+}
+
 }  // namespace
 }  // namespace yizhan::domain

@@ -145,6 +145,20 @@ std::string format_order_number(std::chrono::year_month_day business_day, std::i
 /// bad number in a URL is a 404 without a query.
 bool is_order_number(std::string_view text);
 
+/// How many trades (payment starts at a provider) an order may have: each channel asked gets its
+/// own, and a channel asked again after its trade was closed a new one.
+inline constexpr int kMaxTradesPerOrder = 9;
+
+/// The provider's out_trade_no of an order's `trade`-th trade (1 … kMaxTradesPerOrder): the
+/// order number for the first, "<number>-<trade>" after it ("W20261202-0007-2"). WeChat takes 6–32
+/// characters of [A-Za-z0-9_|*-] and refuses a number reused for another trade type; Alipay
+/// takes up to 64; the longest order number (29) plus "-9" fits both.
+std::string trade_number(std::string_view order_number, int trade);
+
+/// The order number a trade number belongs to (trade_number's inverse), or nothing when `text`
+/// is not one.
+std::optional<std::string> order_of_trade(std::string_view text);
+
 /// The server's total against the total the customer saw at checkout.
 struct TotalCheck {
   Fen subtotal;                ///< the lines as the server prices them now

@@ -198,15 +198,22 @@ std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id);
 void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::int64_t lot_id,
                             std::int64_t quantity);
 
-/// The payment of an order through one channel, if asked before.
-std::optional<OrderPaymentRecord> find_order_payment(UnitOfWork& unit, std::int64_t order_id,
-                                                     const std::string& channel);
+/// Every trade an order asked of its provider, oldest first.
+std::vector<OrderPaymentRecord> order_payments(UnitOfWork& unit, std::int64_t order_id);
+/// The order's paid trade when it has one (refunds go back through it), else its latest.
+std::optional<OrderPaymentRecord> find_paid_payment(UnitOfWork& unit, std::int64_t order_id);
 /// The payment row of a provider's trade: its paid row when it has one (a trade is paid once,
 /// whichever channel's row), else the latest.
 std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
                                                         const std::string& provider,
                                                         const std::string& out_trade_no, bool lock);
+/// Records a trade (`started`) before it is asked of the provider: its id.
 std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& payment);
+/// What the provider answered a start with (QR, link, JSAPI parameters), kept while the trade is
+/// still `started`.
+void show_payment(UnitOfWork& unit, const OrderPaymentRecord& payment);
+/// One trade is closed at its provider: `started` becomes `closed`.
+void close_payment(UnitOfWork& unit, std::int64_t payment_id);
 /// The payment is paid; the order's other `started` rows (the same trade asked for through
 /// another channel) are closed in the same statement.
 void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t order_id,
