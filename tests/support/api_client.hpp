@@ -33,7 +33,7 @@ class ApiFixture {
     if (question != std::string::npos)
       request.query = api::parse_query(target.substr(question + 1));
     request.body = body;
-    request.client_address = client_address;
+    request.client_address = "10.3.0.1";
     request.headers = std::move(headers);
     request.headers["x-requested-with"] = "yizhan";
     if (!as.empty()) {
@@ -65,9 +65,6 @@ class ApiFixture {
 
  private:
   std::map<std::string, std::string> tokens_;
-
- public:
-  std::string client_address = "10.3.0.1";  ///< where the next calls come from
 };
 
 }  // namespace yizhan::test_support
