@@ -160,6 +160,15 @@ Config load_config(const std::optional<std::string>& path) {
       read_strings(table, "orders", "delivery_areas", config.orders.delivery_areas);
       read_value(table, "orders", "pickup_address", config.orders.pickup_address);
       read_value(table, "orders", "pickup_hours", config.orders.pickup_hours);
+      read_value(table, "orders", "cash_on_pickup_max_fen", config.orders.cash_on_pickup_max_fen);
+      read_value(table, "orders", "cash_on_pickup_max_pieces",
+                 config.orders.cash_on_pickup_max_pieces);
+      read_value(table, "orders", "cash_on_pickup_max_grams",
+                 config.orders.cash_on_pickup_max_grams);
+      read_value(table, "orders", "cash_on_pickup_open_per_phone",
+                 config.orders.cash_on_pickup_open_per_phone);
+      read_value(table, "orders", "cash_on_pickup_open_per_address",
+                 config.orders.cash_on_pickup_open_per_address);
 
       // [payments.wechat] and [payments.alipay]: a table of tables.
       if (const auto* payments = table["payments"].as_table()) try {
@@ -288,6 +297,15 @@ Config load_config(const std::optional<std::string>& path) {
     throw std::runtime_error("orders.delivery_fee_fen must be 0 to 100000 (¥1000)");
   if (orders.free_delivery_above_fen < 0)
     throw std::runtime_error("orders.free_delivery_above_fen must not be negative");
+  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::int64_t>>{
+           {"cash_on_pickup_max_fen", orders.cash_on_pickup_max_fen},
+           {"cash_on_pickup_max_pieces", orders.cash_on_pickup_max_pieces},
+           {"cash_on_pickup_max_grams", orders.cash_on_pickup_max_grams},
+           {"cash_on_pickup_open_per_phone", orders.cash_on_pickup_open_per_phone},
+           {"cash_on_pickup_open_per_address", orders.cash_on_pickup_open_per_address}})
+    if (value < 0)
+      throw std::runtime_error(std::string("orders.") + name +
+                               " must not be negative (0 = no limit)");
   const auto& wechat = config.wechat_pay;
   if (wechat.configured() &&
       (wechat.app_id.empty() || wechat.merchant_serial.empty() ||

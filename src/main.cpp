@@ -112,6 +112,10 @@ yizhan::service::OrderSettings order_settings(const yizhan::Config& config) {
   settings.delivery.areas = config.orders.delivery_areas;
   settings.pickup_address = config.orders.pickup_address;
   settings.pickup_hours = config.orders.pickup_hours;
+  settings.cash_on_pickup = {
+      yizhan::domain::Fen(config.orders.cash_on_pickup_max_fen),
+      config.orders.cash_on_pickup_max_pieces, config.orders.cash_on_pickup_max_grams,
+      config.orders.cash_on_pickup_open_per_phone, config.orders.cash_on_pickup_open_per_address};
   return settings;
 }
 

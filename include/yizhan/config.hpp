@@ -108,6 +108,12 @@ struct OrdersConfig {
   std::vector<std::string> delivery_areas;      ///< where the station delivers; empty = anywhere
   std::string pickup_address = "安海镇乡村联盟驿站";
   std::string pickup_hours = "每天 08:00–20:00";
+  /// Cash-on-pickup orders reserve goods unpaid for pickup_days: limits (0 = none).
+  std::int64_t cash_on_pickup_max_fen = 200'000;  ///< an order's total (¥2000)
+  std::int64_t cash_on_pickup_max_pieces = 20;    ///< per product
+  std::int64_t cash_on_pickup_max_grams = 5'000;  ///< per weighed product
+  std::int64_t cash_on_pickup_open_per_phone = 3;
+  std::int64_t cash_on_pickup_open_per_address = 10;
 };
 
 /// Everything `yizhan serve` needs.

@@ -277,7 +277,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                   throw Error(
                       ErrorCode::idempotency_key_required,
                       "需要 Idempotency-Key 请求头 / the Idempotency-Key header is required");
-                const auto checkout = checkout_request(parse_object(request));
+                auto checkout = checkout_request(parse_object(request));
+                checkout.client_address = request.client_address;
                 return from_stored(orders.checkout(checkout, *key, [](const service::Order& o) {
                   return to_stored(json_response(201, order_json(o)));
                 }));

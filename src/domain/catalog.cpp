@@ -82,10 +82,43 @@ std::optional<std::string> village_code_problem(std::string_view code) {
   return std::nullopt;
 }
 
+namespace {
+
+/// The length in bytes of the blank character `text` starts with, or 0: ASCII whitespace, the
+/// ideographic space U+3000 (a Chinese keyboard's space) and the zero-width characters
+/// U+200B–U+200D, U+FEFF, which all show nothing.
+std::size_t blank_prefix(std::string_view text) {
+  if (text.empty()) return 0;
+  if (text[0] == ' ' || (text[0] >= '\t' && text[0] <= '\r')) return 1;
+  if (text.starts_with("\xE3\x80\x80") || text.starts_with("\xE2\x80\x8B") ||
+      text.starts_with("\xE2\x80\x8C") || text.starts_with("\xE2\x80\x8D") ||
+      text.starts_with("\xEF\xBB\xBF"))
+    return 3;
+  return 0;
+}
+
+}  // namespace
+
+std::string_view trim_blanks(std::string_view text) {
+  while (const auto n = blank_prefix(text))
+    text.remove_prefix(n);
+  // From the end: every blank above is either one ASCII byte or three bytes.
+  while (!text.empty()) {
+    if (text.size() >= 3 && blank_prefix(text.substr(text.size() - 3)) == 3)
+      text.remove_suffix(3);
+    else if (blank_prefix(text.substr(text.size() - 1)) == 1)
+      text.remove_suffix(1);
+    else
+      break;
+  }
+  return text;
+}
+
 std::optional<std::string> text_problem(std::string_view text, std::size_t min_characters,
                                         std::size_t max_characters) {
-  const auto count = character_count(text);
-  if (count < min_characters) return min_characters == 1 ? "is required" : "is too short";
+  // What a person sees: spaces and zero-width characters around it are not a name or an address.
+  const auto count = character_count(trim_blanks(text));
+  if (count < min_characters) return count == 0 ? "is required" : "is too short";
   if (count > max_characters) return "is too long (at most " + std::to_string(max_characters) + ")";
   // NUL and the other control characters hide text from the person reading it (a name that
   // prints short on a receipt, a note cut in a log); line breaks and tabs are writing.
@@ -106,6 +139,14 @@ std::optional<std::string> text_problem(std::string_view text, std::size_t min_c
         (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))
       return "contains a text direction control character";
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> line_problem(std::string_view text, std::size_t min_characters,
+                                        std::size_t max_characters) {
+  if (auto problem = text_problem(text, min_characters, max_characters)) return problem;
+  if (text.find_first_of("\t\n\r\v\f") != std::string_view::npos)
+    return "must be one line (no line breaks or tabs)";
   return std::nullopt;
 }
 

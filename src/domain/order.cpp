@@ -301,7 +301,7 @@ Fen delivery_fee(const DeliveryFeeRule& rule, Fen subtotal, Fulfilment fulfilmen
       allowed += name;
     }
     if (!served) {
-      throw Error::invalid_field("delivery.area",
+      throw Error::invalid_field("address.area",
                                  wanted.empty() ? "请选择配送区域 / choose the area to deliver to"
                                                 : "不在配送范围内 / we do not deliver to this area")
           .with_detail("areas", allowed);
@@ -309,6 +309,49 @@ Fen delivery_fee(const DeliveryFeeRule& rule, Fen subtotal, Fulfilment fulfilmen
   }
   if (rule.free_above && subtotal >= *rule.free_above) return Fen(0);
   return rule.flat_fee;
+}
+
+void check_cash_on_pickup_quantity(const CashOnPickupLimits& limits, Unit unit,
+                                   std::int64_t quantity, const std::string& field) {
+  const auto most = unit == Unit::gram ? limits.max_grams : limits.max_pieces;
+  if (most <= 0 || quantity <= most) return;
+  const auto amount = std::to_string(most) + (unit == Unit::gram ? " g" : "");
+  throw Error::invalid_field(field, "到店付款每种商品最多 " + amount +
+                                        "，更多请在线支付 / cash on pickup takes at most " +
+                                        amount + " of a product: pay online for more")
+      .with_detail("max", std::to_string(most));
+}
+
+void check_cash_on_pickup_total(const CashOnPickupLimits& limits, Fen total) {
+  if (limits.max_total <= Fen(0) || total <= limits.max_total) return;
+  throw Error::invalid_field("payment", "到店付款订单金额最多 ¥" + limits.max_total.format() +
+                                            "，请在线支付 / cash on pickup is for orders up to ¥" +
+                                            limits.max_total.format() + ": please pay online")
+      .with_detail("max_total_fen", std::to_string(limits.max_total.value()));
+}
+
+void check_open_cash_on_pickup(const CashOnPickupLimits& limits, std::int64_t open_for_phone,
+                               std::int64_t open_for_address) {
+  if (limits.open_per_phone > 0 && open_for_phone >= limits.open_per_phone)
+    throw Error::invalid_field(
+        "contact.phone", "这个手机号已有 " + std::to_string(open_for_phone) +
+                             " 个到店付款订单待取，请先取货或在线支付 / this number already has " +
+                             std::to_string(open_for_phone) +
+                             " cash-on-pickup orders waiting: collect them first or pay online")
+        .with_detail("max", std::to_string(limits.open_per_phone));
+  if (limits.open_per_address > 0 && open_for_address >= limits.open_per_address)
+    throw Error::invalid_field("payment",
+                               "此网络的到店付款订单太多，请在线支付或到驿站购买 / too many "
+                               "cash-on-pickup orders from this network: pay online or buy at "
+                               "the station")
+        .with_detail("max", std::to_string(limits.open_per_address));
+}
+
+void check_order_goods_total(Fen subtotal) {
+  if (subtotal >= Fen(1)) return;
+  throw Error::invalid_field("lines",
+                             "订单金额须至少 0.01 元，请多买一些 / the order must come to at least "
+                             "¥0.01: add a little more");
 }
 
 std::string normalize_mobile_number(std::string_view text, std::string_view field) {

@@ -252,7 +252,7 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
                                         }()}});
   const auto mode = mode_of(request.payment);
   const auto initial = domain::initial_order_state(*fulfilment, mode);
-  if (auto problem = domain::text_problem(request.contact_name, 1, 50))
+  if (auto problem = domain::line_problem(request.contact_name, 1, 50))
     throw Error::invalid_field("contact.name", *problem);
   const auto phone = domain::normalize_mobile_number(request.contact_phone, "contact.phone");
   if (auto problem = domain::text_problem(request.note, 0, 200))
@@ -260,17 +260,25 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
   std::optional<std::string> area, detail;
   if (*fulfilment == domain::Fulfilment::delivery) {
     area = request.address_area.value_or("");
-    if (auto problem = domain::text_problem(*area, 1, 50))
+    if (auto problem = domain::line_problem(*area, 1, 50))
       throw Error::invalid_field("address.area", *problem);
     detail = request.address_detail.value_or("");
-    if (auto problem = domain::text_problem(*detail, 1, 200))
+    if (auto problem = domain::line_problem(*detail, 1, 200))
       throw Error::invalid_field("address.detail", *problem);
   }
   for (std::size_t i = 0; i < request.lines.size(); ++i) {
     const std::string at = "lines[" + std::to_string(i) + "]";
     if (request.lines[i].product_id <= 0)
       throw Error::invalid_field(at + ".product_id", "没有这个商品 / no such product");
+    // One line per product, so that a per-product limit cannot be split over lines.
+    for (std::size_t j = 0; j < i; ++j)
+      if (request.lines[j].product_id == request.lines[i].product_id)
+        throw Error::invalid_field(at + ".product_id",
+                                   "与第 " + std::to_string(j + 1) +
+                                       " 行是同一商品，请合并为一行 / the same product as lines[" +
+                                       std::to_string(j) + "]: put it on one line");
   }
+  const auto client_address = domain::storable_text(request.client_address, 64);
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
   const std::int64_t expires_in = mode == domain::PaymentMode::online
                                       ? settings_.unpaid_minutes * 60LL
@@ -302,6 +310,9 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
         throw Error::invalid_field(at + ".product_id", "该商品不在网店出售 / not sold online");
       const auto quantity =
           domain::Quantity::from_client(product->unit, asked.quantity, at + ".quantity");
+      if (mode == domain::PaymentMode::cash_on_pickup)
+        domain::check_cash_on_pickup_quantity(settings_.cash_on_pickup, product->unit,
+                                              quantity.amount(), at + ".quantity");
       std::vector<store::ComponentRecord> components;
       if (product->kind == domain::ProductKind::bundle) {
         components = store::bundle_components(unit, product->id, order.business_day);
@@ -321,6 +332,7 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
       contents.push_back(std::move(components));
     }
     const auto priced = domain::price_sale(inputs, Fen(0), domain::Rounding::none);
+    domain::check_order_goods_total(priced.total);
     std::vector<Fen> totals;
     // One order line per product line, and one per component of a gift box with its part of
     // the box's price (split by the components' list prices, each part by its own rate).
@@ -389,6 +401,23 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     order.subtotal_fen = priced.total.value();
     order.delivery_fee_fen = fee.value();
     order.total_fen = (priced.total + fee).value();
+    order.client_address = client_address;
+    if (mode == domain::PaymentMode::cash_on_pickup) {
+      const auto& limits = settings_.cash_on_pickup;
+      domain::check_cash_on_pickup_total(limits, Fen(order.total_fen));
+      // Counted under the guards' locks (number first, then address: one order for all), so
+      // that a burst of parallel checkouts is counted one by one.
+      std::int64_t for_phone = 0, from_address = 0;
+      if (limits.open_per_phone > 0) {
+        store::lock_checkout_guard(unit, "phone:" + phone);
+        for_phone = store::count_open_cash_on_pickup_for_phone(unit, phone);
+      }
+      if (limits.open_per_address > 0 && !client_address.empty()) {
+        store::lock_checkout_guard(unit, "address:" + client_address);
+        from_address = store::count_open_cash_on_pickup_from(unit, client_address);
+      }
+      domain::check_open_cash_on_pickup(limits, for_phone, from_address);
+    }
 
     // The readable number comes from the id: no sequence row that every checkout would update.
     store::insert_order(unit, order, expires_in,
@@ -585,7 +614,7 @@ Order OrderService::transition(const std::string& number, const std::string& to,
                                "to is picking, ready, shipped or completed");
   if (*event == OrderEvent::ship) {
     for (const auto& [field, value] : {std::pair{"carrier", carrier}, {"waybill", waybill}})
-      if (auto problem = domain::text_problem(value.value_or(""), 1, 50))
+      if (auto problem = domain::line_problem(value.value_or(""), 1, 50))
         throw Error::invalid_field(field, *problem);
   }
   if (*event == OrderEvent::hand_over && pickup_code && !domain::is_pickup_code(*pickup_code))

@@ -30,11 +30,12 @@ const T& required(const std::optional<T>& value, const std::string& field) {
   return *value;
 }
 
+/// One line: reasons and references are printed in statements and exported to CSV.
 void check_text(const std::string& text, const std::string& field, std::size_t min_characters,
                 std::size_t max_characters) {
   if (!domain::is_valid_utf8(text))
     throw Error::invalid_field(field, field + " 不是有效的 UTF-8 / is not valid UTF-8");
-  if (const auto problem = domain::text_problem(text, min_characters, max_characters))
+  if (const auto problem = domain::line_problem(text, min_characters, max_characters))
     throw Error::invalid_field(field, field + " " + *problem);
 }
 

@@ -209,13 +209,51 @@ std::optional<std::int64_t> open_shift_register(UnitOfWork& unit, std::int64_t c
   return row->getInt64(1);
 }
 
+void lock_checkout_guard(UnitOfWork& unit, const std::string& guard) {
+  // ON DUPLICATE KEY takes the existing row's exclusive lock (a no-op update, nothing written).
+  auto& statement = unit.statement(
+      "INSERT INTO checkout_guards (guard) VALUES (?) ON DUPLICATE KEY UPDATE guard = guard");
+  statement.setString(1, guard);
+  statement.executeUpdate();
+}
+
+namespace {
+
+std::int64_t count_open_cash_on_pickup(UnitOfWork& unit, const char* sql,
+                                       const std::string& value) {
+  auto& statement = unit.statement(sql);
+  statement.setString(1, value);
+  Rows row(statement.executeQuery());
+  row->next();
+  return row->getInt64(1);
+}
+
+}  // namespace
+
+std::int64_t count_open_cash_on_pickup_for_phone(UnitOfWork& unit, const std::string& phone) {
+  return count_open_cash_on_pickup(
+      unit,
+      "SELECT COUNT(*) FROM orders WHERE contact_phone = ? AND payment_method = 'cash_on_pickup' "
+      "AND state IN ('confirmed', 'picking', 'ready')",
+      phone);
+}
+
+std::int64_t count_open_cash_on_pickup_from(UnitOfWork& unit, const std::string& client_address) {
+  return count_open_cash_on_pickup(
+      unit,
+      "SELECT COUNT(*) FROM orders WHERE client_address = ? AND payment_method = "
+      "'cash_on_pickup' AND state IN ('confirmed', 'picking', 'ready')",
+      client_address);
+}
+
 void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_seconds,
                   const std::function<std::string(std::int64_t)>& number_for) {
   auto& head = unit.statement(
       "INSERT INTO orders (token_hash, state, fulfilment, payment_method, contact_name, "
       "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
-      "delivery_fee_fen, total_fen, pickup_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) RETURNING id, created_at, expires_at");
+      "delivery_fee_fen, total_fen, pickup_code, expires_at, client_address) VALUES (?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, ?) "
+      "RETURNING id, created_at, expires_at");
   std::istringstream token(order.token_hash);
   head.setBlob(1, &token);
   head.setString(2, order.state);
@@ -232,6 +270,7 @@ void insert_order(UnitOfWork& unit, OrderRecord& order, std::int64_t expires_in_
   head.setInt64(13, order.total_fen);
   head.setString(14, order.pickup_code);
   head.setInt64(15, expires_in_seconds);
+  head.setString(16, order.client_address);
   {
     Rows row(head.executeQuery());
     row->next();

@@ -33,6 +33,9 @@ class OrdersTest : public ::testing::Test {
   OrdersTest() {
     service::OrderSettings settings;
     settings.delivery = {domain::Fen(800), domain::Fen(9900), {"安海镇", "东石镇"}};
+    // These tests place many orders from one number; the limits have their own tests.
+    settings.cash_on_pickup.open_per_phone = 0;
+    settings.cash_on_pickup.open_per_address = 0;
     orders = std::make_unique<service::OrderService>(
         api.station.database, settings, std::map<std::string, service::PaymentAccount>{});
     api.router = api::build_router(
@@ -49,6 +52,28 @@ class OrdersTest : public ::testing::Test {
                                         {"price_fen", price_fen}});
     EXPECT_EQ(created.status, 201) << created.body;
     return created.body["id"].get<std::int64_t>();
+  }
+
+  std::int64_t weighed_product(const std::string& sku, std::int64_t price_per_kg_fen) {
+    const auto created = api.call_json("POST", "/api/v1/products", "admin",
+                                       {{"sku", sku},
+                                        {"name", "散装 " + sku},
+                                        {"village_id", api.station.village_a},
+                                        {"category_id", 3},
+                                        {"unit", "g"},
+                                        {"price_fen", price_per_kg_fen}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.body["id"].get<std::int64_t>();
+  }
+
+  /// The service again with other cash-on-pickup limits.
+  void use_limits(const domain::CashOnPickupLimits& limits) {
+    service::OrderSettings settings;
+    settings.cash_on_pickup = limits;
+    orders = std::make_unique<service::OrderService>(
+        api.station.database, settings, std::map<std::string, service::PaymentAccount>{});
+    api.router = api::build_router(
+        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
   }
 
   void receive(std::int64_t product_id, std::int64_t quantity) {
@@ -262,6 +287,16 @@ TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
   const std::vector<Case> cases{
       {with([](json& b) { b["contact"]["phone"] = "12345678901"; }), "contact.phone"},
       {with([](json& b) { b["contact"]["name"] = ""; }), "contact.name"},
+      // Probe 2's P6: blanks only, and a line break in a one-line field.
+      {with([](json& b) { b["contact"]["name"] = "   "; }), "contact.name"},
+      {with([](json& b) { b["contact"]["name"] = "\u3000"; }), "contact.name"},
+      {with([](json& b) { b["contact"]["name"] = "\u200B"; }), "contact.name"},
+      {with([](json& b) { b["contact"]["name"] = "张\n三"; }), "contact.name"},
+      // P1: a second line of the same product (a per-product limit split over lines).
+      {with([&](json& b) {
+         b["lines"].push_back({{"product_id", p}, {"quantity", 1}});
+       }),
+       "lines[1].product_id"},
       {with([](json& b) { b["lines"] = json::array(); }), "lines"},
       {with([](json& b) { b["lines"][0]["quantity"] = 0; }), "lines[0].quantity"},
       {with([](json& b) { b["lines"][0]["quantity"] = "many"; }), "lines[0].quantity"},
@@ -500,4 +535,87 @@ TEST_F(OrdersTest, HandoverChecksThePickupCodeTakesTheCashAndSellsFromTheLots) {
                    "p.account_id WHERE a.code LIKE 'cash_drawer:%'"),
             2400);
   expect_books_agree();
+}
+
+// Probe 2's P2/P3: a few grams of a cheap weighed product came to 0 fen; the order was made and
+// its handover then failed with a 500 (a payment of nothing does not balance).
+TEST_F(OrdersTest, AnOrderOfNothingToPayIsRefusedAndChangesNothing) {
+  const auto p = weighed_product("Z1", 100);  // ¥1/kg
+  receive(p, 1000);
+  const auto before = footprint();
+  const auto refused = checkout(pickup_order(p, 4), "k-zero");  // 0.4 fen
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "lines") << refused.body;
+  EXPECT_EQ(footprint(), before);
+  const auto one_fen = checkout(pickup_order(p, 5), "k-one-fen");  // 0.5 fen, rounded half-up
+  ASSERT_EQ(one_fen.status, 201) << one_fen.body;
+  EXPECT_EQ(one_fen.body["total_fen"], 1);
+}
+
+// Probe 2's P1: anonymous cash-on-pickup orders held the whole stock for two days.
+TEST_F(OrdersTest, CashOnPickupOrdersAreLimitedInSizeAndPerNumberAndAddress) {
+  use_limits({.max_total = domain::Fen(5000),
+              .max_pieces = 3,
+              .max_grams = 500,
+              .open_per_phone = 2,
+              .open_per_address = 3});
+  const auto p = product("L1", 1000);
+  const auto w = weighed_product("L2", 1000);
+  const auto dear = product("L3", 1600);
+  receive(p, 100);
+  receive(w, 10000);
+  receive(dear, 5);
+  const auto before = footprint();
+  auto field_of = [&](const json& body, const std::string& key) {
+    const auto reply = checkout(body, key);
+    EXPECT_EQ(reply.status, 422) << body << " " << reply.body;
+    return reply.body["error"]["details"]["field"].get<std::string>();
+  };
+  EXPECT_EQ(field_of(pickup_order(p, 4), "k-pieces"), "lines[0].quantity");
+  auto two = pickup_order(p, 3);
+  two["lines"].push_back({{"product_id", w}, {"quantity", 501}});
+  EXPECT_EQ(field_of(two, "k-grams"), "lines[1].quantity");
+  auto big = pickup_order(p, 3);
+  big["lines"].push_back({{"product_id", w}, {"quantity", 500}});   // ¥30 + ¥5: fine …
+  big["lines"].push_back({{"product_id", dear}, {"quantity", 1}});  // … + ¥16 is not
+  EXPECT_EQ(field_of(big, "k-total"), "payment");
+  EXPECT_EQ(footprint(), before);
+
+  // Two open orders per number; the third is refused, another number is fine.
+  EXPECT_EQ(checkout(pickup_order(p, 1), "k-a1").status, 201);
+  EXPECT_EQ(checkout(pickup_order(p, 1), "k-a2").status, 201);
+  const auto counted = footprint();
+  EXPECT_EQ(field_of(pickup_order(p, 1), "k-a3"), "contact.phone");
+  EXPECT_EQ(footprint(), counted);
+  EXPECT_EQ(checkout(pickup_order(p, 1), "k-a2").status, 201) << "a retry is the same order";
+  auto other = pickup_order(p, 1);
+  other["contact"]["phone"] = "13900001111";
+  EXPECT_EQ(checkout(other, "k-b1").status, 201);
+  // Three per client address (the fixture calls from one): a fourth number is refused.
+  other["contact"]["phone"] = "13900002222";
+  EXPECT_EQ(field_of(other, "k-c1"), "payment");
+  // An order collected or cancelled no longer counts.
+  const auto first = checkout(pickup_order(p, 1), "k-a1").body;
+  const auto cancelled = api.call("POST", "/api/v1/orders/" + first["number"].get<std::string>() +
+                                              "/cancel?token=" + first["token"].get<std::string>());
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(checkout(pickup_order(p, 1), "k-a4").status, 201);
+}
+
+// Parallel checkouts of one number are counted one after the other (READ COMMITTED alone would
+// let a burst through).
+TEST_F(OrdersTest, ABurstOfCashOnPickupOrdersFromOneNumberStopsAtTheLimit) {
+  use_limits({.open_per_phone = 3, .open_per_address = 0});
+  const auto p = product("L4", 1000);
+  receive(p, 100);
+  std::atomic<int> made{0};
+  std::vector<std::thread> buyers;
+  for (int i = 0; i < 12; ++i)
+    buyers.emplace_back([&, i] {
+      if (checkout(pickup_order(p, 1), "k-burst-" + std::to_string(i)).status == 201) ++made;
+    });
+  for (auto& t : buyers)
+    t.join();
+  EXPECT_EQ(made.load(), 3);
+  EXPECT_EQ(reserved(p), 3);
 }

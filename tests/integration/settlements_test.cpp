@@ -788,3 +788,18 @@ TEST_F(SettlementTest, CheckCatchesOverpaidAndMislabelledSettlements) {
   EXPECT_TRUE(contains(found, "payable = shares − refunded shares + adjustments − payouts"))
       << "and it has no journal entry";
 }
+
+// Probe 2's P6: a reason of blanks, or with a line break or tab that starts a formula in the
+// statement's CSV, was accepted.
+TEST_F(SettlementTest, AnAdjustmentReasonIsOneVisibleLine) {
+  const auto path = "/api/v1/villages/" + std::to_string(api.station.village_a) + "/adjustments";
+  int n = 0;
+  for (const char* reason : {"\n=1+1", "\t=1", "   ", "\u3000", "\u200B", "包装费\n十一月"}) {
+    const json body = {{"amount_fen", -800}, {"reason", reason}};
+    const auto refused = api.call("POST", path, "admin", body.dump(),
+                                  {{"idempotency-key", "adj-bad-" + std::to_string(n++)}});
+    EXPECT_EQ(refused.status, 422) << reason << " " << refused.body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "reason") << refused.body;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM village_adjustments"), 0);
+}

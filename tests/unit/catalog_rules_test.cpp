@@ -85,6 +85,27 @@ TEST(Fields, TextIsCountedInCharactersNotBytes) {
     EXPECT_FALSE(text_problem(fine, 1, 100)) << fine;
 }
 
+// Probe 2's P6: a name, an address or a waybill of spaces only was accepted.
+TEST(Fields, ARequiredTextNeedsSomethingVisible) {
+  for (const char* blank : {" ", "   ", "\t\n", "\u3000", "\u3000 \u3000", "\u200B", "\u200C\u200D",
+                            "\uFEFF", " \u200B\u3000\r\n"})
+    EXPECT_EQ(text_problem(blank, 1, 100), "is required") << blank;
+  EXPECT_FALSE(text_problem("   ", 0, 100)) << "optional text may be blank";
+  EXPECT_FALSE(text_problem(" 张三\u3000", 1, 100)) << "blanks around a name are fine";
+  EXPECT_EQ(text_problem(" a ", 2, 100), "is too short") << "blanks do not count";
+  EXPECT_EQ(trim_blanks("\u200B 安海镇\u3000\t"), "安海镇");
+  EXPECT_EQ(trim_blanks("\u3000"), "");
+  EXPECT_EQ(trim_blanks("a \u00A0"), "a \u00A0") << "a no-break space is not trimmed";
+}
+
+TEST(Fields, OneLineFieldsRefuseLineBreaksAndTabs) {
+  EXPECT_FALSE(line_problem("顺丰 SF123", 1, 50));
+  for (const char* broken : {"a\nb", "a\tb", "a\rb", "\n=1+1", "\t=1"})
+    EXPECT_TRUE(line_problem(broken, 1, 50)) << broken;
+  EXPECT_EQ(line_problem("\u3000", 1, 50), "is required");
+  EXPECT_TRUE(line_problem("a\x1b", 1, 50)) << "control characters as text_problem";
+}
+
 TEST(Fields, PricesCommissionsShelfLife) {
   EXPECT_TRUE(price_problem(Fen(0)));
   EXPECT_TRUE(price_problem(Fen(-100)));

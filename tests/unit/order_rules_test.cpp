@@ -349,7 +349,7 @@ TEST(DeliveryFee, AreaIsMatchedExactlyIgnoringSurroundingSpaces) {
     const Error error =
         error_of([&] { delivery_fee(anhai_rule(), Fen(100), Fulfilment::delivery, area); });
     EXPECT_EQ(error.code(), ErrorCode::invalid) << area;
-    EXPECT_EQ(error.details().at("field"), "delivery.area") << area;
+    EXPECT_EQ(error.details().at("field"), "address.area") << area;
     EXPECT_EQ(error.details().at("areas"), "安海镇、东石镇") << area;
   }
 }

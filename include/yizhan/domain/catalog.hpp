@@ -44,8 +44,18 @@ std::size_t character_count(std::string_view utf8);
 /// Limits that apply to catalog fields; every check returns a problem or nothing.
 std::optional<std::string> sku_problem(std::string_view sku);
 std::optional<std::string> village_code_problem(std::string_view code);
+/// Free text of `min_characters` to `max_characters` characters, without control characters
+/// (line breaks and tabs are writing). The minimum counts what is visible: blanks around the
+/// text (see trim_blanks) do not count, so a required text of spaces only "is required".
 std::optional<std::string> text_problem(std::string_view text, std::size_t min_characters,
                                         std::size_t max_characters);
+/// text_problem for a one-line field (a name, an address, a waybill, a reason in a CSV): line
+/// breaks and tabs are refused too.
+std::optional<std::string> line_problem(std::string_view text, std::size_t min_characters,
+                                        std::size_t max_characters);
+/// `text` without the blanks around it: ASCII whitespace, U+3000 and the zero-width characters
+/// U+200B–U+200D and U+FEFF.
+std::string_view trim_blanks(std::string_view text);
 /// Prices: 1 fen to ¥100,000 per piece or per kilogram.
 std::optional<std::string> price_problem(Fen price);
 std::optional<std::string> commission_problem(std::int64_t basis_points);

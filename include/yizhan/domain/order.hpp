@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "yizhan/domain/money.hpp"
+#include "yizhan/domain/quantity.hpp"
 
 namespace yizhan::domain {
 
@@ -120,9 +121,36 @@ struct DeliveryFeeRule {
 
 /// The station's fee for an order: nothing for pickup; for delivery the flat fee, or nothing
 /// when the subtotal reaches free_above. An area (spaces around it ignored) not in a non-empty
-/// `areas` is 422 naming "delivery.area", with details "areas" (the allowed ones, joined by 、).
+/// `areas` is 422 naming "address.area", with details "areas" (the allowed ones, joined by 、).
 Fen delivery_fee(const DeliveryFeeRule& rule, Fen subtotal, Fulfilment fulfilment,
                  std::string_view area);
+
+/// Limits on cash-on-pickup orders, which reserve goods for days with nothing paid and no
+/// account behind them (probe 2, P1). 0 is no limit.
+struct CashOnPickupLimits {
+  Fen max_total{200'000};              ///< an order's total (¥2000); above it, pay online
+  std::int64_t max_pieces = 20;        ///< per product (one line each), pieces or boxes
+  std::int64_t max_grams = 5'000;      ///< per weighed product
+  std::int64_t open_per_phone = 3;     ///< open orders (confirmed, picking, ready) per number
+  std::int64_t open_per_address = 10;  ///< the same per client address (shared NATs: be kind)
+};
+
+/// 422 naming `field` (lines[i].quantity) when a cash-on-pickup line asks for more than the
+/// limit of its unit.
+void check_cash_on_pickup_quantity(const CashOnPickupLimits& limits, Unit unit,
+                                   std::int64_t quantity, const std::string& field);
+
+/// 422 naming `payment` when a cash-on-pickup order's total is above the limit.
+void check_cash_on_pickup_total(const CashOnPickupLimits& limits, Fen total);
+
+/// 422 naming `contact.phone`, or `payment` for the client address, when a new cash-on-pickup
+/// order would exceed the open orders allowed (`open_*`: those there are already).
+void check_open_cash_on_pickup(const CashOnPickupLimits& limits, std::int64_t open_for_phone,
+                               std::int64_t open_for_address);
+
+/// 422 naming `lines` when the goods come to less than 1 fen (a few grams of a cheap weighed
+/// product): such an order cannot be paid online, and a payment of nothing cannot be booked.
+void check_order_goods_total(Fen subtotal);
 
 /// A mainland mobile number as 11 digits "1[3-9]xxxxxxxxx". Accepts a leading "+86" or "86"
 /// and spaces or dashes anywhere; anything else is 422 naming `field`.

@@ -41,6 +41,7 @@ struct OrderSettings {
   domain::DeliveryFeeRule delivery{domain::Fen(800), domain::Fen(9900), {}};
   std::string pickup_address = "安海镇乡村联盟驿站";
   std::string pickup_hours = "每天 08:00–20:00";
+  domain::CashOnPickupLimits cash_on_pickup;
 };
 
 /// A provider and the merchant it must be paid to (checked on every notification).
@@ -65,6 +66,7 @@ struct CheckoutRequest {
   std::string note;
   std::string payment;  ///< wechat, alipay, cash_on_pickup
   std::optional<std::int64_t> expected_total_fen;
+  std::string client_address;  ///< who sent it (counted for cash-on-pickup limits)
 };
 
 struct OrderLine {

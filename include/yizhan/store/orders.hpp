@@ -72,6 +72,7 @@ struct OrderRecord {
   std::string payment_method;
   std::string contact_name;
   std::string contact_phone;
+  std::string client_address;  ///< written at checkout only (not read back)
   std::optional<std::string> address_area;
   std::optional<std::string> address_detail;
   std::string note;
@@ -112,6 +113,14 @@ std::optional<OrderableProduct> orderable_product(UnitOfWork& unit, std::int64_t
 
 /// The register of the cashier's open shift, if any.
 std::optional<std::int64_t> open_shift_register(UnitOfWork& unit, std::int64_t cashier_id);
+
+/// Locks the checkout guard row `guard` (made on first use) until the transaction ends, so that
+/// checkouts counting the same number's or address's orders run one after the other.
+void lock_checkout_guard(UnitOfWork& unit, const std::string& guard);
+/// Cash-on-pickup orders still holding goods unpaid (confirmed, picking, ready) for a mobile
+/// number, or placed from a client address.
+std::int64_t count_open_cash_on_pickup_for_phone(UnitOfWork& unit, const std::string& phone);
+std::int64_t count_open_cash_on_pickup_from(UnitOfWork& unit, const std::string& client_address);
 
 /// Inserts the order (id, created_at and its number, `number_for(id)`, filled in) and its
 /// lines (ids filled in).
