@@ -1309,13 +1309,12 @@ TEST_F(PaymentNotifyTest, AStartTheProviderRefusesIsAConflictNotTryAgain) {
   // order's first number did before each trade had its own).
   const auto taken = placed.number + "-2";
   gateway->on_h5 = nullptr;
-  ASSERT_EQ(wechat
-                ->start({.out_trade_no = taken,
-                         .amount = domain::Fen(500),
-                         .description = "x",
-                         .channel = payments::Channel::wechat_native})
-                .qr_content.has_value(),
-            true);
+  payments::PaymentRequest first;
+  first.out_trade_no = taken;
+  first.amount = domain::Fen(500);
+  first.description = "x";
+  first.channel = payments::Channel::wechat_native;
+  ASSERT_TRUE(wechat->start(first).qr_content.has_value());
   const auto refused =
       api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
                     "", {{"channel", "wechat_h5"}});
