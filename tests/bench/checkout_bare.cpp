@@ -68,8 +68,9 @@ constexpr const char* kOrderable =
 constexpr const char* kInsertOrder =
     "INSERT INTO orders (token_hash, state, fulfilment, payment_method, contact_name, "
     "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
-    "delivery_fee_fen, total_fen, pickup_code, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) RETURNING id, created_at, expires_at";
+    "delivery_fee_fen, total_fen, pickup_code, expires_at, client_address) VALUES (?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, ?) "
+    "RETURNING id, created_at, expires_at";
 constexpr const char* kSetNumber = "UPDATE orders SET number = ? WHERE id = ?";
 constexpr const char* kInsertLine =
     "INSERT INTO order_lines (order_id, line_no, product_id, village_id, name, unit, quantity, "
@@ -83,8 +84,8 @@ constexpr const char* kInsertMove =
     "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
     "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kInsertEvent =
-    "INSERT INTO order_events (order_id, state, by_kind, by_user, note) VALUES (?, ?, ?, ?, ?) "
-    "RETURNING created_at";
+    "INSERT INTO order_events (order_id, state, by_kind, by_user, note, internal) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING created_at";
 constexpr const char* kOrderColumns =
     "SELECT id, number, token_hash, state, fulfilment, payment_method, contact_name, "
     "contact_phone, address_area, address_detail, note, business_day, subtotal_fen, "
@@ -421,6 +422,7 @@ class Buyer {
       head.setInt64(13, price);
       head.setString(14, "123456");
       head.setInt64(15, kUnpaidMinutes * 60LL);
+      head.setString(16, "127.0.0.1");  // the buyer's address, kept for the checkout limits
       Rows row(head.executeQuery());
       row->next();
       order_id = row->getInt64(1);
@@ -493,6 +495,7 @@ class Buyer {
     insert.setString(3, by);
     insert.setNull(4, 0);
     insert.setString(5, note);
+    insert.setBoolean(6, false);
     Rows row(insert.executeQuery());
     while (row->next())
       (void)row->getString(1);
