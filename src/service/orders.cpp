@@ -746,6 +746,15 @@ void OrderService::require_awaiting(const Order& order, const std::string& provi
                 {{"state", order.state}});
   if (order.payment_method != provider_name)
     throw Error::invalid_field("channel", "渠道与付款方式不符 / the channel is not the order's");
+  // Past its time, though the sweep (every 20 s) has not moved it yet: no new trade for it
+  // (probe-2 P13); a trade already shown may still be paid, and the sweep settles it.
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (order.expires_at && *order.expires_at <= now)
+    throw Error(ErrorCode::invalid_state,
+                "订单已过期，请重新下单 / the order has expired: order again",
+                {{"state", "expired"}});
 }
 
 payments::Provider& OrderService::provider_for(const std::string& provider_name) const {

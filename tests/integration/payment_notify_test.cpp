@@ -1387,3 +1387,19 @@ TEST_F(PaymentNotifyTest, AVerifiedPaymentOfAnUnrecordedTradeOfAnOrderAsksTheSta
   EXPECT_NE(view["attention"].get<std::string>().find(placed.number), std::string::npos);
   EXPECT_EQ(api.call("GET", "/api/v1/orders?attention=true", "admin").body["total"], 1);
 }
+
+// Probe 2, P13: an order past its time, not yet moved by the sweep (every 20 s), got a new trade.
+TEST_F(PaymentNotifyTest, AnOrderPastItsTimeStartsNoNewTradeBeforeTheSweepExpiresIt) {
+  const auto p = product("T9", 500, 3);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto asked = gateway->starts();
+  scalar("UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+         placed.number + "'");
+  const auto late =
+      api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                    "", {{"channel", "wechat_h5"}});
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.body["error"]["code"], "invalid_state");
+  EXPECT_EQ(late.body["error"]["details"]["state"], "expired");
+  EXPECT_EQ(gateway->starts(), asked) << "the provider was not asked";
+}
