@@ -573,9 +573,9 @@ void OrderService::check_pickup_code(const std::string& number,
   constexpr int kLimit = 5;
   constexpr int kLockSeconds = 15 * 60;
   const auto wrong = database_.transact([&](store::UnitOfWork& unit) -> std::optional<int> {
-    const auto order = store::find_order(unit, number, false);
-    if (!order || order->fulfilment != "pickup") return std::nullopt;  // a delivery needs none
-    const auto guard = store::pickup_guard(unit, order->id);
+    const auto found = store::pickup_guard(unit, number);
+    if (!found || !found->pickup) return std::nullopt;  // a delivery needs none
+    const auto& guard = *found;
     if (guard.locked_seconds > 0)
       throw Error(ErrorCode::too_many_attempts,
                   "取货码错误次数太多，请 " + std::to_string((guard.locked_seconds + 59) / 60) +
@@ -584,11 +584,11 @@ void OrderService::check_pickup_code(const std::string& number,
                    {"retry_after_seconds", std::to_string(guard.locked_seconds)}});
     if (!pickup_code)
       throw Error::invalid_field("pickup_code", "取货码为 6 位数字 / the pickup code has 6 digits");
-    if (*pickup_code == order->pickup_code) {
-      store::clear_pickup_failures(unit, order->id);
+    if (*pickup_code == guard.pickup_code) {
+      store::clear_pickup_failures(unit, guard.order_id);
       return std::nullopt;
     }
-    const auto now = store::record_pickup_failure(unit, order->id, kLimit, kLockSeconds);
+    const auto now = store::record_pickup_failure(unit, guard.order_id, kLimit, kLockSeconds);
     return now.locked_seconds > 0 ? 0 : kLimit - now.failures;
   });
   if (wrong)

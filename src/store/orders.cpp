@@ -457,14 +457,26 @@ std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const s
   return micros(*row, 1);
 }
 
-PickupGuard pickup_guard(UnitOfWork& unit, std::int64_t order_id) {
-  auto& statement = unit.statement(
-      "SELECT pickup_failures, GREATEST(0, COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
-      "UTC_TIMESTAMP(6), pickup_locked_until) / 1000000), 0)) FROM orders WHERE id = ? FOR UPDATE");
-  statement.setInt64(1, order_id);
+namespace {
+
+constexpr const char* kPickupGuard =
+    "SELECT id, fulfilment = 'pickup', COALESCE(pickup_code, ''), pickup_failures, "
+    "GREATEST(0, COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), "
+    "pickup_locked_until) / 1000000), 0)) FROM orders ";
+
+std::optional<PickupGuard> read_pickup_guard(sql::PreparedStatement& statement) {
   Rows row(statement.executeQuery());
-  if (!row->next()) return {};
-  return {row->getInt(1), row->getInt64(2)};
+  if (!row->next()) return std::nullopt;
+  return PickupGuard{row->getInt64(1), row->getBoolean(2), row->getString(3), row->getInt(4),
+                     row->getInt64(5)};
+}
+
+}  // namespace
+
+std::optional<PickupGuard> pickup_guard(UnitOfWork& unit, const std::string& number) {
+  auto& statement = unit.statement(std::string(kPickupGuard) + "WHERE number = ? FOR UPDATE");
+  statement.setString(1, number);
+  return read_pickup_guard(statement);
 }
 
 PickupGuard record_pickup_failure(UnitOfWork& unit, std::int64_t order_id, int limit,
@@ -479,7 +491,9 @@ PickupGuard record_pickup_failure(UnitOfWork& unit, std::int64_t order_id, int l
   statement.setInt(3, limit);
   statement.setInt64(4, order_id);
   statement.executeUpdate();
-  return pickup_guard(unit, order_id);
+  auto& guard = unit.statement(std::string(kPickupGuard) + "WHERE id = ?");
+  guard.setInt64(1, order_id);
+  return read_pickup_guard(guard).value_or(PickupGuard{});
 }
 
 void clear_pickup_failures(UnitOfWork& unit, std::int64_t order_id) {

@@ -162,10 +162,15 @@ std::int64_t record_order_event(UnitOfWork& unit, std::int64_t order_id, const s
 /// How many wrong pickup codes were tried for the order in a row, and for how many more seconds
 /// its handover is locked (0: not locked). Locks the order's row.
 struct PickupGuard {
+  std::int64_t order_id = 0;
+  bool pickup = false;      ///< fulfilment pickup (a delivery order has no code to check)
+  std::string pickup_code;  ///< the code to compare
   int failures = 0;
   std::int64_t locked_seconds = 0;
 };
-PickupGuard pickup_guard(UnitOfWork& unit, std::int64_t order_id);
+/// The guard of the order with `number` (nothing when there is none), its row locked: one
+/// statement, not the whole order.
+std::optional<PickupGuard> pickup_guard(UnitOfWork& unit, const std::string& number);
 /// Counts a wrong pickup code; the `limit`-th in a row locks the handover for `lock_seconds`
 /// (and starts the count again). Returns the guard as it is now.
 PickupGuard record_pickup_failure(UnitOfWork& unit, std::int64_t order_id, int limit,
