@@ -119,7 +119,9 @@ std::optional<std::string> text_problem(std::string_view text, std::size_t min_c
   // What a person sees: spaces and zero-width characters around it are not a name or an address.
   const auto count = character_count(trim_blanks(text));
   if (count < min_characters) return count == 0 ? "is required" : "is too short";
-  if (count > max_characters) return "is too long (at most " + std::to_string(max_characters) + ")";
+  // The length limit is the stored text's, blanks included (its column's size).
+  if (character_count(text) > max_characters)
+    return "is too long (at most " + std::to_string(max_characters) + ")";
   // NUL and the other control characters hide text from the person reading it (a name that
   // prints short on a receipt, a note cut in a log); line breaks and tabs are writing.
   for (const unsigned char c : text)

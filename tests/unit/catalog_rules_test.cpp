@@ -68,6 +68,8 @@ TEST(Fields, TextIsCountedInCharactersNotBytes) {
   EXPECT_TRUE(text_problem(hundred_characters + "茶", 1, 100));
   EXPECT_TRUE(text_problem("", 1, 100));
   EXPECT_TRUE(text_problem(std::string(101, 'a'), 1, 100));
+  EXPECT_TRUE(text_problem(std::string(100, 'a') + "  ", 1, 100))
+      << "blanks count towards the stored length";
   EXPECT_TRUE(text_problem(std::string("铁观音\0茶", 10), 1, 100)) << "NUL";
   EXPECT_TRUE(text_problem("铁观音\x1b[2J", 1, 100)) << "an escape sequence";
   EXPECT_TRUE(text_problem("a\x7f", 1, 100)) << "DEL";
