@@ -70,6 +70,22 @@ std::int64_t bundle_available(std::span<const BundleComponent> components,
   return boxes;
 }
 
+namespace {
+
+/// `total` split by `weights` box by box: each box's whole fen split alike (so a village's part
+/// is the same in every box, and refunding n boxes of a line that is a whole number of fen per
+/// box gives back exactly n boxes' price), then the fen left over by the division split once.
+std::vector<Fen> allocate_per_box(Fen total, std::int64_t boxes,
+                                  std::span<const std::int64_t> weights) {
+  auto parts = allocate(Fen(total.value() / boxes), weights);
+  const auto rest = allocate(Fen(total.value() % boxes), weights);
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    parts[i] = Fen(parts[i].value() * boxes) + rest[i];
+  return parts;
+}
+
+}  // namespace
+
 std::vector<BundleComponentPart> split_bundle_line(
     const PricedLine& line, std::int64_t boxes, std::span<const BundleComponentTerms> components) {
   if (components.empty()) bug("split_bundle_line: no components");
@@ -84,8 +100,8 @@ std::vector<BundleComponentPart> split_bundle_line(
   const Fen discount = line.line_discount + line.sale_discount;
   if (line.gross < Fen(0) || discount < Fen(0) || line.gross + discount != line.list)
     bug("split_bundle_line: an inconsistent box line");
-  const auto gross_parts = allocate(line.gross, weights);
-  const auto discount_parts = allocate(discount, weights);
+  const auto gross_parts = allocate_per_box(line.gross, boxes, weights);
+  const auto discount_parts = allocate_per_box(discount, boxes, weights);
   // The line's own discount spread by each component's discount: largest remainder never
   // gives a part more than the ceiling of its exact share, which is ≤ that discount part.
   std::vector<std::int64_t> discount_weights;

@@ -42,19 +42,19 @@ PricedLine priced_box(std::int64_t boxes, std::int64_t price, std::int64_t line_
 TEST(BundleSplit, TheBoxPriceSplitsByTheComponentsListPricesAndEachByItsOwnRate) {
   // 100 yuan box: tea 60 (1500 bps), peanuts 2 × 10 (1200 bps), seafood 20 (1000 bps): list 100.
   PricedLine line;
-  line.list = line.gross = Fen(10000);
+  line.list = line.gross = Fen(30000);  // three boxes
   const std::vector<BundleComponentTerms> terms = {
       {1, Fen(6000), 1500}, {2, Fen(1000), 1200}, {1, Fen(2000), 1000}};
   const auto parts = split_bundle_line(line, 3, terms);
   ASSERT_EQ(parts.size(), 3u);
-  EXPECT_EQ(parts[0].gross, Fen(6000));
-  EXPECT_EQ(parts[1].gross, Fen(2000));
-  EXPECT_EQ(parts[2].gross, Fen(2000));
+  EXPECT_EQ(parts[0].gross, Fen(18000));
+  EXPECT_EQ(parts[1].gross, Fen(6000));
+  EXPECT_EQ(parts[2].gross, Fen(6000));
   EXPECT_EQ(parts[0].quantity, 3);
   EXPECT_EQ(parts[1].quantity, 6);
-  EXPECT_EQ(parts[0].split, commission(Fen(6000), 1500));
-  EXPECT_EQ(parts[1].split, commission(Fen(2000), 1200));
-  EXPECT_EQ(parts[2].split.fee, Fen(200));
+  EXPECT_EQ(parts[0].split, commission(Fen(18000), 1500));
+  EXPECT_EQ(parts[1].split, commission(Fen(6000), 1200));
+  EXPECT_EQ(parts[2].split.fee, Fen(600));
 }
 
 TEST(BundleSplit, RandomBoxesWithDiscountsSplitExactlyAndNeverNegative) {
@@ -147,6 +147,50 @@ TEST(BundleSplit, PartialRefundsOfBoxesInAnyOrderReverseExactlyTheirParts) {
       ASSERT_EQ(refunded[i].gross, parts[i].gross);
       ASSERT_EQ(refunded[i].fee, parts[i].split.fee);
       ASSERT_EQ(refunded[i].share, parts[i].split.share);
+    }
+  }
+}
+
+TEST(BundleSplit, RefundingBoxesOfAWholeFenBoxPriceGivesBackExactlyThoseBoxes) {
+  // ¥1.00 box of parts 50 : 50 : 200 bought 3 times: each box gives 17, 17 and 66 fen (not the
+  // line's 51 : 51 : 198 thirds rounded one by one, which came to ¥1.01 for one box).
+  std::mt19937_64 random(20261207);
+  auto between = [&](std::int64_t low, std::int64_t high) {
+    return std::uniform_int_distribution<std::int64_t>(low, high)(random);
+  };
+  for (int round = 0; round < 5000; ++round) {
+    const std::int64_t boxes = round == 0 ? 3 : between(2, 12);
+    const std::int64_t price = round == 0 ? 100 : between(1, 100000);
+    PricedLine line;
+    line.list = line.gross = Fen(boxes * price);
+    std::vector<BundleComponentTerms> terms = {{1, Fen(50), 0}, {1, Fen(50), 0}, {1, Fen(200), 0}};
+    if (round > 0) {
+      terms.resize(static_cast<std::size_t>(between(2, 6)));
+      for (auto& t : terms)
+        t = {between(1, 4), Fen(between(1, 30000)), static_cast<int>(between(0, 3000))};
+    }
+    const auto parts = split_bundle_line(line, boxes, terms);
+    if (round == 0) {
+      EXPECT_EQ(parts[0].gross, Fen(51));
+      EXPECT_EQ(parts[2].gross, Fen(198));
+    }
+    std::vector<LineAmounts> refunded(parts.size());
+    std::int64_t left = boxes;
+    while (left > 0) {
+      const std::int64_t batch = between(1, left);
+      Fen batch_gross;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const LineAmounts whole{parts[i].quantity, parts[i].gross, parts[i].split.fee,
+                                parts[i].split.share};
+        const auto part = refund_part(whole, refunded[i], batch * terms[i].quantity);
+        refunded[i].quantity += part.quantity;
+        refunded[i].gross += part.gross;
+        refunded[i].fee += part.fee;
+        refunded[i].share += part.share;
+        batch_gross += part.gross;
+      }
+      ASSERT_EQ(batch_gross, Fen(batch * price)) << boxes << " boxes at " << price;
+      left -= batch;
     }
   }
 }
