@@ -335,7 +335,10 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                 const auto order =
                     orders.cancel(number, token.empty() ? std::nullopt : std::optional(token),
                                   staff && token.empty() ? request.principal : std::nullopt);
-                return json_response(200, order_json(order));
+                // A paid order cancels when its refund succeeds: 202 while that is pending.
+                const bool over = order.state == "cancelled" || order.state == "refunded" ||
+                                  order.state == "expired";
+                return json_response(over ? 200 : 202, order_json(order));
               },
               BodyLimit::standard, asks_provider});
 

@@ -128,4 +128,29 @@ std::vector<BundleComponentPart> split_bundle_line(
   return parts;
 }
 
+std::optional<ShortLine> short_line(std::span<const AskedLine> lines, std::int64_t short_product,
+                                    std::int64_t available) {
+  // What each line takes of the product (0 when none), by line.
+  std::vector<std::int64_t> takes(lines.size(), 0);
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    if (line.components.empty()) {
+      if (line.product_id == short_product) takes[i] = line.quantity;
+    } else {
+      for (const auto& c : line.components)
+        if (c.product_id == short_product) takes[i] += c.quantity * line.quantity;
+    }
+    total += takes[i];
+  }
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (takes[i] == 0) continue;
+    const std::int64_t for_this = std::max<std::int64_t>(0, available - (total - takes[i]));
+    if (lines[i].components.empty()) return ShortLine{i, std::min(for_this, lines[i].quantity)};
+    const std::int64_t per_box = takes[i] / lines[i].quantity;
+    return ShortLine{i, std::min(for_this / per_box, lines[i].quantity)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace yizhan::domain

@@ -167,6 +167,27 @@ void reserve_all(store::UnitOfWork& unit, std::int64_t order_id,
   store::append_to_ledger(unit, moves);
 }
 
+/// reserve_all's out_of_stock said in the checkout's terms: the line to change (a box when the
+/// short product is only inside one), and what is left for that line in its own units once the
+/// order's other lines that take the product have theirs (domain::short_line), so the page's
+/// "take what is left" fits; the short product is named too when it is a box's component.
+Error short_line_error(const Error& error, std::span<const domain::AskedLine> asked) {
+  const std::int64_t product_id = std::stoll(error.details().at("product_id"));
+  const std::int64_t available = std::stoll(error.details().at("available"));
+  const auto line = domain::short_line(asked, product_id, available);
+  if (!line) return error;
+  const auto& named = asked[line->index];
+  std::map<std::string, std::string> details{
+      {"field", "lines[" + std::to_string(line->index) + "].quantity"},
+      {"product_id", std::to_string(named.product_id)},
+      {"available", std::to_string(line->left)}};
+  if (named.product_id != product_id) {
+    details["component_product_id"] = std::to_string(product_id);
+    details["component_available"] = std::to_string(std::max<std::int64_t>(0, available));
+  }
+  return Error(ErrorCode::out_of_stock, error.what(), std::move(details));
+}
+
 domain::TenderMethod tender_of(const std::string& provider) {
   return provider == "alipay" ? domain::TenderMethod::alipay : domain::TenderMethod::wechat;
 }
@@ -426,7 +447,18 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
         store::record_order_event(unit, order.id, order.state, "customer", std::nullopt, "");
     // The stock last: its rows are the ones other buyers of the product wait for, so they are
     // held only from here to the commit.
-    reserve_all(unit, order.id, quantities, std::nullopt);
+    try {
+      reserve_all(unit, order.id, quantities, std::nullopt);
+    } catch (const Error& error) {
+      if (error.code() != ErrorCode::out_of_stock) throw;
+      std::vector<domain::AskedLine> asked;
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        asked.push_back({products[i].id, inputs[i].quantity.amount(), {}});
+        for (const auto& c : contents[i])
+          asked.back().components.push_back({c.product_id, c.quantity});
+      }
+      throw short_line_error(error, asked);
+    }
     // The answer is what was written, not read back: four statements fewer per checkout
     // (OrdersTest.TheCheckoutAnswerIsExactlyWhatReadingItBackGives keeps them equal).
     order.events.push_back({order.state, "customer", std::nullopt, "", at});
@@ -549,6 +581,28 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
   });
   for (const auto id : to_drive)
     drive_refund(id);
+  if (!to_drive.empty()) {
+    // A refund the provider refused leaves the order paid (and flagged for the staff): the
+    // cancel did not happen, and the answer says so instead of a 200 with the order unchanged.
+    // One still processing is 202 (the API's): the sweep finishes it and the order then cancels.
+    const auto refused = database_.transact([&](store::UnitOfWork& unit) {
+      std::optional<store::OrderRefundRecord> found;
+      for (const auto id : to_drive) {
+        auto refund = store::find_order_refund(unit, id);
+        if (refund && refund->state == "failed") found = std::move(refund);
+      }
+      return found;
+    });
+    if (refused)
+      throw Error(ErrorCode::payment_declined,
+                  "支付渠道拒绝了退款，订单仍为已付款；可改为现金退款 / the provider refused the "
+                  "refund: the order is still paid (refund in cash instead)",
+                  {{"field", "refund"},
+                   {"out_refund_no", refused->out_refund_no},
+                   {"provider", refused->method},
+                   {"provider_code", refused->provider_state.value_or("refused")},
+                   {"reason", refused->failure.value_or("")}});
+  }
   // An unpaid provider order is closed so it can no longer be paid. Its payment stays `started`
   // for settle_unsettled to confirm (an Alipay code nobody scanned has no trade to close and
   // stays payable until the order's own time; a payment made just before is found there and

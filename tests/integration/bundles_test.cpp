@@ -501,7 +501,36 @@ TEST_F(BundlesTest, CheckingOutBoxesReservesEachComponentAndShowsTheBoxAsOneLine
                                 {{"idempotency-key", "order-box-2"}});
   EXPECT_EQ(refused.status, 409) << refused.body;
   EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  // Named as the customer's line: the box, and how many boxes are left (not the peanuts the
+  // cart does not hold, which left the page nothing to offer).
+  const auto& details = refused.body["error"]["details"];
+  EXPECT_EQ(details["field"], "lines[0].quantity");
+  EXPECT_EQ(details["product_id"], std::to_string(box));
+  EXPECT_EQ(details["available"], "1");
+  EXPECT_EQ(details["component_product_id"], std::to_string(peanuts));
+  EXPECT_EQ(details["component_available"], "1");
+  // Peanuts on their own line beside a box that takes the last one: that line is named with
+  // what the box leaves it (none), so taking it down to that fits.
+  json both = box_order(peanuts, 1);
+  both["lines"].push_back({{"product_id", box}, {"quantity", 1}});
+  const auto shared =
+      api.call("POST", "/api/v1/orders", "", both.dump(), {{"idempotency-key", "order-box-3"}});
+  EXPECT_EQ(shared.status, 409) << shared.body;
+  EXPECT_EQ(shared.body["error"]["details"]["field"], "lines[0].quantity");
+  EXPECT_EQ(shared.body["error"]["details"]["product_id"], std::to_string(peanuts));
+  EXPECT_EQ(shared.body["error"]["details"]["available"], "0");
   EXPECT_EQ(footprint(), before);
+  both["lines"].erase(0);
+  const auto fits =
+      api.call("POST", "/api/v1/orders", "", both.dump(), {{"idempotency-key", "order-box-4"}});
+  ASSERT_EQ(fits.status, 201) << fits.body;
+  const auto fitted = fits.body["number"].get<std::string>();
+  ASSERT_EQ(api.call("POST",
+                     "/api/v1/orders/" + fitted +
+                         "/cancel?token=" + fits.body["token"].get<std::string>(),
+                     "", "{}")
+                .status,
+            200);
 
   // Cancelling gives the components' reservations back.
   const auto number = placed.body["number"].get<std::string>();

@@ -158,7 +158,7 @@ TEST_F(IdempotencyTest, AFailedRequestStoresNothingSoTheSameKeyMayBeRetried) {
 TEST_F(IdempotencyTest, BadKeysAre422BeforeAnyWork) {
   service::Idempotency idempotency(*database_, 7);
   for (const std::string& bad : {std::string(), std::string(201, 'k'), std::string("tab\there"),
-                                std::string("\xe8\x8c\xb6")}) {
+                                 std::string("\xe8\x8c\xb6")}) {
     try {
       idempotency.run(key(bad), [](store::UnitOfWork& unit) { return record_sale(unit, 1); });
       ADD_FAILURE() << "accepted key '" << bad << "'";

@@ -747,13 +747,43 @@ TEST_F(OrderRefundsTest, StaffCancelOfAPaidOrderRefundsItWholeAndARetryRefundsNo
       409);
   // A cancel whose provider never answers holds everything; asking again only asks again.
   provider.mode = ScriptedProvider::Mode::unreachable;
-  EXPECT_EQ(api.call("POST", "/api/v1/orders/" + other.number + "/cancel", "admin").status, 200);
+  const auto pending = api.call("POST", "/api/v1/orders/" + other.number + "/cancel", "admin");
+  EXPECT_EQ(pending.status, 202) << pending.body;  // not cancelled yet: still paid
+  EXPECT_EQ(pending.body["state"], "paid");
   provider.mode = ScriptedProvider::Mode::succeed;
   const auto retried = api.call("POST", "/api/v1/orders/" + other.number + "/cancel", "admin");
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(retried.body["state"], "refunded");
   EXPECT_EQ(retried.body["refunds"].size(), 1u);
   EXPECT_EQ(provider.money_back, 1920 + 640);
+  expect_books_agree();
+}
+
+TEST_F(OrderRefundsTest, AStaffCancelWhoseRefundTheProviderRefusesSaysSoAndLeavesTheOrderPaid) {
+  const auto tea = product("X2", 500, 5);
+  const auto placed = paid({{{"product_id", tea}, {"quantity", 2}}});
+  provider.mode = ScriptedProvider::Mode::refuse;
+  const auto refused = api.call("POST", "/api/v1/orders/" + placed.number + "/cancel", "admin");
+  ASSERT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "payment_declined");
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "refund");
+  EXPECT_NE(refused.body["error"]["details"]["reason"].get<std::string>().find("NOT_ENOUGH"),
+            std::string::npos)
+      << refused.body;
+  const auto order = api.call("GET", "/api/v1/orders/" + placed.number, "admin");
+  EXPECT_EQ(order.body["state"], "paid");
+  EXPECT_EQ(order.body["refunded_fen"], 0);
+  EXPECT_EQ(order.body["refunds"][0]["state"], "failed");
+  EXPECT_TRUE(order.body.contains("attention")) << order.body;
+  EXPECT_EQ(reserved(tea), 2);
+  EXPECT_EQ(provider.money_back, 0);
+  // Asked again once the provider can: a new refund, and the order is cancelled.
+  provider.mode = ScriptedProvider::Mode::succeed;
+  const auto again = api.call("POST", "/api/v1/orders/" + placed.number + "/cancel", "admin");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body["state"], "refunded");
+  EXPECT_EQ(provider.money_back, 1000);
+  EXPECT_EQ(reserved(tea), 0);
   expect_books_agree();
 }
 

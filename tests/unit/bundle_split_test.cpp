@@ -214,6 +214,38 @@ TEST(BundleAvailability, IsTheMinimumOverComponentsOfWholeBoxes) {
   EXPECT_EQ(bundle_available(components, std::vector<std::int64_t>{10, -4, 10}), 0);
 }
 
+TEST(BundleShortLine, NamesTheFirstLineTakingTheProductWithWhatTheOthersLeaveIt) {
+  // A box of 2 tea + 1 peanuts; tea on its own line too.
+  const std::vector<AskedLine> lines = {{7, 3, {}}, {90, 2, {{5, 2}, {6, 1}}}, {5, 4, {}}};
+  // Peanuts (6) only in the box: the box line, in boxes.
+  auto found = short_line(lines, 6, 1);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->index, 1u);
+  EXPECT_EQ(found->left, 1);
+  // Tea (5): the box first (2 boxes take 4), the tea line's 4 stay: 9 available leave the box
+  // 5 tea, 2 boxes; 7 leave 3, one box; 3 leave none.
+  found = short_line(lines, 5, 7);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->index, 1u);
+  EXPECT_EQ(found->left, 1);
+  EXPECT_EQ(short_line(lines, 5, 3)->left, 0);
+  EXPECT_EQ(short_line(lines, 5, -2)->left, 0);  // overdrawn stock counts as none
+  EXPECT_EQ(short_line(lines, 7, 2)->index, 0u);
+  EXPECT_EQ(short_line(lines, 7, 2)->left, 2);
+  EXPECT_FALSE(short_line(lines, 8, 0));
+  // Taking the named line down to `left` leaves no more than the other lines' own need.
+  for (std::int64_t available = 0; available < 12; ++available) {
+    auto changed = lines;
+    const auto line = short_line(changed, 5, available);
+    changed[line->index].quantity = line->left;
+    std::int64_t tea = 0;
+    for (const auto& l : changed)
+      tea += l.components.empty() ? (l.product_id == 5 ? l.quantity : 0)
+                                  : l.quantity * (l.components[0].product_id == 5 ? 2 : 0);
+    EXPECT_LE(tea, std::max<std::int64_t>(available, 4)) << available;  // the tea line's 4 stay
+  }
+}
+
 TEST(BundleDefinition, NeedsTwoComponentsOrOneOfAtLeastTwoAndPositiveQuantities) {
   auto field_of = [](std::vector<BundleComponent> components, std::int64_t self = 0) {
     const auto error = error_of([&] { check_bundle_components(components, self); });

@@ -54,7 +54,12 @@ async function act(order, path, body, { slot, done }) {
   try {
     const updated = await api(`/api/v1/orders/${encodeURIComponent(order.number)}${path}`, { method: 'POST', body });
     const state = updated?.state ?? body?.to;
-    status(state ? t(done, { number: order.number, state: stateName(state) }) : t('staff_orders.updated', { number: order.number }));
+    if (path === '/cancel' && state && !['cancelled', 'refunded', 'expired'].includes(state)) {
+      // 202: the provider has not finished the refund yet; the sweep cancels the order after it.
+      status(t('staff_orders.cancel_pending', { number: order.number }));
+    } else {
+      status(state ? t(done, { number: order.number, state: stateName(state) }) : t('staff_orders.updated', { number: order.number }));
+    }
     await load();
   } catch (error) {
     let text = errorText(error);
@@ -62,6 +67,10 @@ async function act(order, path, body, { slot, done }) {
     const paid = (order.paid_fen ?? 0) > (order.refunded_fen ?? 0);
     if (error instanceof ApiError && error.code === 'invalid_state' && paid && path === '/cancel') {
       text = error.message;
+    } else if (error instanceof ApiError && error.code === 'payment_declined' && path === '/cancel') {
+      // The provider refused the refund: the order stays paid and flagged; the message says so.
+      text = error.message;
+      load();
     } else if (error instanceof ApiError && error.code === 'invalid_state') {
       text = t('staff_orders.invalid_state', { number: order.number });
       load();

@@ -40,6 +40,27 @@ void check_bundle_components(std::span<const BundleComponent> components, std::i
 std::int64_t bundle_available(std::span<const BundleComponent> components,
                               std::span<const std::int64_t> available);
 
+/// A line as the customer asked for it: `quantity` of `product_id`, or of a box (then
+/// `components` says what one box takes of which product).
+struct AskedLine {
+  std::int64_t product_id = 0;
+  std::int64_t quantity = 0;
+  std::vector<BundleComponent> components;  ///< empty for an ordinary item
+};
+
+/// The line to name when `short_product` has only `available` for all the lines: the first
+/// line that takes it (itself or inside a box), and how many of that line's own units (pieces,
+/// grams or boxes) are left for it once the other lines that take it have theirs. Taking that
+/// line down to `left` makes this product fit unless the other lines alone take more than there
+/// is (then the next refusal names one of them): a page that offers it always gets closer and
+/// never loops. nullopt when no line takes the product.
+struct ShortLine {
+  std::size_t index = 0;
+  std::int64_t left = 0;
+};
+std::optional<ShortLine> short_line(std::span<const AskedLine> lines, std::int64_t short_product,
+                                    std::int64_t available);
+
 /// What the split needs of a component: its quantity in one box, its list price now and the
 /// commission rate in force for it (as a sale of it alone would take).
 struct BundleComponentTerms {
