@@ -694,6 +694,36 @@ TEST_F(CodePaymentTest, AnOwedRefundPaidBackInCashLowersTheDrawerOnceAndARetryGe
   expect_books_agree();
 }
 
+TEST_F(CodePaymentTest, RacingRepaymentsOfOneOwedRefundPayItBackOnce) {
+  owe_refund("raced");
+  const auto refund_id = scalar("SELECT id FROM refunds");
+  const auto register_id = scalar("SELECT register_id FROM shifts WHERE state = 'open'");
+  const auto drawer_before = balance("cash_drawer:" + std::to_string(register_id));
+  // Eight at once: six keys (two sent twice, as a till retrying on a slow answer).
+  std::atomic<int> paid{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      const auto reply = repay(refund_id, R"({"method":"cash"})", "race-" + std::to_string(t % 6));
+      if (reply.status == 200)
+        ++paid;
+      else if (reply.status == 409 || reply.status == 503)
+        ++refused;
+      else
+        ++other;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_GE(paid.load(), 1);
+  EXPECT_LE(paid.load(), 2) << "only the winning key's retry may see its 200 again";
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM refund_repayments"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'refund_repaid'"), 1);
+  EXPECT_EQ(balance("cash_drawer:" + std::to_string(register_id)), drawer_before - 1500);
+  EXPECT_EQ(balance("refunds_owed"), 0);
+  expect_books_agree();
+}
+
 TEST_F(CodePaymentTest, RepayingWhatIsNotOwedOrWithBadInputChangesNothing) {
   owe_refund("refused-repay");
   const auto owed_id = scalar("SELECT id FROM refunds");
