@@ -251,14 +251,28 @@ class WechatPay final : public Provider {
       state.raw_state = code;
       return state;
     }
-    return wechat::parse_transaction(checked(response));
+    return ours(wechat::parse_transaction(checked(response)));
   }
 
   // POST /pay/orderquery (v2) for codes charged through v2 micropay, else the v3 query
   PaymentState query_code(const std::string& out_trade_no) override {
-    if (!settings_.code_pay_v2) return query(out_trade_no);
-    return wechat::parse_v2_order(v2_call("/pay/orderquery", {{"out_trade_no", out_trade_no}}),
-                                  out_trade_no);
+    if (!settings_.code_pay_v2) return ours(query(out_trade_no));
+    return ours(wechat::parse_v2_order(v2_call("/pay/orderquery", {{"out_trade_no", out_trade_no}}),
+                                       out_trade_no));
+  }
+
+  /// A 付款码 answer about another merchant or app is no answer about our trade: the counter has
+  /// no attention flag to raise, so it is refused here and the charge stays unknown (polled,
+  /// then reversed) rather than taken as paid. Online orders compare in the service, which
+  /// records and flags a mismatch.
+  PaymentState ours(PaymentState state) const {
+    if (!state.merchant_id.empty() && state.merchant_id != settings_.mch_id)
+      throw ProviderError(Kind::bad_answer,
+                          "WeChat Pay answered for merchant " + state.merchant_id.substr(0, 40));
+    if (!state.app_id.empty() && !settings_.app_id.empty() && state.app_id != settings_.app_id)
+      throw ProviderError(Kind::bad_answer,
+                          "WeChat Pay answered for app " + state.app_id.substr(0, 40));
+    return state;
   }
 
   // POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse, or v2 /secapi/pay/reverse
@@ -425,6 +439,7 @@ class WechatPay final : public Provider {
       if (answer["out_trade_no"] != out_trade_no)
         throw ProviderError(Kind::bad_answer,
                             "WeChat Pay v2 micropay answered about another trade");
+      ours(state);
       state.state = PaymentState::State::paid;
       state.raw_state = "SUCCESS";
       state.transaction_id = answer["transaction_id"];

@@ -882,6 +882,31 @@ TEST_F(WechatPayProvider, V3CodesArePolledWithTheV3Query) {
             "https://api.example.test/v3/pay/transactions/out-trade-no/Q3?mchid=1900000001");
 }
 
+TEST_F(WechatPayProvider, ACodeAnswerAboutAnotherMerchantOrAppIsNoAnswer) {
+  // Paid, but for another mchid, then another appid: the counter must not take either as its
+  // charge (it has no attention flag; the poll goes on and the charge is reversed).
+  for (
+      const char* body :
+      {R"({"out_trade_no":"M1","trade_state":"SUCCESS","mchid":"1900000999","appid":"wx0000000000000001","amount":{"total":100,"payer_total":100}})",
+       R"({"out_trade_no":"M1","trade_state":"SUCCESS","mchid":"1900000001","appid":"wx0000000000000999","amount":{"total":100,"payer_total":100}})"}) {
+    transport->answers.push_back(signed_answer(200, body));
+    try {
+      provider->query_code("M1");
+      ADD_FAILURE() << "taken: " << body;
+    } catch (const ProviderError& e) {
+      EXPECT_EQ(e.kind, ProviderError::Kind::bad_answer) << e.what();
+    }
+    transport->answers.push_back(signed_answer(200, body));
+    EXPECT_THROW(provider->pay_with_code("M1", "134567890123456789", domain::Fen(100), "柜台"),
+                 ProviderError);
+  }
+  // Ours: taken.
+  transport->answers.push_back(signed_answer(
+      200,
+      R"({"out_trade_no":"M1","trade_state":"SUCCESS","mchid":"1900000001","appid":"wx0000000000000001","transaction_id":"42","amount":{"total":100,"payer_total":100}})"));
+  EXPECT_EQ(provider->query_code("M1").state, PaymentState::State::paid);
+}
+
 TEST_F(WechatPayProvider, V2ReverseThatIsNotDoneSaysSo) {
   settings.code_pay_v2 = true;
   settings.api_v2_key = "192006250b4c09247ec02edce69f6a2d";
