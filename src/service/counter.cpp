@@ -721,7 +721,9 @@ std::vector<Sale> CounterService::sales(const SaleQuery& query) {
 StoredReply CounterService::refund(const domain::Principal& caller, const RefundRequest& request,
                                    const IdempotencyKey& key,
                                    const std::function<StoredReply(const Refund&)>& render) {
-  checked_text(request.reason, "reason", 200, false);
+  // One line: it is printed on the refund slip and sent to the provider of a code refund.
+  if (auto problem = domain::line_problem(request.reason, 0, 200))
+    throw Error::invalid_field("reason", *problem);
   if (request.lines.size() > 200) throw Error::invalid_field("lines", "at most 200 lines");
   // Money paid by a scanned code goes back through its provider, asked outside any transaction.
   auto method = request.method;

@@ -1723,7 +1723,8 @@ OrderRefundResult OrderService::refund(const std::string& number, const OrderRef
                                        const std::optional<IdempotencyKey>& key,
                                        const domain::Principal& staff) {
   if (!domain::is_order_number(number)) throw no_such_order();
-  if (auto problem = domain::text_problem(request.reason, 0, 200))
+  // One line: it goes to the provider (the payer sees it) and onto the staff's lists.
+  if (auto problem = domain::line_problem(request.reason, 0, 200))
     throw Error::invalid_field("reason", *problem);
   if (request.lines.size() > static_cast<std::size_t>(kMaxLines))
     throw Error::invalid_field("lines", "商品行太多 / at most 50 lines");

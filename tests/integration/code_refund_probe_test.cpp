@@ -521,6 +521,7 @@ TEST_F(CodeRefundProbe, BadInputIsA4xxAndNeverAsksTheProvider) {
           R"(,"quantity":9223372036854775807}]})",
       R"({"sale_id":)" + id + R"(,"lines":[{"line_id":)" + line + R"(,"quantity":1e30}]})",
       R"({"sale_id":)" + id + R"(,"reason":")" + std::string(300, 'x') + R"("})",
+      R"({"sale_id":)" + id + R"(,"reason":"坏了\n第二行"})",
       R"({"sale_id":)" + id + R"(,"extra":1})",
   };
   const auto before = footprint();

@@ -478,6 +478,9 @@ TEST_F(OrderRefundsTest, MoreThanIsLeftOrBadInputIsRefusedNamingTheFieldAndChang
   r = refund(placed.number, {{"all", true}, {"method", "card"}}, "b-7");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(field(r), "method");
+  r = refund(placed.number, {{"all", true}, {"reason", "破损\n请退"}}, "b-7r");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(field(r), "reason") << "one line: the payer sees it in WeChat or Alipay";
   r = refund(placed.number, {{"all", true}, {"surprise", 1}}, "b-8");
   EXPECT_EQ(r.status, 422) << r.body;
   r = refund(placed.number, {{"all", true}, {"method", "cash"}}, "b-9");
