@@ -56,6 +56,8 @@ async function act(order, path, body, { slot, done }) {
     const state = updated?.state ?? body?.to;
     if (path === '/cancel' && state && !['cancelled', 'refunded', 'expired'].includes(state)) {
       // 202: the provider has not finished the refund yet; the sweep cancels the order after it.
+      // The card keeps its state (paid), so it is redrawn only once focus leaves it.
+      document.activeElement?.blur?.();
       status(t('staff_orders.cancel_pending', { number: order.number }));
     } else {
       status(state ? t(done, { number: order.number, state: stateName(state) }) : t('staff_orders.updated', { number: order.number }));
@@ -64,13 +66,18 @@ async function act(order, path, body, { slot, done }) {
   } catch (error) {
     let text = errorText(error);
     let extra = null;
+    let where = slot;
     const paid = (order.paid_fen ?? 0) > (order.refunded_fen ?? 0);
     if (error instanceof ApiError && error.code === 'invalid_state' && paid && path === '/cancel') {
       text = error.message;
     } else if (error instanceof ApiError && error.code === 'payment_declined' && path === '/cancel') {
       // The provider refused the refund: the order stays paid and flagged; the message says so.
+      // Focus leaves the card so that the redraw shows the flag (a focused card is kept as is).
+      // The card is redrawn first and the message goes at the top, where the redraw keeps it.
       text = error.message;
-      load();
+      document.activeElement?.blur?.();
+      await load();
+      where = null;
     } else if (error instanceof ApiError && error.code === 'invalid_state') {
       text = t('staff_orders.invalid_state', { number: order.number });
       load();
@@ -85,7 +92,7 @@ async function act(order, path, body, { slot, done }) {
     } else if (error instanceof ApiError && error.code === 'no_open_shift') {
       extra = element('a', { text: orderText('staff_orders.open_pos'), attributes: { href: '/pos/', id: 'open-pos' } });
     }
-    const target = slot ?? $('#staff-message');
+    const target = where ?? $('#staff-message');
     target.replaceChildren(element('span', { text }), ...(extra ? [' ', extra] : []));
     target.hidden = false;
   }

@@ -83,7 +83,10 @@ struct BundleComponentPart {
 /// Splits a priced box line (`boxes` boxes) across its components. The gross and the discount
 /// are each split by the components' list amounts (quantity × list price) with allocate(), box
 /// by box: the whole fen of one box split once and multiplied by `boxes`, the remainder of the
-/// division split on top; so one box's refund of an undiscounted line is exactly the box price. The
+/// division split on top; so one box's refund of an undiscounted line is exactly the box price
+/// and every box gives each village the same part. The price of that: a box whose price does not
+/// split evenly rounds the same way in every box, so a village's part may differ from its exact
+/// share of the whole line by less than 1 fen per box (never in total: the parts sum exactly). The
 /// line's own discount is spread over the components' discount parts, so that every part is
 /// ≥ 0 and gross = list − line discount − sale discount per component. The parts of each of
 /// list, discounts, gross, fee and share sum exactly to the box line's (fee and share: as each

@@ -356,6 +356,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800, paid_fen: 5800 });
   ready.payment_method = 'cash_on_pickup';
   const transitions = [];
+  let cancels = 0;
   await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
     const request = route.request();
     const url = new URL(request.url());
@@ -363,7 +364,11 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
       const body = request.postDataJSON();
       transitions.push([url.pathname, body]);
       if (url.pathname.endsWith('/cancel')) {
-        return json(route, 409, { error: { code: 'invalid_state', message: '已付款的订单需先退款 / refund the payment first', details: { state: 'paid' } } });
+        cancels += 1;
+        if (cancels === 1) return json(route, 409, { error: { code: 'invalid_state', message: '已付款的订单需先退款 / refund the payment first', details: { state: 'paid' } } });
+        // The provider refused the cancel's refund: still paid, flagged for a person.
+        paid.attention = '退款失败，请处理 / refund W20261202-0008-R1 failed: NOT_ENOUGH';
+        return json(route, 402, { error: { code: 'payment_declined', message: '支付渠道拒绝了退款，订单仍为已付款；可改为现金退款 / the provider refused the refund', details: { field: 'refund', out_refund_no: 'W20261202-0008-R1', provider: 'wechat', provider_code: 'refused', reason: 'NOT_ENOUGH' } } });
       }
       if (body.pickup_code === '000000') {
         return json(route, 422, { error: { code: 'invalid', message: 'wrong pickup code', details: { field: 'pickup_code' } } });
@@ -402,6 +407,13 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   await paidCard.getByRole('button', { name: '取消退款' }).click();
   await paidCard.locator('.confirm-box').getByRole('button', { name: '取消退款' }).click();
   await paidCard.getByText('已付款的订单需先退款').waitFor();  // the server's own refusal, shown as it says
+  // Asked again, the provider refuses the refund: the reason stays at the top after the queue
+  // is redrawn, and the card shows the flag the server set.
+  await paidCard.getByRole('button', { name: '取消退款' }).first().click();
+  await paidCard.locator('.confirm-box').getByRole('button', { name: '取消退款' }).click();
+  await page.locator('#staff-message').getByText('支付渠道拒绝了退款，订单仍为已付款').waitFor();
+  await paidCard.getByText('退款失败，请处理').waitFor();
+  assert.equal(await paidCard.locator('.state-badge').getAttribute('data-state'), 'paid');
 
   await page.getByRole('tab', { name: '待取货' }).click();
   const card = page.locator('.staff-order', { hasText: 'W20261202-0007' });
