@@ -3,6 +3,7 @@
 
 #include "idempotency.hpp"
 #include "json.hpp"
+#include "yizhan/domain/order.hpp"
 #include "yizhan/service/orders.hpp"
 #include "yizhan/service/qr.hpp"
 
@@ -336,8 +337,8 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                     orders.cancel(number, token.empty() ? std::nullopt : std::optional(token),
                                   staff && token.empty() ? request.principal : std::nullopt);
                 // A paid order cancels when its refund succeeds: 202 while that is pending.
-                const bool over = order.state == "cancelled" || order.state == "refunded" ||
-                                  order.state == "expired";
+                const auto state = domain::parse_order_state(order.state);
+                const bool over = state && domain::is_terminal(*state);
                 return json_response(over ? 200 : 202, order_json(order));
               },
               BodyLimit::standard, asks_provider});
