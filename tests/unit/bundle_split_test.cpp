@@ -39,6 +39,25 @@ PricedLine priced_box(std::int64_t boxes, std::int64_t price, std::int64_t line_
   return price_sale(inputs, Fen(sale_discount), Rounding::jiao).lines[0];
 }
 
+/// One batch of `batch` boxes refunded as the counter does: that many boxes of every component
+/// line, each by refund_part of its own line; `refunded` grows by the parts, which are returned.
+std::vector<LineAmounts> refund_boxes(const std::vector<BundleComponentPart>& parts,
+                                      const std::vector<BundleComponentTerms>& terms,
+                                      std::vector<LineAmounts>& refunded, std::int64_t batch) {
+  std::vector<LineAmounts> batch_parts;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const LineAmounts whole{parts[i].quantity, parts[i].gross, parts[i].split.fee,
+                            parts[i].split.share};
+    const auto part = refund_part(whole, refunded[i], batch * terms[i].quantity);
+    refunded[i].quantity += part.quantity;
+    refunded[i].gross += part.gross;
+    refunded[i].fee += part.fee;
+    refunded[i].share += part.share;
+    batch_parts.push_back(part);
+  }
+  return batch_parts;
+}
+
 TEST(BundleSplit, TheBoxPriceSplitsByTheComponentsListPricesAndEachByItsOwnRate) {
   // 100 yuan box: tea 60 (1500 bps), peanuts 2 × 10 (1200 bps), seafood 20 (1000 bps): list 100.
   PricedLine line;
@@ -124,18 +143,11 @@ TEST(BundleSplit, PartialRefundsOfBoxesInAnyOrderReverseExactlyTheirParts) {
     while (left > 0) {
       const std::int64_t batch = between(1, left);
       Fen batch_gross;
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        const LineAmounts whole{parts[i].quantity, parts[i].gross, parts[i].split.fee,
-                                parts[i].split.share};
-        const auto part = refund_part(whole, refunded[i], batch * terms[i].quantity);
+      for (const auto& part : refund_boxes(parts, terms, refunded, batch)) {
         ASSERT_GE(part.gross, Fen(0));
         ASSERT_GE(part.fee, Fen(0));
         ASSERT_GE(part.share, Fen(0));
         ASSERT_EQ(part.fee + part.share, part.gross);
-        refunded[i].quantity += part.quantity;
-        refunded[i].gross += part.gross;
-        refunded[i].fee += part.fee;
-        refunded[i].share += part.share;
         batch_gross += part.gross;
       }
       ASSERT_GE(batch_gross, Fen(0));
@@ -179,16 +191,8 @@ TEST(BundleSplit, RefundingBoxesOfAWholeFenBoxPriceGivesBackExactlyThoseBoxes) {
     while (left > 0) {
       const std::int64_t batch = between(1, left);
       Fen batch_gross;
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        const LineAmounts whole{parts[i].quantity, parts[i].gross, parts[i].split.fee,
-                                parts[i].split.share};
-        const auto part = refund_part(whole, refunded[i], batch * terms[i].quantity);
-        refunded[i].quantity += part.quantity;
-        refunded[i].gross += part.gross;
-        refunded[i].fee += part.fee;
-        refunded[i].share += part.share;
+      for (const auto& part : refund_boxes(parts, terms, refunded, batch))
         batch_gross += part.gross;
-      }
       ASSERT_EQ(batch_gross, Fen(batch * price)) << boxes << " boxes at " << price;
       left -= batch;
     }
