@@ -6,8 +6,13 @@
 //                the paid notification, sealed (AES-256-GCM, APIv3 key) and signed (the platform
 //                key) as WeChat Pay sends it, POSTed to /api/v1/payments/wechat/notify;
 //   --side bare  the statements the server runs for the checkout and for the notification, its
-//                SQL in its order, prepared, one connection per buyer; the payment's row the same.
-// Usage: checkout_bare --side http|bare --socket S --user U --password-file F --schema D
+//                SQL in its order, prepared, one connection per buyer; the payment's row the same;
+//   --side minimal  no buyers: serves --port as the least an HTTP server can do around the bare
+//                statements (a thread and a database connection per keep-alive connection, the
+//                notification's signature checked and its resource decrypted, the answer padded
+//                to --reply-bytes), for `--side http` to drive: the best orders/s any server
+//                reaches on this machine with the load generator beside it.
+// Usage: checkout_bare --side http|bare|minimal --socket S --user U --password-file F --schema D
 //          --products ID,… --buyers N --seconds T --key-prefix P --keys DIR
 //          [--port P] [--reply-bytes B] [--trace]
 // Prints: "<orders> orders in <s> s: <rate>/s p50 <ms> p99 <ms> retries <n> errors <n>".
@@ -146,6 +151,7 @@ struct Options {
 /// What WeChat Pay holds in the simulator's keys: enough to seal and sign a notification.
 struct Platform {
   std::optional<yizhan::payments::PrivateKey> key;
+  std::optional<yizhan::payments::PublicKey> public_key;  // what the minimal server verifies with
   std::string serial, api_v3_key, mch_id, app_id;
 };
 
@@ -237,7 +243,7 @@ class Buyer {
       : options_(options), platform_(platform), index_(index), random_(index * 7919 + 1) {}
 
   void connect() {
-    provider_ = std::make_unique<Connection>(options_);
+    if (options_.side != "minimal") provider_ = std::make_unique<Connection>(options_);
     if (options_.side == "http")
       http_ = std::make_unique<Http>(options_.port);
     else
@@ -265,6 +271,14 @@ class Buyer {
     }
     latencies_us.push_back(static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()));
+  }
+
+  /// The minimal server's two handlers: the bare statements of a checkout and a notification.
+  std::string serve_checkout(const Product& product, const std::string& key) {
+    return with_retry([&] { return checkout(product, key); });
+  }
+  void serve_notify(const std::string& number, std::int64_t total) {
+    with_retry([&] { return notify(number, total); });
   }
 
   std::vector<std::uint32_t> latencies_us;
@@ -593,6 +607,154 @@ class Buyer {
   std::unique_ptr<Http> http_;
 };
 
+/// One keep-alive connection of the minimal server: reads a request, answers it, until closed.
+class MinimalConnection {
+ public:
+  MinimalConnection(int fd, Buyer& handler, const Options& options, const Platform& platform,
+                    const std::map<std::int64_t, Product>& products,
+                    const std::map<std::int64_t, yizhan::domain::VillageSplit>& splits)
+      : fd_(fd),
+        handler_(handler),
+        options_(options),
+        platform_(platform),
+        products_(products),
+        splits_(splits) {}
+
+  void run() {
+    try {
+      while (read_request())
+        answer();
+    } catch (const std::exception& e) {
+      std::cerr << "minimal server: " << e.what() << '\n';
+    }
+    ::close(fd_);
+  }
+
+ private:
+  bool read_request() {
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill()) return false;
+    const std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    const auto first = head.find("\r\n");
+    const auto line = head.substr(0, first);
+    const auto space = line.find(' ');
+    method_ = line.substr(0, space);
+    path_ = line.substr(space + 1, line.find(' ', space + 1) - space - 1);
+    headers_.clear();
+    for (std::size_t at = first; at != std::string::npos;) {
+      const auto next = head.find("\r\n", at + 2);
+      const auto field = head.substr(at + 2, next == std::string::npos ? next : next - at - 2);
+      const auto colon = field.find(':');
+      if (colon != std::string::npos) {
+        std::string name = field.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        headers_[name] = field.substr(field.find_first_not_of(' ', colon + 1));
+      }
+      at = next;
+    }
+    const auto length = headers_.contains("content-length")
+                            ? std::stoul(headers_.at("content-length"))
+                            : std::size_t{0};
+    while (buffer_.size() < length)
+      if (!fill()) return false;
+    body_ = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return true;
+  }
+
+  void answer() {
+    if (method_ == "POST" && path_ == "/api/v1/orders") {
+      const auto wanted = json::parse(body_).at("lines").at(0).at("product_id").get<std::int64_t>();
+      const auto found = products_.find(wanted);
+      if (found == products_.end()) return reply(404, "{\"error\":\"no product\"}");
+      handler_.last_split_ = splits_.at(wanted);
+      const auto number = handler_.serve_checkout(found->second, headers_.at("idempotency-key"));
+      std::string reply_body = "{\"number\":\"" + number + "\",\"padding\":\"";
+      reply_body.append(options_.reply_bytes > reply_body.size() + 2
+                            ? options_.reply_bytes - reply_body.size() - 2
+                            : 0,
+                        'x');
+      return reply(201, reply_body + "\"}");
+    }
+    if (method_ == "POST" && path_ == "/api/v1/payments/wechat/notify") {
+      namespace wechat = yizhan::payments::wechat;
+      if (const auto wrong =
+              wechat::check_signature(headers_, body_, *platform_.public_key, platform_.serial,
+                                      yizhan::payments::Clock::now()))
+        return reply(401, "{\"code\":\"FAIL\",\"message\":\"" + *wrong + "\"}");
+      const auto envelope = wechat::open_notification(body_, platform_.api_v3_key);
+      const auto transaction = json::parse(envelope.plaintext);
+      handler_.serve_notify(transaction.at("out_trade_no").get<std::string>(),
+                            transaction.at("amount").at("total").get<std::int64_t>());
+      return reply(200, "{\"code\":\"SUCCESS\",\"message\":\"成功\"}");
+    }
+    if (method_ == "GET" && path_ == "/readyz") return reply(200, "{\"status\":\"ready\"}");
+    reply(404, "{\"error\":\"not_found\"}");
+  }
+
+  void reply(int status, const std::string& body) {
+    const std::string message =
+        "HTTP/1.1 " + std::to_string(status) +
+        " \r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+    for (std::string_view rest = message; !rest.empty();) {
+      const auto n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("the client closed the connection");
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  bool fill() {
+    char chunk[16384];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  Buyer& handler_;
+  const Options& options_;
+  const Platform& platform_;
+  const std::map<std::int64_t, Product>& products_;
+  const std::map<std::int64_t, yizhan::domain::VillageSplit>& splits_;
+  std::string buffer_, method_, path_, body_;
+  std::map<std::string, std::string> headers_;
+};
+
+/// --side minimal: listens on --port until killed; a thread and a database connection for each
+/// accepted connection (the http driver keeps one per buyer, so as many as buyers).
+[[noreturn]] void serve_minimal(
+    const Options& options, const Platform& platform, const std::vector<Product>& list,
+    const std::map<std::int64_t, yizhan::domain::VillageSplit>& splits) {
+  std::map<std::int64_t, Product> products;
+  for (const auto& product : list)
+    products[product.id] = product;
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(options.port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener, 128) != 0)
+    fail("cannot listen on port " + std::to_string(options.port));
+  for (int index = 0;; ++index) {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) continue;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::thread([&, fd, index] {
+      Buyer handler(options, platform, index);
+      handler.connect();
+      MinimalConnection(fd, handler, options, platform, products, splits).run();
+    }).detach();
+  }
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   std::map<std::string, std::string> given;
@@ -611,7 +773,8 @@ Options parse(int argc, char** argv) {
     return found->second;
   };
   o.side = need("side");
-  if (o.side != "http" && o.side != "bare") fail("--side is http or bare");
+  if (o.side != "http" && o.side != "bare" && o.side != "minimal")
+    fail("--side is http, bare or minimal");
   o.socket = need("socket");
   o.user = need("user");
   o.password = read_file(need("password-file"));
@@ -619,7 +782,7 @@ Options parse(int argc, char** argv) {
   o.products = id_list(need("products"));
   o.key_prefix = need("key-prefix");
   o.keys = need("keys");
-  if (o.side == "http") o.port = std::stoi(need("port"));
+  if (o.side != "bare") o.port = std::stoi(need("port"));
   if (given.contains("buyers")) o.buyers = std::stoi(given["buyers"]);
   if (given.contains("seconds")) o.seconds = std::stod(given["seconds"]);
   if (given.contains("reply-bytes")) o.reply_bytes = std::stoul(given["reply-bytes"]);
@@ -631,6 +794,8 @@ int run(const Options& options) {
   Platform platform;
   platform.key = yizhan::payments::PrivateKey::parse(
       read_file(options.keys + "/wechat_pay_private_key.pem") + "\n");
+  platform.public_key = yizhan::payments::PublicKey::parse(
+      read_file(options.keys + "/wechat_pay_public_key.pem") + "\n");
   platform.serial = read_file(options.keys + "/wechat_pay_public_key_id.txt");
   platform.api_v3_key = read_file(options.keys + "/wechat_api_v3_key.txt");
   platform.mch_id = read_file(options.keys + "/wechat_mch_id.txt");
@@ -656,6 +821,7 @@ int run(const Options& options) {
     }
     c.commit();
   }
+  if (options.side == "minimal") serve_minimal(options, platform, products, splits);
 
   const int count = options.trace ? 1 : options.buyers;
   std::vector<std::unique_ptr<Buyer>> buyers;
