@@ -798,8 +798,10 @@ void OrderService::require_awaiting(const Order& order, const std::string& provi
   if (order.state != "pending_payment")
     throw Error(ErrorCode::invalid_state, "订单不在待支付状态 / the order is not awaiting payment",
                 {{"state", order.state}});
-  if (order.payment_method != provider_name)
-    throw Error::invalid_field("channel", "渠道与付款方式不符 / the channel is not the order's");
+  // WeChat Pay and Alipay are interchangeable until the order is paid (a customer who chose one
+  // at checkout may pay with the other); an order to be paid in cash at pickup is not paid here.
+  if (mode_of(order.payment_method) != domain::PaymentMode::online || provider_name.empty())
+    throw Error::invalid_field("channel", "本单在取货时付款 / this order is paid at pickup");
   // Past its time, though the sweep (every 20 s) has not moved it yet: no new trade for it
   // (probe-2 P13); a trade already shown may still be paid, and the sweep settles it.
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -892,6 +894,15 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
                     "payment starts for this order: pay with the code or link already given, or "
                     "order again",
                     {{"field", "channel"}});
+      if (order->payment_method != provider_name) {
+        // Switching provider: the other's trades are all closed (none is `started`), so from
+        // here the order is this provider's; its refunds follow the trade that gets paid.
+        store::set_order_payment_method(unit, order->id, provider_name);
+        store::record_order_event(unit, order->id, order->state, "customer", std::nullopt,
+                                  "改用" + std::string(provider_title(provider_name)) +
+                                      "付款 / switched to " + provider_name,
+                                  true);
+      }
       store::OrderPaymentRecord payment;
       payment.order_id = order->id;
       payment.provider = provider_name;
@@ -1076,6 +1087,10 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
       }
     }
     store::mark_payment_paid(unit, payment->id, order->id, transaction);
+    // The provider that took the money is the order's from now on (refunds go back through it),
+    // even when it was a trade of the provider the customer had switched away from.
+    if (order->payment_method != provider_name)
+      store::set_order_payment_method(unit, order->id, provider_name);
     // The goods are paid for (and the villages owed their shares) unless they are gone.
     const auto paid_for_goods = [&] {
       store::post_entry(
@@ -1424,9 +1439,13 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
   const auto refunds = store::order_refunds(unit, order.id);
   const auto held = held_by(refunds);
 
-  // Through the provider it was paid with, or cash at the counter.
-  const std::string original =
-      order.payment_method == "cash_on_pickup" ? "cash" : order.payment_method;
+  // Through the provider it was paid with (its paid trade's: a customer may have switched
+  // between WeChat Pay and Alipay before paying), or cash at the counter.
+  std::string original = order.payment_method == "cash_on_pickup" ? "cash" : order.payment_method;
+  if (original != "cash")
+    if (const auto trade = store::find_paid_payment(unit, order.id);
+        trade && trade->state == "paid")
+      original = trade->provider;
   std::string method = original;
   if (request.method && *request.method == "cash")
     method = "cash";

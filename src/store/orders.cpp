@@ -946,4 +946,13 @@ void set_order_unsold(UnitOfWork& unit, std::int64_t order_id) {
   statement.executeUpdate();
 }
 
+void set_order_payment_method(UnitOfWork& unit, std::int64_t order_id, const std::string& method) {
+  auto& statement = unit.statement(
+      "UPDATE orders SET payment_method = ?, updated_at = UTC_TIMESTAMP(6) WHERE id = ? AND "
+      "payment_method <> 'cash_on_pickup'");
+  statement.setString(1, method);
+  statement.setInt64(2, order_id);
+  statement.executeUpdate();
+}
+
 }  // namespace yizhan::store

@@ -59,6 +59,21 @@ class OrderPaymentOverHttp : public ::testing::Test {
             placed.body.value("total_fen", std::int64_t{0})};
   }
 
+  /// One piece to be paid in cash at pickup (it starts `confirmed`).
+  Placed checkout_cash(std::int64_t product_id, std::int64_t price) {
+    const json body = {{"lines", {{{"product_id", product_id}, {"quantity", 1}}}},
+                       {"fulfilment", "pickup"},
+                       {"contact", {{"name", "陈女士"}, {"phone", "13800001234"}}},
+                       {"payment", "cash_on_pickup"},
+                       {"expected_total_fen", price}};
+    const auto placed = station.call("POST", "/api/v1/orders", "", body.dump(),
+                                     {"Idempotency-Key: e2e-cash-" + std::to_string(++checkouts_)});
+    EXPECT_EQ(placed.status, 201) << placed.raw;
+    EXPECT_EQ(placed.body["state"], "confirmed") << placed.raw;
+    return {placed.body.value("number", ""), placed.body.value("token", ""),
+            placed.body.value("total_fen", std::int64_t{0})};
+  }
+
   Reply start_payment(const Placed& order, const std::string& channel) {
     return station.call("POST", "/api/v1/orders/" + order.number + "/payment?token=" + order.token,
                         "", json{{"channel", channel}}.dump());
@@ -314,13 +329,75 @@ TEST_F(OrderPaymentOverHttp, StaffRefundAPaidOrderThroughTheProviderInParts) {
 TEST_F(OrderPaymentOverHttp, AlipayQrIsPaidThroughTheSimulator) {
   const auto [product, price] = piece_product(1);
   const auto order = checkout(product, 1, price, "alipay");
-  EXPECT_EQ(start_payment(order, "wechat_native").status, 422) << "not the order's provider";
+  EXPECT_EQ(start_payment(order, "alipay_card").status, 422) << "no such channel";
   const auto started = start_payment(order, "alipay_qr");
   ASSERT_EQ(started.status, 200) << started.raw;
   EXPECT_EQ(started.body["payment"]["provider"], "alipay");
   EXPECT_FALSE(started.body["payment"]["qr_content"].get<std::string>().empty()) << started.raw;
   EXPECT_TRUE(started.body["payment"]["qr_svg"].get<std::string>().starts_with("<svg"));
   pay_and_expect_paid(order, "alipay");
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+// A customer who chose WeChat Pay at checkout pays with Alipay after all, or back: the open trade
+// is closed with its provider first (only one trade of an order can be paid), the order becomes
+// the new provider's, and a refund goes back through the provider that took the money.
+TEST_F(OrderPaymentOverHttp, ACustomerSwitchesBetweenWechatPayAndAlipayBeforePaying) {
+  const auto [product, price] = piece_product(2);
+  const auto before = available(product);
+  const auto order = checkout(product, 1, price, "wechat");
+  ASSERT_EQ(start_payment(order, "wechat_native").status, 200);
+  const auto alipay = start_payment(order, "alipay_qr");
+  ASSERT_EQ(alipay.status, 200) << alipay.raw << station.log();
+  EXPECT_EQ(alipay.body["payment_method"], "alipay");
+  EXPECT_EQ(alipay.body["payment"]["provider"], "alipay");
+  EXPECT_TRUE(alipay.body["payment"]["qr_svg"].get<std::string>().starts_with("<svg"));
+  EXPECT_EQ(station.simulated(order.number)["state"], "CLOSED") << "WeChat's trade closed first";
+  // Asked again (a reload): the same Alipay trade, no third one.
+  EXPECT_EQ(start_payment(order, "alipay_qr").body["payment"]["qr_content"],
+            alipay.body["payment"]["qr_content"]);
+
+  // And back to WeChat: the Alipay code nobody scanned is closed, WeChat makes a new trade.
+  const auto back = start_payment(order, "wechat_native");
+  ASSERT_EQ(back.status, 200) << back.raw << station.log();
+  EXPECT_EQ(back.body["payment_method"], "wechat");
+  EXPECT_EQ(back.body["payment"]["provider"], "wechat");
+  EXPECT_EQ(available(product), before - 1) << "one reservation throughout";
+  ASSERT_EQ(station
+                .simulator("POST", "/sim/pay",
+                           {{"provider", "wechat"}, {"out_trade_no", order.number + "-3"}})
+                .status,
+            200);
+  EXPECT_EQ(wait_for_state(order, "paid")["paid_fen"], order.total);
+  const auto late = start_payment(order, "alipay_qr");
+  EXPECT_EQ(late.status, 409) << "paid: nothing to switch: " << late.raw;
+  EXPECT_EQ(late.body["error"]["code"], "invalid_state");
+
+  // Switched to Alipay and paid there: the staff's refund goes back through Alipay.
+  const auto other = checkout(product, 1, price, "wechat");
+  ASSERT_EQ(start_payment(other, "wechat_h5").status, 200);
+  ASSERT_EQ(start_payment(other, "alipay_qr").status, 200);
+  ASSERT_EQ(station
+                .simulator("POST", "/sim/pay",
+                           {{"provider", "alipay"}, {"out_trade_no", other.number + "-2"}})
+                .status,
+            200);
+  EXPECT_EQ(wait_for_state(other, "paid")["payment_method"], "alipay");
+  const auto refund =
+      station.call("POST", "/api/v1/orders/" + other.number + "/refunds", "admin",
+                   json{{"all", true}, {"reason", "顾客不要了 / not wanted"}}.dump(),
+                   {"Idempotency-Key: e2e-switch-refund"});
+  ASSERT_EQ(refund.status, 201) << refund.raw << station.log();
+  EXPECT_EQ(refund.body["refund"]["method"], "alipay") << refund.raw;
+  EXPECT_EQ(refund.body["refund"]["state"], "succeeded") << refund.raw;
+  EXPECT_EQ(station.simulated(other.number + "-2")["refunded_fen"], other.total);
+  EXPECT_EQ(station.simulated(other.number)["state"], "CLOSED");
+
+  // An order paid in cash at pickup is not paid online.
+  const auto cash = checkout_cash(product, price);
+  EXPECT_EQ(start_payment(cash, "wechat_native").status, 409);
+
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }

@@ -298,5 +298,8 @@ std::map<std::int64_t, std::int64_t> released_by_refunds(UnitOfWork& unit, std::
 /// The lot a line's goods came from last (the one that expires latest), if they left.
 std::optional<std::int64_t> last_lot_of_line(UnitOfWork& unit, std::int64_t order_line_id);
 void set_order_unsold(UnitOfWork& unit, std::int64_t order_id);
+/// The provider an unpaid order is paid with (a customer switching WeChat Pay ↔ Alipay), or the
+/// one that took its money; only while the order is awaiting payment or holds it (not cash).
+void set_order_payment_method(UnitOfWork& unit, std::int64_t order_id, const std::string& method);
 
 }  // namespace yizhan::store

@@ -19,6 +19,7 @@ const phone = { width: 390, height: 844 };
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
   '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36';
+const desktop = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const weChat = `${android} MicroMessenger/8.0.49.2600(0x28003133) NetType/WIFI Language/zh_CN`;
 
 let browser;
@@ -681,6 +682,29 @@ test('Alipay on a phone: the wap page on the simulator, paid, and its 返回商�
     await page.waitForURL((url) => url.pathname === '/order.html' && url.searchParams.get('out_trade_no') === number);
     await page.locator('#order-number', { hasText: number }).waitFor();
     await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
+    assert.deepEqual(problems, []);
+  });
+
+test('chose WeChat Pay at checkout, pays with Alipay after all: 改用支付宝付款 closes the WeChat trade and shows Alipay\'s QR, which pays the order',
+  { skip: noSimulator }, async () => {
+    const { context, page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: desktop });
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '微信支付');
+    const number = new URL(orderUrl).searchParams.get('no');
+    await page.locator('#payment-box figcaption', { hasText: '微信' }).waitFor();
+    const change = page.getByRole('button', { name: '改用支付宝付款' });
+    await change.click();
+    await page.locator('#payment-box figcaption', { hasText: '支付宝' }).waitFor();
+    assert.ok(await page.locator('#pay-qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'the Alipay QR is drawn');
+    await page.getByRole('button', { name: '改用微信付款' }).waitFor();  // and back, if wanted
+    await page.screenshot({ path: `${artifacts}/orders-live-switched.png`, fullPage: true });
+    const trades = await (await context.request.get(`${paysim}/sim/orders`)).json();
+    const wechat = (trades.items ?? trades).find((o) => o.provider === 'wechat' && o.out_trade_no === number);
+    assert.equal(wechat?.state, 'CLOSED', 'the WeChat trade was closed before the Alipay one was made');
+    const paid = await context.request.post(`${paysim}/sim/pay`, { data: { provider: 'alipay', out_trade_no: `${number}-2` } });
+    assert.equal(paid.status(), 200, await paid.text());
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 20000 });
+    assert.match(await page.locator('#pickup-code').textContent(), /^\d{6}$/);
     assert.deepEqual(problems, []);
   });
 

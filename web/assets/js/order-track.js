@@ -90,8 +90,8 @@ function awaitsOnlinePayment(o) {
  * a WeChat sign-in: the server names where (details.sign_in) and the browser goes there and comes
  * back with the payment started; a station without WeChat sign-in (or a failed one) gets the QR.
  */
-async function startPayment() {
-  const channel = paymentChannel(order.payment_method);
+async function startPayment(provider = order.payment_method) {
+  const channel = paymentChannel(provider);
   if (!channel || paymentStart === 'starting') return;
   paymentStart = 'starting';
   drawPayment(order);
@@ -134,17 +134,37 @@ function drawPaymentStart(o, box) {
   } else {
     const reason = errorText(paymentStart);
     const retry = element('button', { className: 'primary big-button pay-button', text: orderText('pay.retry'), attributes: { type: 'button', id: 'pay-retry' } });
-    retry.addEventListener('click', startPayment);
+    retry.addEventListener('click', () => startPayment());
     parts.push(element('p', { className: 'form-error', text: orderText('pay.start_failed', { reason }), attributes: { role: 'alert' } }), retry);
+    const other = switchButton(o);
+    if (other) parts.push(other);
   }
   box.replaceChildren(...parts);
+}
+
+/**
+ * The other online provider, when the station takes it and it works on this device (Alipay's
+ * pages do not open inside WeChat): the customer who chose one at checkout may pay with the
+ * other. The server closes the open trade first, so only one of them can be paid.
+ */
+function switchButton(o) {
+  const other = { wechat: 'alipay', alipay: 'wechat' }[o.payment_method];
+  if (!other || !config?.payments?.includes(other) || (other === 'alipay' && inWeChat())) return null;
+  const button = element('button', {
+    className: 'secondary big-button',
+    text: orderText('pay.switch', { provider: providerName(other) }),
+    attributes: { type: 'button', id: 'pay-switch' },
+  });
+  button.addEventListener('click', () => startPayment(other));
+  return button;
 }
 
 /** What pays the order on this device; drawn again only when the payment itself changes. */
 function drawPayment(o) {
   const box = $('#payment-box');
   const payment = o.state === 'pending_payment' ? o.payment : null;
-  const signature = JSON.stringify([payment, o.total_fen, payment ? '' : String(paymentStart?.code ?? paymentStart)]);
+  const signature = JSON.stringify([payment, o.total_fen, payment ? '' : String(paymentStart?.code ?? paymentStart),
+    o.payment_method, config?.payments ?? null]);
   box.hidden = !awaitsOnlinePayment(o);
   if (box.hidden) {
     clearInterval(countdown);
@@ -207,6 +227,8 @@ function drawPayment(o) {
   const check = element('button', { className: 'secondary big-button', text: t('pay.check'), attributes: { type: 'button', id: 'pay-check' } });
   check.addEventListener('click', () => checkPayment(check));
   parts.push(check, element('p', { className: 'hint', attributes: { id: 'pay-check-result', role: 'status' } }));
+  const other = switchButton(o);
+  if (other) parts.push(other);
   box.replaceChildren(...parts);
   drawCountdown($('#pay-countdown'), o.expires_at);
 }
@@ -351,7 +373,10 @@ if (!number || !token) {
 } else {
   api('/api/v1/orders/config').then((answer) => {
     config = answer;
-    if (order) drawPickup(order);
+    if (order) {
+      drawPickup(order);
+      drawPayment(order);  // with the other provider to switch to, now that it is known
+    }
   }).catch(() => {});
   // Back from Alipay's page (its return_url names out_trade_no): the payer has just paid, and
   // the server is asked to check rather than wait for the notification.
