@@ -894,15 +894,6 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
                     "payment starts for this order: pay with the code or link already given, or "
                     "order again",
                     {{"field", "channel"}});
-      if (order->payment_method != provider_name) {
-        // Switching provider: the other's trades are all closed (none is `started`), so from
-        // here the order is this provider's; its refunds follow the trade that gets paid.
-        store::set_order_payment_method(unit, order->id, provider_name);
-        store::record_order_event(unit, order->id, order->state, "customer", std::nullopt,
-                                  "改用" + std::string(provider_title(provider_name)) +
-                                      "付款 / switched to " + provider_name,
-                                  true);
-      }
       store::OrderPaymentRecord payment;
       payment.order_id = order->id;
       payment.provider = provider_name;
@@ -978,6 +969,15 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
     for (const auto& row : store::order_payments(unit, current->id))
       if (row.id == trade->id && row.state == "started") {
         store::show_payment(unit, *trade);
+        if (current->payment_method != provider_name) {
+          // Switched provider (the other's trade confirmed closed, this one shown): the order
+          // is this provider's now; its refunds follow the trade that gets paid.
+          store::set_order_payment_method(unit, current->id, provider_name);
+          store::record_order_event(unit, current->id, current->state, "customer", std::nullopt,
+                                    "改用" + std::string(provider_title(provider_name)) +
+                                        "付款 / switched to " + provider_name,
+                                    true);
+        }
         return true;
       }
     return false;
@@ -1221,6 +1221,22 @@ std::optional<store::OrderPaymentRecord> open_trade(
   return order->payment;
 }
 
+/// Alipay trades of the order closed here, older than its latest: one closed while Alipay had no
+/// trade yet (a code nobody had scanned when the customer switched channel or provider) stays
+/// payable until the order's own time is up, so they are asked about with its open trade.
+std::vector<store::OrderPaymentRecord> closed_alipay_trades(store::UnitOfWork& unit,
+                                                            const store::OrderRecord& order) {
+  std::vector<store::OrderPaymentRecord> found;
+  const auto trades = store::order_payments(unit, order.id);
+  std::int64_t latest = 0;
+  for (const auto& trade : trades)
+    latest = std::max(latest, trade.id);
+  for (const auto& trade : trades)
+    if (trade.provider == "alipay" && trade.state == "closed" && trade.id != latest)
+      found.push_back(trade);
+  return found;
+}
+
 }  // namespace
 
 Order OrderService::check_payment(const std::string& number, const std::string& token, bool staff) {
@@ -1229,14 +1245,23 @@ Order OrderService::check_payment(const std::string& number, const std::string& 
   // At most one question to the provider per order every few seconds, however many pages (or
   // processes) ask: the claim is a conditional update. An expired or cancelled order whose
   // trade was never confirmed closed is asked about too: a payment found pays it late.
-  const auto started = database_.transact([&](store::UnitOfWork& unit) {
+  struct Ask {
+    std::optional<store::OrderPaymentRecord> open;
+    std::vector<store::OrderPaymentRecord> closed;  ///< Alipay codes maybe still payable
+  };
+  const auto ask = database_.transact([&](store::UnitOfWork& unit) {
     const auto order = store::find_order(unit, number);
     if (!order || (!staff && order->token_hash != token_digest(token))) throw no_such_order();
-    auto ask = open_trade(order, {"pending_payment", "expired", "cancelled"});
-    if (ask && !store::claim_payment_check(unit, order->id, kPaymentCheckSeconds)) ask.reset();
+    Ask ask{open_trade(order, {"pending_payment", "expired", "cancelled"}), {}};
+    if (order->state == "pending_payment") ask.closed = closed_alipay_trades(unit, *order);
+    if ((ask.open || !ask.closed.empty()) &&
+        !store::claim_payment_check(unit, order->id, kPaymentCheckSeconds))
+      ask = {};
     return ask;
   });
-  if (started) settle_by_query(*started);
+  bool paid = ask.open && settle_by_query(*ask.open) == TradeAnswer::paid;
+  for (const auto& trade : ask.closed)
+    if (!paid) paid = settle_by_query(trade) == TradeAnswer::paid;
   return staff ? for_staff(number) : for_customer(number, token);
 }
 
@@ -1327,9 +1352,27 @@ int OrderService::expire_due(int limit) {
       // closed before the order expires, so that nobody pays an expired order. A provider that
       // does not answer is not asked again in this pass: its orders expire with their trades
       // unsettled, for settle_unsettled to ask about later.
-      const auto started = database_.transact([&](store::UnitOfWork& unit) {
-        return open_trade(store::find_order_by_id(unit, id, false), {"pending_payment"});
+      const auto [started, older] = database_.transact([&](store::UnitOfWork& unit) {
+        const auto order = store::find_order_by_id(unit, id, false);
+        return std::pair{open_trade(order, {"pending_payment"}),
+                         order && order->state == "pending_payment"
+                             ? closed_alipay_trades(unit, *order)
+                             : std::vector<store::OrderPaymentRecord>{}};
       });
+      // An Alipay code left behind by a switch may have been paid with its notification lost:
+      // asked (and closed at Alipay when scanned and unpaid) before the order expires.
+      // One that cannot be confirmed dead now keeps the order for the next pass (the sweep that
+      // asks about expired orders' trades asks about their latest only).
+      bool keep = false;
+      for (const auto& trade : older) {
+        if (keep) break;
+        const auto answer =
+            unanswered.contains(trade.provider) ? TradeAnswer::unanswered : resolve_trade(trade);
+        if (answer == TradeAnswer::unanswered) unanswered.insert(trade.provider);
+        keep = answer == TradeAnswer::paid || answer == TradeAnswer::open ||
+               answer == TradeAnswer::unanswered || answer == TradeAnswer::unclear;
+      }
+      if (keep) continue;
       bool closed = false;
       if (started && !unanswered.contains(started->provider)) {
         const auto answer = resolve_trade(*started);

@@ -402,6 +402,51 @@ TEST_F(OrderPaymentOverHttp, ACustomerSwitchesBetweenWechatPayAndAlipayBeforePay
   EXPECT_EQ(code, 0) << report;
 }
 
+// An Alipay link or code nobody had opened when the customer switched to WeChat Pay has no trade
+// that Alipay could close, and stays payable until the order's own time is up. Paid after all
+// with its notification lost, it is found by 我已支付, and by the sweep before the
+// order would expire: the money is never kept unbooked.
+TEST_F(OrderPaymentOverHttp, AnAlipayCodeLeftBehindByASwitchIsStillFoundWhenPaid) {
+  const auto [product, price] = piece_product(2);
+  const auto pay_left_code = [&](const Placed& order) {
+    // Alipay's wap page makes its trade only when the payer's browser opens it: switched away
+    // before that, Alipay answers that no trade exists, and the link still works afterwards.
+    const auto wap = start_payment(order, "alipay_wap");
+    ASSERT_EQ(wap.status, 200) << wap.raw;
+    const auto switched = start_payment(order, "wechat_h5");
+    ASSERT_EQ(switched.status, 200) << switched.raw;
+    ASSERT_EQ(switched.body["payment_method"], "wechat");
+    const auto [port, target] =
+        local_target(wap.body["payment"]["redirect_url"].get<std::string>());
+    ASSERT_EQ(port, station.simulator_port());
+    ASSERT_EQ(station.simulator("GET", target).status, 200) << "the old link opens Alipay's page";
+    const auto paid = station.simulator(
+        "POST", "/sim/pay",
+        {{"provider", "alipay"}, {"out_trade_no", order.number}, {"notify", false}});
+    ASSERT_EQ(paid.status, 200) << "the left code is still payable: " << paid.raw;
+  };
+  const auto order = checkout(product, 1, price, "alipay");
+  pay_left_code(order);
+  const auto checked = station.call(
+      "POST", "/api/v1/orders/" + order.number + "/payment/check?token=" + order.token, "", "");
+  ASSERT_EQ(checked.status, 200) << checked.raw;
+  EXPECT_EQ(checked.body["state"], "paid") << checked.raw;
+  EXPECT_EQ(checked.body["payment_method"], "alipay") << "the provider that took the money";
+  EXPECT_EQ(checked.body["paid_fen"], order.total);
+
+  const auto left = checkout(product, 1, price, "alipay");
+  pay_left_code(left);
+  station.sql(
+      "UPDATE orders SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE number = '" +
+      left.number + "'");
+  const auto swept = wait_for_state(left, "paid", 45s);
+  EXPECT_EQ(swept["payment_method"], "alipay");
+  EXPECT_EQ(swept["paid_fen"], left.total);
+
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
 TEST_F(OrderPaymentOverHttp, AnUnpaidOrderExpiresInTheSweepAndItsTradeIsClosed) {
   const auto [product, price] = piece_product(2);
   const auto before = available(product);
