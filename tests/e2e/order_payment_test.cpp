@@ -3,7 +3,10 @@
 // out, asks for a QR (WeChat Native, H5, Alipay precreate), the simulator is paid and its signed
 // notification makes the order paid; an unpaid order expires in the server's own sweep, frees
 // its stock and has its provider order closed.
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "payment_station.hpp"
 
@@ -398,6 +401,73 @@ TEST_F(OrderPaymentOverHttp, ACustomerSwitchesBetweenWechatPayAndAlipayBeforePay
   const auto cash = checkout_cash(product, price);
   EXPECT_EQ(start_payment(cash, "wechat_native").status, 409);
 
+  const auto [report, code] = station.check();
+  EXPECT_EQ(code, 0) << report;
+}
+
+// Two devices switching one unpaid order at once, each to its own provider, again and again,
+// then the customer settles on one: one trade is open, it is the order's provider's, every
+// other trade is closed at its provider (refused when paid), and the open one pays the order.
+TEST_F(OrderPaymentOverHttp, RacingSwitchesLeaveOneTradePayable) {
+  const auto [product, price] = piece_product(1);
+  const auto order = checkout(product, 1, price, "wechat");
+  std::mutex mutex;
+  std::vector<Reply> answers;
+  const auto device = [&](const std::string& channel) {
+    for (int i = 0; i < 3; ++i) {
+      auto answer = start_payment(order, channel);
+      std::lock_guard lock(mutex);
+      answers.push_back(std::move(answer));
+    }
+  };
+  std::thread phone(device, "alipay_qr"), desktop(device, "wechat_native");
+  phone.join();
+  desktop.join();
+  for (const auto& answer : answers)
+    EXPECT_TRUE(answer.status == 200 || answer.status == 409)
+        << "shown, or told the order just changed: " << answer.raw;
+  // The customer settles on WeChat Pay on the desktop (both devices may have ended on 409).
+  const auto settled = start_payment(order, "wechat_native");
+  ASSERT_EQ(settled.status, 200) << settled.raw;
+
+  const auto rows = station.query(
+      "SELECT p.provider, p.out_trade_no, p.state FROM order_payments p JOIN orders o ON o.id = "
+      "p.order_id WHERE o.number = '" +
+      order.number + "' ORDER BY p.id");
+  const auto method =
+      station.query("SELECT payment_method FROM orders WHERE number = '" + order.number + "'");
+  std::istringstream lines(rows);
+  std::string provider, trade, state, open_provider, open_trade;
+  int open = 0;
+  while (lines >> provider >> trade >> state) {
+    const auto simulated = station.simulated(trade);
+    if (state == "started") {
+      ++open;
+      open_provider = provider;
+      open_trade = trade;
+      continue;
+    }
+    EXPECT_EQ(state, "closed") << trade;
+    if (simulated.is_null()) continue;  // never made at the provider
+    EXPECT_EQ(simulated["state"], provider == "wechat" ? "CLOSED" : "TRADE_CLOSED") << trade;
+    EXPECT_NE(
+        station.simulator("POST", "/sim/pay", {{"provider", provider}, {"out_trade_no", trade}})
+            .status,
+        200)
+        << "a closed trade cannot be paid: " << trade;
+  }
+  ASSERT_EQ(open, 1) << "one trade payable: " << rows << "\n" << station.log();
+  EXPECT_EQ(open_provider, "wechat") << rows;
+  EXPECT_EQ(method, "wechat") << rows;
+  EXPECT_EQ(settled.body["payment"]["provider"], "wechat");
+  ASSERT_EQ(station
+                .simulator("POST", "/sim/pay",
+                           {{"provider", open_provider}, {"out_trade_no", open_trade}})
+                .status,
+            200);
+  const auto paid = wait_for_state(order, "paid");
+  EXPECT_EQ(paid["paid_fen"], order.total);
+  EXPECT_EQ(paid["payment_method"], open_provider);
   const auto [report, code] = station.check();
   EXPECT_EQ(code, 0) << report;
 }
