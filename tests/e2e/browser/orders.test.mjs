@@ -639,7 +639,7 @@ test('cash on pickup: confirmed at once with its pickup code; handover refused u
   });
 
 test('the cash taken for a cash-on-pickup order is in the drawer the shift report expects',
-  { skip: noSimulator, todo: 'the shift report (X/Z) counts counter sales only: cash taken for an online order at handover is posted to the journal but not expected in the drawer' }, () => {
+  { skip: noSimulator }, () => {
     assert.ok(cashShift, 'the cash-on-pickup test ran');
     assert.equal(cashShift.report.expected_cash_fen, cashShift.float_fen + cashShift.order_fen);
   });
