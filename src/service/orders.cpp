@@ -777,7 +777,7 @@ Order OrderService::start_payment(const std::string& number, const std::string& 
     throw Error::invalid_field("channel", "不支持的支付渠道 / unknown channel " + channel);
   const auto& [provider_name, provider_channel] = found_channel->second;
   auto order = for_customer(number, token);
-  require_awaiting(order, provider_name);
+  require_awaiting(order);
   if (showing(order, channel)) return order;
   auto& provider = provider_for(provider_name);
   if (provider_channel == payments::Channel::wechat_jsapi) {
@@ -794,13 +794,13 @@ Order OrderService::start_payment(const std::string& number, const std::string& 
   return for_customer(number, token);
 }
 
-void OrderService::require_awaiting(const Order& order, const std::string& provider_name) const {
+void OrderService::require_awaiting(const Order& order) const {
   if (order.state != "pending_payment")
     throw Error(ErrorCode::invalid_state, "订单不在待支付状态 / the order is not awaiting payment",
                 {{"state", order.state}});
   // WeChat Pay and Alipay are interchangeable until the order is paid (a customer who chose one
   // at checkout may pay with the other); an order to be paid in cash at pickup is not paid here.
-  if (mode_of(order.payment_method) != domain::PaymentMode::online || provider_name.empty())
+  if (mode_of(order.payment_method) != domain::PaymentMode::online)
     throw Error::invalid_field("channel", "本单在取货时付款 / this order is paid at pickup");
   // Past its time, though the sweep (every 20 s) has not moved it yet: no new trade for it
   // (probe-2 P13); a trade already shown may still be paid, and the sweep settles it.
@@ -822,7 +822,7 @@ payments::Provider& OrderService::provider_for(const std::string& provider_name)
 
 std::string OrderService::wechat_sign_in(const std::string& number, const std::string& token) {
   const auto order = for_customer(number, token);
-  require_awaiting(order, "wechat");
+  require_awaiting(order);
   const std::string url =
       provider_for("wechat").sign_in_url(sign_in_state(number, token_digest(token)));
   if (url.empty())
@@ -841,7 +841,7 @@ std::string OrderService::finish_wechat_sign_in(const std::string& code, const s
       throw Error::invalid_field("state", "微信授权参数无效 / the state does not match an order");
     return to_order(*found, false, false);
   });
-  require_awaiting(order, "wechat");
+  require_awaiting(order);
   // Asked again (a reload of WeChat's redirect): the payment started the first time stands.
   if (showing(order, "wechat_jsapi")) return *number;
   std::string openid;
@@ -882,7 +882,7 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
       Ask ask;
       const auto order = store::find_order(unit, number, true);
       if (!order) throw no_such_order();
-      require_awaiting(to_order(*order, false, false), provider_name);
+      require_awaiting(to_order(*order, false, false));
       ask.expires_at = order->expires_at.value_or(0);
       const auto trades = store::order_payments(unit, order->id);
       for (const auto& row : trades)
@@ -1227,13 +1227,10 @@ std::optional<store::OrderPaymentRecord> open_trade(
 std::vector<store::OrderPaymentRecord> closed_alipay_trades(store::UnitOfWork& unit,
                                                             const store::OrderRecord& order) {
   std::vector<store::OrderPaymentRecord> found;
-  const auto trades = store::order_payments(unit, order.id);
-  std::int64_t latest = 0;
-  for (const auto& trade : trades)
-    latest = std::max(latest, trade.id);
-  for (const auto& trade : trades)
-    if (trade.provider == "alipay" && trade.state == "closed" && trade.id != latest)
-      found.push_back(trade);
+  auto trades = store::order_payments(unit, order.id);  // by id: the latest last
+  if (!trades.empty()) trades.pop_back();
+  for (auto& trade : trades)
+    if (trade.provider == "alipay" && trade.state == "closed") found.push_back(std::move(trade));
   return found;
 }
 
@@ -1482,13 +1479,11 @@ std::int64_t OrderService::open_refund(store::UnitOfWork& unit, const store::Ord
   const auto refunds = store::order_refunds(unit, order.id);
   const auto held = held_by(refunds);
 
-  // Through the provider it was paid with (its paid trade's: a customer may have switched
-  // between WeChat Pay and Alipay before paying), or cash at the counter.
-  std::string original = order.payment_method == "cash_on_pickup" ? "cash" : order.payment_method;
-  if (original != "cash")
-    if (const auto trade = store::find_paid_payment(unit, order.id);
-        trade && trade->state == "paid")
-      original = trade->provider;
+  // Through the provider it was paid with (settle_payment makes the paid trade's provider the
+  // order's, though the customer may have switched between WeChat Pay and Alipay before), or
+  // cash at the counter.
+  const std::string original =
+      order.payment_method == "cash_on_pickup" ? "cash" : order.payment_method;
   std::string method = original;
   if (request.method && *request.method == "cash")
     method = "cash";

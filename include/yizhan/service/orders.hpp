@@ -328,9 +328,9 @@ class OrderService {
   /// true when it finished.
   bool drive_refund(std::int64_t refund_id);
   Order staff_view(store::UnitOfWork& unit, const store::OrderRecord& record);
-  /// 409 invalid_state unless the order awaits payment; 422 channel unless it is paid with
-  /// `provider_name`.
-  void require_awaiting(const Order& order, const std::string& provider_name) const;
+  /// 409 invalid_state unless the order awaits payment (past its time too); 422 channel unless
+  /// it is paid online (WeChat Pay or Alipay, either of which may start its payment).
+  void require_awaiting(const Order& order) const;
   /// The configured provider; 503 unavailable when there is none.
   payments::Provider& provider_for(const std::string& provider_name) const;
   /// Asks the provider for a payment through `channel` outside any transaction and records it
