@@ -171,6 +171,25 @@ std::string body_for(std::int64_t product, std::int64_t price) {
          std::to_string(price) + "}";
 }
 
+/// Writes all of `bytes` to the socket; false when the peer has gone.
+bool send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+/// Appends what one read brings to `buffer`; false when the peer has closed.
+bool receive_some(int fd, std::string& buffer) {
+  char chunk[16384];
+  const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+  if (n <= 0) return false;
+  buffer.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
 /// A keep-alive HTTP/1.1 connection to the server.
 class Http {
  public:
@@ -197,11 +216,7 @@ class Http {
     for (const auto& [name, value] : headers)
       request += name + ": " + value + "\r\n";
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (std::string_view rest = request; !rest.empty();) {
-      const auto n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n <= 0) fail("the server closed the connection");
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
+    if (!send_all(fd_, request)) fail("the server closed the connection");
     std::size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
       fill();
@@ -224,10 +239,7 @@ class Http {
 
  private:
   void fill() {
-    char chunk[16384];
-    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) fail("the server closed the connection");
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    if (!receive_some(fd_, buffer_)) fail("the server closed the connection");
   }
   int fd_ = -1;
   std::string buffer_;
@@ -700,20 +712,10 @@ class MinimalConnection {
         "HTTP/1.1 " + std::to_string(status) +
         " \r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
         "\r\n\r\n" + body;
-    for (std::string_view rest = message; !rest.empty();) {
-      const auto n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("the client closed the connection");
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
+    if (!send_all(fd_, message)) throw std::runtime_error("the client closed the connection");
   }
 
-  bool fill() {
-    char chunk[16384];
-    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
+  bool fill() { return receive_some(fd_, buffer_); }
 
   int fd_;
   Buyer& handler_;

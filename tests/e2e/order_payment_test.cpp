@@ -46,8 +46,9 @@ class OrderPaymentOverHttp : public ::testing::Test {
     std::int64_t total = 0;
   };
 
+  /// A pickup order, answered 201 in `state` (cash at pickup starts `confirmed`).
   Placed checkout(std::int64_t product_id, std::int64_t quantity, std::int64_t seen_total,
-                  const std::string& payment) {
+                  const std::string& payment, const std::string& state = "pending_payment") {
     const json body = {{"lines", {{{"product_id", product_id}, {"quantity", quantity}}}},
                        {"fulfilment", "pickup"},
                        {"contact", {{"name", "陈女士"}, {"phone", "13800001234"}}},
@@ -57,22 +58,7 @@ class OrderPaymentOverHttp : public ::testing::Test {
         station.call("POST", "/api/v1/orders", "", body.dump(),
                      {"Idempotency-Key: e2e-" + payment + "-" + std::to_string(++checkouts_)});
     EXPECT_EQ(placed.status, 201) << placed.raw;
-    EXPECT_EQ(placed.body["state"], "pending_payment") << placed.raw;
-    return {placed.body.value("number", ""), placed.body.value("token", ""),
-            placed.body.value("total_fen", std::int64_t{0})};
-  }
-
-  /// One piece to be paid in cash at pickup (it starts `confirmed`).
-  Placed checkout_cash(std::int64_t product_id, std::int64_t price) {
-    const json body = {{"lines", {{{"product_id", product_id}, {"quantity", 1}}}},
-                       {"fulfilment", "pickup"},
-                       {"contact", {{"name", "陈女士"}, {"phone", "13800001234"}}},
-                       {"payment", "cash_on_pickup"},
-                       {"expected_total_fen", price}};
-    const auto placed = station.call("POST", "/api/v1/orders", "", body.dump(),
-                                     {"Idempotency-Key: e2e-cash-" + std::to_string(++checkouts_)});
-    EXPECT_EQ(placed.status, 201) << placed.raw;
-    EXPECT_EQ(placed.body["state"], "confirmed") << placed.raw;
+    EXPECT_EQ(placed.body["state"], state) << placed.raw;
     return {placed.body.value("number", ""), placed.body.value("token", ""),
             placed.body.value("total_fen", std::int64_t{0})};
   }
@@ -398,7 +384,7 @@ TEST_F(OrderPaymentOverHttp, ACustomerSwitchesBetweenWechatPayAndAlipayBeforePay
   EXPECT_EQ(station.simulated(other.number)["state"], "CLOSED");
 
   // An order paid in cash at pickup is not paid online.
-  const auto cash = checkout_cash(product, price);
+  const auto cash = checkout(product, 1, price, "cash_on_pickup", "confirmed");
   EXPECT_EQ(start_payment(cash, "wechat_native").status, 409);
 
   const auto [report, code] = station.check();
