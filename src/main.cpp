@@ -126,12 +126,13 @@ yizhan::service::SettlementSettings settlement_settings(const yizhan::Config& co
   return settings;
 }
 
-/// The serving connection pool: a connection for each database worker and for each provider
-/// thread (opened when first needed), so that a payment-code sale's short transactions on the
-/// provider pool never wait for a connection behind the database workers, nor they behind it.
+/// The serving connection pool: a connection for each database loop (quick routes), each
+/// database worker and each provider thread (opened when first needed), so that a
+/// payment-code sale's short transactions on the provider pool never wait for a connection
+/// behind the database workers, nor a sale on a database loop behind a report on a worker.
 yizhan::DatabaseConfig serving_database(const yizhan::Config& config) {
   auto database = config.database;
-  database.pool_size += config.http.provider_threads;
+  database.pool_size = 2 * database.pool_size + config.http.provider_threads;
   return database;
 }
 

@@ -17,7 +17,7 @@ struct DatabaseConfig {
   std::string user = "yizhan";
   std::string password;
   std::string schema = "yizhan";
-  int pool_size = 8;  ///< connections, and threads running database work
+  int pool_size = 8;  ///< database workers and database loops (each); connections: see main.cpp
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds acquire_timeout{2000};  ///< waiting for a free connection
   std::chrono::seconds read_timeout{10};            ///< one query, then the server is "down"

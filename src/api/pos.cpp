@@ -439,6 +439,7 @@ bool pays_with_code(const Request& request) {
 void add_pos_routes(Router& router, service::CounterService& counter) {
   const auto staff = Access::staff;
   const auto db = Executor::database;
+  const auto quick = Executor::quick;  // the counter's hot path: no hand-off
 
   // GET /api/v1/pos/registers
   router.add({"GET", "/api/v1/pos/registers", staff, db, [&counter](const Request&) {
@@ -501,7 +502,7 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
        }});
 
   // POST /api/v1/pos/sales
-  router.add({"POST", "/api/v1/pos/sales", staff, db,
+  router.add({"POST", "/api/v1/pos/sales", staff, quick,
               [&counter](const Request& request) {
                 const auto key = required_key(request, "POST /api/v1/pos/sales");
                 const auto sale = sale_request(parse_object(request));
@@ -513,7 +514,7 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
               BodyLimit::standard, pays_with_code});
 
   // POST /api/v1/pos/quote
-  router.add({"POST", "/api/v1/pos/quote", staff, db, [&counter](const Request& request) {
+  router.add({"POST", "/api/v1/pos/quote", staff, quick, [&counter](const Request& request) {
                 const auto sale = sale_request(parse_object(request));
                 return json_response(200, sale_json(counter.quote(sale)));
               }});
@@ -554,7 +555,7 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
               }});
 
   // GET /api/v1/pos/sales/{id}
-  router.add({"GET", "/api/v1/pos/sales/{id}", staff, db, [&counter](const Request& request) {
+  router.add({"GET", "/api/v1/pos/sales/{id}", staff, quick, [&counter](const Request& request) {
                 return json_response(200, sale_json(counter.sale(path_id(request))));
               }});
 

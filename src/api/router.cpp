@@ -149,7 +149,7 @@ std::optional<Response> Router::refuse(const Match& match, Request& request) con
       throw Error(ErrorCode::csrf, "state-changing requests need X-Requested-With: yizhan");
     }
     if (!request.principal && !request.session_token.empty() && authenticator_ &&
-        route.executor == Executor::database) {
+        route.executor != Executor::inline_io) {
       request.principal = authenticator_(request.session_token);
     }
     const auto role = request.principal ? std::optional(request.principal->role) : std::nullopt;

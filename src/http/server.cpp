@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include "worker_pool.hpp"
 #include "yizhan/api/error.hpp"
 #include "yizhan/api/router.hpp"
@@ -202,6 +204,8 @@ struct Server::Impl {
         access_log(parse_access_log(config.access_log)),
         contexts(make_contexts(io_threads)),
         ioc(*contexts.front()),
+        database_loops(make_contexts(std::max(1, parts.database_threads))),
+        database_loop_sessions(std::make_unique<std::atomic<int>[]>(database_loops.size())),
         acceptor(ioc),
         signals(ioc),
         workers(static_cast<std::size_t>(std::max(1, parts.database_threads))),
@@ -246,10 +250,14 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
-  /// One event loop per I/O thread, each connection on one of them for its whole life: no
-  /// strands, and no thread wakes another to run a handler.
+  /// One event loop per I/O thread, each connection on one of them (until it moves to a
+  /// database loop, once, for good): no strands, and no thread wakes another to run a handler.
   std::vector<std::unique_ptr<net::io_context>> contexts;
   net::io_context& ioc;  ///< the first: listener, signals, shutdown
+  /// One loop per database connection of the pool, each with its thread, where plain
+  /// connections live once they ask a quick route (Session::move_to_database_loop).
+  std::vector<std::unique_ptr<net::io_context>> database_loops;
+  std::unique_ptr<std::atomic<int>[]> database_loop_sessions;  ///< connections living on each
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::size_t next_context = 0;  ///< used by the listener only
   std::optional<ssl::context> tls;
@@ -276,6 +284,17 @@ struct Server::Impl {
     keep_running.clear();
     for (auto& context : contexts)
       context->stop();
+    for (auto& loop : database_loops)
+      loop->stop();
+  }
+
+  /// The database loop with the fewest connections.
+  std::size_t pick_database_loop() const {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < database_loops.size(); ++i) {
+      if (database_loop_sessions[i] < database_loop_sessions[best]) best = i;
+    }
+    return best;
   }
 
   [[nodiscard]] bool trusted(const net::ip::address& address) const {
@@ -373,22 +392,26 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
  public:
   template <class... StreamArguments>
   explicit Session(Server::Impl& server, StreamArguments&&... arguments)
-      : server_(server), stream_(std::forward<StreamArguments>(arguments)...) {}
+      : server_(server), stream_(std::in_place, std::forward<StreamArguments>(arguments)...) {
+    timer_.emplace(stream_->get_executor());
+  }
 
   ~Session() override {
     server_.untrack(this);
+    if (database_loop_) --server_.database_loop_sessions[*database_loop_];
     --server_.connections;
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(),
+    net::dispatch(stream_->get_executor(),
                   beast::bind_front_handler(&Session::on_start, this->shared_from_this()));
   }
 
   void stop_when_idle() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    std::lock_guard lock(moving_);  // not while the connection moves to a database loop
+    net::post(stream_->get_executor(), [self = this->shared_from_this()] {
       if (self->state_ == State::reading || self->state_ == State::lingering) {
-        beast::get_lowest_layer(self->stream_).cancel();
+        beast::get_lowest_layer(*self->stream_).cancel();
       } else {
         self->close_after_response_ = true;
       }
@@ -405,15 +428,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void set_deadline(std::chrono::steady_clock::duration span) {
     deadline_ = std::chrono::steady_clock::now() + span;
     // A later deadline waits for the timer already set; an earlier one needs it moved.
-    if (!timer_armed_ || deadline_ < timer_.expiry()) arm_timer();
+    if (!timer_armed_ || deadline_ < timer_->expiry()) arm_timer();
   }
 
   void clear_deadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
 
   void arm_timer() {
     timer_armed_ = true;
-    timer_.expires_at(deadline_);
-    timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+    timer_->expires_at(deadline_);
+    timer_->async_wait([weak = this->weak_from_this()](beast::error_code ec) {
       if (ec) return;  // the session is gone
       if (auto self = weak.lock()) self->on_timer();
     });
@@ -427,12 +450,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // answer, a TLS close) is abandoned with it.
     timed_out_ = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
+    beast::get_lowest_layer(*stream_).socket().close(ignored);
   }
 
   void on_start() {
     beast::error_code ec;
-    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    const auto peer = beast::get_lowest_layer(*stream_).socket().remote_endpoint(ec);
     if (!ec) {
       peer_ = parse_address(peer.address().to_string()).value_or(peer.address());
       peer_text_ = peer_.to_string();
@@ -444,7 +467,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     id_base_ = server_.request_id_prefix + serial;
     if constexpr (kTls) {
       set_deadline(server_.config.request_timeout);
-      stream_.async_handshake(
+      stream_->async_handshake(
           ssl::stream_base::server,
           beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
     } else {
@@ -486,7 +509,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       if (bytes.size() >= server_.config.header_limit_bytes) {
         return reject(Error(ErrorCode::too_large, "request header too large"), "too_large");
       }
-      stream_.async_read_some(
+      stream_->async_read_some(
           buffer_.prepare(std::max<std::size_t>(4096, server_.config.header_limit_bytes / 2)),
           beast::bind_front_handler(&Session::on_read_some, this->shared_from_this()));
       return;
@@ -646,7 +669,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto request = std::make_shared<api::Request>(make_request());
     server_.post_work([self = this->shared_from_this(), request] {
       auto refused = self->server_.parts.router.refuse(self->match_, *request);
-      net::post(self->stream_.get_executor(),
+      net::post(self->stream_->get_executor(),
                 [self, request, refused = std::move(refused)]() mutable {
                   if (refused) {
                     self->close_after_response_ = true;
@@ -667,7 +690,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return reject(Error(ErrorCode::too_large, "request body too large"), "too_large");
     }
     parser_->body_limit(limit);
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(*stream_, buffer_, *parser_,
                       [self = this->shared_from_this(), next](beast::error_code ec, std::size_t) {
                         if (ec) return self->on_parse_error(ec);
                         next(*self);
@@ -712,7 +735,64 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return send(server_.parts.router.dispatch(match_, std::move(request)));
     }
     if (waits_on_provider(request)) return run_on_provider(std::move(request));
+    if constexpr (!kTls) {
+      if (match_.route->executor == api::Executor::quick) {
+        if (database_loop_) return run_here(std::move(request));
+        return move_to_database_loop(std::move(request));
+      }
+    }
     run_on_worker(std::move(request));
+  }
+
+  /// Runs a quick database route on this thread, a database loop's, and answers: no hand-off to
+  /// a worker and back, which on a busy machine cost more than the HTTP around the statements.
+  /// The loop's other connections wait meanwhile, as they would for a free worker.
+  void run_here(api::Request request) {
+    auto& pool = server_.database_pool;
+    ++pool.busy;
+    api::Response response;
+    try {
+      response = server_.parts.router.dispatch(match_, std::move(request));
+    } catch (...) {
+      response = api::error_response(std::current_exception(), "dispatch");
+    }
+    --pool.busy;
+    send(std::move(response));
+  }
+
+  /// The first quick route a plain connection asks moves it, socket and all, from its I/O loop
+  /// to the database loop with the fewest connections, where it stays: its quick routes then
+  /// run where they are read (run_here). Connections that only fetch files never move, so the
+  /// I/O loops stay as fast as they were; TLS connections stay (their state is not moved).
+  void move_to_database_loop(api::Request request) {
+    const auto index = server_.pick_database_loop();
+    auto& loop = *server_.database_loops[index];
+    beast::error_code ec;
+    const auto protocol = stream_->socket().local_endpoint(ec).protocol();
+    if (ec) return run_on_worker(std::move(request));  // the client is gone or going
+    const auto handle = stream_->socket().release(ec);
+    if (ec) return run_on_worker(std::move(request));  // still open here: answered as before
+    tcp::socket moved(loop);
+    moved.assign(protocol, handle, ec);
+    if (ec) {
+      spdlog::warn("request {}: cannot move the connection to a database loop: {}", request_id_,
+                   ec.message());
+      ::close(handle);
+      return;
+    }
+    {
+      std::lock_guard lock(moving_);
+      timer_.reset();  // a wait still pending ends aborted on the old loop, which ignores it
+      stream_.emplace(std::move(moved));
+      timer_.emplace(stream_->get_executor());
+    }
+    timer_armed_ = false;
+    database_loop_ = index;
+    ++server_.database_loop_sessions[index];
+    net::post(stream_->get_executor(),
+              [self = this->shared_from_this(), request = std::move(request)]() mutable {
+                self->run_here(std::move(request));
+              });
   }
 
   /// Whether the matched route says this request waits on a payment provider.
@@ -751,7 +831,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         response = api::error_response(std::current_exception(), "dispatch");
       }
       --self->server_.provider_pool.busy;
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      net::post(self->stream_->get_executor(), [self, response = std::move(response)]() mutable {
         self->send(std::move(response));
       });
     });
@@ -768,29 +848,29 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return send(api::error_response(Error(ErrorCode::unavailable, "server busy")));
     }
     const auto deadline = started_ + server_.config.handler_timeout;
-    server_.post_work(
-        [self = this->shared_from_this(), deadline, request = std::move(request)]() mutable {
-          auto& pool = self->server_.database_pool;
-          --pool.queued;
-          ++pool.busy;
-          api::Response response;
-          if (std::chrono::steady_clock::now() > deadline) {
-            spdlog::warn("request {} waited past its deadline in the queue; not started",
-                         self->request_id_);
-            ++pool.refused;
-            response = api::error_response(Error(ErrorCode::unavailable, "server busy, try again"));
-          } else {
-            try {
-              response = self->server_.parts.router.dispatch(self->match_, std::move(request));
-            } catch (...) {
-              response = api::error_response(std::current_exception(), "dispatch");
-            }
-          }
-          --pool.busy;
-          net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-            self->send(std::move(response));
-          });
-        });
+    server_.post_work([self = this->shared_from_this(), deadline,
+                       request = std::move(request)]() mutable {
+      auto& pool = self->server_.database_pool;
+      --pool.queued;
+      ++pool.busy;
+      api::Response response;
+      if (std::chrono::steady_clock::now() > deadline) {
+        spdlog::warn("request {} waited past its deadline in the queue; not started",
+                     self->request_id_);
+        ++pool.refused;
+        response = api::error_response(Error(ErrorCode::unavailable, "server busy, try again"));
+      } else {
+        try {
+          response = self->server_.parts.router.dispatch(self->match_, std::move(request));
+        } catch (...) {
+          response = api::error_response(std::current_exception(), "dispatch");
+        }
+      }
+      --pool.busy;
+      net::post(self->stream_->get_executor(), [self, response = std::move(response)]() mutable {
+        self->send(std::move(response));
+      });
+    });
   }
 
   static std::string_view field_value(const bhttp::request_header<>& message, bhttp::field name) {
@@ -919,7 +999,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(buffers);
     if constexpr (!kTls) {
       // Most answers fit the socket's send buffer: one writev now, no timer, no handler.
-      auto& socket = stream_.socket();
+      auto& socket = stream_->socket();
       beast::error_code ec;
       if (!socket.non_blocking()) socket.non_blocking(true, ec);
       const auto written = ec ? 0 : socket.write_some(buffers, ec);
@@ -928,7 +1008,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       rest.consume(written);
     }
     set_deadline(server_.config.write_timeout);
-    net::async_write(stream_, rest,
+    net::async_write(*stream_, rest,
                      beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
   }
 
@@ -996,7 +1076,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     path_.clear();
     if (buffer_.size() > 0) {
       // A pipelined request is waiting: go through the executor rather than recurse.
-      return net::post(stream_.get_executor(),
+      return net::post(stream_->get_executor(),
                        beast::bind_front_handler(&Session::do_read, this->shared_from_this()));
     }
     do_read();
@@ -1010,7 +1090,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return do_close();
     } else {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
       set_deadline(kLingerTime);
       buffer_.clear();
       linger_read();
@@ -1018,13 +1098,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void linger_read() {
-    stream_.async_read_some(buffer_.prepare(65536), [self = this->shared_from_this()](
-                                                        beast::error_code ec, std::size_t bytes) {
+    stream_->async_read_some(buffer_.prepare(65536), [self = this->shared_from_this()](
+                                                         beast::error_code ec, std::size_t bytes) {
       self->lingered_ += bytes;
       self->buffer_.clear();
       if (ec || self->lingered_ > kLingerBytes) {
         beast::error_code ignored;
-        beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        beast::get_lowest_layer(*self->stream_).socket().close(ignored);
         return;
       }
       self->linger_read();
@@ -1034,16 +1114,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void do_close() {
     if constexpr (kTls) {
       set_deadline(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+      stream_->async_shutdown([self = this->shared_from_this()](beast::error_code) {});
     } else {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 
   Server::Impl& server_;
-  Stream stream_;
-  net::steady_timer timer_{stream_.get_executor()};
+  std::mutex moving_;  ///< held while stream_ is replaced, and by other threads reading it
+  std::optional<Stream> stream_;  ///< replaced (same socket) when it moves to a database loop
+  std::optional<net::steady_timer> timer_;    ///< on stream_'s loop
+  std::optional<std::size_t> database_loop_;  ///< where it lives once it asked a quick route
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_armed_ = false;
   bool timed_out_ = false;
@@ -1201,9 +1283,13 @@ void Server::run() {
                impl.config.address, port(), impl.io_threads);
   for (auto& context : impl.contexts)
     impl.keep_running.push_back(net::make_work_guard(*context));
+  for (auto& loop : impl.database_loops)
+    impl.keep_running.push_back(net::make_work_guard(*loop));
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl.contexts.size(); ++i)
     threads.emplace_back([&impl, i] { run_io(*impl.contexts[i]); });
+  for (auto& loop : impl.database_loops)
+    threads.emplace_back([&loop = *loop] { run_io(loop); });
   run_io(impl.ioc);
   for (auto& thread : threads)
     thread.join();

@@ -6,8 +6,12 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "e2e/harness.hpp"
 #include "yizhan/api/error.hpp"
@@ -100,6 +104,21 @@ api::Router test_router(std::atomic<int>& started) {
              request.client_address + (request.tls ? " tls" : " plain") + " " + request.request_id;
          return response;
        }});
+  // A quick route answers the thread it ran on, so tests can see where connections live.
+  router.add(
+      {"POST", "/api/quick", Access::anyone, Executor::quick, [](const api::Request& request) {
+         std::ostringstream thread;
+         thread << std::this_thread::get_id();
+         api::Response response;
+         response.body = std::to_string(request.body.size()) + " " + thread.str();
+         return response;
+       }});
+  router.add({"GET", "/api/quick-slow", Access::anyone, Executor::quick, [](const api::Request&) {
+                std::this_thread::sleep_for(400ms);
+                return api::Response{};
+              }});
+  router.add({"GET", "/api/quick-throws", Access::anyone, Executor::quick,
+              [](const api::Request&) -> api::Response { throw 42; }});
   router.add({"GET", "/api/throws", Access::anyone, Executor::database,
               [](const api::Request&) -> api::Response { throw 42; }});
   router.add({"GET", "/api/throws-inline", Access::anyone, Executor::inline_io,
@@ -382,6 +401,121 @@ TEST(TrustedProxy, ForwardedHeadersFromAnUntrustedPeerAreIgnored) {
                               {"X-Forwarded-For: 203.0.113.9", "X-Forwarded-Proto: https"});
   EXPECT_TRUE(response.body.starts_with("127.0.0.1 plain")) << response.body;
   EXPECT_TRUE(response.header("strict-transport-security").empty());
+}
+
+// --- quick routes: connections move to a database loop --------------------------------------
+
+namespace {
+std::string quick(std::string_view body) {
+  return "POST /api/quick HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + std::string(body);
+}
+}  // namespace
+
+TEST(QuickRoutes, RequestsPipelinedAcrossTheMoveAreAllAnsweredInOrder) {
+  InProcessServer server;
+  Connection connection(server.port(), 10000ms);
+  // A file, then the first quick route (the connection moves with the bytes already read), then
+  // a file, a database route, another quick route, all in one write.
+  ASSERT_TRUE(connection.send(request("GET", "/index.html") + quick("abc") +
+                              request("GET", "/index.html") + request("GET", "/api/count") +
+                              quick("hello")));
+  const auto file = connection.read_response();
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->status, 200);
+  const auto first = connection.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_TRUE(first->body.starts_with("3 ")) << first->body;
+  const auto file_again = connection.read_response();
+  ASSERT_TRUE(file_again);
+  EXPECT_NE(file_again->body.find("驿站"), std::string::npos);
+  const auto counted = connection.read_response();
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(counted->status, 200);
+  const auto second = connection.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->body.starts_with("5 ")) << second->body;
+  EXPECT_EQ(first->body.substr(2), second->body.substr(2)) << "it stays on its database loop";
+  EXPECT_EQ(server.started(), 1);
+  // And the connection goes on afterwards.
+  ASSERT_TRUE(connection.send(quick("")));
+  const auto third = connection.read_response();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->body, "0 " + first->body.substr(2));
+}
+
+TEST(QuickRoutes, ConnectionsSpreadOverTheDatabaseLoopsAndAllAreAnswered) {
+  InProcessServer server({}, 4);  // four database loops
+  constexpr int kClients = 12;
+  constexpr int kRequests = 25;
+  std::atomic<int> answered{0};
+  std::mutex mutex;
+  std::set<std::string> threads;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      Connection connection(server.port(), 10000ms);
+      for (int i = 0; i < kRequests; ++i) {
+        if (!connection.send(quick("xy"))) return;
+        const auto response = connection.read_response();
+        if (!response || response->status != 200 || !response->body.starts_with("2 ")) return;
+        ++answered;
+        std::lock_guard lock(mutex);
+        threads.insert(response->body.substr(2));
+      }
+    });
+  }
+  for (auto& client : clients)
+    client.join();
+  EXPECT_EQ(answered, kClients * kRequests);
+  EXPECT_GE(threads.size(), 3u) << "twelve connections over four loops, the least taken first";
+}
+
+TEST(QuickRoutes, AMovedConnectionKeepsItsReadDeadline) {
+  HttpConfig config;
+  config.request_timeout = 500ms;
+  InProcessServer server(config);
+  Connection connection(server.port(), 5000ms);
+  ASSERT_TRUE(connection.send(quick("a")));
+  ASSERT_TRUE(connection.read_response());
+  std::this_thread::sleep_for(1200ms);  // idle past the read deadline on its new loop
+  EXPECT_TRUE(connection.closed_by_server());
+}
+
+TEST(QuickRoutes, ShutdownAnswersTheRequestInFlightAndClosesMovedConnections) {
+  std::optional<InProcessServer> server;
+  server.emplace();
+  Connection idle(server->port(), 5000ms);
+  Connection busy(server->port(), 5000ms);
+  for (auto* connection : {&idle, &busy}) {
+    ASSERT_TRUE(connection->send(quick("a")));
+    ASSERT_TRUE(connection->read_response());
+  }
+  ASSERT_TRUE(busy.send(request("GET", "/api/quick-slow")));
+  std::this_thread::sleep_for(100ms);
+  const auto begun = std::chrono::steady_clock::now();
+  std::thread stopper([&server] { server.reset(); });
+  const auto answer = busy.read_response();
+  ASSERT_TRUE(answer) << "the request in flight is answered";
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_TRUE(busy.closed_by_server());
+  EXPECT_TRUE(idle.closed_by_server());
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, 1500ms) << "within the 2 s grace";
+}
+
+TEST(QuickRoutes, AQuickRouteThatThrowsIs500AndTheConnectionGoesOn) {
+  InProcessServer server;
+  Connection connection(server.port(), 10000ms);
+  ASSERT_TRUE(connection.send(request("GET", "/api/quick-throws")));
+  const auto failed = connection.read_response();
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 500);
+  ASSERT_TRUE(connection.send(quick("ok")));
+  const auto next = connection.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
 }
 
 // --- failures ---------------------------------------------------------------------------------

@@ -21,9 +21,13 @@ using Authenticator = std::function<std::optional<domain::Principal>(std::string
 /// The session cookie's name (API.md).
 inline constexpr std::string_view kSessionCookie = "yz_session";
 
-/// Where a handler runs: on a database worker (may block) or inline on the I/O thread (see
-/// Route::waits_on_provider for the requests of a database route that run on the provider pool).
-enum class Executor { database, inline_io };
+/// Where a handler runs: `database` on a database worker (may take long: reports, exports,
+/// uploads); `quick`, a unit of work of a few statements (a sale, a checkout, a payment
+/// notification), where the connection lives once it asked one, a database loop of its own,
+/// without a hand-off to a worker and back (TLS connections: on a worker, as `database`); or
+/// `inline_io` on the I/O thread, no database. See Route::waits_on_provider for the requests of a
+/// database route that run on the provider pool.
+enum class Executor { database, quick, inline_io };
 
 /// How large a body a route accepts: the default limit (http.body_limit_bytes), or the upload
 /// limit (http.upload_body_limit_bytes), granted only after the caller's access was checked.
