@@ -202,10 +202,11 @@ struct Server::Impl {
                        ? config.io_threads
                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         access_log(parse_access_log(config.access_log)),
+        database_loop_sessions(std::make_unique<std::atomic<int>[]>(
+            static_cast<std::size_t>(std::max(1, parts.database_threads)))),
+        database_loops(make_contexts(std::max(1, parts.database_threads))),
         contexts(make_contexts(io_threads)),
         ioc(*contexts.front()),
-        database_loops(make_contexts(std::max(1, parts.database_threads))),
-        database_loop_sessions(std::make_unique<std::atomic<int>[]>(database_loops.size())),
         acceptor(ioc),
         signals(ioc),
         workers(static_cast<std::size_t>(std::max(1, parts.database_threads))),
@@ -213,7 +214,7 @@ struct Server::Impl {
         providers(static_cast<std::size_t>(provider_threads)),
         database_pool(parts.metrics.database_pool()),
         provider_pool(parts.metrics.provider_pool()) {
-    database_pool.capacity = std::max(1, parts.database_threads);
+    database_pool.capacity = 2 * std::max(1, parts.database_threads);  // workers and loops
     provider_pool.capacity = provider_threads;
     if (!config.tls_certificate.empty()) {
       tls.emplace(ssl::context::tls_server);
@@ -250,14 +251,16 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
+  /// One loop per database worker, each with its thread, where plain connections live once
+  /// they ask a quick route (Session::move_to_database_loop). Declared before contexts, as the
+  /// counts are: a session still queued anywhere when the loops are destroyed holds a socket
+  /// on one of them and counts itself out.
+  std::unique_ptr<std::atomic<int>[]> database_loop_sessions;  ///< connections living on each
+  std::vector<std::unique_ptr<net::io_context>> database_loops;
   /// One event loop per I/O thread, each connection on one of them (until it moves to a
   /// database loop, once, for good): no strands, and no thread wakes another to run a handler.
   std::vector<std::unique_ptr<net::io_context>> contexts;
   net::io_context& ioc;  ///< the first: listener, signals, shutdown
-  /// One loop per database connection of the pool, each with its thread, where plain
-  /// connections live once they ask a quick route (Session::move_to_database_loop).
-  std::vector<std::unique_ptr<net::io_context>> database_loops;
-  std::unique_ptr<std::atomic<int>[]> database_loop_sessions;  ///< connections living on each
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::size_t next_context = 0;  ///< used by the listener only
   std::optional<ssl::context> tls;
@@ -409,7 +412,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void stop_when_idle() override {
     std::lock_guard lock(moving_);  // not while the connection moves to a database loop
-    net::post(stream_->get_executor(), [self = this->shared_from_this()] {
+    const bool moved = database_loop_.has_value();
+    net::post(stream_->get_executor(), [self = this->shared_from_this(), moved] {
+      {
+        // Posted to the loop it lived on just before it moved: asked again where it lives now.
+        std::unique_lock lock(self->moving_);
+        if (self->database_loop_.has_value() != moved) {
+          lock.unlock();
+          return self->stop_when_idle();
+        }
+      }
       if (self->state_ == State::reading || self->state_ == State::lingering) {
         beast::get_lowest_layer(*self->stream_).cancel();
       } else {
@@ -738,7 +750,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if constexpr (!kTls) {
       if (match_.route->executor == api::Executor::quick) {
         if (database_loop_) return run_here(std::move(request));
-        return move_to_database_loop(std::move(request));
+        // The move waits for what this loop already queued for the connection (a deadline
+        // that fired as the request arrived, the cancelled timer's wait) to run here first.
+        timer_->cancel();
+        return net::post(stream_->get_executor(),
+                         [self = this->shared_from_this(), request = std::move(request)]() mutable {
+                           self->move_to_database_loop(std::move(request));
+                         });
       }
     }
     run_on_worker(std::move(request));
@@ -770,24 +788,30 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     beast::error_code ec;
     const auto protocol = stream_->socket().local_endpoint(ec).protocol();
     if (ec) return run_on_worker(std::move(request));  // the client is gone or going
-    const auto handle = stream_->socket().release(ec);
-    if (ec) return run_on_worker(std::move(request));  // still open here: answered as before
-    tcp::socket moved(loop);
-    moved.assign(protocol, handle, ec);
-    if (ec) {
-      spdlog::warn("request {}: cannot move the connection to a database loop: {}", request_id_,
-                   ec.message());
-      ::close(handle);
-      return;
-    }
     {
       std::lock_guard lock(moving_);
-      timer_.reset();  // a wait still pending ends aborted on the old loop, which ignores it
+      tcp::socket moved(loop);
+      const auto handle = stream_->socket().release(ec);
+      if (ec) return run_on_worker(std::move(request));  // still open here: answered as before
+      moved.assign(protocol, handle, ec);
+      if (ec) {
+        // Not registered there: back where it was, and answered as before.
+        spdlog::warn("request {}: cannot move the connection to a database loop: {}", request_id_,
+                     ec.message());
+        beast::error_code back;
+        stream_->socket().assign(protocol, handle, back);
+        if (back) {
+          ::close(handle);
+          return;
+        }
+        return run_on_worker(std::move(request));
+      }
+      timer_.reset();  // its waits were cancelled and have run (dispatch)
       stream_.emplace(std::move(moved));
       timer_.emplace(stream_->get_executor());
+      database_loop_ = index;
     }
     timer_armed_ = false;
-    database_loop_ = index;
     ++server_.database_loop_sessions[index];
     net::post(stream_->get_executor(),
               [self = this->shared_from_this(), request = std::move(request)]() mutable {
@@ -1124,8 +1148,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   Server::Impl& server_;
   std::mutex moving_;  ///< held while stream_ is replaced, and by other threads reading it
   std::optional<Stream> stream_;  ///< replaced (same socket) when it moves to a database loop
-  std::optional<net::steady_timer> timer_;    ///< on stream_'s loop
-  std::optional<std::size_t> database_loop_;  ///< where it lives once it asked a quick route
+  std::optional<net::steady_timer> timer_;  ///< on stream_'s loop
+  /// Where it lives once it asked a quick route; set under moving_, read by other threads
+  /// under it only.
+  std::optional<std::size_t> database_loop_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_armed_ = false;
   bool timed_out_ = false;
