@@ -291,13 +291,24 @@ struct Server::Impl {
       loop->stop();
   }
 
-  /// The database loop with the fewest connections.
-  std::size_t pick_database_loop() const {
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < database_loops.size(); ++i) {
-      if (database_loop_sessions[i] < database_loop_sessions[best]) best = i;
+  /// Whether some database loop has no connection.
+  [[nodiscard]] bool database_loop_free() const {
+    for (std::size_t i = 0; i < database_loops.size(); ++i)
+      if (database_loop_sessions[i] == 0) return true;
+    return false;
+  }
+
+  /// A database loop with no connection, taken for the caller; none when every loop has its
+  /// connection. One connection per loop: a loop runs its connection's quick routes one at a
+  /// time, so two busy connections on one loop would wait for each other while another loop
+  /// idles (at 32 counters that made p99 three times worse); connections beyond the loops
+  /// keep the workers' shared queue, where any free worker takes the next request.
+  std::optional<std::size_t> take_database_loop() {
+    for (std::size_t i = 0; i < database_loops.size(); ++i) {
+      int none = 0;
+      if (database_loop_sessions[i].compare_exchange_strong(none, 1)) return i;
     }
-    return best;
+    return std::nullopt;
   }
 
   [[nodiscard]] bool trusted(const net::ip::address& address) const {
@@ -750,6 +761,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if constexpr (!kTls) {
       if (match_.route->executor == api::Executor::quick) {
         if (database_loop_) return run_here(std::move(request));
+        if (!server_.database_loop_free()) return run_on_worker(std::move(request));
         // The move waits for what this loop already queued for the connection (a deadline
         // that fired as the request arrived, the cancelled timer's wait) to run here first.
         timer_->cancel();
@@ -779,15 +791,26 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   /// The first quick route a plain connection asks moves it, socket and all, from its I/O loop
-  /// to the database loop with the fewest connections, where it stays: its quick routes then
-  /// run where they are read (run_here). Connections that only fetch files never move, so the
+  /// to a database loop of its own, where it stays: its quick routes then run where they are
+  /// read (run_here). With every loop taken it stays, its quick routes go to the workers, and
+  /// it tries again with the next one. Connections that only fetch files never move, so the
   /// I/O loops stay as fast as they were; TLS connections stay (their state is not moved).
   void move_to_database_loop(api::Request request) {
-    const auto index = server_.pick_database_loop();
-    auto& loop = *server_.database_loops[index];
     beast::error_code ec;
     const auto protocol = stream_->socket().local_endpoint(ec).protocol();
     if (ec) return run_on_worker(std::move(request));  // the client is gone or going
+    const auto taken = server_.take_database_loop();
+    if (!taken) return run_on_worker(std::move(request));  // taken meanwhile: asked next time
+    const auto index = *taken;
+    auto& loop = *server_.database_loops[index];
+    // Counted in already: counted out unless the connection ends up living there.
+    struct CountOut {
+      std::atomic<int>& count;
+      bool keep = false;
+      ~CountOut() {
+        if (!keep) --count;
+      }
+    } counted{server_.database_loop_sessions[index]};
     {
       std::lock_guard lock(moving_);
       tcp::socket moved(loop);
@@ -810,9 +833,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       stream_.emplace(std::move(moved));
       timer_.emplace(stream_->get_executor());
       database_loop_ = index;
+      counted.keep = true;
     }
     timer_armed_ = false;
-    ++server_.database_loop_sessions[index];
     net::post(stream_->get_executor(),
               [self = this->shared_from_this(), request = std::move(request)]() mutable {
                 self->run_here(std::move(request));
