@@ -765,6 +765,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         // The move waits for what this loop already queued for the connection (a deadline
         // that fired as the request arrived, the cancelled timer's wait) to run here first.
         timer_->cancel();
+        timer_armed_ = false;  // armed again by the next deadline, wherever it then lives
         return net::post(stream_->get_executor(),
                          [self = this->shared_from_this(), request = std::move(request)]() mutable {
                            self->move_to_database_loop(std::move(request));

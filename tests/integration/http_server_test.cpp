@@ -487,6 +487,23 @@ TEST(QuickRoutes, AMovedConnectionKeepsItsReadDeadline) {
   EXPECT_TRUE(connection.closed_by_server());
 }
 
+TEST(QuickRoutes, AConnectionLeftWithTheWorkersKeepsItsReadDeadline) {
+  HttpConfig config;
+  config.request_timeout = 500ms;
+  InProcessServer server(config, 1);  // one loop
+  Connection first(server.port(), 5000ms);
+  ASSERT_TRUE(first.send(quick("a")));
+  ASSERT_TRUE(first.read_response());  // has the loop
+  Connection second(server.port(), 5000ms);
+  ASSERT_TRUE(second.send(quick("b")));
+  const auto answered = second.read_response();  // by a worker
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200);
+  std::this_thread::sleep_for(1200ms);  // both idle past the read deadline
+  EXPECT_TRUE(second.closed_by_server());
+  EXPECT_TRUE(first.closed_by_server());
+}
+
 TEST(QuickRoutes, ShutdownAnswersTheRequestInFlightAndClosesMovedConnections) {
   std::optional<InProcessServer> server;
   server.emplace();
