@@ -781,14 +781,19 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void run_here(api::Request request) {
     auto& pool = server_.database_pool;
     ++pool.busy;
-    api::Response response;
-    try {
-      response = server_.parts.router.dispatch(match_, std::move(request));
-    } catch (...) {
-      response = api::error_response(std::current_exception(), "dispatch");
-    }
+    auto response = dispatch_caught(std::move(request));
     --pool.busy;
     send(std::move(response));
+  }
+
+  /// The matched route's answer; whatever it throws becomes an error response (500 for what is
+  /// not a domain error), on whichever thread runs it.
+  api::Response dispatch_caught(api::Request request) {
+    try {
+      return server_.parts.router.dispatch(match_, std::move(request));
+    } catch (...) {
+      return api::error_response(std::current_exception(), "dispatch");
+    }
   }
 
   /// The first quick route a plain connection asks moves it, socket and all, from its I/O loop
@@ -872,12 +877,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
     Server::Impl::post_to(server_.providers, [self = this->shared_from_this(),
                                               request = std::move(request)]() mutable {
-      api::Response response;
-      try {
-        response = self->server_.parts.router.dispatch(self->match_, std::move(request));
-      } catch (...) {
-        response = api::error_response(std::current_exception(), "dispatch");
-      }
+      auto response = self->dispatch_caught(std::move(request));
       --self->server_.provider_pool.busy;
       net::post(self->stream_->get_executor(), [self, response = std::move(response)]() mutable {
         self->send(std::move(response));
@@ -908,11 +908,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         ++pool.refused;
         response = api::error_response(Error(ErrorCode::unavailable, "server busy, try again"));
       } else {
-        try {
-          response = self->server_.parts.router.dispatch(self->match_, std::move(request));
-        } catch (...) {
-          response = api::error_response(std::current_exception(), "dispatch");
-        }
+        response = self->dispatch_caught(std::move(request));
       }
       --pool.busy;
       net::post(self->stream_->get_executor(), [self, response = std::move(response)]() mutable {
