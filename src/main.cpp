@@ -218,6 +218,9 @@ int serve(const yizhan::Config& config) {
   // Provider refunds whose answer never came are asked about again (same out_refund_no).
   application.sweep.add("finish_order_refunds", "finished order refunds",
                         [&orders] { return orders.finish_refunds(); });
+  // Surplus payments (a second trade of an order paid too) whose return did not finish.
+  application.sweep.add("return_surplus_payments", "returned surplus payments",
+                        [&orders] { return orders.return_surplus_payments(); });
   // Counter code payments whose request died between the charge and the sale are reversed.
   application.sweep.add("reverse_abandoned_code_payments", "reversed abandoned code payments",
                         [&counter] { return counter.recover_code_payments(); });

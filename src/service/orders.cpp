@@ -1027,9 +1027,11 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
   }
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
   std::optional<std::int64_t> auto_refund;
+  std::optional<std::int64_t> surplus;
   bool settled = true;
   database_.transact([&](store::UnitOfWork& unit) {
     auto_refund.reset();
+    surplus.reset();
     settled = true;
     const auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
     if (!payment) {
@@ -1064,7 +1066,7 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
       settled = false;
       return;
     }
-    if (payment->state == "paid") {
+    if (payment->state == "paid" || payment->state == "surplus" || payment->state == "returned") {
       store::record_notification(unit, provider_name, "duplicate", paid.out_trade_no, transaction,
                                  amount, how);
       return;
@@ -1072,16 +1074,24 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
     const auto state = state_of(order->state);
     if (state != OrderState::pending_payment) {
       // A second trade of the order paid too (two devices, a close that did not get through):
-      // the goods are paid once; the staff send the second payment back.
+      // the goods are paid once. The second payment is surplus: held for refund on the books
+      // and sent back through its own trade at once (the staff see that it happened).
       const auto first = store::find_paid_payment(unit, order->id);
       if (first && first->state == "paid" && first->id != payment->id) {
-        store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
-                                   amount,
-                                   how + "paid twice: " + first->out_trade_no + " was paid first");
+        if (store::mark_payment_surplus(unit, payment->id, transaction)) {
+          store::post_entry(
+              unit, "surplus_payment", payment->id, domain::format_iso_date(day),
+              domain::unsold_payment_postings(tender_of(provider_name), Fen(payment->amount_fen)),
+              paid.out_trade_no + " surplus");
+          surplus = payment->id;
+        }
+        store::record_notification(
+            unit, provider_name, "mismatch", paid.out_trade_no, transaction, amount,
+            how + "paid twice: " + first->out_trade_no + " was paid first; this one is sent back");
         store::set_order_attention(
             unit, order->id,
-            "重复付款：" + paid.out_trade_no + " 也已付款，请在商户平台退回这笔 / paid twice: " +
-                paid.out_trade_no + " was paid as well, refund it in the merchant console");
+            "重复付款：" + paid.out_trade_no + " 也已付款，正在原路自动退回 / paid twice: " +
+                paid.out_trade_no + " was paid as well and is being sent back automatically");
         settled = false;
         return;
       }
@@ -1145,6 +1155,7 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
   });
   // Outside the transaction: a crash before the answer leaves it for finish_refunds.
   if (auto_refund) drive_refund(*auto_refund);
+  if (surplus) return_surplus(*surplus);
   return settled;
 }
 
@@ -1680,6 +1691,54 @@ void OrderService::apply_refund(store::UnitOfWork& unit, const store::OrderRecor
                                "refunded automatically");
 }
 
+namespace {
+
+/// What asking a provider to pay a refund came to.
+struct RefundAsked {
+  std::optional<payments::RefundState> answer;  ///< the provider's word, by the ask or a lookup
+  std::string failure;                          ///< refused and never made, or not succeeded: why
+  std::optional<std::string> retry;  ///< set: no certain answer (noted as this); ask again later
+};
+
+/// Asks for the refund; an unknown outcome is to be asked again later with the same
+/// out_refund_no. A refusal is not proof that nothing went back: an earlier ask under this number
+/// whose answer was lost, or another process's ask right now, may have made it. Only the
+/// provider's refund lookup says it was never made.
+RefundAsked ask_refund(payments::Provider& provider, const payments::RefundRequest& request) {
+  RefundAsked out;
+  try {
+    out.answer = provider.refund(request);
+  } catch (const payments::ProviderError& e) {
+    if (e.kind != payments::ProviderError::Kind::refused) {
+      spdlog::warn("refund {}: {}", request.out_refund_no, e.what());
+      out.retry = "unanswered";
+      return out;
+    }
+    out.failure = std::string(e.what()).substr(0, 250);
+    try {
+      const auto found = provider.query_refund(request.out_trade_no, request.out_refund_no);
+      if (found.state != payments::RefundState::State::failed || found.raw_state != "NOT_FOUND")
+        out.answer = found;
+    } catch (const std::exception& lookup) {
+      spdlog::warn("refund {}: refused ({}), and its lookup failed: {}", request.out_refund_no,
+                   out.failure, lookup.what());
+      out.retry = "unanswered";
+      return out;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("refund {}: {}", request.out_refund_no, e.what());
+    out.retry = "error";
+    return out;
+  }
+  if (out.answer && out.answer->state == payments::RefundState::State::processing)
+    out.retry = out.answer->raw_state;
+  else if (out.answer && out.answer->state != payments::RefundState::State::succeeded)
+    out.failure = "provider says " + out.answer->raw_state;
+  return out;
+}
+
+}  // namespace
+
 bool OrderService::drive_refund(std::int64_t refund_id) {
   struct Ask {
     store::OrderRefundRecord refund;
@@ -1707,50 +1766,16 @@ bool OrderService::drive_refund(std::int64_t refund_id) {
   request.total = Fen(ask->payment_total);
   request.reason = ask->refund.reason;
 
-  std::optional<payments::RefundState> answer;
-  std::string failure;
-  try {
-    answer = account->second.provider->refund(request);
-  } catch (const payments::ProviderError& e) {
-    if (e.kind != payments::ProviderError::Kind::refused) {
-      // The outcome is unknown: the sweep asks again with the same out_refund_no.
-      spdlog::warn("refund {}: {}", ask->refund.out_refund_no, e.what());
-      database_.transact([&](store::UnitOfWork& unit) {
-        store::note_refund_attempt(unit, refund_id, "unanswered");
-      });
-      return false;
-    }
-    failure = std::string(e.what()).substr(0, 250);
-    // A refusal is not proof that nothing went back: an earlier ask under this number whose
-    // answer was lost, or another process's ask right now, may have made it. Only the
-    // provider's refund lookup says it was never made.
-    try {
-      const auto found =
-          account->second.provider->query_refund(request.out_trade_no, request.out_refund_no);
-      if (found.state != payments::RefundState::State::failed || found.raw_state != "NOT_FOUND")
-        answer = found;
-    } catch (const std::exception& lookup) {
-      spdlog::warn("refund {}: refused ({}), and its lookup failed: {}", ask->refund.out_refund_no,
-                   failure, lookup.what());
-      database_.transact([&](store::UnitOfWork& unit) {
-        store::note_refund_attempt(unit, refund_id, "unanswered");
-      });
-      return false;
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("refund {}: {}", ask->refund.out_refund_no, e.what());
-    database_.transact(
-        [&](store::UnitOfWork& unit) { store::note_refund_attempt(unit, refund_id, "error"); });
-    return false;
-  }
-  if (answer && answer->state == payments::RefundState::State::processing) {
+  const auto asked = ask_refund(*account->second.provider, request);
+  if (asked.retry) {
     database_.transact([&](store::UnitOfWork& unit) {
-      store::note_refund_attempt(unit, refund_id, answer->raw_state);
+      store::note_refund_attempt(unit, refund_id, *asked.retry);
     });
     return false;
   }
+  const auto& answer = asked.answer;
+  const auto& failure = asked.failure;
   const bool succeeded = answer && answer->state == payments::RefundState::State::succeeded;
-  if (answer && !succeeded) failure = "provider says " + answer->raw_state;
   return database_.transact([&](store::UnitOfWork& unit) {
     // The order first, as everywhere, then the refund by a conditional update: whoever moves
     // it out of processing applies it, once.
@@ -1806,18 +1831,97 @@ OrderRefundResult OrderService::refund(const std::string& number, const OrderRef
   });
 }
 
-int OrderService::finish_refunds(int limit, int idle_seconds) {
-  const auto due = database_.transact(
-      [&](store::UnitOfWork& unit) { return store::refunds_to_finish(unit, idle_seconds, limit); });
+bool OrderService::return_surplus(std::int64_t payment_id) {
+  const auto payment = database_.transact(
+      [&](store::UnitOfWork& unit) { return store::find_payment(unit, payment_id, false); });
+  if (!payment || payment->state != "surplus") return false;
+  const auto account = providers_.find(payment->provider);
+  if (account == providers_.end() || !account->second.provider) {
+    spdlog::warn("surplus payment {}: {} is not configured", payment->out_trade_no,
+                 payment->provider);
+    return false;
+  }
+  payments::RefundRequest request;
+  request.out_trade_no = payment->out_trade_no;
+  request.out_refund_no = payment->out_trade_no + "-D";
+  request.refund = Fen(payment->amount_fen);
+  request.total = Fen(payment->amount_fen);
+  request.reason = "重复付款退回 / paid twice";
+
+  const auto asked = ask_refund(*account->second.provider, request);
+  if (asked.retry) {
+    database_.transact([&](store::UnitOfWork& unit) {
+      store::note_return_attempt(unit, payment_id, *asked.retry);
+    });
+    return false;
+  }
+  const bool returned =
+      asked.answer && asked.answer->state == payments::RefundState::State::succeeded;
+  const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
+  return database_.transact([&](store::UnitOfWork& unit) {
+    // The order first, as everywhere, then the payment by a conditional update: whoever ends
+    // the return books it, once.
+    const auto order = store::find_order_by_id(unit, payment->order_id, true);
+    if (!store::finish_surplus_return(unit, payment_id, returned,
+                                      asked.answer ? asked.answer->raw_state : "refused",
+                                      returned ? std::nullopt : std::optional(asked.failure)))
+      return false;
+    if (returned) {
+      store::post_entry(
+          unit, "surplus_return", payment_id, domain::format_iso_date(day),
+          domain::unsold_refund_postings(tender_of(payment->provider), 0, Fen(payment->amount_fen)),
+          request.out_refund_no);
+      store::record_order_event(unit, order->id, order->state, "provider", std::nullopt,
+                                "重复付款已原路退回 " + yuan(payment->amount_fen) +
+                                    " / paid-twice payment sent back: " + request.out_refund_no);
+      store::set_order_attention(unit, order->id,
+                                 "重复付款 " + payment->out_trade_no +
+                                     " 已自动原路退回 / paid twice: " + payment->out_trade_no +
+                                     " was sent back automatically");
+    } else {
+      store::record_order_event(
+          unit, order->id, order->state, "provider", std::nullopt,
+          "重复付款退回失败 / sending back " + payment->out_trade_no + " failed: " + asked.failure);
+      store::set_order_attention(unit, order->id,
+                                 "重复付款 " + payment->out_trade_no +
+                                     " 自动退回失败，请在商户平台退款 / paid twice: sending " +
+                                     payment->out_trade_no + " back failed (" + asked.failure +
+                                     "), refund it in the merchant console");
+    }
+    return true;
+  });
+}
+
+namespace {
+
+/// Drives each of `due` in turn (one failing does not stop the others): how many finished.
+template <class Drive>
+int drive_each(const std::vector<std::int64_t>& due, std::string_view what, Drive drive) {
   int finished = 0;
   for (const auto id : due) {
     try {
-      if (drive_refund(id)) ++finished;
+      if (drive(id)) ++finished;
     } catch (const std::exception& e) {
-      spdlog::warn("finishing refund {} failed: {}", id, e.what());
+      spdlog::warn("{} {} failed: {}", what, id, e.what());
     }
   }
   return finished;
+}
+
+}  // namespace
+
+int OrderService::return_surplus_payments(int limit, int idle_seconds) {
+  const auto due = database_.transact([&](store::UnitOfWork& unit) {
+    return store::surplus_payments_to_return(unit, idle_seconds, limit);
+  });
+  return drive_each(due, "returning surplus payment",
+                    [this](std::int64_t id) { return return_surplus(id); });
+}
+
+int OrderService::finish_refunds(int limit, int idle_seconds) {
+  const auto due = database_.transact(
+      [&](store::UnitOfWork& unit) { return store::refunds_to_finish(unit, idle_seconds, limit); });
+  return drive_each(due, "finishing refund", [this](std::int64_t id) { return drive_refund(id); });
 }
 
 }  // namespace yizhan::service

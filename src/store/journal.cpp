@@ -213,17 +213,36 @@ std::vector<std::string> order_refund_differences(UnitOfWork& unit) {
 }
 
 std::vector<std::string> unsold_payment_differences(UnitOfWork& unit) {
-  // Payments held for refund (order_refunds_due) = unsold payments not yet paid back.
+  // Payments held for refund (order_refunds_due) = unsold payments not yet paid back plus
+  // surplus payments (a second trade of an order paid too) not yet returned. Each surplus or
+  // returned payment has its surplus_payment entry of its amount, each returned one its
+  // surplus_return entry, and no other payment has either.
   return lines_of(
       unit,
       "SELECT CONCAT('order payments held for refund ', held, ', unsold payments not refunded ', "
-      "              owed) "
+      "              owed, ' + surplus payments not returned ', surplus) "
       "FROM (SELECT (SELECT -COALESCE(SUM(p.amount_fen), 0) FROM postings p "
       "              JOIN ledger_accounts a ON a.id = p.account_id "
       "              WHERE a.code = 'order_refunds_due') AS held, "
       "             (SELECT COALESCE(SUM(paid_fen - refunded_fen), 0) FROM orders "
-      "              WHERE unsold_payment = 1) AS owed) x "
-      "WHERE held <> owed");
+      "              WHERE unsold_payment = 1) AS owed, "
+      "             (SELECT COALESCE(SUM(amount_fen), 0) FROM order_payments "
+      "              WHERE state = 'surplus') AS surplus) x "
+      "WHERE held <> owed + surplus "
+      "UNION ALL "
+      "SELECT CONCAT('payment ', op.out_trade_no, ' (', op.state, '): ', k.kind, ' entries ', "
+      "              COUNT(DISTINCT e.id), ' of ', COALESCE(SUM(GREATEST(p.amount_fen, 0)), 0), "
+      "              ', amount ', op.amount_fen) "
+      "FROM order_payments op "
+      "JOIN (SELECT 'surplus_payment' AS kind UNION ALL SELECT 'surplus_return') k "
+      "LEFT JOIN journal_entries e ON e.kind = k.kind AND e.document_id = op.id "
+      "LEFT JOIN postings p ON p.entry_id = e.id "
+      "GROUP BY op.id, op.out_trade_no, op.state, op.amount_fen, k.kind "
+      "HAVING COUNT(DISTINCT e.id) <> IF(op.state = 'returned' OR "
+      "                                  (op.state = 'surplus' AND k.kind = 'surplus_payment'), 1, "
+      "0) "
+      "    OR (COUNT(DISTINCT e.id) = 1 AND SUM(GREATEST(p.amount_fen, 0)) <> op.amount_fen) "
+      "LIMIT 1000");
 }
 
 std::vector<std::string> sales_not_covered_by_tenders(UnitOfWork& unit) {

@@ -740,6 +740,65 @@ void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t o
   statement.executeUpdate();
 }
 
+bool mark_payment_surplus(UnitOfWork& unit, std::int64_t payment_id,
+                          const std::optional<std::string>& transaction_id) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET state = 'surplus', "
+      "transaction_id = COALESCE(?, transaction_id), paid_at = UTC_TIMESTAMP(6) "
+      "WHERE id = ? AND state IN ('started', 'closed')");
+  set_text(statement, 1, transaction_id);
+  statement.setInt64(2, payment_id);
+  return statement.executeUpdate() == 1;
+}
+
+std::optional<OrderPaymentRecord> find_payment(UnitOfWork& unit, std::int64_t payment_id,
+                                               bool lock) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) + "WHERE id = ?" + (lock ? " FOR UPDATE" : ""));
+  statement.setInt64(1, payment_id);
+  Rows row(statement.executeQuery());
+  if (!row->next()) return std::nullopt;
+  return read_payment(*row);
+}
+
+void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
+                         const std::string& provider_state) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET return_attempts = return_attempts + 1, return_state = ?, "
+      "return_asked_at = UTC_TIMESTAMP(6) WHERE id = ? AND state = 'surplus'");
+  statement.setString(1, domain::storable_text(provider_state, 32));
+  statement.setInt64(2, payment_id);
+  statement.executeUpdate();
+}
+
+bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
+                           const std::string& provider_state,
+                           const std::optional<std::string>& failure) {
+  auto& statement = unit.statement(
+      "UPDATE order_payments SET state = IF(?, 'returned', 'surplus'), "
+      "return_attempts = return_attempts + 1, return_state = ?, return_failure = ?, "
+      "return_asked_at = UTC_TIMESTAMP(6), returned_at = IF(?, UTC_TIMESTAMP(6), NULL) "
+      "WHERE id = ? AND state = 'surplus' AND return_failure IS NULL");
+  statement.setBoolean(1, returned);
+  statement.setString(2, domain::storable_text(provider_state, 32));
+  set_text(statement, 3,
+           failure ? std::optional(domain::storable_text(*failure, 250)) : std::nullopt);
+  statement.setBoolean(4, returned);
+  statement.setInt64(5, payment_id);
+  return statement.executeUpdate() == 1;
+}
+
+std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_seconds,
+                                                     int limit) {
+  auto& statement = unit.statement(
+      "SELECT id FROM order_payments WHERE state = 'surplus' AND return_failure IS NULL "
+      "AND COALESCE(return_asked_at, paid_at) <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
+      "ORDER BY COALESCE(return_asked_at, paid_at) LIMIT ?");
+  statement.setInt(1, idle_seconds);
+  statement.setInt(2, limit);
+  return ids_of(statement);
+}
+
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
                          const std::optional<std::string>& out_trade_no,
                          const std::optional<std::string>& transaction_id,

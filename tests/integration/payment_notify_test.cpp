@@ -137,11 +137,40 @@ class ScriptedGateway final : public payments::Transport {
       }
     } else if (request.url.ends_with("/v3/refund/domestic/refunds")) {
       const auto asked = json::parse(request.body);
+      const auto of_trade = asked.value("out_trade_no", "");
+      std::unique_lock lock(mutex_);
+      if (refunds_unreachable_.contains(of_trade))
+        throw payments::ProviderError(payments::ProviderError::Kind::unreachable, "timed out");
+      if (refuse_refund_.contains(of_trade)) {
+        lock.unlock();
+        response.status = 403;
+        response.body = R"({"code":"NOT_ENOUGH","message":"基本账户余额不足"})";
+        response.headers = lower_case(payments::wechat::sign_answer(
+            keys().platform, kPlatformSerial, response.body, Clock::now()));
+        return response;
+      }
+      refunds_made_.insert(asked["out_refund_no"].get<std::string>());
+      refund_asks_.push_back(of_trade + ":" + asked["out_refund_no"].get<std::string>());
+      lock.unlock();
       response.body = json{{"refund_id", "50300" + asked["out_refund_no"].get<std::string>()},
                            {"out_refund_no", asked["out_refund_no"]},
                            {"status", "SUCCESS"},
                            {"amount", asked["amount"]}}
                           .dump();
+    } else if (const auto at = request.url.find("/v3/refund/domestic/refunds/");
+               request.method == "GET" && at != std::string::npos) {
+      // A refund lookup: made ones succeeded, others never existed.
+      const auto asked =
+          request.url.substr(at + std::string_view("/v3/refund/domestic/refunds/").size());
+      std::lock_guard lock(mutex_);
+      if (refunds_made_.contains(asked)) {
+        response.body =
+            json{{"refund_id", "50300" + asked}, {"out_refund_no", asked}, {"status", "SUCCESS"}}
+                .dump();
+      } else {
+        response.status = 404;
+        response.body = R"({"code":"RESOURCE_NOT_EXISTS","message":"退款单不存在"})";
+      }
     } else {
       response.status = 404;
       response.body = R"({"code":"NOT_FOUND","message":"scripted gateway"})";
@@ -191,6 +220,24 @@ class ScriptedGateway final : public payments::Transport {
       unreachable_.insert(number);
     else
       unreachable_.erase(number);
+  }
+  /// WeChat refuses refunds of `number`'s trade (NOT_ENOUGH: the merchant's balance is short).
+  void refuse_refunds(const std::string& number) {
+    std::lock_guard lock(mutex_);
+    refuse_refund_.insert(number);
+  }
+  /// "out_trade_no:out_refund_no" of each WeChat refund made, in turn.
+  std::vector<std::string> refund_asks() {
+    std::lock_guard lock(mutex_);
+    return refund_asks_;
+  }
+  /// Refunds of `number`'s trade time out (or are answered again).
+  void set_refunds_unreachable(const std::string& number, bool unreachable) {
+    std::lock_guard lock(mutex_);
+    if (unreachable)
+      refunds_unreachable_.insert(number);
+    else
+      refunds_unreachable_.erase(number);
   }
   /// Called with the order number of each close, before it is answered.
   std::function<void(const std::string&)> on_close;
@@ -242,9 +289,11 @@ class ScriptedGateway final : public payments::Transport {
   std::map<std::string, std::string> trade_kinds_;  ///< each prepaid number's trade type
   std::vector<std::string> starts_;
   std::map<std::string, std::deque<json>> trades_;  ///< what WeChat queries answer, by number
-  std::set<std::string> refuse_close_, unreachable_;
+  std::set<std::string> refuse_close_, unreachable_, refuse_refund_, refunds_unreachable_,
+      refunds_made_;
   std::vector<std::string> seen_;
   std::vector<std::string> alipay_methods_;
+  std::vector<std::string> refund_asks_;  ///< "out_trade_no:out_refund_no" of each refund made
 };
 
 /// What a notification is made of, with the parts a test may spoil.
@@ -1283,20 +1332,109 @@ TEST_F(PaymentNotifyTest, AnOrderStartedOnOneDeviceCanBePaidThroughAnotherChanne
   EXPECT_EQ(view["paid_fen"], 700);
   EXPECT_FALSE(view.contains("attention"));
 
-  // The H5 trade was paid all the same (its close came too late): recorded, not booked.
-  EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number + "-2",
-                                         .total = 700,
-                                         .transaction_id = "4200002026120299999999999999"}))
-                .status,
-            200);
+  // The H5 trade was paid all the same (its close came too late): the goods are paid once,
+  // and that second payment goes back through its own trade at once.
+  const auto second_payment = wechat_notice({.number = placed.number + "-2",
+                                             .total = 700,
+                                             .transaction_id = "4200002026120299999999999999"});
+  EXPECT_EQ(notify_wechat(second_payment).status, 200);
   view = staff_view(placed.number);
   EXPECT_EQ(view["state"], "paid");
   EXPECT_EQ(view["paid_fen"], 700) << "paid once";
+  EXPECT_EQ(view["refunded_fen"], 0) << "the order's own payment is untouched";
   ASSERT_TRUE(view.contains("attention")) << view;
-  EXPECT_NE(view["attention"].get<std::string>().find(placed.number + "-2"), std::string::npos)
-      << view["attention"];
+  const auto attention = view["attention"].get<std::string>();
+  EXPECT_NE(attention.find(placed.number + "-2"), std::string::npos) << attention;
+  EXPECT_NE(attention.find("sent back automatically"), std::string::npos) << attention;
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 1);
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(state ORDER BY id) FROM order_payments"),
+            "closed,returned,paid");
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_payment'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_return'"), 1);
   EXPECT_EQ(verdicts(placed.number + "-2"), "mismatch");
+  expect_books_agree();
+
+  // The provider sends the same notification again: one payment, one return.
+  EXPECT_EQ(notify_wechat(second_payment).status, 200);
+  EXPECT_EQ(verdicts(placed.number + "-2"), "mismatch,duplicate");
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_payment'"), 1);
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "nothing left to send back";
+  expect_books_agree();
+
+  // A staff refund of the order later refunds the order's own payment, through its own trade.
+  const auto refund =
+      api.call("POST", "/api/v1/orders/" + placed.number + "/refunds", "admin",
+               json{{"all", true}, {"reason", "不要了"}}.dump(), {{"idempotency-key", "p4-all"}});
+  ASSERT_EQ(refund.status, 201) << refund.body;
+  EXPECT_EQ(staff_view(placed.number)["refunded_fen"], 700);
+  EXPECT_EQ(gateway->refund_asks(),
+            (std::vector<std::string>{placed.number + "-2:" + placed.number + "-2-D",
+                                      placed.number + "-3:" + placed.number + "-R1"}))
+      << "each payment back through its own trade";
+  expect_books_agree();
+}
+
+// A second payment whose return finds the provider unreachable stays held on the books and is
+// sent back by the sweep once it answers (the same out_refund_no); one the provider refuses and
+// never made asks the staff to send it back by hand, still held.
+TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepOrLeftToTheStaffWhenRefused) {
+  const auto p = product("T2", 600, 10);
+  const auto pay_twice = [&](const std::string& first_channel) {
+    const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", first_channel);
+    const auto other = first_channel == "wechat_native" ? "wechat_h5" : "wechat_native";
+    const auto started =
+        api.call_json("POST", "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token,
+                      "", {{"channel", other}});
+    EXPECT_EQ(started.status, 200) << started.body;
+    EXPECT_EQ(notify_wechat(wechat_notice({.number = placed.number + "-2", .total = 600})).status,
+              200);
+    return placed;
+  };
+  const auto held = [&] {
+    return scalar(
+        "SELECT -COALESCE(SUM(p.amount_fen), 0) FROM postings p JOIN ledger_accounts a "
+        "ON a.id = p.account_id WHERE a.code = 'order_refunds_due'");
+  };
+
+  const auto slow = pay_twice("wechat_native");
+  gateway->set_refunds_unreachable(slow.number, true);
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = slow.number, .total = 600})).status, 200);
+  EXPECT_EQ(staff_view(slow.number)["paid_fen"], 600);
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + slow.number + "'"),
+            "surplus");
+  EXPECT_EQ(held(), 600) << "held for refund until it went back";
+  expect_books_agree();
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "still unreachable";
+  EXPECT_EQ(scalar("SELECT return_attempts FROM order_payments WHERE out_trade_no = '" +
+                   slow.number + "'"),
+            2);
+  gateway->set_refunds_unreachable(slow.number, false);
+  EXPECT_EQ(orders->return_surplus_payments(50, 3600), 0) << "asked again only when idle";
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 1);
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + slow.number + "'"),
+            "returned");
+  EXPECT_EQ(held(), 0);
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0);
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 3) << "two timed out, one made";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_return'"), 1);
+  expect_books_agree();
+
+  const auto refused = pay_twice("wechat_native");
+  gateway->refuse_refunds(refused.number);
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = refused.number, .total = 600})).status, 200);
+  const auto view = staff_view(refused.number);
+  EXPECT_EQ(view["state"], "paid");
+  ASSERT_TRUE(view.contains("attention")) << view;
+  EXPECT_NE(view["attention"].get<std::string>().find("merchant console"), std::string::npos)
+      << view["attention"];
+  EXPECT_EQ(text("SELECT CONCAT(state, ':', return_failure IS NOT NULL) FROM order_payments "
+                 "WHERE out_trade_no = '" +
+                 refused.number + "'"),
+            "surplus:1");
+  EXPECT_EQ(held(), 600) << "still held: the staff send it back by hand";
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "a refused return is not asked again";
   expect_books_agree();
 }
 

@@ -294,6 +294,11 @@ class OrderService {
   /// sweep at once. Returns how many were finished (succeeded or failed).
   int finish_refunds(int limit = 50, int idle_seconds = 30);
 
+  /// The sweep: sends back (again, same out_refund_no) surplus payments, a second trade of an
+  /// order paid after the first, whose return was not finished for `idle_seconds`; each ended
+  /// by a conditional update, so several processes may sweep at once. Returns how many ended.
+  int return_surplus_payments(int limit = 50, int idle_seconds = 30);
+
  private:
   /// A pickup order's code before its handover, counted: 422 when wrong (details.attempts_left),
   /// 429 while locked after 5 wrong in a row. A delivery order needs none.
@@ -327,6 +332,9 @@ class OrderService {
   /// Asks the provider about a processing refund and finishes it when the answer is certain;
   /// true when it finished.
   bool drive_refund(std::int64_t refund_id);
+  /// Asks the provider to pay a surplus payment back through its own trade (out_refund_no
+  /// `<out_trade_no>-D`) and books it when the answer is certain; true when it ended.
+  bool return_surplus(std::int64_t payment_id);
   Order staff_view(store::UnitOfWork& unit, const store::OrderRecord& record);
   /// 409 invalid_state unless the order awaits payment (past its time too); 422 channel unless
   /// it is paid online (WeChat Pay or Alipay, either of which may start its payment).

@@ -56,7 +56,7 @@ struct OrderPaymentRecord {
   std::string channel;
   std::string out_trade_no;
   std::int64_t amount_fen = 0;
-  std::string state;  ///< started, paid, closed, refunded
+  std::string state;  ///< started, paid, closed, refunded, surplus, returned
   std::optional<std::string> transaction_id;
   std::optional<std::string> qr_content;
   std::optional<std::string> redirect_url;
@@ -232,6 +232,22 @@ void close_payment(UnitOfWork& unit, std::int64_t payment_id);
 /// another channel) are closed in the same statement.
 void mark_payment_paid(UnitOfWork& unit, std::int64_t payment_id, std::int64_t order_id,
                        const std::optional<std::string>& transaction_id);
+/// A trade paid after another trade of its order was: `started` or `closed` becomes `surplus`
+/// (to be sent back). False when the row was in neither state (a replay, or another process).
+bool mark_payment_surplus(UnitOfWork& unit, std::int64_t payment_id,
+                          const std::optional<std::string>& transaction_id);
+std::optional<OrderPaymentRecord> find_payment(UnitOfWork& unit, std::int64_t payment_id,
+                                               bool lock);
+/// Notes one more question to the provider about sending a surplus payment back.
+void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
+                         const std::string& provider_state);
+/// Ends the return of a surplus payment, only if it is still surplus and not failed: `returned`
+/// when the provider paid it back, else the failure is kept (the staff send it back by hand).
+bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
+                           const std::string& provider_state,
+                           const std::optional<std::string>& failure);
+/// Surplus payments still to be sent back, not asked about for `idle_seconds`, oldest first.
+std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_seconds, int limit);
 
 /// Every payment notification that reached us, with what became of it.
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
