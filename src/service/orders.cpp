@@ -234,6 +234,23 @@ void goods_leave(store::UnitOfWork& unit, store::OrderRecord order,
   store::append_to_ledger(unit, moves);
 }
 
+std::string yuan(std::int64_t fen) {
+  return "¥" + Fen(fen).format();
+}
+
+/// The staff's note while a surplus payment (a second trade paid) is being sent back.
+std::string surplus_note(const std::string& out_trade_no) {
+  return "重复付款：" + out_trade_no + " 也已付款，正在原路自动退回 / paid twice: " + out_trade_no +
+         " was paid as well and is being sent back automatically";
+}
+
+/// The staff's note when the provider refused to send it back (asked again every hour).
+std::string surplus_refused_note(const std::string& out_trade_no) {
+  return "重复付款 " + out_trade_no +
+         " 退回被拒，每小时重试，请查看商户平台余额 / paid twice: " + "sending " + out_trade_no +
+         " back was refused, asked again hourly: check the balance";
+}
+
 }  // namespace
 
 OrderService::OrderService(store::Database& database, OrderSettings settings,
@@ -1078,20 +1095,31 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
       // and sent back through its own trade at once (the staff see that it happened).
       const auto first = store::find_paid_payment(unit, order->id);
       if (first && first->state == "paid" && first->id != payment->id) {
-        if (store::mark_payment_surplus(unit, payment->id, transaction)) {
-          store::post_entry(
-              unit, "surplus_payment", payment->id, domain::format_iso_date(day),
-              domain::unsold_payment_postings(tender_of(provider_name), Fen(payment->amount_fen)),
-              paid.out_trade_no + " surplus");
-          surplus = payment->id;
+        if (!store::mark_payment_surplus(unit, payment->id, transaction)) {
+          store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no,
+                                     transaction, amount,
+                                     how + "paid twice, but the trade is " + payment->state);
+          store::set_order_attention(
+              unit, order->id,
+              "重复付款：" + paid.out_trade_no + " 也已付款，请在商户平台退回这笔 / paid twice: " +
+                  paid.out_trade_no + " was paid as well, refund it in the merchant console");
+          settled = false;
+          return;
         }
+        store::post_entry(
+            unit, "surplus_payment", payment->id, domain::format_iso_date(day),
+            domain::unsold_payment_postings(tender_of(provider_name), Fen(payment->amount_fen)),
+            paid.out_trade_no + " surplus");
+        surplus = payment->id;
         store::record_notification(
             unit, provider_name, "mismatch", paid.out_trade_no, transaction, amount,
             how + "paid twice: " + first->out_trade_no + " was paid first; this one is sent back");
-        store::set_order_attention(
-            unit, order->id,
-            "重复付款：" + paid.out_trade_no + " 也已付款，正在原路自动退回 / paid twice: " +
-                paid.out_trade_no + " was paid as well and is being sent back automatically");
+        // The customer sees it in the order's history; the staff's note is not overwritten.
+        store::record_order_event(unit, order->id, order->state, "provider", std::nullopt,
+                                  "重复付款 " + yuan(payment->amount_fen) +
+                                      "，正在原路退回 / paid twice: " + yuan(payment->amount_fen) +
+                                      " is being sent back");
+        store::flag_order(unit, order->id, surplus_note(paid.out_trade_no));
         settled = false;
         return;
       }
@@ -1456,10 +1484,6 @@ Held held_by(const std::vector<store::OrderRefundRecord>& refunds) {
 domain::TenderMethod refund_tender(const std::string& method) {
   if (method == "cash") return domain::TenderMethod::cash;
   return tender_of(method);
-}
-
-std::string yuan(std::int64_t fen) {
-  return "¥" + Fen(fen).format();
 }
 
 }  // namespace
@@ -1862,6 +1886,7 @@ bool OrderService::return_surplus(std::int64_t payment_id) {
     // The order first, as everywhere, then the payment by a conditional update: whoever ends
     // the return books it, once.
     const auto order = store::find_order_by_id(unit, payment->order_id, true);
+    const bool refused_before = store::surplus_return_refused(unit, payment_id);
     if (!store::finish_surplus_return(unit, payment_id, returned,
                                       asked.answer ? asked.answer->raw_state : "refused",
                                       returned ? std::nullopt : std::optional(asked.failure)))
@@ -1874,19 +1899,23 @@ bool OrderService::return_surplus(std::int64_t payment_id) {
       store::record_order_event(unit, order->id, order->state, "provider", std::nullopt,
                                 "重复付款已原路退回 " + yuan(payment->amount_fen) +
                                     " / paid-twice payment sent back: " + request.out_refund_no);
-      store::set_order_attention(unit, order->id,
-                                 "重复付款 " + payment->out_trade_no +
-                                     " 已自动原路退回 / paid twice: " + payment->out_trade_no +
-                                     " was sent back automatically");
-    } else {
+      // Our own notes give way to the outcome; a note about something else stays.
+      if (store::clear_order_attention(unit, order->id, surplus_note(payment->out_trade_no)) ||
+          store::clear_order_attention(unit, order->id,
+                                       surplus_refused_note(payment->out_trade_no)))
+        store::flag_order(unit, order->id,
+                          "重复付款 " + payment->out_trade_no + " 已自动原路退回 / paid twice: " +
+                              payment->out_trade_no + " was sent back automatically");
+    } else if (!refused_before) {
+      // The reason is the provider's (e.g. the merchant's balance is short): for the staff only.
       store::record_order_event(
           unit, order->id, order->state, "provider", std::nullopt,
-          "重复付款退回失败 / sending back " + payment->out_trade_no + " failed: " + asked.failure);
-      store::set_order_attention(unit, order->id,
-                                 "重复付款 " + payment->out_trade_no +
-                                     " 自动退回失败，请在商户平台退款 / paid twice: sending " +
-                                     payment->out_trade_no + " back failed (" + asked.failure +
-                                     "), refund it in the merchant console");
+          "重复付款退回被拒 / sending back " + payment->out_trade_no + " refused: " + asked.failure,
+          true);
+      store::clear_order_attention(unit, order->id, surplus_note(payment->out_trade_no));
+      store::flag_order(unit, order->id, surplus_refused_note(payment->out_trade_no));
+      spdlog::warn("surplus payment {}: sending it back refused: {}", payment->out_trade_no,
+                   asked.failure);
     }
     return true;
   });

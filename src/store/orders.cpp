@@ -778,7 +778,7 @@ bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool retur
       "UPDATE order_payments SET state = IF(?, 'returned', 'surplus'), "
       "return_attempts = return_attempts + 1, return_state = ?, return_failure = ?, "
       "return_asked_at = UTC_TIMESTAMP(6), returned_at = IF(?, UTC_TIMESTAMP(6), NULL) "
-      "WHERE id = ? AND state = 'surplus' AND return_failure IS NULL");
+      "WHERE id = ? AND state = 'surplus'");
   statement.setBoolean(1, returned);
   statement.setString(2, domain::storable_text(provider_state, 32));
   set_text(statement, 3,
@@ -791,12 +791,23 @@ bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool retur
 std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_seconds,
                                                      int limit) {
   auto& statement = unit.statement(
-      "SELECT id FROM order_payments WHERE state = 'surplus' AND return_failure IS NULL "
-      "AND COALESCE(return_asked_at, paid_at) <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
+      "SELECT id FROM order_payments WHERE state = 'surplus' "
+      "AND COALESCE(return_asked_at, paid_at) <= UTC_TIMESTAMP(6) - INTERVAL "
+      "IF(return_failure IS NULL, ?, GREATEST(?, ?)) SECOND "
       "ORDER BY COALESCE(return_asked_at, paid_at) LIMIT ?");
   statement.setInt(1, idle_seconds);
-  statement.setInt(2, limit);
+  statement.setInt(2, idle_seconds);
+  statement.setInt(3, kRefusedReturnRetrySeconds);
+  statement.setInt(4, limit);
   return ids_of(statement);
+}
+
+bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id) {
+  auto& statement = unit.statement(
+      "SELECT return_failure IS NOT NULL FROM order_payments WHERE id = ? FOR UPDATE");
+  statement.setInt64(1, payment_id);
+  Rows row(statement.executeQuery());
+  return row->next() && row->getBoolean(1);
 }
 
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,

@@ -222,9 +222,12 @@ class ScriptedGateway final : public payments::Transport {
       unreachable_.erase(number);
   }
   /// WeChat refuses refunds of `number`'s trade (NOT_ENOUGH: the merchant's balance is short).
-  void refuse_refunds(const std::string& number) {
+  void refuse_refunds(const std::string& number, bool refuse = true) {
     std::lock_guard lock(mutex_);
-    refuse_refund_.insert(number);
+    if (refuse)
+      refuse_refund_.insert(number);
+    else
+      refuse_refund_.erase(number);
   }
   /// "out_trade_no:out_refund_no" of each WeChat refund made, in turn.
   std::vector<std::string> refund_asks() {
@@ -1377,9 +1380,10 @@ TEST_F(PaymentNotifyTest, AnOrderStartedOnOneDeviceCanBePaidThroughAnotherChanne
 }
 
 // A second payment whose return finds the provider unreachable stays held on the books and is
-// sent back by the sweep once it answers (the same out_refund_no); one the provider refuses and
-// never made asks the staff to send it back by hand, still held.
-TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepOrLeftToTheStaffWhenRefused) {
+// sent back by the sweep once it answers (the same out_refund_no); one the provider refuses
+// (balance short) is held, told to the staff (the provider's words not to the customer) and
+// asked again hourly; a note of the staff's about something else is never overwritten.
+TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepAndARefusedOneAskedAgainHourly) {
   const auto p = product("T2", 600, 10);
   const auto pay_twice = [&](const std::string& first_channel) {
     const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", first_channel);
@@ -1421,20 +1425,56 @@ TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepOrLeftToTheStaffWhen
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_return'"), 1);
   expect_books_agree();
 
+  // Refused (the merchant's balance is short): held, the staff told, asked again hourly.
   const auto refused = pay_twice("wechat_native");
   gateway->refuse_refunds(refused.number);
   EXPECT_EQ(notify_wechat(wechat_notice({.number = refused.number, .total = 600})).status, 200);
-  const auto view = staff_view(refused.number);
+  auto view = staff_view(refused.number);
   EXPECT_EQ(view["state"], "paid");
   ASSERT_TRUE(view.contains("attention")) << view;
-  EXPECT_NE(view["attention"].get<std::string>().find("merchant console"), std::string::npos)
+  EXPECT_NE(view["attention"].get<std::string>().find("refused"), std::string::npos)
       << view["attention"];
   EXPECT_EQ(text("SELECT CONCAT(state, ':', return_failure IS NOT NULL) FROM order_payments "
                  "WHERE out_trade_no = '" +
                  refused.number + "'"),
             "surplus:1");
-  EXPECT_EQ(held(), 600) << "still held: the staff send it back by hand";
-  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "a refused return is not asked again";
+  EXPECT_EQ(held(), 600) << "still held";
+  expect_books_agree();
+  const auto customer =
+      api.call("GET", "/api/v1/orders/" + refused.number + "?token=" + refused.token, "");
+  EXPECT_EQ(customer.body.dump().find("NOT_ENOUGH"), std::string::npos)
+      << "the provider's words are for the staff";
+  EXPECT_NE(customer.body.dump().find("正在原路退回"), std::string::npos) << customer.body;
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "not asked again within the hour";
+  EXPECT_EQ(gateway->count("/v3/refund/domestic/refunds"), 4);
+  // An hour later the balance was topped up: sent back, and the staff's note says so.
+  gateway->refuse_refunds(refused.number, false);
+  scalar(
+      "UPDATE order_payments SET return_asked_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR "
+      "WHERE out_trade_no = '" +
+      refused.number + "'");
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 1);
+  view = staff_view(refused.number);
+  EXPECT_NE(view["attention"].get<std::string>().find("sent back automatically"), std::string::npos)
+      << view["attention"];
+  EXPECT_EQ(held(), 0);
+  expect_books_agree();
+
+  // A note about something else is not overwritten by any of it.
+  const auto noted = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  EXPECT_EQ(
+      api.call_json("POST", "/api/v1/orders/" + noted.number + "/payment?token=" + noted.token, "",
+                    {{"channel", "wechat_h5"}})
+          .status,
+      200);
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = noted.number + "-2", .total = 600})).status,
+            200);
+  scalar("UPDATE orders SET attention = '另一件事 / something else' WHERE number = '" +
+         noted.number + "'");
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = noted.number, .total = 600})).status, 200);
+  EXPECT_EQ(staff_view(noted.number)["attention"], "另一件事 / something else");
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + noted.number + "'"),
+            "returned");
   expect_books_agree();
 }
 

@@ -241,12 +241,17 @@ std::optional<OrderPaymentRecord> find_payment(UnitOfWork& unit, std::int64_t pa
 /// Notes one more question to the provider about sending a surplus payment back.
 void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
                          const std::string& provider_state);
-/// Ends the return of a surplus payment, only if it is still surplus and not failed: `returned`
-/// when the provider paid it back, else the failure is kept (the staff send it back by hand).
+/// Ends one ask to return a surplus payment, only if it is still surplus: `returned` when the
+/// provider paid it back, else it stays surplus with the failure kept (asked again later).
 bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
                            const std::string& provider_state,
                            const std::optional<std::string>& failure);
-/// Surplus payments still to be sent back, not asked about for `idle_seconds`, oldest first.
+/// Whether an earlier ask to return the surplus payment was refused (locks its row).
+bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id);
+/// A refused return (say the merchant's balance was short) is asked again this often.
+inline constexpr int kRefusedReturnRetrySeconds = 3600;
+/// Surplus payments still to be sent back, not asked about for `idle_seconds` (an hour at least
+/// after a refusal), oldest first.
 std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_seconds, int limit);
 
 /// Every payment notification that reached us, with what became of it.
