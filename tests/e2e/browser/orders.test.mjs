@@ -578,6 +578,10 @@ test('pay through the simulator, the tracking page turns paid by itself, staff p
     await card.getByRole('button', { name: '确认交付' }).click();
     await staff.getByText(`订单 ${number}：已完成`).waitFor();
     await page.locator('#order-state', { hasText: '已完成' }).waitFor({ timeout: 8000 });
+    // 订单进度, newest first: handed over, ready, picking, paid, placed.
+    const steps = page.locator('#order-history li .state-badge');
+    await page.locator('#order-history li').first().filter({ hasText: '已完成' }).waitFor();
+    assert.deepEqual(await steps.allTextContents(), ['已完成', '待取货', '拣货中', '已支付', '待支付']);
     await page.screenshot({ path: `${artifacts}/orders-live-completed.png`, fullPage: true });
     assert.deepEqual(problems, []);
     assert.deepEqual(staffProblems, []);

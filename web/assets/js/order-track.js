@@ -293,6 +293,15 @@ function drawDelivery(o) {
     ])));
 }
 
+/** The order's history, newest first: when, the state it was in, and what happened. */
+function historyItems(o) {
+  return [...(o.history ?? [])].reverse().map((event) => element('li', {}, [
+    element('time', { text: formatTime(event.at), attributes: { datetime: event.at } }),
+    element('span', { className: `state-badge state-${event.state}`, text: stateName(event.state) }),
+    ...(event.note ? [element('span', { className: 'history-note', text: event.note })] : []),
+  ]));
+}
+
 function draw(o) {
   order = o;
   $('#order').hidden = false;
@@ -309,6 +318,7 @@ function draw(o) {
   $('#order-lines').replaceChildren(linesTable(o));
   $('#order-totals').replaceChildren(totalsList(o));
   $('#order-note').textContent = o.note ? `${t('order.note')}：${o.note}` : '';
+  $('#order-history').replaceChildren(...historyItems(o));
   $('#cancel-box').hidden = !mayCancel(o);
   rememberOrder(o, token);
   if (awaitsOnlinePayment(o) && !o.payment && paymentStart === 'idle') startPayment();
