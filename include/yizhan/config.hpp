@@ -107,7 +107,7 @@ struct OrdersConfig {
   std::int64_t free_delivery_above_fen = 9900;  ///< 满99包邮; 0 = never free
   std::vector<std::string> delivery_areas;      ///< where the station delivers; empty = anywhere
   std::string pickup_address = "安海镇乡村联盟驿站";
-  std::string pickup_hours = "每天 08:00–20:00";
+  std::string pickup_hours = "每天 08:30–20:30";
   /// Cash-on-pickup orders reserve goods unpaid for pickup_days: limits (0 = none).
   std::int64_t cash_on_pickup_max_fen = 200'000;  ///< an order's total (¥2000)
   std::int64_t cash_on_pickup_max_pieces = 20;    ///< per product

@@ -40,7 +40,7 @@ struct OrderSettings {
   int pickup_days = 2;
   domain::DeliveryFeeRule delivery{domain::Fen(800), domain::Fen(9900), {}};
   std::string pickup_address = "安海镇乡村联盟驿站";
-  std::string pickup_hours = "每天 08:00–20:00";
+  std::string pickup_hours = "每天 08:30–20:30";
   domain::CashOnPickupLimits cash_on_pickup;
 };
 
