@@ -162,6 +162,16 @@ json order_json(const service::Order& o) {
       refunds.push_back(refund_json(r));
     out["refunds"] = refunds;
   }
+  if (o.surplus_payments) {
+    json surplus = json::array();
+    for (const auto& p : *o.surplus_payments)
+      surplus.push_back({{"out_trade_no", p.out_trade_no},
+                         {"provider", p.provider},
+                         {"amount_fen", p.amount_fen},
+                         {"state", p.state},
+                         {"failure", nullable(p.failure)}});
+    out["surplus_payments"] = surplus;
+  }
   return out;
 }
 
@@ -309,6 +319,18 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                 reject_unknown_fields(body, {"attention", "note"});
                 const auto order = orders.resolve_attention(
                     request.path_parameters.at("number"), required_string(body, "attention", 1000),
+                    required_string(body, "note", 1000), *request.principal);
+                return json_response(200, order_json(order));
+              }});
+
+  // POST /api/v1/orders/{number}/surplus-returned
+  router.add({"POST", "/api/v1/orders/{number}/surplus-returned", Access::admin, db,
+              [&orders](const Request& request) {
+                const auto body = parse_object(request);
+                reject_unknown_fields(body, {"out_trade_no", "note"});
+                const auto order = orders.record_surplus_returned(
+                    request.path_parameters.at("number"),
+                    required_string(body, "out_trade_no", 1000),
                     required_string(body, "note", 1000), *request.principal);
                 return json_response(200, order_json(order));
               }});

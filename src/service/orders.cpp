@@ -251,6 +251,14 @@ std::string surplus_refused_note(const std::string& out_trade_no) {
          " back was refused, asked again hourly: check the balance";
 }
 
+std::vector<SurplusPayment> surplus_payments_view(store::UnitOfWork& unit, std::int64_t order_id) {
+  std::vector<SurplusPayment> out;
+  for (const auto& row : store::surplus_payments_of(unit, order_id))
+    out.push_back({row.payment.out_trade_no, row.payment.provider, row.payment.amount_fen,
+                   row.payment.state, row.failure});
+  return out;
+}
+
 }  // namespace
 
 OrderService::OrderService(store::Database& database, OrderSettings settings,
@@ -515,8 +523,11 @@ OrderPage OrderService::list(const std::optional<std::string>& state, bool atten
     result.total = store::count_orders(unit, filter);
     result.pages =
         static_cast<int>(std::max<std::int64_t>(1, (result.total + page_size - 1) / page_size));
-    for (const auto& r : store::list_orders(unit, filter, (page - 1) * page_size, page_size))
+    for (const auto& r : store::list_orders(unit, filter, (page - 1) * page_size, page_size)) {
       result.items.push_back(to_order(r, true, true));
+      // What the staff must act on: an order that asks for them shows its surplus payments.
+      if (r.attention) result.items.back().surplus_payments = surplus_payments_view(unit, r.id);
+    }
     return result;
   });
 }
@@ -542,6 +553,49 @@ Order OrderService::resolve_attention(const std::string& number, const std::stri
       store::close_order_payments(unit, order->id);
     store::record_order_event(unit, order->id, order->state, "staff", staff.user_id,
                               "已处理 / handled: " + note + " (" + seen + ")", /*internal=*/true);
+    return staff_view(unit, *store::find_order_by_id(unit, order->id));
+  });
+}
+
+Order OrderService::record_surplus_returned(const std::string& number,
+                                            const std::string& out_trade_no,
+                                            const std::string& note,
+                                            const domain::Principal& staff) {
+  if (!domain::is_order_number(number)) throw no_such_order();
+  if (auto problem = domain::text_problem(note, 1, 150))
+    throw Error::invalid_field("note", *problem);
+  if (auto problem = domain::text_problem(out_trade_no, 1, 32))
+    throw Error::invalid_field("out_trade_no", *problem);
+  const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
+  return database_.transact([&](store::UnitOfWork& unit) {
+    // The order first, as everywhere, then the payment's row.
+    const auto order = store::find_order(unit, number, true);
+    if (!order) throw no_such_order();
+    std::optional<store::OrderPaymentRecord> payment;
+    for (const auto& row : store::order_payments(unit, order->id))
+      if (row.out_trade_no == out_trade_no) payment = store::find_payment(unit, row.id, true);
+    if (!payment)
+      throw Error::invalid_field("out_trade_no",
+                                 "这个订单没有这笔付款 / no such payment of this order");
+    if (payment->state == "returned") return staff_view(unit, *order);  // a repeat
+    if (payment->state != "surplus")
+      throw Error(ErrorCode::invalid_state,
+                  "这笔付款不是待退回的重复付款 / this payment is not one held to send back",
+                  {{"field", "out_trade_no"}, {"state", payment->state}});
+    if (!store::finish_surplus_return(unit, payment->id, true, "manual", std::nullopt))
+      throw Error(ErrorCode::internal, "internal error", {}, "surplus payment changed under lock");
+    store::post_entry(
+        unit, "surplus_return", payment->id, domain::format_iso_date(day),
+        domain::unsold_refund_postings(tender_of(payment->provider), 0, Fen(payment->amount_fen)),
+        out_trade_no + " manual");
+    store::record_order_event(unit, order->id, order->state, "staff", staff.user_id,
+                              "重复付款 " + yuan(payment->amount_fen) +
+                                  " 已原路退回 / paid-twice " + "payment sent back");
+    store::record_order_event(unit, order->id, order->state, "staff", staff.user_id,
+                              "商户平台人工退回 / sent back by hand: " + out_trade_no + ": " + note,
+                              /*internal=*/true);
+    store::clear_order_attention(unit, order->id, surplus_note(out_trade_no));
+    store::clear_order_attention(unit, order->id, surplus_refused_note(out_trade_no));
     return staff_view(unit, *store::find_order_by_id(unit, order->id));
   });
 }
@@ -1500,6 +1554,7 @@ Order OrderService::staff_view(store::UnitOfWork& unit, const store::OrderRecord
   order.delivery_fee_refunded = held.fee;
   for (const auto& refund : refunds)
     order.refunds.push_back(to_refund(refund, record));
+  order.surplus_payments = surplus_payments_view(unit, record.id);
   return order;
 }
 

@@ -802,6 +802,19 @@ std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_
   return ids_of(statement);
 }
 
+std::vector<SurplusPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement = unit.statement(
+      "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
+      "NULL, NULL, NULL, return_failure FROM order_payments "
+      "WHERE order_id = ? AND state IN ('surplus', 'returned') ORDER BY id");
+  statement.setInt64(1, order_id);
+  Rows row(statement.executeQuery());
+  std::vector<SurplusPaymentRecord> out;
+  while (row->next())
+    out.push_back({read_payment(*row), optional_text(*row, 12)});
+  return out;
+}
+
 bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id) {
   auto& statement = unit.statement(
       "SELECT return_failure IS NOT NULL FROM order_payments WHERE id = ? FOR UPDATE");

@@ -1460,6 +1460,56 @@ TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepAndARefusedOneAskedA
   EXPECT_EQ(held(), 0);
   expect_books_agree();
 
+  // Refused, and the staff sent it back by hand in the merchant console: an admin records it.
+  const auto by_hand = pay_twice("wechat_native");
+  gateway->refuse_refunds(by_hand.number);
+  EXPECT_EQ(notify_wechat(wechat_notice({.number = by_hand.number, .total = 600})).status, 200);
+  view = staff_view(by_hand.number);
+  ASSERT_EQ(view["surplus_payments"].size(), 1u) << view;
+  EXPECT_EQ(view["surplus_payments"][0]["out_trade_no"], by_hand.number);
+  EXPECT_EQ(view["surplus_payments"][0]["state"], "surplus");
+  EXPECT_EQ(view["surplus_payments"][0]["amount_fen"], 600);
+  EXPECT_TRUE(view["surplus_payments"][0]["failure"].is_string()) << view;
+  EXPECT_EQ(held(), 600);
+  const auto record = [&](const json& body, const std::string& as = "admin") {
+    return api.call_json("POST", "/api/v1/orders/" + by_hand.number + "/surplus-returned", as,
+                         body);
+  };
+  EXPECT_EQ(record({{"out_trade_no", by_hand.number}, {"note", "已退"}}, "cashier1").status, 403);
+  for (const auto& [body, field] : std::vector<std::pair<json, std::string>>{
+           {{{"out_trade_no", by_hand.number}}, "note"},
+           {{{"out_trade_no", by_hand.number}, {"note", ""}}, "note"},
+           {{{"out_trade_no", "W20260101-000001"}, {"note", "已退"}}, "out_trade_no"},
+           {{{"out_trade_no", 5}, {"note", "已退"}}, "out_trade_no"}}) {
+    const auto refused_input = record(body);
+    EXPECT_EQ(refused_input.status, 422) << body << refused_input.body;
+    EXPECT_EQ(refused_input.body["error"]["details"]["field"], field) << refused_input.body;
+  }
+  const auto not_held = record({{"out_trade_no", by_hand.number + "-2"}, {"note", "已退"}});
+  EXPECT_EQ(not_held.status, 409) << not_held.body;
+  EXPECT_EQ(not_held.body["error"]["details"]["state"], "paid");
+  EXPECT_EQ(held(), 600) << "nothing changed by the refused requests";
+  const auto recorded = record({{"out_trade_no", by_hand.number}, {"note", "商户平台已退 12/7"}});
+  ASSERT_EQ(recorded.status, 200) << recorded.body;
+  EXPECT_EQ(recorded.body["surplus_payments"][0]["state"], "returned");
+  EXPECT_FALSE(recorded.body.contains("attention")) << "our note about it is done";
+  EXPECT_EQ(held(), 0);
+  expect_books_agree();
+  EXPECT_EQ(record({{"out_trade_no", by_hand.number}, {"note", "商户平台已退 12/7"}}).status, 200)
+      << "a repeat answers the order as it is";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'surplus_return' AND "
+                   "memo LIKE '%manual'"),
+            1);
+  gateway->refuse_refunds(by_hand.number, false);
+  scalar("UPDATE order_payments SET return_asked_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR");
+  EXPECT_EQ(orders->return_surplus_payments(50, 0), 0) << "the sweep no longer asks";
+  const auto customer_view =
+      api.call("GET", "/api/v1/orders/" + by_hand.number + "?token=" + by_hand.token, "");
+  EXPECT_FALSE(customer_view.body.contains("surplus_payments"));
+  EXPECT_EQ(customer_view.body.dump().find("商户平台已退"), std::string::npos)
+      << "the staff's note stays with the staff";
+  expect_books_agree();
+
   // A note about something else is not overwritten by any of it.
   const auto noted = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
   EXPECT_EQ(

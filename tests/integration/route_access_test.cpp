@@ -97,6 +97,7 @@ const std::map<std::string, Access> kExpected{
     {"POST /api/v1/orders/{number}/payment", Access::anyone},
     {"POST /api/v1/orders/{number}/payment/check", Access::anyone},
     {"POST /api/v1/orders/{number}/attention/resolve", Access::staff},
+    {"POST /api/v1/orders/{number}/surplus-returned", Access::admin},
     {"POST /api/v1/orders/{number}/refunds", Access::staff},
     {"GET /api/v1/orders/{number}/wechat-sign-in", Access::anyone},
     {"GET /api/v1/payments/wechat/sign-in", Access::anyone},

@@ -127,6 +127,15 @@ struct OrderRefund {
   std::vector<OrderRefundLine> lines;
 };
 
+/// A second trade of an order paid after the order was: its money is sent back.
+struct SurplusPayment {
+  std::string out_trade_no;
+  std::string provider;
+  std::int64_t amount_fen = 0;
+  std::string state;                   ///< surplus (held, being sent back), returned
+  std::optional<std::string> failure;  ///< the provider refused to send it back (asked hourly)
+};
+
 struct Order {
   std::string number;
   std::optional<std::string> token;  ///< only in the checkout's answer
@@ -151,6 +160,8 @@ struct Order {
   std::optional<domain::Fen> refundable;
   bool delivery_fee_refunded = false;
   std::vector<OrderRefund> refunds;
+  /// Staff only (set: shown): second trades paid after the order was, held or sent back.
+  std::optional<std::vector<SurplusPayment>> surplus_payments;
 };
 
 struct OrderRefundLineRequest {
@@ -293,6 +304,13 @@ class OrderService {
   /// for `idle_seconds`, and finishes them by conditional updates, so several processes may
   /// sweep at once. Returns how many were finished (succeeded or failed).
   int finish_refunds(int limit = 50, int idle_seconds = 30);
+
+  /// An admin records that a surplus payment (held: its return refused) was sent back by hand in
+  /// the merchant console: booked as returned, the sweep stops asking. 422 naming note or
+  /// out_trade_no (not a trade of this order); 409 invalid_state when it is not held; a repeat
+  /// of one already returned answers the order as it is.
+  Order record_surplus_returned(const std::string& number, const std::string& out_trade_no,
+                                const std::string& note, const domain::Principal& staff);
 
   /// The sweep: sends back (again, same out_refund_no) surplus payments, a second trade of an
   /// order paid after the first, whose return was not finished for `idle_seconds`; each ended

@@ -246,6 +246,12 @@ void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
 bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
                            const std::string& provider_state,
                            const std::optional<std::string>& failure);
+/// The order's surplus and returned payments, oldest first, each with its refusal if any.
+struct SurplusPaymentRecord {
+  OrderPaymentRecord payment;
+  std::optional<std::string> failure;
+};
+std::vector<SurplusPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id);
 /// Whether an earlier ask to return the surplus payment was refused (locks its row).
 bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id);
 /// A refused return (say the merchant's balance was short) is asked again this often.
