@@ -13,7 +13,7 @@ import {
 // trade never confirmed), whatever their state.
 const tabs = ['attention', 'paid', 'confirmed', 'picking', 'ready', 'shipped', 'pending_payment', 'completed', 'cancelled', 'expired', 'refunded', ''];
 const refreshMs = 20000;
-const view = { state: 'paid', page: 1, pages: 1, orders: [], attention: 0 };
+const view = { state: 'paid', page: 1, pages: 1, orders: [], attention: 0, role: null };
 let refreshTimer = null;
 
 const $ = (selector) => document.querySelector(selector);
@@ -61,6 +61,9 @@ async function act(order, path, body, { slot, done }) {
       status(t('staff_orders.cancel_pending', { number: order.number }));
     } else {
       status(state ? t(done, { number: order.number, state: stateName(state) }) : t('staff_orders.updated', { number: order.number }));
+      // Done: the open form is no longer needed; focus leaves the card so the reload redraws it
+      // even when its state stays (a recorded note, a surplus payment sent back).
+      document.activeElement?.blur?.();
     }
     await load();
   } catch (error) {
@@ -78,9 +81,16 @@ async function act(order, path, body, { slot, done }) {
       document.activeElement?.blur?.();
       await load();
       where = null;
+    } else if (error instanceof ApiError && error.code === 'invalid_state' && path === '/surplus-returned') {
+      // The surplus payment is no longer held (sent back meanwhile, or already recorded).
+      const held = error.details?.state;
+      text = t('staff_orders.surplus_not_held', { state: held ? surplusStateName(held) : '' });
+      load();
     } else if (error instanceof ApiError && error.code === 'invalid_state') {
       text = t('staff_orders.invalid_state', { number: order.number });
       load();
+    } else if (error instanceof ApiError && error.code === 'invalid' && path === '/surplus-returned' && error.details?.field === 'note') {
+      text = t('staff_orders.surplus_note_invalid');
     } else if (error instanceof ApiError && error.code === 'invalid') {
       text = error.details.field === 'pickup_code' ? t('staff_orders.wrong_code') : `${t('field.invalid')}（${error.message}）`;
       // After 5 wrong codes in a row the handover is locked for 15 minutes (the server counts).
@@ -201,6 +211,57 @@ async function openRefund(summary, open) {
   open(form);
 }
 
+function surplusStateName(state) {
+  const key = `staff_orders.surplus_state.${state}`;
+  const text = t(key);
+  return text === key ? state : text;
+}
+
+/**
+ * The second payments of the order paid after it was (重复付款), one line each: being sent back,
+ * refused by the provider (retried hourly), or sent back. A refused one that the admin has
+ * refunded by hand in the provider's merchant console is recorded here with a note (站长 only;
+ * the server answers a cashier 403 anyway).
+ */
+function surplusPayments(order) {
+  const entries = order.surplus_payments ?? [];
+  if (!entries.length) return [];
+  return [element('ul', { className: 'surplus-payments' }, entries.map((entry) => {
+    const values = {
+      amount: formatFen(entry.amount_fen),
+      provider: t(`method.${entry.provider}`),
+      no: entry.out_trade_no,
+      failure: entry.failure ?? '',
+    };
+    const refused = entry.state === 'surplus' && entry.failure != null;
+    const key = entry.state === 'returned' ? 'staff_orders.surplus_returned'
+      : refused ? 'staff_orders.surplus_refused' : 'staff_orders.surplus_returning';
+    const item = element('li', {
+      className: `surplus-payment${refused ? ' refused' : ''}`,
+      attributes: { 'data-out-trade-no': entry.out_trade_no, 'data-state': entry.state },
+    }, [element('span', { text: t(key, values) })]);
+    if (refused && view.role === 'admin') {
+      const area = element('div', { className: 'surplus-form' });
+      item.append(' ', button(t('staff_orders.surplus_mark'), 'secondary', () => {
+        const form = inlineForm(order, [
+          { name: 'note', label: t('staff_orders.surplus_note', values), attributes: { required: '', maxlength: '150', autocomplete: 'off' } },
+        ], t('staff_orders.surplus_confirm'), ({ note }, slot) => {
+          if (!note) {
+            slot.textContent = t('staff_orders.surplus_missing');
+            return;
+          }
+          act(order, '/surplus-returned', { out_trade_no: entry.out_trade_no, note }, { slot, done: 'staff_orders.surplus_recorded' });
+        });
+        area.replaceChildren(form);
+        form.querySelector('input')?.focus();
+      }), area);
+    } else if (refused) {
+      item.append(element('span', { className: 'hint', text: ` ${t('staff_orders.surplus_admin_only')}` }));
+    }
+    return item;
+  }))];
+}
+
 /** The buttons for what may happen next to `order`, and the place their forms open. */
 function actions(order) {
   const extra = element('div', { className: 'order-extra' });
@@ -291,6 +352,7 @@ function orderCard(order) {
     ...(order.carrier ? [element('p', { text: `${t('order.carrier')}：${order.carrier} · ${t('order.waybill')}：${order.waybill ?? ''}` })] : []),
     ...(order.note ? [element('p', { className: 'notice', text: `${t('order.note')}：${order.note}` })] : []),
     ...(order.attention ? [element('p', { className: 'form-error attention', text: orderText('staff_orders.attention', { text: order.attention }) })] : []),
+    ...surplusPayments(order),
     linesTable(order),
     totalsList(order),
     ...actions(order),
@@ -411,6 +473,7 @@ const user = await startStaffPage(['cashier', 'admin'], () => {
   drawQueue();
 });
 if (user) {
+  view.role = user.role;
   translatePage();
   drawTabs();
   load();

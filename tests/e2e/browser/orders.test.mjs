@@ -487,6 +487,72 @@ test('需要处理: the first tab counts the orders that need a person, lists th
   assert.deepEqual(problems, []);
 });
 
+test('重复付款: a second payment the provider refused to send back shows on its order, and the admin records one refunded by hand (已在商户平台退回) with a note; a 409 shows beside it', async () => {
+  const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: undefined });
+  const order = contractOrder({ number: 'W20261202-0021', state: 'paid', payment: null, paid_fen: 5000, refundable_fen: 5000, refunds: [] });
+  order.attention = '重复付款未能原路退回，请在商户平台退款 / a second payment could not be sent back: refund it in the merchant console (W20261202-0021-2)';
+  const refused = '交易已超过可退款期限 / trade too old to refund';
+  order.surplus_payments = [
+    { out_trade_no: 'W20261202-0021-2', provider: 'wechat', amount_fen: 600, state: 'surplus', failure: refused },
+    { out_trade_no: 'W20261202-0021-3', provider: 'wechat', amount_fen: 5000, state: 'surplus', failure: refused },
+  ];
+  const posts = [];
+  await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (request.method() === 'POST' && url.pathname.endsWith('/surplus-returned')) {
+      const body = request.postDataJSON();
+      posts.push([url.pathname, body, request.headers()['x-requested-with']]);
+      const entry = order.surplus_payments.find((p) => p.out_trade_no === body.out_trade_no);
+      if (body.out_trade_no.endsWith('-3')) {
+        // The hourly retry sent it back meanwhile: no longer held.
+        Object.assign(entry, { state: 'returned', failure: null });
+        return json(route, 409, { error: { code: 'invalid_state', message: 'the payment is not held', details: { state: 'returned' } } });
+      }
+      Object.assign(entry, { state: 'returned', failure: null });
+      return json(route, 200, order);
+    }
+    if (url.searchParams.get('attention') === 'true') return json(route, 200, { items: [order], page: 1, pages: 1, total: 1 });
+    const state = url.searchParams.get('state');
+    const items = [order].filter((o) => !state || o.state === state);
+    return json(route, 200, { items, page: 1, pages: 1, total: items.length });
+  });
+  await page.goto(`${base}/admin/orders.html`);
+  await page.waitForURL(/login\.html\?next=/);
+  await page.getByLabel('账号').fill('admin');
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/admin\/orders\.html$/);
+  await page.getByRole('tab', { name: '需要处理 (1)' }).click();
+  const card = page.locator('.staff-order', { hasText: 'W20261202-0021' });
+  const second = card.locator('.surplus-payment[data-out-trade-no="W20261202-0021-2"]');
+  const third = card.locator('.surplus-payment[data-out-trade-no="W20261202-0021-3"]');
+  await second.getByText(`重复付款 ¥6.00（微信 W20261202-0021-2）：退回被拒：${refused}`).waitFor();
+  const mark = second.getByRole('button', { name: '已在商户平台退回' });
+  const box = await mark.boundingBox();
+  assert.ok(box.height >= 44, `a large touch target (${box.height}px)`);
+  await mark.click();
+  await second.getByRole('button', { name: '记录已退回' }).click();
+  await second.getByText('请写下退回的情况').waitFor();
+  assert.equal(posts.length, 0, 'nothing sent without a note');
+  await second.getByLabel('是怎么退回的').fill('商户平台退款单 50300012345，12 月 3 日');
+  await second.getByRole('button', { name: '记录已退回' }).click();
+  await page.getByText('订单 W20261202-0021：重复付款已记录为退回').waitFor();
+  assert.deepEqual(posts, [['/api/v1/orders/W20261202-0021/surplus-returned',
+    { out_trade_no: 'W20261202-0021-2', note: '商户平台退款单 50300012345，12 月 3 日' }, 'yizhan']]);
+  await second.getByText('重复付款 ¥6.00（微信 W20261202-0021-2）：已原路退回').waitFor();
+  assert.equal(await second.getByRole('button', { name: '已在商户平台退回' }).count(), 0, 'a returned payment offers nothing more');
+
+  await third.getByRole('button', { name: '已在商户平台退回' }).click();
+  await third.getByLabel('是怎么退回的').fill('商户平台已退');
+  await third.getByRole('button', { name: '记录已退回' }).click();
+  await third.getByText('这笔重复付款已不在待退回状态（已原路退回），列表已刷新。').waitFor();
+  assert.equal(posts.length, 2);
+  assert.deepEqual(posts[1][1], { out_trade_no: 'W20261202-0021-3', note: '商户平台已退' });
+  await page.screenshot({ path: `${artifacts}/orders-staff-surplus.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
 // --- the whole flow against the real server and the payment simulator --------------------------
 
 const noSimulator = !paysim && 'PAYSIM_URL is not set: run.sh starts the payment simulator beside the server';
