@@ -254,8 +254,7 @@ std::string surplus_refused_note(const std::string& out_trade_no) {
 std::vector<SurplusPayment> surplus_payments_view(store::UnitOfWork& unit, std::int64_t order_id) {
   std::vector<SurplusPayment> out;
   for (const auto& row : store::surplus_payments_of(unit, order_id))
-    out.push_back({row.payment.out_trade_no, row.payment.provider, row.payment.amount_fen,
-                   row.payment.state, row.failure});
+    out.push_back({row.out_trade_no, row.provider, row.amount_fen, row.state, row.return_failure});
   return out;
 }
 
@@ -568,12 +567,12 @@ Order OrderService::record_surplus_returned(const std::string& number,
     throw Error::invalid_field("out_trade_no", *problem);
   const auto day = domain::business_day(std::chrono::system_clock::now(), settings_.zone);
   return database_.transact([&](store::UnitOfWork& unit) {
-    // The order first, as everywhere, then the payment's row.
+    // The order's lock, as everywhere: its payments change only under it.
     const auto order = store::find_order(unit, number, true);
     if (!order) throw no_such_order();
     std::optional<store::OrderPaymentRecord> payment;
-    for (const auto& row : store::order_payments(unit, order->id))
-      if (row.out_trade_no == out_trade_no) payment = store::find_payment(unit, row.id, true);
+    for (auto& row : store::order_payments(unit, order->id))
+      if (row.out_trade_no == out_trade_no) payment = std::move(row);
     if (!payment)
       throw Error::invalid_field("out_trade_no",
                                  "这个订单没有这笔付款 / no such payment of this order");
@@ -1941,7 +1940,8 @@ bool OrderService::return_surplus(std::int64_t payment_id) {
     // The order first, as everywhere, then the payment by a conditional update: whoever ends
     // the return books it, once.
     const auto order = store::find_order_by_id(unit, payment->order_id, true);
-    const bool refused_before = store::surplus_return_refused(unit, payment_id);
+    const auto locked = store::find_payment(unit, payment_id, true);
+    const bool refused_before = locked && locked->return_failure;
     if (!store::finish_surplus_return(unit, payment_id, returned,
                                       asked.answer ? asked.answer->raw_state : "refused",
                                       returned ? std::nullopt : std::optional(asked.failure)))

@@ -127,7 +127,7 @@ std::vector<OrderEventRecord> order_events(UnitOfWork& unit, std::int64_t order_
 
 constexpr const char* kPaymentColumns =
     "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
-    "qr_content, redirect_url, jsapi FROM order_payments ";
+    "qr_content, redirect_url, jsapi, return_failure FROM order_payments ";
 
 OrderPaymentRecord read_payment(sql::ResultSet& row) {
   OrderPaymentRecord p;
@@ -142,6 +142,7 @@ OrderPaymentRecord read_payment(sql::ResultSet& row) {
   p.qr_content = optional_text(row, 9);
   p.redirect_url = optional_text(row, 10);
   p.jsapi = optional_text(row, 11);
+  p.return_failure = optional_text(row, 12);
   return p;
 }
 
@@ -802,25 +803,16 @@ std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_
   return ids_of(statement);
 }
 
-std::vector<SurplusPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id) {
-  auto& statement = unit.statement(
-      "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
-      "NULL, NULL, NULL, return_failure FROM order_payments "
-      "WHERE order_id = ? AND state IN ('surplus', 'returned') ORDER BY id");
+std::vector<OrderPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id) {
+  auto& statement =
+      unit.statement(std::string(kPaymentColumns) +
+                     "WHERE order_id = ? AND state IN ('surplus', 'returned') ORDER BY id");
   statement.setInt64(1, order_id);
-  Rows row(statement.executeQuery());
-  std::vector<SurplusPaymentRecord> out;
-  while (row->next())
-    out.push_back({read_payment(*row), optional_text(*row, 12)});
+  Rows rows(statement.executeQuery());
+  std::vector<OrderPaymentRecord> out;
+  while (rows->next())
+    out.push_back(read_payment(*rows));
   return out;
-}
-
-bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id) {
-  auto& statement = unit.statement(
-      "SELECT return_failure IS NOT NULL FROM order_payments WHERE id = ? FOR UPDATE");
-  statement.setInt64(1, payment_id);
-  Rows row(statement.executeQuery());
-  return row->next() && row->getBoolean(1);
 }
 
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,

@@ -104,7 +104,7 @@ constexpr const char* kOrderLines =
     "ORDER BY l.line_no";
 constexpr const char* kPaymentColumns =
     "SELECT id, order_id, provider, channel, out_trade_no, amount_fen, state, transaction_id, "
-    "qr_content, redirect_url, jsapi FROM order_payments ";
+    "qr_content, redirect_url, jsapi, return_failure FROM order_payments ";
 constexpr const char* kMarkPayment =
     "UPDATE order_payments SET state = IF(id = ?, 'paid', 'closed'), "
     "transaction_id = IF(id = ?, COALESCE(?, transaction_id), transaction_id), "

@@ -61,6 +61,8 @@ struct OrderPaymentRecord {
   std::optional<std::string> qr_content;
   std::optional<std::string> redirect_url;
   std::optional<std::string> jsapi;  ///< the JSAPI parameters as JSON text
+  /// A surplus payment whose return the provider refused: why (it is asked again hourly).
+  std::optional<std::string> return_failure;
 };
 
 struct OrderRecord {
@@ -246,14 +248,8 @@ void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
 bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
                            const std::string& provider_state,
                            const std::optional<std::string>& failure);
-/// The order's surplus and returned payments, oldest first, each with its refusal if any.
-struct SurplusPaymentRecord {
-  OrderPaymentRecord payment;
-  std::optional<std::string> failure;
-};
-std::vector<SurplusPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id);
-/// Whether an earlier ask to return the surplus payment was refused (locks its row).
-bool surplus_return_refused(UnitOfWork& unit, std::int64_t payment_id);
+/// The order's surplus and returned payments, oldest first.
+std::vector<OrderPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id);
 /// A refused return (say the merchant's balance was short) is asked again this often.
 inline constexpr int kRefusedReturnRetrySeconds = 3600;
 /// Surplus payments still to be sent back, not asked about for `idle_seconds` (an hour at least
