@@ -10,6 +10,7 @@
 #include <cppconn/statement.h>
 
 #include <deque>
+#include <future>
 #include <mutex>
 #include <set>
 
@@ -215,19 +216,11 @@ class ScriptedGateway final : public payments::Transport {
   }
   /// Prepays, queries and closes of `number` time out (or answer again).
   void set_unreachable(const std::string& number, bool unreachable) {
-    std::lock_guard lock(mutex_);
-    if (unreachable)
-      unreachable_.insert(number);
-    else
-      unreachable_.erase(number);
+    mark(unreachable_, number, unreachable);
   }
   /// WeChat refuses refunds of `number`'s trade (NOT_ENOUGH: the merchant's balance is short).
   void refuse_refunds(const std::string& number, bool refuse = true) {
-    std::lock_guard lock(mutex_);
-    if (refuse)
-      refuse_refund_.insert(number);
-    else
-      refuse_refund_.erase(number);
+    mark(refuse_refund_, number, refuse);
   }
   /// "out_trade_no:out_refund_no" of each WeChat refund made, in turn.
   std::vector<std::string> refund_asks() {
@@ -236,11 +229,7 @@ class ScriptedGateway final : public payments::Transport {
   }
   /// Refunds of `number`'s trade time out (or are answered again).
   void set_refunds_unreachable(const std::string& number, bool unreachable) {
-    std::lock_guard lock(mutex_);
-    if (unreachable)
-      refunds_unreachable_.insert(number);
-    else
-      refunds_unreachable_.erase(number);
+    mark(refunds_unreachable_, number, unreachable);
   }
   /// Called with the order number of each close, before it is answered.
   std::function<void(const std::string&)> on_close;
@@ -248,6 +237,15 @@ class ScriptedGateway final : public payments::Transport {
   std::function<void(const std::string&)> on_h5;
 
  private:
+  /// Puts `number` into `numbers` or takes it out.
+  void mark(std::set<std::string>& numbers, const std::string& number, bool in) {
+    std::lock_guard lock(mutex_);
+    if (in)
+      numbers.insert(number);
+    else
+      numbers.erase(number);
+  }
+
   payments::HttpResponse alipay(const payments::HttpRequest& request) {
     std::map<std::string, std::string> fields;
     const auto form = payments::parse_form(request.body);
@@ -1489,8 +1487,14 @@ TEST_F(PaymentNotifyTest, ASecondPaymentIsSentBackByTheSweepAndARefusedOneAskedA
   EXPECT_EQ(not_held.status, 409) << not_held.body;
   EXPECT_EQ(not_held.body["error"]["details"]["state"], "paid");
   EXPECT_EQ(held(), 600) << "nothing changed by the refused requests";
+  // Two admins record it at once: both answered, booked once (the order's lock).
+  auto twin = std::async(std::launch::async, [&] {
+    return record({{"out_trade_no", by_hand.number}, {"note", "商户平台已退 12/7"}});
+  });
   const auto recorded = record({{"out_trade_no", by_hand.number}, {"note", "商户平台已退 12/7"}});
+  const auto twin_answer = twin.get();
   ASSERT_EQ(recorded.status, 200) << recorded.body;
+  ASSERT_EQ(twin_answer.status, 200) << twin_answer.body;
   EXPECT_EQ(recorded.body["surplus_payments"][0]["state"], "returned");
   EXPECT_FALSE(recorded.body.contains("attention")) << "our note about it is done";
   EXPECT_EQ(held(), 0);

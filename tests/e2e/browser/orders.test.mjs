@@ -169,6 +169,16 @@ const config = {
   unpaid_minutes: 30,
 };
 
+/** The staff orders page, signed in as `username` through the login page it sends one to. */
+async function openStaffOrders(page, username) {
+  await page.goto(`${base}/admin/orders.html`);
+  await page.waitForURL(/login\.html\?next=/);
+  await page.getByLabel('账号').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL(/\/admin\/orders\.html$/);
+}
+
 function json(route, status, body) {
   return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
 }
@@ -384,12 +394,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
     const items = [ready, paid].filter((o) => !state || o.state === state);
     return json(route, 200, { items, page: 1, pages: 1 });
   });
-  await page.goto(`${base}/admin/orders.html`);
-  await page.waitForURL(/login\.html\?next=/);
-  await page.getByLabel('账号').fill('cashier1');
-  await page.getByLabel('密码').fill(password);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.waitForURL(/\/admin\/orders\.html$/);
+  await openStaffOrders(page, 'cashier1');
   await page.locator('.staff-order', { hasText: 'W20261202-0008' }).waitFor();
   assert.match(await page.locator('.staff-order').textContent(), /送货上门：安海镇 西垵村 3 号/);
 
@@ -460,12 +465,7 @@ test('需要处理: the first tab counts the orders that need a person, lists th
     const items = [late, paid].filter((o) => !state || o.state === state);
     return json(route, 200, { items, page: 1, pages: 1, total: items.length });
   });
-  await page.goto(`${base}/admin/orders.html`);
-  await page.waitForURL(/login\.html\?next=/);
-  await page.getByLabel('账号').fill('cashier1');
-  await page.getByLabel('密码').fill(password);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.waitForURL(/\/admin\/orders\.html$/);
+  await openStaffOrders(page, 'cashier1');
   const tab = page.getByRole('tab', { name: '需要处理 (1)' });
   await tab.waitFor();
   assert.match(await tab.getAttribute('class'), /alert/, 'the tab stands out while something waits');
@@ -517,12 +517,7 @@ test('重复付款: a second payment the provider refused to send back shows on 
     const items = [order].filter((o) => !state || o.state === state);
     return json(route, 200, { items, page: 1, pages: 1, total: items.length });
   });
-  await page.goto(`${base}/admin/orders.html`);
-  await page.waitForURL(/login\.html\?next=/);
-  await page.getByLabel('账号').fill('admin');
-  await page.getByLabel('密码').fill(password);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.waitForURL(/\/admin\/orders\.html$/);
+  await openStaffOrders(page, 'admin');
   await page.getByRole('tab', { name: '需要处理 (1)' }).click();
   const card = page.locator('.staff-order', { hasText: 'W20261202-0021' });
   const second = card.locator('.surplus-payment[data-out-trade-no="W20261202-0021-2"]');
