@@ -4,6 +4,7 @@
 
 #include "json.hpp"
 #include "yizhan/domain/report.hpp"
+#include "yizhan/domain/time.hpp"
 #include "yizhan/service/reports.hpp"
 
 namespace yizhan::api {
@@ -22,8 +23,9 @@ std::optional<std::string> text_query(const Request& request, const char* name) 
 }
 
 service::ReportQuery query_of(const Request& request) {
-  return {text_query(request, "from"), text_query(request, "to"), text_query(request, "group"),
-          text_query(request, "limit"), text_query(request, "days")};
+  return {text_query(request, "from"),  text_query(request, "to"),
+          text_query(request, "group"), text_query(request, "limit"),
+          text_query(request, "days"),  text_query(request, "provider")};
 }
 
 /// True for CSV, false for JSON; 422 naming `format` for anything else.
@@ -159,6 +161,109 @@ Response sales_response(const Request& request, const service::SalesReport& repo
   return json_response(200, sales_json(report));
 }
 
+json payment_totals_json(const domain::PaymentTotals& totals) {
+  return {{"received_fen", totals.received.value()},
+          {"refunded_fen", totals.refunded.value()},
+          {"net_fen", totals.net().value()},
+          {"received_count", totals.received_count},
+          {"refunded_count", totals.refunded_count}};
+}
+
+/// What a movement was, as the station says it (Chinese first).
+std::string movement_label(const std::string& kind) {
+  if (kind == "sale") return "柜台销售 Counter sale";
+  if (kind == "refund") return "柜台退款 Counter refund";
+  if (kind == "refund_failed") return "退款未成功，冲回 Refund not paid, reversed";
+  if (kind == "order_payment") return "网店付款 Online payment";
+  if (kind == "order_refund") return "网店退款 Online refund";
+  if (kind == "surplus_payment") return "重复付款 Second payment";
+  if (kind == "surplus_return") return "重复付款退回 Second payment returned";
+  return kind;
+}
+
+std::string provider_label(const std::string& provider) {
+  if (provider == "wechat") return "微信支付 WeChat Pay";
+  if (provider == "alipay") return "支付宝 Alipay";
+  if (provider == "card") return "银行卡 Card";
+  if (provider == "other") return "其他 Other";
+  return provider;
+}
+
+Response payments_response(const Request& request, const service::PaymentsReport& report) {
+  if (wants_csv(request)) {
+    ReportTable table;
+    table.columns = {{"业务日 Business day", CellKind::text},
+                     {"记账时间 Booked at", CellKind::text},
+                     {"支付渠道 Provider", CellKind::text},
+                     {"方式 Method", CellKind::text},
+                     {"类型 Kind", CellKind::text},
+                     {"单据 Document", CellKind::text},
+                     {"商户单号 Merchant trade no.", CellKind::text},
+                     {"渠道单号 Provider's no.", CellKind::text},
+                     {"收入(元) In (yuan)", CellKind::money},
+                     {"支出(元) Out (yuan)", CellKind::money},
+                     {"笔数 Count", CellKind::integer}};
+    const auto money = [](domain::Fen fen) {
+      return fen > domain::Fen(0) ? ReportCell(fen.value()) : ReportCell();
+    };
+    for (const auto& item : report.items)
+      table.rows.push_back({item.business_day, domain::format_shanghai_time(item.at_us),
+                            provider_label(item.provider), item.method, movement_label(item.kind),
+                            item.document, item.trade_no, item.transaction_id, money(item.amount),
+                            money(-item.amount), std::monostate{}});
+    const auto total_row = [](std::string label, const domain::PaymentTotals& t) {
+      return std::vector<ReportCell>{std::move(label),
+                                     std::string(),
+                                     std::string(),
+                                     std::string(),
+                                     std::string(),
+                                     std::string(),
+                                     std::string(),
+                                     std::string(),
+                                     t.received.value(),
+                                     t.refunded.value(),
+                                     t.received_count + t.refunded_count};
+    };
+    for (const auto& [provider, totals] : report.providers)
+      table.rows.push_back(total_row("小计 Subtotal " + provider_label(provider), totals));
+    table.rows.push_back(total_row("合计 Total", report.totals));
+    return csv_response(
+        table, "payments-" + report.provider.value_or("all") + "-" + report.from + "-" + report.to);
+  }
+  json out = payment_totals_json(report.totals);
+  out["from"] = report.from;
+  out["to"] = report.to;
+  out["provider"] = report.provider ? json(*report.provider) : json(nullptr);
+  json providers = json::array();
+  for (const auto& [provider, totals] : report.providers) {
+    auto row = payment_totals_json(totals);
+    row["provider"] = provider;
+    providers.push_back(std::move(row));
+  }
+  out["providers"] = std::move(providers);
+  json days = json::array();
+  for (const auto& day : report.days) {
+    auto row = payment_totals_json(day.totals);
+    row["business_day"] = day.business_day;
+    row["provider"] = day.provider;
+    days.push_back(std::move(row));
+  }
+  out["days"] = std::move(days);
+  json items = json::array();
+  for (const auto& item : report.items)
+    items.push_back({{"business_day", item.business_day},
+                     {"booked_at", domain::format_shanghai_time(item.at_us)},
+                     {"provider", item.provider},
+                     {"method", item.method},
+                     {"kind", item.kind},
+                     {"amount_fen", item.amount.value()},
+                     {"document", item.document},
+                     {"trade_no", item.trade_no},
+                     {"transaction_id", item.transaction_id}});
+  out["items"] = std::move(items);
+  return json_response(200, out);
+}
+
 }  // namespace
 
 void add_report_routes(Router& router, service::ReportService& reports) {
@@ -182,6 +287,13 @@ void add_report_routes(Router& router, service::ReportService& reports) {
               [&reports](const Request& request) {
                 wants_csv(request);
                 return sales_response(request, reports.commission(query_of(request)), "commission");
+              }});
+
+  // GET /api/v1/reports/payments
+  router.add({"GET", "/api/v1/reports/payments", Access::admin, Executor::database,
+              [&reports](const Request& request) {
+                wants_csv(request);
+                return payments_response(request, reports.payments(query_of(request)));
               }});
 
   // GET /api/v1/reports/stock-value

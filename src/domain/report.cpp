@@ -53,6 +53,28 @@ std::optional<SalesGroup> parse_sales_group(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<std::string_view> payment_provider(std::string_view method) {
+  if (method == "wechat" || method == "wechat_code") return "wechat";
+  if (method == "alipay" || method == "alipay_code") return "alipay";
+  if (method == "card") return "card";
+  if (method == "other") return "other";
+  return std::nullopt;
+}
+
+bool is_payment_provider(std::string_view provider) {
+  return provider == "wechat" || provider == "alipay" || provider == "card" || provider == "other";
+}
+
+void PaymentTotals::add(Fen posting) {
+  if (posting > Fen(0)) {
+    received += posting;
+    ++received_count;
+  } else if (posting < Fen(0)) {
+    refunded -= posting;
+    ++refunded_count;
+  }
+}
+
 std::int64_t ReportPeriod::days() const {
   return (sys_days(to) - sys_days(from)).count() + 1;
 }

@@ -354,4 +354,40 @@ ExpiringReport ReportService::expiring(const ReportQuery& query) {
   return report;
 }
 
+PaymentsReport ReportService::payments(const ReportQuery& query) {
+  const auto period = domain::report_period(query.from, query.to, today(), kDefaultDays);
+  PaymentsReport report;
+  if (query.provider && !query.provider->empty()) {
+    if (!domain::is_payment_provider(*query.provider))
+      throw Error::invalid_field("provider",
+                                 "provider 应为 wechat、alipay、card 或 other / provider must be "
+                                 "wechat, alipay, card or other");
+    report.provider = *query.provider;
+  }
+  report.from = domain::format_iso_date(period.from);
+  report.to = domain::format_iso_date(period.to);
+  std::vector<store::ClearingPostingRow> rows;
+  database_.transact([&](store::UnitOfWork& unit) {
+    rows = store::clearing_postings(unit, report.from, report.to);
+  });
+  std::map<std::string, domain::PaymentTotals> providers;
+  std::map<std::pair<std::string, std::string>, domain::PaymentTotals> days;
+  for (auto& row : rows) {
+    const auto provider = domain::payment_provider(row.method);
+    if (!provider || (report.provider && *report.provider != *provider)) continue;
+    report.totals.add(row.amount);
+    providers[std::string(*provider)].add(row.amount);
+    days[{row.business_day, std::string(*provider)}].add(row.amount);
+    report.items.push_back({std::move(row.business_day), row.at_us, std::string(*provider),
+                            std::move(row.method), std::move(row.kind), row.amount,
+                            std::move(row.document), std::move(row.trade_no),
+                            std::move(row.transaction_id)});
+  }
+  for (auto& [name, totals] : providers)
+    report.providers.emplace_back(name, totals);
+  for (auto& [key, totals] : days)
+    report.days.push_back({key.first, key.second, totals});
+  return report;
+}
+
 }  // namespace yizhan::service

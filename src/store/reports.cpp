@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "rows.hpp"
 #include "yizhan/store/database.hpp"
 
 namespace yizhan::store {
@@ -153,6 +154,79 @@ std::vector<MethodRow> sales_by_method(UnitOfWork& unit, const std::string& from
   while (rows->next()) {
     out.push_back({rows->getString(1), channel_of(rows->getString(2)), rows->getInt(3) != 0,
                    domain::Fen(rows->getInt64(4)), rows->getInt64(5)});
+  }
+  return out;
+}
+
+namespace {
+
+// The document of each entry kind that can touch a clearing account, and the provider's trade:
+// a counter sale's 付款码 charges (code_payments) and refunds (code_refunds), an order's paid
+// trade, an order refund's number, a surplus payment's trade and its return (<trade>-D).
+constexpr const char* kClearingPostings =
+    "SELECT e.id, e.kind, CAST(e.business_day AS CHAR), e.created_at, "
+    "       SUBSTRING(a.code, 17) AS method, p.amount_fen, "
+    "       COALESCE(s.number, rs.number, o.number, o2.number, ''), "
+    "       COALESCE(CASE "
+    "         WHEN e.kind = 'sale' THEN (SELECT GROUP_CONCAT(c.out_trade_no ORDER BY c.id "
+    "           SEPARATOR ' ') FROM code_payments c WHERE c.sale_id = e.document_id "
+    "           AND c.state = 'sold' AND CONCAT(c.provider, '_code') = SUBSTRING(a.code, 17)) "
+    "         WHEN r.id IS NOT NULL THEN (SELECT GROUP_CONCAT(c.out_refund_no ORDER BY c.id "
+    "           SEPARATOR ' ') FROM code_refunds c WHERE c.sale_id = r.sale_id "
+    "           AND c.refund_id = r.id) "
+    "         WHEN o.id IS NOT NULL THEN (SELECT GROUP_CONCAT(t.out_trade_no ORDER BY t.id "
+    "           SEPARATOR ' ') FROM order_payments t WHERE t.order_id = o.id "
+    "           AND t.state IN ('paid', 'refunded')) "
+    "         WHEN orf.id IS NOT NULL THEN orf.out_refund_no "
+    "         WHEN e.kind = 'surplus_return' THEN CONCAT(sp.out_trade_no, '-D') "
+    "         ELSE sp.out_trade_no END, ''), "
+    "       COALESCE(CASE "
+    "         WHEN e.kind = 'sale' THEN (SELECT GROUP_CONCAT(c.transaction_id ORDER BY c.id "
+    "           SEPARATOR ' ') FROM code_payments c WHERE c.sale_id = e.document_id "
+    "           AND c.state = 'sold' AND CONCAT(c.provider, '_code') = SUBSTRING(a.code, 17)) "
+    "         WHEN r.id IS NOT NULL THEN (SELECT GROUP_CONCAT(c.provider_refund_id "
+    "           ORDER BY c.id SEPARATOR ' ') FROM code_refunds c WHERE c.sale_id = r.sale_id "
+    "           AND c.refund_id = r.id) "
+    "         WHEN o.id IS NOT NULL THEN (SELECT GROUP_CONCAT(t.transaction_id ORDER BY t.id "
+    "           SEPARATOR ' ') FROM order_payments t WHERE t.order_id = o.id "
+    "           AND t.state IN ('paid', 'refunded')) "
+    "         WHEN orf.id IS NOT NULL THEN orf.provider_refund_id "
+    "         WHEN e.kind = 'surplus_payment' THEN sp.transaction_id END, '') "
+    "FROM ledger_accounts a "
+    "JOIN postings p ON p.account_id = a.id "
+    "JOIN journal_entries e ON e.id = p.entry_id "
+    "LEFT JOIN sales s ON e.kind = 'sale' AND s.id = e.document_id "
+    "LEFT JOIN refunds r ON e.kind IN ('refund', 'refund_failed') AND r.id = e.document_id "
+    "LEFT JOIN sales rs ON rs.id = r.sale_id "
+    "LEFT JOIN orders o ON e.kind = 'order_payment' AND o.id = e.document_id "
+    "LEFT JOIN order_refunds orf ON e.kind = 'order_refund' AND orf.id = e.document_id "
+    "LEFT JOIN order_payments sp ON e.kind IN ('surplus_payment', 'surplus_return') "
+    "  AND sp.id = e.document_id "
+    "LEFT JOIN orders o2 ON o2.id = COALESCE(orf.order_id, sp.order_id) "
+    "WHERE a.code LIKE 'tender\\_clearing:%' AND e.business_day BETWEEN ? AND ? "
+    "ORDER BY e.created_at, e.id, p.id";
+
+}  // namespace
+
+std::vector<ClearingPostingRow> clearing_postings(UnitOfWork& unit, const std::string& from,
+                                                  const std::string& to) {
+  auto& statement = unit.statement(kClearingPostings);
+  statement.setString(1, from);
+  statement.setString(2, to);
+  Rows rows(statement.executeQuery());
+  std::vector<ClearingPostingRow> out;
+  while (rows->next()) {
+    ClearingPostingRow row;
+    row.entry_id = rows->getInt64(1);
+    row.kind = rows->getString(2);
+    row.business_day = rows->getString(3);
+    row.at_us = micros(*rows, 4);
+    row.method = rows->getString(5);
+    row.amount = domain::Fen(rows->getInt64(6));
+    row.document = rows->getString(7);
+    row.trade_no = rows->getString(8);
+    row.transaction_id = rows->getString(9);
+    out.push_back(std::move(row));
   }
   return out;
 }

@@ -22,6 +22,7 @@
 #include "yizhan/service/check.hpp"
 #include "yizhan/service/counter.hpp"
 #include "yizhan/service/orders.hpp"
+#include "yizhan/service/reports.hpp"
 #include "yizhan/service/stock.hpp"
 #include "yizhan/store/database.hpp"
 
@@ -419,8 +420,8 @@ class PaymentNotifyTest : public ::testing::Test {
         std::map<std::string, service::PaymentAccount>{
             {"wechat", {wechat.get(), kMchId, kWechatAppId}},
             {"alipay", {alipay.get(), kSellerId, kAlipayAppId}}});
-    api.router = api::build_router(
-        {api.health, api.station.accounts, api.audit, api.catalog, &counter, &stock, orders.get()});
+    api.router = api::build_router({api.health, api.station.accounts, api.audit, api.catalog,
+                                    &counter, &stock, orders.get(), nullptr, nullptr, &reports});
   }
 
   std::int64_t product(const std::string& sku, std::int64_t price_fen, std::int64_t received) {
@@ -568,6 +569,7 @@ class PaymentNotifyTest : public ::testing::Test {
   service::StockService stock{api.station.database};
   service::CounterService counter{api.station.database, service::CounterSettings{}};
   std::unique_ptr<service::OrderService> orders;
+  service::ReportService reports{api.station.database};
 
  private:
   int keys_used_ = 0;
@@ -1634,4 +1636,128 @@ TEST_F(PaymentNotifyTest, AnOrderPastItsTimeStartsNoNewTradeBeforeTheSweepExpire
   EXPECT_EQ(late.body["error"]["code"], "invalid_state");
   EXPECT_EQ(late.body["error"]["details"]["state"], "expired");
   EXPECT_EQ(gateway->starts(), asked) << "the provider was not asked";
+}
+
+// The payments reconciliation (对账) lists every movement through a provider's clearing account
+// with our trade number and the provider's, so that the manager can tick off the provider's
+// statement: an order paid, a second payment and its return, a refund, an Alipay payment and a
+// sale on the station's own WeChat QR; cash is not there. Its net is what the books hold at the
+// providers, and a day outside the period lists nothing.
+TEST_F(PaymentNotifyTest, ThePaymentsReconciliationListsEveryMovementWithItsTradeNumbers) {
+  const auto p = product("RC1", 700, 10);
+  const auto paid = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  ASSERT_EQ(notify_wechat(wechat_notice({.number = paid.number, .total = 700})).status, 200);
+  // The same order paid again through a trade started on a phone before (as in P4): sent back.
+  scalar(
+      "INSERT INTO order_payments (order_id, provider, channel, out_trade_no, amount_fen) "
+      "SELECT id, 'wechat', 'wechat_h5', CONCAT(number, '-2'), 700 FROM orders WHERE number = '" +
+      paid.number + "'");
+  ASSERT_EQ(notify_wechat(wechat_notice({.number = paid.number + "-2",
+                                         .total = 700,
+                                         .transaction_id = "4200002026120299999999999999"}))
+                .status,
+            200);
+  const auto refund =
+      api.call("POST", "/api/v1/orders/" + paid.number + "/refunds", "admin",
+               json{{"all", true}, {"reason", "不要了"}}.dump(), {{"idempotency-key", "rc-all"}});
+  ASSERT_EQ(refund.status, 201) << refund.body;
+  const auto by_alipay = order({{{"product_id", p}, {"quantity", 2}}}, "alipay", "alipay_qr");
+  ASSERT_EQ(notify_alipay(alipay_notice({.number = by_alipay.number, .total = 1400})).status, 200);
+  ASSERT_EQ(api.call_json("POST", "/api/v1/pos/shifts", "cashier1",
+                          {{"register", "柜台1"}, {"float_fen", 0}})
+                .status,
+            201);
+  for (const char* method : {"wechat", "cash"}) {
+    json tender = {{"method", method}, {"amount_fen", 700}};
+    const json sale = {{"lines", {{{"product_id", p}, {"quantity", 1}}}}, {"tenders", {tender}}};
+    const auto sold = api.call("POST", "/api/v1/pos/sales", "cashier1", sale.dump(),
+                               {{"idempotency-key", std::string("rc-sale-") + method}});
+    ASSERT_EQ(sold.status, 201) << sold.body;
+  }
+  expect_books_agree();
+
+  const auto report = api.call("GET", "/api/v1/reports/payments", "admin");
+  ASSERT_EQ(report.status, 200) << report.body;
+  std::vector<std::string> seen;
+  for (const auto& item : report.body["items"])
+    seen.push_back(item["kind"].get<std::string>() + " " + item["provider"].get<std::string>() +
+                   "/" + item["method"].get<std::string>() + " " +
+                   std::to_string(item["amount_fen"].get<std::int64_t>()) + " " +
+                   item["document"].get<std::string>() + " [" +
+                   item["trade_no"].get<std::string>() + "] [" +
+                   item["transaction_id"].get<std::string>() + "]");
+  const std::string sale_number = text(
+      "SELECT number FROM sales s JOIN sale_tenders t ON "
+      "t.sale_id = s.id WHERE t.method = 'wechat'");
+  EXPECT_EQ(
+      seen,
+      (std::vector<std::string>{
+          "order_payment wechat/wechat 700 " + paid.number + " [" + paid.number +
+              "] [4200002026120212345678901234]",
+          "surplus_payment wechat/wechat 700 " + paid.number + " [" + paid.number +
+              "-2] [4200002026120299999999999999]",
+          "surplus_return wechat/wechat -700 " + paid.number + " [" + paid.number + "-2-D] []",
+          "order_refund wechat/wechat -700 " + paid.number + " [" + paid.number + "-R1] [" +
+              text("SELECT COALESCE(provider_refund_id, '') FROM order_refunds") + "]",
+          "order_payment alipay/alipay 1400 " + by_alipay.number + " [" + by_alipay.number +
+              "] [2026120222001400000000000001]",
+          "sale wechat/wechat 700 " + sale_number + " [] []"}))
+      << report.body.dump(1);
+  EXPECT_EQ(report.body["received_fen"], 700 + 700 + 1400 + 700);
+  EXPECT_EQ(report.body["refunded_fen"], 1400);
+  EXPECT_EQ(report.body["received_count"], 4);
+  EXPECT_EQ(report.body["refunded_count"], 2);
+  // What the books hold at the providers: the clearing accounts' balances.
+  EXPECT_EQ(report.body["net_fen"],
+            scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON "
+                   "a.id = p.account_id WHERE a.code LIKE 'tender\\_clearing:%'"));
+  ASSERT_EQ(report.body["providers"].size(), 2u) << report.body;
+  EXPECT_EQ(report.body["providers"][0]["provider"], "alipay");
+  EXPECT_EQ(report.body["providers"][0]["net_fen"], 1400);
+  EXPECT_EQ(report.body["providers"][1]["provider"], "wechat");
+  EXPECT_EQ(report.body["providers"][1]["received_fen"], 2100);
+  EXPECT_EQ(report.body["providers"][1]["net_fen"], 700);
+  ASSERT_EQ(report.body["days"].size(), 2u);
+  EXPECT_EQ(report.body["days"][1]["business_day"], report.body["to"]);
+  EXPECT_EQ(report.body["days"][1]["net_fen"], 700);
+
+  const auto alipay_only = api.call("GET", "/api/v1/reports/payments?provider=alipay", "admin");
+  ASSERT_EQ(alipay_only.status, 200);
+  EXPECT_EQ(alipay_only.body["provider"], "alipay");
+  ASSERT_EQ(alipay_only.body["items"].size(), 1u);
+  EXPECT_EQ(alipay_only.body["net_fen"], 1400);
+
+  const auto today = report.body["to"].get<std::string>();
+  const auto yesterday = domain::format_iso_date(std::chrono::year_month_day{
+      std::chrono::sys_days(*domain::parse_iso_date(today)) - std::chrono::days(1)});
+  const auto before =
+      api.call("GET", "/api/v1/reports/payments?from=" + yesterday + "&to=" + yesterday, "admin");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_TRUE(before.body["items"].empty()) << before.body;
+  EXPECT_EQ(before.body["net_fen"], 0);
+
+  const auto csv = api.call("GET", "/api/v1/reports/payments?format=csv", "admin");
+  ASSERT_EQ(csv.status, 200);
+  const auto body = csv.raw.payload();
+  EXPECT_TRUE(body.starts_with("\xEF\xBB\xBF")) << "a BOM for Excel";
+  EXPECT_NE(body.find(paid.number + "-2-D"), std::string::npos) << body;
+  EXPECT_NE(body.find("重复付款退回"), std::string::npos) << body;
+  EXPECT_NE(body.find("合计 Total"), std::string::npos) << body;
+  std::size_t lines = 0;
+  for (char c : body)
+    lines += c == '\n';
+  EXPECT_EQ(lines, 1u + 6u + 2u + 1u) << "header, movements, a subtotal per provider, the total";
+
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"provider=cash", "provider"},
+           {"provider=WECHAT", "provider"},
+           {"from=2026-13-01", "from"},
+           {"from=" + today + "&to=" + yesterday, "from"},
+           {"format=xml", "format"}}) {
+    const auto bad = api.call("GET", "/api/v1/reports/payments?" + query, "admin");
+    EXPECT_EQ(bad.status, 422) << query << ": " << bad.body;
+    EXPECT_EQ(bad.body["error"]["details"]["field"], field) << query << ": " << bad.body;
+  }
+  EXPECT_EQ(api.call("GET", "/api/v1/reports/payments", "cashier1").status, 403);
+  EXPECT_EQ(api.call("GET", "/api/v1/reports/payments", "").status, 401);
 }

@@ -119,6 +119,7 @@ const std::map<std::string, Access> kExpected{
     {"GET /api/v1/reports/stock-value", Access::admin},
     {"GET /api/v1/reports/slow-movers", Access::admin},
     {"GET /api/v1/reports/expiring", Access::admin},
+    {"GET /api/v1/reports/payments", Access::admin},
 };
 
 struct Fixture {

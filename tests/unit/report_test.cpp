@@ -68,6 +68,36 @@ TEST(SalesGroup, ParsesEveryNameAndNothingElse) {
   EXPECT_FALSE(parse_sales_group("Day"));
 }
 
+TEST(PaymentReconciliation, EachClearingMethodBelongsToItsProviderAndCashToNone) {
+  EXPECT_EQ(payment_provider("wechat"), "wechat");
+  EXPECT_EQ(payment_provider("wechat_code"), "wechat") << "付款码 is WeChat Pay too";
+  EXPECT_EQ(payment_provider("alipay"), "alipay");
+  EXPECT_EQ(payment_provider("alipay_code"), "alipay");
+  EXPECT_EQ(payment_provider("card"), "card");
+  EXPECT_EQ(payment_provider("other"), "other");
+  EXPECT_FALSE(payment_provider("cash"));
+  EXPECT_FALSE(payment_provider("cash_on_pickup"));
+  EXPECT_FALSE(payment_provider("WeChat"));
+  for (const char* name : {"wechat", "alipay", "card", "other"})
+    EXPECT_TRUE(is_payment_provider(name)) << name;
+  for (const char* name : {"", "cash", "wechat_code", "Alipay", "wechat "})
+    EXPECT_FALSE(is_payment_provider(name)) << name;
+}
+
+TEST(PaymentReconciliation, PostingsInAndOutAreCountedApartAndNetted) {
+  PaymentTotals totals;
+  totals.add(Fen(700));
+  totals.add(Fen(700));
+  totals.add(Fen(-700));
+  totals.add(Fen(-1));
+  totals.add(Fen(0));  // no posting is ever 0 (a CHECK): counted nowhere
+  EXPECT_EQ(totals.received, Fen(1400));
+  EXPECT_EQ(totals.refunded, Fen(701));
+  EXPECT_EQ(totals.received_count, 2);
+  EXPECT_EQ(totals.refunded_count, 2);
+  EXPECT_EQ(totals.net(), Fen(699));
+}
+
 TEST(ReportFigures, EffectiveRateStockValueAndCover) {
   EXPECT_EQ(effective_bps(Fen(600), Fen(4000)), 1500);
   EXPECT_EQ(effective_bps(Fen(1), Fen(3)), 3333);

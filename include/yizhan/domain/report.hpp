@@ -55,6 +55,28 @@ Fen stock_value(Unit unit, Fen price, std::int64_t quantity);
 std::optional<std::int64_t> days_of_cover(std::int64_t on_hand, std::int64_t sold,
                                           std::int64_t period_days);
 
+/// The payments reconciliation (对账): what went through one provider's clearing account, to
+/// tick off against its statement. `method` is the clearing account's (tender_clearing:<method>):
+/// wechat and wechat_code are WeChat Pay, alipay and alipay_code Alipay, card the bank's
+/// terminal, other whatever the station takes besides; cash has no provider (nothing).
+std::optional<std::string_view> payment_provider(std::string_view method);
+
+/// A provider named in a query: wechat, alipay, card or other.
+bool is_payment_provider(std::string_view provider);
+
+/// Money in (debits to the clearing account: payments, and refunds the provider ended unpaid)
+/// and out (credits: refunds, returns) with their counts.
+struct PaymentTotals {
+  Fen received;
+  Fen refunded;  ///< positive
+  std::int64_t received_count = 0;
+  std::int64_t refunded_count = 0;
+
+  /// Adds one posting to the clearing account: positive in, negative out.
+  void add(Fen posting);
+  [[nodiscard]] Fen net() const { return received - refunded; }
+};
+
 /// A report as a table: what CSV (and a generic viewer) needs.
 enum class CellKind { text, money, integer, basis_points };
 

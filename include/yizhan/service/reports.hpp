@@ -37,6 +37,7 @@ struct ReportQuery {
   std::optional<std::string> group;  ///< sales: day (default) … method; commission: village …
   std::optional<std::string> limit;  ///< top sellers, slow movers
   std::optional<std::string> days;   ///< expiring: within how many days (0–365, default 30)
+  std::optional<std::string> provider;  ///< payments: wechat, alipay, card or other; unset: all
 };
 
 /// One group's net figures (all, and per channel).
@@ -129,6 +130,38 @@ struct ExpiringReport {
   domain::Fen value;
 };
 
+/// One movement through a provider: a posting to its clearing account.
+struct PaymentMovement {
+  std::string business_day;
+  std::int64_t at_us = 0;  ///< when it was booked
+  std::string provider;    ///< wechat, alipay, card, other
+  std::string method;      ///< the tender: wechat (online or the station's QR), wechat_code, …
+  std::string kind;        ///< the journal entry's kind
+  domain::Fen amount;      ///< positive in, negative out
+  std::string document;    ///< sale or order number
+  std::string trade_no;
+  std::string transaction_id;
+};
+
+/// One provider's movements of one business day, summed.
+struct PaymentDay {
+  std::string business_day;
+  std::string provider;
+  domain::PaymentTotals totals;
+};
+
+/// The payments reconciliation (对账) of a period: each provider's money in and out by day,
+/// and every movement, to tick off against the provider's statement.
+struct PaymentsReport {
+  std::string from;
+  std::string to;
+  std::optional<std::string> provider;  ///< the one asked for; unset: all
+  domain::PaymentTotals totals;
+  std::vector<std::pair<std::string, domain::PaymentTotals>> providers;  ///< by name
+  std::vector<PaymentDay> days;                                          ///< by day, provider
+  std::vector<PaymentMovement> items;                                    ///< as booked
+};
+
 class ReportService {
  public:
   explicit ReportService(store::Database& database, ReportSettings settings = {});
@@ -145,6 +178,9 @@ class ReportService {
   SlowMoversReport slow_movers(const ReportQuery& query);
   /// Lots with goods left expiring within `days` (0–365, default 30) of today, expired included.
   ExpiringReport expiring(const ReportQuery& query);
+  /// Money through each payment provider (default: all) in the period, from the clearing
+  /// accounts' postings. 422 naming from, to or provider when bad.
+  PaymentsReport payments(const ReportQuery& query);
 
   /// Default period of the dated reports, in days up to `to`.
   static constexpr int kDefaultDays = 30;

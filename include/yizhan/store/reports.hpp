@@ -65,6 +65,25 @@ std::vector<SalesGroupRow> summed_sales_by_group(UnitOfWork& unit, domain::Sales
 std::vector<MethodRow> summed_sales_by_method(UnitOfWork& unit, const std::string& from,
                                               const std::string& to);
 
+/// One posting to a provider's clearing account (tender_clearing:<method>), with the document
+/// and the provider's trade it records.
+struct ClearingPostingRow {
+  std::int64_t entry_id = 0;
+  std::string kind;            ///< the journal entry's: sale, refund, order_payment, …
+  std::string business_day;    ///< "YYYY-MM-DD"
+  std::int64_t at_us = 0;      ///< when it was booked (UTC microseconds)
+  std::string method;          ///< the account's: wechat, wechat_code, alipay, …
+  domain::Fen amount;          ///< positive: money in; negative: out
+  std::string document;        ///< the sale's or the order's number
+  std::string trade_no;        ///< out_trade_no / out_refund_no (several: space-separated)
+  std::string transaction_id;  ///< the provider's own number, when it gave one
+};
+
+/// Every posting to a tender_clearing account booked on business days [from, to], in the order
+/// they were booked.
+std::vector<ClearingPostingRow> clearing_postings(UnitOfWork& unit, const std::string& from,
+                                                  const std::string& to);
+
 /// A product as the reports name, group and value it: names and price as now in the catalog.
 struct ReportProductRow {
   std::int64_t id = 0;
