@@ -1,7 +1,9 @@
 // The manager's reports tab (报表): sales by day, month, village, product, category, channel or
 // payment method with a chart (Apache ECharts, loaded by index.html as window.echarts), top
-// sellers, commission, stock value by village, slow movers and expiring lots; every table has
-// its CSV (for Excel) beside it. Amounts arrive in fen and are shown by formatFen.
+// sellers, commission, stock value by village, slow movers, expiring lots and the payments
+// reconciliation (支付对账: every movement through WeChat Pay, Alipay, card…, to tick off the
+// providers' statements); every table has its CSV (for Excel) beside it. Amounts arrive in fen and
+// are shown by formatFen.
 import { api, ApiError, formatFen } from '/assets/js/api.js';
 import { element } from '/assets/js/catalog-view.js';
 import { language } from '/assets/js/i18n.js';
@@ -24,6 +26,14 @@ const words = {
     'method.other': '其他', 'method.wechat_code': '微信付款码', 'method.alipay_code': '支付宝付款码',
     chart_top: `图中为销售额前 ${CHART_PRODUCTS} 的商品，表中列出全部。`,
     method_note: '按支付方式只统计货款（不含配送费），佣金和村集体所得不按支付方式拆分，见其他分组。',
+    payments: '支付对账', provider: '支付渠道', 'provider.all': '全部', 'provider.wechat': '微信支付',
+    'provider.alipay': '支付宝', 'provider.card': '银行卡', 'provider.other': '其他', received: '收入',
+    paid_out: '支出', net: '净额', movements: '笔数', time: '时间', kind: '类型', document: '单据',
+    trade_no: '商户单号', transaction_id: '渠道单号', amount: '金额', code: '付款码',
+    'kind.sale': '柜台销售', 'kind.refund': '柜台退款', 'kind.refund_failed': '退款未成功冲回',
+    'kind.order_payment': '网店付款', 'kind.order_refund': '网店退款', 'kind.surplus_payment': '重复付款',
+    'kind.surplus_return': '重复付款退回', no_payments: '期间内没有经支付渠道的收付款（现金不在此列）。',
+    payments_note: '逐笔列出经各支付渠道的收付款，用于核对微信支付、支付宝的对账单；现金不在此列。',
   },
   en: {
     from: 'From', to: 'To', group: 'Group', show: 'Show', csv: 'Download CSV',
@@ -41,10 +51,22 @@ const words = {
     'method.wechat_code': 'WeChat code', 'method.alipay_code': 'Alipay code',
     chart_top: `The chart shows the ${CHART_PRODUCTS} best-selling products; the table lists them all.`,
     method_note: 'By payment method counts the goods only (no delivery fees); commission and village share are not split by payment method: see the other groupings.',
+    payments: 'Payments reconciliation', provider: 'Provider', 'provider.all': 'All',
+    'provider.wechat': 'WeChat Pay', 'provider.alipay': 'Alipay', 'provider.card': 'Card',
+    'provider.other': 'Other', received: 'In', paid_out: 'Out', net: 'Net', movements: 'Count',
+    time: 'Time', kind: 'Kind', document: 'Document', trade_no: 'Merchant trade no.',
+    transaction_id: "Provider's no.", amount: 'Amount', code: 'payment code',
+    'kind.sale': 'Counter sale', 'kind.refund': 'Counter refund', 'kind.refund_failed': 'Refund not paid, reversed',
+    'kind.order_payment': 'Online payment', 'kind.order_refund': 'Online refund',
+    'kind.surplus_payment': 'Second payment', 'kind.surplus_return': 'Second payment returned',
+    no_payments: 'No money moved through a provider in this period (cash is not listed).',
+    payments_note: 'Every movement through each provider, to tick off the WeChat Pay and Alipay statements; cash is not listed.',
   },
 };
 
 const GROUPS = ['day', 'month', 'village', 'product', 'category', 'channel', 'method'];
+/** The payments reconciliation's filter: every provider ('' = all) or one. */
+const PROVIDERS = ['', 'wechat', 'alipay', 'card', 'other'];
 
 function w(key) {
   return words[language()][key] ?? words.zh[key] ?? key;
@@ -81,6 +103,17 @@ function label(item) {
   return item.key;
 }
 
+/** A provider's name, or the key when the page does not know it. */
+const providerName = (key) => (words.zh[`provider.${key}`] ? w(`provider.${key}`) : key);
+/** Money out (negative) in red, so that refunds stand apart from payments in a column. */
+function signed(fen) {
+  const node = num(formatFen(fen));
+  if (fen < 0) node.classList.add('out');
+  return node;
+}
+/** When a movement was booked, as the API gives it in Asia/Shanghai: "2026-12-08 10:15:00". */
+const bookedAt = (at) => `${at.slice(0, 10)} ${at.slice(11, 19)}`;
+
 /** A long table scrolls in its box under a sticky header, its totals row kept in view. */
 const scroll = (node) => element('div', { className: 'report-scroll' }, [node]);
 
@@ -97,6 +130,10 @@ export class ReportsTab {
   constructor(root) {
     this.root = root;
     this.charts = {};
+    // The payments reconciliation lives in its own box, so that a provider's answer and the
+    // period's can arrive in any order: the latest asked is the one shown.
+    this.paymentsBox = element('div', { attributes: { id: 'report-payments' } });
+    this.paymentsAsked = 0;
     // Charts follow the window's width (ECharts draws at a fixed size otherwise).
     window.addEventListener('resize', () => {
       for (const chart of Object.values(this.charts)) chart.resize();
@@ -108,6 +145,8 @@ export class ReportsTab {
   async show() {
     const today = shanghaiToday();
     const chosen = this.from ? { from: this.from.value, to: this.to.value, group: this.group.value } : null;
+    // The payments reconciliation's provider ('' = all) outlives a rebuild too.
+    this.provider ??= '';
     this.from = element('input', { attributes: { type: 'date', name: 'from', max: today } });
     this.to = element('input', { attributes: { type: 'date', name: 'to', max: today } });
     this.from.value = chosen?.from ?? daysBefore(today, 29);
@@ -159,23 +198,49 @@ export class ReportsTab {
     const group = this.group.value;
     const sales = new URLSearchParams(period);
     sales.set('group', group);
+    this.period = period;
+    const payments = this.paymentsQuery(period);
+    const asked = ++this.paymentsAsked;
     try {
-      const [report, top, commission, value, slow, expiring] = await Promise.all([
+      const [report, top, commission, value, slow, expiring, money] = await Promise.all([
         api(`/api/v1/reports/sales?${sales}`),
         api(`/api/v1/reports/top-sellers?${period}&limit=10`),
         api(`/api/v1/reports/commission?${period}&group=month`),
         api('/api/v1/reports/stock-value'),
         api(`/api/v1/reports/slow-movers?${period}&limit=15`),
         api('/api/v1/reports/expiring?days=60'),
+        api(`/api/v1/reports/payments?${payments}`),
       ]);
       // Slow movers and lots name their village in Chinese only; the stock value has both names.
       this.villageNames = new Map(value.items.map((v) => [v.village_id, v]));
       this.sections.replaceChildren(
         this.salesSection(report, sales), this.topSection(top, period),
         this.commissionSection(commission, period), this.stockSection(value),
-        this.slowSection(slow, period), this.expiringSection(expiring));
+        this.slowSection(slow, period), this.expiringSection(expiring), this.paymentsBox);
+      if (asked === this.paymentsAsked) this.paymentsBox.replaceChildren(this.paymentsSection(money, payments));
     } catch (error) {
       this.fail(error);
+    }
+  }
+
+  /** The payments reconciliation's query: the period, and the provider when one is chosen. */
+  paymentsQuery(period) {
+    const query = new URLSearchParams(period);
+    if (this.provider) query.set('provider', this.provider);
+    return query;
+  }
+
+  /** Another provider chosen: the payments reconciliation alone is asked again, for the period
+   *  shown (an answer overtaken by a later choice is dropped). */
+  async reloadPayments() {
+    this.message.hidden = true;
+    const query = this.paymentsQuery(this.period);
+    const asked = ++this.paymentsAsked;
+    try {
+      const report = await api(`/api/v1/reports/payments?${query}`);
+      if (asked === this.paymentsAsked) this.paymentsBox.replaceChildren(this.paymentsSection(report, query));
+    } catch (error) {
+      if (asked === this.paymentsAsked) this.fail(error);
     }
   }
 
@@ -282,6 +347,51 @@ export class ReportsTab {
         report.items.map((l) => element('tr', { className: l.days_left < 0 ? 'expired' : '' }, [
           cell(label(l)), cell(this.villageName(l)), cell(l.lot), cell(l.expires_on), num(l.days_left),
           num(`${l.remaining}${l.unit === 'g' ? ' g' : ''}`), num(formatFen(l.value_fen))])), 4)),
+    ]);
+  }
+
+  /** 支付对账: per provider what came in, went out and is left (the totals below), then every
+   *  movement as booked with our trade number and the provider's, money out in red. */
+  paymentsSection(report, query) {
+    const provider = element('select', { attributes: { name: 'provider' } },
+                             PROVIDERS.map((p) => option(p, w(`provider.${p || 'all'}`))));
+    provider.value = this.provider;
+    provider.addEventListener('change', () => {
+      this.provider = provider.value;
+      this.reloadPayments();
+    });
+    const figures = (t) => [num(formatFen(t.received_fen)), signed(-t.refunded_fen), num(formatFen(t.net_fen)),
+                            num(t.received_count + t.refunded_count)];
+    const summary = report.providers.map((p) => element('tr', {}, [cell(providerName(p.provider)), ...figures(p)]));
+    summary.push(element('tr', { className: 'total' }, [cell(w('total')), ...figures(report)]));
+    // Short texts on one line; the long trade numbers break where they must (anywhere: they are
+    // one word of up to 32 characters).
+    const line = (text) => {
+      const node = cell(text);
+      node.classList.add('nowrap');
+      return node;
+    };
+    const number = (text) => {
+      const node = cell(text);
+      node.classList.add('trade-no');
+      return node;
+    };
+    const movements = report.items.map((m) => element('tr', {}, [
+      line(bookedAt(m.booked_at)),
+      line(m.method.endsWith('_code') ? `${providerName(m.provider)} · ${w('code')}` : providerName(m.provider)),
+      line(words.zh[`kind.${m.kind}`] ? w(`kind.${m.kind}`) : m.kind),
+      line(m.document), number(m.trade_no), number(m.transaction_id), signed(m.amount_fen)]));
+    const title = `${w('payments')}${report.provider ? ` · ${providerName(report.provider)}` : ''} (${report.from} – ${report.to})`;
+    const totals = table([w('provider'), w('received'), w('paid_out'), w('net'), w('movements')], summary);
+    totals.classList.add('report-summary');
+    return this.section(title, `/api/v1/reports/payments?${query}&format=csv`, [
+      element('div', { className: 'toolbar report-toolbar' }, [labelled('provider', provider)]),
+      element('p', { className: 'hint', text: w('payments_note') }),
+      totals,
+      ...(report.items.length
+        ? [scroll(table([w('time'), w('provider'), w('kind'), w('document'), w('trade_no'), w('transaction_id'),
+                         w('amount')], movements, 6))]
+        : [element('p', { className: 'hint', text: w('no_payments') })]),
     ]);
   }
 }

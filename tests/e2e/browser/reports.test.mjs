@@ -2,7 +2,10 @@
 // a moment ago, the tab opened, the sales chart drawn (an ECharts canvas of real size, fed with
 // the API's figures), every grouping the page offers with its table equal to the JSON report of
 // the same period, the CSV downloaded (BOM, header row, the items adding up to the 合计 Total
-// row), Chinese first and English by the switch. A cashier neither reaches the tab nor the API
+// row), Chinese first and English by the switch. The payments reconciliation (支付对账) after a
+// WeChat and an Alipay 付款码 sale (the simulator), a card sale and a WeChat refund: its providers'
+// figures and movements equal to the API, the provider filter asking the API and carried by the
+// CSV link. A cashier neither reaches the tab nor the API
 // (403). No page or console errors. Screenshots go to $ARTIFACTS.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -200,11 +203,166 @@ test('the manager reads the sales reports: chart, every grouping equal to the AP
   await admin.close();
 });
 
+/** The payments reconciliation's kinds of movement, as the page names them. */
+const KINDS = {
+  sale: '柜台销售', refund: '柜台退款', refund_failed: '退款未成功冲回', order_payment: '网店付款',
+  order_refund: '网店退款', surplus_payment: '重复付款', surplus_return: '重复付款退回',
+};
+const PROVIDERS = { wechat: '微信支付', alipay: '支付宝', card: '银行卡', other: '其他' };
+
+/** A table's body rows as the cells' text. */
+const tableRows = (table) => table.locator('tbody tr').evaluateAll((rows) =>
+  rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent.trim())));
+
+/** What the page shows of a report of payments: the providers with the totals, the movements. */
+function paymentRows(report) {
+  const figures = (t) => [money(t.received_fen), money(-t.refunded_fen), money(t.net_fen),
+                          String(t.received_count + t.refunded_count)];
+  return {
+    providers: [...report.providers.map((p) => [PROVIDERS[p.provider], ...figures(p)]), ['合计', ...figures(report)]],
+    movements: report.items.map((m) => [
+      `${m.booked_at.slice(0, 10)} ${m.booked_at.slice(11, 19)}`,
+      m.method.endsWith('_code') ? `${PROVIDERS[m.provider]} · 付款码` : PROVIDERS[m.provider],
+      KINDS[m.kind], m.document, m.trade_no, m.transaction_id, money(m.amount_fen)]),
+  };
+}
+
+test('支付对账: the manager reads each provider\'s money in and out and every movement with its trade numbers, filters by provider and downloads its CSV', async () => {
+  const admin = await signedIn(browser, 'admin', { viewport: desktop, acceptDownloads: true });
+  const villages = (await call(admin, 'GET', '/api/v1/villages')).body.items;
+  const products = (await call(admin, 'GET', '/api/v1/products?page_size=100')).body.items;
+  const product = products.filter((p) => p.unit === 'piece' && p.kind !== 'bundle' && p.price_fen < 10000 &&
+                                         villages.some((v) => v.id === p.village_id))[2];
+  assert.ok(product, 'a demo product sold by the piece');
+  const received = await call(admin, 'POST', '/api/v1/stock/receipts', {
+    village_id: product.village_id, note: 'payments reconciliation page test',
+    lines: [{ product_id: product.id, quantity: 6, lot: `PR-${Date.now()}`, produced_on: shanghaiToday() }],
+  });
+  assert.equal(received.status, 201, JSON.stringify(received.body));
+  const { shift, opened } = await openShift(admin);
+
+  // Today: a WeChat 付款码 sale (the simulator pays it at once) refunded the same way, an Alipay
+  // 付款码 sale and a card sale: movements in and out through three providers.
+  const sell = async (tender) => {
+    const sale = await call(admin, 'POST', '/api/v1/pos/sales', {
+      lines: [{ product_id: product.id, quantity: 1 }],
+      tenders: [{ amount_fen: product.price_fen, ...tender }],
+    }, { 'Idempotency-Key': `payments-page-${tender.method}-${Date.now()}` });
+    assert.equal(sale.status, 201, JSON.stringify(sale.body));
+    return sale.body;
+  };
+  const wechat = await sell({ method: 'wechat_code', auth_code: '134567890123456789' });
+  await sell({ method: 'alipay_code', auth_code: '281234567890123456' });
+  await sell({ method: 'card', reference: '6222' });
+  const refund = await call(admin, 'POST', '/api/v1/pos/refunds', { sale_id: wechat.id, method: 'wechat_code' },
+                            { 'Idempotency-Key': `payments-page-refund-${Date.now()}` });
+  assert.equal(refund.status, 201, JSON.stringify(refund.body));
+
+  const page = await admin.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}/admin/`);
+  await page.locator('#product-rows tr').first().waitFor();
+  await page.getByRole('button', { name: '报表 Reports' }).click();
+  const tab = page.locator('#tab-reports');
+  const section = tab.locator('#report-payments section.report');
+  await section.locator('table').nth(1).locator('tbody tr').first().waitFor();
+  assert.match(await tab.locator('section.report').last().locator('h2').textContent(), /^支付对账 \(/,
+               'after the other reports');
+  const from = await tab.locator('input[name="from"]').inputValue();
+  const to = await tab.locator('input[name="to"]').inputValue();
+  const period = `from=${from}&to=${to}`;
+
+  // All providers: the page shows the API's figures and every movement, today's among them.
+  const all = (await call(admin, 'GET', `/api/v1/reports/payments?${period}`)).body;
+  assert.equal(all.provider, null);
+  for (const provider of ['wechat', 'alipay', 'card']) {
+    assert.ok(all.providers.some((p) => p.provider === provider && p.received_count > 0), `${provider} has money in`);
+  }
+  const refundItem = all.items.find((m) => m.kind === 'refund' && m.document === wechat.number);
+  assert.ok(refundItem && refundItem.amount_fen === -product.price_fen && refundItem.trade_no,
+            `the WeChat refund is listed with its number: ${JSON.stringify(refundItem)}`);
+  const saleItem = all.items.find((m) => m.kind === 'sale' && m.document === wechat.number);
+  assert.ok(saleItem?.trade_no && saleItem.transaction_id, `the WeChat sale has both numbers: ${JSON.stringify(saleItem)}`);
+  const expected = paymentRows(all);
+  assert.deepEqual(await section.locator('table').first().locator('thead th').allTextContents(),
+                   ['支付渠道', '收入', '支出', '净额', '笔数']);
+  assert.deepEqual(await tableRows(section.locator('table').first()), expected.providers);
+  const movements = section.locator('table').nth(1);
+  const shownRows = await tableRows(movements);
+  assert.deepEqual(shownRows, expected.movements);
+  assert.deepEqual(shownRows.find((r) => r[4] === refundItem.trade_no).slice(1, 4),
+                   ['微信支付 · 付款码', '柜台退款', wechat.number]);
+  // Money out stands apart: negative, and in another colour than money in.
+  const amount = (trade) => movements.locator('tbody tr', { hasText: trade }).locator('td').last();
+  const colour = (locator) => locator.evaluate((td) => getComputedStyle(td).color);
+  assert.equal(await amount(refundItem.trade_no).textContent(), money(-product.price_fen));
+  assert.equal(await amount(refundItem.trade_no).getAttribute('class'), 'num out');
+  assert.notEqual(await colour(amount(refundItem.trade_no)), await colour(amount(saleItem.transaction_id)));
+  assert.equal(await section.getByRole('link', { name: '下载 CSV' }).getAttribute('href'),
+               `/api/v1/reports/payments?${period}&format=csv`);
+  await section.scrollIntoViewIfNeeded();
+  await section.screenshot({ path: `${artifacts}/payments-all.png` });
+
+  // WeChat Pay only: the page asks the API with provider=wechat, shows its answer, and the CSV
+  // link carries the filter.
+  const [asked] = await Promise.all([
+    page.waitForRequest((request) => request.url().includes('/api/v1/reports/payments?')),
+    section.locator('select[name="provider"]').selectOption('wechat'),
+  ]);
+  assert.equal(new URL(asked.url()).searchParams.get('provider'), 'wechat');
+  assert.equal(new URL(asked.url()).searchParams.get('from'), from);
+  await section.locator('h2', { hasText: '支付对账 · 微信支付' }).waitFor();
+  assert.equal(await section.locator('select[name="provider"]').inputValue(), 'wechat');
+  const onlyWechat = (await call(admin, 'GET', `/api/v1/reports/payments?${period}&provider=wechat`)).body;
+  assert.equal(onlyWechat.provider, 'wechat');
+  assert.ok(onlyWechat.items.length > 0 && onlyWechat.items.every((m) => m.provider === 'wechat'));
+  const wechatRows = paymentRows(onlyWechat);
+  assert.deepEqual(await tableRows(section.locator('table').first()), wechatRows.providers);
+  assert.deepEqual(await tableRows(section.locator('table').nth(1)), wechatRows.movements);
+  const link = section.getByRole('link', { name: '下载 CSV' });
+  assert.equal(await link.getAttribute('href'), `/api/v1/reports/payments?${period}&provider=wechat&format=csv`);
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), `payments-wechat-${from}-${to}.csv`);
+  const rows = parseCsv((await readFile(await download.path())).toString('utf8'));
+  assert.equal(rows[0][0], '业务日 Business day');
+  assert.equal(rows.at(-1)[0], '合计 Total');
+  assert.equal(rows.at(-1)[8], yuan(onlyWechat.received_fen), 'the CSV total is the API total');
+  assert.ok(rows.some((r) => r[6] === refundItem.trade_no), 'the refund\'s trade number is in the CSV');
+  assert.ok(rows.slice(1, -1).every((r) => r[2] === '' || r[2].startsWith('微信支付')), 'WeChat Pay only');
+  await section.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${artifacts}/payments.png` });
+
+  // The filter outlives the switch to English; the kinds and providers are named in English.
+  await page.getByRole('button', { name: 'English' }).click();
+  await section.locator('h2', { hasText: 'Payments reconciliation · WeChat Pay' }).waitFor();
+  assert.equal(await section.locator('select[name="provider"]').inputValue(), 'wechat');
+  const english = await tableRows(section.locator('table').nth(1));
+  assert.ok(english.some((r) => r[1] === 'WeChat Pay · payment code' && r[2] === 'Counter refund' &&
+                                r[4] === refundItem.trade_no), 'the refund in English');
+  assert.deepEqual((await tableRows(section.locator('table').first())).at(-1)[0], 'Total');
+  await page.getByRole('button', { name: '中文' }).click();
+  await section.locator('h2', { hasText: '支付对账 · 微信支付' }).waitFor();
+
+  // Back to all providers.
+  await section.locator('select[name="provider"]').selectOption('');
+  await section.locator('h2', { hasText: /^支付对账 \(/ }).waitFor();
+  assert.equal(await section.getByRole('link', { name: '下载 CSV' }).getAttribute('href'),
+               `/api/v1/reports/payments?${period}&format=csv`);
+
+  assert.deepEqual(problems, []);
+  if (opened) {
+    const x = (await call(admin, 'GET', `/api/v1/pos/shifts/${shift.id}/report`)).body;
+    await call(admin, 'POST', `/api/v1/pos/shifts/${shift.id}/close`, { counted_cash_fen: x.expected_cash_fen });
+  }
+  await admin.close();
+});
+
 test('a cashier neither sees the reports tab nor reads a report (403); anonymous is 401', async () => {
   const cashier = await signedIn(browser, 'cashier1', { viewport: desktop, acceptDownloads: true });
   for (const path of ['/api/v1/reports/sales?group=day', '/api/v1/reports/sales?group=method&format=csv',
                       '/api/v1/reports/top-sellers', '/api/v1/reports/commission', '/api/v1/reports/stock-value',
-                      '/api/v1/reports/slow-movers', '/api/v1/reports/expiring']) {
+                      '/api/v1/reports/slow-movers', '/api/v1/reports/expiring', '/api/v1/reports/payments',
+                      '/api/v1/reports/payments?provider=wechat&format=csv']) {
     const refused = await call(cashier, 'GET', path);
     assert.equal(refused.status, 403, `${path}: ${refused.status}`);
     assert.equal(typeof refused.body, 'object', `${path}: a JSON error, not a CSV`);
