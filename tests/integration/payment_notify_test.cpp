@@ -1730,6 +1730,10 @@ TEST_F(PaymentNotifyTest, ThePaymentsReconciliationListsEveryMovementWithItsTrad
   const auto today = report.body["to"].get<std::string>();
   const auto yesterday = domain::format_iso_date(std::chrono::year_month_day{
       std::chrono::sys_days(*domain::parse_iso_date(today)) - std::chrono::days(1)});
+  EXPECT_EQ(api.call("GET", "/api/v1/reports/payments?from=2026-01-01&to=2026-01-31", "admin")
+                .status,
+            200)
+      << "31 days: a month";
   const auto before =
       api.call("GET", "/api/v1/reports/payments?from=" + yesterday + "&to=" + yesterday, "admin");
   ASSERT_EQ(before.status, 200);
@@ -1753,6 +1757,7 @@ TEST_F(PaymentNotifyTest, ThePaymentsReconciliationListsEveryMovementWithItsTrad
            {"provider=WECHAT", "provider"},
            {"from=2026-13-01", "from"},
            {"from=" + today + "&to=" + yesterday, "from"},
+           {"from=2026-01-01&to=2026-02-01", "from"},  // 32 days: at most a month
            {"format=xml", "format"}}) {
     const auto bad = api.call("GET", "/api/v1/reports/payments?" + query, "admin");
     EXPECT_EQ(bad.status, 422) << query << ": " << bad.body;

@@ -33,7 +33,7 @@ const words = {
     'kind.sale': '柜台销售', 'kind.refund': '柜台退款', 'kind.refund_failed': '退款未成功冲回',
     'kind.order_payment': '网店付款', 'kind.order_refund': '网店退款', 'kind.surplus_payment': '重复付款',
     'kind.surplus_return': '重复付款退回', no_payments: '期间内没有经支付渠道的收付款（现金不在此列）。',
-    payments_note: '逐笔列出经各支付渠道的收付款，用于核对微信支付、支付宝的对账单；现金不在此列。',
+    payments_note: '逐笔列出经各支付渠道的收付款，用于核对微信支付、支付宝的对账单；现金不在此列。一次最多核对 31 天（期间更长时为其最后 31 天）。',
   },
   en: {
     from: 'From', to: 'To', group: 'Group', show: 'Show', csv: 'Download CSV',
@@ -60,13 +60,15 @@ const words = {
     'kind.order_payment': 'Online payment', 'kind.order_refund': 'Online refund',
     'kind.surplus_payment': 'Second payment', 'kind.surplus_return': 'Second payment returned',
     no_payments: 'No money moved through a provider in this period (cash is not listed).',
-    payments_note: 'Every movement through each provider, to tick off the WeChat Pay and Alipay statements; cash is not listed.',
+    payments_note: 'Every movement through each provider, to tick off the WeChat Pay and Alipay statements; cash is not listed. At most 31 days at a time (the last 31 days of a longer period).',
   },
 };
 
 const GROUPS = ['day', 'month', 'village', 'product', 'category', 'channel', 'method'];
 /** The payments reconciliation's filter: every provider ('' = all) or one. */
 const PROVIDERS = ['', 'wechat', 'alipay', 'card', 'other'];
+/** The payments reconciliation's longest period, in days (the API's). */
+const PAYMENT_DAYS = 31;
 
 function w(key) {
   return words[language()][key] ?? words.zh[key] ?? key;
@@ -226,6 +228,10 @@ export class ReportsTab {
   /** The payments reconciliation's query: the period, and the provider when one is chosen. */
   paymentsQuery(period) {
     const query = new URLSearchParams(period);
+    // At most a month (the API refuses more): the period's last PAYMENT_DAYS days, which the
+    // section's title shows.
+    const to = query.get('to');
+    if (to && query.get('from') < daysBefore(to, PAYMENT_DAYS - 1)) query.set('from', daysBefore(to, PAYMENT_DAYS - 1));
     if (this.provider) query.set('provider', this.provider);
     return query;
   }

@@ -178,12 +178,15 @@ class ReportService {
   SlowMoversReport slow_movers(const ReportQuery& query);
   /// Lots with goods left expiring within `days` (0–365, default 30) of today, expired included.
   ExpiringReport expiring(const ReportQuery& query);
-  /// Money through each payment provider (default: all) in the period, from the clearing
-  /// accounts' postings. 422 naming from, to or provider when bad.
+  /// Money through each payment provider (default: all) in the period (at most
+  /// kMaxPaymentDays), from the clearing accounts' postings. 422 naming from, to or provider
+  /// when bad.
   PaymentsReport payments(const ReportQuery& query);
 
   /// Default period of the dated reports, in days up to `to`.
   static constexpr int kDefaultDays = 30;
+  /// The longest period of the payments reconciliation, in days: a month.
+  static constexpr int kMaxPaymentDays = 31;
 
  private:
   [[nodiscard]] std::chrono::year_month_day today() const;

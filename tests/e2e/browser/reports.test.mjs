@@ -349,6 +349,19 @@ test('支付对账: the manager reads each provider\'s money in and out and ever
   assert.equal(await section.getByRole('link', { name: '下载 CSV' }).getAttribute('href'),
                `/api/v1/reports/payments?${period}&format=csv`);
 
+  // A period of 90 days: the other reports cover it, the reconciliation its last 31 days (the
+  // API's most), as its title says.
+  const shiftDays = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
+  await tab.locator('input[name="from"]').fill(shiftDays(to, -89));
+  const [longer] = await Promise.all([
+    page.waitForRequest((request) => request.url().includes('/api/v1/reports/payments?')),
+    tab.getByRole('button', { name: '查询' }).click(),
+  ]);
+  assert.equal(new URL(longer.url()).searchParams.get('from'), shiftDays(to, -30));
+  assert.equal(new URL(longer.url()).searchParams.get('to'), to);
+  await section.locator('h2', { hasText: `支付对账 (${shiftDays(to, -30)} – ${to})` }).waitFor();
+  await tab.locator('h2', { hasText: shiftDays(to, -89) }).first().waitFor();
+
   assert.deepEqual(problems, []);
   if (opened) {
     const x = (await call(admin, 'GET', `/api/v1/pos/shifts/${shift.id}/report`)).body;
