@@ -1730,9 +1730,9 @@ TEST_F(PaymentNotifyTest, ThePaymentsReconciliationListsEveryMovementWithItsTrad
   const auto today = report.body["to"].get<std::string>();
   const auto yesterday = domain::format_iso_date(std::chrono::year_month_day{
       std::chrono::sys_days(*domain::parse_iso_date(today)) - std::chrono::days(1)});
-  EXPECT_EQ(api.call("GET", "/api/v1/reports/payments?from=2026-01-01&to=2026-01-31", "admin")
-                .status,
-            200)
+  EXPECT_EQ(
+      api.call("GET", "/api/v1/reports/payments?from=2026-01-01&to=2026-01-31", "admin").status,
+      200)
       << "31 days: a month";
   const auto before =
       api.call("GET", "/api/v1/reports/payments?from=" + yesterday + "&to=" + yesterday, "admin");
