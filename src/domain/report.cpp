@@ -131,30 +131,39 @@ std::optional<std::int64_t> days_of_cover(std::int64_t on_hand, std::int64_t sol
   return static_cast<std::int64_t>(static_cast<Wide>(on_hand) * period_days / sold);
 }
 
-std::string report_csv(const ReportTable& table) {
+std::string report_csv_row(const std::vector<ReportColumn>& columns,
+                           const std::vector<ReportCell>& row) {
+  std::vector<std::string> fields;
+  fields.reserve(columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const auto& cell = i < row.size() ? row[i] : ReportCell{};
+    if (const auto* text = std::get_if<std::string>(&cell)) {
+      fields.push_back(csv_text(*text));
+    } else if (const auto* number = std::get_if<std::int64_t>(&cell)) {
+      switch (columns[i].kind) {
+        case CellKind::money: fields.push_back(Fen(*number).format()); break;
+        case CellKind::basis_points: fields.push_back(Fen(*number).format() + "%"); break;
+        default: fields.push_back(std::to_string(*number)); break;
+      }
+    } else {
+      fields.emplace_back();
+    }
+  }
+  return csv_row(fields);
+}
+
+std::string report_csv_header(const std::vector<ReportColumn>& columns) {
   std::string out(kCsvBom);
   std::vector<std::string> fields;
-  for (const auto& column : table.columns)
+  for (const auto& column : columns)
     fields.push_back(csv_text(column.header));
-  out += csv_row(fields);
-  for (const auto& row : table.rows) {
-    fields.clear();
-    for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      const auto& cell = i < row.size() ? row[i] : ReportCell{};
-      if (const auto* text = std::get_if<std::string>(&cell)) {
-        fields.push_back(csv_text(*text));
-      } else if (const auto* number = std::get_if<std::int64_t>(&cell)) {
-        switch (table.columns[i].kind) {
-          case CellKind::money: fields.push_back(Fen(*number).format()); break;
-          case CellKind::basis_points: fields.push_back(Fen(*number).format() + "%"); break;
-          default: fields.push_back(std::to_string(*number)); break;
-        }
-      } else {
-        fields.emplace_back();
-      }
-    }
-    out += csv_row(fields);
-  }
+  return out + csv_row(fields);
+}
+
+std::string report_csv(const ReportTable& table) {
+  auto out = report_csv_header(table.columns);
+  for (const auto& row : table.rows)
+    out += report_csv_row(table.columns, row);
   return out;
 }
 

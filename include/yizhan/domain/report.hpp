@@ -97,4 +97,10 @@ struct ReportTable {
 /// money as yuan with two decimals, basis points as a percentage with two decimals.
 std::string report_csv(const ReportTable& table);
 
+/// report_csv in parts, for a table too long to hold as cells: the BOM and the header row, then
+/// each row as it comes.
+std::string report_csv_header(const std::vector<ReportColumn>& columns);
+std::string report_csv_row(const std::vector<ReportColumn>& columns,
+                           const std::vector<ReportCell>& row);
+
 }  // namespace yizhan::domain
