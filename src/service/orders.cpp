@@ -957,13 +957,16 @@ void OrderService::begin_payment(const std::string& number, const std::string& c
       const auto trades = store::order_payments(unit, order->id);
       for (const auto& row : trades)
         if (row.state == "started") (row.channel == channel ? ask.trade : ask.other) = row;
-      if (ask.trade || ask.other) return ask;
+      if (ask.trade) return ask;
+      // Checked before another channel's open trade is closed: past the limit that trade stays
+      // open, so the code or link the customer already has still pays.
       if (static_cast<int>(trades.size()) >= domain::kMaxTradesPerOrder)
         throw Error(ErrorCode::conflict,
                     "本单换支付方式次数过多，请用已给出的二维码或链接付款，或重新下单 / too many "
                     "payment starts for this order: pay with the code or link already given, or "
                     "order again",
                     {{"field", "channel"}});
+      if (ask.other) return ask;
       store::OrderPaymentRecord payment;
       payment.order_id = order->id;
       payment.provider = provider_name;

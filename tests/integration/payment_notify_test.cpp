@@ -1766,3 +1766,46 @@ TEST_F(PaymentNotifyTest, ThePaymentsReconciliationListsEveryMovementWithItsTrad
   EXPECT_EQ(api.call("GET", "/api/v1/reports/payments", "cashier1").status, 403);
   EXPECT_EQ(api.call("GET", "/api/v1/reports/payments", "").status, 401);
 }
+
+// An order whose customer switched channels until the last trade it may have keeps that trade
+// open when asked for yet another channel: its code still pays, and asking its channel again
+// shows it (a probe found the 10th switch closing it first, leaving the order unpayable).
+TEST_F(PaymentNotifyTest, PastTheLastTradeAnotherChannelLeavesTheOpenTradeToPay) {
+  const auto p = product("LT1", 500, 5);
+  const auto placed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  const auto start = [&](const std::string& channel) {
+    return api.call_json("POST",
+                         "/api/v1/orders/" + placed.number + "/payment?token=" + placed.token, "",
+                         {{"channel", channel}});
+  };
+  for (int trade = 2; trade <= domain::kMaxTradesPerOrder; ++trade) {
+    const auto started = start(trade % 2 == 0 ? "alipay_qr" : "wechat_native");
+    ASSERT_EQ(started.status, 200) << trade << ": " << started.body;
+  }
+  const std::string last = domain::trade_number(placed.number, domain::kMaxTradesPerOrder);
+  const auto last_channel = domain::kMaxTradesPerOrder % 2 == 0 ? "alipay_qr" : "wechat_native";
+  const auto other_channel = domain::kMaxTradesPerOrder % 2 == 0 ? "wechat_native" : "alipay_qr";
+  const auto open_trades = [&] {
+    return text("SELECT GROUP_CONCAT(out_trade_no) FROM order_payments WHERE state = 'started'");
+  };
+  ASSERT_EQ(open_trades(), last);
+  const auto closes = gateway->count("/close") + gateway->alipay_calls("alipay.trade.close");
+
+  const auto refused = start(other_channel);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["field"], "channel") << refused.body;
+  EXPECT_EQ(open_trades(), last) << "the open trade stays open";
+  EXPECT_EQ(gateway->count("/close") + gateway->alipay_calls("alipay.trade.close"), closes)
+      << "nothing was closed at the provider";
+
+  const auto again = start(last_channel);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body["payment"]["channel"], last_channel);
+  if (std::string(last_channel) == "alipay_qr") {
+    EXPECT_EQ(notify_alipay(alipay_notice({.number = last, .total = 500})).status, 200);
+  } else {
+    EXPECT_EQ(notify_wechat(wechat_notice({.number = last, .total = 500})).status, 200);
+  }
+  EXPECT_EQ(staff_view(placed.number)["state"], "paid");
+  expect_books_agree();
+}
