@@ -602,6 +602,21 @@ Order OrderService::record_surplus_returned(const std::string& number,
 Order OrderService::cancel(const std::string& number, const std::optional<std::string>& token,
                            const std::optional<domain::Principal>& staff) {
   if (!domain::is_order_number(number)) throw no_such_order();
+  // An unpaid order's open trade is settled first, so that a cancel never answers "cancelled"
+  // while the provider holds the customer's money (paid a moment ago, notification not yet
+  // here): the order is then paid, and the cancel answers as for any paid order. A trade found
+  // closed is marked so; a provider that does not answer leaves it to the close after the
+  // cancel and to the sweep, as before.
+  const auto open = database_.transact([&](store::UnitOfWork& unit) {
+    std::optional<store::OrderPaymentRecord> trade;
+    const auto order = store::find_order(unit, number, false);
+    if (order && (staff || (token && order->token_hash == token_digest(*token))) &&
+        order->state == "pending_payment" && order->payment && order->payment->state == "started")
+      trade = order->payment;
+    return trade;
+  });
+  if (open && resolve_trade(*open) == TradeAnswer::closed)
+    database_.transact([&](store::UnitOfWork& unit) { store::close_payment(unit, open->id); });
   std::optional<store::OrderPaymentRecord> to_close;
   std::vector<std::int64_t> to_drive;
   auto order = database_.transact([&](store::UnitOfWork& unit) {

@@ -931,27 +931,40 @@ TEST_F(PaymentNotifyTest, UnconfirmedTradesOfCancelledOrdersAreConfirmedClosedBy
   EXPECT_EQ(notify_wechat(wechat_notice({.number = twice.number, .total = 800})).status, 200);
   EXPECT_EQ(payment_states(twice.number), "paid,closed");
 
+  // A WeChat trade is asked about and closed before its order is cancelled (see
+  // ACancelOfAnOrderPaidAMomentAgoPaysItAndSaysSo): confirmed closed at once, nothing left for
+  // the sweep.
   const auto cancelled = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
   ASSERT_EQ(
       api.call("POST", "/api/v1/orders/" + cancelled.number + "/cancel?token=" + cancelled.token)
           .status,
       200);
-  auto closed = wechat_transaction({.number = cancelled.number, .total = 800}, Clock::now());
+  EXPECT_EQ(payment_states(cancelled.number), "closed");
+  // A WeChat close that did not get through leaves the trade for the sweep to confirm.
+  const auto unconfirmed = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->set_unreachable(unconfirmed.number, true);
+  ASSERT_EQ(api.call("POST",
+                     "/api/v1/orders/" + unconfirmed.number + "/cancel?token=" + unconfirmed.token)
+                .status,
+            200);
+  gateway->set_unreachable(unconfirmed.number, false);
+  auto closed = wechat_transaction({.number = unconfirmed.number, .total = 800}, Clock::now());
   closed["trade_state"] = "CLOSED";
   closed.erase("transaction_id");
-  gateway->script_trade(cancelled.number, closed);
+  gateway->script_trade(unconfirmed.number, closed);
   const auto scanned_never = order({{{"product_id", p}, {"quantity", 1}}}, "alipay", "alipay_qr");
   ASSERT_EQ(api.call("POST", "/api/v1/orders/" + scanned_never.number +
                                  "/cancel?token=" + scanned_never.token)
                 .status,
             200);
-  EXPECT_EQ(payment_states(cancelled.number), "started") << "for the sweep to confirm";
+  EXPECT_EQ(payment_states(unconfirmed.number), "started") << "for the sweep to confirm";
   EXPECT_EQ(payment_states(scanned_never.number), "started");
 
   EXPECT_EQ(orders->settle_unsettled(), 1) << "the WeChat trade is confirmed closed";
-  EXPECT_EQ(payment_states(cancelled.number), "closed");
+  EXPECT_EQ(payment_states(unconfirmed.number), "closed");
   EXPECT_EQ(payment_states(scanned_never.number), "started") << "its code is payable till then";
   EXPECT_EQ(staff_view(cancelled.number)["state"], "cancelled");
+  EXPECT_EQ(staff_view(unconfirmed.number)["state"], "cancelled");
   scalar(
       "UPDATE orders SET payment_checked_at = NULL, expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
       "SECOND WHERE number = '" +
@@ -1807,5 +1820,46 @@ TEST_F(PaymentNotifyTest, PastTheLastTradeAnotherChannelLeavesTheOpenTradeToPay)
     EXPECT_EQ(notify_wechat(wechat_notice({.number = last, .total = 500})).status, 200);
   }
   EXPECT_EQ(staff_view(placed.number)["state"], "paid");
+  expect_books_agree();
+}
+
+// The customer pays, the notification is still on its way, and the customer taps cancel: the
+// server asks the provider first, finds the money taken and pays the order; the cancel answers
+// 409 (paid: the station refunds it) instead of "cancelled" with the money held (a probe saw the
+// order quietly restored by the sweep half a minute after the customer was told it was off).
+TEST_F(PaymentNotifyTest, ACancelOfAnOrderPaidAMomentAgoPaysItAndSaysSo) {
+  const auto p = product("CP1", 800, 5);
+  const auto paid = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  gateway->script_trade(paid.number,
+                        wechat_transaction({.number = paid.number, .total = 800}, Clock::now()));
+  const auto cancel = [&](const std::string& number, const std::string& token) {
+    return api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" + token, "", "{}");
+  };
+  const auto refused = cancel(paid.number, paid.token);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "invalid_state") << refused.body;
+  EXPECT_EQ(refused.body["error"]["details"]["state"], "paid") << refused.body;
+  const auto view = staff_view(paid.number);
+  EXPECT_EQ(view["state"], "paid");
+  EXPECT_EQ(view["paid_fen"], 800);
+  EXPECT_FALSE(view.contains("attention")) << view;
+  EXPECT_EQ(reserved(p), 1) << "still held for the customer";
+  EXPECT_EQ(gateway->count("/" + paid.number + "/close"), 0) << "a paid trade is not closed";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM journal_entries WHERE kind = 'order_payment'"), 1);
+  expect_books_agree();
+
+  // Not paid: the trade is closed at the provider and marked closed, then the order cancelled.
+  const auto unpaid = order({{{"product_id", p}, {"quantity", 2}}}, "wechat", "wechat_native");
+  const auto cancelled = cancel(unpaid.number, unpaid.token);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.body["state"], "cancelled");
+  EXPECT_EQ(text("SELECT state FROM order_payments WHERE out_trade_no = '" + unpaid.number + "'"),
+            "closed");
+  EXPECT_GE(gateway->count("/" + unpaid.number + "/close"), 1);
+  EXPECT_EQ(reserved(p), 1);
+  // With a wrong token nothing is asked of the provider.
+  const auto stranger = order({{{"product_id", p}, {"quantity", 1}}}, "wechat", "wechat_native");
+  EXPECT_EQ(cancel(stranger.number, unpaid.token).status, 404);
+  EXPECT_EQ(gateway->count("/" + stranger.number + "/close"), 0);
   expect_books_agree();
 }
