@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -348,9 +349,14 @@ PaymentState parse_transaction(std::string_view text) {
   state.state = state_of_trade(state.raw_state);
   if (const auto amount = document.find("amount");
       amount != document.end() && amount->is_object()) {
+    // A total beyond int64 (2^63 as an unsigned number) is unreadable, not a wrapped negative.
     const auto total = amount->find("total");
-    if (total != amount->end() && total->is_number_integer())
+    if (total != amount->end() && total->is_number_integer() &&
+        (!total->is_number_unsigned() ||
+         total->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX)))
       state.amount = domain::Fen(total->get<std::int64_t>());
+    if (const auto currency = amount->find("currency"); currency != amount->end())
+      state.currency = currency->is_string() ? currency->get<std::string>() : "?";
   }
   if (auto paid = parse_rfc3339(text_field(document, "success_time"))) state.paid_at = paid;
   return state;

@@ -1121,7 +1121,10 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
     auto_refund.reset();
     surplus.reset();
     settled = true;
-    const auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
+    auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
+    // Exactly our number: the column's collation would also match "w…" or "W…  ", which are
+    // other trades at the provider (its numbers are case-sensitive) that this server never made.
+    if (payment && payment->out_trade_no != paid.out_trade_no) payment.reset();
     if (!payment) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
                                  amount, how + "no such payment");
@@ -1140,13 +1143,19 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
     }
     auto order = store::find_order_by_id(unit, payment->order_id, true, store::OrderDetail::lines);
     std::string problem;
-    if (!paid.amount || paid.amount->value() != payment->amount_fen)
-      problem = "amount " + std::to_string(amount.value_or(-1)) + " is not " +
-                std::to_string(payment->amount_fen);
+    if (!paid.amount)
+      problem = "amount unreadable, expected " + std::to_string(payment->amount_fen);
+    else if (paid.amount->value() != payment->amount_fen)
+      problem =
+          "amount " + std::to_string(*amount) + " is not " + std::to_string(payment->amount_fen);
+    else if (paid.currency != "CNY")
+      problem = "currency " + paid.currency.substr(0, 16) + " is not CNY";
     else if (!account.merchant_id.empty() && paid.merchant_id != account.merchant_id)
       problem = "merchant " + paid.merchant_id + " is not ours";
-    else if (!account.app_id.empty() && !paid.app_id.empty() && paid.app_id != account.app_id)
-      problem = "app " + paid.app_id + " is not ours";
+    else if (!account.app_id.empty() && paid.app_id != account.app_id)
+      // Every notification and query answer names the app (Alipay's query: ours, see alipay.cpp).
+      problem =
+          "app " + (paid.app_id.empty() ? std::string("(none)") : paid.app_id) + " is not ours";
     if (!problem.empty()) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
                                  amount, how + problem);

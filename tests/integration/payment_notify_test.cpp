@@ -311,6 +311,8 @@ struct WechatNotice {
   Clock::duration age{};                         // how long ago it was signed
   bool tamper_ciphertext = false;
   std::string transaction_id = "4200002026120212345678901234";
+  std::string currency = "CNY";
+  std::optional<json> raw_total;  // amount.total as sent, when not `total`
 };
 
 struct Delivered {
@@ -331,10 +333,10 @@ json wechat_transaction(const WechatNotice& n, Clock::time_point at) {
           {"success_time", payments::wechat::rfc3339_beijing(at)},
           {"payer", {{"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}},
           {"amount",
-           {{"total", n.total},
+           {{"total", n.raw_total.value_or(json(n.total))},
             {"payer_total", n.total},
-            {"currency", "CNY"},
-            {"payer_currency", "CNY"}}}};
+            {"currency", n.currency},
+            {"payer_currency", n.currency}}}};
 }
 
 Delivered wechat_notice(const WechatNotice& n) {
@@ -363,6 +365,7 @@ struct AlipayNotice {
   std::string trade_status = "TRADE_SUCCESS";
   std::string seller_id = kSellerId;
   const payments::PrivateKey* signer = nullptr;  // Alipay's key when null
+  bool without_app_id = false;
 };
 
 std::string alipay_notice(const AlipayNotice& n) {
@@ -387,6 +390,7 @@ std::string alipay_notice(const AlipayNotice& n) {
       {"subject", "乡村联盟驿站订单 " + n.number},
       {"gmt_create", payments::alipay::beijing_time(now - 1min)},
       {"gmt_payment", payments::alipay::beijing_time(now)}};
+  if (n.without_app_id) fields.erase("app_id");
   fields["sign"] = (n.signer ? *n.signer : keys().alipay)
                        .sign_sha256(payments::alipay::sign_content(fields, true));
   return payments::build_form(fields);
@@ -697,7 +701,11 @@ TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid
            {"one fen over", {.number = placed.number, .total = 3001}},
            {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}},
            {"another app", {.number = placed.number, .total = 3000, .appid = "wx0000000000000009"}},
-           {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}}}) {
+           {"another merchant", {.number = placed.number, .total = 3000, .mchid = "1230000109"}},
+           {"another currency", {.number = placed.number, .total = 3000, .currency = "USD"}},
+           {"a total beyond int64",
+            {.number = placed.number, .total = 3000, .raw_total = json(std::uint64_t{1} << 63)}},
+           {"a total as text", {.number = placed.number, .total = 3000, .raw_total = "3000"}}}) {
     const auto answer = notify_wechat(wechat_notice(notice));
     EXPECT_EQ(answer.status, 200) << what << " is verified, so it is acknowledged: " << answer.body;
     const auto flagged = staff_view(placed.number);
@@ -709,12 +717,32 @@ TEST_F(PaymentNotifyTest, AWrongAmountOrMerchantIsRecordedAndFlaggedButNeverPaid
         << flagged["attention"];
     EXPECT_EQ(money(), books) << what << ": no money, no stock moved";
   }
-  EXPECT_EQ(verdicts(placed.number), "mismatch,mismatch,mismatch,mismatch,mismatch");
-  EXPECT_EQ(text("SELECT GROUP_CONCAT(amount_fen ORDER BY id) FROM payment_notifications"),
-            "2999,3001,3000,3000,3000");
-  EXPECT_NE(
-      text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1").find("merchant"),
-      std::string::npos);
+  EXPECT_EQ(verdicts(placed.number),
+            "mismatch,mismatch,mismatch,mismatch,mismatch,mismatch,mismatch,mismatch");
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(COALESCE(amount_fen, '-') ORDER BY id) FROM "
+                 "payment_notifications"),
+            "2999,3001,3000,3000,3000,3000,-,-");
+  EXPECT_EQ(text("SELECT GROUP_CONCAT(SUBSTRING_INDEX(reason, ' is', 1) ORDER BY id SEPARATOR '|') "
+                 "FROM payment_notifications WHERE id > (SELECT MIN(id) + 4 FROM "
+                 "payment_notifications)"),
+            "currency USD|amount unreadable, expected 3000|amount unreadable, expected 3000")
+      << "what the staff read: never a made-up amount";
+
+  // Our number in other letters, or with spaces after it, is another trade at the provider
+  // (its numbers are case-sensitive) that this server never made: recorded, pays nothing.
+  std::string lower = placed.number;
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& other : {lower, placed.number + "  "}) {
+    EXPECT_EQ(notify_wechat(wechat_notice({.number = other, .total = 3000})).status, 200);
+    EXPECT_EQ(staff_view(placed.number)["state"], "pending_payment") << other;
+    EXPECT_EQ(text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1"),
+              "no such payment")
+        << other;
+  }
+  EXPECT_NE(text("SELECT reason FROM payment_notifications ORDER BY id LIMIT 1 OFFSET 4")
+                .find("merchant"),
+            std::string::npos);
   const auto customer =
       api.call("GET", "/api/v1/orders/" + placed.number + "?token=" + placed.token);
   EXPECT_FALSE(customer.body.contains("attention")) << "the flag is for the staff";
@@ -1218,6 +1246,14 @@ TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesFo
           .raw.payload(),
       "success");
   EXPECT_EQ(staff_view(placed.number)["paid_fen"], 0);
+  // So is one that names no app (every notification of Alipay's names it).
+  EXPECT_EQ(
+      notify_alipay(alipay_notice({.number = placed.number, .total = 1234, .without_app_id = true}))
+          .raw.payload(),
+      "success");
+  EXPECT_EQ(staff_view(placed.number)["paid_fen"], 0);
+  EXPECT_EQ(text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1"),
+            "app (none) is not ours");
 
   const auto answer = notify_alipay(alipay_notice({.number = placed.number, .total = 1234}));
   EXPECT_EQ(answer.raw.payload(), "success");
@@ -1231,7 +1267,7 @@ TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesFo
           .raw.payload(),
       "success");
   EXPECT_EQ(staff_view(placed.number)["paid_fen"], 1234);
-  EXPECT_EQ(verdicts(placed.number), "ignored,ignored,mismatch,accepted,duplicate");
+  EXPECT_EQ(verdicts(placed.number), "ignored,ignored,mismatch,mismatch,accepted,duplicate");
   EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
                    "p.account_id WHERE a.code = 'tender_clearing:alipay'"),
             1234);

@@ -52,7 +52,8 @@ struct PaymentState {
   std::string transaction_id;  ///< the provider's id, empty until paid
   std::string merchant_id;     ///< mchid / seller_id (+ app id) the provider says it paid to
   std::string app_id;
-  std::optional<domain::Fen> amount;  ///< total the payer paid, when known
+  std::optional<domain::Fen> amount;  ///< total the payer paid, when known (and readable)
+  std::string currency = "CNY";       ///< of the amount, as the provider said
   std::optional<Clock::time_point> paid_at;
   std::string raw_state;  ///< SUCCESS, NOTPAY, USERPAYING, TRADE_SUCCESS … for the log
 };
