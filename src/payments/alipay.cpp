@@ -91,7 +91,12 @@ class Alipay final : public Provider {
       // alipay.trade.wap.pay is a page: the payer's browser goes to the gateway with the
       // signed parameters, no call from here.
       biz["product_code"] = "QUICK_WAP_WAY";
-      if (!settings_.return_url.empty()) biz["quit_url"] = settings_.return_url;
+      // Backing out returns to the order's page: the return_url names out_trade_no as Alipay's
+      // return does (the page finds the order and this browser's token from it).
+      if (!settings_.return_url.empty())
+        biz["quit_url"] = settings_.return_url +
+                          (settings_.return_url.find('?') == std::string::npos ? "?" : "&") +
+                          "out_trade_no=" + request.out_trade_no;
       const auto fields =
           alipay::signed_request(app_key_, settings_.app_id, "alipay.trade.wap.pay", biz.dump(),
                                  settings_.notify_url, settings_.return_url, Clock::now());

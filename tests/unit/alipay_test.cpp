@@ -209,6 +209,10 @@ TEST_F(AlipayProvider, WapStartIsASignedRedirectToTheGateway) {
   std::map<std::string, std::string> fields(form.begin(), form.end());
   EXPECT_EQ(fields["method"], "alipay.trade.wap.pay");
   EXPECT_EQ(json::parse(fields["biz_content"])["product_code"], "QUICK_WAP_WAY");
+  EXPECT_EQ(fields["return_url"], settings.return_url);
+  EXPECT_EQ(json::parse(fields["biz_content"])["quit_url"],
+            settings.return_url + "?out_trade_no=A2")
+      << "backing out returns to the order's page, not a bare one";
   EXPECT_TRUE(alipay::verify_request(fields, PublicKey::parse(app().public_key_pem())));
   EXPECT_TRUE(transport->requests.empty());
 }

@@ -750,6 +750,26 @@ test('Alipay on a phone: the wap page on the simulator, paid, and its 返回商�
     assert.deepEqual(problems, []);
   });
 
+test('on a phone, switched from WeChat Pay to Alipay: 返回商户 names the second trade (<number>-2) and still opens the paid order',
+  { skip: noSimulator }, async () => {
+    const { page, problems } = await newPage();
+    await addFromProductPage(page, '土笋冻');
+    const orderUrl = await placeOrder(page, '微信支付');
+    const number = new URL(orderUrl).searchParams.get('no');
+    await page.getByRole('button', { name: '改用支付宝付款' }).click();
+    const pay = page.locator('#pay-redirect');
+    await pay.filter({ hasText: '去支付宝付款' }).waitFor();
+    await pay.click();
+    await page.locator('#pay').click();
+    await page.locator('#result', { hasText: '支付成功' }).waitFor();
+    await page.locator('#back').click();
+    await page.waitForURL((url) => url.pathname === '/order.html' && url.searchParams.get('out_trade_no') === `${number}-2`);
+    await page.locator('#order-number', { hasText: number }).waitFor();
+    await page.locator('#order-state', { hasText: '已支付' }).waitFor({ timeout: 15000 });
+    assert.match(await page.locator('#pickup-code').textContent(), /^\d{6}$/);
+    assert.deepEqual(problems, []);
+  });
+
 test('chose WeChat Pay at checkout, pays with Alipay after all: 改用支付宝付款 closes the WeChat trade and shows Alipay\'s QR, which pays the order',
   { skip: noSimulator }, async () => {
     const { context, page, problems } = await newPage({ viewport: { width: 1280, height: 900 }, userAgent: desktop });

@@ -13,9 +13,11 @@ import {
 } from './order-view.js';
 
 const params = new URLSearchParams(location.search);
-// Alipay's return_url comes back with out_trade_no (the order number) and no token: the token
-// is the one this browser kept when it placed the order.
-const number = params.get('no') ?? params.get('out_trade_no') ?? '';
+// Alipay's return_url (and quit_url, when the payer backs out) come back with out_trade_no and no
+// token: the order number, or a later trade of the order (<number>-2 … -9, after a switch of
+// channel), and the token this browser kept when it placed the order.
+const orderOfTrade = (trade) => trade.replace(/^(W\d{8}-\d{4,})-[2-9]$/, '$1');
+const number = params.get('no') ?? orderOfTrade(params.get('out_trade_no') ?? '');
 const token = params.get('t') ?? loadMyOrders().find((o) => o.number === number)?.token ?? '';
 const signInFailed = params.get('sign_in') === 'failed';
 const pollMs = 3000;
