@@ -756,7 +756,17 @@ test('on a phone, switched from WeChat Pay to Alipay: 返回商户 names the sec
     await addFromProductPage(page, '土笋冻');
     const orderUrl = await placeOrder(page, '微信支付');
     const number = new URL(orderUrl).searchParams.get('no');
-    await page.getByRole('button', { name: '改用支付宝付款' }).click();
+    // A tap right as the button appears is a double tap's second (ignored); a moment later it counts.
+    const switches = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/payment?') && request.postData()?.includes('alipay')) switches.push(request.url());
+    });
+    const change = page.getByRole('button', { name: '改用支付宝付款' });
+    await change.waitFor();
+    await change.click();
+    await page.waitForTimeout(700);
+    assert.deepEqual(switches, [], 'a tap as the button appears switches nothing');
+    await change.click();
     const pay = page.locator('#pay-redirect');
     await pay.filter({ hasText: '去支付宝付款' }).waitFor();
     await pay.click();
@@ -778,6 +788,8 @@ test('chose WeChat Pay at checkout, pays with Alipay after all: 改用支付宝�
     const number = new URL(orderUrl).searchParams.get('no');
     await page.locator('#payment-box figcaption', { hasText: '微信' }).waitFor();
     const change = page.getByRole('button', { name: '改用支付宝付款' });
+    await change.waitFor();
+    await page.waitForTimeout(650);  // the button ignores taps as it appears (a double tap's second)
     await change.click();
     await page.locator('#payment-box figcaption', { hasText: '支付宝' }).waitFor();
     assert.ok(await page.locator('#pay-qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'the Alipay QR is drawn');

@@ -21,6 +21,8 @@ const number = params.get('no') ?? orderOfTrade(params.get('out_trade_no') ?? ''
 const token = params.get('t') ?? loadMyOrders().find((o) => o.number === number)?.token ?? '';
 const signInFailed = params.get('sign_in') === 'failed';
 const pollMs = 3000;
+/** How long after it appears 改用…付款 ignores taps (see switchButton). */
+const SWITCH_GUARD_MS = 600;
 let order = null;
 let config = null;
 let paymentDrawn = '';
@@ -157,7 +159,13 @@ function switchButton(o) {
     text: orderText('pay.switch', { provider: providerName(other) }),
     attributes: { type: 'button', id: 'pay-switch' },
   });
-  button.addEventListener('click', () => startPayment(other));
+  // A tap within a moment of the button appearing is taken for the second tap of a double tap
+  // on 提交订单, whose place it takes when the order page opens (the UX review switched a
+  // customer to Alipay that way): ignored.
+  const drawnAt = performance.now();
+  button.addEventListener('click', () => {
+    if (performance.now() - drawnAt >= SWITCH_GUARD_MS) startPayment(other);
+  });
   return button;
 }
 
