@@ -300,9 +300,14 @@ void add_order_routes(Router& router, service::OrderService& orders) {
   router.add({"GET", "/api/v1/orders", Access::staff, db, [&orders](const Request& request) {
                 const auto page = parse_page(request);
                 const auto state = query_value(request, "state");
-                const auto result =
-                    orders.list(state.empty() ? std::nullopt : std::optional(state),
-                                query_flag(request, "attention"), page.page, page.page_size);
+                const auto sort = query_value(request, "sort");
+                if (!sort.empty() && sort != "newest" && sort != "oldest")
+                  throw Error::invalid_field("sort",
+                                             "sort 应为 newest 或 oldest / sort must be "
+                                             "newest or oldest");
+                const auto result = orders.list(state.empty() ? std::nullopt : std::optional(state),
+                                                query_flag(request, "attention"), page.page,
+                                                page.page_size, sort == "oldest");
                 json items = json::array();
                 for (const auto& o : result.items)
                   items.push_back(order_json(o));

@@ -512,10 +512,10 @@ Order OrderService::for_staff(const std::string& number) {
 }
 
 OrderPage OrderService::list(const std::optional<std::string>& state, bool attention, int page,
-                             int page_size) {
+                             int page_size, bool oldest_first) {
   if (state && !domain::parse_order_state(*state))
     throw Error::invalid_field("state", "没有这种订单状态 / unknown state " + *state);
-  const store::OrderFilter filter{state, attention};
+  const store::OrderFilter filter{state, attention, oldest_first};
   return database_.transact([&](store::UnitOfWork& unit) {
     OrderPage result;
     result.page = page;

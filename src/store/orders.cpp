@@ -357,8 +357,9 @@ int bind_filter(sql::PreparedStatement& statement, const OrderFilter& filter, in
 
 std::vector<OrderRecord> list_orders(UnitOfWork& unit, const OrderFilter& filter, int offset,
                                      int limit) {
-  auto& statement = unit.statement(std::string(kOrderColumns) + filter_clause(filter) +
-                                   "ORDER BY id DESC LIMIT ? OFFSET ?");
+  const std::string order_by =
+      filter.oldest_first ? "ORDER BY id LIMIT ? OFFSET ?" : "ORDER BY id DESC LIMIT ? OFFSET ?";
+  auto& statement = unit.statement(std::string(kOrderColumns) + filter_clause(filter) + order_by);
   int index = bind_filter(statement, filter);
   statement.setInt(index++, limit);
   statement.setInt(index++, offset);
@@ -371,8 +372,8 @@ std::vector<OrderRecord> list_orders(UnitOfWork& unit, const OrderFilter& filter
   if (orders.empty()) return orders;
   // The page's lines and latest payments in two statements (not two per order): the same page
   // chosen again inside the statement, which this transaction's snapshot keeps identical.
-  const std::string page = "(SELECT id FROM (SELECT id FROM orders " + filter_clause(filter) +
-                           "ORDER BY id DESC LIMIT ? OFFSET ?) page)";
+  const std::string page =
+      "(SELECT id FROM (SELECT id FROM orders " + filter_clause(filter) + order_by + ") page)";
   const auto bind_page = [&](sql::PreparedStatement& statement) {
     int at = bind_filter(statement, filter);
     statement.setInt(at++, limit);

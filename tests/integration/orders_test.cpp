@@ -233,6 +233,29 @@ TEST_F(OrdersTest, TheStaffQueueShowsEachOrderWithItsOwnLinesOnEveryPage) {
   }
   EXPECT_EQ(seen.size(), placed.size()) << "every order on some page of the unfiltered queue";
   EXPECT_GE(with_payment, 3) << "orders 0, 3 and 6 carry payments";
+
+  // The staff's queue of work, oldest first, page by page; newest first by default.
+  std::vector<std::string> oldest, newest;
+  for (const auto& [sort, out] :
+       {std::pair<std::string, std::vector<std::string>*>{"&sort=oldest", &oldest},
+        {"", &newest}}) {
+    for (int page = 1; page <= 4; ++page) {
+      const auto listed = api.call(
+          "GET", "/api/v1/orders?state=confirmed&page_size=2&page=" + std::to_string(page) + sort,
+          "cashier1");
+      ASSERT_EQ(listed.status, 200) << listed.body;
+      for (const auto& item : listed.body["items"]) {
+        out->push_back(item["number"]);
+        EXPECT_EQ(item["lines"].size(), placed[item["number"]]["lines"].size()) << "its own lines";
+      }
+    }
+  }
+  ASSERT_GE(oldest.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(oldest.begin(), oldest.end())) << "oldest first";
+  EXPECT_EQ(std::vector(newest.rbegin(), newest.rend()), oldest);
+  const auto bad = api.call("GET", "/api/v1/orders?sort=price", "cashier1");
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(bad.body["error"]["details"]["field"], "sort");
 }
 
 // The checkout answer is rendered from what the transaction wrote, not read back: it must be

@@ -8,6 +8,7 @@ import { startStaffPage } from '/assets/js/staff.js';
 import {
   errorText, formatTime, linesTable, orderText, quantityText, stateBadge, stateName, terminalStates, totalsList,
 } from '/assets/js/order-view.js';
+import { halfWidth } from '/assets/js/order-store.js';
 
 // 'attention': the orders that need the staff (a late or mismatched payment, a refused refund, a
 // trade never confirmed), whatever their state.
@@ -292,7 +293,8 @@ function actions(order) {
     list.push(button(t('staff_orders.hand_over'), 'primary', () => {
       const form = inlineForm(order, [
         { name: 'pickup_code', label: t('staff_orders.ask_code'), attributes: { inputmode: 'numeric', maxlength: '6', autocomplete: 'off', pattern: '[0-9]{6}' } },
-      ], t('staff_orders.hand_over_confirm'), ({ pickup_code: code }, slot) => {
+      ], t('staff_orders.hand_over_confirm'), ({ pickup_code: typed }, slot) => {
+        const code = halfWidth(typed).replace(/\s/g, '');  // full-width digits, spaces between
         if (!/^\d{6}$/.test(code)) {
           slot.textContent = t('staff_orders.code_shape');
           return;
@@ -379,6 +381,8 @@ async function load() {
   const query = new URLSearchParams({ page: String(view.page) });
   if (view.state === 'attention') query.set('attention', 'true');
   else if (view.state) query.set('state', view.state);
+  // The tabs of work to do list who has waited longest first; the others, the latest first.
+  if (['attention', 'paid', 'confirmed', 'picking', 'ready', 'shipped'].includes(view.state)) query.set('sort', 'oldest');
   try {
     const [answer, waiting] = await Promise.all([
       api(`/api/v1/orders?${query}`),
@@ -411,9 +415,27 @@ function printNow(className, content) {
   window.print();
 }
 
-/** One sheet for the picker: every product to fetch for the orders on screen, with the orders. */
-function printPickList() {
-  const orders = view.orders.filter((o) => ['paid', 'confirmed', 'picking'].includes(o.state));
+/** Every order of a state, page by page (at most 100 a page). */
+async function allOrders(state) {
+  const orders = [];
+  for (let page = 1; ; page += 1) {
+    const answer = await api(`/api/v1/orders?state=${state}&page_size=100&page=${page}`);
+    orders.push(...(answer.items ?? []));
+    if (page >= (answer.pages ?? 1)) return orders;
+  }
+}
+
+/** One sheet for the picker: every product to fetch for every order still to pick (paid, cash on
+ *  pickup confirmed, being picked), whichever tab is open, oldest order first. */
+async function printPickList() {
+  let orders;
+  try {
+    orders = (await Promise.all(['paid', 'confirmed', 'picking'].map(allOrders))).flat()
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  } catch (error) {
+    showMessage(errorText(error));
+    return;
+  }
   if (!orders.length) {
     status(t('staff_orders.nothing_to_pick'));
     return;

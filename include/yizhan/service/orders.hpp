@@ -218,8 +218,10 @@ class OrderService {
   Order for_customer(const std::string& number, const std::string& token);
   /// The order for the staff.
   Order for_staff(const std::string& number);
-  /// Orders newest first: of one state, and/or (`attention`) only those that need the staff.
-  OrderPage list(const std::optional<std::string>& state, bool attention, int page, int page_size);
+  /// Orders newest first (or `oldest_first`): of one state, and/or (`attention`) only those
+  /// that need the staff.
+  OrderPage list(const std::optional<std::string>& state, bool attention, int page, int page_size,
+                 bool oldest_first = false);
 
   /// A member of staff records how what the order needed them for (`seen`: the attention text
   /// they were shown) was handled: the attention is cleared and the note kept in the order's

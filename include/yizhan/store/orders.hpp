@@ -140,9 +140,10 @@ std::optional<OrderRecord> find_order_by_id(UnitOfWork& unit, std::int64_t id, b
 /// Which orders a list shows: of one state, and/or only those that need the staff.
 struct OrderFilter {
   std::optional<std::string> state;
-  bool attention = false;  ///< only orders whose `attention` is set
+  bool attention = false;     ///< only orders whose `attention` is set
+  bool oldest_first = false;  ///< the staff's queue: who has waited longest first
 };
-/// Orders newest first (lines included, no history) that pass `filter`.
+/// Orders newest (or oldest) first (lines included, no history) that pass `filter`.
 std::vector<OrderRecord> list_orders(UnitOfWork& unit, const OrderFilter& filter, int offset,
                                      int limit);
 std::int64_t count_orders(UnitOfWork& unit, const OrderFilter& filter);

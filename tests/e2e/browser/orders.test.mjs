@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { deliveryFee, fallbackChannel, lineFen, normalizeMobile, paymentChannel } from '../../../web/assets/js/order-store.js';
+import { deliveryFee, fallbackChannel, halfWidth, lineFen, normalizeMobile, paymentChannel } from '../../../web/assets/js/order-store.js';
 
 const base = process.env.BASE_URL;
 const paysim = process.env.PAYSIM_URL;
@@ -40,6 +40,10 @@ test('the checkout rules the page checks before the server: mobile numbers, chan
   assert.equal(normalizeMobile('+1 3800138000'), null);
   assert.equal(normalizeMobile('1380013800'), null);    // ten digits
   assert.equal(normalizeMobile('138OO138000'), null);
+  // What a Chinese keyboard types: full-width digits, plus, hyphen and space.
+  assert.equal(normalizeMobile('１３８００１３８０００'), '13800138000');
+  assert.equal(normalizeMobile('＋８６\u3000１３８－００１３－８０００'), '13800138000');
+  assert.equal(halfWidth('４８２９１３'), '482913');
   const desktop = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
   assert.deepEqual([paymentChannel('wechat', weChat), paymentChannel('wechat', android), paymentChannel('wechat', desktop)],
                    ['wechat_jsapi', 'wechat_h5', 'wechat_native']);
@@ -124,6 +128,16 @@ test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile nu
   const inputBox = await page.getByLabel('手机号').boundingBox();
   assert.ok(errorBox.y > inputBox.y && errorBox.y - (inputBox.y + inputBox.height) < 40, 'the error sits right under the field');
   await page.screenshot({ path: `${artifacts}/orders-checkout-phone-error.png`, fullPage: true });
+
+  // A number one digit short, then on to the name: the error shows on leaving the field, and
+  // what is typed next goes where it was typed (the focus is not taken back).
+  await page.getByLabel('手机号').fill('1380013800');
+  await page.getByLabel('姓名').click();
+  await phoneError.filter({ hasText: '请填写 11 位大陆手机号' }).waitFor();
+  await page.keyboard.type('林');
+  assert.equal(await page.getByLabel('手机号').inputValue(), '1380013800');
+  assert.equal(await page.getByLabel('姓名').inputValue(), '林小梅林');
+  await page.getByLabel('姓名').fill('林小梅');
 
   await page.getByLabel('手机号').fill('+86 138-0013-8000');
   assert.equal(await phoneError.textContent(), '', 'fixed: the error goes');
@@ -299,6 +313,14 @@ test('checkout against the server\'s answers: same key after a network error, 42
   const mine = page.locator('.my-order', { hasText: 'W20261202-0007' });
   await mine.waitFor();
   assert.match(await mine.textContent(), /待取货.*¥50\.00/);
+  // Still open (its pickup code is here only): removing it asks a second tap.
+  const forget = mine.getByRole('button', { name: '从本机移除' });
+  assert.ok((await forget.boundingBox()).height >= 44, 'a touch target');
+  await forget.click();
+  await mine.getByRole('button', { name: /再点一次确认移除/ }).waitFor();
+  assert.equal(await page.locator('.my-order').count(), 1, 'not gone after one tap');
+  await mine.getByRole('button', { name: /再点一次确认移除/ }).click();
+  await page.locator('#orders-empty').waitFor();
   assert.deepEqual(problems, []);
 });
 
@@ -366,6 +388,9 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   const ready = contractOrder({ state: 'ready', payment: null, pickup_code: null, expires_at: null });
   const paid = contractOrder({ number: 'W20261202-0008', state: 'paid', payment: null, fulfilment: 'delivery', address: { area: '安海镇', detail: '西垵村 3 号' }, delivery_fee_fen: 800, total_fen: 5800, paid_fen: 5800 });
   ready.payment_method = 'cash_on_pickup';
+  // Cash on pickup, confirmed: on its own tab, not the one the page opens on, still to pick.
+  const confirmed = contractOrder({ number: 'W20261202-0009', state: 'confirmed', payment: null, created_at: '2026-12-02T03:00:00Z' });
+  confirmed.payment_method = 'cash_on_pickup';
   const transitions = [];
   let cancels = 0;
   await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
@@ -391,7 +416,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
       return json(route, 200, ready);
     }
     const state = url.searchParams.get('state');
-    const items = [ready, paid].filter((o) => !state || o.state === state);
+    const items = [ready, paid, confirmed].filter((o) => !state || o.state === state);
     return json(route, 200, { items, page: 1, pages: 1 });
   });
   await openStaffOrders(page, 'cashier1');
@@ -400,8 +425,11 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
 
   await page.evaluate(() => { window.print = () => { window.printed = (window.printed ?? 0) + 1; }; });
   await page.getByRole('button', { name: '打印拣货单' }).click();
-  assert.equal(await page.evaluate(() => window.printed), 1);
-  assert.match(await page.locator('#print-area').textContent(), /拣货单.*兴胜土笋冻（6个装）.*2 件.*W20261202-0008/);
+  await page.waitForFunction(() => window.printed === 1);
+  assert.equal(await page.locator('.staff-order', { hasText: 'W20261202-0009' }).count(), 0, 'not on the tab shown');
+  // Every order still to pick, whichever tab is open, the oldest first.
+  assert.match(await page.locator('#print-area').textContent(),
+               /拣货单.*2 个订单.*兴胜土笋冻（6个装）.*4 件.*W20261202-0009 × 2 件；W20261202-0008 × 2 件/);
   await page.emulateMedia({ media: 'print' });
   assert.equal(await page.locator('main').isHidden(), true, 'only the sheet prints');
   await page.screenshot({ path: `${artifacts}/orders-pick-list.png`, fullPage: true });
@@ -873,7 +901,11 @@ test('an order left unpaid expires by itself (unpaid_minutes = 1, swept every 20
     assert.equal(after.available, before.available);
     await page.screenshot({ path: `${artifacts}/orders-live-expired.png`, fullPage: true });
     await page.goto(`${base}/orders.html`);
-    await page.locator('.my-order', { hasText: new URL(orderUrl).searchParams.get('no') }).filter({ hasText: '已过期' }).waitFor();
+    const expired = page.locator('.my-order', { hasText: new URL(orderUrl).searchParams.get('no') }).filter({ hasText: '已过期' });
+    await expired.waitFor();
+    const count = await page.locator('.my-order').count();
+    await expired.getByRole('button', { name: '从本机移除' }).click();  // over: gone at once
+    await page.waitForFunction((n) => document.querySelectorAll('.my-order').length === n - 1, count);
     assert.deepEqual(problems, []);
     await admin.close();
   });

@@ -247,7 +247,9 @@ form.addEventListener('submit', (event) => {
 for (const radio of form.querySelectorAll('[name=fulfilment]')) radio.addEventListener('change', drawFulfilment);
 field('contact.phone').addEventListener('blur', () => {
   const input = field('contact.phone');
-  if (input.value.trim() && !normalizeMobile(input.value)) showFieldError(form, 'contact.phone', t('checkout.phone_invalid'));
+  // Said beside the field, without taking the focus back: the customer has moved on to the next
+  // field, and what they type there must go there (the UX review's name ended in the phone box).
+  if (input.value.trim() && !normalizeMobile(input.value)) showFieldError(form, 'contact.phone', t('checkout.phone_invalid'), { focus: false });
 });
 field('contact.phone').addEventListener('input', () => {
   if (normalizeMobile(field('contact.phone').value)) {

@@ -4,16 +4,30 @@ import { api, formatFen } from './api.js';
 import { element } from './catalog-view.js';
 import { t } from './i18n.js';
 import { forgetOrder, loadMyOrders, rememberOrder } from './order-store.js';
-import { formatTime, renderStoreFrame, stateBadge } from './order-view.js';
+import { formatTime, renderStoreFrame, stateBadge, terminalStates } from './order-view.js';
 
 const list = document.querySelector('#my-orders');
 
 function item(entry) {
   const href = `/order.html?no=${encodeURIComponent(entry.number)}&t=${encodeURIComponent(entry.token)}`;
-  const forget = element('button', { className: 'link-button', text: t('orders.forget'), attributes: { type: 'button' } });
+  const forget = element('button', { className: 'link-button my-order-forget', text: t('orders.forget'), attributes: { type: 'button' } });
+  // This list is the customer's only way back to an open order (its pickup code): one still open
+  // asks a second tap, within a few seconds, before it goes.
+  let armed = null;
   forget.addEventListener('click', () => {
-    forgetOrder(entry.number);
-    draw();
+    if (terminalStates.includes(entry.state) || armed) {
+      clearTimeout(armed);
+      forgetOrder(entry.number);
+      draw();
+      return;
+    }
+    forget.textContent = t('orders.forget_confirm');
+    forget.classList.add('armed');
+    armed = setTimeout(() => {
+      armed = null;
+      forget.textContent = t('orders.forget');
+      forget.classList.remove('armed');
+    }, 5000);
   });
   return element('li', { className: 'my-order card' }, [
     element('a', { className: 'my-order-link', attributes: { href } }, [

@@ -125,13 +125,23 @@ export function deliveryFee(config, subtotal, fulfilment) {
  * in front allowed, then 1[3-9] and nine digits (the server's normalize_mobile_number).
  */
 export function normalizeMobile(text) {
-  let digits = String(text ?? '').replace(/[\s-]/g, '');
+  let digits = halfWidth(text).replace(/[\s-]/g, '');
   const plus = digits.startsWith('+');
   if (plus) digits = digits.slice(1);
   if (!/^\d+$/.test(digits)) return null;
   if ((plus || digits.length === 13) && digits.startsWith('86')) digits = digits.slice(2);
   else if (plus) return null;
   return /^1[3-9]\d{9}$/.test(digits) ? digits : null;
+}
+
+/**
+ * Full-width digits, plus, hyphen and space (what a Chinese keyboard types) as their ASCII
+ * forms: "１３８ ００１３ ８０００" is a mobile number, "４８２９１３" a pickup code.
+ */
+export function halfWidth(text) {
+  return String(text ?? '')
+    .replace(/[\uFF10-\uFF19\uFF0B\uFF0D]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0))
+    .replace(/\u3000/g, ' ');
 }
 
 /** A version-4 UUID; crypto.randomUUID is missing outside secure contexts (plain http on a LAN). */

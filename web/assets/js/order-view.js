@@ -197,12 +197,14 @@ export function clearFieldErrors(root) {
 }
 
 /** Shows `text` beside the field named `name` (an API field path); false when there is no such slot. */
-export function showFieldError(root, name, text) {
+export function showFieldError(root, name, text, { focus = true } = {}) {
   const slot = root.querySelector(`.field-error[data-for="${CSS.escape(name)}"]`);
   if (!slot) return false;
   slot.textContent = text;
   const input = root.querySelector(`[name="${CSS.escape(name)}"]`);
-  if (input) {
+  if (input && !focus) {
+    input.setAttribute('aria-invalid', 'true');
+  } else if (input) {
     input.setAttribute('aria-invalid', 'true');
     input.focus({ preventScroll: true });
     input.scrollIntoView({ block: 'center' });
