@@ -49,7 +49,24 @@ function drawTabs() {
 }
 
 /** POSTs a step and reloads the queue; errors go beside `slot` (a field) or at the top. */
+/** Orders with a step on its way: a second click (a double click) sends nothing. */
+const inFlight = new Set();
+
 async function act(order, path, body, { slot, done }) {
+  if (inFlight.has(order.number)) return;
+  inFlight.add(order.number);
+  const card = document.querySelector(`.staff-order[data-number="${CSS.escape(order.number)}"]`);
+  const buttons = [...(card?.querySelectorAll('button') ?? [])].filter((b) => !b.disabled);
+  for (const b of buttons) b.disabled = true;
+  try {
+    await step(order, path, body, { slot, done });
+  } finally {
+    inFlight.delete(order.number);
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+async function step(order, path, body, { slot, done }) {
   showMessage('');
   if (slot) slot.textContent = '';
   try {
@@ -302,7 +319,16 @@ function actions(order) {
         act(order, '/transition', { to: 'completed', pickup_code: code }, { slot, done: 'staff_orders.moved' });
       });
       if (order.payment_method === 'cash_on_pickup') {
-        form.prepend(element('p', { className: 'notice', text: t('staff_orders.collect_cash', { total: formatFen(order.total_fen) }) }));
+        // The cash goes into the caller's open shift: without one, say so before the customer is
+        // asked for money (the counter page opens beside this one, so the form stays).
+        const notice = element('p', { className: 'notice', text: t('staff_orders.collect_cash', { total: formatFen(order.total_fen) }) });
+        form.prepend(notice);
+        api('/api/v1/pos/shifts/current').catch((error) => {
+          if (error.status !== 404) return;
+          notice.replaceChildren(
+            element('span', { text: t('staff_orders.collect_cash_no_shift', { total: formatFen(order.total_fen) }) }), ' ',
+            element('a', { text: orderText('staff_orders.open_pos'), attributes: { href: '/pos/', target: '_blank', rel: 'noopener' } }));
+        });
       }
       open(form);
     }));

@@ -393,6 +393,7 @@ test('staff queue against the server\'s answers: hand over asks the pickup code,
   confirmed.payment_method = 'cash_on_pickup';
   const transitions = [];
   let cancels = 0;
+  await page.route('**/api/v1/pos/shifts/current', (route) => json(route, 200, { id: 1, state: 'open' }));
   await page.route(/\/api\/v1\/orders(\/|\?|$)/, async (route) => {
     const request = route.request();
     const url = new URL(request.url());
@@ -649,8 +650,13 @@ test('pay through the simulator, the tracking page turns paid by itself, staff p
     staff.on('pageerror', (error) => staffProblems.push(error.message));
     await staff.goto(`${base}/admin/orders.html`);
     const card = staff.locator('.staff-order', { hasText: number });
-    await card.getByRole('button', { name: '开始拣货' }).click();
+    const posted = [];
+    staff.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/transition')) posted.push(request.postData());
+    });
+    await card.getByRole('button', { name: '开始拣货' }).dblclick();  // a double click: one step
     await staff.getByText(`订单 ${number}：拣货中`).waitFor();
+    assert.deepEqual(posted, ['{"to":"picking"}']);
     await staff.getByRole('tab', { name: '拣货中' }).click();
     await card.getByRole('button', { name: '备货完成' }).click();
     await staff.getByText(`订单 ${number}：待取货`).waitFor();
@@ -713,11 +719,13 @@ test('cash on pickup: confirmed at once with its pickup code; handover refused u
     await staff.getByText(`订单 ${number}：待取货`).waitFor();
     await staff.getByRole('tab', { name: '待取货' }).click();
     await card.getByRole('button', { name: '交付' }).click();
-    await card.getByText('到店付款：请先在收银台收款 ¥25.00').waitFor();
+    // No shift open: said before the customer is asked for the money, the counter beside.
+    await card.getByText('您还没有开班：请先开班，再收款 ¥25.00 并交付').waitFor();
+    assert.equal(await card.locator('.notice a').getAttribute('target'), '_blank');
     await card.getByLabel('请顾客报 6 位取货码').fill(code);
     await card.getByRole('button', { name: '确认交付' }).click();
     await card.getByText('请先在收银台页面开班').waitFor();
-    assert.equal(await card.getByRole('link', { name: '去收银台开班' }).getAttribute('href'), '/pos/');
+    assert.equal(await card.locator('#open-pos').getAttribute('href'), '/pos/');
 
     const shift = await call('POST', '/api/v1/pos/shifts', { register: '柜台2', float_fen: 10000 });
     assert.equal(shift.status, 201, JSON.stringify(shift.body));
