@@ -6,7 +6,9 @@
 #include <map>
 
 #include "demo_products.hpp"
+#include "yizhan/domain/access.hpp"
 #include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/error.hpp"
 #include "yizhan/domain/time.hpp"
 #include "yizhan/service/accounts.hpp"
 #include "yizhan/service/stock.hpp"
@@ -158,6 +160,11 @@ DemoReport seed_demo(store::Database& database, AccountService& accounts,
   if (database.transact([](store::UnitOfWork& unit) { return store::any_village(unit); })) {
     return report;
   }
+  // Before anything is written: a password the accounts refuse would leave villages and products
+  // without accounts, and a database that is no longer empty, so never seeded again.
+  if (const auto problem = domain::password_problem(password))
+    throw domain::Error::invalid_field("password",
+                                       "演示密码不合要求 / the demo password " + *problem);
 
   std::vector<std::int64_t> product_ids;
   database.transact([&product_ids](store::UnitOfWork& unit) {

@@ -17,7 +17,20 @@ TEST(AccountsOverHttp, LoginCookieProtectedCallLogout) {
   TestServer test_server("yz_e2e_accounts");
   auto& server = test_server.process();
   const auto password_file = test_server.dir() / "demo-password";
+  // A password the accounts would refuse is refused before anything is written: the database
+  // stays empty, so the next seed still loads everything (it used to keep the villages and
+  // products without accounts, and then never seed again).
+  const auto short_file = test_server.dir() / "short-password";
+  std::ofstream(short_file) << "short\n";
+  try {
+    (void)server.command("seed-demo --password-file '" + short_file.string() + "'");
+    ADD_FAILURE() << "a short demo password was taken";
+  } catch (const std::runtime_error& failed) {  // a non-zero exit
+    EXPECT_NE(std::string(failed.what()).find("at least 10 characters"), std::string::npos)
+        << failed.what();
+  }
   const auto seeded = server.command("seed-demo --password-file '" + password_file.string() + "'");
+  EXPECT_NE(seeded.find("demo data loaded"), std::string::npos) << seeded;
   EXPECT_NE(seeded.find("cashier1"), std::string::npos) << seeded;
   std::string password;
   std::getline(std::ifstream(password_file), password);
