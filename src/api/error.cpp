@@ -33,6 +33,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::forbidden: return 403;
     case ErrorCode::csrf: return 403;
     case ErrorCode::too_large: return 413;
+    case ErrorCode::uri_too_long: return 414;
     case ErrorCode::unsupported_media: return 415;
     case ErrorCode::too_many_attempts: return 429;
     case ErrorCode::unavailable: return 503;

@@ -50,29 +50,66 @@ inline Response json_response(int status, const json& body) {
 }
 
 /// The request body as a JSON object; 400 malformed otherwise. A key given twice in one object
-/// (`{"quantity":1,"quantity":100}`) is a 422 naming it: which one was meant is anybody's guess,
-/// and a proxy or log that reads the first would disagree with us reading the last.
+/// (`{"quantity":1,"quantity":100}`) is a 422 naming it by its path (`lines[0].quantity`):
+/// which one was meant is anybody's guess, and a proxy or log that reads the first would
+/// disagree with us reading the last.
 inline json parse_object(const Request& request) {
-  std::vector<std::vector<std::string>> keys;  // the keys seen, per object open at each depth
+  // The containers open while parsing: an object's keys so far (its current key last), an
+  // array's current index.
+  struct Open {
+    bool array = false;
+    std::vector<std::string> keys;
+    long index = -1;
+  };
+  std::vector<Open> open;
   std::optional<std::string> repeated;
+  const auto element_starts = [&] {
+    if (!open.empty() && open.back().array) ++open.back().index;
+  };
   const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
-      auto& seen = keys.back();
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-        if (!repeated) repeated = key;
-      } else {
-        seen.push_back(key);
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        element_starts();
+        open.push_back({event == json::parse_event_t::array_start, {}, -1});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::value: element_starts(); break;
+      case json::parse_event_t::key: {
+        if (open.empty() || open.back().array || !parsed.is_string()) break;
+        auto& seen = open.back().keys;
+        const auto& key = parsed.get_ref<const std::string&>();
+        const auto found = std::find(seen.begin(), seen.end(), key);
+        if (found != seen.end() && !repeated) {
+          std::string path;
+          for (std::size_t i = 0; i + 1 < open.size(); ++i)
+            path += open[i].array ? "[" + std::to_string(open[i].index) + "]"
+                                  : (path.empty() ? "" : ".") + open[i].keys.back();
+          repeated = path.empty() ? key : path + "." + key;
+        }
+        if (found != seen.end()) seen.erase(found);
+        seen.push_back(key);  // the current key last: the path of what it holds
+        break;
       }
     }
     return true;
   };
   auto body = json::parse(request.body, note_keys, false);
   if (body.is_discarded() || !body.is_object()) {
+    // Well-formed JSON apart from its text (a byte that is not UTF-8, a lone surrogate) says so.
+    if (body.is_discarded()) {
+      try {
+        (void)json::parse(request.body);
+      } catch (const json::parse_error& error) {
+        if (std::string_view(error.what()).find("UTF-8") != std::string_view::npos ||
+            std::string_view(error.what()).find("surrogate") != std::string_view::npos)
+          throw domain::Error(domain::ErrorCode::malformed,
+                              "请求正文须为 UTF-8 / the body must be UTF-8 text");
+      }
+    }
     throw domain::Error(domain::ErrorCode::malformed, "body must be a JSON object");
   }
   if (repeated)
@@ -187,7 +224,8 @@ inline Page parse_page(const Request& request) {
   if (const auto found = request.query.find("page"); found != request.query.end()) {
     const auto value = positive_integer(found->second);
     if (!value || *value > 1'000'000)
-      throw domain::Error::invalid_field("page", "page must be 1 or more");
+      throw domain::Error::invalid_field("page",
+                                         "page 应为 1 到 1000000 / page must be 1 to 1000000");
     page.page = static_cast<int>(*value);
   }
   if (const auto found = request.query.find("page_size"); found != request.query.end()) {

@@ -29,6 +29,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::forbidden: return "forbidden";
     case ErrorCode::csrf: return "csrf";
     case ErrorCode::too_large: return "too_large";
+    case ErrorCode::uri_too_long: return "uri_too_long";
     case ErrorCode::unsupported_media: return "unsupported_media";
     case ErrorCode::too_many_attempts: return "too_many_attempts";
     case ErrorCode::unavailable: return "unavailable";

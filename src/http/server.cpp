@@ -530,6 +530,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     const auto end = bytes.find("\r\n\r\n");
     if (end == std::string_view::npos) {
       if (bytes.size() >= server_.config.header_limit_bytes) {
+        // Still in the request line: its target is what is too long (RFC 9112 3.2: 414).
+        if (bytes.find("\r\n") == std::string_view::npos)
+          return reject(Error(ErrorCode::uri_too_long, "request target too long"), "uri_too_long");
         return reject(Error(ErrorCode::too_large, "request header too large"), "too_large");
       }
       stream_->async_read_some(

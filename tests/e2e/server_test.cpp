@@ -114,13 +114,22 @@ TEST_F(ServerTest, NoPathLeavesTheWebRoot) {
   }
 }
 
-TEST_F(ServerTest, OversizedHeadersAndBodiesGet413) {
+TEST_F(ServerTest, OversizedHeadersAndBodiesGet413AndALongTarget414) {
   Connection big_header(port());
   big_header.send("GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(20000, 'a') + "\r\n\r\n");
   const auto header_response = big_header.read_response();
   ASSERT_TRUE(header_response);
   EXPECT_EQ(header_response->status, 413);
   EXPECT_NE(header_response->body.find("\"too_large\""), std::string::npos);
+
+  // A request line longer than the header limit: its target is what is too long.
+  Connection long_target(port());
+  long_target.send("GET /api/v1/products?q=" + std::string(20000, 'a') +
+                   " HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto target_response = long_target.read_response();
+  ASSERT_TRUE(target_response);
+  EXPECT_EQ(target_response->status, 414);
+  EXPECT_NE(target_response->body.find("\"uri_too_long\""), std::string::npos);
 
   Connection big_body(port());
   big_body.send("POST /api/v1/anything HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");

@@ -348,12 +348,24 @@ TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
     const auto twice_top = "{\"note\":\"a\",\"note\":\"b\"," + text.substr(1);
     const auto in_line =
         text.replace(text.find("\"quantity\":1"), 12, "\"quantity\":1,\"quantity\":100");
-    for (const auto& [body, field] : {std::pair{twice_top, "note"}, {in_line, "quantity"}}) {
+    auto in_contact = pickup_order(p, 1).dump();
+    in_contact.insert(in_contact.find("\"phone\":"), "\"phone\":\"1\",");
+    for (const auto& [body, field] : {std::pair{twice_top, "note"},
+                                      {in_line, "lines[0].quantity"},
+                                      {in_contact, "contact.phone"}}) {
       const auto reply = api.call("POST", "/api/v1/orders", "", body,
                                   {{"idempotency-key", std::string("k-dup-") + field}});
       EXPECT_EQ(reply.status, 422) << body << " " << reply.body;
       EXPECT_EQ(reply.body["error"]["details"]["field"], field) << reply.body;
     }
+  }
+  // Not UTF-8 (a stray byte, a lone surrogate): 400 saying so, not "not a JSON object".
+  for (const std::string bad :
+       {std::string("{\"note\":\"a\xff\xfe b\"}"), std::string("{\"note\":\"\\ud800\"}")}) {
+    const auto reply = api.call("POST", "/api/v1/orders", "", bad, {{"idempotency-key", "k-utf8"}});
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_NE(reply.body["error"]["message"].get<std::string>().find("UTF-8"), std::string::npos)
+        << reply.body;
   }
   EXPECT_EQ(api.call("POST", "/api/v1/orders", "", pickup_order(p, 1).dump()).status, 400)
       << "the key is required";

@@ -34,6 +34,7 @@ enum class ErrorCode {
   forbidden,                 // 403
   csrf,                      // 403
   too_large,                 // 413
+  uri_too_long,              // 414
   unsupported_media,         // 415
   too_many_attempts,         // 429
   unavailable,               // 503, database down or overloaded
