@@ -49,20 +49,18 @@ function drawTabs() {
 }
 
 /** POSTs a step and reloads the queue; errors go beside `slot` (a field) or at the top. */
-/** Orders with a step on its way: a second click (a double click) sends nothing. */
+/** Orders with a step on its way: a second click (a double click) sends nothing. (The buttons
+ *  are not disabled meanwhile: a disabled button loses the focus, and the reload then redraws
+ *  the card, open form and its message too.) */
 const inFlight = new Set();
 
 async function act(order, path, body, { slot, done }) {
   if (inFlight.has(order.number)) return;
   inFlight.add(order.number);
-  const card = document.querySelector(`.staff-order[data-number="${CSS.escape(order.number)}"]`);
-  const buttons = [...(card?.querySelectorAll('button') ?? [])].filter((b) => !b.disabled);
-  for (const b of buttons) b.disabled = true;
   try {
     await step(order, path, body, { slot, done });
   } finally {
     inFlight.delete(order.number);
-    for (const b of buttons) b.disabled = false;
   }
 }
 

@@ -212,7 +212,7 @@ test('checkout against the server\'s answers: same key after a network error, 42
       posts.push({ key: request.headers()['idempotency-key'], csrf: request.headers()['x-requested-with'], body });
       switch (posts.length) {
         case 1: return route.abort('connectionreset');
-        case 2: return json(route, 422, { error: { code: 'invalid', message: 'not delivered there', details: { field: 'delivery.area' } } });
+        case 2: return json(route, 422, { error: { code: 'invalid', message: '不在配送范围内 / we do not deliver to this area', details: { field: 'address.area', areas: '安海镇、东石镇' } } });
         case 3: return json(route, 409, { error: { code: 'out_of_stock', message: 'short', details: { product_id: '22', available: '1' } } });
         case 4: return json(route, 409, { error: { code: 'price_changed', message: 'changed', details: { total_fen: '3500', expected_total_fen: '3300' } } });
         default: return json(route, 201, { ...order, token: 'tok-abc' });
@@ -243,6 +243,7 @@ test('checkout against the server\'s answers: same key after a network error, 42
   await page.locator('label.choice', { hasText: '送货上门' }).click();
   assert.equal(await page.locator('[name=payment][value=cash_on_pickup]').isDisabled(), true, 'cash only for pickup');
   await page.locator('#delivery-info', { hasText: '运费 ¥8.00，满 ¥99.00 包邮' }).waitFor();
+  assert.match(await page.locator('#delivery-info').textContent(), /只送安海镇、东石镇，其他地区请选到驿站自提/);
   await page.getByLabel('区域').selectOption('东石镇');
   await page.getByLabel('详细地址').fill('东石镇白沙村 12 号');
   assert.equal(await page.locator('#sum-total').textContent(), '¥58.00');
@@ -251,7 +252,10 @@ test('checkout against the server\'s answers: same key after a network error, 42
   await page.getByRole('button', { name: '提交订单' }).click();
   await page.getByText('不会重复下单').waitFor();
   await page.getByRole('button', { name: '提交订单' }).click();
-  await page.locator('.field-error[data-for="address.area"]', { hasText: 'not delivered there' }).waitFor();
+  // The refusal lists the areas served, in Chinese only (not the server's "中文 / English").
+  const areaError = page.locator('.field-error[data-for="address.area"]');
+  await areaError.filter({ hasText: '暂不配送到该区域：可送安海镇、东石镇，或选到驿站自提。' }).waitFor();
+  assert.doesNotMatch(await areaError.textContent(), /deliver/);
   assert.equal(posts[1].key, posts[0].key, 'a retry after a network error re-sends the key');
   assert.match(posts[0].key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(posts[0].csrf, 'yizhan');

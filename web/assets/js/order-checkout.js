@@ -9,7 +9,9 @@ import {
   cartSubtotal, clearCart, deliveryFee, keyForAttempt, lineFen, loadCart, loadContact, normalizeMobile,
   refreshCart, rememberOrder, saveContact, setQuantity,
 } from './order-store.js';
-import { clearFieldErrors, errorText, orderText, quantityText, renderStoreFrame, showFieldError } from './order-view.js';
+import {
+  clearFieldErrors, errorText, orderText, quantityText, renderStoreFrame, serverWords, showFieldError,
+} from './order-view.js';
 
 const form = document.querySelector('#checkout-form');
 const submit = document.querySelector('#submit-order');
@@ -92,8 +94,11 @@ function drawConfig() {
   }
   if (delivery) feeText += feeText ? `；${orderText('checkout.delivery_needs_online')}` : orderText('checkout.delivery_needs_online');
   if (!deliveryOffered()) feeText = orderText('checkout.delivery_off');
-  document.querySelector('#delivery-info').textContent = feeText;
   const areas = delivery?.areas ?? [];
+  // Where the station delivers, said before the customer picks (and what to do when theirs is
+  // not there).
+  if (deliveryOffered() && areas.length) feeText += `；${t('checkout.areas_served', { areas: areas.join('、') })}`;
+  document.querySelector('#delivery-info').textContent = feeText;
   // No area list means anywhere: the customer types the area.
   areaSelect.hidden = areas.length === 0;
   areaText.hidden = areas.length > 0;
@@ -104,6 +109,12 @@ function drawConfig() {
     element('option', { text: t('checkout.area_pick'), attributes: { value: '' } }),
     ...areas.map((area) => element('option', { text: area, attributes: { value: area } })));
   if (areas.includes(chosen)) areaSelect.value = chosen;
+  else if (areas.length && chosen && !areaSelect.dataset.told) {
+    // The area saved from an earlier order is not delivered to (any more): said, not dropped.
+    areaSelect.dataset.told = 'yes';
+    form.querySelector('.field-error[data-for="address.area"]').textContent =
+      t('checkout.area_not_served', { area: chosen, areas: areas.join('、') });
+  }
   const offered = config?.payments ?? ['wechat', 'alipay', 'cash_on_pickup'];
   for (const choice of form.querySelectorAll('[data-payment]')) {
     const off = !offered.includes(choice.dataset.payment);
@@ -125,7 +136,9 @@ function check() {
   if (!phone.trim()) problems.push(['contact.phone', t('checkout.phone_missing')]);
   else if (!normalizeMobile(phone)) problems.push(['contact.phone', t('checkout.phone_invalid')]);
   if (fulfilment() === 'delivery') {
-    if (!field('address.area').value.trim()) problems.push(['address.area', t('checkout.area_missing')]);
+    if (!field('address.area').value.trim()) {
+      problems.push(['address.area', areaSelect.hidden ? t('checkout.area_missing_text') : t('checkout.area_missing')]);
+    }
     if (!field('address.detail').value.trim()) problems.push(['address.detail', t('checkout.detail_missing')]);
   }
   if (!payment()) problems.push(['payment', t('checkout.payment_missing')]);
@@ -193,6 +206,15 @@ function showOutOfStock(error) {
   showMessage(t('checkout.fix_lines'));
 }
 
+/** What a 422 says beside its field: an area not delivered to lists those that are. */
+function fieldProblem(error) {
+  // details.areas: the areas served, "安海镇、东石镇" (the server's details are text).
+  if (formField(error.details.field) === 'address.area' && error.details.areas) {
+    return t('checkout.area_refused', { areas: String(error.details.areas) });
+  }
+  return `${t('field.invalid')}（${serverWords(error.message)}）`;
+}
+
 /** A 422's field as this form names it. */
 function formField(name) {
   if (name === 'delivery.area' || name === 'address') return 'address.area';
@@ -226,7 +248,7 @@ async function place() {
     else if (error.code === 'price_changed') await showPriceChanged(error);
     else if (error.code === 'out_of_stock') showOutOfStock(error);
     else if (error.code === 'invalid' && error.details.field &&
-             showFieldError(form, formField(error.details.field), `${t('field.invalid')}（${error.message}）`)) {
+             showFieldError(form, formField(error.details.field), fieldProblem(error))) {
       showMessage(t('checkout.fix_fields'));
     } else if (error.status === 404) {
       showMessage(t('order.error.not_open'));  // the orders API is not served here (yet)

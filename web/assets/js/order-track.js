@@ -303,12 +303,17 @@ function drawDelivery(o) {
     ])));
 }
 
+/** An event's note as the customer reads it: the provider's bare transaction number, named. */
+function noteText(event) {
+  return event.state === 'paid' && /^\d{10,40}$/.test(event.note) ? t('order.transaction_no', { no: event.note }) : event.note;
+}
+
 /** The order's history, newest first: when, the state it was in, and what happened. */
 function historyItems(o) {
   return [...(o.history ?? [])].reverse().map((event) => element('li', {}, [
     element('time', { text: formatTime(event.at), attributes: { datetime: event.at } }),
     element('span', { className: `state-badge state-${event.state}`, text: stateName(event.state) }),
-    ...(event.note ? [element('span', { className: 'history-note', text: event.note })] : []),
+    ...(event.note ? [element('span', { className: 'history-note', text: noteText(event) })] : []),
   ]));
 }
 

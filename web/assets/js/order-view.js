@@ -146,7 +146,8 @@ export function formatTime(iso, options = { dateStyle: 'short', timeStyle: 'shor
 
 /** "3 件" or "750 克" (a weighed line's quantity is grams). */
 export function quantityText(unit, quantity) {
-  return unit === 'g' ? t('order.grams', { grams: quantity }) : t('order.pieces', { count: quantity });
+  if (unit === 'g') return t('order.grams', { grams: quantity });
+  return t(Number(quantity) === 1 ? 'order.piece_one' : 'order.pieces', { count: quantity });
 }
 
 /** The lines of an order as a table: name and village, quantity, unit price, amount. */
@@ -172,7 +173,8 @@ export function linesTable(order) {
 export function totalsList(order) {
   const rows = [
     [t('order.subtotal'), formatFen(order.subtotal_fen)],
-    [t('order.delivery_fee'), formatFen(order.delivery_fee_fen ?? 0)],
+    // A pickup has no delivery fee to show; a delivery carried free says so, as checkout did.
+    ...(order.fulfilment === 'pickup' ? [] : [[t('order.delivery_fee'), order.delivery_fee_fen ? formatFen(order.delivery_fee_fen) : t('checkout.no_fee')]]),
     [t('order.total'), formatFen(order.total_fen), 'total'],
     ...(order.refunded_fen > 0 ? [[t('order.refunded'), formatFen(order.refunded_fen), 'refunded']] : []),
   ];
@@ -188,6 +190,17 @@ export function errorText(error) {
   const key = `order.error.${error.code}`;
   const text = orderText(key);
   return text === key ? t('error.generic') : text;
+}
+
+/**
+ * A server message in the page's language: the server writes "中文 / English", a customer reads
+ * one of them (a message without the separator as it is).
+ */
+export function serverWords(message) {
+  const text = String(message ?? '');
+  const at = text.indexOf(' / ');
+  if (at < 0) return text;
+  return language() === 'en' ? text.slice(at + 3) : text.slice(0, at);
 }
 
 /** Clears the errors shown beside fields in `root`. */
