@@ -141,6 +141,14 @@ test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile nu
 
   await page.getByLabel('手机号').fill('+86 138-0013-8000');
   assert.equal(await phoneError.textContent(), '', 'fixed: the error goes');
+  // A note longer than the limit stops there, and the counter says so.
+  const note = page.locator('#note');
+  assert.equal(await page.locator('#note + .char-counter').textContent(), '0/200');
+  await note.fill('请'.repeat(250));
+  assert.equal((await note.inputValue()).length, 200);
+  assert.equal(await page.locator('#note + .char-counter').textContent(), '200/200');
+  assert.match(await page.locator('#note + .char-counter').getAttribute('class'), /full/);
+  await note.fill('');
   assert.equal(await page.getByLabel('手机号').getAttribute('aria-invalid'), null);
   // Delivery is paid online: cash on pickup is not offered with it.
   await page.locator('label.choice', { hasText: '送货上门' }).click();

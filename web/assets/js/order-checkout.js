@@ -262,6 +262,20 @@ async function place() {
   submit.textContent = t('checkout.submit');
 }
 
+// Each text box with a limit shows how much of it is used, so a long pasted note is not cut
+// without a word (the browser stops at maxlength silently).
+for (const box of form.querySelectorAll('textarea[maxlength]')) {
+  const counter = element('small', { className: 'char-counter', attributes: { 'aria-live': 'polite' } });
+  const update = () => {
+    const max = Number(box.getAttribute('maxlength'));
+    counter.textContent = `${box.value.length}/${max}`;
+    counter.classList.toggle('full', box.value.length >= max);
+  };
+  box.addEventListener('input', update);
+  box.after(counter);
+  update();
+}
+
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   place();

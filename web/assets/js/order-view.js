@@ -1,7 +1,7 @@
 // Pieces the order pages share: the storefront frame with the cart, state names and the step
 // bar, order lines, times, quantities and the errors shown beside a field.
 import { ApiError, formatFen } from './api.js';
-import { element } from './catalog-view.js';
+import { element, perJinFen } from './catalog-view.js';
 import { installLanguageSwitch, language, t, translatePage } from './i18n.js';
 import { cartCount, quantityLimits } from './order-store.js';
 
@@ -161,7 +161,8 @@ export function linesTable(order) {
     element('tbody', {}, order.lines.map((line) => element('tr', {}, [
       element('td', {}, [
         element('span', { className: 'line-name', text: line.name }),
-        element('small', { text: ` ${line.village_name ?? ''} · ${formatFen(line.unit_price_fen)}${line.unit === 'g' ? t('order.per_kg_short') : ''}` }),
+        // Weighed goods priced per 斤 as the storefront and cart show them (the server's per kg).
+        element('small', { text: ` ${line.village_name ?? ''} · ${line.unit === 'g' ? `${formatFen(perJinFen(line.unit_price_fen))} ${t('product.per_jin')}` : formatFen(line.unit_price_fen)}` }),
       ]),
       element('td', { className: 'num', text: quantityText(line.unit, line.quantity) }),
       element('td', { className: 'num', text: formatFen(line.gross_fen) }),
