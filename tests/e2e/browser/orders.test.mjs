@@ -84,6 +84,33 @@ async function addFromProductPage(page, name, plus = 0) {
   await page.getByText('已加入购物车。').waitFor();
 }
 
+test('the product page says how little is left and lets no more than that into the stepper; nothing left is 已售完', async () => {
+  const { page, problems } = await newPage();
+  let left = 2;
+  await page.route(/\/api\/v1\/products\/\d+\/availability$/, (route) =>
+    json(route, 200, { product_id: Number(route.request().url().match(/products\/(\d+)/)[1]), available: left }));
+  await page.goto(`${base}/products.html?q=${encodeURIComponent('土笋冻')}`);
+  await page.locator('#products .product-card', { hasText: '土笋冻' }).first().click();
+  await page.waitForURL(/product\.html\?id=\d+/);
+  const add = page.locator('#add-to-cart[data-ready]');
+  await add.waitFor();
+  assert.equal(await page.locator('.low-left').textContent(), '仅剩 2 件');
+  const more = page.locator('.add-to-cart').getByRole('button', { name: /^增加/ });
+  await more.click();
+  assert.equal(await page.locator('.add-to-cart .step-value').textContent(), '2 件');
+  assert.equal(await more.isDisabled(), true, 'no more than is left');
+  left = 0;
+  await page.reload();
+  await add.waitFor();
+  assert.equal(await add.textContent(), '已售完');
+  assert.equal(await add.isDisabled(), true);
+  left = 500;
+  await page.reload();
+  await add.waitFor();
+  assert.equal(await page.locator('.low-left').count(), 0, 'plenty left: nothing said');
+  assert.deepEqual(problems, []);
+});
+
 test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile number beside the field', async () => {
   const { page, problems } = await newPage();
   await page.goto(`${base}/`);

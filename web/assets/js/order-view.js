@@ -255,8 +255,9 @@ export function renderStoreFrame(onLanguageChange = () => {}) {
 }
 
 /** A − quantity + control; `onChange` gets the new quantity. */
-export function stepper(unit, quantity, onChange, { label = '' } = {}) {
-  const { step, min, max } = quantityLimits(unit);
+export function stepper(unit, quantity, onChange, { label = '', max: most = null } = {}) {
+  const { step, min } = quantityLimits(unit);
+  const max = most ?? quantityLimits(unit).max;
   const minus = element('button', { className: 'step-button', text: '−', attributes: { type: 'button', 'aria-label': t('cart.less', { name: label }) } });
   const plus = element('button', { className: 'step-button', text: '+', attributes: { type: 'button', 'aria-label': t('cart.more', { name: label }) } });
   const value = element('output', { className: 'step-value', text: quantityText(unit, quantity), attributes: { 'aria-live': 'polite' } });
