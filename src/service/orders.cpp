@@ -238,6 +238,12 @@ std::string yuan(std::int64_t fen) {
   return "¥" + Fen(fen).format();
 }
 
+/// Whether the caller may act on the order as its owner: the staff, or whoever holds its
+/// tracking token.
+bool may_act(const store::OrderRecord& order, const std::optional<std::string>& token, bool staff) {
+  return staff || (token && order.token_hash == token_digest(*token));
+}
+
 /// The staff's note while a surplus payment (a second trade paid) is being sent back.
 std::string surplus_note(const std::string& out_trade_no) {
   return "重复付款：" + out_trade_no + " 也已付款，正在原路自动退回 / paid twice: " + out_trade_no +
@@ -610,8 +616,8 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
   const auto open = database_.transact([&](store::UnitOfWork& unit) {
     std::optional<store::OrderPaymentRecord> trade;
     const auto order = store::find_order(unit, number, false);
-    if (order && (staff || (token && order->token_hash == token_digest(*token))) &&
-        order->state == "pending_payment" && order->payment && order->payment->state == "started")
+    if (order && may_act(*order, token, staff.has_value()) && order->state == "pending_payment" &&
+        order->payment && order->payment->state == "started")
       trade = order->payment;
     return trade;
   });
@@ -624,7 +630,7 @@ Order OrderService::cancel(const std::string& number, const std::optional<std::s
     to_drive.clear();
     auto order = store::find_order(unit, number, true);
     if (!order) throw no_such_order();
-    if (!staff && (!token || order->token_hash != token_digest(*token))) throw no_such_order();
+    if (!may_act(*order, token, staff.has_value())) throw no_such_order();
     const auto mode = mode_of(order->payment_method);
     if (!staff && !domain::customer_may_cancel(state_of(order->state), mode)) {
       const bool over = order->state == "cancelled" || order->state == "expired" ||
@@ -1121,10 +1127,7 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
     auto_refund.reset();
     surplus.reset();
     settled = true;
-    auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
-    // Exactly our number: the column's collation would also match "w…" or "W…  ", which are
-    // other trades at the provider (its numbers are case-sensitive) that this server never made.
-    if (payment && payment->out_trade_no != paid.out_trade_no) payment.reset();
+    const auto payment = store::find_payment_by_trade(unit, provider_name, paid.out_trade_no, true);
     if (!payment) {
       store::record_notification(unit, provider_name, "mismatch", paid.out_trade_no, transaction,
                                  amount, how + "no such payment");
@@ -1367,7 +1370,7 @@ Order OrderService::check_payment(const std::string& number, const std::string& 
   };
   const auto ask = database_.transact([&](store::UnitOfWork& unit) {
     const auto order = store::find_order(unit, number);
-    if (!order || (!staff && order->token_hash != token_digest(token))) throw no_such_order();
+    if (!order || !may_act(*order, token, staff)) throw no_such_order();
     Ask ask{open_trade(order, {"pending_payment", "expired", "cancelled"}), {}};
     if (order->state == "pending_payment") ask.closed = closed_alipay_trades(unit, *order);
     if ((ask.open || !ask.closed.empty()) &&

@@ -688,7 +688,11 @@ std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
   statement.setString(2, out_trade_no);
   Rows row(statement.executeQuery());
   if (!row->next()) return std::nullopt;
-  return read_payment(*row);
+  auto payment = read_payment(*row);
+  // Exactly the number asked: the column's collation also matches "w…" or "W…  ", which are
+  // other trades at the provider (its numbers are case-sensitive) that this server never made.
+  if (payment.out_trade_no != out_trade_no) return std::nullopt;
+  return payment;
 }
 
 std::int64_t insert_order_payment(UnitOfWork& unit, const OrderPaymentRecord& payment) {

@@ -219,8 +219,9 @@ void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::i
 std::vector<OrderPaymentRecord> order_payments(UnitOfWork& unit, std::int64_t order_id);
 /// The order's paid trade when it has one (refunds go back through it), else its latest.
 std::optional<OrderPaymentRecord> find_paid_payment(UnitOfWork& unit, std::int64_t order_id);
-/// The payment row of a provider's trade: its paid row when it has one (a trade is paid once,
-/// whichever channel's row), else the latest.
+/// The payment row of a provider's trade, by exactly that number (not another case or trailing
+/// spaces): its paid row when it has one (a trade is paid once, whichever channel's row), else
+/// the latest.
 std::optional<OrderPaymentRecord> find_payment_by_trade(UnitOfWork& unit,
                                                         const std::string& provider,
                                                         const std::string& out_trade_no, bool lock);
