@@ -259,8 +259,10 @@ std::string surplus_refused_note(const std::string& out_trade_no) {
 
 std::vector<SurplusPayment> surplus_payments_view(store::UnitOfWork& unit, std::int64_t order_id) {
   std::vector<SurplusPayment> out;
-  for (const auto& row : store::surplus_payments_of(unit, order_id))
-    out.push_back({row.out_trade_no, row.provider, row.amount_fen, row.state, row.return_failure});
+  for (const auto& row : store::order_payments(unit, order_id))
+    if (row.state == "surplus" || row.state == "returned")
+      out.push_back(
+          {row.out_trade_no, row.provider, row.amount_fen, row.state, row.return_failure});
   return out;
 }
 

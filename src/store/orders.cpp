@@ -808,18 +808,6 @@ std::vector<std::int64_t> surplus_payments_to_return(UnitOfWork& unit, int idle_
   return ids_of(statement);
 }
 
-std::vector<OrderPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id) {
-  auto& statement =
-      unit.statement(std::string(kPaymentColumns) +
-                     "WHERE order_id = ? AND state IN ('surplus', 'returned') ORDER BY id");
-  statement.setInt64(1, order_id);
-  Rows rows(statement.executeQuery());
-  std::vector<OrderPaymentRecord> out;
-  while (rows->next())
-    out.push_back(read_payment(*rows));
-  return out;
-}
-
 void record_notification(UnitOfWork& unit, const std::string& provider, const std::string& verdict,
                          const std::optional<std::string>& out_trade_no,
                          const std::optional<std::string>& transaction_id,

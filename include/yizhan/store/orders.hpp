@@ -250,8 +250,6 @@ void note_return_attempt(UnitOfWork& unit, std::int64_t payment_id,
 bool finish_surplus_return(UnitOfWork& unit, std::int64_t payment_id, bool returned,
                            const std::string& provider_state,
                            const std::optional<std::string>& failure);
-/// The order's surplus and returned payments, oldest first.
-std::vector<OrderPaymentRecord> surplus_payments_of(UnitOfWork& unit, std::int64_t order_id);
 /// A refused return (say the merchant's balance was short) is asked again this often.
 inline constexpr int kRefusedReturnRetrySeconds = 3600;
 /// Surplus payments still to be sent back, not asked about for `idle_seconds` (an hour at least
