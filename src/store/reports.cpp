@@ -164,7 +164,7 @@ namespace {
 // a counter sale's 付款码 charges (code_payments) and refunds (code_refunds), an order's paid
 // trade, an order refund's number, a surplus payment's trade and its return (<trade>-D).
 constexpr const char* kClearingPostings =
-    "SELECT e.id, e.kind, CAST(e.business_day AS CHAR), e.created_at, "
+    "SELECT e.kind, CAST(e.business_day AS CHAR), e.created_at, "
     "       SUBSTRING(a.code, 17) AS method, p.amount_fen, "
     "       COALESCE(s.number, rs.number, o.number, o2.number, ''), "
     "       COALESCE(CASE "
@@ -217,15 +217,14 @@ std::vector<ClearingPostingRow> clearing_postings(UnitOfWork& unit, const std::s
   std::vector<ClearingPostingRow> out;
   while (rows->next()) {
     ClearingPostingRow row;
-    row.entry_id = rows->getInt64(1);
-    row.kind = rows->getString(2);
-    row.business_day = rows->getString(3);
-    row.at_us = micros(*rows, 4);
-    row.method = rows->getString(5);
-    row.amount = domain::Fen(rows->getInt64(6));
-    row.document = rows->getString(7);
-    row.trade_no = rows->getString(8);
-    row.transaction_id = rows->getString(9);
+    row.kind = rows->getString(1);
+    row.business_day = rows->getString(2);
+    row.at_us = micros(*rows, 3);
+    row.method = rows->getString(4);
+    row.amount = domain::Fen(rows->getInt64(5));
+    row.document = rows->getString(6);
+    row.trade_no = rows->getString(7);
+    row.transaction_id = rows->getString(8);
     out.push_back(std::move(row));
   }
   return out;

@@ -68,7 +68,6 @@ std::vector<MethodRow> summed_sales_by_method(UnitOfWork& unit, const std::strin
 /// One posting to a provider's clearing account (tender_clearing:<method>), with the document
 /// and the provider's trade it records.
 struct ClearingPostingRow {
-  std::int64_t entry_id = 0;
   std::string kind;            ///< the journal entry's: sale, refund, order_payment, …
   std::string business_day;    ///< "YYYY-MM-DD"
   std::int64_t at_us = 0;      ///< when it was booked (UTC microseconds)
