@@ -36,13 +36,18 @@ bool wants_csv(const Request& request) {
   return format == "csv";
 }
 
-Response csv_response(const ReportTable& table, const std::string& name) {
+/// A CSV file to download as `name`.csv.
+Response csv_file(std::string body, const std::string& name) {
   Response response;
   response.content_type = "text/csv; charset=utf-8";
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + ".csv\"");
-  response.body = domain::report_csv(table);
+  response.body = std::move(body);
   return response;
+}
+
+Response csv_response(const ReportTable& table, const std::string& name) {
+  return csv_file(domain::report_csv(table), name);
 }
 
 json figures_json(const domain::RevenueFigures& f) {
@@ -209,11 +214,9 @@ Response payments_response(const Request& request, const service::PaymentsReport
     const auto money = [](domain::Fen fen) {
       return fen > domain::Fen(0) ? ReportCell(fen.value()) : ReportCell();
     };
-    Response response = csv_response(
-        {}, "payments-" + report.provider.value_or("all") + "-" + report.from + "-" + report.to);
-    response.body = domain::report_csv_header(columns);
+    std::string body = domain::report_csv_header(columns);
     for (const auto& item : report.items)
-      response.body += domain::report_csv_row(
+      body += domain::report_csv_row(
           columns, {item.business_day, domain::format_shanghai_time(item.at_us),
                     provider_label(item.provider), item.method, movement_label(item.kind),
                     item.document, item.trade_no, item.transaction_id, money(item.amount),
@@ -225,9 +228,10 @@ Response payments_response(const Request& request, const service::PaymentsReport
                     t.refunded.value(), t.received_count + t.refunded_count});
     };
     for (const auto& [provider, totals] : report.providers)
-      response.body += total_row("小计 Subtotal " + provider_label(provider), totals);
-    response.body += total_row("合计 Total", report.totals);
-    return response;
+      body += total_row("小计 Subtotal " + provider_label(provider), totals);
+    body += total_row("合计 Total", report.totals);
+    return csv_file(std::move(body), "payments-" + report.provider.value_or("all") + "-" +
+                                         report.from + "-" + report.to);
   }
   json out = payment_totals_json(report.totals);
   out["from"] = report.from;
