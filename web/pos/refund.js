@@ -24,12 +24,21 @@ export function openRefund(number = '') {
 
 // --- refunds owed (应退未退): a code refund its provider ended unpaid, paid back in cash ---------
 
-/** Lists what customers are still owed; each has its cash button. Quietly empty on failure. */
+/**
+ * Lists what customers are still owed; each has its cash button. When the list cannot be read,
+ * says so with a button to try again: an empty list must mean nobody is owed.
+ */
 export async function loadOwed() {
-  let items = [];
+  let items;
   try {
     items = (await api('/api/v1/pos/refunds?owed=true')).items ?? [];
-  } catch { /* the list is a help, not the dialog's purpose */ }
+  } catch {
+    const retry = element('button', { className: 'secondary', text: t('pos.owed_reload'), attributes: { type: 'button' } });
+    retry.addEventListener('click', () => loadOwed());
+    $('#owed').hidden = false;
+    $('#owed-list').replaceChildren(element('li', {}, [element('span', { text: t('pos.owed_failed') }), retry]));
+    return;
+  }
   $('#owed').hidden = items.length === 0;
   $('#owed-list').replaceChildren(...items.map((refund) => {
     const button = element('button', { className: 'secondary', text: t('pos.owed_repay', { total: formatFen(refund.owed_fen) }), attributes: { type: 'button', 'data-owed': String(refund.id) } });

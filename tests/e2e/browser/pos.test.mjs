@@ -233,10 +233,11 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
                  owed: 'owed', owed_fen: 1500, provider_state: 'CLOSED', owed_at: new Date().toISOString() };
   let owedList = [owed];
   const repaid = [];
-  await page.route('**/api/v1/pos/refunds?owed=true', (route) => route.fulfill({
-    status: 200, contentType: 'application/json', body: JSON.stringify({ items: owedList, next_before: null }),
-  }));
-  await page.route('**/api/v1/pos/refunds/9001/repay', (route) => {
+  let owedFails = true;  // the first read of the list fails: the dialog says so, not "nobody"
+  await context.route('**/api/v1/pos/refunds?owed=true', (route) => route.fulfill(owedFails
+    ? { status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'down' } }) }
+    : { status: 200, contentType: 'application/json', body: JSON.stringify({ items: owedList, next_before: null }) }));
+  await context.route('**/api/v1/pos/refunds/9001/repay', (route) => {
     repaid.push({ body: route.request().postDataJSON(), key: route.request().headers()['idempotency-key'] });
     if (repaid.length === 1) return route.abort('connectionreset');  // the answer is lost
     owedList = [];
@@ -245,6 +246,9 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   page.on('dialog', (dialog) => dialog.accept());
   await page.keyboard.press('F9');
   await refund.waitFor();
+  await refund.locator('#owed', { hasText: '未能载入' }).waitFor();
+  owedFails = false;
+  await refund.locator('#owed-list button', { hasText: '重新载入' }).click();
   const owedButton = refund.locator('#owed-list button[data-owed="9001"]');
   await owedButton.waitFor();
   assert.match(await refund.locator('#owed').textContent(), new RegExp(`${number}.*微信付款码`));
@@ -256,8 +260,8 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   assert.deepEqual(repaid[0].body, { method: 'cash' });
   assert.ok(repaid[0].key && repaid[0].key === repaid[1].key, 'a retry keeps its Idempotency-Key');
   await page.keyboard.press('Escape');
-  await page.unroute('**/api/v1/pos/refunds?owed=true');
-  await page.unroute('**/api/v1/pos/refunds/9001/repay');
+  await context.unroute('**/api/v1/pos/refunds?owed=true');
+  await context.unroute('**/api/v1/pos/refunds/9001/repay');
 
   // X report, then Z with the drawer counted exactly.
   await page.keyboard.press('Shift+F3');
