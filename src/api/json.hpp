@@ -102,7 +102,7 @@ inline json parse_object(const Request& request) {
     // Well-formed JSON apart from its text (a byte that is not UTF-8, a lone surrogate) says so.
     if (body.is_discarded()) {
       try {
-        (void)json::parse(request.body);
+        [[maybe_unused]] const auto reparsed = json::parse(request.body);
       } catch (const json::parse_error& error) {
         if (std::string_view(error.what()).find("UTF-8") != std::string_view::npos ||
             std::string_view(error.what()).find("surrogate") != std::string_view::npos)
@@ -141,6 +141,14 @@ inline void reject_unknown_fields(const json& body, std::initializer_list<const 
       throw domain::Error::invalid_field(name, "unknown field " + name);
     }
   }
+}
+
+/// For a route that takes no fields: no body, or an empty object. Anything else is refused as
+/// any body would be (400 malformed, 422 naming the field), not quietly ignored: a client that
+/// sends a field expects it to count.
+inline void expect_no_fields(const Request& request) {
+  if (request.body.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  reject_unknown_fields(parse_object(request), {});
 }
 
 /// An optional string field; 422 when present but not a string.

@@ -356,6 +356,7 @@ void add_order_routes(Router& router, service::OrderService& orders) {
   // POST /api/v1/orders/{number}/cancel
   router.add({"POST", "/api/v1/orders/{number}/cancel", Access::anyone, db,
               [&orders](const Request& request) {
+                expect_no_fields(request);
                 const auto& number = request.path_parameters.at("number");
                 const auto token = query_value(request, "token");
                 const bool staff =
@@ -419,6 +420,7 @@ void add_order_routes(Router& router, service::OrderService& orders) {
   // provider is asked about the trade when its notification has not come.
   router.add({"POST", "/api/v1/orders/{number}/payment/check", Access::anyone, db,
               [&orders](const Request& request) {
+                expect_no_fields(request);
                 const auto token = query_value(request, "token");
                 const bool staff =
                     request.principal && (request.principal->role == domain::Role::admin ||

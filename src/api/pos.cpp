@@ -596,6 +596,7 @@ void add_pos_routes(Router& router, service::CounterService& counter) {
   // POST /api/v1/pos/held-carts/{id}/resume
   router.add(
       {"POST", "/api/v1/pos/held-carts/{id}/resume", staff, db, [&counter](const Request& request) {
+         expect_no_fields(request);
          return json_response(200,
                               held_json(counter.resume_cart(*request.principal, path_id(request))));
        }});

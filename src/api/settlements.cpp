@@ -161,6 +161,7 @@ void add_settlement_routes(Router& router, service::SettlementService& settlemen
   router.add(
       {"POST", "/api/v1/settlements/{id}/confirm", Access::admin, Executor::database,
        [&settlements](const Request& request) {
+         expect_no_fields(request);
          return json_response(
              200, settlement_json(settlements.confirm(path_id(request), actor_of(request)), true));
        }});

@@ -757,6 +757,11 @@ TEST_F(CounterTest, HeldCartsWaitAtTheirRegisterAndResumeOnce) {
   const auto list = api.call("GET", "/api/v1/pos/held-carts", "cashier1");
   ASSERT_EQ(list.body["items"].size(), 1u);
   const auto id = std::to_string(held.body["id"].get<std::int64_t>());
+  // No fields to give: one given is refused and leaves the cart held.
+  const auto with_field = api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1",
+                                   R"({"register_id":1})");
+  EXPECT_EQ(with_field.status, 422) << with_field.body;
+  EXPECT_EQ(with_field.body["error"]["details"]["field"], "register_id");
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 200);
   EXPECT_EQ(api.call("POST", "/api/v1/pos/held-carts/" + id + "/resume", "cashier1").status, 404);
 }

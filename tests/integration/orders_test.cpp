@@ -453,8 +453,23 @@ TEST_F(OrdersTest, TheCustomerCancelsWithTheTokenAndTheStockComesBack) {
   const std::string number = placed.body["number"];
   EXPECT_EQ(api.call("POST", "/api/v1/orders/" + number + "/cancel?token=nope").status, 404);
   EXPECT_EQ(reserved(p), 3);
-  const auto cancelled = api.call("POST", "/api/v1/orders/" + number + "/cancel?token=" +
-                                              placed.body["token"].get<std::string>());
+  // The cancel takes no fields: a body it would ignore is refused, and nothing changes.
+  const auto cancel_with = [&](const std::string& body) {
+    return api.call(
+        "POST",
+        "/api/v1/orders/" + number + "/cancel?token=" + placed.body["token"].get<std::string>(), "",
+        body);
+  };
+  const auto malformed = cancel_with("{\"reason\":");
+  EXPECT_EQ(malformed.status, 400) << malformed.body;
+  const auto field = cancel_with(R"({"reason":"changed my mind"})");
+  EXPECT_EQ(field.status, 422) << field.body;
+  EXPECT_EQ(field.body["error"]["details"]["field"], "reason");
+  EXPECT_EQ(reserved(p), 3);
+  const auto listed = api.call(
+      "GET", "/api/v1/orders/" + number + "?token=" + placed.body["token"].get<std::string>());
+  EXPECT_EQ(listed.body["state"], "confirmed");
+  const auto cancelled = cancel_with(" {} ");  // an empty object is no field at all
   ASSERT_EQ(cancelled.status, 200) << cancelled.body;
   EXPECT_EQ(cancelled.body["state"], "cancelled");
   EXPECT_EQ(reserved(p), 0);

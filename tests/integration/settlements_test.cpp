@@ -456,6 +456,10 @@ TEST_F(SettlementTest, BadInputNamesTheFieldAndChangesNothing) {
   // key.
   expect_refused(pay(draft_id, bank_payout(8500), "k1"), 409, "");
   expect_refused(confirm(999999), 404, "");
+  // Confirming takes no fields: one given is refused, not ignored.
+  expect_refused(api.call("POST", "/api/v1/settlements/" + std::to_string(draft_id) + "/confirm",
+                          "admin", R"({"total_fen":1})"),
+                 422, "total_fen");
   ASSERT_EQ(confirm(draft_id).status, 200);
   const auto confirmed = footprint();
   const auto expect_payout_refused = [&](const json& body, int status, const std::string& field) {
