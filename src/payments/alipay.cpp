@@ -59,7 +59,7 @@ PaymentState trade_fields(const json& node) {
   state.out_trade_no = text(node, "out_trade_no");
   state.transaction_id = text(node, "trade_no");
   state.raw_state = text(node, "trade_status");
-  if (auto amount = domain::Fen::parse(text(node, "total_amount"))) state.amount = amount;
+  if (auto amount = alipay::parse_amount(text(node, "total_amount"))) state.amount = amount;
   if (auto paid = alipay::parse_beijing_time(text(node, "gmt_payment"))) state.paid_at = paid;
   return state;
 }

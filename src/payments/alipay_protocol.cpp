@@ -160,4 +160,10 @@ std::optional<Clock::time_point> parse_beijing_time(std::string_view text) {
   return Clock::from_time_t(timegm(&parts) - 8 * 3600);
 }
 
+std::optional<domain::Fen> parse_amount(std::string_view text) {
+  const auto amount = domain::Fen::parse(text);
+  if (!amount || *amount < domain::Fen(0) || amount->format() != text) return std::nullopt;
+  return amount;
+}
+
 }  // namespace yizhan::payments::alipay

@@ -360,7 +360,7 @@ TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
     }
   }
   // Not UTF-8 (a stray byte, a lone surrogate): 400 saying so, not "not a JSON object".
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("{\"note\":\"a\xff\xfe b\"}"), std::string("{\"note\":\"\\ud800\"}")}) {
     const auto reply = api.call("POST", "/api/v1/orders", "", bad, {{"idempotency-key", "k-utf8"}});
     EXPECT_EQ(reply.status, 400) << reply.body;

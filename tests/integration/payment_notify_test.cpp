@@ -312,7 +312,7 @@ struct WechatNotice {
   bool tamper_ciphertext = false;
   std::string transaction_id = "4200002026120212345678901234";
   std::string currency = "CNY";
-  std::optional<json> raw_total;  // amount.total as sent, when not `total`
+  std::optional<json> raw_total = std::nullopt;  // amount.total as sent, when not `total`
 };
 
 struct Delivered {
@@ -366,11 +366,12 @@ struct AlipayNotice {
   std::string seller_id = kSellerId;
   const payments::PrivateKey* signer = nullptr;  // Alipay's key when null
   bool without_app_id = false;
+  std::string raw_amount = {};  // total_amount as sent, when not `total` formatted
 };
 
 std::string alipay_notice(const AlipayNotice& n) {
   const auto now = Clock::now();
-  const auto amount = domain::Fen(n.total).format();
+  const auto amount = n.raw_amount.empty() ? domain::Fen(n.total).format() : n.raw_amount;
   std::map<std::string, std::string> fields{
       {"notify_time", payments::alipay::beijing_time(now)},
       {"notify_type", "trade_status_sync"},
@@ -1254,6 +1255,17 @@ TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesFo
   EXPECT_EQ(staff_view(placed.number)["paid_fen"], 0);
   EXPECT_EQ(text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1"),
             "app (none) is not ours");
+  // An amount Alipay would never write, signed: equal to the order's only when read leniently.
+  for (const char* amount : {"+12.34", "012.34", "12.340"}) {
+    EXPECT_EQ(
+        notify_alipay(alipay_notice({.number = placed.number, .raw_amount = amount})).raw.payload(),
+        "success")
+        << amount;
+    EXPECT_EQ(staff_view(placed.number)["paid_fen"], 0) << amount;
+    EXPECT_EQ(text("SELECT reason FROM payment_notifications ORDER BY id DESC LIMIT 1"),
+              "amount unreadable, expected 1234")
+        << amount;
+  }
 
   const auto answer = notify_alipay(alipay_notice({.number = placed.number, .total = 1234}));
   EXPECT_EQ(answer.raw.payload(), "success");
@@ -1267,7 +1279,8 @@ TEST_F(PaymentNotifyTest, AlipayPaysOnTradeSuccessIgnoresOtherStatesAndRefusesFo
           .raw.payload(),
       "success");
   EXPECT_EQ(staff_view(placed.number)["paid_fen"], 1234);
-  EXPECT_EQ(verdicts(placed.number), "ignored,ignored,mismatch,mismatch,accepted,duplicate");
+  EXPECT_EQ(verdicts(placed.number),
+            "ignored,ignored,mismatch,mismatch,mismatch,mismatch,mismatch,accepted,duplicate");
   EXPECT_EQ(scalar("SELECT SUM(p.amount_fen) FROM postings p JOIN ledger_accounts a ON a.id = "
                    "p.account_id WHERE a.code = 'tender_clearing:alipay'"),
             1234);

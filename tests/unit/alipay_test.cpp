@@ -123,6 +123,15 @@ TEST(AlipayMessages, OnlySuccessAndFinishedArePaid) {
   EXPECT_EQ(alipay::state_of("TRADE_PENDING"), std::nullopt);
 }
 
+TEST(AlipayMessages, AmountsAreReadOnlyAsAlipayWritesThem) {
+  EXPECT_EQ(alipay::parse_amount("22.80"), domain::Fen(2280));
+  EXPECT_EQ(alipay::parse_amount("0.05"), domain::Fen(5));
+  EXPECT_EQ(alipay::parse_amount("100000.00"), domain::Fen(10000000));
+  for (const char* lenient : {"+22.80", "022.80", "22.8", "22", " 22.80", "22.80 ", "-22.80",
+                              "22.800", "2e1", "", "0x16.80", "22,80", "９.00"})
+    EXPECT_FALSE(alipay::parse_amount(lenient)) << lenient;
+}
+
 TEST(Form, EncodesDecodesAndParses) {
   EXPECT_EQ(url_encode("a b+c/中"), "a%20b%2Bc%2F%E4%B8%AD");
   EXPECT_EQ(url_decode("a+b%2Bc"), "a b+c");

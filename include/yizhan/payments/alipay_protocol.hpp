@@ -58,4 +58,9 @@ std::optional<PaymentState::State> state_of(std::string_view trade_status);
 std::string beijing_time(Clock::time_point time);
 std::optional<Clock::time_point> parse_beijing_time(std::string_view text);
 
+/// An amount as Alipay writes it: yuan with exactly two decimals, no sign, no leading zero
+/// ("22.80", "0.05"). Anything else ("+22.80", "022.80", "22.8", " 22.80") is nothing: an amount
+/// that only a lenient reading makes equal to the order's is not the order's.
+std::optional<domain::Fen> parse_amount(std::string_view text);
+
 }  // namespace yizhan::payments::alipay
