@@ -35,6 +35,15 @@ std::int64_t required_integer(const json& body, const char* field) {
 }
 
 /// 302 to `location`, never cached (the sign-in's steps are one-off).
+/// The browser's half of a WeChat sign-in (OrderService::WechatSignIn), sent back only to the
+/// sign-in's return address. Lax: WeChat's redirect back is a top-level navigation from its site.
+constexpr std::string_view kSignInCookie = "yizhan_wechat_sign_in";
+std::string sign_in_cookie(const std::string& nonce, int max_age, bool tls) {
+  return std::string(kSignInCookie) + "=" + nonce +
+         "; Path=/api/v1/payments/wechat/sign-in; Max-Age=" + std::to_string(max_age) +
+         "; HttpOnly; SameSite=Lax" + (tls ? "; Secure" : "");
+}
+
 Response redirect_to(const std::string& location) {
   Response response;
   response.status = 302;
@@ -435,8 +444,12 @@ void add_order_routes(Router& router, service::OrderService& orders) {
   // WeChat's sign-in (snsapi_base), which comes back to /api/v1/payments/wechat/sign-in.
   router.add({"GET", "/api/v1/orders/{number}/wechat-sign-in", Access::anyone, db,
               [&orders](const Request& request) {
-                return redirect_to(orders.wechat_sign_in(request.path_parameters.at("number"),
-                                                         query_value(request, "token")));
+                const auto sign_in = orders.wechat_sign_in(request.path_parameters.at("number"),
+                                                           query_value(request, "token"));
+                auto response = redirect_to(sign_in.url);
+                response.headers.emplace_back(
+                    "Set-Cookie", sign_in_cookie(sign_in.browser_nonce, 600, request.tls));
+                return response;
               }});
 
   // GET /api/v1/payments/wechat/sign-in?code=…&state=…: WeChat's redirect back. The JSAPI
@@ -449,13 +462,20 @@ void add_order_routes(Router& router, service::OrderService& orders) {
                 if (!number)
                   throw Error::invalid_field("state", "微信授权参数无效 / malformed state");
                 const std::string page = "/order.html?no=" + *number;
+                const auto nonce = cookie(request, kSignInCookie).value_or("");
+                // The nonce is used up either way; a retry begins a new sign-in.
+                const auto answer = [&](const std::string& location) {
+                  auto response = redirect_to(location);
+                  response.headers.emplace_back("Set-Cookie", sign_in_cookie("", 0, request.tls));
+                  return response;
+                };
                 try {
-                  orders.finish_wechat_sign_in(query_value(request, "code"), state,
+                  orders.finish_wechat_sign_in(query_value(request, "code"), state, nonce,
                                                request.client_address);
-                  return redirect_to(page);
+                  return answer(page);
                 } catch (const Error& e) {
-                  if (e.code() == ErrorCode::invalid_state) return redirect_to(page);
-                  return redirect_to(page + "&sign_in=failed");
+                  if (e.code() == ErrorCode::invalid_state) return answer(page);
+                  return answer(page + "&sign_in=failed");
                 }
               },
               BodyLimit::standard, asks_provider});

@@ -809,11 +809,15 @@ Order OrderService::transition(const std::string& number, const std::string& to,
 namespace {
 
 /// The state of a WeChat sign-in: the order number in hex, then a MAC keyed by the order's
-/// token digest (which only the server holds), so that the answer names the order it began
-/// for and nobody without the order's token can make one. [0-9a-z] only, as WeChat requires.
-std::string sign_in_state(const std::string& number, const std::string& token_hash) {
+/// token digest (which only the server holds) over the number and the browser's nonce, so that
+/// the answer names the order it began for, nobody without the order's token can make one, and
+/// it works only in the browser that began it. [0-9a-z] only, as WeChat requires.
+std::string sign_in_state(const std::string& number, const std::string& token_hash,
+                          const std::string& browser_nonce) {
   return payments::hex_lower(number) + "z" +
-         payments::hmac_sha256_upper_hex(token_hash, "wechat-sign-in|" + number).substr(0, 32);
+         payments::hmac_sha256_upper_hex(token_hash,
+                                         "wechat-sign-in|" + number + "|" + browser_nonce)
+             .substr(0, 32);
 }
 
 }  // namespace
@@ -913,24 +917,29 @@ payments::Provider& OrderService::provider_for(const std::string& provider_name)
   return *account->second.provider;
 }
 
-std::string OrderService::wechat_sign_in(const std::string& number, const std::string& token) {
+OrderService::WechatSignIn OrderService::wechat_sign_in(const std::string& number,
+                                                        const std::string& token) {
   const auto order = for_customer(number, token);
   require_awaiting(order);
-  const std::string url =
-      provider_for("wechat").sign_in_url(sign_in_state(number, token_digest(token)));
-  if (url.empty())
+  WechatSignIn sign_in{.url = {}, .browser_nonce = payments::random_token(22)};  // 130 bits
+  sign_in.url = provider_for("wechat").sign_in_url(
+      sign_in_state(number, token_digest(token), sign_in.browser_nonce));
+  if (sign_in.url.empty())
     throw Error(ErrorCode::unavailable, "本站未开通公众号支付 / WeChat sign-in is not configured");
-  return url;
+  return sign_in;
 }
 
 std::string OrderService::finish_wechat_sign_in(const std::string& code, const std::string& state,
+                                                const std::string& browser_nonce,
                                                 const std::string& client_address) {
   const auto number = order_of_sign_in_state(state);
   if (!number) throw Error::invalid_field("state", "微信授权参数无效 / malformed state");
   if (!plain_code(code)) throw Error::invalid_field("code", "微信授权码无效 / malformed code");
   const auto order = database_.transact([&](store::UnitOfWork& unit) {
     auto found = store::find_order(unit, *number);
-    if (!found || !payments::constant_time_equal(sign_in_state(*number, found->token_hash), state))
+    if (!found || browser_nonce.empty() ||
+        !payments::constant_time_equal(sign_in_state(*number, found->token_hash, browser_nonce),
+                                       state))
       throw Error::invalid_field("state", "微信授权参数无效 / the state does not match an order");
     return to_order(*found, false, false);
   });

@@ -198,6 +198,12 @@ TEST_F(OrderPaymentOverHttp, WechatJsapiSignsThePayerInAndIsPaidInsideWeChat) {
   const auto to_wechat = fetch(station.port(), "GET", sign_in + "?token=" + order.token);
   ASSERT_EQ(to_wechat.status, 302) << to_wechat.body;
   const std::string authorize = to_wechat.header("location");
+  // The browser keeps a nonce that only the sign-in's return address sees.
+  const std::string set_cookie = to_wechat.header("set-cookie");
+  EXPECT_TRUE(set_cookie.starts_with("yizhan_wechat_sign_in=")) << set_cookie;
+  EXPECT_NE(set_cookie.find("Path=/api/v1/payments/wechat/sign-in;"), std::string::npos);
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  const std::string browser = "Cookie: " + set_cookie.substr(0, set_cookie.find(';'));
   EXPECT_NE(authorize.find("/connect/oauth2/authorize?appid=wx"), std::string::npos) << authorize;
   EXPECT_NE(authorize.find("&response_type=code&scope=snsapi_base&state="), std::string::npos);
   EXPECT_TRUE(authorize.ends_with("#wechat_redirect")) << authorize;
@@ -215,18 +221,29 @@ TEST_F(OrderPaymentOverHttp, WechatJsapiSignsThePayerInAndIsPaidInsideWeChat) {
   std::string forged = callback;
   char& last = forged.back();
   last = last == '0' ? '1' : '0';
-  const auto refused = fetch(station.port(), "GET", forged);
+  const auto refused = fetch(station.port(), "GET", forged, {browser});
   EXPECT_EQ(refused.status, 302);
   EXPECT_EQ(refused.header("location"), "/order.html?no=" + order.number + "&sign_in=failed");
+  // The right state in another browser (no nonce, or another sign-in's): login CSRF, refused.
+  for (const std::string& other_browser :
+       {std::string(), std::string("Cookie: yizhan_wechat_sign_in=someoneelsesnonce0000")}) {
+    const auto elsewhere = fetch(station.port(), "GET", callback,
+                                 other_browser.empty() ? std::vector<std::string>{}
+                                                       : std::vector<std::string>{other_browser});
+    EXPECT_EQ(elsewhere.header("location"), "/order.html?no=" + order.number + "&sign_in=failed")
+        << other_browser;
+  }
   EXPECT_EQ(fetch(station.port(), "GET", "/api/v1/payments/wechat/sign-in?code=x&state=zz").status,
             422);
   EXPECT_TRUE(station.simulated(order.number).is_null()) << "no trade before a good sign-in";
 
-  const auto signed_in = fetch(station.port(), "GET", callback);
+  const auto signed_in = fetch(station.port(), "GET", callback, {browser});
   ASSERT_EQ(signed_in.status, 302) << signed_in.body << station.log();
   EXPECT_EQ(signed_in.header("location"), "/order.html?no=" + order.number);
+  EXPECT_NE(signed_in.header("set-cookie").find("yizhan_wechat_sign_in=; "), std::string::npos)
+      << "the nonce is used up";
   // WeChat's redirect loaded twice (the code is used up): the payment started once stands.
-  EXPECT_EQ(fetch(station.port(), "GET", callback).header("location"),
+  EXPECT_EQ(fetch(station.port(), "GET", callback, {browser}).header("location"),
             "/order.html?no=" + order.number);
 
   const auto started = start_payment(order, "wechat_jsapi");
@@ -251,17 +268,20 @@ TEST_F(OrderPaymentOverHttp, WechatJsapiSignsThePayerInAndIsPaidInsideWeChat) {
 
   // A used code on another order: WeChat refuses it, the page is told, nothing starts.
   const auto other = checkout(product, 1, price, "wechat");
-  const auto other_state =
-      local_target(fetch(station.port(), "GET",
-                         "/api/v1/orders/" + other.number + "/wechat-sign-in?token=" + other.token)
-                       .header("location"));
+  const auto other_to_wechat =
+      fetch(station.port(), "GET",
+            "/api/v1/orders/" + other.number + "/wechat-sign-in?token=" + other.token);
+  const auto other_state = local_target(other_to_wechat.header("location"));
+  const std::string other_cookie = other_to_wechat.header("set-cookie");
+  const std::string other_browser = "Cookie: " + other_cookie.substr(0, other_cookie.find(';'));
   const auto state_at = other_state.second.find("&state=");
   ASSERT_NE(state_at, std::string::npos);
   const std::string code =
       callback.substr(callback.find("code=") + 5, callback.find('&') - callback.find("code=") - 5);
   const auto reused = fetch(station.port(), "GET",
                             "/api/v1/payments/wechat/sign-in?code=" + code +
-                                "&state=" + other_state.second.substr(state_at + 7));
+                                "&state=" + other_state.second.substr(state_at + 7),
+                            {other_browser});
   EXPECT_EQ(reused.header("location"), "/order.html?no=" + other.number + "&sign_in=failed");
   EXPECT_TRUE(station.simulated(other.number).is_null());
 

@@ -249,13 +249,21 @@ class OrderService {
   Order start_payment(const std::string& number, const std::string& token,
                       const std::string& channel, const std::string& client_address);
 
+  /// Where a WeChat sign-in starts: WeChat's address, and the nonce the browser keeps (in a
+  /// cookie) to show on the way back, so that the state works only in the browser it was made
+  /// for (OAuth's login CSRF: a victim's browser finishing an attacker's sign-in).
+  struct WechatSignIn {
+    std::string url;
+    std::string browser_nonce;
+  };
   /// JSAPI inside WeChat: where to send the customer's browser to sign in with WeChat (a
   /// redirect that comes back to finish_wechat_sign_in). 503 when no sign-in is configured.
-  std::string wechat_sign_in(const std::string& number, const std::string& token);
-  /// WeChat's redirect back with `code` and our `state`: the state is checked against the order,
-  /// the code exchanged for the payer's openid and the JSAPI payment started (once). Returns the
-  /// order's number, for the page to show.
+  WechatSignIn wechat_sign_in(const std::string& number, const std::string& token);
+  /// WeChat's redirect back with `code` and our `state`: the state is checked against the order
+  /// and the browser's nonce, the code exchanged for the payer's openid and the JSAPI payment
+  /// started (once). Returns the order's number, for the page to show.
   std::string finish_wechat_sign_in(const std::string& code, const std::string& state,
+                                    const std::string& browser_nonce,
                                     const std::string& client_address);
   /// The order number a sign-in's state names (not yet checked against the order), when the
   /// state is well formed.
