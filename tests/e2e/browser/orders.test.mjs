@@ -125,6 +125,7 @@ test('browse, add to the cart, reload keeps it, checkout shows a wrong mobile nu
   assert.equal(await page.locator('.add-to-cart .step-value').textContent(), '2 件');
   await add.click();
   await page.locator('#cart-link', { hasText: '购物车（2）' }).waitFor();
+  assert.equal(await page.locator('#site-header a[href="/cart.html"]').count(), 1, 'one cart link in the header');
   await addFromProductPage(page, '瑶前铁观音');  // weighed: 250 g at ¥360/kg = ¥90.00
 
   await page.goto(`${base}/cart.html`);

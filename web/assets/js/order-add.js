@@ -1,9 +1,9 @@
 // The product page's "add to cart": store.js draws the page with a placeholder button; this
-// replaces it with a quantity stepper and a working button, and puts the cart in the header.
+// replaces it with a quantity stepper and a working button (the header's cart link is store.js's).
 import { api } from './api.js';
 import { element } from './catalog-view.js';
 import { t } from './i18n.js';
-import { addToCart, cartCount, quantityLimits } from './order-store.js';
+import { addToCart, quantityLimits } from './order-store.js';
 import { quantityText, stepper } from './order-view.js';
 
 const productId = new URLSearchParams(location.search).get('id');
@@ -12,20 +12,6 @@ let product = null;
 let available = null;
 /** At or under this much left, the page says how much (pieces; grams for weighed goods). */
 const lowLeft = { piece: 10, g: 2000 };
-
-function cartLinkText() {
-  const count = cartCount();
-  return count ? t('cart.nav_count', { count }) : t('cart.nav');
-}
-
-function installCartLink() {
-  const nav = document.querySelector('#site-header .store-nav');
-  if (!nav || nav.querySelector('#cart-link')) return;
-  const link = element('a', { className: 'cart-link', text: cartLinkText(), attributes: { href: '/cart.html', id: 'cart-link' } });
-  nav.insertBefore(link, nav.querySelector('#lang-switch'));
-  document.addEventListener('yz-cart', () => { link.textContent = cartLinkText(); });
-  document.querySelector('#lang-switch')?.addEventListener('click', () => { link.textContent = cartLinkText(); });
-}
 
 /** Swaps the placeholder for the stepper, the button and the "added" message. */
 function wire(placeholder) {
@@ -64,7 +50,6 @@ function findPlaceholder() {
   if (placeholder && product) wire(placeholder);
 }
 
-installCartLink();
 Promise.all([
   api(`/api/v1/products/${encodeURIComponent(productId)}`),
   // How much is left; the page still works without it (the checkout checks again).

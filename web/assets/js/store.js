@@ -2,11 +2,20 @@
 import { api, formatFen } from './api.js';
 import { element, imageOf, priceLabel, productCard } from './catalog-view.js';
 import { installLanguageSwitch, localName, t, translatePage } from './i18n.js';
+import { cartCount } from './order-store.js';
 
 const params = new URLSearchParams(location.search);
 
-/** The header and footer every storefront page shares. */
+/** The header and footer every storefront page shares; returns what redraws the cart link. */
 function renderFrame() {
+  // One cart link, with what is in the cart (the product page's "add" updates it).
+  const cartLink = element('a', { className: 'cart-link', attributes: { href: '/cart.html', id: 'cart-link' } });
+  const drawCount = () => {
+    const count = cartCount();
+    cartLink.textContent = count ? t('cart.nav_count', { count }) : t('cart.nav');
+  };
+  drawCount();
+  document.addEventListener('yz-cart', drawCount);
   const search = element('form', { className: 'search', attributes: { action: '/products.html', role: 'search' } }, [
     element('input', { attributes: { type: 'search', name: 'q', id: 'search-input', 'data-i18n-placeholder': 'nav.search_placeholder', 'aria-label': t('nav.search') } }),
     element('button', { className: 'primary', attributes: { type: 'submit', 'data-i18n': 'nav.search' } }),
@@ -16,12 +25,13 @@ function renderFrame() {
     search,
     element('nav', { className: 'store-nav' }, [
       element('a', { attributes: { href: '/products.html', 'data-i18n': 'nav.all_products' } }),
-      element('a', { attributes: { href: '/cart.html', 'data-i18n': 'cart.nav' } }),
+      cartLink,
       element('a', { attributes: { href: '/orders.html', 'data-i18n': 'orders.nav' } }),
       element('button', { className: 'link-button', attributes: { type: 'button', id: 'lang-switch', 'data-i18n': 'lang.switch' } }),
       element('a', { attributes: { href: '/login.html', 'data-i18n': 'nav.login' } }),
     ]));
   document.querySelector('#site-footer').replaceChildren(element('p', { attributes: { 'data-i18n': 'footer.text' } }));
+  return drawCount;
 }
 const pageSize = 12;
 
@@ -168,6 +178,6 @@ async function render() {
   if (renderer) await renderer().catch(() => showError(document.querySelector('main'), t('error.generic')));
 }
 
-renderFrame();
-installLanguageSwitch(document.querySelector('#lang-switch'), render);
+const drawCartCount = renderFrame();
+installLanguageSwitch(document.querySelector('#lang-switch'), () => { drawCartCount(); render(); });
 render();
