@@ -99,10 +99,14 @@ inline json parse_object(const Request& request) {
   };
   auto body = json::parse(request.body, note_keys, false);
   if (body.is_discarded() || !body.is_object()) {
-    // Well-formed JSON apart from its text (a byte that is not UTF-8, a lone surrogate) says so.
+    // Well-formed JSON apart from its text (a byte that is not UTF-8, a lone surrogate) or a
+    // number no double holds says so.
     if (body.is_discarded()) {
       try {
         [[maybe_unused]] const auto reparsed = json::parse(request.body);
+      } catch (const json::out_of_range&) {  // 1e400: no double holds it
+        throw domain::Error(domain::ErrorCode::malformed,
+                            "正文中的数字超出范围 / a number in the body is out of range");
       } catch (const json::parse_error& error) {
         if (std::string_view(error.what()).find("UTF-8") != std::string_view::npos ||
             std::string_view(error.what()).find("surrogate") != std::string_view::npos)

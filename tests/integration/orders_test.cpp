@@ -367,6 +367,13 @@ TEST_F(OrdersTest, BadInputNamesTheFieldAndChangesNothing) {
     EXPECT_NE(reply.body["error"]["message"].get<std::string>().find("UTF-8"), std::string::npos)
         << reply.body;
   }
+  // A number no double holds, anywhere in the body: 400 malformed, never a 500.
+  for (const std::string& bad : {std::string(R"({"note":"x","z":1e400})"),
+                                 std::string(R"({"lines":[{"product_id":-1e400}]})")}) {
+    const auto reply = api.call("POST", "/api/v1/orders", "", bad, {{"idempotency-key", "k-big"}});
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_EQ(reply.body["error"]["code"], "malformed") << reply.body;
+  }
   EXPECT_EQ(api.call("POST", "/api/v1/orders", "", pickup_order(p, 1).dump()).status, 400)
       << "the key is required";
   auto seen = pickup_order(p, 2);
