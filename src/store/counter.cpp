@@ -565,18 +565,27 @@ std::optional<SaleRecord> find_sale(UnitOfWork& unit, std::int64_t id, bool lock
     if (!row->next()) return std::nullopt;
     sale = read_sale(*row);
   }
+  if (lock_lines) {
+    // The lines alone: the read below joins villages and products, and a locking read would
+    // lock their rows too, which a sale's INSERT of its lines needs for its foreign keys (a
+    // refund racing sales of the same products deadlocked). READ COMMITTED: the plain read
+    // after the lock sees the lines as locked.
+    auto& statement = unit.statement("SELECT id FROM sale_lines WHERE sale_id = ? FOR UPDATE");
+    statement.setInt64(1, id);
+    Rows locked(statement.executeQuery());
+    while (locked->next())
+      continue;  // each line is locked as it is read
+  }
   {
-    auto& statement = unit.statement(
-        std::string(
-            "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, "
-            "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
-            "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
-            "       l.refunded_quantity, l.code, l.bundle_product_id, l.bundle_name, "
-            "       l.bundle_quantity, l.bundle_group, p.village_id "
-            "FROM sale_lines l JOIN villages v ON v.id = l.village_id "
-            "JOIN products p ON p.id = l.product_id WHERE l.sale_id = ? "
-            "ORDER BY l.line_no") +
-        (lock_lines ? " FOR UPDATE" : ""));
+    auto& statement = unit.statement(std::string(
+        "SELECT l.id, l.line_no, l.product_id, l.village_id, v.name, l.name, l.unit, "
+        "       l.quantity, l.unit_price_fen, l.list_fen, l.line_discount_fen, "
+        "       l.sale_discount_fen, l.gross_fen, l.commission_bps, l.fee_fen, l.share_fen, "
+        "       l.refunded_quantity, l.code, l.bundle_product_id, l.bundle_name, "
+        "       l.bundle_quantity, l.bundle_group, p.village_id "
+        "FROM sale_lines l JOIN villages v ON v.id = l.village_id "
+        "JOIN products p ON p.id = l.product_id WHERE l.sale_id = ? "
+        "ORDER BY l.line_no"));
     statement.setInt64(1, id);
     Rows rows(statement.executeQuery());
     while (rows->next()) {

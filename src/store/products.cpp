@@ -198,8 +198,16 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& 
 }
 
 std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, bool for_update) {
-  auto& statement = unit.statement(std::string(kProductColumns) + "WHERE p.id = ?" +
-                                   (for_update ? " FOR UPDATE" : ""));
+  if (for_update) {
+    // The product's row alone: a locking read of the join below would lock its village and
+    // category too, which every sale's lines need for their foreign keys (receipts racing sales
+    // deadlocked). READ COMMITTED: the plain read after the lock sees the row as locked.
+    auto& locking = unit.statement("SELECT id FROM products WHERE id = ? FOR UPDATE");
+    locking.setInt64(1, id);
+    std::unique_ptr<sql::ResultSet> locked(locking.executeQuery());
+    if (!locked->next()) return std::nullopt;
+  }
+  auto& statement = unit.statement(std::string(kProductColumns) + "WHERE p.id = ?");
   statement.setInt64(1, id);
   std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
   if (!rows->next()) return std::nullopt;

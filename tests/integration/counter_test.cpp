@@ -7,6 +7,7 @@
 #include <cppconn/statement.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "support/api_client.hpp"
@@ -518,6 +519,52 @@ TEST_F(CounterTest, ConcurrentRefundsOfOneLineNeverReturnMoreThanWasSold) {
   EXPECT_EQ(refused.load(), 6);
   EXPECT_EQ(
       scalar("SELECT refunded_quantity FROM sale_lines WHERE id = " + std::to_string(line_id)), 4);
+  expect_books_agree();
+}
+
+// A busy counter: refunds of earlier sales racing new sales of the same products. Each gets
+// through (a refund's lock on its lines must not take the products' and villages' rows, which
+// every sale's lines need for their foreign keys: that deadlocked until the retries ran out).
+TEST_F(CounterTest, RefundsRacingSalesOfTheSameProductsAllGetThrough) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("RA", "piece", 1000);
+  const auto q = product("RB", "piece", 700);
+  receive(p, 200, "RA1");
+  receive(q, 200, "RB1");
+  const json two_lines = {
+      {"lines", {{{"product_id", p}, {"quantity", 1}}, {{"product_id", q}, {"quantity", 1}}}},
+      {"tenders", {{{"method", "cash"}, {"amount_fen", 1700}}}}};
+  std::vector<std::int64_t> earlier;
+  for (int i = 0; i < 24; ++i) {
+    const auto sale = sell(two_lines, "k-rs-" + std::to_string(i));
+    ASSERT_EQ(sale.status, 201) << sale.body;
+    earlier.push_back(sale.body["id"].get<std::int64_t>());
+  }
+  std::atomic<int> sold{0}, refunded{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 48; ++i)
+    threads.emplace_back([&, i] {
+      const bool refund = i % 2 == 1;
+      const auto reply =
+          refund ? api.call("POST", "/api/v1/pos/refunds", "cashier1",
+                            json({{"sale_id", earlier[i / 2]}, {"method", "cash"}}).dump(),
+                            {{"idempotency-key", "k-rr-" + std::to_string(i)}})
+                 : api.call("POST", "/api/v1/pos/sales", "cashier1", two_lines.dump(),
+                            {{"idempotency-key", "k-rn-" + std::to_string(i)}});
+      if (reply.status == 201) {
+        ++(refund ? refunded : sold);
+      } else {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(std::to_string(reply.status) + " " + reply.body.dump());
+      }
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
+  EXPECT_EQ(sold.load(), 24);
+  EXPECT_EQ(refunded.load(), 24);
   expect_books_agree();
 }
 
