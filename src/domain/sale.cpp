@@ -265,6 +265,17 @@ bool refund_method_allowed(TenderMethod method, std::span<const TenderMethod> pa
   return false;
 }
 
+std::optional<Fen> refundable_through(TenderMethod method, std::span<const MethodAmount> tenders,
+                                      std::span<const MethodAmount> refunds) {
+  if (method == TenderMethod::cash) return std::nullopt;
+  Fen left(0);
+  for (const auto& tender : tenders)
+    if (tender.method == method) left += tender.amount;
+  for (const auto& refund : refunds)
+    if (refund.method == method) left -= refund.amount;
+  return std::max(left, Fen(0));
+}
+
 bool is_code_method(TenderMethod method) {
   return method == TenderMethod::wechat_code || method == TenderMethod::alipay_code;
 }

@@ -141,6 +141,28 @@ void check_refund_method(const store::SaleRecord& sale, domain::TenderMethod met
               {{"field", "method"}, {"allowed", allowed}});
 }
 
+/// 409 refund_exceeds_sale naming `method` when the refund would give back through a method
+/// more than that method took (domain::refundable_through); `refundable_fen` says how much
+/// it still may, the rest goes back in cash.
+void check_method_holds(const store::SaleRecord& sale, domain::TenderMethod method,
+                        std::int64_t total_fen) {
+  std::vector<domain::MethodAmount> tenders, refunds;
+  for (const auto& tender : sale.tenders)
+    tenders.push_back({method_of(tender.method), Fen(tender.amount_fen)});
+  for (const auto& refund : sale.refunds)
+    refunds.push_back({method_of(refund.method), Fen(refund.total_fen)});
+  const auto most = domain::refundable_through(method, tenders, refunds);
+  if (!most || Fen(total_fen) <= *most) return;
+  const std::string most_text = "¥" + most->format();
+  throw Error(ErrorCode::refund_exceeds_sale,
+              "这种付款方式最多还能退 " + most_text +
+                  "，其余请退现金 / this payment method can take back at most " + most_text +
+                  ": refund the rest in cash",
+              {{"field", "method"},
+               {"refundable_fen", std::to_string(most->value())},
+               {"asked_fen", std::to_string(total_fen)}});
+}
+
 Sale load_sale(store::UnitOfWork& unit, std::int64_t id) {
   auto record = store::find_sale(unit, id);
   if (!record) throw Error(ErrorCode::not_found, "没有这笔销售 / no such sale");
@@ -761,6 +783,7 @@ StoredReply CounterService::refund(const domain::Principal& caller, const Refund
     auto shift = store::open_shift_of(unit, caller.user_id,
                                       cash ? store::RowLock::update : store::RowLock::share);
     auto refund = plan_refund(caller, request, *sale, *method);
+    check_method_holds(*sale, *method, refund.total_fen);
     // The drawer pays a cash refund out; one of 0 (goods back, no money) needs no drawer.
     if (cash && !shift && refund.total_fen > 0)
       throw Error(ErrorCode::no_open_shift, "现金退款需要开班 / a cash refund needs an open shift");

@@ -1019,6 +1019,55 @@ TEST_F(CounterTest, ARefundGoesBackOnlyThroughATenderOfTheSaleOrInCash) {
   expect_books_agree();
 }
 
+// A sale paid ¥1.00 by WeChat and ¥17.80 in cash: WeChat takes back at most its ¥1.00, over
+// every refund of the sale (refund_exceeds_sale with what it still may); the rest goes back in
+// cash. Without the cap the station's WeChat account paid out ¥18.80 it never received.
+TEST_F(CounterTest, ARefundThroughAMethodGivesBackAtMostWhatThatMethodTook) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 940);
+  receive(p, 5, "P1");
+  const auto sale = sell(
+      {{"lines", {{{"product_id", p}, {"quantity", 2}}}},
+       {"tenders",
+        {{{"method", "wechat"}, {"amount_fen", 100}}, {{"method", "cash"}, {"amount_fen", 1780}}}}},
+      "k-split");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  const auto line_id = sale.body["lines"][0]["id"];
+  const auto refund = [&](const json& body, const std::string& key) {
+    json full = body;
+    full["sale_id"] = sale.body["id"];
+    return api.call("POST", "/api/v1/pos/refunds", "cashier1", full.dump(),
+                    {{"idempotency-key", key}});
+  };
+  const auto before = footprint();
+  // The whole sale, with no method: the first tender's (WeChat) cannot take ¥18.80.
+  for (const json& body : {json::object(), json{{"method", "wechat"}}}) {
+    const auto refused = refund(body, "k-all-" + body.dump());
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(refused.body["error"]["code"], "refund_exceeds_sale");
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "method");
+    EXPECT_EQ(refused.body["error"]["details"]["refundable_fen"], "100");
+    EXPECT_EQ(refused.body["error"]["details"]["asked_fen"], "1880");
+  }
+  EXPECT_EQ(footprint(), before);
+  // A card that never paid anything of it is refused as before (not a tender of the sale).
+  EXPECT_EQ(refund({{"method", "card"}}, "k-card").status, 422);
+  // One piece (¥9.40) in cash, then the other: ¥9.40 > ¥1.00, so cash again.
+  const json one = {{"lines", {{{"line_id", line_id}, {"quantity", 1}}}}};
+  auto one_wechat = one;
+  one_wechat["method"] = "wechat";
+  EXPECT_EQ(refund(one_wechat, "k-one-wechat").status, 409);
+  auto one_cash = one;
+  one_cash["method"] = "cash";
+  const auto in_cash = refund(one_cash, "k-one-cash");
+  ASSERT_EQ(in_cash.status, 201) << in_cash.body;
+  EXPECT_EQ(refund(one_cash, "k-one-cash").status, 201) << "a retry of the key is its answer";
+  const auto second = refund(one_cash, "k-two-cash");
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(total_fen), 0) FROM refunds WHERE method = 'wechat'"), 0);
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ACashMovementIsBookedOncePerKeyAndNeverTakesMoreThanTheDrawerHolds) {
   const auto shift = open_shift("cashier1", "柜台1", 20000);
   ASSERT_EQ(shift.status, 201);

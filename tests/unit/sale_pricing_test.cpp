@@ -324,6 +324,20 @@ TEST(Tenders, AmountsThatOverflowTogetherAreTheTendersNotPayingTheTotal) {
   EXPECT_EQ(e.details().at("paid_fen"), "18446744073709555496");  // 2^64 + 3880
 }
 
+TEST(Tenders, ARefundThroughAMethodGivesBackAtMostWhatThatMethodTook) {
+  const std::vector<MethodAmount> tenders{{TenderMethod::wechat, Fen(100)},
+                                          {TenderMethod::cash, Fen(1780)},
+                                          {TenderMethod::wechat, Fen(50)}};
+  EXPECT_EQ(refundable_through(TenderMethod::wechat, tenders, {}), Fen(150));
+  EXPECT_EQ(refundable_through(TenderMethod::cash, tenders, {}), std::nullopt) << "the drawer";
+  EXPECT_EQ(refundable_through(TenderMethod::card, tenders, {}), Fen(0));
+  const std::vector<MethodAmount> refunds{{TenderMethod::wechat, Fen(120)},
+                                          {TenderMethod::cash, Fen(900)}};
+  EXPECT_EQ(refundable_through(TenderMethod::wechat, tenders, refunds), Fen(30));
+  const std::vector<MethodAmount> over{{TenderMethod::wechat, Fen(400)}};  // booked before the rule
+  EXPECT_EQ(refundable_through(TenderMethod::wechat, tenders, over), Fen(0));
+}
+
 TEST(Tenders, ARefundGoesBackThroughATenderOfTheSaleOrInCash) {
   const std::vector<TenderMethod> card_only{TenderMethod::card};
   EXPECT_TRUE(refund_method_allowed(TenderMethod::card, card_only));

@@ -102,6 +102,20 @@ inline constexpr Fen kMaxChange{1'000'000};
 /// never received the sale's money.
 bool refund_method_allowed(TenderMethod method, std::span<const TenderMethod> paid_with);
 
+/// Money that went in or out through one method: a sale's tender, or one of its refunds.
+struct MethodAmount {
+  TenderMethod method;
+  Fen amount;
+};
+
+/// What a refund through `method` may still give back of a sale: what its tenders of that
+/// method took less what earlier refunds through it gave back (never below 0). Nothing for
+/// cash, which the drawer pays whatever the sale was paid with. A refund of ¥18.80 to a WeChat
+/// QR that took ¥1.00 of it would leave the station's WeChat account paying out money it never
+/// received.
+std::optional<Fen> refundable_through(TenderMethod method, std::span<const MethodAmount> tenders,
+                                      std::span<const MethodAmount> refunds);
+
 /// Whether the tender is a scanned 付款码 that the provider must confirm before the sale.
 bool is_code_method(TenderMethod method);
 /// The provider a code method pays through: "wechat" or "alipay".
