@@ -360,8 +360,12 @@ StoredReply StockService::receive(const ReceiptRequest& request, const Actor& ac
     for (std::size_t i = 0; i < request.lines.size(); ++i) {
       const auto& line = request.lines[i];
       // Locked, so that a change of its unit or village (which looks at its stock first) is
-      // not committed between this read and the lot landing.
-      const auto product = store::find_product(unit, *line.product_id, true);
+      // not committed between this read and the lot landing. In share mode: an exclusive lock
+      // here, then the stock level, against a sale holding the level and reading the product
+      // for its line's foreign key, deadlocked receipts racing sales.
+      const auto product = store::share_lock_product(unit, *line.product_id)
+                               ? store::find_product(unit, *line.product_id)
+                               : std::nullopt;
       if (!product) {
         throw Error::invalid_field(at(i, "product_id"), "没有这个商品 / no such product");
       }

@@ -218,6 +218,13 @@ std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, boo
   return product;
 }
 
+bool share_lock_product(UnitOfWork& unit, std::int64_t id) {
+  auto& statement = unit.statement("SELECT id FROM products WHERE id = ? LOCK IN SHARE MODE");
+  statement.setInt64(1, id);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  return rows->next();
+}
+
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode) {
   auto& statement = unit.statement(std::string(kProductColumns) + "WHERE p.barcode = ?");
   statement.setString(1, barcode);

@@ -88,6 +88,10 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& 
                                                                     const ProductQuery& query);
 std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id,
                                           bool for_update = false);
+/// Locks the product's row in share mode: no change of it (its unit, its village) commits
+/// before this transaction does, while sales, whose lines only need it to exist, go on. False
+/// when there is no such product.
+bool share_lock_product(UnitOfWork& unit, std::int64_t id);
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode);
 /// Inserts a product with its (empty) stock level row; returns its id.
 std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product);
