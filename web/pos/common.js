@@ -92,15 +92,20 @@ export function unitPriceText(product) {
 export function errorText(error) {
   if (!(error instanceof ApiError) && !error?.code) return t('error.generic');
   const details = error.details ?? {};
-  const key = `pos.error.${error.code}`;
+  // More than the chosen way of paying back took of the sale: say how much it still may.
+  const key = error.code === 'refund_exceeds_sale' && details.refundable_fen !== undefined
+    ? 'pos.error.refund_exceeds_method' : `pos.error.${error.code}`;
   const text = t(key, {
+    refundable: details.refundable_fen !== undefined ? formatFen(Number(details.refundable_fen)) : '',
     available: details.available ?? '', product: details.name ?? details.product_id ?? '',
     label: details.label_fen !== undefined ? formatFen(details.label_fen) : '',
     computed: details.computed_fen !== undefined ? formatFen(details.computed_fen) : '',
     limit: details.limit_fen !== undefined ? formatFen(details.limit_fen) : '',
   });
-  const known = text !== key;
-  return known ? text : `${t('error.generic')}（${error.message ?? error.code}）`;
+  if (text !== key) return text;
+  // No words of our own for it: the server's message (Chinese first) says what happened; "try
+  // again" would be wrong for a refusal such as a declined payment code.
+  return error.message || t('error.generic');
 }
 
 export function say(text, kind = 'info') {

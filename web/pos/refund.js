@@ -132,30 +132,51 @@ function renderRefund() {
   updateRefundTotal();
 }
 
-/** What the chosen quantities give back, in proportion to each line's gross (the server decides). */
+/**
+ * What the chosen quantities give back, in proportion to each line's gross (the server
+ * decides), and the lines whose typed quantity cannot be refunded (more than is left, not a
+ * whole number): those are shown, never quietly cut down to what is left.
+ */
 function refundChoice() {
   const lines = [];
+  const wrong = [];
   let estimate = 0;
   for (const line of state.refundSale?.lines ?? []) {
     const input = document.querySelector(`#refund-rows input[data-line="${line.id}"]`);
-    const quantity = Math.min(Number(input?.value) || 0, refundable(line));
-    if (quantity <= 0) continue;
+    if (!input) continue;
+    const typed = input.value.trim() === '' ? 0 : Number(input.value);
+    const left = refundable(line);
+    const bad = !Number.isInteger(typed) || typed < 0 || typed > left;
+    input.setAttribute('aria-invalid', String(bad));
+    if (bad) {
+      wrong.push({ name: line.name, left: `${left}${line.unit === 'g' ? ' g' : ''}` });
+      continue;
+    }
+    if (typed === 0) continue;
     const restock = document.querySelector(`#refund-rows input[data-restock="${line.id}"]`).checked;
-    lines.push({ line_id: line.id, quantity, restock });
-    estimate += Math.floor((line.gross_fen * quantity) / line.quantity);
+    lines.push({ line_id: line.id, quantity: typed, restock });
+    estimate += Math.floor((line.gross_fen * typed) / line.quantity);
   }
-  return { lines, estimate };
+  return { lines, estimate, wrong };
 }
 
 function updateRefundTotal() {
-  const { lines, estimate } = refundChoice();
+  const { lines, estimate, wrong } = refundChoice();
   $('#refund-total').textContent = formatFen(estimate);
-  $('#refund-submit').disabled = lines.length === 0;
+  $('#refund-submit').disabled = lines.length === 0 || wrong.length > 0;
+  // The dialog's error line says which quantity to correct (and is cleared once it is).
+  if (wrong.length) {
+    $('#refund-error').textContent = t('pos.refund_over', wrong[0]);
+    state.refundWrongShown = true;
+  } else if (state.refundWrongShown) {
+    $('#refund-error').textContent = '';
+    state.refundWrongShown = false;
+  }
 }
 
 export async function submitRefund() {
-  const { lines } = refundChoice();
-  if (!state.refundSale || !lines.length) return;
+  const { lines, wrong } = refundChoice();
+  if (!state.refundSale || !lines.length || wrong.length) return updateRefundTotal();
   const body = { sale_id: state.refundSale.id, lines };
   const method = $('#refund-method').value;
   if (method) body.method = method;

@@ -217,7 +217,23 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   await refund.waitFor();
   await refund.locator('#refund-rows tr').first().waitFor();
   const firstLine = sale.lines.find((line) => line.product_id === piece.id);
-  await refund.locator(`#refund-rows input[data-line="${firstLine.id}"]`).fill('1');
+  // More than is left is shown and refused, never quietly cut down to what is left.
+  const quantity = refund.locator(`#refund-rows input[data-line="${firstLine.id}"]`);
+  await quantity.fill('99');
+  await refund.locator('#refund-error', { hasText: '最多可退' }).waitFor();
+  assert.equal(await quantity.getAttribute('aria-invalid'), 'true');
+  assert.ok(await refund.locator('#refund-submit').isDisabled());
+  await page.keyboard.press('F10');
+  await page.waitForTimeout(300);
+  assert.equal((await call(context, 'GET', `/api/v1/pos/sales/${sale.id}`)).body.refunds.length, 0, 'F10 refunds nothing');
+  await quantity.fill('1');
+  assert.equal((await refund.locator('#refund-error').textContent()).trim(), '');
+  // 原路 is the first tender, WeChat, which took ¥10.00 of the sale: more than that goes back
+  // in cash, and the dialog says so.
+  await page.keyboard.press('F10');
+  await refund.locator('#refund-error', { hasText: '原路最多还能退 ¥10.00' }).waitFor();
+  await refund.locator('#refund-method').selectOption('cash');
+  await quantity.focus();
   await page.keyboard.press('F10');
   await refund.locator('#refund-result', { hasText: '已退款' }).waitFor();
   await page.screenshot({ path: `${artifacts}/pos-refund.png` });
