@@ -165,7 +165,10 @@ async function completeSale() {
       await removeItem(item.seq);  // the cashier is still here: nothing was sold, fix and retry
       renderStatus();
       $('#tender-error').textContent = errorText(outcome.error);
-      state.tenders = [];
+      // What the customer handed over (cash, a card slip) stays on the screen; a scanned code
+      // is used up either way, so only it goes, and the customer pays that part another way.
+      state.tenders = state.tenders.filter((tender) => !tender.auth_code);
+      say(errorText(outcome.error), 'error');  // no longer "waiting for the password"
       renderTender();
     } else {
       const stored = await outboxItem(item.seq);

@@ -409,6 +409,7 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   await openShift(page, '柜台2', '0');
   await scan(page, piece.barcode);
   await page.locator('#cart-rows tr', { hasText: piece.name }).waitFor();
+  await scan(page, piece.barcode);  // two pieces: the code pays all but the ¥1.00 of cash
 
   // The provider is the server's business: here the answer is held back, then a decline.
   let sent = null;
@@ -424,6 +425,11 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   });
   await page.keyboard.press('F10');
   await page.locator('#tender-dialog').waitFor();
+  // ¥1.00 in cash first: the decline of the code must not lose it.
+  await page.keyboard.press('F1');
+  await page.keyboard.type('1');
+  await page.keyboard.press('Enter');
+  await page.locator('#tender-remaining', { hasText: money(2 * piece.price_fen - 100) }).waitFor();
   await page.keyboard.press('F6');
   await page.locator('#tender-code').waitFor();
   await scan(page, '1345');  // not a payment code: refused on the page, the field selected
@@ -433,7 +439,15 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   await page.screenshot({ path: `${artifacts}/pos-code-waiting.png` });
   await page.locator('#tender-error', { hasText: '顾客余额不足' }).waitFor();
   assert.ok(await page.locator('#tender-waiting').isHidden());
-  assert.deepEqual(sent.tenders, [{ method: 'wechat_code', amount_fen: piece.price_fen, auth_code: '134567890123456789' }]);
+  assert.deepEqual(sent.tenders.map((t) => [t.method, t.amount_fen, t.auth_code]),
+    [['cash', 100, undefined], ['wechat_code', 2 * piece.price_fen - 100, '134567890123456789']]);
+  // The cash is still there (only the used-up code went), and nobody is told to wait any more.
+  await page.locator('#tender-remaining', { hasText: money(2 * piece.price_fen - 100) }).waitFor();
+  assert.doesNotMatch(await page.locator('#pos-message').textContent(), /等待顾客输入密码/);
+  assert.doesNotMatch(await page.locator('#tender-error').textContent(), /请重试/);
+  // The customer takes the ¥1.00 back (Del) and pays it all with another code.
+  await page.keyboard.press('Delete');
+  await page.locator('#tender-remaining', { hasText: money(2 * piece.price_fen) }).waitFor();
 
   // Another code, and this time the server charges it at the payment simulator.
   await context.unroute('**/api/v1/pos/sales');
@@ -446,7 +460,7 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   await page.keyboard.press('Enter');
   await done.waitFor({ state: 'hidden' });
   const sale = (await call(context, 'GET', `/api/v1/pos/sales/by-number/${number}`)).body;
-  assert.deepEqual(sale.tenders.map((t) => [t.method, t.amount_fen]), [['wechat_code', piece.price_fen]]);
+  assert.deepEqual(sale.tenders.map((t) => [t.method, t.amount_fen]), [['wechat_code', 2 * piece.price_fen]]);
 
   // 原路退回: the refund dialog gives it back to the code through the provider.
   await scan(page, number);
