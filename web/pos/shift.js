@@ -76,6 +76,9 @@ export async function submitShift(event) {
         $('#shift-dialog').close();
         return;
       }
+      // Not ours: the register is someone else's until they close their shift.
+      $('#shift-error').textContent = t('pos.register_taken', { register: error.details?.register ?? register });
+      return;
     }
     $('#shift-error').textContent = error.status === 0 ? t('pos.needs_server') : errorText(error);
   }

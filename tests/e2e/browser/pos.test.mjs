@@ -405,7 +405,25 @@ test('counter offline: sales queue, one refused and kept, a lost answer, reload 
 test('counter 付款码: F6 takes the scanned code, the page waits for the password, shows the refusal, then a paid code is refunded to it', async () => {
   const { piece } = await prepareCatalog();
   const context = await signedIn('admin');
+  // 柜台2 still has cashier1's shift: the dialog says whose register it is, not "yours".
+  const cashier = await signedIn('cashier1');
+  const mine = await call(cashier, 'GET', '/api/v1/pos/shifts/current');
+  const closeShift = async (shift) => {
+    const x = (await call(cashier, 'GET', `/api/v1/pos/shifts/${shift.id}/report`)).body;
+    await call(cashier, 'POST', `/api/v1/pos/shifts/${shift.id}/close`, { counted_cash_fen: x.expected_cash_fen });
+  };
+  if (mine.status === 200) await closeShift(mine.body);
+  const taken = await call(cashier, 'POST', '/api/v1/pos/shifts', { register: '柜台2', float_fen: 0 });
+  assert.equal(taken.status, 201, JSON.stringify(taken.body));
   const { page, problems } = await openPos(context);
+  const shiftDialog = page.locator('#shift-dialog');
+  await shiftDialog.waitFor();
+  await shiftDialog.getByLabel('收银台').fill('柜台2');
+  await shiftDialog.getByLabel('备用金（元）').fill('0');
+  await page.keyboard.press('Enter');
+  await shiftDialog.locator('#shift-error', { hasText: '柜台2 上还有别人的班次未交班' }).waitFor();
+  await closeShift(taken.body);
+  await cashier.close();
   await openShift(page, '柜台2', '0');
   await scan(page, piece.barcode);
   await page.locator('#cart-rows tr', { hasText: piece.name }).waitFor();
