@@ -310,8 +310,8 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
     line.product = *product;
     std::vector<domain::Fen> earlier;
     if (request.offline && asked.unit_price && *asked.unit_price != product->price)
-      earlier =
-          store::prices_changed_since(unit, product->id, rung_at - domain::kOfflinePriceWindow);
+      earlier = store::prices_in_force_between(unit, product->id,
+                                               rung_at - domain::kOfflinePriceWindow, rung_at);
     line.input.unit_price = domain::line_price(asked.unit_price, product->price, earlier,
                                                request.offline, at + ".unit_price_fen");
     line.input.commission_bps = domain::rate_in_force(product->rates);

@@ -335,13 +335,18 @@ std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const 
   return read_sellable(statement);
 }
 
-std::vector<domain::Fen> prices_changed_since(UnitOfWork& unit, std::int64_t product_id,
-                                              std::int64_t since) {
+std::vector<domain::Fen> prices_in_force_between(UnitOfWork& unit, std::int64_t product_id,
+                                                 std::int64_t from, std::int64_t to) {
   auto& statement = unit.statement(
-      "SELECT DISTINCT old_price_fen FROM product_price_changes WHERE product_id = ? "
-      "AND changed_at > TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00')");
+      "SELECT DISTINCT c.old_price_fen FROM product_price_changes c WHERE c.product_id = ? "
+      "AND c.changed_at > TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00') "
+      "AND NOT EXISTS (SELECT 1 FROM product_price_changes e WHERE e.product_id = c.product_id "
+      "  AND e.changed_at < c.changed_at "
+      "  AND e.changed_at >= TIMESTAMPADD(MICROSECOND, ?, TIMESTAMP'1970-01-01 00:00:00') "
+      "  AND e.id <> c.id)");
   statement.setInt64(1, product_id);
-  statement.setInt64(2, since);
+  statement.setInt64(2, from);
+  statement.setInt64(3, to);
   Rows rows(statement.executeQuery());
   std::vector<domain::Fen> prices;
   while (rows->next())

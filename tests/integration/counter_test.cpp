@@ -745,6 +745,25 @@ TEST_F(CounterTest, AnOfflineSaleIsBookedAtThePriceTheTillShowedEvenAfterAChange
   EXPECT_EQ(reply.status, 422) << reply.body;
   EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen");
 
+  // A price typed wrong (¥0.01) and mended a moment later: a till may have shown it since, but
+  // not a sale rung up before it (the probe sold ¥130 of goods for ¥0.10 "rung in 2020").
+  for (const std::int64_t price : {1, 1300})
+    ASSERT_EQ(
+        api.call_json("PATCH", "/api/v1/products/" + id, "admin", {{"price_fen", price}}).status,
+        200);
+  for (const int minutes_ago : {3 * 24 * 60, 5}) {
+    json body = offline(1, 1);
+    body["rung_at"] = rung_at(minutes_ago);
+    reply = sell(body, "k-typo-" + std::to_string(minutes_ago));
+    EXPECT_EQ(reply.status, 422) << minutes_ago << reply.body;
+    EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].unit_price_fen");
+  }
+  json body = offline(1, 1);
+  body["rung_at"] = rung_at(-1);  // after the typo (a till's clock a minute ahead)
+  reply = sell(body, "k-typo-shown");
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(reply.body["total_fen"], 1);
+
   // Taken off sale (下架) since: the till sold it, so it is booked; at the counter it is refused.
   ASSERT_EQ(api.call_json("PATCH", "/api/v1/products/" + id, "admin", {{"active", false}}).status,
             200);
@@ -754,8 +773,8 @@ TEST_F(CounterTest, AnOfflineSaleIsBookedAtThePriceTheTillShowedEvenAfterAChange
   reply = sell(cash_sale(p, 1, 1300), "k-delisted-online");
   EXPECT_EQ(reply.status, 422) << reply.body;
   EXPECT_EQ(reply.body["error"]["details"]["field"], "lines[0].product_id");
-  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + id), 8);
-  EXPECT_EQ(scalar("SELECT COALESCE(SUM(total_fen), 0) FROM sales"), 1200 + 2000 + 1300);
+  EXPECT_EQ(scalar("SELECT on_hand FROM stock_levels WHERE product_id = " + id), 7);
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(total_fen), 0) FROM sales"), 1200 + 2000 + 1 + 1300);
   expect_books_agree();
 }
 

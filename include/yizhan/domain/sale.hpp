@@ -138,8 +138,8 @@ inline constexpr std::int64_t kOfflinePriceWindow = 7LL * 24 * 3600 * 1'000'000;
 /// one) and the product's price `now`. An ordinary sale is priced now: a till that showed another
 /// price has a stale catalog and the customer has not paid yet, so 409 price_changed naming
 /// `field`. An offline sale already happened at the till's price: it stands when the product had
-/// that price lately (`earlier`: its prices since kOfflinePriceWindow before rung_at, see
-/// store::prices_changed_since), else 422 naming `field`.
+/// that price lately (`earlier`: its prices from kOfflinePriceWindow before rung_at to rung_at, see
+/// store::prices_in_force_between), else 422 naming `field`.
 Fen line_price(std::optional<Fen> shown, Fen now, std::span<const Fen> earlier, bool offline,
                const std::string& field);
 

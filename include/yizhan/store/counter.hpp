@@ -117,10 +117,11 @@ std::optional<SellableProduct> sellable_by_barcode(UnitOfWork& unit, const std::
                                                    const std::string& day);
 std::optional<SellableProduct> sellable_by_plu(UnitOfWork& unit, int plu, const std::string& day);
 
-/// The prices the product had before a change made after `since` (microseconds since the epoch,
-/// UTC): with its price now, every price it had at some moment from `since` on.
-std::vector<domain::Fen> prices_changed_since(UnitOfWork& unit, std::int64_t product_id,
-                                              std::int64_t since);
+/// The prices other than today's that the product had at some moment from `from` to `to`
+/// (microseconds since the epoch, UTC): the price a change after `from` replaced, when that
+/// price had come into force before `to` (the change before it, if any, was before `to`).
+std::vector<domain::Fen> prices_in_force_between(UnitOfWork& unit, std::int64_t product_id,
+                                                 std::int64_t from, std::int64_t to);
 
 /// Takes `quantity` of a product off the shelf for a sale: the level row first (a conditional
 /// update that keeps available ≥ 0; locking the rows of a sale in ascending product id is the
