@@ -51,7 +51,16 @@ TEST(AccountRules, Usernames) {
 TEST(AccountRules, PasswordsAreJudgedByLength) {
   EXPECT_TRUE(password_problem("short"));
   EXPECT_FALSE(password_problem("ten chars!"));
-  EXPECT_FALSE(password_problem("驿站的密码很长"));  // 21 bytes of UTF-8
+  EXPECT_FALSE(password_problem("驿站的密码很长"));          // 21 bytes of UTF-8
+  EXPECT_TRUE(password_problem("          "));               // ten spaces
+  EXPECT_TRUE(password_problem(" \t \u3000\u3000\u3000 "));  // blanks, the ideographic one too
+  EXPECT_FALSE(password_problem("    a     "));
+  std::string hanzi;
+  for (int i = 0; i < 128; ++i)
+    hanzi += "驿";
+  EXPECT_FALSE(password_problem(hanzi)) << "128 characters (384 bytes)";
+  EXPECT_TRUE(password_problem(hanzi + "站"));
+  EXPECT_TRUE(password_problem(std::string(129, 'a')));
   EXPECT_TRUE(password_problem(std::string(129, 'x')));
 }
 

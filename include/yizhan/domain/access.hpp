@@ -49,7 +49,8 @@ std::optional<std::string> username_problem(std::string_view username);
 /// this spelling (one that does counts under the account's own name).
 std::string folded_username(std::string_view username);
 
-/// A problem with a proposed password, or nothing: 10–128 bytes (OWASP: length over rules).
+/// A problem with a proposed password, or nothing: at least 10 bytes and at most 128 characters
+/// of UTF-8, not only blanks (OWASP: length over rules).
 std::optional<std::string> password_problem(std::string_view password);
 
 }  // namespace yizhan::domain
