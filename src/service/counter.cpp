@@ -504,7 +504,9 @@ StoredReply CounterService::move_cash(
   if (amount > kMaxCashMovement || amount < Fen(0) - kMaxCashMovement)
     throw Error::invalid_field("amount_fen",
                                "金额超出范围，最多一百万元 / amount must be within ±¥1,000,000");
-  checked_text(reason, "reason", 200, true);
+  // One line: it is a row of the shift report and the printed X/Z slip.
+  if (auto problem = domain::line_problem(reason, 1, 200))
+    throw Error::invalid_field("reason", *problem);
   const std::string day = iso_date(today(settings_.zone));
   return idempotency_.run(key, [&](store::UnitOfWork& unit) {
     // A cash out locks the shift so that two of them cannot both take the same cash.

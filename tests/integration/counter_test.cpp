@@ -789,6 +789,12 @@ TEST_F(CounterTest, ClosingAShiftBooksTheDifferenceAndEmptiesTheDrawer) {
                           {{"amount_fen", -5000}, {"reason", "存入保险柜"}})
                 .status,
             201);
+  for (const char* reason : {"x\r\ny", "a\tb"}) {
+    const auto broken = api.call_json("POST", "/api/v1/pos/shifts/" + id + "/cash", "cashier1",
+                                      {{"amount_fen", 100}, {"reason", reason}});
+    EXPECT_EQ(broken.status, 422) << broken.body;
+    EXPECT_EQ(broken.body["error"]["details"]["field"], "reason");
+  }
   EXPECT_EQ(api.call_json("POST", "/api/v1/pos/shifts/" + id + "/cash", "cashier1",
                           {{"amount_fen", 0}, {"reason", "x"}})
                 .status,
