@@ -319,6 +319,12 @@ std::vector<ResolvedLine> resolve_lines(store::UnitOfWork& unit, const SaleReque
       throw Error::invalid_field(at + ".discount_fen", "折扣不能为负 / discount below zero");
     line.input.discount = asked.discount;
     if (label) {
+      // A label sells what the scale weighed, once: a quantity other than 1 (three labels, or
+      // none) was quietly sold as one.
+      if (asked.quantity && *asked.quantity != 1)
+        throw Error::invalid_field(at + ".quantity",
+                                   "一张秤签只能卖一次，请逐张扫描 / a scale label sells once: "
+                                   "give no quantity (or 1) and scan each label");
       const auto resolved = [&] {
         try {
           return domain::resolve_scale_label(*label, product->unit, line.input.unit_price);

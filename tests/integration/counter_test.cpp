@@ -172,12 +172,21 @@ TEST_F(CounterTest, ASplitTenderSaleWithAScaleLabelFreezesItsSplitAndBalances) {
   receive(longan, 5000, "L1");
   // 733 g at ¥48/kg = ¥35.184 → ¥35.18; the label says both.
   const auto code = label("26", 10007, {3518, 733});
-  const json body = {{"lines", {{{"code", "6901234567892"}, {"quantity", 2}}, {{"code", code}}}},
-                     {"discount_fen", 0},
-                     {"rounding", "jiao"},
-                     {"tenders",
-                      {{{"method", "wechat"}, {"amount_fen", 20000}, {"reference", "wx-1"}},
-                       {{"method", "cash"}, {"amount_fen", 9110}, {"tendered_fen", 10000}}}}};
+  // A label sells once: another quantity is refused, not quietly sold as one.
+  for (const json& quantity : {json(2), json(0), json(-5)}) {
+    const auto refused =
+        api.call("POST", "/api/v1/pos/quote", "cashier1",
+                 json({{"lines", {{{"code", code}, {"quantity", quantity}}}}}).dump());
+    EXPECT_EQ(refused.status, 422) << quantity << refused.body;
+    EXPECT_EQ(refused.body["error"]["details"]["field"], "lines[0].quantity") << quantity;
+  }
+  const json body = {
+      {"lines", {{{"code", "6901234567892"}, {"quantity", 2}}, {{"code", code}, {"quantity", 1}}}},
+      {"discount_fen", 0},
+      {"rounding", "jiao"},
+      {"tenders",
+       {{{"method", "wechat"}, {"amount_fen", 20000}, {"reference", "wx-1"}},
+        {{"method", "cash"}, {"amount_fen", 9110}, {"tendered_fen", 10000}}}}};
   const auto reply = sell(body, "k-split");
   ASSERT_EQ(reply.status, 201) << reply.body;
   const auto& sale = reply.body;
