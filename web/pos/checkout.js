@@ -256,5 +256,10 @@ export async function printFrame(url) {
 
 export async function reprintLast() {
   if (!state.lastSale) return say(t('pos.nothing_to_print'), 'error');
-  await printReceipt(state.lastSale, { reprint: true });
+  if (!state.online) return say(t('pos.needs_server'), 'error');
+  try {
+    await printReceipt(state.lastSale, { reprint: true });
+  } catch (error) {
+    say(error.status === 0 || error instanceof TypeError ? t('pos.needs_server') : errorText(error), 'error');
+  }
 }

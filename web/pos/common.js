@@ -95,9 +95,16 @@ export function errorText(error) {
   // More than the chosen way of paying back took of the sale: say how much it still may.
   const key = error.code === 'refund_exceeds_sale' && details.refundable_fen !== undefined
     ? 'pos.error.refund_exceeds_method' : `pos.error.${error.code}`;
+  // Words for what the server names by id: the product as the cart shows it, with its unit.
+  const product = (state.cart?.lines ?? []).find((line) => String(line.product?.id) === String(details.product_id))?.product;
+  const available = details.available === undefined ? ''
+    : product?.unit === 'g' ? `${details.available} g` : String(details.available);
+  // A refusal of what was typed or scanned: the server's message names it ("unknown code …"),
+  // which says more than our "please check".
+  if ((error.code === 'invalid' || error.code === 'not_found') && error.message) return error.message;
   const text = t(key, {
     refundable: details.refundable_fen !== undefined ? formatFen(Number(details.refundable_fen)) : '',
-    available: details.available ?? '', product: details.name ?? details.product_id ?? '',
+    available, product: details.name ?? product?.name ?? details.product_id ?? '',
     label: details.label_fen !== undefined ? formatFen(details.label_fen) : '',
     computed: details.computed_fen !== undefined ? formatFen(details.computed_fen) : '',
     limit: details.limit_fen !== undefined ? formatFen(details.limit_fen) : '',

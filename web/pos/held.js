@@ -24,12 +24,13 @@ export async function holdCart() {
     parse: (text) => text.trim().slice(0, 40),
   });
   if (label === null) return;
+  const held = label || cartLabel();  // before the cart is emptied
   try {
-    await api('/api/v1/pos/held-carts', { method: 'POST', body: { label: label || cartLabel(), cart: state.cart } });
+    await api('/api/v1/pos/held-carts', { method: 'POST', body: { label: held, cart: state.cart } });
     state.cart = emptyCart();
     state.selected = -1;
     renderCart();
-    say(t('pos.held', { label: label || cartLabel() }), 'ok');
+    say(t('pos.held', { label: held }), 'ok');
   } catch (error) {
     say(error.status === 0 ? t('pos.needs_server') : errorText(error), 'error');
   }

@@ -179,7 +179,10 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   await tender.waitFor();
   await page.keyboard.press('F2');
   await page.keyboard.type('10');
-  await page.keyboard.press('Enter');
+  // On a touch screen (a number keyboard may have no Enter): the dialog's own 确定.
+  const confirm = page.locator('#tender-confirm');
+  assert.ok((await confirm.boundingBox()).height >= 44, 'a touch target');
+  await confirm.click();
   await page.locator('#tender-remaining', { hasText: money(total - 1000) }).waitFor();
   await page.keyboard.press('F1');
   const handed = total - 1000 + 5000;
@@ -445,8 +448,8 @@ test('counter 付款码: F6 takes the scanned code, the page waits for the passw
   await page.locator('#tender-dialog').waitFor();
   // ¥1.00 in cash first: the decline of the code must not lose it.
   await page.keyboard.press('F1');
-  await page.keyboard.type('1');
-  await page.keyboard.press('Enter');
+  await page.locator('#tender-amount').fill('1');
+  await page.locator('#tender-amount').press('Enter');
   await page.locator('#tender-remaining', { hasText: money(2 * piece.price_fen - 100) }).waitFor();
   await page.keyboard.press('F6');
   await page.locator('#tender-code').waitFor();
