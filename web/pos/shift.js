@@ -128,10 +128,23 @@ function reportRows(report) {
     [t('pos.report_discount'), formatFen(report.discount_fen ?? 0)],
     [t('pos.report_refunds'), formatFen(report.refund_fen ?? report.refunds_fen ?? 0)],
   ];
+  // Each way of paying: what came in, what went back, net (as the printed slip has them).
   for (const method of report.by_method ?? []) {
-    rows.push([`${t(`method.${method.method}`)}`, formatFen(method.amount_fen ?? method.net_fen ?? 0)]);
+    const name = t(`method.${method.method}`);
+    if (method.refunds_fen) {
+      rows.push([t('pos.report_method_sales', { method: name }), formatFen(method.sales_fen ?? 0)]);
+      rows.push([t('pos.report_method_refunds', { method: name }), formatFen(-(method.refunds_fen ?? 0))]);
+    }
+    rows.push([name, formatFen(method.amount_fen ?? method.net_fen ?? 0)]);
+  }
+  // What each village sold in the shift (its takings before the station's fee).
+  for (const village of report.by_village ?? []) {
+    rows.push([t('pos.report_village', { village: village.village_name }), formatFen(village.gross_fen ?? 0)]);
   }
   if (report.float_fen !== undefined) rows.push([t('pos.float_short'), formatFen(report.float_fen)]);
+  // The drawer's own movements, which 应有现金 counts: without them it looks short.
+  if (report.cash_in_fen) rows.push([t('pos.report_cash_in'), formatFen(report.cash_in_fen)]);
+  if (report.cash_out_fen) rows.push([t('pos.report_cash_out'), formatFen(-Math.abs(report.cash_out_fen))]);
   if (report.owed_repaid_count) {
     rows.push([t('pos.report_owed_repaid', { count: report.owed_repaid_count }), formatFen(-(report.owed_repaid_fen ?? 0))]);
   }

@@ -282,13 +282,20 @@ test('counter: scan, scale label, 拼音 search and grams, split tender, print, 
   await context.unroute('**/api/v1/pos/refunds?owed=true');
   await context.unroute('**/api/v1/pos/refunds/9001/repay');
 
-  // X report, then Z with the drawer counted exactly.
+  // X report, then Z with the drawer counted exactly. ¥20 taken out for change bags first: the
+  // screen shows it (应有现金 counts it), and what each village sold.
+  const shift = (await call(context, 'GET', '/api/v1/pos/shifts/current')).body;
+  const out = await call(context, 'POST', `/api/v1/pos/shifts/${shift.id}/cash`, { amount_fen: -2000, reason: '买零钱袋' },
+                         { 'Idempotency-Key': `cash-out-${shift.id}` });
+  assert.equal(out.status, 201, JSON.stringify(out.body));
   await page.keyboard.press('Shift+F3');
   const report = page.locator('#report-dialog');
   await report.locator('#report-x').waitFor();
-  const shift = (await call(context, 'GET', '/api/v1/pos/shifts/current')).body;
   const x = (await call(context, 'GET', `/api/v1/pos/shifts/${shift.id}/report`)).body;
-  assert.match(await report.textContent(), new RegExp(money(x.expected_cash_fen).replace('.', '\\.')));
+  const xText = await report.textContent();
+  assert.match(xText, new RegExp(money(x.expected_cash_fen).replace('.', '\\.')));
+  assert.match(xText, /取出现金\s*-¥20\.00/);
+  for (const village of x.by_village) assert.ok(xText.includes(`${village.village_name} 销售额`), village.village_name);
   await page.keyboard.press('Enter');
   await report.waitFor({ state: 'hidden' });
 
