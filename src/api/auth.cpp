@@ -35,6 +35,7 @@ void add_auth_routes(Router& router, service::AccountService& accounts) {
               [&accounts](const Request& request) {
                 require_same_site_json(request);
                 const auto body = parse_object(request);
+                reject_unknown_fields(body, {"username", "password"});
                 const auto username = required_string(body, "username", 200);
                 const auto password = required_string(body, "password", 1024);
                 const auto login = accounts.login(username, password, request.client_address);
@@ -68,6 +69,7 @@ void add_auth_routes(Router& router, service::AccountService& accounts) {
   router.add({"POST", "/api/v1/me/password", Access::signed_in, Executor::database,
               [&accounts](const Request& request) {
                 const auto body = parse_object(request);
+                reject_unknown_fields(body, {"current_password", "new_password"});
                 accounts.change_password(*request.principal, request.session_token,
                                          required_string(body, "current_password", 1024),
                                          required_string(body, "new_password", 1024),

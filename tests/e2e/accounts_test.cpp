@@ -168,6 +168,12 @@ TEST(AccountsOverHttp, SignInTakesOnlyJsonWithTheSameSiteHeader) {
           .status,
       401)
       << "media types compare case-insensitively, parameters allowed";
+  // A field the sign-in does not know is named, not ignored.
+  const auto extra = fetch(server.port(), "POST", "/api/v1/auth/login",
+                           {"Content-Type: application/json", "X-Requested-With: yizhan"},
+                           R"({"username":"admin","password":"not it at all","remember":true})");
+  EXPECT_EQ(extra.status, 422) << extra.body;
+  EXPECT_NE(extra.body.find(R"("field":"remember")"), std::string::npos) << extra.body;
 }
 
 TEST(AccountsOverHttp, LongChineseUsernamesAndBadUtf8AreAnsweredWithoutA500) {
