@@ -129,9 +129,25 @@ export class StockTab {
     await Promise.all([this.loadLevels(), this.loadReceipts()]);
   }
 
-  say(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
+  /**
+   * A message for the manager. With a form, it goes beside the form (the form sits under a long
+   * table: a message at the top of the tab is out of sight); `ok` shows it as done, not as an error.
+   */
+  say(text, { form = null, ok = false } = {}) {
+    let target = this.message;
+    if (form) {
+      target = form.querySelector(':scope > .form-message');
+      if (!target) {
+        target = element('p', { className: 'form-message', attributes: { role: 'alert' } });
+        form.append(target);
+      }
+      this.message.hidden = true;
+    }
+    target.textContent = text;
+    target.hidden = !text;
+    target.classList.toggle('form-error', !ok);
+    target.classList.toggle('form-ok', ok);
+    if (form && text) target.scrollIntoView({ block: 'nearest' });
   }
 
   async loadLevels() {
@@ -181,9 +197,9 @@ export class StockTab {
         try {
           await api(path, { method: 'POST', body });
           await Promise.all([this.loadLevels(), this.openProduct(productId)]);
-          this.say(w('saved'));
+          this.say(w('saved'), { ok: true });
         } catch (error) {
-          this.say(explain(error, form));
+          this.say(explain(error, form), { form });
         }
       };
       const line = () => ({ product_id: productId, lot_id: lot.lot_id, quantity: numberOrUndefined(quantity.value) });
@@ -203,9 +219,9 @@ export class StockTab {
         });
         const line = booked.lines[0];
         await Promise.all([this.loadLevels(), this.openProduct(productId)]);
-        this.say(`${w('expected')} ${line.expected} · ${w('counted')} ${line.counted} · ${w('difference')} ${line.difference}`);
+        this.say(`${w('expected')} ${line.expected} · ${w('counted')} ${line.counted} · ${w('difference')} ${line.difference}`, { ok: true });
       } catch (error) {
-        this.say(explain(error, form));
+        this.say(explain(error, form), { form });
       }
     });
     const more = moves.next_before ? [button('more', () => this.openProduct(productId, moves.next_before))] : [];
@@ -274,7 +290,7 @@ export class StockTab {
         await Promise.all([this.loadLevels(), this.loadReceipts()]);
         this.say('');
       } catch (error) {
-        this.say(explain(error, form));
+        this.say(explain(error, form), { form });
       }
     }, 'primary');
     form.append(

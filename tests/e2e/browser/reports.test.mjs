@@ -394,3 +394,25 @@ test('a cashier neither sees the reports tab nor reads a report (403); anonymous
   assert.equal((await call(anonymous, 'GET', '/api/v1/reports/sales')).status, 401);
   await anonymous.close();
 });
+
+test('stock receiving: a refusal is shown beside the form, in sight, not at the top of the long tab', async () => {
+  const admin = await signedIn(browser, 'admin', { viewport: desktop });
+  const page = await admin.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}/admin/`);
+  await page.locator('#product-rows tr').first().waitFor();
+  await page.getByRole('button', { name: '库存 Stock' }).click();
+  const tab = page.locator('#tab-stock');
+  await tab.getByRole('button', { name: '入库', exact: true }).click();
+  const form = tab.locator('#receive-form');
+  await form.waitFor();
+  await form.getByRole('button', { name: '提交' }).click();  // no quantity: 422 naming it
+  const message = form.locator('.form-message');
+  await message.waitFor();
+  assert.notEqual((await message.textContent()).trim(), '');
+  const box = await message.boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box.y >= 0 && box.y + box.height <= viewport.height, `in sight: y ${box.y} of ${viewport.height}`);
+  assert.ok(problems.every((p) => p.includes('422')), problems.join('\n'));
+  await admin.close();
+});
