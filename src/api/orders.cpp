@@ -23,8 +23,13 @@ std::string qr_svg(std::string_view content) {
                     "\" height=\"" + side + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   for (int y = 0; y < qr.size; ++y)
     for (int x = 0; x < qr.size; ++x)
-      if (qr.at(x, y))
-        out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
+      if (qr.at(x, y)) {
+        out += 'M';
+        out += std::to_string(x + 4);
+        out += ' ';
+        out += std::to_string(y + 4);
+        out += "h1v1h-1z";
+      }
   return out + "\"/></svg>";
 }
 
