@@ -12,6 +12,7 @@
 #include "yizhan/store/commission_terms.hpp"
 #include "yizhan/store/database.hpp"
 #include "yizhan/store/images.hpp"
+#include "yizhan/store/orders.hpp"
 #include "yizhan/store/products.hpp"
 #include "yizhan/store/stock.hpp"
 #include "yizhan/store/villages.hpp"
@@ -560,14 +561,16 @@ std::int64_t CatalogService::available(std::int64_t id, bool include_hidden) {
     if (!product ||
         (!include_hidden && !domain::is_offered(listing_of(*product), domain::Channel::online)))
       throw Error(ErrorCode::not_found, "no such product");
-    if (product->kind != domain::ProductKind::bundle) return store::available_to_sell(unit, id);
+    // What an order can still get: expired lots left out, as the checkout's reservation does.
+    const auto day = today();
+    if (product->kind != domain::ProductKind::bundle) return store::available_stock(unit, id, day);
     std::vector<domain::BundleComponent> components;
     std::vector<std::int64_t> available;
     for (const auto& c : product->components) {
       components.push_back({c.product_id, c.quantity});
       // A component no longer offered makes the box unsellable.
       available.push_back(
-          c.active && c.village_active ? store::available_to_sell(unit, c.product_id) : 0);
+          c.active && c.village_active ? store::available_stock(unit, c.product_id, day) : 0);
     }
     if (components.empty()) return std::int64_t{0};
     return domain::bundle_available(components, available);

@@ -148,13 +148,16 @@ void release_all(store::UnitOfWork& unit, const store::OrderRecord& order) {
 }
 
 /// Reserves every line (ascending product id) or throws 409 out_of_stock naming the product.
+/// Goods in lots past their date on `day` are not there for an order: the handover could not
+/// give them (FEFO takes no expired lot), so they are left out of what can be reserved.
 void reserve_all(store::UnitOfWork& unit, std::int64_t order_id,
                  const std::map<std::int64_t, std::int64_t>& quantities,
-                 std::optional<std::int64_t> by) {
+                 std::optional<std::int64_t> by, const std::string& day) {
   std::vector<store::LedgerEntry> moves;
   for (const auto& [product_id, quantity] : quantities) {
-    if (!store::reserve_stock(unit, product_id, quantity)) {
-      const auto available = store::available_stock(unit, product_id);
+    if (!store::reserve_stock(unit, product_id, quantity,
+                              store::expired_stock(unit, product_id, day))) {
+      const auto available = store::available_stock(unit, product_id, day);
       // A late payment catches this and commits: the lines reserved so far are given back.
       for (const auto& move : moves)
         store::release_stock(unit, move.product_id, move.quantity);
@@ -480,7 +483,7 @@ StoredReply OrderService::checkout(const CheckoutRequest& request, const Idempot
     // The stock last: its rows are the ones other buyers of the product wait for, so they are
     // held only from here to the commit.
     try {
-      reserve_all(unit, order.id, quantities, std::nullopt);
+      reserve_all(unit, order.id, quantities, std::nullopt, order.business_day);
     } catch (const Error& error) {
       if (error.code() != ErrorCode::out_of_stock) throw;
       std::vector<domain::AskedLine> asked;
@@ -1244,7 +1247,8 @@ bool OrderService::settle_payment(const std::string& provider_name, const Paymen
     std::string verdict = "late";
     if (state == OrderState::expired || state == OrderState::cancelled) {
       try {
-        reserve_all(unit, order->id, per_product(*order), std::nullopt);
+        reserve_all(unit, order->id, per_product(*order), std::nullopt,
+                    domain::format_iso_date(day));
         paid_for_goods();
         store::move_order(unit, order->id, order->state, "paid", "provider", std::nullopt,
                           "迟到的付款，库存仍在 / late payment, stock still there");

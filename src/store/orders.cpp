@@ -603,13 +603,24 @@ std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit) {
   return ids_of(statement);
 }
 
-bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity) {
+std::int64_t expired_stock(UnitOfWork& unit, std::int64_t product_id, const std::string& day) {
+  auto& statement = unit.statement(
+      "SELECT COALESCE(SUM(remaining), 0) FROM stock_lots WHERE product_id = ? AND expires_on < ?");
+  statement.setInt64(1, product_id);
+  statement.setString(2, day);
+  Rows row(statement.executeQuery());
+  return row->next() ? row->getInt64(1) : 0;
+}
+
+bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity,
+                   std::int64_t unusable) {
   auto& statement = unit.statement(
       "UPDATE stock_levels SET reserved = reserved + ?, updated_at = UTC_TIMESTAMP(6) "
-      "WHERE product_id = ? AND on_hand - reserved >= ?");
+      "WHERE product_id = ? AND on_hand - reserved - ? >= ?");
   statement.setInt64(1, quantity);
   statement.setInt64(2, product_id);
-  statement.setInt64(3, quantity);
+  statement.setInt64(3, unusable);
+  statement.setInt64(4, quantity);
   return statement.executeUpdate() == 1;
 }
 
@@ -639,12 +650,15 @@ void sell_reserved(UnitOfWork& unit, std::int64_t product_id, std::int64_t quant
                 "product " + std::to_string(product_id) + " lost its reservation");
 }
 
-std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id) {
-  auto& statement =
-      unit.statement("SELECT on_hand - reserved FROM stock_levels WHERE product_id = ?");
-  statement.setInt64(1, product_id);
+std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id, const std::string& day) {
+  auto& statement = unit.statement(
+      "SELECT s.on_hand - s.reserved - COALESCE((SELECT SUM(l.remaining) FROM stock_lots l "
+      "  WHERE l.product_id = s.product_id AND l.expires_on < ?), 0) "
+      "FROM stock_levels s WHERE s.product_id = ?");
+  statement.setString(1, day);
+  statement.setInt64(2, product_id);
   Rows row(statement.executeQuery());
-  return row->next() ? row->getInt64(1) : 0;
+  return row->next() ? std::max<std::int64_t>(0, row->getInt64(1)) : 0;
 }
 
 void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::int64_t lot_id,

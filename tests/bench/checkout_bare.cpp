@@ -82,9 +82,11 @@ constexpr const char* kInsertLine =
     "unit_price_fen, gross_fen, commission_bps, fee_fen, share_fen, bundle_product_id, "
     "bundle_name, bundle_quantity, bundle_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
     "?, ?, ?) RETURNING id, line_no";
+constexpr const char* kExpired =
+    "SELECT COALESCE(SUM(remaining), 0) FROM stock_lots WHERE product_id = ? AND expires_on < ?";
 constexpr const char* kReserve =
     "UPDATE stock_levels SET reserved = reserved + ?, updated_at = UTC_TIMESTAMP(6) "
-    "WHERE product_id = ? AND on_hand - reserved >= ?";
+    "WHERE product_id = ? AND on_hand - reserved - ? >= ?";
 constexpr const char* kInsertMove =
     "INSERT INTO stock_moves (product_id, lot_id, kind, quantity, document_kind, document_id, "
     "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -487,10 +489,20 @@ class Buyer {
     event(order_id, "pending_payment", "customer", "");
     // The stock last, as the server reserves it: held from here to the commit.
     {
+      // What lies in expired lots is not there for an order (store::expired_stock).
+      auto& expired = c.statement(kExpired);
+      expired.setInt64(1, wanted.id);
+      expired.setString(2, day);
+      std::int64_t unusable = 0;
+      {
+        Rows sum(expired.executeQuery());
+        if (sum->next()) unusable = sum->getInt64(1);
+      }
       auto& reserve = c.statement(kReserve);
       reserve.setInt64(1, 1);
       reserve.setInt64(2, wanted.id);
-      reserve.setInt64(3, 1);
+      reserve.setInt64(3, unusable);
+      reserve.setInt64(4, 1);
       if (reserve.executeUpdate() != 1) fail("out of stock");
       auto& move = c.statement(kInsertMove);
       move.setInt64(1, wanted.id);

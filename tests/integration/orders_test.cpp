@@ -413,6 +413,32 @@ TEST_F(OrdersTest, OutOfStockNamesTheProductAndWhatIsLeftAndChangesNothing) {
   EXPECT_EQ(footprint(), before) << "the first line's reservation was rolled back too";
 }
 
+// Goods in a lot past its date are on hand but nobody can be handed them (the handover takes no
+// expired lot): an order does not reserve them, and the product page is not told they are there.
+TEST_F(OrdersTest, ExpiredLotsAreNotThereForAnOrder) {
+  const auto p = product("OX", 1000);
+  receive(p, 20);
+  scalar("UPDATE stock_lots SET expires_on = CURRENT_DATE - INTERVAL 2 DAY WHERE product_id = " +
+         std::to_string(p));
+  receive(p, 5);
+  const auto availability = [&] {
+    return api.call("GET", "/api/v1/products/" + std::to_string(p) + "/availability")
+        .body["available"];
+  };
+  EXPECT_EQ(availability(), 5);
+  const auto before = footprint();
+  const auto refused = checkout(pickup_order(p, 10), "k-expired");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.body["error"]["code"], "out_of_stock");
+  EXPECT_EQ(refused.body["error"]["details"]["available"], "5");
+  EXPECT_EQ(footprint(), before);
+  const auto placed = checkout(pickup_order(p, 5), "k-fresh");
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  EXPECT_EQ(reserved(p), 5);
+  EXPECT_EQ(availability(), 0);
+  expect_books_agree();
+}
+
 TEST_F(OrdersTest, OnlineCheckoutsAndCounterSalesRacingNeverOversell) {
   const auto p = product("O7", 500);
   receive(p, 10);

@@ -204,14 +204,21 @@ std::vector<std::int64_t> orders_never_confirmed(UnitOfWork& unit, int days, int
 /// Orders due to expire: unpaid (pending_payment) or uncollected (confirmed) past expires_at.
 std::vector<std::int64_t> due_to_expire(UnitOfWork& unit, int limit);
 
-/// Reserves `quantity` of a product only if available (on_hand − reserved) covers it.
-bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
+/// What of a product lies in lots past their date on business day `day` ("YYYY-MM-DD"; a lot
+/// expiring today still sells today): on hand, but nobody can be handed it (no lock: a consistent
+/// read, which only a write-off, taking it off on_hand too, can make stale).
+std::int64_t expired_stock(UnitOfWork& unit, std::int64_t product_id, const std::string& day);
+/// Reserves `quantity` of a product only if what can be handed over (on_hand − reserved −
+/// `unusable`, the expired_stock) covers it.
+bool reserve_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity,
+                   std::int64_t unusable);
 /// Gives a reservation back.
 void release_stock(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
 /// The goods of a reservation leave: on_hand and reserved both fall by `quantity`.
 void sell_reserved(UnitOfWork& unit, std::int64_t product_id, std::int64_t quantity);
-/// What a product has available now (no lock).
-std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id);
+/// What a product has available now to hand over on business day `day`: on hand, less what is
+/// reserved and what lies in expired lots (no lock).
+std::int64_t available_stock(UnitOfWork& unit, std::int64_t product_id, const std::string& day);
 void insert_order_line_lots(UnitOfWork& unit, std::int64_t order_line_id, std::int64_t lot_id,
                             std::int64_t quantity);
 
