@@ -1,8 +1,10 @@
 // Role and access rules; account name and password rules.
 #include "yizhan/domain/access.hpp"
 
-#include <algorithm>
 #include <cctype>
+
+#include "yizhan/domain/catalog.hpp"
+#include "yizhan/domain/text.hpp"
 
 namespace yizhan::domain {
 
@@ -110,21 +112,10 @@ std::optional<std::string> password_problem(std::string_view password) {
   if (password.size() < 10)
     return "must be at least 10 characters (a Chinese character counts as 3)";
   // Characters, not bytes: 128 of them (at most 512 bytes of UTF-8, which bounds the hashing).
-  const auto characters = std::count_if(password.begin(), password.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
-  });
-  if (characters > 128 || password.size() > 512) return "must be at most 128 characters";
-  // Only blanks (spaces, tabs, the ideographic space U+3000) is no password at all.
-  std::string_view rest = password;
-  while (!rest.empty()) {
-    if (rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r' || rest.front() == '\n')
-      rest.remove_prefix(1);
-    else if (rest.starts_with("\u3000"))
-      rest.remove_prefix(3);
-    else
-      return std::nullopt;
-  }
-  return "must not be only spaces";
+  if (count_characters(password) > 128 || password.size() > 512)
+    return "must be at most 128 characters";
+  if (trim_blanks(password).empty()) return "must not be only spaces";
+  return std::nullopt;
 }
 
 }  // namespace yizhan::domain
