@@ -8,9 +8,7 @@ namespace yizhan::api {
 namespace {
 
 std::string session_cookie(const std::string& token, int max_age, bool tls) {
-  return std::string(kSessionCookie) + "=" + token +
-         "; Path=/; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Strict" +
-         (tls ? "; Secure" : "");
+  return set_cookie(kSessionCookie, token, "/", max_age, "Strict", tls);
 }
 
 /// A sign-in must come from our own pages: JSON (a cross-site HTML form cannot send it without

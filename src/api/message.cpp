@@ -48,6 +48,16 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::string_view(found->second);
 }
 
+std::string set_cookie(std::string_view name, std::string_view value, std::string_view path,
+                       int max_age, std::string_view same_site, bool tls) {
+  std::string out(name);
+  out.append("=").append(value).append("; Path=").append(path);
+  out.append("; Max-Age=").append(std::to_string(max_age));
+  out.append("; HttpOnly; SameSite=").append(same_site);
+  if (tls) out.append("; Secure");
+  return out;
+}
+
 std::optional<std::string> cookie(const Request& request, std::string_view name) {
   const auto header = request.header("cookie");
   if (!header) return std::nullopt;

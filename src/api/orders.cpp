@@ -44,9 +44,7 @@ std::int64_t required_integer(const json& body, const char* field) {
 /// sign-in's return address. Lax: WeChat's redirect back is a top-level navigation from its site.
 constexpr std::string_view kSignInCookie = "yizhan_wechat_sign_in";
 std::string sign_in_cookie(const std::string& nonce, int max_age, bool tls) {
-  return std::string(kSignInCookie) + "=" + nonce +
-         "; Path=/api/v1/payments/wechat/sign-in; Max-Age=" + std::to_string(max_age) +
-         "; HttpOnly; SameSite=Lax" + (tls ? "; Secure" : "");
+  return set_cookie(kSignInCookie, nonce, "/api/v1/payments/wechat/sign-in", max_age, "Lax", tls);
 }
 
 Response redirect_to(const std::string& location) {

@@ -48,6 +48,11 @@ struct Response {
 /// The value of cookie `name` from the Cookie header, if present.
 std::optional<std::string> cookie(const Request& request, std::string_view name);
 
+/// A Set-Cookie value: `name=value` for `path`, `max_age` seconds (0 deletes it), HttpOnly,
+/// with `same_site` ("Strict" or "Lax"), and Secure when the request came over TLS.
+std::string set_cookie(std::string_view name, std::string_view value, std::string_view path,
+                       int max_age, std::string_view same_site, bool tls);
+
 /// Splits "a=1&b=%E8%8C%B6" into decoded pairs ('+' is a space). Bad escapes are kept as text.
 std::map<std::string, std::string> parse_query(std::string_view query);
 
