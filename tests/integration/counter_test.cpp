@@ -1102,6 +1102,39 @@ TEST_F(CounterTest, ARefundThroughAMethodGivesBackAtMostWhatThatMethodTook) {
   expect_books_agree();
 }
 
+// Refunds to one method racing: together they never give back more than the method took.
+TEST_F(CounterTest, ConcurrentRefundsToAMethodNeverGiveBackMoreThanItTook) {
+  ASSERT_EQ(open_shift().status, 201);
+  const auto p = product("P", "piece", 500);
+  receive(p, 10, "P1");
+  const auto sale = sell({{"lines", {{{"product_id", p}, {"quantity", 4}}}},
+                          {"tenders",
+                           {{{"method", "wechat"}, {"amount_fen", 1000}, {"reference", "wx-9"}},
+                            {{"method", "cash"}, {"amount_fen", 1000}}}}},
+                         "k-race-split");
+  ASSERT_EQ(sale.status, 201) << sale.body;
+  const auto line_id = sale.body["lines"][0]["id"];
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      const auto reply = api.call("POST", "/api/v1/pos/refunds", "cashier1",
+                                  json({{"sale_id", sale.body["id"]},
+                                        {"method", "wechat"},
+                                        {"lines", {{{"line_id", line_id}, {"quantity", 1}}}}})
+                                      .dump(),
+                                  {{"idempotency-key", "k-race-wx-" + std::to_string(i)}});
+      if (reply.status == 201) ++ok;
+      if (reply.status == 409) ++refused;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_EQ(ok.load(), 2);
+  EXPECT_EQ(refused.load(), 2);
+  EXPECT_EQ(scalar("SELECT SUM(total_fen) FROM refunds WHERE method = 'wechat'"), 1000);
+  expect_books_agree();
+}
+
 TEST_F(CounterTest, ACashMovementIsBookedOncePerKeyAndNeverTakesMoreThanTheDrawerHolds) {
   const auto shift = open_shift("cashier1", "柜台1", 20000);
   ASSERT_EQ(shift.status, 201);
