@@ -104,6 +104,11 @@ function refundable(line) {
   return line.quantity - (line.refunded_quantity ?? 0);
 }
 
+/** A quantity of the line as the dialog shows it: pieces bare, grams with "g". */
+function amountOf(line, quantity) {
+  return `${quantity}${line.unit === 'g' ? ' g' : ''}`;
+}
+
 function renderRefund() {
   const sale = state.refundSale;
   $('#refund-sale').hidden = false;
@@ -120,11 +125,10 @@ function renderRefund() {
     });
     const restock = element('input', { attributes: { type: 'checkbox', 'data-restock': String(line.id), 'aria-label': t('pos.refund_restock') } });
     restock.checked = true;
-    const unit = line.unit === 'g' ? ' g' : '';
     return element('tr', {}, [
       element('td', { text: line.name }),
-      element('td', { className: 'num', text: `${line.quantity}${unit}` }),
-      element('td', { className: 'num', text: `${left}${unit}` }),
+      element('td', { className: 'num', text: amountOf(line, line.quantity) }),
+      element('td', { className: 'num', text: amountOf(line, left) }),
       element('td', {}, [input]),
       element('td', {}, [restock]),
     ]);
@@ -149,7 +153,7 @@ function refundChoice() {
     const bad = !Number.isInteger(typed) || typed < 0 || typed > left;
     input.setAttribute('aria-invalid', String(bad));
     if (bad) {
-      wrong.push({ name: line.name, left: `${left}${line.unit === 'g' ? ' g' : ''}` });
+      wrong.push({ name: line.name, left: amountOf(line, left) });
       continue;
     }
     if (typed === 0) continue;
