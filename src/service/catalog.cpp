@@ -630,7 +630,7 @@ StoredReply CatalogService::create_product(const ProductChanges& fields, const A
 Product CatalogService::update_product(std::int64_t id, const ProductChanges& changes,
                                        const Actor& actor) {
   return write([&](store::UnitOfWork& unit) {
-    auto product = store::find_product(unit, id, true);
+    auto product = store::find_product(unit, id, store::RowLock::update);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
     const auto day = today();
     show_rates_in_force(store::terms_in_force(unit, day, product->village_id), *product);
@@ -687,7 +687,7 @@ Product CatalogService::set_product_image(std::int64_t id, std::string_view byte
   product(id, true);  // 404 before writing a file for nothing
   const auto path = images_.save_product_image(id, bytes, domain::image_extension(*actual));
   return write([&](store::UnitOfWork& unit) {
-    auto product = store::find_product(unit, id, true);
+    auto product = store::find_product(unit, id, store::RowLock::update);
     if (!product) throw Error(ErrorCode::not_found, "no such product");
     auto entry = audit_entry(actor, "product", id);
     entry.before = store::AuditState{{"image_path", optional_text(product->image_path)}};

@@ -363,9 +363,7 @@ StoredReply StockService::receive(const ReceiptRequest& request, const Actor& ac
       // not committed between this read and the lot landing. In share mode: an exclusive lock
       // here, then the stock level, against a sale holding the level and reading the product
       // for its line's foreign key, deadlocked receipts racing sales.
-      const auto product = store::share_lock_product(unit, *line.product_id)
-                               ? store::find_product(unit, *line.product_id)
-                               : std::nullopt;
+      const auto product = store::find_product(unit, *line.product_id, store::RowLock::share);
       if (!product) {
         throw Error::invalid_field(at(i, "product_id"), "没有这个商品 / no such product");
       }

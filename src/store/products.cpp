@@ -197,12 +197,14 @@ std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& 
   return {std::move(products), total};
 }
 
-std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, bool for_update) {
-  if (for_update) {
+std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, RowLock lock) {
+  if (lock != RowLock::none) {
     // The product's row alone: a locking read of the join below would lock its village and
     // category too, which every sale's lines need for their foreign keys (receipts racing sales
     // deadlocked). READ COMMITTED: the plain read after the lock sees the row as locked.
-    auto& locking = unit.statement("SELECT id FROM products WHERE id = ? FOR UPDATE");
+    auto& locking = unit.statement(lock == RowLock::update
+                                       ? "SELECT id FROM products WHERE id = ? FOR UPDATE"
+                                       : "SELECT id FROM products WHERE id = ? LOCK IN SHARE MODE");
     locking.setInt64(1, id);
     std::unique_ptr<sql::ResultSet> locked(locking.executeQuery());
     if (!locked->next()) return std::nullopt;
@@ -216,13 +218,6 @@ std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id, boo
   if (product.kind == domain::ProductKind::bundle)
     product.components = bundle_components(unit, product.id);
   return product;
-}
-
-bool share_lock_product(UnitOfWork& unit, std::int64_t id) {
-  auto& statement = unit.statement("SELECT id FROM products WHERE id = ? LOCK IN SHARE MODE");
-  statement.setInt64(1, id);
-  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
-  return rows->next();
 }
 
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode) {

@@ -410,7 +410,7 @@ TEST_F(CatalogTest, AReaderDuringAnUncommittedWriteNeverCachesTheOldAnswerUnderT
   const auto path = "/api/v1/products/" + std::to_string(id);
   ASSERT_EQ(api.call("GET", path).body["price_fen"], 36000);
   api.station.database.transact([&](store::UnitOfWork& unit) {
-    auto product = *store::find_product(unit, id, true);
+    auto product = *store::find_product(unit, id, store::RowLock::update);
     product.price = domain::Fen(50000);
     store::update_product(unit, product);
     api.catalog.record_change(unit);  // what every catalog write does before it commits

@@ -16,6 +16,7 @@
 #include "yizhan/domain/quantity.hpp"
 #include "yizhan/domain/sale.hpp"
 #include "yizhan/domain/stock.hpp"
+#include "yizhan/store/row_lock.hpp"
 
 namespace yizhan::store {
 
@@ -45,8 +46,6 @@ struct ShiftRecord {
   std::optional<std::int64_t> expected_cash_fen;
   std::optional<std::int64_t> counted_cash_fen;
 };
-
-enum class RowLock { none, share, update };
 
 /// Inserts an open shift; a second open shift of the cashier or the register is
 /// domain::Error duplicate (unique keys over open shifts).

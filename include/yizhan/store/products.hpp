@@ -10,6 +10,7 @@
 #include "yizhan/domain/catalog.hpp"
 #include "yizhan/domain/commission.hpp"
 #include "yizhan/domain/money.hpp"
+#include "yizhan/store/row_lock.hpp"
 
 namespace yizhan::store {
 
@@ -86,12 +87,10 @@ bool category_exists(UnitOfWork& unit, std::int64_t id);
 /// One page of matching products and the number of all matches; stable order.
 std::pair<std::vector<ProductRecord>, std::int64_t> search_products(UnitOfWork& unit,
                                                                     const ProductQuery& query);
+/// A product by id, its row locked as `lock` asks (only its own row: not its village's nor its
+/// category's, which every sale's lines need for their foreign keys).
 std::optional<ProductRecord> find_product(UnitOfWork& unit, std::int64_t id,
-                                          bool for_update = false);
-/// Locks the product's row in share mode: no change of it (its unit, its village) commits
-/// before this transaction does, while sales, whose lines only need it to exist, go on. False
-/// when there is no such product.
-bool share_lock_product(UnitOfWork& unit, std::int64_t id);
+                                          RowLock lock = RowLock::none);
 std::optional<ProductRecord> find_product_by_barcode(UnitOfWork& unit, const std::string& barcode);
 /// Inserts a product with its (empty) stock level row; returns its id.
 std::int64_t insert_product(UnitOfWork& unit, const ProductRecord& product);
