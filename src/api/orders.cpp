@@ -21,15 +21,7 @@ std::string qr_svg(std::string_view content) {
                     "\" shape-rendering=\"crispEdges\" role=\"img\" " +
                     "aria-label=\"付款二维码 / payment QR\"><rect width=\"" + side +
                     "\" height=\"" + side + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
-  for (int y = 0; y < qr.size; ++y)
-    for (int x = 0; x < qr.size; ++x)
-      if (qr.at(x, y)) {
-        out += 'M';
-        out += std::to_string(x + 4);
-        out += ' ';
-        out += std::to_string(y + 4);
-        out += "h1v1h-1z";
-      }
+  service::append_svg_path(out, qr);
   return out + "\"/></svg>";
 }
 

@@ -95,7 +95,7 @@ std::optional<Url> parse_url(std::string_view url) {
   const std::size_t slash = url.find_first_of("/?");
   std::string_view authority = url.substr(0, slash);
   result.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  if (result.target.starts_with('?')) result.target.insert(0, "/");
+  if (result.target.starts_with('?')) result.target.insert(result.target.begin(), '/');
   if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
   const std::size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {

@@ -418,7 +418,7 @@ void Generator::stock_up(sys_days day, const std::map<std::size_t, std::int64_t>
     lot.id = ids_["stock_lots"]++;
     lot.product_id = p.id;
     lot.receipt_id = found->second;
-    lot.name = "H" + compact(day) + "-" + std::to_string(p.id);
+    lot.name = std::string("H").append(compact(day)).append("-").append(std::to_string(p.id));
     lot.produced_on = iso(day - days(1));
     if (p.shelf_life_days && *p.shelf_life_days > 0)
       lot.expires = day - days(1) + days(*p.shelf_life_days);

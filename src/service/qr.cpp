@@ -37,4 +37,16 @@ QrMatrix encode_qr(std::string_view data) {
   return matrix;
 }
 
+void append_svg_path(std::string& out, const QrMatrix& qr) {
+  for (int y = 0; y < qr.size; ++y)
+    for (int x = 0; x < qr.size; ++x)
+      if (qr.at(x, y)) {
+        out += 'M';
+        out += std::to_string(x + 4);
+        out += ' ';
+        out += std::to_string(y + 4);
+        out += "h1v1h-1z";
+      }
+}
+
 }  // namespace yizhan::service

@@ -129,12 +129,7 @@ void append_qr_svg(std::string& out, std::string_view payload) {
   escape_html(out, payload);
   out += "\"><rect width=\"" + side + "\" height=\"" + side +
          "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
-  for (int y = 0; y < qr.size; ++y) {
-    for (int x = 0; x < qr.size; ++x) {
-      if (qr.at(x, y))
-        out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
-    }
-  }
+  append_svg_path(out, qr);
   out += "\"/></svg>\n";
 }
 

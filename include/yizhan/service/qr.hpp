@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +24,9 @@ struct QrMatrix {
 /// it and the mask libqrencode picks). A failure of the library (out of memory, more than
 /// version 40 holds) is domain::Error `internal`.
 QrMatrix encode_qr(std::string_view data);
+
+/// The dark modules as the `d` of one SVG path ("M4 4h1v1h-1z…"), placed inside a 4-module
+/// quiet zone: a viewBox of size + 8 on each side holds it.
+void append_svg_path(std::string& out, const QrMatrix& qr);
 
 }  // namespace yizhan::service
