@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { openAdmin } from './support.mjs';
 
 const base = process.env.BASE_URL;
 const password = process.env.DEMO_PASSWORD;
@@ -54,10 +55,7 @@ test('a manager makes a gift box in the product form and the storefront lists it
   assert.ok(first && second, 'two piece products of two villages');
   const sku = `YZ-BOX-T${Date.now() % 1000000}`;
 
-  const page = await admin.newPage();
-  const problems = watch(page);
-  await page.goto(`${base}/admin/`);
-  await page.locator('#product-rows tr').first().waitFor();
+  const { page, problems } = await openAdmin(admin);
   await page.getByRole('button', { name: '新建商品' }).click();
   const dialog = page.locator('#product-dialog');
   await dialog.locator('input[name="bundle"]').waitFor();

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 
-import { artifacts, base, call, desktop, launchBrowser, money, openShift, parseCsv, shanghaiToday, signedIn, watch, yuan } from './support.mjs';
+import { artifacts, base, call, desktop, launchBrowser, money, openAdmin, openShift, parseCsv, shanghaiToday, signedIn, watch, yuan } from './support.mjs';
 
 let browser;
 before(async () => {
@@ -92,11 +92,7 @@ test('the manager reads the sales reports: chart, every grouping equal to the AP
   }, { 'Idempotency-Key': `reports-page-${Date.now()}` });
   assert.equal(sale.status, 201, JSON.stringify(sale.body));
 
-  const page = await admin.newPage();
-  const problems = watch(page);
-  await page.goto(`${base}/admin/`);
-  await page.locator('#product-rows tr').first().waitFor();
-  await page.getByRole('button', { name: '报表 Reports' }).click();
+  const { page, problems } = await openAdmin(admin, '报表 Reports');
   const tab = page.locator('#tab-reports');
   const sales = tab.locator('section.report').first();
   await sales.locator('table tbody tr').first().waitFor();
@@ -258,11 +254,7 @@ test('支付对账: the manager reads each provider\'s money in and out and ever
                             { 'Idempotency-Key': `payments-page-refund-${Date.now()}` });
   assert.equal(refund.status, 201, JSON.stringify(refund.body));
 
-  const page = await admin.newPage();
-  const problems = watch(page);
-  await page.goto(`${base}/admin/`);
-  await page.locator('#product-rows tr').first().waitFor();
-  await page.getByRole('button', { name: '报表 Reports' }).click();
+  const { page, problems } = await openAdmin(admin, '报表 Reports');
   const tab = page.locator('#tab-reports');
   const section = tab.locator('#report-payments section.report');
   await section.locator('table').nth(1).locator('tbody tr').first().waitFor();
@@ -397,11 +389,7 @@ test('a cashier neither sees the reports tab nor reads a report (403); anonymous
 
 test('stock receiving: a refusal is shown beside the form, in sight, not at the top of the long tab', async () => {
   const admin = await signedIn(browser, 'admin', { viewport: desktop });
-  const page = await admin.newPage();
-  const problems = watch(page);
-  await page.goto(`${base}/admin/`);
-  await page.locator('#product-rows tr').first().waitFor();
-  await page.getByRole('button', { name: '库存 Stock' }).click();
+  const { page, problems } = await openAdmin(admin, '库存 Stock');
   const tab = page.locator('#tab-stock');
   await tab.getByRole('button', { name: '入库', exact: true }).click();
   const form = tab.locator('#receive-form');

@@ -73,6 +73,19 @@ export function watch(page) {
   return problems;
 }
 
+/**
+ * The manager's pages (/admin/) in a new page of a signed-in context, once its product list has
+ * loaded, on the tab whose button is named `tab` when given: { page, problems }.
+ */
+export async function openAdmin(context, tab = null) {
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}/admin/`);
+  await page.locator('#product-rows tr').first().waitFor();
+  if (tab) await page.getByRole('button', { name: tab }).click();
+  return { page, problems };
+}
+
 /** CSV rows as arrays of fields, read by csv-parse (quotes, doubled quotes, CRLF, BOM). */
 export function parseCsv(text) {
   return parseCsvText(text, { bom: true, skip_empty_lines: true, relax_column_count: true });
